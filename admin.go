@@ -1,0 +1,494 @@
+package ginkey
+
+import (
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+)
+
+// CreateKeyRequest is the body of POST /keys; every field is optional.
+type CreateKeyRequest struct {
+	Name         string         `json:"name" example:"billing service" maxLength:"200"`
+	Scopes       []string       `json:"scopes" example:"items:read"`
+	Metadata     map[string]any `json:"metadata" swaggertype:"object"`
+	ExpiresAt    *string        `json:"expires_at" example:"2030-01-02T15:04:05Z" format:"date-time"`
+	NeverExpires bool           `json:"never_expires"`
+}
+
+// CreatedKey is a new key's record plus the key itself, returned once.
+type CreatedKey struct {
+	Key
+	// Secret is the plaintext key. It is shown only in this response.
+	Secret string `json:"key" example:"gk_3xQ9v0Lr8YtB1sKpWm2cNd7eFh4jGz6aRq5uTi9oP0lAbC12Xy"`
+}
+
+// RenewRequest is the optional body of POST /keys/{id}/renew. With neither
+// field the key expires one TTL from now.
+type RenewRequest struct {
+	ExpiresAt    *string `json:"expires_at" example:"2030-01-02T15:04:05Z" format:"date-time"`
+	NeverExpires bool    `json:"never_expires"`
+}
+
+// KeyList is a page of keys.
+type KeyList struct {
+	Keys  []Key `json:"keys"`
+	Total int64 `json:"total" example:"1"`
+}
+
+// DailyUsage is one UTC day's request count.
+type DailyUsage struct {
+	Date     string `json:"date" example:"2026-11-25"`
+	Requests int64  `json:"requests" example:"42"`
+}
+
+// UsageReport is GET /keys/{id}/usage.
+type UsageReport struct {
+	ID            string       `json:"id"`
+	TotalRequests int64        `json:"total_requests" example:"1234"`
+	LastUsedAt    *time.Time   `json:"last_used_at"`
+	Daily         []DailyUsage `json:"daily"`
+}
+
+// UsageSummary is one key's line in GET /usage.
+type UsageSummary struct {
+	ID            string     `json:"id"`
+	Prefix        string     `json:"prefix" example:"gk_AbC1x"`
+	Name          string     `json:"name"`
+	TotalRequests int64      `json:"total_requests" example:"1234"`
+	LastUsedAt    *time.Time `json:"last_used_at"`
+}
+
+// UsageSummaryList is GET /usage.
+type UsageSummaryList struct {
+	Usage []UsageSummary `json:"usage"`
+	Total int64          `json:"total" example:"1"`
+}
+
+// RegisterAdmin mounts the admin API below rg. Every route requires the
+// X-Admin-Secret header; a secret in the query string is refused.
+func (g *Guard) RegisterAdmin(rg *gin.RouterGroup) {
+	a := rg.Group("", g.requireAdmin)
+	a.POST("/keys", g.createKey)
+	a.GET("/keys", g.listKeys)
+	a.GET("/keys/:id", g.getKey)
+	a.DELETE("/keys/:id", g.deleteKey)
+	a.POST("/keys/:id/revoke", g.revokeKey)
+	a.POST("/keys/:id/renew", g.renewKey)
+	a.GET("/keys/:id/usage", g.keyUsage)
+	a.GET("/usage", g.usageSummary)
+}
+
+func (g *Guard) requireAdmin(c *gin.Context) {
+	for name := range c.Request.URL.Query() {
+		if strings.Contains(strings.ToLower(name), "secret") {
+			writeError(c, ErrAdminSecretInQuery)
+			return
+		}
+	}
+	if !g.adminAuthorized(c.GetHeader(AdminHeader)) {
+		writeError(c, ErrAdminUnauthorized)
+		return
+	}
+	// Admin answers can carry a plaintext key: keep them out of caches.
+	c.Header("Cache-Control", "no-store")
+	c.Next()
+}
+
+// createKey creates a key.
+//
+//	@Summary		Create an API key
+//	@Description	Creates a key and returns it once in the "key" field; only its SHA-256 is stored. Without expires_at or never_expires the key expires after the configured TTL (default 15 days).
+//	@Tags			ginkey
+//	@Accept			json
+//	@Produce		json
+//	@Param			body	body		CreateKeyRequest	false	"Key settings (all optional)"
+//	@Success		201		{object}	CreatedKey
+//	@Failure		400		{object}	ErrorBody	"bad_request"
+//	@Failure		401		{object}	ErrorBody	"admin_unauthorized"
+//	@Failure		413		{object}	ErrorBody	"payload_too_large"
+//	@Failure		503		{object}	ErrorBody	"unavailable"
+//	@Security		AdminSecret
+//	@Router			/auth/keys [post]
+func (g *Guard) createKey(c *gin.Context) {
+	var req CreateKeyRequest
+	if e := g.decodeBody(c, &req); e != nil {
+		writeError(c, e)
+		return
+	}
+	now := g.now().UTC().Truncate(time.Microsecond)
+	expires, e := g.expiryFrom(req.ExpiresAt, req.NeverExpires, now)
+	if e != nil {
+		writeError(c, e)
+		return
+	}
+	if e := validateName(req.Name); e != nil {
+		writeError(c, e)
+		return
+	}
+	scopes, e := validateScopes(req.Scopes)
+	if e != nil {
+		writeError(c, e)
+		return
+	}
+	if e := validateMetadata(req.Metadata); e != nil {
+		writeError(c, e)
+		return
+	}
+	plaintext, display, err := g.format.generate()
+	if err != nil {
+		g.fail(c, "generate key", err)
+		return
+	}
+	id, err := randomBase62(22)
+	if err != nil {
+		g.fail(c, "generate key id", err)
+		return
+	}
+	h := hashKey(plaintext)
+	rec := &Record{Hash: h.String(), Key: Key{
+		ID: id, Prefix: display, Name: req.Name, Scopes: scopes, Metadata: req.Metadata,
+		CreatedAt: now, ExpiresAt: expires,
+	}}
+	if rec.Metadata == nil {
+		rec.Metadata = map[string]any{}
+	}
+	if err := g.store.Insert(c.Request.Context(), rec); err != nil {
+		g.fail(c, "insert key", err)
+		return
+	}
+	g.invalidate(&h)
+	g.log.Info("ginkey: key created", "key_id", id, "prefix", display)
+	out := CreatedKey{Key: rec.Key, Secret: plaintext}
+	out.Status = statusAt(&out.Key, now)
+	c.JSON(http.StatusCreated, out)
+}
+
+// listKeys lists keys.
+//
+//	@Summary		List API keys
+//	@Description	Lists keys, newest first. The key itself and its hash are never returned.
+//	@Tags			ginkey
+//	@Produce		json
+//	@Param			status	query		string	false	"Only keys in this state"	Enums(active, expired, revoked)
+//	@Param			limit	query		int		false	"Page size (1-500)"			default(50)
+//	@Param			offset	query		int		false	"Keys to skip"				default(0)
+//	@Success		200		{object}	KeyList
+//	@Failure		400		{object}	ErrorBody	"bad_request"
+//	@Failure		401		{object}	ErrorBody	"admin_unauthorized"
+//	@Failure		503		{object}	ErrorBody	"unavailable"
+//	@Security		AdminSecret
+//	@Router			/auth/keys [get]
+func (g *Guard) listKeys(c *gin.Context) {
+	status := Status(c.Query("status"))
+	switch status {
+	case "", StatusActive, StatusExpired, StatusRevoked:
+	default:
+		writeError(c, BadRequest("status must be active, expired or revoked"))
+		return
+	}
+	limit, offset, e := pageParams(c)
+	if e != nil {
+		writeError(c, e)
+		return
+	}
+	now := g.now().UTC()
+	recs, total, err := g.store.List(c.Request.Context(), ListQuery{Status: status, Now: now, Limit: limit, Offset: offset})
+	if err != nil {
+		g.fail(c, "list keys", err)
+		return
+	}
+	out := KeyList{Keys: make([]Key, len(recs)), Total: total}
+	for i := range recs {
+		out.Keys[i] = recs[i].Key
+		out.Keys[i].Status = statusAt(&recs[i].Key, now)
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// getKey returns one key.
+//
+//	@Summary	Get an API key
+//	@Tags		ginkey
+//	@Produce	json
+//	@Param		id	path		string	true	"Key id"
+//	@Success	200	{object}	Key
+//	@Failure	401	{object}	ErrorBody	"admin_unauthorized"
+//	@Failure	404	{object}	ErrorBody	"not_found"
+//	@Failure	503	{object}	ErrorBody	"unavailable"
+//	@Security	AdminSecret
+//	@Router		/auth/keys/{id} [get]
+func (g *Guard) getKey(c *gin.Context) {
+	rec, ok := g.keyByParam(c)
+	if !ok {
+		return
+	}
+	g.respondKey(c, http.StatusOK, rec)
+}
+
+// deleteKey deletes a key and its usage.
+//
+//	@Summary		Delete an API key
+//	@Description	Deletes the key and its usage history. It stops working on the next request.
+//	@Tags			ginkey
+//	@Param			id	path	string	true	"Key id"
+//	@Success		204
+//	@Failure		401	{object}	ErrorBody	"admin_unauthorized"
+//	@Failure		404	{object}	ErrorBody	"not_found"
+//	@Failure		503	{object}	ErrorBody	"unavailable"
+//	@Security		AdminSecret
+//	@Router			/auth/keys/{id} [delete]
+func (g *Guard) deleteKey(c *gin.Context) {
+	rec, ok := g.keyByParam(c)
+	if !ok {
+		return
+	}
+	if err := g.store.Delete(c.Request.Context(), rec.ID); err != nil {
+		g.fail(c, "delete key", err)
+		return
+	}
+	g.invalidateHex(rec.Hash)
+	g.log.Info("ginkey: key deleted", "key_id", rec.ID)
+	c.Status(http.StatusNoContent)
+}
+
+// revokeKey revokes a key for good.
+//
+//	@Summary		Revoke an API key
+//	@Description	Revokes the key; it stops working on the next request. Revocation is final and idempotent.
+//	@Tags			ginkey
+//	@Produce		json
+//	@Param			id	path		string	true	"Key id"
+//	@Success		200	{object}	Key
+//	@Failure		401	{object}	ErrorBody	"admin_unauthorized"
+//	@Failure		404	{object}	ErrorBody	"not_found"
+//	@Failure		503	{object}	ErrorBody	"unavailable"
+//	@Security		AdminSecret
+//	@Router			/auth/keys/{id}/revoke [post]
+func (g *Guard) revokeKey(c *gin.Context) {
+	id, ok := g.idParam(c)
+	if !ok {
+		return
+	}
+	now := g.now().UTC().Truncate(time.Microsecond)
+	rec, err := g.store.Update(c.Request.Context(), id, Changes{RevokedAt: &now})
+	if err == nil || isRevokedConflict(err) {
+		if err != nil { // already revoked: answer with the record as it is
+			rec, err = g.store.ByID(c.Request.Context(), id)
+		}
+	}
+	if err != nil {
+		g.fail(c, "revoke key", err)
+		return
+	}
+	g.invalidateHex(rec.Hash)
+	g.log.Info("ginkey: key revoked", "key_id", id)
+	g.respondKey(c, http.StatusOK, rec)
+}
+
+// renewKey extends a key's life.
+//
+//	@Summary		Renew an API key
+//	@Description	Sets a new expiry: the given expires_at, never with never_expires, else now plus the configured TTL. A revoked key cannot be renewed.
+//	@Tags			ginkey
+//	@Accept			json
+//	@Produce		json
+//	@Param			id		path		string			true	"Key id"
+//	@Param			body	body		RenewRequest	false	"New expiry (optional)"
+//	@Success		200		{object}	Key
+//	@Failure		400		{object}	ErrorBody	"bad_request"
+//	@Failure		401		{object}	ErrorBody	"admin_unauthorized"
+//	@Failure		404		{object}	ErrorBody	"not_found"
+//	@Failure		409		{object}	ErrorBody	"key_revoked"
+//	@Failure		413		{object}	ErrorBody	"payload_too_large"
+//	@Failure		503		{object}	ErrorBody	"unavailable"
+//	@Security		AdminSecret
+//	@Router			/auth/keys/{id}/renew [post]
+func (g *Guard) renewKey(c *gin.Context) {
+	id, ok := g.idParam(c)
+	if !ok {
+		return
+	}
+	var req RenewRequest
+	if e := g.decodeBody(c, &req); e != nil {
+		writeError(c, e)
+		return
+	}
+	now := g.now().UTC().Truncate(time.Microsecond)
+	expires, e := g.expiryFrom(req.ExpiresAt, req.NeverExpires, now)
+	if e != nil {
+		writeError(c, e)
+		return
+	}
+	rec, err := g.store.Update(c.Request.Context(), id, Changes{SetExpiry: true, ExpiresAt: expires})
+	if err != nil {
+		g.fail(c, "renew key", err)
+		return
+	}
+	g.invalidateHex(rec.Hash)
+	g.log.Info("ginkey: key renewed", "key_id", id)
+	g.respondKey(c, http.StatusOK, rec)
+}
+
+// keyUsage reports one key's usage.
+//
+//	@Summary		Usage of one API key
+//	@Description	Total requests, last use and daily counts (UTC) for the last N days. Counts are written in batches about every second.
+//	@Tags			ginkey
+//	@Produce		json
+//	@Param			id		path		string	true	"Key id"
+//	@Param			days	query		int		false	"Days of daily counts (1-366)"	default(30)
+//	@Success		200		{object}	UsageReport
+//	@Failure		400		{object}	ErrorBody	"bad_request"
+//	@Failure		401		{object}	ErrorBody	"admin_unauthorized"
+//	@Failure		404		{object}	ErrorBody	"not_found"
+//	@Failure		503		{object}	ErrorBody	"unavailable"
+//	@Security		AdminSecret
+//	@Router			/auth/keys/{id}/usage [get]
+func (g *Guard) keyUsage(c *gin.Context) {
+	days, e := intParam(c, "days", 30, 1, 366)
+	if e != nil {
+		writeError(c, e)
+		return
+	}
+	if !g.flushForRead(c) {
+		return
+	}
+	rec, ok := g.keyByParam(c)
+	if !ok {
+		return
+	}
+	since := g.now().UTC().AddDate(0, 0, -(days - 1)).Format(time.DateOnly)
+	total, daily, err := g.usageStore.Usage(c.Request.Context(), rec.ID, since)
+	if err != nil {
+		g.fail(c, "read usage", err)
+		return
+	}
+	c.JSON(http.StatusOK, UsageReport{ID: rec.ID, TotalRequests: total, LastUsedAt: rec.LastUsedAt, Daily: daily})
+}
+
+// usageSummary reports every key's usage.
+//
+//	@Summary		Usage of all API keys
+//	@Description	One row per key, newest key first: total requests and last use.
+//	@Tags			ginkey
+//	@Produce		json
+//	@Param			limit	query		int	false	"Page size (1-500)"	default(50)
+//	@Param			offset	query		int	false	"Rows to skip"		default(0)
+//	@Success		200		{object}	UsageSummaryList
+//	@Failure		400		{object}	ErrorBody	"bad_request"
+//	@Failure		401		{object}	ErrorBody	"admin_unauthorized"
+//	@Failure		503		{object}	ErrorBody	"unavailable"
+//	@Security		AdminSecret
+//	@Router			/auth/usage [get]
+func (g *Guard) usageSummary(c *gin.Context) {
+	limit, offset, e := pageParams(c)
+	if e != nil {
+		writeError(c, e)
+		return
+	}
+	if !g.flushForRead(c) {
+		return
+	}
+	rows, total, err := g.usageStore.UsageSummaries(c.Request.Context(), limit, offset)
+	if err != nil {
+		g.fail(c, "read usage", err)
+		return
+	}
+	c.JSON(http.StatusOK, UsageSummaryList{Usage: rows, Total: total})
+}
+
+// flushForRead makes this instance's pending counts visible before a usage
+// read; it answers 503 when the store keeps no usage.
+func (g *Guard) flushForRead(c *gin.Context) bool {
+	if g.usageStore == nil {
+		writeError(c, ErrUnavailable)
+		return false
+	}
+	if err := g.Flush(c.Request.Context()); err != nil {
+		g.log.Warn("ginkey: usage flush before read failed", "error", err)
+	}
+	return true
+}
+
+func (g *Guard) respondKey(c *gin.Context, status int, rec *Record) {
+	k := rec.Key
+	k.Status = statusAt(&k, g.now())
+	c.JSON(status, k)
+}
+
+func (g *Guard) idParam(c *gin.Context) (string, bool) {
+	id := c.Param("id")
+	if len(id) == 0 || len(id) > 32 || !isBase62(id) {
+		writeError(c, ErrNotFound)
+		return "", false
+	}
+	return id, true
+}
+
+func (g *Guard) keyByParam(c *gin.Context) (*Record, bool) {
+	id, ok := g.idParam(c)
+	if !ok {
+		return nil, false
+	}
+	rec, err := g.store.ByID(c.Request.Context(), id)
+	if err != nil {
+		g.fail(c, "read key", err)
+		return nil, false
+	}
+	return rec, true
+}
+
+// fail answers with err's client-facing form; internal errors are logged
+// with what was attempted and reach the client only as "unavailable".
+func (g *Guard) fail(c *gin.Context, what string, err error) {
+	e, known := asError(err)
+	if !known {
+		if ctxErr := c.Request.Context().Err(); ctxErr == nil {
+			g.log.Error("ginkey: "+what+" failed", "error", err)
+		}
+	}
+	writeError(c, e)
+}
+
+func (g *Guard) invalidate(h *keyHash) {
+	if g.cache != nil {
+		g.cache.invalidate(h)
+	}
+}
+
+func (g *Guard) invalidateHex(hexHash string) {
+	var h keyHash
+	if b, err := hex.DecodeString(hexHash); err == nil && len(b) == len(h) {
+		copy(h[:], b)
+		g.invalidate(&h)
+	}
+}
+
+func isRevokedConflict(err error) bool { return errors.Is(err, ErrRevokedConflict) }
+
+func pageParams(c *gin.Context) (limit, offset int, e *Error) {
+	if limit, e = intParam(c, "limit", 50, 1, 500); e != nil {
+		return 0, 0, e
+	}
+	if offset, e = intParam(c, "offset", 0, 0, 1<<30); e != nil {
+		return 0, 0, e
+	}
+	return limit, offset, nil
+}
+
+func intParam(c *gin.Context, name string, def, lo, hi int) (int, *Error) {
+	v, ok := c.GetQuery(name)
+	if !ok || v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return 0, BadRequest(name + " must be an integer from " + strconv.Itoa(lo) + " to " + strconv.Itoa(hi))
+	}
+	return n, nil
+}

@@ -1,0 +1,96 @@
+package ginkey
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+)
+
+// Error is the one error type ginkey returns to HTTP clients. It carries the
+// HTTP status and a stable machine-readable code; Message is meant for humans
+// and may change between versions, Code never does.
+type Error struct {
+	Status  int    // HTTP status code
+	Code    string // stable code, e.g. "key_expired"
+	Message string // fixed, human-readable; never contains internal details
+
+	// body is the pre-rendered JSON response, so rejecting a request costs no
+	// reflection and no allocation.
+	body []byte
+}
+
+// Error implements error.
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+// Is reports whether target is an *Error with the same code, so that an error
+// built by BadRequest still matches ErrBadRequest under errors.Is.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Code == e.Code && t.Status == e.Status
+}
+
+// ErrorBody is the JSON shape of every error response:
+// {"error": {"code": "...", "message": "..."}}.
+type ErrorBody struct {
+	Error ErrorDetail `json:"error"`
+}
+
+// ErrorDetail is the inner object of ErrorBody.
+type ErrorDetail struct {
+	Code    string `json:"code" example:"key_invalid"`
+	Message string `json:"message" example:"the API key is not valid"`
+}
+
+func newError(status int, code, message string) *Error {
+	e := &Error{Status: status, Code: code, Message: message}
+	e.body = renderBody(code, message)
+	return e
+}
+
+func renderBody(code, message string) []byte {
+	b, err := json.Marshal(ErrorBody{Error: ErrorDetail{Code: code, Message: message}})
+	if err != nil { // cannot happen for two strings; keep a valid body regardless
+		return []byte(`{"error":{"code":"internal_error","message":"internal error"}}`)
+	}
+	return b
+}
+
+// The errors a client can receive. Compare with errors.Is.
+var (
+	ErrKeyMissing         = newError(http.StatusUnauthorized, "key_missing", "an API key is required")
+	ErrKeyInvalid         = newError(http.StatusUnauthorized, "key_invalid", "the API key is not valid")
+	ErrKeyExpired         = newError(http.StatusUnauthorized, "key_expired", "the API key has expired")
+	ErrKeyRevoked         = newError(http.StatusUnauthorized, "key_revoked", "the API key has been revoked")
+	ErrAdminUnauthorized  = newError(http.StatusUnauthorized, "admin_unauthorized", "a valid X-Admin-Secret header is required")
+	ErrAdminSecretInQuery = newError(http.StatusUnauthorized, "admin_unauthorized", "the admin secret must be sent in the X-Admin-Secret header, never in the query string")
+	ErrBadRequest         = newError(http.StatusBadRequest, "bad_request", "the request is not valid")
+	ErrNotFound           = newError(http.StatusNotFound, "not_found", "no key with that id")
+	ErrRevokedConflict    = newError(http.StatusConflict, "key_revoked", "the key is revoked; revocation is final")
+	ErrPayloadTooLarge    = newError(http.StatusRequestEntityTooLarge, "payload_too_large", "the request body is too large")
+	ErrUnavailable        = newError(http.StatusServiceUnavailable, "unavailable", "the key store is unavailable; try again")
+)
+
+// BadRequest returns an ErrBadRequest-class error whose message names what is
+// wrong with the request, typically a field.
+func BadRequest(message string) *Error {
+	return newError(http.StatusBadRequest, "bad_request", message)
+}
+
+// asError maps any error to the *Error a client may see. Anything that is not
+// already an *Error is internal: the client gets ErrUnavailable and the detail
+// stays in the log.
+func asError(err error) (*Error, bool) {
+	var e *Error
+	if errors.As(err, &e) {
+		return e, true
+	}
+	return ErrUnavailable, false
+}
+
+// writeError renders e and aborts the chain.
+func writeError(c *gin.Context, e *Error) {
+	c.Data(e.Status, "application/json; charset=utf-8", e.body)
+	c.Abort()
+}

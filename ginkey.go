@@ -1,0 +1,466 @@
+// Package ginkey adds API-key authentication to gin: a middleware that checks
+// keys stored as SHA-256 hashes in any GORM database (SQLite by default), and
+// an admin API that creates, lists, revokes, renews and reports on keys.
+//
+//	guard, err := ginkey.New(ginkey.Config{})
+//	if err != nil { ... }
+//	defer guard.Close()
+//	guard.RegisterAdmin(r.Group("/auth"))
+//	r.GET("/secure", guard.Handler(), handler)
+package ginkey
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"regexp"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"gorm.io/driver/sqlite"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// NeverExpire as Config.TTL makes keys created without an explicit expiry
+// valid until revoked.
+const NeverExpire time.Duration = -1
+
+// AdminHeader is the only place the admin API reads its secret from.
+const AdminHeader = "X-Admin-Secret"
+
+// Defaults for Config's zero values.
+const (
+	DefaultTTL           = 15 * 24 * time.Hour
+	DefaultDBPath        = "ginkey.db"
+	DefaultTablePrefix   = "ginkey_"
+	DefaultCacheSize     = 100_000
+	DefaultCacheTTL      = 2 * time.Second
+	DefaultFlushInterval = time.Second
+	DefaultMaxBodyBytes  = 64 << 10
+	minSecretLen         = 16
+)
+
+// Config configures a Guard. The zero value works: keys live in ginkey.db in
+// the working directory, last 15 days, and the admin secret is generated at
+// start-up. Environment variables fill only what the code leaves unset (see
+// the README's table).
+type Config struct {
+	// DB is a database of any GORM dialect to keep keys in. ginkey migrates
+	// its tables there and never closes it. Optional. Default: a SQLite file
+	// at DBPath, opened (WAL, busy timeout, one writer) and closed by the guard.
+	DB *gorm.DB
+
+	// Store replaces the GORM store entirely. Optional. Default: nil (use DB).
+	Store Store
+
+	// DBPath is the SQLite file used when DB and Store are nil.
+	// Optional. Default: $GINKEY_DB, else "ginkey.db".
+	DBPath string
+
+	// TablePrefix names ginkey's tables (<prefix>keys, <prefix>usage): lower-case
+	// letters, digits and underscores. Optional. Default: "ginkey_".
+	TablePrefix string
+
+	// AdminSecret authenticates the admin API (header X-Admin-Secret); at
+	// least 16 bytes. Optional. Default: $GINKEY_SECRET, else 32 random bytes
+	// generated at start-up and logged once at WARN level.
+	AdminSecret string
+
+	// TTL is the lifetime of a key created without an explicit expiry, and
+	// the default extension of a renewal. NeverExpire (or any negative value)
+	// makes such keys non-expiring. Optional. Default: $GINKEY_TTL (a Go
+	// duration or "never"), else 360h (15 days).
+	TTL time.Duration
+
+	// KeyPrefix starts every key, followed by "_": lower-case letters and
+	// digits, at most 16. Optional. Default: "gk".
+	KeyPrefix string
+
+	// Sources lists where a request's key is looked for, first match wins.
+	// Optional. Default: DefaultSources() (X-API-Key header, api_key query
+	// parameter, Authorization bearer token).
+	Sources []Source
+
+	// Realm is sent in WWW-Authenticate headers. Optional. Default: "ginkey".
+	Realm string
+
+	// CacheSize bounds the number of verified and unknown keys held in
+	// memory. A negative value disables the cache. Optional. Default: 100,000.
+	CacheSize int
+
+	// CacheTTL bounds how long a change made to the database by another
+	// process (another instance, the CLI) can go unseen; changes made through
+	// this guard apply on the next request. Optional. Default: 2s.
+	CacheTTL time.Duration
+
+	// FlushInterval is how often usage counts are written to the store.
+	// Optional. Default: 1s.
+	FlushInterval time.Duration
+
+	// MaxBodyBytes bounds admin request bodies; larger ones get 413.
+	// Optional. Default: 64 KiB.
+	MaxBodyBytes int64
+
+	// HideDocs removes ginkey's admin operations and the AdminSecret scheme
+	// from the served OpenAPI document; the endpoints keep working.
+	// Optional. Default: $GINKEY_HIDE_DOCS, else false.
+	HideDocs bool
+
+	// Logger receives ginkey's logs; keys and secrets never reach it (but
+	// for the generated admin secret, once). Optional. Default: slog.Default().
+	Logger *slog.Logger
+
+	// Now is the clock. Optional. Default: time.Now.
+	Now func() time.Time
+
+	// LookupEnv reads environment variables. Optional. Default: os.LookupEnv.
+	LookupEnv func(string) (string, bool)
+}
+
+// Guard checks API keys and serves the admin API. It is safe for concurrent
+// use. Call Close when done.
+type Guard struct {
+	store      Store
+	usageStore UsageStore // nil: usage is not recorded
+	format     keyFormat
+	sources    []Source
+	cache      *keyCache
+	usage      *usageRecorder
+	secretHash [sha256.Size]byte
+	ttl        time.Duration
+	maxBody    int64
+	hideDocs   bool
+	log        *slog.Logger
+	now        func() time.Time
+	wwwAuth    map[string]string // error code -> WWW-Authenticate value
+	closeDB    func() error
+
+	flushMu   sync.Mutex
+	stop      chan struct{}
+	done      chan struct{}
+	closeOnce sync.Once
+	closeErr  error
+}
+
+var tablePrefixRE = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,31}$`)
+
+// New validates cfg, opens or migrates the store and starts the usage
+// flusher. It returns an error, never panics, for a bad config or a database
+// that cannot be opened or migrated.
+func New(cfg Config) (*Guard, error) {
+	if err := applyEnv(&cfg); err != nil {
+		return nil, err
+	}
+	applyDefaults(&cfg)
+	format, err := newKeyFormat(cfg.KeyPrefix)
+	if err != nil {
+		return nil, err
+	}
+	if err := validateSources(cfg.Sources); err != nil {
+		return nil, err
+	}
+	if !tablePrefixRE.MatchString(cfg.TablePrefix) {
+		return nil, errors.New("ginkey: TablePrefix must be lower-case letters, digits and underscores")
+	}
+	if strings.ContainsAny(cfg.Realm, "\"\\\r\n") {
+		return nil, errors.New("ginkey: Realm must not contain quotes, backslashes or line breaks")
+	}
+	if cfg.AdminSecret != "" && len(cfg.AdminSecret) < minSecretLen {
+		return nil, fmt.Errorf("ginkey: AdminSecret must be at least %d bytes", minSecretLen)
+	}
+
+	g := &Guard{
+		format:  format,
+		sources: cfg.Sources,
+		ttl:     cfg.TTL,
+		maxBody: cfg.MaxBodyBytes,
+		log:     cfg.Logger,
+		now:     cfg.Now,
+		stop:    make(chan struct{}),
+		done:    make(chan struct{}),
+	}
+	g.hideDocs = cfg.HideDocs
+	g.wwwAuth = wwwAuthenticate(cfg.Realm)
+	if cfg.CacheSize > 0 {
+		g.cache = newKeyCache(cfg.CacheSize, int64(cfg.CacheTTL))
+	}
+
+	if err := g.openStore(&cfg); err != nil {
+		return nil, err
+	}
+
+	secret := cfg.AdminSecret
+	if secret == "" {
+		secret, err = randomBase62(43)
+		if err != nil {
+			_ = g.closeStore()
+			return nil, fmt.Errorf("ginkey: generate admin secret: %w", err)
+		}
+		// The one place a secret is ever logged: without it nobody could use
+		// the admin API of a zero-config guard.
+		g.log.Warn("ginkey: no admin secret configured; generated one for this process only. "+
+			"Set GINKEY_SECRET (or Config.AdminSecret) to keep a stable secret.", "admin_secret", secret)
+	}
+	g.secretHash = sha256.Sum256([]byte(secret))
+
+	if g.usageStore != nil {
+		g.usage = newUsageRecorder(100_000)
+		go g.flushLoop(cfg.FlushInterval)
+	} else {
+		close(g.done)
+	}
+	return g, nil
+}
+
+// MustNew is New for programs that cannot go on without a guard: it panics
+// on error.
+func MustNew(cfg Config) *Guard {
+	g, err := New(cfg)
+	if err != nil {
+		panic(err)
+	}
+	return g
+}
+
+func applyEnv(cfg *Config) error {
+	lookup := cfg.LookupEnv
+	if lookup == nil {
+		lookup = os.LookupEnv
+	}
+	if v, ok := lookup("GINKEY_SECRET"); ok && cfg.AdminSecret == "" {
+		cfg.AdminSecret = v
+	}
+	if v, ok := lookup("GINKEY_DB"); ok && cfg.DBPath == "" {
+		cfg.DBPath = v
+	}
+	if v, ok := lookup("GINKEY_TTL"); ok && v != "" && cfg.TTL == 0 {
+		if strings.EqualFold(v, "never") {
+			cfg.TTL = NeverExpire
+		} else {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				return fmt.Errorf("ginkey: GINKEY_TTL %q is neither a positive Go duration nor \"never\"", v)
+			}
+			cfg.TTL = d
+		}
+	}
+	if v, ok := lookup("GINKEY_HIDE_DOCS"); ok && !cfg.HideDocs {
+		cfg.HideDocs = v == "1" || strings.EqualFold(v, "true")
+	}
+	return nil
+}
+
+func applyDefaults(cfg *Config) {
+	if cfg.DBPath == "" {
+		cfg.DBPath = DefaultDBPath
+	}
+	if cfg.TablePrefix == "" {
+		cfg.TablePrefix = DefaultTablePrefix
+	}
+	if cfg.TTL == 0 {
+		cfg.TTL = DefaultTTL
+	}
+	if len(cfg.Sources) == 0 {
+		cfg.Sources = DefaultSources()
+	}
+	if cfg.Realm == "" {
+		cfg.Realm = "ginkey"
+	}
+	if cfg.CacheSize == 0 {
+		cfg.CacheSize = DefaultCacheSize
+	}
+	if cfg.CacheTTL <= 0 {
+		cfg.CacheTTL = DefaultCacheTTL
+	}
+	if cfg.FlushInterval <= 0 {
+		cfg.FlushInterval = DefaultFlushInterval
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+}
+
+func (g *Guard) openStore(cfg *Config) error {
+	if cfg.Store != nil {
+		g.store = cfg.Store
+		g.usageStore, _ = cfg.Store.(UsageStore)
+		return nil
+	}
+	db := cfg.DB
+	if db == nil {
+		opened, err := openSQLite(cfg.DBPath)
+		if err != nil {
+			return err
+		}
+		db = opened
+		g.closeDB = func() error {
+			sqlDB, err := db.DB()
+			if err != nil {
+				return err
+			}
+			return sqlDB.Close()
+		}
+	}
+	s, err := newGormStore(context.Background(), db, cfg.TablePrefix)
+	if err != nil {
+		_ = g.closeStore()
+		return err
+	}
+	g.store, g.usageStore = s, s
+	return nil
+}
+
+// openSQLite opens path in WAL mode with a busy timeout; writes are further
+// serialized by the store, so concurrent requests never see "database is
+// locked".
+func openSQLite(path string) (*gorm.DB, error) {
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&"
+	}
+	dsn := path + sep + "_journal_mode=WAL&_busy_timeout=10000&_synchronous=NORMAL&_txlock=immediate"
+	db, err := gorm.Open(sqlite.Open(dsn), &gorm.Config{Logger: logger.Discard, SkipDefaultTransaction: true})
+	if err != nil {
+		return nil, fmt.Errorf("ginkey: open SQLite %s: %w", path, err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, fmt.Errorf("ginkey: open SQLite %s: %w", path, err)
+	}
+	conns := max(4, 2*runtime.GOMAXPROCS(0))
+	sqlDB.SetMaxOpenConns(conns)
+	sqlDB.SetMaxIdleConns(conns)
+	if err := sqlDB.Ping(); err != nil {
+		_ = sqlDB.Close()
+		return nil, fmt.Errorf("ginkey: open SQLite %s: %w", path, err)
+	}
+	return db, nil
+}
+
+func (g *Guard) closeStore() error {
+	if g.closeDB == nil {
+		return nil
+	}
+	return g.closeDB()
+}
+
+// Close stops the usage flusher, writes pending usage and closes the database
+// if the guard opened it. It is safe to call more than once.
+func (g *Guard) Close() error {
+	g.closeOnce.Do(func() {
+		close(g.stop)
+		<-g.done
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		flushErr := g.Flush(ctx)
+		g.closeErr = errors.Join(flushErr, g.closeStore())
+	})
+	return g.closeErr
+}
+
+// Flush writes pending usage counts to the store now. The flusher calls it
+// every FlushInterval; counts that cannot be written are kept for the next try.
+func (g *Guard) Flush(ctx context.Context) error {
+	if g.usage == nil {
+		return nil
+	}
+	g.flushMu.Lock()
+	defer g.flushMu.Unlock()
+	batch := g.usage.drain()
+	if len(batch) == 0 {
+		return nil
+	}
+	if err := g.usageStore.AddUsage(ctx, batch); err != nil {
+		g.usage.restore(batch)
+		return fmt.Errorf("ginkey: flush usage: %w", err)
+	}
+	return nil
+}
+
+func (g *Guard) flushLoop(every time.Duration) {
+	defer close(g.done)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-g.stop:
+			return
+		case <-t.C:
+		case <-g.usage.kick:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		if err := g.Flush(ctx); err != nil {
+			g.log.Error("ginkey: usage flush failed; counts kept for the next try", "error", err)
+		}
+		cancel()
+	}
+}
+
+// adminAuthorized compares the X-Admin-Secret header with the secret in
+// constant time (both sides hashed, so length leaks nothing either).
+func (g *Guard) adminAuthorized(given string) bool {
+	if given == "" {
+		return false
+	}
+	h := sha256.Sum256([]byte(given))
+	return subtle.ConstantTimeCompare(h[:], g.secretHash[:]) == 1
+}
+
+// contextKey is where the verified key sits in gin.Context.
+const contextKey = "ginkey.key"
+
+// KeyFrom returns the key that authenticated the request, set by the guard's
+// Handler. ok is false when no key did (the route is not guarded). The Scopes
+// and Metadata of the returned Key are shared: treat them as read-only.
+func KeyFrom(c *gin.Context) (Key, bool) {
+	v, ok := c.Get(contextKey)
+	if !ok {
+		return Key{}, false
+	}
+	k, ok := v.(*Key)
+	if !ok || k == nil {
+		return Key{}, false
+	}
+	out := *k
+	out.Status = StatusActive
+	return out, true
+}
+
+// Key is a key's public record: what the admin API returns and KeyFrom
+// gives handlers. It never holds the key itself nor its hash.
+type Key struct {
+	ID         string         `json:"id" example:"3uV8rKQ0mZ1bXy7wE2tLp4"`
+	Prefix     string         `json:"prefix" example:"gk_AbC1x"`
+	Name       string         `json:"name" example:"billing service"`
+	Scopes     []string       `json:"scopes"`
+	Metadata   map[string]any `json:"metadata" swaggertype:"object"`
+	CreatedAt  time.Time      `json:"created_at"`
+	ExpiresAt  *time.Time     `json:"expires_at"`
+	RevokedAt  *time.Time     `json:"revoked_at"`
+	LastUsedAt *time.Time     `json:"last_used_at"`
+	Status     Status         `json:"status" enums:"active,expired,revoked" swaggertype:"string"`
+}
+
+func statusAt(k *Key, now time.Time) Status {
+	switch {
+	case k.RevokedAt != nil:
+		return StatusRevoked
+	case k.ExpiresAt != nil && !now.Before(*k.ExpiresAt):
+		return StatusExpired
+	}
+	return StatusActive
+}

@@ -1,0 +1,750 @@
+package ginkey
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"gorm.io/driver/sqlite"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+func TestKeyIsAcceptedFromHeaderQueryAndBearer(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	k := h.createKey(`{"name":"svc"}`)
+	cases := []struct {
+		name string
+		r    req
+	}{
+		{"header", req{method: "GET", path: "/secure", header: map[string]string{"X-API-Key": k.Secret}}},
+		{"query", req{method: "GET", path: "/secure?api_key=" + k.Secret}},
+		{"bearer", req{method: "GET", path: "/secure", header: map[string]string{"Authorization": "Bearer " + k.Secret}}},
+		{"bearer lower-case scheme", req{method: "GET", path: "/secure", header: map[string]string{"Authorization": "bearer " + k.Secret}}},
+	}
+	for _, tc := range cases {
+		w := h.do(tc.r)
+		if w.Code != http.StatusOK {
+			t.Fatalf("%s: status %d body %s", tc.name, w.Code, w.Body)
+		}
+		if !strings.Contains(w.Body.String(), `"key_id":"`+k.ID+`"`) {
+			t.Fatalf("%s: KeyFrom did not carry the key id: %s", tc.name, w.Body)
+		}
+	}
+}
+
+func TestConfiguredSourcesReplaceTheDefaults(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(c *Config) {
+		c.Sources = []Source{{From: FromHeader, Name: "X-Token"}, {From: FromCookie, Name: "tok"}}
+	})
+	k := h.createKey(`{}`)
+	if w := h.do(req{method: "GET", path: "/secure", header: map[string]string{"X-Token": k.Secret}}); w.Code != 200 {
+		t.Fatalf("custom header: %d", w.Code)
+	}
+	if w := h.do(req{method: "GET", path: "/secure", header: map[string]string{"Cookie": "tok=" + k.Secret}}); w.Code != 200 {
+		t.Fatalf("cookie: %d", w.Code)
+	}
+	wantError(t, h.secure(k.Secret), 401, "key_missing") // X-API-Key is no longer a source
+}
+
+func TestRejectedKeysGet401WithCodeAndChallenge(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	good := h.createKey(`{}`).Secret
+	unknown, _, err := h.guard.format.generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	badSum := good[:len(good)-1] + flip(good[len(good)-1])
+	cases := []struct {
+		name, key, code string
+	}{
+		{"missing", "", "key_missing"},
+		{"unknown but well formed", unknown, "key_invalid"},
+		{"checksum mismatch", badSum, "key_invalid"},
+		{"wrong prefix", "xx" + good[2:], "key_invalid"},
+		{"truncated", good[:len(good)-3], "key_invalid"},
+		{"bad alphabet", good[:10] + "!" + good[11:], "key_invalid"},
+		{"10 KB key", "gk_" + strings.Repeat("A", 10<<10), "key_invalid"},
+		{"sql", "gk_' OR '1'='1", "key_invalid"},
+	}
+	for _, tc := range cases {
+		w := h.secure(tc.key)
+		wantError(t, w, http.StatusUnauthorized, tc.code)
+		challenge := w.Header().Get("WWW-Authenticate")
+		if !strings.HasPrefix(challenge, `Bearer realm="ginkey"`) {
+			t.Fatalf("%s: WWW-Authenticate = %q", tc.name, challenge)
+		}
+		if tc.code != "key_missing" && !strings.Contains(challenge, `error="invalid_token"`) {
+			t.Fatalf("%s: challenge lacks the error: %q", tc.name, challenge)
+		}
+	}
+}
+
+func flip(b byte) string {
+	if b == 'A' {
+		return "B"
+	}
+	return "A"
+}
+
+func TestKeyStopsWorkingWhenItExpires(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	h := newHarness(t, func(c *Config) { c.Now = clock.Now })
+	at := clock.Now().Add(2 * time.Second).Format(time.RFC3339)
+	k := h.createKey(`{"expires_at":"` + at + `"}`)
+	if k.ExpiresAt == nil || k.ExpiresAt.Format(time.RFC3339) != at {
+		t.Fatalf("expires_at = %v, want %s", k.ExpiresAt, at)
+	}
+	if w := h.secure(k.Secret); w.Code != 200 {
+		t.Fatalf("fresh key: %d %s", w.Code, w.Body)
+	}
+	clock.Advance(1900 * time.Millisecond)
+	if w := h.secure(k.Secret); w.Code != 200 {
+		t.Fatalf("key 100ms before expiry: %d %s", w.Code, w.Body)
+	}
+	clock.Advance(100 * time.Millisecond) // the cache still holds the record: expiry is checked per request
+	wantError(t, h.secure(k.Secret), 401, "key_expired")
+
+	var got Key
+	decode(t, h.admin("GET", "/keys/"+k.ID, ""), &got)
+	if got.Status != StatusExpired {
+		t.Fatalf("status = %s, want expired", got.Status)
+	}
+}
+
+func TestKeyExpiresAfterTheDefaultTTLOf15Days(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	h := newHarness(t, func(c *Config) { c.Now = clock.Now })
+	k := h.createKey(`{}`)
+	if k.ExpiresAt == nil || !k.ExpiresAt.Equal(clock.Now().Add(360*time.Hour)) {
+		t.Fatalf("expires_at = %v, want now+360h", k.ExpiresAt)
+	}
+	clock.Advance(360*time.Hour - time.Second)
+	if w := h.secure(k.Secret); w.Code != 200 {
+		t.Fatalf("day 14: %d", w.Code)
+	}
+	clock.Advance(time.Second)
+	wantError(t, h.secure(k.Secret), 401, "key_expired")
+}
+
+func TestNeverExpiringKeys(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	h := newHarness(t, func(c *Config) { c.Now = clock.Now })
+	k := h.createKey(`{"never_expires":true}`)
+	if k.ExpiresAt != nil {
+		t.Fatalf("expires_at = %v, want null", k.ExpiresAt)
+	}
+	if !strings.Contains(h.admin("GET", "/keys/"+k.ID, "").Body.String(), `"expires_at":null`) {
+		t.Fatal("expires_at is not rendered as null")
+	}
+	clock.Advance(10 * 365 * 24 * time.Hour)
+	if w := h.secure(k.Secret); w.Code != 200 {
+		t.Fatalf("after 10 years: %d", w.Code)
+	}
+
+	h2 := newHarness(t, func(c *Config) {
+		c.LookupEnv = func(k string) (string, bool) {
+			if k == "GINKEY_TTL" {
+				return "never", true
+			}
+			return "", false
+		}
+	})
+	if k := h2.createKey(`{}`); k.ExpiresAt != nil {
+		t.Fatalf("GINKEY_TTL=never: expires_at = %v", k.ExpiresAt)
+	}
+}
+
+func TestRevokedKeyIsRejectedOnNextRequestAndRevocationIsFinal(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	k := h.createKey(`{}`)
+	if w := h.secure(k.Secret); w.Code != 200 { // now cached
+		t.Fatalf("before revoke: %d", w.Code)
+	}
+	w := h.admin("POST", "/keys/"+k.ID+"/revoke", "")
+	if w.Code != 200 {
+		t.Fatalf("revoke: %d %s", w.Code, w.Body)
+	}
+	var rev Key
+	decode(t, w, &rev)
+	if rev.Status != StatusRevoked || rev.RevokedAt == nil {
+		t.Fatalf("revoked key = %+v", rev)
+	}
+	wantError(t, h.secure(k.Secret), 401, "key_revoked")
+
+	w = h.admin("POST", "/keys/"+k.ID+"/revoke", "")
+	var again Key
+	decode(t, w, &again)
+	if w.Code != 200 || !again.RevokedAt.Equal(*rev.RevokedAt) {
+		t.Fatalf("second revoke: %d %s", w.Code, w.Body)
+	}
+	wantError(t, h.admin("POST", "/keys/"+k.ID+"/renew", ""), 409, "key_revoked")
+	wantError(t, h.secure(k.Secret), 401, "key_revoked")
+}
+
+func TestRenewBringsBackAnExpiredKey(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	h := newHarness(t, func(c *Config) { c.Now = clock.Now; c.TTL = time.Hour })
+	k := h.createKey(`{}`)
+	clock.Advance(2 * time.Hour)
+	wantError(t, h.secure(k.Secret), 401, "key_expired")
+
+	w := h.admin("POST", "/keys/"+k.ID+"/renew", "")
+	var renewed Key
+	decode(t, w, &renewed)
+	if w.Code != 200 || renewed.Status != StatusActive || !renewed.ExpiresAt.Equal(clock.Now().Add(time.Hour)) {
+		t.Fatalf("renew: %d %s", w.Code, w.Body)
+	}
+	if w := h.secure(k.Secret); w.Code != 200 {
+		t.Fatalf("after renew: %d", w.Code)
+	}
+
+	at := clock.Now().Add(48 * time.Hour).Format(time.RFC3339)
+	decode(t, h.admin("POST", "/keys/"+k.ID+"/renew", `{"expires_at":"`+at+`"}`), &renewed)
+	if renewed.ExpiresAt.Format(time.RFC3339) != at {
+		t.Fatalf("renew to %s gave %v", at, renewed.ExpiresAt)
+	}
+	decode(t, h.admin("POST", "/keys/"+k.ID+"/renew", `{"never_expires":true}`), &renewed)
+	if renewed.ExpiresAt != nil {
+		t.Fatalf("renew never_expires gave %v", renewed.ExpiresAt)
+	}
+	wantError(t, h.admin("POST", "/keys/nope/renew", ""), 404, "not_found")
+}
+
+func TestDeletedKeyStopsWorking(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	k := h.createKey(`{}`)
+	if w := h.secure(k.Secret); w.Code != 200 {
+		t.Fatalf("before delete: %d", w.Code)
+	}
+	if w := h.admin("DELETE", "/keys/"+k.ID, ""); w.Code != http.StatusNoContent {
+		t.Fatalf("delete: %d %s", w.Code, w.Body)
+	}
+	wantError(t, h.secure(k.Secret), 401, "key_invalid")
+	wantError(t, h.admin("GET", "/keys/"+k.ID, ""), 404, "not_found")
+	wantError(t, h.admin("DELETE", "/keys/"+k.ID, ""), 404, "not_found")
+}
+
+func TestListFiltersByStatusAndPages(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	h := newHarness(t, func(c *Config) { c.Now = clock.Now })
+	short := h.createKey(`{"expires_at":"` + clock.Now().Add(time.Minute).Format(time.RFC3339) + `"}`)
+	revoked := h.createKey(`{}`)
+	h.admin("POST", "/keys/"+revoked.ID+"/revoke", "")
+	for range 3 {
+		h.createKey(`{}`)
+	}
+	clock.Advance(2 * time.Minute)
+
+	count := func(query string) (int, int64) {
+		t.Helper()
+		var l KeyList
+		w := h.admin("GET", "/keys"+query, "")
+		if w.Code != 200 {
+			t.Fatalf("list %s: %d %s", query, w.Code, w.Body)
+		}
+		decode(t, w, &l)
+		return len(l.Keys), l.Total
+	}
+	for _, tc := range []struct {
+		query string
+		n     int
+		total int64
+	}{
+		{"", 5, 5}, {"?status=active", 3, 3}, {"?status=expired", 1, 1}, {"?status=revoked", 1, 1},
+		{"?limit=2", 2, 5}, {"?limit=2&offset=4", 1, 5},
+	} {
+		if n, total := count(tc.query); n != tc.n || total != tc.total {
+			t.Fatalf("%q: %d keys of %d, want %d of %d", tc.query, n, total, tc.n, tc.total)
+		}
+	}
+	body := h.admin("GET", "/keys", "").Body.String()
+	if strings.Contains(body, short.Secret) || strings.Contains(body, "hash") {
+		t.Fatal("a listing shows a key or its hash")
+	}
+}
+
+func TestKeysSurviveARestartOnTheSameFile(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	k := h.createKey(`{"name":"persistent","scopes":["a:b"],"metadata":{"team":"x"}}`)
+	if err := h.guard.Close(); err != nil {
+		t.Fatal(err)
+	}
+	h.start(Config{DBPath: h.dbPath, AdminSecret: testSecret, LookupEnv: noEnv, Logger: h.guard.log})
+	if w := h.secure(k.Secret); w.Code != 200 {
+		t.Fatalf("after restart: %d %s", w.Code, w.Body)
+	}
+	var got Key
+	decode(t, h.admin("GET", "/keys/"+k.ID, ""), &got)
+	if got.Name != "persistent" || len(got.Scopes) != 1 || got.Scopes[0] != "a:b" || got.Metadata["team"] != "x" {
+		t.Fatalf("after restart: %+v", got)
+	}
+}
+
+func TestPlaintextKeyNeverReachesDiskOrLogs(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	var keys []string
+	for range 5 {
+		keys = append(keys, h.createKey(`{"name":"k"}`).Secret)
+	}
+	for _, k := range keys {
+		h.secure(k)
+		h.do(req{method: "GET", path: "/secure?api_key=" + k})
+	}
+	if err := h.guard.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var files [][]byte
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		b, err := os.ReadFile(h.dbPath + suffix)
+		if err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+		files = append(files, b)
+	}
+	if len(files[0])+len(files[1]) == 0 {
+		t.Fatal("the database files are empty: nothing was checked")
+	}
+	logs := h.logs.String()
+	for _, k := range keys {
+		body := k[3:] // the random part, without the public prefix
+		for i, b := range files {
+			if bytes.Contains(b, []byte(body)) {
+				t.Fatalf("key found in database file %d", i)
+			}
+		}
+		if strings.Contains(logs, body) {
+			t.Fatal("key found in the log")
+		}
+		sum := hashKey(k)
+		if !bytes.Contains(append(files[0], files[1]...), []byte(sum.String())) {
+			t.Fatal("the key's hash is not in the database: the search above proves nothing")
+		}
+	}
+	if strings.Contains(logs, testSecret) {
+		t.Fatal("admin secret found in the log")
+	}
+}
+
+func TestUsageIsCountedInBatches(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	h := newHarness(t, func(c *Config) { c.Now = clock.Now; c.FlushInterval = time.Hour })
+	a, b := h.createKey(`{"name":"a"}`), h.createKey(`{"name":"b"}`)
+	for range 7 {
+		h.secure(a.Secret)
+	}
+	clock.Advance(24 * time.Hour)
+	for range 3 {
+		h.secure(a.Secret)
+	}
+	h.secure(b.Secret)
+	wantError(t, h.secure("gk_nope"), 401, "key_invalid") // failures are not usage
+
+	// Nothing is written on the request path.
+	var rows int64
+	if err := h.guard.store.(*gormStore).db.Table("ginkey_usage").Count(&rows).Error; err != nil || rows != 0 {
+		t.Fatalf("usage rows before a flush: %d (%v)", rows, err)
+	}
+
+	var rep UsageReport
+	w := h.admin("GET", "/keys/"+a.ID+"/usage", "") // reads flush this instance first
+	decode(t, w, &rep)
+	if w.Code != 200 || rep.TotalRequests != 10 || len(rep.Daily) != 2 ||
+		rep.Daily[0].Requests != 7 || rep.Daily[1].Requests != 3 || rep.Daily[1].Date != "2026-11-26" {
+		t.Fatalf("usage of a: %d %s", w.Code, w.Body)
+	}
+	if rep.LastUsedAt == nil || !rep.LastUsedAt.Equal(clock.Now()) {
+		t.Fatalf("last_used_at = %v, want %v", rep.LastUsedAt, clock.Now())
+	}
+	var sum UsageSummaryList
+	decode(t, h.admin("GET", "/usage", ""), &sum)
+	got := map[string]int64{}
+	for _, r := range sum.Usage {
+		got[r.Name] = r.TotalRequests
+	}
+	if sum.Total != 2 || got["a"] != 10 || got["b"] != 1 {
+		t.Fatalf("usage summary: %+v", sum)
+	}
+}
+
+func TestUsageFlushesByItselfWithinTwoSeconds(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(c *Config) { c.FlushInterval = 200 * time.Millisecond })
+	k := h.createKey(`{}`)
+	h.secure(k.Secret)
+	st := h.guard.usageStore
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		total, _, err := st.Usage(context.Background(), k.ID, "2000-01-01")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if total == 1 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("usage not flushed after 2s (total %d)", total)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestAdminAPIRequiresTheSecretInTheHeader(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	cases := []struct {
+		name string
+		r    req
+	}{
+		{"no secret", req{method: "GET", path: "/auth/keys"}},
+		{"wrong secret", req{method: "GET", path: "/auth/keys", header: map[string]string{AdminHeader: testSecret + "x"}}},
+		{"prefix of the secret", req{method: "GET", path: "/auth/keys", header: map[string]string{AdminHeader: testSecret[:10]}}},
+		{"secret in the query", req{method: "GET", path: "/auth/keys?admin_secret=" + testSecret}},
+		{"secret in query and header", req{method: "POST", path: "/auth/keys?X-Admin-Secret=" + testSecret, header: map[string]string{AdminHeader: testSecret}}},
+		{"api key is no admin secret", req{method: "POST", path: "/auth/keys", header: map[string]string{"X-API-Key": testSecret}}},
+	}
+	for _, tc := range cases {
+		wantError(t, h.do(tc.r), 401, "admin_unauthorized")
+	}
+	if w := h.admin("GET", "/keys", ""); w.Code != 200 || w.Header().Get("Cache-Control") != "no-store" {
+		t.Fatalf("with the secret: %d, Cache-Control %q", w.Code, w.Header().Get("Cache-Control"))
+	}
+}
+
+func TestGeneratedAdminSecretIsLoggedOnceAndWorks(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(c *Config) { c.AdminSecret = "" })
+	m := regexp.MustCompile(`admin_secret=([0-9A-Za-z]+)`).FindAllStringSubmatch(h.logs.String(), -1)
+	if len(m) != 1 || len(m[0][1]) < 32 {
+		t.Fatalf("want one generated secret in the log, got %q", h.logs.String())
+	}
+	secret := m[0][1]
+	w := h.do(req{method: "POST", path: "/auth/keys", header: map[string]string{AdminHeader: secret}})
+	if w.Code != 201 {
+		t.Fatalf("generated secret: %d %s", w.Code, w.Body)
+	}
+	wantError(t, h.do(req{method: "GET", path: "/auth/keys", header: map[string]string{AdminHeader: testSecret}}), 401, "admin_unauthorized")
+
+	h2 := newHarness(t, func(c *Config) { c.AdminSecret = "" })
+	if strings.Contains(h2.logs.String(), secret) {
+		t.Fatal("two guards generated the same secret")
+	}
+}
+
+func TestBadAdminInputGetsAClearError(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	h := newHarness(t, func(c *Config) { c.Now = clock.Now })
+	k := h.createKey(`{}`)
+	past := clock.Now().Add(-time.Minute).Format(time.RFC3339)
+	cases := []struct {
+		name, method, path, body string
+		status                   int
+		code, mention            string
+	}{
+		{"malformed JSON", "POST", "/keys", `{"name":`, 400, "bad_request", "JSON"},
+		{"not an object", "POST", "/keys", `[1,2]`, 400, "bad_request", "object"},
+		{"wrong type name", "POST", "/keys", `{"name":5}`, 400, "bad_request", "name"},
+		{"wrong type scopes", "POST", "/keys", `{"scopes":"a"}`, 400, "bad_request", "scopes"},
+		{"wrong type metadata", "POST", "/keys", `{"metadata":[1]}`, 400, "bad_request", "metadata"},
+		{"wrong type never_expires", "POST", "/keys", `{"never_expires":"yes"}`, 400, "bad_request", "never_expires"},
+		{"unknown field", "POST", "/keys", `{"nmae":"x"}`, 400, "bad_request", "nmae"},
+		{"two objects", "POST", "/keys", `{}{}`, 400, "bad_request", "one JSON object"},
+		{"both expiries", "POST", "/keys", `{"expires_at":"2099-01-01T00:00:00Z","never_expires":true}`, 400, "bad_request", "not both"},
+		{"past expiry", "POST", "/keys", `{"expires_at":"` + past + `"}`, 400, "bad_request", "future"},
+		{"expiry not RFC 3339", "POST", "/keys", `{"expires_at":"tomorrow"}`, 400, "bad_request", "expires_at"},
+		{"long name", "POST", "/keys", `{"name":"` + strings.Repeat("n", 201) + `"}`, 400, "bad_request", "name"},
+		{"control characters", "POST", "/keys", `{"name":"a\u0000b"}`, 400, "bad_request", "name"},
+		{"bad scope", "POST", "/keys", `{"scopes":["ok","no spaces"]}`, 400, "bad_request", "scopes"},
+		{"big metadata", "POST", "/keys", `{"metadata":{"x":"` + strings.Repeat("m", 5000) + `"}}`, 400, "bad_request", "metadata"},
+		{"2 MB body", "POST", "/keys", `{"name":"` + strings.Repeat("x", 2<<20) + `"}`, 413, "payload_too_large", ""},
+		{"renew past", "POST", "/keys/" + k.ID + "/renew", `{"expires_at":"` + past + `"}`, 400, "bad_request", "future"},
+		{"renew wrong type", "POST", "/keys/" + k.ID + "/renew", `{"never_expires":1}`, 400, "bad_request", "never_expires"},
+		{"bad status", "GET", "/keys?status=gone", "", 400, "bad_request", "status"},
+		{"bad limit", "GET", "/keys?limit=0", "", 400, "bad_request", "limit"},
+		{"huge limit", "GET", "/keys?limit=100000", "", 400, "bad_request", "limit"},
+		{"negative offset", "GET", "/keys?offset=-1", "", 400, "bad_request", "offset"},
+		{"bad days", "GET", "/keys/" + k.ID + "/usage?days=abc", "", 400, "bad_request", "days"},
+		{"unknown id", "GET", "/keys/AAAAAAAAAAAAAAAAAAAAAA", "", 404, "not_found", ""},
+		{"sql id", "GET", "/keys/1%27%20OR%20%271%27=%271", "", 404, "not_found", ""},
+		{"overlong id", "GET", "/keys/" + strings.Repeat("a", 100), "", 404, "not_found", ""},
+	}
+	for _, tc := range cases {
+		w := h.admin(tc.method, tc.path, tc.body)
+		wantError(t, w, tc.status, tc.code)
+		if tc.mention != "" && !strings.Contains(w.Body.String(), tc.mention) {
+			t.Fatalf("%s: message does not mention %q: %s", tc.name, tc.mention, w.Body)
+		}
+	}
+	var l KeyList
+	decode(t, h.admin("GET", "/keys", ""), &l)
+	if l.Total != 1 {
+		t.Fatalf("bad requests created keys: total %d", l.Total)
+	}
+}
+
+func TestSQLLookingInputIsStoredVerbatim(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	names := []string{`'; DROP TABLE ginkey_keys; --`, `" OR 1=1 --`, `Robert'); DELETE FROM ginkey_usage;--`}
+	for _, n := range names {
+		k := h.createKey(fmt.Sprintf(`{"name":%q,"metadata":{"q":%q}}`, n, n))
+		var got Key
+		decode(t, h.admin("GET", "/keys/"+k.ID, ""), &got)
+		if got.Name != n || got.Metadata["q"] != n {
+			t.Fatalf("stored %q as %q", n, got.Name)
+		}
+		if w := h.secure(k.Secret); w.Code != 200 {
+			t.Fatalf("key named %q: %d", n, w.Code)
+		}
+	}
+	var l KeyList
+	decode(t, h.admin("GET", "/keys", ""), &l)
+	if l.Total != int64(len(names)) {
+		t.Fatalf("total = %d", l.Total)
+	}
+}
+
+func TestConcurrentCreateVerifyRevokeLosesNothing(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(c *Config) { c.FlushInterval = 100 * time.Millisecond })
+	const workers = 32
+	dur := 3 * time.Second
+	if testing.Short() {
+		dur = time.Second
+	}
+	stop := time.Now().Add(dur)
+	var (
+		wg                         sync.WaitGroup
+		created, verified, revoked atomic.Int64
+		mu                         sync.Mutex
+		live                       = map[string]string{} // id -> key, not revoked
+		failures                   []string
+	)
+	fail := func(format string, args ...any) {
+		mu.Lock()
+		failures = append(failures, fmt.Sprintf(format, args...))
+		mu.Unlock()
+	}
+	for i := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var own []CreatedKey
+			for n := 0; time.Now().Before(stop); n++ {
+				w := h.admin("POST", "/keys", fmt.Sprintf(`{"name":"w%d-%d"}`, i, n))
+				if w.Code != 201 {
+					fail("create: %d %s", w.Code, w.Body)
+					return
+				}
+				var k CreatedKey
+				decode(t, w, &k)
+				created.Add(1)
+				own = append(own, k)
+				for _, o := range own[max(0, len(own)-3):] {
+					if w := h.secure(o.Secret); w.Code != 200 {
+						fail("verify %s: %d %s", o.ID, w.Code, w.Body)
+						return
+					}
+					verified.Add(1)
+				}
+				if n%3 == 2 {
+					victim := own[0]
+					own = own[1:]
+					if w := h.admin("POST", "/keys/"+victim.ID+"/revoke", ""); w.Code != 200 {
+						fail("revoke: %d %s", w.Code, w.Body)
+						return
+					}
+					revoked.Add(1)
+					if w := h.secure(victim.Secret); w.Code != 401 {
+						fail("revoked key %s still works: %d", victim.ID, w.Code)
+						return
+					}
+				}
+			}
+			mu.Lock()
+			for _, o := range own {
+				live[o.ID] = o.Secret
+			}
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if len(failures) > 0 {
+		t.Fatalf("%d failures, first: %s", len(failures), failures[0])
+	}
+	if created.Load() < workers {
+		t.Fatalf("only %d keys created", created.Load())
+	}
+	var l KeyList
+	decode(t, h.admin("GET", "/keys?limit=1", ""), &l)
+	if l.Total != created.Load() {
+		t.Fatalf("store holds %d keys, %d were created", l.Total, created.Load())
+	}
+	decode(t, h.admin("GET", "/keys?status=revoked&limit=1", ""), &l)
+	if l.Total != revoked.Load() {
+		t.Fatalf("store holds %d revoked keys, %d were revoked", l.Total, revoked.Load())
+	}
+	for id, k := range live {
+		if w := h.secure(k); w.Code != 200 {
+			t.Fatalf("live key %s: %d", id, w.Code)
+		}
+	}
+	if err := h.guard.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var sum UsageSummaryList
+	decode(t, h.admin("GET", "/usage?limit=500", ""), &sum)
+	var counted int64
+	for _, r := range sum.Usage {
+		counted += r.TotalRequests
+	}
+	if sum.Total <= 500 && counted != verified.Load()+int64(len(live)) {
+		t.Fatalf("usage counted %d requests, %d succeeded", counted, verified.Load()+int64(len(live)))
+	}
+	t.Logf("created %d, verified %d, revoked %d", created.Load(), verified.Load(), revoked.Load())
+}
+
+func TestNewRejectsBadConfig(t *testing.T) {
+	t.Parallel()
+	env := func(k, v string) func(string) (string, bool) {
+		return func(name string) (string, bool) {
+			if name == k {
+				return v, true
+			}
+			return "", false
+		}
+	}
+	dir := t.TempDir()
+	cases := []struct {
+		name string
+		cfg  Config
+		want string
+	}{
+		{"short secret", Config{AdminSecret: "short"}, "at least 16"},
+		{"short secret from env", Config{LookupEnv: env("GINKEY_SECRET", "short")}, "at least 16"},
+		{"bad TTL env", Config{LookupEnv: env("GINKEY_TTL", "fortnight")}, "GINKEY_TTL"},
+		{"negative TTL env", Config{LookupEnv: env("GINKEY_TTL", "-5h")}, "GINKEY_TTL"},
+		{"bad key prefix", Config{KeyPrefix: "Bad_"}, "KeyPrefix"},
+		{"bad table prefix", Config{TablePrefix: "x; DROP"}, "TablePrefix"},
+		{"bad source", Config{Sources: []Source{{From: FromHeader}}}, "Name"},
+		{"bad realm", Config{Realm: `a"b`}, "Realm"},
+		{"unopenable db", Config{DBPath: dir + "/no/such/dir/x.db"}, "SQLite"},
+	}
+	for _, tc := range cases {
+		cfg := tc.cfg
+		if cfg.LookupEnv == nil {
+			cfg.LookupEnv = noEnv
+		}
+		if cfg.DBPath == "" {
+			cfg.DBPath = dir + "/ok.db"
+		}
+		g, err := New(cfg)
+		if err == nil {
+			_ = g.Close()
+			t.Fatalf("%s: New succeeded", tc.name)
+		}
+		if !strings.Contains(err.Error(), tc.want) {
+			t.Fatalf("%s: error %q does not mention %q", tc.name, err, tc.want)
+		}
+	}
+}
+
+func TestEnvironmentFillsOnlyWhatCodeLeftUnset(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	vars := map[string]string{"GINKEY_DB": dir + "/env.db", "GINKEY_SECRET": "env-secret-0123456789", "GINKEY_TTL": "1h"}
+	lookup := func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
+	g, err := New(Config{LookupEnv: lookup, Logger: slogDiscard()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = g.Close() }()
+	if g.ttl != time.Hour || !g.adminAuthorized("env-secret-0123456789") {
+		t.Fatalf("env not applied: ttl %v", g.ttl)
+	}
+	if _, err := os.Stat(dir + "/env.db"); err != nil {
+		t.Fatalf("GINKEY_DB not used: %v", err)
+	}
+	g2, err := New(Config{LookupEnv: lookup, DBPath: dir + "/code.db", AdminSecret: "code-secret-0123456789", TTL: 2 * time.Hour, Logger: slogDiscard()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = g2.Close() }()
+	if g2.ttl != 2*time.Hour || g2.adminAuthorized("env-secret-0123456789") || !g2.adminAuthorized("code-secret-0123456789") {
+		t.Fatal("env overrode code")
+	}
+}
+
+func TestCallersDatabaseIsMigratedWithPrefixAndNotClosed(t *testing.T) {
+	t.Parallel()
+	db, err := gorm.Open(sqlite.Open(t.TempDir()+"/own.db"), &gorm.Config{Logger: logger.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, prefix := range []string{"app_", "other_"} {
+		h := newHarness(t, func(c *Config) { c.DB = db; c.TablePrefix = prefix })
+		k := h.createKey(`{}`)
+		if w := h.secure(k.Secret); w.Code != 200 {
+			t.Fatalf("%s: %d", prefix, w.Code)
+		}
+		if err := h.guard.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if !db.Migrator().HasTable(prefix+"keys") || !db.Migrator().HasTable(prefix+"usage") {
+			t.Fatalf("tables with prefix %s missing", prefix)
+		}
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sqlDB.Ping(); err != nil {
+		t.Fatalf("the caller's DB was closed: %v", err)
+	}
+	var n int64
+	if err := db.Table("app_keys").Count(&n).Error; err != nil || n != 1 {
+		t.Fatalf("app_keys holds %d (%v)", n, err)
+	}
+}
+
+func TestCloseIsIdempotentAndFlushes(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(c *Config) { c.FlushInterval = time.Hour })
+	k := h.createKey(`{}`)
+	h.secure(k.Secret)
+	h.secure(k.Secret)
+	if err := h.guard.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.guard.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	h.start(Config{DBPath: h.dbPath, AdminSecret: testSecret, LookupEnv: noEnv, Logger: slogDiscard()})
+	var rep UsageReport
+	decode(t, h.admin("GET", "/keys/"+k.ID+"/usage", ""), &rep)
+	if rep.TotalRequests != 2 {
+		t.Fatalf("usage after Close and restart: %d, want 2", rep.TotalRequests)
+	}
+}

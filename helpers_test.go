@@ -1,0 +1,181 @@
+package ginkey
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gin-gonic/gin"
+)
+
+const testSecret = "test-admin-secret-0123456789"
+
+func init() { gin.SetMode(gin.TestMode) }
+
+// fakeClock is a settable clock for expiry tests.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newFakeClock() *fakeClock {
+	return &fakeClock{t: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// syncBuffer is a log sink safe for the flusher goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// harness is a guard on a real SQLite file behind a real gin engine.
+type harness struct {
+	t      testing.TB
+	guard  *Guard
+	engine *gin.Engine
+	dbPath string
+	logs   *syncBuffer
+	clock  *fakeClock
+}
+
+// noEnv keeps the developer's environment out of tests.
+func noEnv(string) (string, bool) { return "", false }
+
+func newHarness(t testing.TB, mod func(*Config)) *harness {
+	t.Helper()
+	h := &harness{t: t, dbPath: filepath.Join(t.TempDir(), "keys.db"), logs: &syncBuffer{}}
+	cfg := Config{
+		DBPath:      h.dbPath,
+		AdminSecret: testSecret,
+		Logger:      slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		LookupEnv:   noEnv,
+	}
+	if mod != nil {
+		mod(&cfg)
+	}
+	h.start(cfg)
+	return h
+}
+
+func (h *harness) start(cfg Config) {
+	h.t.Helper()
+	g, err := New(cfg)
+	if err != nil {
+		h.t.Fatalf("New: %v", err)
+	}
+	h.t.Cleanup(func() { _ = g.Close() })
+	h.guard = g
+	r := gin.New()
+	g.RegisterAdmin(r.Group("/auth"))
+	r.GET("/secure", g.Handler(), func(c *gin.Context) {
+		k, ok := KeyFrom(c)
+		if !ok {
+			c.JSON(http.StatusInternalServerError, gin.H{"error": "no key in context"})
+			return
+		}
+		c.JSON(http.StatusOK, gin.H{"message": "This is a secure endpoint", "key_id": k.ID})
+	})
+	h.engine = r
+}
+
+type req struct {
+	method, path, body string
+	header             map[string]string
+}
+
+func (h *harness) do(r req) *httptest.ResponseRecorder {
+	h.t.Helper()
+	var body io.Reader
+	if r.body != "" {
+		body = strings.NewReader(r.body)
+	}
+	hr := httptest.NewRequestWithContext(context.Background(), r.method, r.path, body)
+	if r.body != "" {
+		hr.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range r.header {
+		hr.Header.Set(k, v)
+	}
+	w := httptest.NewRecorder()
+	h.engine.ServeHTTP(w, hr)
+	return w
+}
+
+func (h *harness) admin(method, path, body string) *httptest.ResponseRecorder {
+	h.t.Helper()
+	return h.do(req{method: method, path: "/auth" + path, body: body, header: map[string]string{AdminHeader: testSecret}})
+}
+
+func (h *harness) secure(key string) *httptest.ResponseRecorder {
+	h.t.Helper()
+	return h.do(req{method: http.MethodGet, path: "/secure", header: map[string]string{"X-API-Key": key}})
+}
+
+func (h *harness) createKey(body string) CreatedKey {
+	h.t.Helper()
+	w := h.admin(http.MethodPost, "/keys", body)
+	if w.Code != http.StatusCreated {
+		h.t.Fatalf("create key: %d %s", w.Code, w.Body)
+	}
+	var out CreatedKey
+	decode(h.t, w, &out)
+	return out
+}
+
+func decode(t testing.TB, w *httptest.ResponseRecorder, dst any) {
+	t.Helper()
+	if err := json.Unmarshal(w.Body.Bytes(), dst); err != nil {
+		t.Fatalf("decode %q: %v", w.Body.String(), err)
+	}
+}
+
+// wantError asserts the status and the stable code of an error response.
+func wantError(t testing.TB, w *httptest.ResponseRecorder, status int, code string) {
+	t.Helper()
+	if w.Code != status {
+		t.Fatalf("status = %d, want %d; body %s", w.Code, status, w.Body)
+	}
+	var body ErrorBody
+	decode(t, w, &body)
+	if body.Error.Code != code {
+		t.Fatalf("code = %q, want %q; body %s", body.Error.Code, code, w.Body)
+	}
+	if body.Error.Message == "" {
+		t.Fatalf("empty error message: %s", w.Body)
+	}
+}
+
+func slogDiscard() *slog.Logger { return slog.New(slog.DiscardHandler) }

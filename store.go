@@ -1,0 +1,426 @@
+package ginkey
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// Record is what a Store keeps for one key: its public fields and the
+// SHA-256 of the key (hex). The plaintext key is never part of it.
+type Record struct {
+	Key
+	Hash string
+}
+
+// Changes lists the fields an update sets; nil fields are left alone.
+type Changes struct {
+	RevokedAt *time.Time // set once; a revoked key accepts no further change
+	ExpiresAt *time.Time // with SetExpiry; nil then means "never expires"
+	SetExpiry bool
+	Name      *string
+	Scopes    *[]string
+	Metadata  *map[string]any
+}
+
+// Status filters a listing.
+type Status string
+
+// The states a key can be in.
+const (
+	StatusActive  Status = "active"
+	StatusExpired Status = "expired"
+	StatusRevoked Status = "revoked"
+)
+
+// ListQuery selects a page of keys; Status "" means all.
+type ListQuery struct {
+	Status Status
+	Now    time.Time
+	Limit  int
+	Offset int
+}
+
+// UsageDelta is a batch of requests made with one key on one UTC day.
+type UsageDelta struct {
+	KeyID    string
+	Day      string // YYYY-MM-DD, UTC
+	Requests int64
+	LastUsed time.Time
+}
+
+// Store keeps keys. Implementations return ErrNotFound for an unknown id or
+// hash, and ErrRevokedConflict when Update targets a revoked key. All times
+// are UTC.
+type Store interface {
+	Insert(ctx context.Context, r *Record) error
+	ByHash(ctx context.Context, hash string) (*Record, error)
+	ByID(ctx context.Context, id string) (*Record, error)
+	List(ctx context.Context, q ListQuery) ([]Record, int64, error)
+	Update(ctx context.Context, id string, ch Changes) (*Record, error)
+	Delete(ctx context.Context, id string) error
+}
+
+// UsageStore keeps request counts. The GORM store implements it; a Store
+// without it has usage recording switched off.
+type UsageStore interface {
+	AddUsage(ctx context.Context, batch []UsageDelta) error
+	Usage(ctx context.Context, id string, since string) (total int64, daily []DailyUsage, err error)
+	UsageSummaries(ctx context.Context, limit, offset int) ([]UsageSummary, int64, error)
+}
+
+type keyRow struct {
+	ID         string `gorm:"primaryKey;size:32"`
+	Hash       string `gorm:"size:64;not null"`
+	Prefix     string `gorm:"size:32;not null"`
+	Name       string `gorm:"size:200;not null"`
+	Scopes     string `gorm:"type:text;not null"`
+	Metadata   string `gorm:"type:text;not null"`
+	CreatedAt  time.Time
+	ExpiresAt  *time.Time
+	RevokedAt  *time.Time
+	LastUsedAt *time.Time
+}
+
+type usageRow struct {
+	KeyID    string `gorm:"primaryKey;size:32"`
+	Day      string `gorm:"primaryKey;size:10"`
+	Requests int64  `gorm:"not null"`
+}
+
+// gormStore keeps keys in two tables of any GORM dialect.
+type gormStore struct {
+	db         *gorm.DB
+	keys       string // table names, prefix included
+	usage      string
+	serializeW bool       // SQLite: one writer at a time, so nobody sees "database is locked"
+	writeMu    sync.Mutex // held around writes when serializeW
+}
+
+var (
+	_ Store      = (*gormStore)(nil)
+	_ UsageStore = (*gormStore)(nil)
+)
+
+func newGormStore(ctx context.Context, db *gorm.DB, tablePrefix string) (*gormStore, error) {
+	s := &gormStore{
+		db:         db,
+		keys:       tablePrefix + "keys",
+		usage:      tablePrefix + "usage",
+		serializeW: db.Name() == "sqlite",
+	}
+	if err := s.migrate(ctx); err != nil {
+		return nil, fmt.Errorf("ginkey: migrate: %w", err)
+	}
+	return s, nil
+}
+
+func (s *gormStore) migrate(ctx context.Context) error {
+	db := s.db.WithContext(ctx)
+	if err := db.Table(s.keys).AutoMigrate(&keyRow{}); err != nil {
+		return err
+	}
+	if err := db.Table(s.usage).AutoMigrate(&usageRow{}); err != nil {
+		return err
+	}
+	// Index names are global in some dialects, so they carry the table name
+	// (two guards with different prefixes can share one database).
+	for _, ix := range []struct {
+		column string
+		unique bool
+	}{{"hash", true}, {"created_at", false}, {"expires_at", false}, {"revoked_at", false}} {
+		name := s.keys + "_" + ix.column + "_idx"
+		if db.Migrator().HasIndex(s.keys, name) {
+			continue
+		}
+		sql := "CREATE INDEX ? ON ? (?)"
+		if ix.unique {
+			sql = "CREATE UNIQUE INDEX ? ON ? (?)"
+		}
+		if err := db.Exec(sql, clause.Table{Name: name}, clause.Table{Name: s.keys}, clause.Column{Name: ix.column}).Error; err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *gormStore) write(fn func() error) error {
+	if s.serializeW {
+		s.writeMu.Lock()
+		defer s.writeMu.Unlock()
+	}
+	return fn()
+}
+
+func (s *gormStore) Insert(ctx context.Context, r *Record) error {
+	row, err := toRow(r)
+	if err != nil {
+		return err
+	}
+	return s.write(func() error {
+		return s.db.WithContext(ctx).Table(s.keys).Create(&row).Error
+	})
+}
+
+func (s *gormStore) ByHash(ctx context.Context, hash string) (*Record, error) {
+	return s.first(ctx, "hash = ?", hash)
+}
+
+func (s *gormStore) ByID(ctx context.Context, id string) (*Record, error) {
+	return s.first(ctx, "id = ?", id)
+}
+
+func (s *gormStore) first(ctx context.Context, where string, arg string) (*Record, error) {
+	var rows []keyRow
+	if err := s.db.WithContext(ctx).Table(s.keys).Where(where, arg).Limit(1).Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	if len(rows) == 0 {
+		return nil, ErrNotFound
+	}
+	return fromRow(&rows[0])
+}
+
+func (s *gormStore) List(ctx context.Context, q ListQuery) ([]Record, int64, error) {
+	db := s.db.WithContext(ctx).Table(s.keys)
+	switch q.Status {
+	case StatusActive:
+		db = db.Where("revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)", q.Now)
+	case StatusExpired:
+		db = db.Where("revoked_at IS NULL AND expires_at <= ?", q.Now)
+	case StatusRevoked:
+		db = db.Where("revoked_at IS NOT NULL")
+	}
+	var total int64
+	if err := db.Count(&total).Error; err != nil {
+		return nil, 0, err
+	}
+	var rows []keyRow
+	if err := db.Order("created_at DESC, id").Limit(q.Limit).Offset(q.Offset).Find(&rows).Error; err != nil {
+		return nil, 0, err
+	}
+	out := make([]Record, 0, len(rows))
+	for i := range rows {
+		r, err := fromRow(&rows[i])
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, *r)
+	}
+	return out, total, nil
+}
+
+func (s *gormStore) Update(ctx context.Context, id string, ch Changes) (*Record, error) {
+	set := map[string]any{}
+	if ch.RevokedAt != nil {
+		set["revoked_at"] = ch.RevokedAt.UTC()
+	}
+	if ch.SetExpiry {
+		if ch.ExpiresAt == nil {
+			set["expires_at"] = nil
+		} else {
+			set["expires_at"] = ch.ExpiresAt.UTC()
+		}
+	}
+	if ch.Name != nil {
+		set["name"] = *ch.Name
+	}
+	if ch.Scopes != nil {
+		b, err := json.Marshal(*ch.Scopes)
+		if err != nil {
+			return nil, err
+		}
+		set["scopes"] = string(b)
+	}
+	if ch.Metadata != nil {
+		b, err := json.Marshal(*ch.Metadata)
+		if err != nil {
+			return nil, err
+		}
+		set["metadata"] = string(b)
+	}
+	var out *Record
+	err := s.write(func() error {
+		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			// The revoked_at guard makes revocation final even against a
+			// concurrent renew: whichever update lands second changes nothing.
+			res := tx.Table(s.keys).Where("id = ? AND revoked_at IS NULL", id).Updates(set)
+			if res.Error != nil {
+				return res.Error
+			}
+			var rows []keyRow
+			if err := tx.Table(s.keys).Where("id = ?", id).Limit(1).Find(&rows).Error; err != nil {
+				return err
+			}
+			if len(rows) == 0 {
+				return ErrNotFound
+			}
+			if res.RowsAffected == 0 {
+				return ErrRevokedConflict
+			}
+			r, err := fromRow(&rows[0])
+			out = r
+			return err
+		})
+	})
+	return out, err
+}
+
+func (s *gormStore) Delete(ctx context.Context, id string) error {
+	return s.write(func() error {
+		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			res := tx.Table(s.keys).Where("id = ?", id).Delete(&keyRow{})
+			if res.Error != nil {
+				return res.Error
+			}
+			if res.RowsAffected == 0 {
+				return ErrNotFound
+			}
+			return tx.Table(s.usage).Where("key_id = ?", id).Delete(&usageRow{}).Error
+		})
+	})
+}
+
+func (s *gormStore) AddUsage(ctx context.Context, batch []UsageDelta) error {
+	if len(batch) == 0 {
+		return nil
+	}
+	rows := make([]usageRow, len(batch))
+	for i, d := range batch {
+		rows[i] = usageRow{KeyID: d.KeyID, Day: d.Day, Requests: d.Requests}
+	}
+	add := gorm.Expr(s.usage + ".requests + excluded.requests")
+	if s.db.Name() == "mysql" {
+		add = gorm.Expr("requests + VALUES(requests)")
+	}
+	return s.write(func() error {
+		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			err := tx.Table(s.usage).Clauses(clause.OnConflict{
+				Columns:   []clause.Column{{Name: "key_id"}, {Name: "day"}},
+				DoUpdates: clause.Assignments(map[string]any{"requests": add}),
+			}).CreateInBatches(rows, 500).Error
+			if err != nil {
+				return err
+			}
+			for _, d := range batch {
+				at := d.LastUsed.UTC()
+				err := tx.Table(s.keys).
+					Where("id = ? AND (last_used_at IS NULL OR last_used_at < ?)", d.KeyID, at).
+					Update("last_used_at", at).Error
+				if err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	})
+}
+
+func (s *gormStore) Usage(ctx context.Context, id string, since string) (int64, []DailyUsage, error) {
+	db := s.db.WithContext(ctx)
+	var total struct{ Sum int64 }
+	if err := db.Table(s.usage).Select("COALESCE(SUM(requests), 0) AS sum").Where("key_id = ?", id).Scan(&total).Error; err != nil {
+		return 0, nil, err
+	}
+	var rows []usageRow
+	if err := db.Table(s.usage).Where("key_id = ? AND day >= ?", id, since).Order("day").Find(&rows).Error; err != nil {
+		return 0, nil, err
+	}
+	daily := make([]DailyUsage, len(rows))
+	for i, r := range rows {
+		daily[i] = DailyUsage{Date: r.Day, Requests: r.Requests}
+	}
+	return total.Sum, daily, nil
+}
+
+func (s *gormStore) UsageSummaries(ctx context.Context, limit, offset int) ([]UsageSummary, int64, error) {
+	db := s.db.WithContext(ctx)
+	var total int64
+	if err := db.Table(s.keys).Count(&total).Error; err != nil {
+		return nil, 0, err
+	}
+	var rows []struct {
+		ID         string
+		Prefix     string
+		Name       string
+		LastUsedAt *time.Time
+		Total      int64
+	}
+	err := db.Table(s.keys + " AS k").
+		Select("k.id, k.prefix, k.name, k.last_used_at, COALESCE(SUM(u.requests), 0) AS total").
+		Joins("LEFT JOIN " + s.usage + " AS u ON u.key_id = k.id").
+		Group("k.id, k.prefix, k.name, k.last_used_at, k.created_at").
+		Order("k.created_at DESC, k.id").Limit(limit).Offset(offset).
+		Scan(&rows).Error
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]UsageSummary, len(rows))
+	for i, r := range rows {
+		out[i] = UsageSummary{ID: r.ID, Prefix: r.Prefix, Name: r.Name, TotalRequests: r.Total, LastUsedAt: utcPtr(r.LastUsedAt)}
+	}
+	return out, total, nil
+}
+
+func toRow(r *Record) (keyRow, error) {
+	scopes, err := json.Marshal(nonNilScopes(r.Scopes))
+	if err != nil {
+		return keyRow{}, err
+	}
+	meta := r.Metadata
+	if meta == nil {
+		meta = map[string]any{}
+	}
+	metadata, err := json.Marshal(meta)
+	if err != nil {
+		return keyRow{}, err
+	}
+	return keyRow{
+		ID: r.ID, Hash: r.Hash, Prefix: r.Prefix, Name: r.Name,
+		Scopes: string(scopes), Metadata: string(metadata),
+		CreatedAt: r.CreatedAt.UTC(), ExpiresAt: utcPtr(r.ExpiresAt),
+		RevokedAt: utcPtr(r.RevokedAt), LastUsedAt: utcPtr(r.LastUsedAt),
+	}, nil
+}
+
+func fromRow(row *keyRow) (*Record, error) {
+	r := &Record{Hash: row.Hash}
+	r.ID, r.Prefix, r.Name = row.ID, row.Prefix, row.Name
+	r.CreatedAt = row.CreatedAt.UTC()
+	r.ExpiresAt, r.RevokedAt, r.LastUsedAt = utcPtr(row.ExpiresAt), utcPtr(row.RevokedAt), utcPtr(row.LastUsedAt)
+	if err := json.Unmarshal([]byte(row.Scopes), &r.Scopes); err != nil {
+		return nil, fmt.Errorf("ginkey: key %s: scopes: %w", row.ID, err)
+	}
+	if err := json.Unmarshal([]byte(row.Metadata), &r.Metadata); err != nil {
+		return nil, fmt.Errorf("ginkey: key %s: metadata: %w", row.ID, err)
+	}
+	r.Scopes = nonNilScopes(r.Scopes)
+	if r.Metadata == nil {
+		r.Metadata = map[string]any{}
+	}
+	return r, nil
+}
+
+func nonNilScopes(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+// isNotFound reports whether err is the store's not-found answer.
+func isNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
