@@ -99,14 +99,3 @@ func (c *keyCache) invalidate(h *keyHash) {
 	s.gen++
 	s.mu.Unlock()
 }
-
-func (c *keyCache) len() int {
-	n := 0
-	for i := range c.shards {
-		s := &c.shards[i]
-		s.mu.RLock()
-		n += len(s.m)
-		s.mu.RUnlock()
-	}
-	return n
-}

@@ -469,7 +469,7 @@ func TestBadAdminInputGetsAClearError(t *testing.T) {
 		{"wrong type scopes", "POST", "/keys", `{"scopes":"a"}`, 400, "bad_request", "scopes"},
 		{"wrong type metadata", "POST", "/keys", `{"metadata":[1]}`, 400, "bad_request", "metadata"},
 		{"wrong type never_expires", "POST", "/keys", `{"never_expires":"yes"}`, 400, "bad_request", "never_expires"},
-		{"unknown field", "POST", "/keys", `{"nmae":"x"}`, 400, "bad_request", "nmae"},
+		{"unknown field", "POST", "/keys", `{"bogus":"x"}`, 400, "bad_request", "bogus"},
 		{"two objects", "POST", "/keys", `{}{}`, 400, "bad_request", "one JSON object"},
 		{"both expiries", "POST", "/keys", `{"expires_at":"2099-01-01T00:00:00Z","never_expires":true}`, 400, "bad_request", "not both"},
 		{"past expiry", "POST", "/keys", `{"expires_at":"` + past + `"}`, 400, "bad_request", "future"},

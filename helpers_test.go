@@ -17,7 +17,7 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-const testSecret = "test-admin-secret-0123456789"
+const testSecret = "test-admin-secret-0123456789" //nolint:gosec // a test fixture, not a credential
 
 func init() { gin.SetMode(gin.TestMode) }
 
@@ -68,7 +68,6 @@ type harness struct {
 	engine *gin.Engine
 	dbPath string
 	logs   *syncBuffer
-	clock  *fakeClock
 }
 
 // noEnv keeps the developer's environment out of tests.
