@@ -76,16 +76,16 @@ type UsageStore interface {
 }
 
 type keyRow struct {
-	ID         string `gorm:"primaryKey;size:32"`
-	Hash       string `gorm:"size:64;not null"`
-	Prefix     string `gorm:"size:32;not null"`
-	Name       string `gorm:"size:200;not null"`
-	Scopes     string `gorm:"type:text;not null"`
-	Metadata   string `gorm:"type:text;not null"`
-	CreatedAt  time.Time
-	ExpiresAt  *time.Time
-	RevokedAt  *time.Time
-	LastUsedAt *time.Time
+	ID         string     `gorm:"primaryKey;size:32"`
+	Hash       string     `gorm:"size:64;not null"`
+	Prefix     string     `gorm:"size:32;not null"`
+	Name       string     `gorm:"size:200;not null"`
+	Scopes     string     `gorm:"type:text;not null"`
+	Metadata   string     `gorm:"type:text;not null"`
+	CreatedAt  time.Time  `gorm:"precision:6"` // microseconds in every dialect
+	ExpiresAt  *time.Time `gorm:"precision:6"`
+	RevokedAt  *time.Time `gorm:"precision:6"`
+	LastUsedAt *time.Time `gorm:"precision:6"`
 }
 
 type usageRow struct {
@@ -309,7 +309,7 @@ func (s *gormStore) AddUsage(ctx context.Context, batch []UsageDelta) error {
 				return err
 			}
 			for _, d := range batch {
-				at := d.LastUsed.UTC()
+				at := d.LastUsed.UTC().Truncate(time.Microsecond)
 				err := tx.Table(s.keys).
 					Where("id = ? AND (last_used_at IS NULL OR last_used_at < ?)", d.KeyID, at).
 					Update("last_used_at", at).Error

@@ -1,0 +1,133 @@
+package ginkey
+
+import (
+	"hash/crc32"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func TestGeneratedKeysHaveTheDocumentedShape(t *testing.T) {
+	t.Parallel()
+	f, err := newKeyFormat("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	shape := regexp.MustCompile(`^gk_[0-9A-Za-z]{49}$`)
+	seen := map[string]bool{}
+	counts := map[byte]int{}
+	for range 2000 {
+		key, display, err := f.generate()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !shape.MatchString(key) || !f.valid(key) {
+			t.Fatalf("bad key %q", key)
+		}
+		if display != key[:8] {
+			t.Fatalf("display %q is not the key's first 8 characters", display)
+		}
+		if seen[key] {
+			t.Fatal("duplicate key")
+		}
+		seen[key] = true
+		for i := 3; i < 3+bodyLen; i++ {
+			counts[key[i]]++
+		}
+	}
+	// 2000*43 draws over 62 symbols: about 1387 each. A biased sampler
+	// (e.g. byte % 62 without rejection) skews the first symbols by ~25%.
+	for ch, n := range counts {
+		if n < 1100 || n > 1700 {
+			t.Fatalf("symbol %q drawn %d times: not uniform", ch, n)
+		}
+	}
+	if len(counts) != 62 {
+		t.Fatalf("%d distinct symbols, want 62", len(counts))
+	}
+}
+
+func TestEverySingleCharacterChangeIsRejectedOffline(t *testing.T) {
+	t.Parallel()
+	f, _ := newKeyFormat("gk")
+	key, _, err := f.generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 3; i < len(key); i++ {
+		for _, ch := range []byte("0aZ") {
+			if key[i] == ch {
+				continue
+			}
+			mutated := key[:i] + string(ch) + key[i+1:]
+			if f.valid(mutated) {
+				// CRC32 catches every single-character change in the body.
+				t.Fatalf("mutation at %d accepted: %s", i, mutated)
+			}
+		}
+	}
+}
+
+func TestKeyPrefixIsPartOfTheFormat(t *testing.T) {
+	t.Parallel()
+	a, _ := newKeyFormat("acme")
+	b, _ := newKeyFormat("gk")
+	key, display, err := a.generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(key, "acme_") || !strings.HasPrefix(display, "acme_") || !a.valid(key) || b.valid(key) {
+		t.Fatalf("prefix not enforced: %s", key)
+	}
+	for _, bad := range []string{"Gk", "1gk", "g-k", strings.Repeat("a", 17)} {
+		if _, err := newKeyFormat(bad); err == nil {
+			t.Fatalf("prefix %q accepted", bad)
+		}
+	}
+}
+
+func TestValidationDoesNotAllocate(t *testing.T) {
+	f, _ := newKeyFormat("gk")
+	key, _, _ := f.generate()
+	bad := key[:len(key)-1] + "0"
+	if n := testing.AllocsPerRun(100, func() { f.valid(key); f.valid(bad); hashKey(key) }); n != 0 {
+		t.Fatalf("valid+hash allocate %v times", n)
+	}
+}
+
+func FuzzKeyValid(f *testing.F) {
+	kf, _ := newKeyFormat("gk")
+	key, _, _ := kf.generate()
+	f.Add(key)
+	f.Add("gk_")
+	f.Add("")
+	f.Add(strings.Repeat("z", 52))
+	f.Fuzz(func(t *testing.T, s string) {
+		ok := kf.valid(s)
+		if ok && (len(s) != kf.total || !strings.HasPrefix(s, "gk_")) {
+			t.Fatalf("accepted %q", s)
+		}
+		if ok {
+			var sum [checksumLen]byte
+			body := s[3 : 3+bodyLen]
+			encodeChecksum(&sum, crc32IEEE(body))
+			if string(sum[:]) != s[3+bodyLen:] {
+				t.Fatalf("accepted a wrong checksum: %q", s)
+			}
+		}
+	})
+}
+
+func FuzzBearerToken(f *testing.F) {
+	f.Add("Bearer abc")
+	f.Add("bearer   ")
+	f.Add("Basic x")
+	f.Fuzz(func(t *testing.T, h string) {
+		tok := bearerToken(h)
+		if tok != "" && (!strings.EqualFold(h[:7], "bearer ") || strings.TrimSpace(tok) != tok) {
+			t.Fatalf("bearerToken(%q) = %q", h, tok)
+		}
+	})
+}
+
+func crc32IEEE(s string) uint32 { return crc32.ChecksumIEEE([]byte(s)) }

@@ -1,0 +1,289 @@
+package ginkey
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"gorm.io/driver/mysql"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// postgresDSN returns the DSN of the test PostgreSQL server from
+// GINKEY_TEST_POSTGRES. Without it the test is skipped, loudly, unless
+// GINKEY_REQUIRE_SERVICES=1 (set by .ci/run) turns the skip into a failure.
+func postgresDSN(t *testing.T) string {
+	t.Helper()
+	dsn := os.Getenv("GINKEY_TEST_POSTGRES")
+	if dsn == "" {
+		if os.Getenv("GINKEY_REQUIRE_SERVICES") == "1" {
+			t.Fatal("GINKEY_TEST_POSTGRES is not set but GINKEY_REQUIRE_SERVICES=1")
+		}
+		t.Skip("SKIPPING PostgreSQL test: set GINKEY_TEST_POSTGRES (e.g. host=127.0.0.1 user=postgres dbname=test sslmode=disable)")
+	}
+	return dsn
+}
+
+// openPostgres connects and returns a table prefix no other test uses; the
+// tables are dropped when the test ends.
+func openPostgres(t *testing.T) (*gorm.DB, string) {
+	t.Helper()
+	db, err := gorm.Open(postgres.Open(postgresDSN(t)), &gorm.Config{Logger: logger.Discard})
+	if err != nil {
+		t.Fatalf("PostgreSQL: %v", err)
+	}
+	prefix := uniquePrefix(t)
+	t.Cleanup(func() { dropAndClose(db, prefix) })
+	return db, prefix
+}
+
+// uniquePrefix isolates one test's tables in a shared database server.
+func uniquePrefix(t *testing.T) string {
+	t.Helper()
+	suffix, err := randomBase62(8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return "gkt_" + strings.ToLower(suffix) + "_"
+}
+
+func dropAndClose(db *gorm.DB, prefix string) {
+	_ = db.Migrator().DropTable(prefix+"keys", prefix+"usage")
+	if sqlDB, err := db.DB(); err == nil {
+		_ = sqlDB.Close()
+	}
+}
+
+// storeFactories lists every Store the conformance suite runs against.
+func storeFactories() map[string]func(t *testing.T) *gormStore {
+	return map[string]func(t *testing.T) *gormStore{
+		"sqlite": func(t *testing.T) *gormStore {
+			db, err := openSQLite(filepath.Join(t.TempDir(), "conformance.db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() {
+				if sqlDB, err := db.DB(); err == nil {
+					_ = sqlDB.Close()
+				}
+			})
+			s, err := newGormStore(context.Background(), db, "ginkey_")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		},
+		"mysql": func(t *testing.T) *gormStore {
+			dsn := os.Getenv("GINKEY_TEST_MYSQL")
+			if dsn == "" {
+				if os.Getenv("GINKEY_REQUIRE_SERVICES") == "1" {
+					t.Fatal("GINKEY_TEST_MYSQL is not set but GINKEY_REQUIRE_SERVICES=1")
+				}
+				t.Skip("SKIPPING MySQL/MariaDB conformance: set GINKEY_TEST_MYSQL (e.g. root@tcp(127.0.0.1:3306)/test?parseTime=true)")
+			}
+			db, err := gorm.Open(mysql.Open(dsn), &gorm.Config{Logger: logger.Discard})
+			if err != nil {
+				t.Fatalf("MySQL: %v", err)
+			}
+			prefix := uniquePrefix(t)
+			t.Cleanup(func() { dropAndClose(db, prefix) })
+			s, err := newGormStore(context.Background(), db, prefix)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		},
+		"postgres": func(t *testing.T) *gormStore {
+			db, prefix := openPostgres(t)
+			s, err := newGormStore(context.Background(), db, prefix)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		},
+	}
+}
+
+func TestStoreConformance(t *testing.T) {
+	for name, open := range storeFactories() {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			testStore(t, open(t))
+		})
+	}
+}
+
+func testRecord(t *testing.T, id string, created time.Time, expires *time.Time) *Record {
+	t.Helper()
+	f, _ := newKeyFormat("gk")
+	key, display, err := f.generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := hashKey(key)
+	return &Record{Hash: h.String(), Key: Key{
+		ID: id, Prefix: display, Name: "n-" + id, Scopes: []string{"a:b"},
+		Metadata: map[string]any{"k": "v"}, CreatedAt: created, ExpiresAt: expires,
+	}}
+}
+
+func testStore(t *testing.T, s *gormStore) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 25, 12, 0, 0, 123456000, time.UTC)
+	later := now.Add(time.Hour)
+	earlier := now.Add(-time.Hour)
+
+	active := testRecord(t, "active", now, &later)
+	expired := testRecord(t, "expired", now.Add(time.Second), &earlier)
+	forever := testRecord(t, "forever", now.Add(2*time.Second), nil)
+	for _, r := range []*Record{active, expired, forever} {
+		if err := s.Insert(ctx, r); err != nil {
+			t.Fatalf("insert %s: %v", r.ID, err)
+		}
+	}
+	dup := testRecord(t, "dup", now, nil)
+	dup.Hash = active.Hash
+	if err := s.Insert(ctx, dup); err == nil {
+		t.Fatal("a second key with the same hash was accepted")
+	}
+
+	got, err := s.ByHash(ctx, active.Hash)
+	if err != nil || got.ID != "active" || got.Name != "n-active" || got.Scopes[0] != "a:b" || got.Metadata["k"] != "v" {
+		t.Fatalf("ByHash: %+v %v", got, err)
+	}
+	if !got.CreatedAt.Equal(now) || got.CreatedAt.Location() != time.UTC || !got.ExpiresAt.Equal(later) {
+		t.Fatalf("times do not round-trip: created %v expires %v", got.CreatedAt, got.ExpiresAt)
+	}
+	if g, err := s.ByID(ctx, "forever"); err != nil || g.ExpiresAt != nil || g.Hash != forever.Hash {
+		t.Fatalf("ByID: %+v %v", g, err)
+	}
+	for _, lookup := range []func() (*Record, error){
+		func() (*Record, error) { return s.ByHash(ctx, strings.Repeat("0", 64)) },
+		func() (*Record, error) { return s.ByID(ctx, "missing") },
+	} {
+		if _, err := lookup(); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("lookup of a missing key: %v, want ErrNotFound", err)
+		}
+	}
+
+	revokedAt := now.Add(time.Minute)
+	if _, err := s.Update(ctx, "forever", Changes{RevokedAt: &revokedAt}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Update(ctx, "forever", Changes{SetExpiry: true, ExpiresAt: &later}); !errors.Is(err, ErrRevokedConflict) {
+		t.Fatalf("renewing a revoked key: %v, want ErrRevokedConflict", err)
+	}
+	if _, err := s.Update(ctx, "missing", Changes{SetExpiry: true}); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("updating a missing key: %v, want ErrNotFound", err)
+	}
+	name := "renamed"
+	upd, err := s.Update(ctx, "active", Changes{Name: &name, SetExpiry: true})
+	if err != nil || upd.Name != "renamed" || upd.ExpiresAt != nil {
+		t.Fatalf("update: %+v %v", upd, err)
+	}
+
+	for _, tc := range []struct {
+		status Status
+		ids    string
+	}{{"", "forever,expired,active"}, {StatusActive, "active"}, {StatusExpired, "expired"}, {StatusRevoked, "forever"}} {
+		recs, total, err := s.List(ctx, ListQuery{Status: tc.status, Now: now, Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, r := range recs {
+			ids = append(ids, r.ID)
+		}
+		if strings.Join(ids, ",") != tc.ids || total != int64(len(ids)) {
+			t.Fatalf("List(%q) = %v (total %d), want %s", tc.status, ids, total, tc.ids)
+		}
+	}
+	if recs, total, _ := s.List(ctx, ListQuery{Now: now, Limit: 1, Offset: 1}); len(recs) != 1 || recs[0].ID != "expired" || total != 3 {
+		t.Fatalf("paging: %v %d", recs, total)
+	}
+
+	t1, t2 := now.Add(time.Minute), now.Add(2*time.Minute)
+	if err := s.AddUsage(ctx, []UsageDelta{{KeyID: "active", Day: "2026-11-24", Requests: 2, LastUsed: t1}, {KeyID: "active", Day: "2026-11-25", Requests: 3, LastUsed: t2}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddUsage(ctx, []UsageDelta{{KeyID: "active", Day: "2026-11-25", Requests: 4, LastUsed: t1}}); err != nil {
+		t.Fatal(err)
+	}
+	total, daily, err := s.Usage(ctx, "active", "2026-11-25")
+	if err != nil || total != 9 || len(daily) != 1 || daily[0].Requests != 7 {
+		t.Fatalf("Usage: %d %v %v", total, daily, err)
+	}
+	if g, _ := s.ByID(ctx, "active"); g.LastUsedAt == nil || !g.LastUsedAt.Equal(t2) {
+		t.Fatalf("last_used_at went backwards or is missing: %v", g.LastUsedAt)
+	}
+	sums, n, err := s.UsageSummaries(ctx, 10, 0)
+	if err != nil || n != 3 || len(sums) != 3 {
+		t.Fatalf("UsageSummaries: %v %d %v", sums, n, err)
+	}
+	byID := map[string]int64{}
+	for _, u := range sums {
+		byID[u.ID] = u.TotalRequests
+	}
+	if byID["active"] != 9 || byID["expired"] != 0 {
+		t.Fatalf("summaries: %v", byID)
+	}
+
+	if err := s.Delete(ctx, "active"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Delete(ctx, "active"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("second delete: %v", err)
+	}
+	if total, _, _ := s.Usage(ctx, "active", "2000-01-01"); total != 0 {
+		t.Fatalf("usage survived the key's deletion: %d", total)
+	}
+}
+
+// TestTwoGuardsOnOnePostgresShareKeys is the multi-instance shape: a key
+// created on one instance works on the other, and a revoke on one is seen by
+// the other within CacheTTL.
+func TestTwoGuardsOnOnePostgresShareKeys(t *testing.T) {
+	t.Parallel()
+	db, prefix := openPostgres(t)
+	const ttl = 300 * time.Millisecond
+	a := newHarness(t, func(c *Config) { c.DB = db; c.TablePrefix = prefix; c.CacheTTL = ttl })
+	b := newHarness(t, func(c *Config) { c.DB = db; c.TablePrefix = prefix; c.CacheTTL = ttl })
+	k := a.createKey(`{"name":"shared"}`)
+	if w := b.secure(k.Secret); w.Code != 200 {
+		t.Fatalf("key from instance a on b: %d %s", w.Code, w.Body)
+	}
+	if w := a.admin("POST", "/keys/"+k.ID+"/revoke", ""); w.Code != 200 {
+		t.Fatal(w.Body)
+	}
+	wantError(t, a.secure(k.Secret), 401, "key_revoked")
+	deadline := time.Now().Add(ttl + 2*time.Second)
+	for b.secure(k.Secret).Code == 200 {
+		if time.Now().After(deadline) {
+			t.Fatalf("instance b still accepts the revoked key after %v", ttl+2*time.Second)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	wantError(t, b.secure(k.Secret), 401, "key_revoked")
+}
+
+func TestSQLiteOpenedByGuardUsesWAL(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	var mode string
+	if err := h.guard.store.(*gormStore).db.Raw("PRAGMA journal_mode").Scan(&mode).Error; err != nil {
+		t.Fatal(err)
+	}
+	if mode != "wal" {
+		t.Fatalf("journal_mode = %q, want wal", mode)
+	}
+	var timeout int
+	if err := h.guard.store.(*gormStore).db.Raw("PRAGMA busy_timeout").Scan(&timeout).Error; err != nil || timeout < 1000 {
+		t.Fatalf("busy_timeout = %d (%v)", timeout, err)
+	}
+}
