@@ -42,7 +42,7 @@ type KeyList struct {
 
 // DailyUsage is one UTC day's request count.
 type DailyUsage struct {
-	Date     string `json:"date" example:"2026-11-25"`
+	Date     string `json:"date" example:"2026-11-25" format:"date"`
 	Requests int64  `json:"requests" example:"42"`
 }
 
@@ -50,7 +50,7 @@ type DailyUsage struct {
 type UsageReport struct {
 	ID            string       `json:"id"`
 	TotalRequests int64        `json:"total_requests" example:"1234"`
-	LastUsedAt    *time.Time   `json:"last_used_at"`
+	LastUsedAt    *time.Time   `json:"last_used_at" format:"date-time"`
 	Daily         []DailyUsage `json:"daily"`
 }
 
@@ -60,7 +60,7 @@ type UsageSummary struct {
 	Prefix        string     `json:"prefix" example:"gk_AbC1x"`
 	Name          string     `json:"name"`
 	TotalRequests int64      `json:"total_requests" example:"1234"`
-	LastUsedAt    *time.Time `json:"last_used_at"`
+	LastUsedAt    *time.Time `json:"last_used_at" format:"date-time"`
 }
 
 // UsageSummaryList is GET /usage.
@@ -72,6 +72,7 @@ type UsageSummaryList struct {
 // RegisterAdmin mounts the admin API below rg. Every route requires the
 // X-Admin-Secret header; a secret in the query string is refused.
 func (g *Guard) RegisterAdmin(rg *gin.RouterGroup) {
+	g.noteAdminMount(rg.BasePath())
 	a := rg.Group("", g.requireAdmin)
 	a.POST("/keys", g.createKey)
 	a.GET("/keys", g.listKeys)
@@ -101,17 +102,19 @@ func (g *Guard) requireAdmin(c *gin.Context) {
 
 // createKey creates a key.
 //
+//	@ID				ginkeyCreateKey
 //	@Summary		Create an API key
-//	@Description	Creates a key and returns it once in the "key" field; only its SHA-256 is stored. Without expires_at or never_expires the key expires after the configured TTL (default 15 days).
+//	@Description	Creates a key and returns it once, in the "key" field; only its SHA-256 hash is stored, so it cannot be shown again.
+//	@Description	Without expires_at or never_expires the key expires after the configured TTL (default 15 days). Names are at most 200 characters, scopes at most 64, metadata at most 4 KiB of JSON.
 //	@Tags			ginkey
 //	@Accept			json
 //	@Produce		json
 //	@Param			body	body		CreateKeyRequest	false	"Key settings (all optional)"
-//	@Success		201		{object}	CreatedKey
-//	@Failure		400		{object}	ErrorBody	"bad_request"
-//	@Failure		401		{object}	ErrorBody	"admin_unauthorized"
-//	@Failure		413		{object}	ErrorBody	"payload_too_large"
-//	@Failure		503		{object}	ErrorBody	"unavailable"
+//	@Success		201		{object}	CreatedKey			"The key's record plus the plaintext key, shown only here"
+//	@Failure		400		{object}	ErrorBody			"bad_request: the body is not one JSON object, a field has the wrong type or is unknown, expires_at is not RFC 3339 or in the past, both expires_at and never_expires are set, or name, scopes or metadata are too long"
+//	@Failure		401		{object}	ErrorBody			"admin_unauthorized: the X-Admin-Secret header is missing or wrong, or a secret was sent in the query string"
+//	@Failure		413		{object}	ErrorBody			"payload_too_large: the body is larger than MaxBodyBytes (default 64 KiB)"
+//	@Failure		503		{object}	ErrorBody			"unavailable: the key store could not be written"
 //	@Security		AdminSecret
 //	@Router			/auth/keys [post]
 func (g *Guard) createKey(c *gin.Context) {
@@ -170,17 +173,18 @@ func (g *Guard) createKey(c *gin.Context) {
 
 // listKeys lists keys.
 //
+//	@ID				ginkeyListKeys
 //	@Summary		List API keys
-//	@Description	Lists keys, newest first. The key itself and its hash are never returned.
+//	@Description	Lists keys, newest first, a page at a time. The key itself and its hash are never returned.
 //	@Tags			ginkey
 //	@Produce		json
-//	@Param			status	query		string	false	"Only keys in this state"	Enums(active, expired, revoked)
-//	@Param			limit	query		int		false	"Page size (1-500)"			default(50)
-//	@Param			offset	query		int		false	"Keys to skip"				default(0)
-//	@Success		200		{object}	KeyList
-//	@Failure		400		{object}	ErrorBody	"bad_request"
-//	@Failure		401		{object}	ErrorBody	"admin_unauthorized"
-//	@Failure		503		{object}	ErrorBody	"unavailable"
+//	@Param			status	query		string		false	"Only keys in this state"	Enums(active, expired, revoked)
+//	@Param			limit	query		int			false	"Page size"					minimum(1)	maximum(500)	default(50)
+//	@Param			offset	query		int			false	"Keys to skip"				minimum(0)	default(0)
+//	@Success		200		{object}	KeyList		"A page of keys and the total number matching"
+//	@Failure		400		{object}	ErrorBody	"bad_request: status, limit or offset is out of range"
+//	@Failure		401		{object}	ErrorBody	"admin_unauthorized: the X-Admin-Secret header is missing or wrong, or a secret was sent in the query string"
+//	@Failure		503		{object}	ErrorBody	"unavailable: the key store could not be read"
 //	@Security		AdminSecret
 //	@Router			/auth/keys [get]
 func (g *Guard) listKeys(c *gin.Context) {
@@ -212,16 +216,18 @@ func (g *Guard) listKeys(c *gin.Context) {
 
 // getKey returns one key.
 //
-//	@Summary	Get an API key
-//	@Tags		ginkey
-//	@Produce	json
-//	@Param		id	path		string	true	"Key id"
-//	@Success	200	{object}	Key
-//	@Failure	401	{object}	ErrorBody	"admin_unauthorized"
-//	@Failure	404	{object}	ErrorBody	"not_found"
-//	@Failure	503	{object}	ErrorBody	"unavailable"
-//	@Security	AdminSecret
-//	@Router		/auth/keys/{id} [get]
+//	@ID				ginkeyGetKey
+//	@Summary		Get an API key
+//	@Description	Returns one key's record: never the key itself nor its hash.
+//	@Tags			ginkey
+//	@Produce		json
+//	@Param			id	path		string		true	"Key id"
+//	@Success		200	{object}	Key			"The key's record"
+//	@Failure		401	{object}	ErrorBody	"admin_unauthorized: the X-Admin-Secret header is missing or wrong, or a secret was sent in the query string"
+//	@Failure		404	{object}	ErrorBody	"not_found: no key with that id"
+//	@Failure		503	{object}	ErrorBody	"unavailable: the key store could not be read"
+//	@Security		AdminSecret
+//	@Router			/auth/keys/{id} [get]
 func (g *Guard) getKey(c *gin.Context) {
 	rec, ok := g.keyByParam(c)
 	if !ok {
@@ -232,14 +238,16 @@ func (g *Guard) getKey(c *gin.Context) {
 
 // deleteKey deletes a key and its usage.
 //
+//	@ID				ginkeyDeleteKey
 //	@Summary		Delete an API key
 //	@Description	Deletes the key and its usage history. It stops working on the next request.
 //	@Tags			ginkey
+//	@Produce		json
 //	@Param			id	path	string	true	"Key id"
-//	@Success		204
-//	@Failure		401	{object}	ErrorBody	"admin_unauthorized"
-//	@Failure		404	{object}	ErrorBody	"not_found"
-//	@Failure		503	{object}	ErrorBody	"unavailable"
+//	@Success		204	"Deleted"
+//	@Failure		401	{object}	ErrorBody	"admin_unauthorized: the X-Admin-Secret header is missing or wrong, or a secret was sent in the query string"
+//	@Failure		404	{object}	ErrorBody	"not_found: no key with that id"
+//	@Failure		503	{object}	ErrorBody	"unavailable: the key store could not be written"
 //	@Security		AdminSecret
 //	@Router			/auth/keys/{id} [delete]
 func (g *Guard) deleteKey(c *gin.Context) {
@@ -258,15 +266,16 @@ func (g *Guard) deleteKey(c *gin.Context) {
 
 // revokeKey revokes a key for good.
 //
+//	@ID				ginkeyRevokeKey
 //	@Summary		Revoke an API key
-//	@Description	Revokes the key; it stops working on the next request. Revocation is final and idempotent.
+//	@Description	Revokes the key; it stops working on the next request. Revocation is final and idempotent: revoking a revoked key answers 200 with its record.
 //	@Tags			ginkey
 //	@Produce		json
-//	@Param			id	path		string	true	"Key id"
-//	@Success		200	{object}	Key
-//	@Failure		401	{object}	ErrorBody	"admin_unauthorized"
-//	@Failure		404	{object}	ErrorBody	"not_found"
-//	@Failure		503	{object}	ErrorBody	"unavailable"
+//	@Param			id	path		string		true	"Key id"
+//	@Success		200	{object}	Key			"The key's record, status revoked"
+//	@Failure		401	{object}	ErrorBody	"admin_unauthorized: the X-Admin-Secret header is missing or wrong, or a secret was sent in the query string"
+//	@Failure		404	{object}	ErrorBody	"not_found: no key with that id"
+//	@Failure		503	{object}	ErrorBody	"unavailable: the key store could not be written"
 //	@Security		AdminSecret
 //	@Router			/auth/keys/{id}/revoke [post]
 func (g *Guard) revokeKey(c *gin.Context) {
@@ -292,20 +301,21 @@ func (g *Guard) revokeKey(c *gin.Context) {
 
 // renewKey extends a key's life.
 //
+//	@ID				ginkeyRenewKey
 //	@Summary		Renew an API key
-//	@Description	Sets a new expiry: the given expires_at, never with never_expires, else now plus the configured TTL. A revoked key cannot be renewed.
+//	@Description	Sets a new expiry: the given expires_at, none with never_expires, else now plus the configured TTL. A revoked key cannot be renewed.
 //	@Tags			ginkey
 //	@Accept			json
 //	@Produce		json
 //	@Param			id		path		string			true	"Key id"
 //	@Param			body	body		RenewRequest	false	"New expiry (optional)"
-//	@Success		200		{object}	Key
-//	@Failure		400		{object}	ErrorBody	"bad_request"
-//	@Failure		401		{object}	ErrorBody	"admin_unauthorized"
-//	@Failure		404		{object}	ErrorBody	"not_found"
-//	@Failure		409		{object}	ErrorBody	"key_revoked"
-//	@Failure		413		{object}	ErrorBody	"payload_too_large"
-//	@Failure		503		{object}	ErrorBody	"unavailable"
+//	@Success		200		{object}	Key				"The key's record with its new expires_at"
+//	@Failure		400		{object}	ErrorBody		"bad_request: the body is not one JSON object, expires_at is not RFC 3339 or in the past, or both expires_at and never_expires are set"
+//	@Failure		401		{object}	ErrorBody		"admin_unauthorized: the X-Admin-Secret header is missing or wrong, or a secret was sent in the query string"
+//	@Failure		404		{object}	ErrorBody		"not_found: no key with that id"
+//	@Failure		409		{object}	ErrorBody		"key_revoked: the key is revoked; revocation is final"
+//	@Failure		413		{object}	ErrorBody		"payload_too_large: the body is larger than MaxBodyBytes (default 64 KiB)"
+//	@Failure		503		{object}	ErrorBody		"unavailable: the key store could not be written"
 //	@Security		AdminSecret
 //	@Router			/auth/keys/{id}/renew [post]
 func (g *Guard) renewKey(c *gin.Context) {
@@ -336,17 +346,18 @@ func (g *Guard) renewKey(c *gin.Context) {
 
 // keyUsage reports one key's usage.
 //
+//	@ID				ginkeyKeyUsage
 //	@Summary		Usage of one API key
-//	@Description	Total requests, last use and daily counts (UTC) for the last N days. Counts are written in batches about every second.
+//	@Description	Total requests, last use and daily counts (UTC) for the last N days. Counts are written in batches about every second; this call flushes the instance's pending counts first.
 //	@Tags			ginkey
 //	@Produce		json
-//	@Param			id		path		string	true	"Key id"
-//	@Param			days	query		int		false	"Days of daily counts (1-366)"	default(30)
-//	@Success		200		{object}	UsageReport
-//	@Failure		400		{object}	ErrorBody	"bad_request"
-//	@Failure		401		{object}	ErrorBody	"admin_unauthorized"
-//	@Failure		404		{object}	ErrorBody	"not_found"
-//	@Failure		503		{object}	ErrorBody	"unavailable"
+//	@Param			id		path		string		true	"Key id"
+//	@Param			days	query		int			false	"Days of daily counts"	minimum(1)	maximum(366)	default(30)
+//	@Success		200		{object}	UsageReport	"The key's totals and daily counts"
+//	@Failure		400		{object}	ErrorBody	"bad_request: days is out of range"
+//	@Failure		401		{object}	ErrorBody	"admin_unauthorized: the X-Admin-Secret header is missing or wrong, or a secret was sent in the query string"
+//	@Failure		404		{object}	ErrorBody	"not_found: no key with that id"
+//	@Failure		503		{object}	ErrorBody	"unavailable: the key store could not be read, or it keeps no usage"
 //	@Security		AdminSecret
 //	@Router			/auth/keys/{id}/usage [get]
 func (g *Guard) keyUsage(c *gin.Context) {
@@ -373,16 +384,17 @@ func (g *Guard) keyUsage(c *gin.Context) {
 
 // usageSummary reports every key's usage.
 //
+//	@ID				ginkeyUsageSummary
 //	@Summary		Usage of all API keys
-//	@Description	One row per key, newest key first: total requests and last use.
+//	@Description	One row per key, newest key first: total requests and last use. This call flushes the instance's pending counts first.
 //	@Tags			ginkey
 //	@Produce		json
-//	@Param			limit	query		int	false	"Page size (1-500)"	default(50)
-//	@Param			offset	query		int	false	"Rows to skip"		default(0)
-//	@Success		200		{object}	UsageSummaryList
-//	@Failure		400		{object}	ErrorBody	"bad_request"
-//	@Failure		401		{object}	ErrorBody	"admin_unauthorized"
-//	@Failure		503		{object}	ErrorBody	"unavailable"
+//	@Param			limit	query		int					false	"Page size"		minimum(1)	maximum(500)	default(50)
+//	@Param			offset	query		int					false	"Rows to skip"	minimum(0)	default(0)
+//	@Success		200		{object}	UsageSummaryList	"A page of usage rows and the total number of keys"
+//	@Failure		400		{object}	ErrorBody			"bad_request: limit or offset is out of range"
+//	@Failure		401		{object}	ErrorBody			"admin_unauthorized: the X-Admin-Secret header is missing or wrong, or a secret was sent in the query string"
+//	@Failure		503		{object}	ErrorBody			"unavailable: the key store could not be read, or it keeps no usage"
 //	@Security		AdminSecret
 //	@Router			/auth/usage [get]
 func (g *Guard) usageSummary(c *gin.Context) {

@@ -21,6 +21,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -138,6 +139,7 @@ type Guard struct {
 	ttl        time.Duration
 	maxBody    int64
 	hideDocs   bool
+	adminBase  atomic.Pointer[string] // the first group given to RegisterAdmin, for Docs
 	log        *slog.Logger
 	now        func() time.Time
 	wwwAuth    map[string]string // error code -> WWW-Authenticate value

@@ -1,6 +1,7 @@
 // Command example is a gin API protected by ginkey with zero configuration:
-// keys live in ginkey.db, the admin API is under /auth, and the admin secret
-// is printed at start-up unless GINKEY_SECRET is set.
+// keys live in ginkey.db, the admin API is under /auth, the admin secret is
+// printed at start-up unless GINKEY_SECRET is set, and Swagger UI is at
+// /docs/index.html.
 package main
 
 import (
@@ -16,9 +17,39 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	swaggerFiles "github.com/swaggo/files"
+	ginSwagger "github.com/swaggo/gin-swagger"
 
 	"github.com/ginkey/ginkey"
+	"github.com/ginkey/ginkey/docs"
 )
+
+// The OpenAPI document in ../docs is generated from this file's general info
+// and the annotations here and in ginkey (CI checks it is up to date):
+//
+//go:generate swag init -g main.go -d . --parseDependencyLevel 2 --packagePrefix github.com/ginkey/ginkey --outputTypes go,json -o ../docs
+
+// General info of the example's OpenAPI document:
+//
+//	@title						ginkey example API
+//	@version					1
+//	@description				A gin API protected by ginkey. Authorize with the admin secret, create a key with POST /auth/keys, then authorize with that key.
+//	@BasePath					/
+//
+//	@securityDefinitions.apikey	APIKeyHeader
+//	@in							header
+//	@name						X-API-Key
+//	@description				An API key in the X-API-Key header.
+//
+//	@securityDefinitions.apikey	APIKeyQuery
+//	@in							query
+//	@name						api_key
+//	@description				An API key in the api_key query parameter.
+//
+//	@securityDefinitions.apikey	AdminSecret
+//	@in							header
+//	@name						X-Admin-Secret
+//	@description				The admin secret (GINKEY_SECRET), needed by every ginkey admin operation.
 
 func main() {
 	if err := run(); err != nil {
@@ -78,6 +109,10 @@ func newRouter(guard *ginkey.Guard) *gin.Engine {
 	// have put its api_key: log the path alone.
 	r.Use(gin.LoggerWithFormatter(accessLog), gin.Recovery())
 	guard.RegisterAdmin(r.Group("/auth"))
+	// Swagger UI at /docs/index.html; guard.Docs serves /docs/doc.json with
+	// the admin operations where they are mounted (or hidden, GINKEY_HIDE_DOCS).
+	r.GET("/docs/*any", guard.Docs(docs.SwaggerInfo,
+		ginSwagger.WrapHandler(swaggerFiles.Handler, ginSwagger.PersistAuthorization(true))))
 	r.GET("/public", public)
 	r.GET("/secure", guard.Handler(), secure)
 	return r
@@ -96,15 +131,19 @@ func public(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"message": "This is a public endpoint"})
 }
 
-// secure is a route that needs an API key.
+// secure is a route that needs an API key. The two @Security lines mean
+// either scheme will do; swag reads "A || B" on one line as both at once.
 //
-//	@Summary	A route that needs an API key
-//	@Tags		example
-//	@Produce	json
-//	@Success	200	{object}	SecureResponse
-//	@Failure	401	{object}	ginkey.ErrorBody	"key_missing, key_invalid, key_expired or key_revoked"
-//	@Security	APIKeyHeader || APIKeyQuery
-//	@Router		/secure [get]
+//	@Summary		A route that needs an API key
+//	@Description	Answers only requests with a valid key, in the X-API-Key header or the api_key query parameter.
+//	@Tags			example
+//	@Produce		json
+//	@Success		200	{object}	SecureResponse
+//	@Failure		401	{object}	ginkey.ErrorBody	"key_missing, key_invalid, key_expired or key_revoked (with a WWW-Authenticate header)"
+//	@Failure		503	{object}	ginkey.ErrorBody	"unavailable: the key store could not be read"
+//	@Security		APIKeyHeader
+//	@Security		APIKeyQuery
+//	@Router			/secure [get]
 func secure(c *gin.Context) {
 	c.JSON(http.StatusOK, SecureResponse{Message: "This is a secure endpoint"})
 }

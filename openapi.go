@@ -1,0 +1,345 @@
+package ginkey
+
+import (
+	"bytes"
+	_ "embed" // ginkey's own OpenAPI document
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/gin-gonic/gin"
+)
+
+//go:generate swag init --instanceName ginkey -g openapi.go -d . --exclude ./example --outputTypes json -o docs
+
+// The general info of ginkey's own OpenAPI document, which swag generates
+// from this file and the admin handlers' annotations:
+//
+//	@title						ginkey admin API
+//	@version					1
+//	@description				Creates, lists, revokes, renews and reports on API keys. Every operation needs the X-Admin-Secret header.
+//	@BasePath					/
+//
+//	@securityDefinitions.apikey	APIKeyHeader
+//	@in							header
+//	@name						X-API-Key
+//	@description				An API key in the X-API-Key header.
+//
+//	@securityDefinitions.apikey	APIKeyQuery
+//	@in							query
+//	@name						api_key
+//	@description				An API key in the api_key query parameter.
+//
+//	@securityDefinitions.apikey	AdminSecret
+//	@in							header
+//	@name						X-Admin-Secret
+//	@description				The admin secret (Config.AdminSecret or GINKEY_SECRET), needed by every ginkey admin operation.
+
+// ownSpec is ginkey's own document. It is embedded rather than registered
+// with swag, so it can never collide with an application's docs package.
+//
+//go:embed docs/ginkey_swagger.json
+var ownSpec []byte
+
+// The annotations' @Router paths start with annotatedBase; Docs moves them
+// below the group actually given to RegisterAdmin.
+const (
+	annotatedBase = "/auth"
+	docsTag       = "ginkey"
+	adminScheme   = "AdminSecret"
+	headerScheme  = "APIKeyHeader"
+	queryScheme   = "APIKeyQuery"
+)
+
+// DocReader is an OpenAPI (Swagger 2.0) document in JSON, as swag generates
+// it: the SwaggerInfo variable of a docs package made by swag init is one.
+type DocReader interface {
+	ReadDoc() string
+}
+
+// Docs returns a handler that serves doc, the application's OpenAPI
+// document, with ginkey's part made true to this guard:
+//
+//   - ginkey's admin operations appear below the group given to
+//     RegisterAdmin (e.g. /admin/keys for r.Group("/admin")), whatever paths
+//     swag wrote for them, together with their schemas and the AdminSecret
+//     scheme;
+//   - with Config.HideDocs (GINKEY_HIDE_DOCS=true), or when RegisterAdmin
+//     was never called, the admin operations, their schemas and the
+//     AdminSecret scheme are removed instead; the endpoints keep working;
+//   - the APIKeyHeader and APIKeyQuery schemes name the header and query
+//     parameter the guard reads (Config.Sources), and are added if missing.
+//
+// Requests whose path ends in /doc.json get the document; every other
+// request goes to next, typically gin-swagger's handler serving Swagger UI:
+//
+//	r.GET("/docs/*any", guard.Docs(docs.SwaggerInfo,
+//		ginSwagger.WrapHandler(swaggerFiles.Handler, ginSwagger.PersistAuthorization(true))))
+//
+// With a nil next every request gets the document, e.g.
+// r.GET("/openapi.json", guard.Docs(docs.SwaggerInfo, nil)).
+//
+// The document is read and rewritten once, on the first request, so routes
+// and swag's SwaggerInfo fields (Host, BasePath...) may be set up after
+// Docs is called. Docs never panics: a document that cannot be read or is
+// not JSON is logged once and answered with 500 on every request.
+func (g *Guard) Docs(doc DocReader, next gin.HandlerFunc) gin.HandlerFunc {
+	var (
+		once sync.Once
+		body []byte
+	)
+	return func(c *gin.Context) {
+		if next != nil && !strings.HasSuffix(c.Request.URL.Path, "/doc.json") {
+			next(c)
+			return
+		}
+		once.Do(func() {
+			var err error
+			if body, err = g.buildDoc(doc); err != nil {
+				g.log.Error("ginkey: cannot serve the OpenAPI document", "error", err)
+			}
+		})
+		if body == nil {
+			c.AbortWithStatus(http.StatusInternalServerError)
+			return
+		}
+		c.Data(http.StatusOK, "application/json; charset=utf-8", body)
+	}
+}
+
+// noteAdminMount remembers the first group the admin API is mounted on.
+func (g *Guard) noteAdminMount(base string) {
+	base = strings.TrimSuffix(base, "/")
+	g.adminBase.CompareAndSwap(nil, &base)
+}
+
+// buildDoc reads doc and rewrites ginkey's part of it.
+func (g *Guard) buildDoc(doc DocReader) (out []byte, err error) {
+	if doc == nil {
+		return nil, errors.New("no document (nil DocReader)")
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = nil, fmt.Errorf("reading the document panicked: %v", r)
+		}
+	}()
+	app, err := decodeObject([]byte(doc.ReadDoc()))
+	if err != nil {
+		return nil, fmt.Errorf("the document is not a JSON object: %w", err)
+	}
+	own, err := decodeObject(ownSpec)
+	if err != nil {
+		return nil, fmt.Errorf("ginkey's embedded document: %w", err)
+	}
+	g.patchDoc(app, own)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(app); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+func decodeObject(b []byte) (map[string]any, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber() // keep numbers exactly as written
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil {
+		return nil, err
+	}
+	if m == nil {
+		return nil, errors.New("null document")
+	}
+	return m, nil
+}
+
+// patchDoc removes whatever ginkey operations swag put into the app's
+// document, then adds this version's operations below the real mount, or
+// leaves them out when the docs are hidden or the admin API is not mounted.
+func (g *Guard) patchDoc(app, own map[string]any) {
+	paths := objectAt(app, "paths")
+	removeTagged(paths, docsTag)
+
+	prefix, show := g.adminPrefix(app)
+	defs := objectAt(app, "definitions")
+	schemes := objectAt(app, "securityDefinitions")
+	if show {
+		for p, item := range objectAt(own, "paths") {
+			paths[prefix+strings.TrimPrefix(p, annotatedBase)] = item
+		}
+		for name, def := range objectAt(own, "definitions") {
+			defs[name] = def
+		}
+		if _, ok := schemes[adminScheme]; !ok {
+			schemes[adminScheme] = objectAt(own, "securityDefinitions")[adminScheme]
+		}
+	} else {
+		delete(schemes, adminScheme)
+		removeRequirement(app, adminScheme)
+		removeTagDeclaration(app, docsTag)
+		pruneDefinitions(app, docsTag+".")
+	}
+	g.matchKeySchemes(schemes, objectAt(own, "securityDefinitions"))
+}
+
+// adminPrefix is where the admin operations go, relative to the document's
+// basePath; show is false when they must not appear.
+func (g *Guard) adminPrefix(app map[string]any) (prefix string, show bool) {
+	mount := g.adminBase.Load()
+	if g.hideDocs || mount == nil {
+		return "", false
+	}
+	base, _ := app["basePath"].(string)
+	base = strings.TrimSuffix(base, "/")
+	if base == "" {
+		return *mount, true
+	}
+	if rest, ok := strings.CutPrefix(*mount, base); ok && (rest == "" || rest[0] == '/') {
+		return rest, true
+	}
+	g.log.Warn("ginkey: the admin API is mounted outside the document's basePath; its operations are left out of the OpenAPI document",
+		"mount", *mount, "basePath", base)
+	return "", false
+}
+
+// matchKeySchemes makes APIKeyHeader and APIKeyQuery name what the guard
+// reads, so that Swagger UI's Authorize sends the key where it is looked for.
+func (g *Guard) matchKeySchemes(schemes, own map[string]any) {
+	for _, s := range []struct {
+		scheme string
+		from   SourceKind
+	}{{headerScheme, FromHeader}, {queryScheme, FromQuery}} {
+		i := slices.IndexFunc(g.sources, func(src Source) bool { return src.From == s.from })
+		if i < 0 {
+			continue
+		}
+		def, ok := schemes[s.scheme].(map[string]any)
+		if !ok {
+			def = cloneObject(own[s.scheme])
+			schemes[s.scheme] = def
+		}
+		def["name"] = g.sources[i].Name
+	}
+}
+
+var httpMethods = []string{"get", "put", "post", "delete", "options", "head", "patch"}
+
+// removeTagged deletes every operation carrying tag, and paths left empty.
+func removeTagged(paths map[string]any, tag string) {
+	for p, v := range paths {
+		item, ok := v.(map[string]any)
+		if !ok {
+			continue
+		}
+		left := 0
+		for _, m := range httpMethods {
+			op, ok := item[m].(map[string]any)
+			if !ok {
+				continue
+			}
+			if tags, _ := op["tags"].([]any); slices.Contains(tags, any(tag)) {
+				delete(item, m)
+			} else {
+				left++
+			}
+		}
+		if left == 0 {
+			delete(paths, p)
+		}
+	}
+}
+
+// removeRequirement drops requirements naming scheme from the document-wide
+// security list; operations naming it were removed with ginkey's operations.
+func removeRequirement(app map[string]any, scheme string) {
+	reqs, ok := app["security"].([]any)
+	if !ok {
+		return
+	}
+	app["security"] = slices.DeleteFunc(reqs, func(r any) bool {
+		m, _ := r.(map[string]any)
+		_, named := m[scheme]
+		return named
+	})
+}
+
+func removeTagDeclaration(app map[string]any, tag string) {
+	tags, ok := app["tags"].([]any)
+	if !ok {
+		return
+	}
+	app["tags"] = slices.DeleteFunc(tags, func(t any) bool {
+		m, _ := t.(map[string]any)
+		return m["name"] == tag
+	})
+}
+
+// pruneDefinitions deletes the definitions whose names start with prefix
+// and that nothing left in the document refers to (ginkey.ErrorBody stays
+// when an application's own operation answers with it).
+func pruneDefinitions(app map[string]any, prefix string) {
+	defs := objectAt(app, "definitions")
+	const refPrefix = "#/definitions/"
+	used := map[string]bool{}
+	var queue []string
+	var walk func(v any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			if ref, ok := v["$ref"].(string); ok {
+				if name, ok := strings.CutPrefix(ref, refPrefix); ok && !used[name] {
+					used[name] = true
+					queue = append(queue, name)
+				}
+			}
+			for _, e := range v {
+				walk(e)
+			}
+		case []any:
+			for _, e := range v {
+				walk(e)
+			}
+		}
+	}
+	for k, v := range app {
+		if k != "definitions" {
+			walk(v)
+		}
+	}
+	for len(queue) > 0 {
+		name := queue[0]
+		queue = queue[1:]
+		walk(defs[name])
+	}
+	for name := range defs {
+		if strings.HasPrefix(name, prefix) && !used[name] {
+			delete(defs, name)
+		}
+	}
+}
+
+// objectAt returns m[key] as an object, creating it when absent or not an
+// object.
+func objectAt(m map[string]any, key string) map[string]any {
+	if o, ok := m[key].(map[string]any); ok {
+		return o
+	}
+	o := map[string]any{}
+	m[key] = o
+	return o
+}
+
+func cloneObject(v any) map[string]any {
+	out := map[string]any{}
+	if m, ok := v.(map[string]any); ok {
+		for k, e := range m {
+			out[k] = e
+		}
+	}
+	return out
+}
