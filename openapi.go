@@ -162,6 +162,13 @@ func decodeObject(b []byte) (map[string]any, error) {
 // document, then adds this version's operations below the real mount, or
 // leaves them out when the docs are hidden or the admin API is not mounted.
 func (g *Guard) patchDoc(app, own map[string]any) {
+	// swag's template writes "host": "" and "basePath": "" when they are
+	// unset, which Swagger 2.0 does not allow; absent means the same.
+	for _, k := range []string{"host", "basePath"} {
+		if v, ok := app[k].(string); ok && v == "" {
+			delete(app, k)
+		}
+	}
 	paths := objectAt(app, "paths")
 	removeTagged(paths, docsTag)
 
