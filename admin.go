@@ -16,8 +16,8 @@ type CreateKeyRequest struct {
 	Name         string         `json:"name" example:"billing service" maxLength:"200"`
 	Scopes       []string       `json:"scopes" example:"items:read"`
 	Metadata     map[string]any `json:"metadata" swaggertype:"object"`
-	ExpiresAt    *string        `json:"expires_at" example:"2030-01-02T15:04:05Z" format:"date-time"`
-	NeverExpires bool           `json:"never_expires"`
+	ExpiresAt    *string        `json:"expires_at" example:"2099-12-31T23:59:59Z" format:"date-time"`
+	NeverExpires bool           `json:"never_expires" example:"false"`
 }
 
 // CreatedKey is a new key's record plus the key itself, returned once.
@@ -30,8 +30,8 @@ type CreatedKey struct {
 // RenewRequest is the optional body of POST /keys/{id}/renew. With neither
 // field the key expires one TTL from now.
 type RenewRequest struct {
-	ExpiresAt    *string `json:"expires_at" example:"2030-01-02T15:04:05Z" format:"date-time"`
-	NeverExpires bool    `json:"never_expires"`
+	ExpiresAt    *string `json:"expires_at" example:"2099-12-31T23:59:59Z" format:"date-time"`
+	NeverExpires bool    `json:"never_expires" example:"false"`
 }
 
 // KeyList is a page of keys.

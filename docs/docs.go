@@ -565,7 +565,7 @@ const docTemplate = `{
                 "expires_at": {
                     "type": "string",
                     "format": "date-time",
-                    "example": "2030-01-02T15:04:05Z"
+                    "example": "2099-12-31T23:59:59Z"
                 },
                 "metadata": {
                     "type": "object"
@@ -576,7 +576,8 @@ const docTemplate = `{
                     "example": "billing service"
                 },
                 "never_expires": {
-                    "type": "boolean"
+                    "type": "boolean",
+                    "example": false
                 },
                 "scopes": {
                     "type": "array",
@@ -742,10 +743,11 @@ const docTemplate = `{
                 "expires_at": {
                     "type": "string",
                     "format": "date-time",
-                    "example": "2030-01-02T15:04:05Z"
+                    "example": "2099-12-31T23:59:59Z"
                 },
                 "never_expires": {
-                    "type": "boolean"
+                    "type": "boolean",
+                    "example": false
                 }
             }
         },

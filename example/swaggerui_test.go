@@ -1,0 +1,391 @@
+package main
+
+// The seed experience, in a real browser: headless Chromium (chromedp)
+// drives the Swagger UI that the example serves (4.15.5, bundled in
+// github.com/swaggo/files) against the example's router on 127.0.0.1.
+//
+//	go test ./example -run TestSwaggerUI -v                        # screenshot paths in the log
+//	GINKEY_SCREENSHOTS=/tmp/shots go test ./example -run TestSwaggerUI  # keep copies
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// chromium finds a Chromium to drive. Without one the test skips, unless
+// GINKEY_REQUIRE_BROWSER=1 (set by .ci/run) makes that a failure.
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	const msg = "no Chromium (chromium, chromium-browser or google-chrome) on PATH; apt-get install chromium"
+	if os.Getenv("GINKEY_REQUIRE_BROWSER") == "1" {
+		t.Fatal(msg + ", and GINKEY_REQUIRE_BROWSER=1")
+	}
+	t.Skip("SKIPPING the Swagger UI browser test: " + msg)
+	return ""
+}
+
+// opblock selects one operation's block. Swagger UI renders the path in
+// <span class="opblock-summary-path" data-path="...">; element ids depend on
+// tags and operation ids, so they are not used.
+func opblock(method, path string) string {
+	return fmt.Sprintf(`.opblock.opblock-%s:has(.opblock-summary-path[data-path=%q])`, method, path)
+}
+
+// authContainer is the Authorize dialog's section of one scheme: a
+// div.auth-container whose <h4><code> holds the scheme's name. Its input has
+// no name or id, hence XPath on the heading.
+func authContainer(scheme string) string {
+	return fmt.Sprintf(`//div[contains(concat(" ",normalize-space(@class)," ")," auth-container ")][.//h4/code[normalize-space()=%q]]`, scheme)
+}
+
+// ui drives one browser tab and keeps numbered screenshots.
+type ui struct {
+	t     *testing.T
+	ctx   context.Context
+	dirs  []string // the test's temp dir, and GINKEY_SCREENSHOTS if set
+	step  int
+	shots []string
+}
+
+const stepTimeout = 20 * time.Second
+
+func (u *ui) run(what string, steps ...chromedp.Action[chromedp.Void]) {
+	u.t.Helper()
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(u.ctx, stepTimeout)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		u.shot("FAILED-"+what, chromedp.FullScreenshot(100))
+		u.t.Fatalf("%s: %v", what, err)
+	}
+	u.t.Logf("step %-40s %6.0fms", what, float64(time.Since(start).Microseconds())/1000)
+}
+
+// shot saves a PNG (quality 100 means PNG) in every screenshot directory.
+func (u *ui) shot(name string, capture chromedp.Action[[]byte]) {
+	u.t.Helper()
+	u.step++
+	ctx, cancel := context.WithTimeout(u.ctx, stepTimeout)
+	defer cancel()
+	buf, err := chromedp.Run(ctx, capture)
+	if err != nil {
+		u.t.Errorf("screenshot %s: %v", name, err)
+		return
+	}
+	file := fmt.Sprintf("%02d-%s.png", u.step, strings.NewReplacer("/", "_", " ", "_", "{", "", "}", "").Replace(name))
+	for _, dir := range u.dirs {
+		p := filepath.Join(dir, file)
+		if err := os.WriteFile(p, buf, 0o600); err != nil {
+			u.t.Fatal(err)
+		}
+		u.t.Logf("screenshot: %s", p)
+	}
+	u.shots = append(u.shots, file)
+}
+
+func (u *ui) page(name string) { u.shot(name, chromedp.FullScreenshot(100)) }
+
+func (u *ui) openAuthorize() {
+	u.run("open Authorize dialog",
+		chromedp.Click(chromedp.CSS(`.auth-wrapper .btn.authorize`)),
+		chromedp.WaitVisible(chromedp.CSS(`.dialog-ux .modal-ux`)),
+	)
+}
+
+func (u *ui) closeAuthorize() {
+	u.run("close Authorize dialog",
+		chromedp.Click(chromedp.CSS(`.dialog-ux .btn-done`)),
+		chromedp.WaitNotPresent(chromedp.CSS(`.dialog-ux`)),
+	)
+}
+
+// authorize types value into one scheme's field and presses its Authorize.
+func (u *ui) authorize(scheme, value string) {
+	c := authContainer(scheme)
+	u.openAuthorize()
+	u.run("authorize "+scheme,
+		chromedp.WaitVisible(chromedp.Search(c+`//input`)),
+		chromedp.SendKeys(chromedp.Search(c+`//input`), value), // real key events, so React sees them
+		chromedp.Click(chromedp.Search(c+`//button[contains(@class,"authorize") and normalize-space()="Authorize"]`)),
+		chromedp.WaitVisible(chromedp.Search(c+`//h6[normalize-space()="Authorized"]`)),
+	)
+	u.shot("authorized-"+scheme, chromedp.CaptureScreenshot())
+	u.closeAuthorize()
+}
+
+func (u *ui) logout(scheme string) {
+	c := authContainer(scheme)
+	u.openAuthorize()
+	u.run("log out of "+scheme,
+		chromedp.Click(chromedp.Search(c+`//button[normalize-space()="Logout"]`)),
+		chromedp.WaitVisible(chromedp.Search(c+`//input`)),
+	)
+	u.closeAuthorize()
+}
+
+// tryOut expands an operation and switches on "Try it out".
+func (u *ui) tryOut(method, path string) {
+	ob := opblock(method, path)
+	u.run("expand and try out "+method+" "+path,
+		chromedp.Click(chromedp.CSS(ob+` .opblock-summary-control`)),
+		chromedp.WaitVisible(chromedp.CSS(ob+` .try-out__btn`)),
+		chromedp.Click(chromedp.CSS(ob+` .try-out__btn`)),
+		chromedp.WaitVisible(chromedp.CSS(ob+` .btn.execute`)),
+	)
+}
+
+// into stores a value-returning action's result, as a step.
+func into[T any](a chromedp.Action[T], dst *T) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		v, err := a(ctx, t)
+		*dst = v
+		return chromedp.Void{}, err
+	}
+}
+
+type liveResponse struct{ status, body, requestURL, curl string }
+
+// execute presses Execute (clearing an earlier response first) and reads the
+// live response panel.
+func (u *ui) execute(method, path string) liveResponse {
+	ob := opblock(method, path)
+	if u.count(ob+` .btn-clear`) > 0 {
+		u.run("clear the previous response",
+			chromedp.Click(chromedp.CSS(ob+` .btn-clear`)),
+			chromedp.WaitNotPresent(chromedp.CSS(ob+` .live-responses-table`)),
+		)
+	}
+	var r liveResponse
+	status := ob + ` .live-responses-table .response .response-col_status`
+	u.run("execute "+method+" "+path,
+		chromedp.Click(chromedp.CSS(ob+` .btn.execute`)),
+		chromedp.WaitVisible(chromedp.CSS(status)),
+		into(chromedp.Text(chromedp.CSS(status)), &r.status),
+		// The body is .highlight-code > .microlight; the response headers are
+		// a bare pre.microlight, which this does not match.
+		into(chromedp.Text(chromedp.CSS(ob+` .live-responses-table .highlight-code .microlight`)), &r.body),
+		into(chromedp.Text(chromedp.CSS(ob+` .request-url .microlight`)), &r.requestURL),
+		into(chromedp.Text(chromedp.CSS(ob+` .curl-command`)), &r.curl),
+		chromedp.ScrollIntoView(chromedp.CSS(ob+` .live-responses-table`)),
+	)
+	r.status = strings.TrimSpace(r.status)
+	u.t.Logf("%s %s -> %s %s", method, path, r.status, r.requestURL)
+	u.shot("response-"+method+"-"+path, chromedp.CaptureScreenshot())
+	return r
+}
+
+func (u *ui) count(css string) int {
+	u.t.Helper()
+	n, err := chromedp.Run(u.ctx, chromedp.Evaluate[int](fmt.Sprintf(`document.querySelectorAll(%q).length`, css)))
+	if err != nil {
+		u.t.Fatal(err)
+	}
+	return n
+}
+
+func (u *ui) load(url string, visible ...string) {
+	steps := []chromedp.Action[chromedp.Void]{
+		chromedp.Navigate(url),
+		chromedp.WaitVisible(chromedp.CSS(`.auth-wrapper .btn.authorize`)),
+	}
+	for _, sel := range visible {
+		steps = append(steps, chromedp.WaitVisible(chromedp.CSS(sel)))
+	}
+	u.run("load "+url, steps...)
+}
+
+// browser starts headless Chromium with a fresh profile (persisted
+// authorization lives in localStorage) and returns a tab. Cleanup closes the
+// browser and waits for it to exit.
+func browser(t *testing.T, execPath string) *ui {
+	t.Helper()
+	u := &ui{t: t, dirs: []string{t.TempDir()}}
+	if d := os.Getenv("GINKEY_SCREENSHOTS"); d != "" {
+		d = filepath.Join(d, t.Name())
+		if err := os.MkdirAll(d, 0o750); err != nil {
+			t.Fatal(err)
+		}
+		u.dirs = append(u.dirs, d)
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(execPath),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true), // CI runs as root
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 1000),
+	}
+	// The whole browser session is bounded; each step has its own timeout too.
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	tab, cancelTab := chromedp.NewContext(allocCtx)
+	u.ctx = tab
+	consoleDone := make(chan struct{})
+	t.Cleanup(func() {
+		cancelTab()
+		<-consoleDone // no t.Log after the test ends
+		cancelAlloc() // waits for Chromium to exit before t.TempDir is removed
+		cancel()
+	})
+	start := time.Now()
+	if err := chromedp.Do(tab); err != nil { // the first Do launches Chromium
+		close(consoleDone)
+		t.Fatalf("start %s: %v", execPath, err)
+	}
+	t.Logf("Chromium started in %s", time.Since(start).Round(time.Millisecond))
+	msgs := chromedp.Console(tab)
+	go func() {
+		defer close(consoleDone)
+		for m, err := range msgs {
+			if err != nil {
+				return
+			}
+			if m.Type == chromedp.ConsoleException || m.Type == chromedp.ConsoleError {
+				t.Logf("browser console %s: %s", m.Type, m.Text)
+			}
+		}
+	}()
+	return u
+}
+
+// TestSwaggerUIAuthorizeCreateKeyAndCallSecureRoute is the seed flow: open
+// /docs/index.html, authorize with the admin secret, create a key with
+// POST /auth/keys, authorize with that key in the header, call GET /secure;
+// then the same through the query parameter.
+func TestSwaggerUIAuthorizeCreateKeyAndCallSecureRoute(t *testing.T) {
+	execPath := chromium(t)
+	srv := httptest.NewServer(newRouter(newTestGuard(t, false))) // 127.0.0.1:random
+	t.Cleanup(srv.Close)
+	u := browser(t, execPath)
+	start := time.Now()
+
+	u.load(srv.URL+"/docs/index.html", opblock("post", "/auth/keys"), opblock("get", "/secure"))
+	u.page("loaded")
+
+	// The Authorize dialog offers all three schemes. This picture, taken in
+	// a viewport tall enough for the whole dialog, is the README's.
+	u.run("tall viewport", chromedp.EmulateViewport(1280, 1600))
+	u.openAuthorize()
+	for _, scheme := range []string{"APIKeyHeader", "APIKeyQuery", "AdminSecret"} {
+		u.run("see scheme "+scheme, chromedp.WaitVisible(chromedp.Search(authContainer(scheme)+`//input`)))
+	}
+	// Swagger UI caps the dialog's height and scrolls it; lift the cap so
+	// the picture holds every scheme.
+	u.run("unscroll the dialog", into(chromedp.Evaluate[bool](`document.querySelectorAll(".dialog-ux .modal-ux-content").forEach(e => { e.style.maxHeight = "none"; e.scrollTop = 0 }); document.activeElement.blur(); true`), new(bool)))
+	u.shot("authorize-dialog", chromedp.Screenshot(chromedp.CSS(`.dialog-ux .modal-ux`)))
+	u.closeAuthorize()
+	u.run("usual viewport", chromedp.EmulateReset())
+
+	// 1. Admin secret, then POST /auth/keys: 201 and a key.
+	u.authorize("AdminSecret", testSecret)
+	u.tryOut("post", "/auth/keys")
+	r := u.execute("post", "/auth/keys")
+	if r.status != "201" {
+		t.Fatalf("POST /auth/keys: status %q, body %s", r.status, r.body)
+	}
+	var created struct{ ID, Key string }
+	if err := json.Unmarshal([]byte(r.body), &created); err != nil {
+		t.Fatalf("decode the created key %q: %v", r.body, err)
+	}
+	if !strings.HasPrefix(created.Key, "gk_") || created.ID == "" {
+		t.Fatalf("unexpected create response: %s", r.body)
+	}
+
+	// 2. The key in the X-API-Key header: GET /secure answers 200.
+	u.authorize("APIKeyHeader", created.Key)
+	u.tryOut("get", "/secure")
+	r = u.execute("get", "/secure")
+	if r.status != "200" || !strings.Contains(r.body, "This is a secure endpoint") {
+		t.Fatalf("GET /secure with the header: status %q, body %s", r.status, r.body)
+	}
+	if strings.Contains(r.requestURL, "api_key=") || !strings.Contains(r.curl, "X-API-Key: "+created.Key) {
+		t.Fatalf("the header run did not send the header: url %q, curl %q", r.requestURL, r.curl)
+	}
+
+	// 3. The key in the api_key query parameter (header scheme logged out).
+	u.logout("APIKeyHeader")
+	u.authorize("APIKeyQuery", created.Key)
+	r = u.execute("get", "/secure")
+	if r.status != "200" || !strings.Contains(r.body, "This is a secure endpoint") {
+		t.Fatalf("GET /secure with the query parameter: status %q, body %s", r.status, r.body)
+	}
+	if !strings.Contains(r.requestURL, "api_key="+created.Key) || strings.Contains(r.curl, "X-API-Key") {
+		t.Fatalf("the query run did not send the parameter: url %q, curl %q", r.requestURL, r.curl)
+	}
+
+	// 4. With no key authorized the same call is refused.
+	u.logout("APIKeyQuery")
+	r = u.execute("get", "/secure")
+	if r.status != "401" || !strings.Contains(r.body, "key_missing") {
+		t.Fatalf("GET /secure without a key: status %q, body %s", r.status, r.body)
+	}
+	t.Logf("UI flow took %s; %d screenshots in %v", time.Since(start).Round(time.Millisecond), len(u.shots), u.dirs)
+}
+
+// TestSwaggerUIWithHideDocsShowsNoAdminAPI: with HideDocs the admin section
+// and the AdminSecret scheme are gone from the UI, and the endpoints still
+// answer.
+func TestSwaggerUIWithHideDocsShowsNoAdminAPI(t *testing.T) {
+	execPath := chromium(t)
+	srv := httptest.NewServer(newRouter(newTestGuard(t, true)))
+	t.Cleanup(srv.Close)
+	u := browser(t, execPath)
+
+	u.load(srv.URL+"/docs/index.html", opblock("get", "/secure"))
+	u.page("hidden-docs-loaded")
+	for _, sel := range []string{opblock("post", "/auth/keys"), `.opblock-tag-section [data-tag="ginkey"]`, `#operations-tag-ginkey`, `.opblock-summary-path[data-path^="/auth"]`} {
+		if n := u.count(sel); n != 0 {
+			t.Errorf("%d elements match %s with HideDocs", n, sel)
+		}
+	}
+	if n := u.count(`#operations-tag-example`); n != 1 {
+		t.Errorf("the example's own section is missing (%d), so the absence checks above prove nothing", n)
+	}
+	u.openAuthorize()
+	u.run("see the key schemes", chromedp.WaitVisible(chromedp.Search(authContainer("APIKeyHeader")+`//input`)),
+		chromedp.WaitVisible(chromedp.Search(authContainer("APIKeyQuery")+`//input`)))
+	if n := u.count(`.dialog-ux .auth-container`); n != 2 {
+		t.Errorf("the Authorize dialog shows %d schemes with HideDocs, want 2 (no AdminSecret)", n)
+	}
+	if n, err := chromedp.Run(u.ctx, chromedp.Evaluate[bool](`document.querySelector(".dialog-ux").innerText.includes("AdminSecret")`)); err != nil || n {
+		t.Errorf("the Authorize dialog mentions AdminSecret with HideDocs (%v, %v)", n, err)
+	}
+	u.shot("hidden-docs-authorize-dialog", chromedp.Screenshot(chromedp.CSS(`.dialog-ux .modal-ux`)))
+	u.closeAuthorize()
+
+	req, err := http.NewRequest(http.MethodPost, srv.URL+"/auth/keys", strings.NewReader(`{"name":"hidden but working"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-Admin-Secret", testSecret)
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Errorf("POST /auth/keys with HideDocs: %d, want 201", resp.StatusCode)
+	}
+}
