@@ -67,9 +67,13 @@ func (r *usageRecorder) drain() []UsageDelta {
 		s := &r.shards[i]
 		s.mu.Lock()
 		m := s.m
-		if len(m) > 0 {
-			s.m = make(map[usageKey]usageCount, len(m))
+		if len(m) == 0 {
+			// m is still the shard's live map: reading it (even to range
+			// over nothing) after Unlock would race with record.
+			s.mu.Unlock()
+			continue
 		}
+		s.m = make(map[usageKey]usageCount, len(m))
 		s.mu.Unlock()
 		for k, c := range m {
 			out = append(out, UsageDelta{

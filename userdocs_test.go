@@ -161,7 +161,7 @@ func TestSwagInitInAUsersModuleDocumentsGinkey(t *testing.T) {
 			t.Errorf("dangling reference to %s", m[1])
 		}
 	}
-	for name, want := range map[string]string{"APIKeyHeader": "header X-API-Key", "APIKeyQuery": "query api_key", "AdminSecret": "header X-Admin-Secret"} {
+	for name, want := range wantSchemes {
 		if s := d.SecurityDefinitions[name]; s.Type != "apiKey" || s.In+" "+s.Name != want {
 			t.Errorf("securityDefinitions[%s] = %+v, want apiKey in %s", name, s, want)
 		}

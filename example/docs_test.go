@@ -120,7 +120,7 @@ func TestSecureAcceptsEitherKeySchemeInTheSpec(t *testing.T) {
 	if got := s.Paths["/auth/keys"]["post"].Security; !reflect.DeepEqual(got, []map[string][]string{{"AdminSecret": {}}}) {
 		t.Errorf("POST /auth/keys security = %v", got)
 	}
-	for name, want := range map[string]string{"APIKeyHeader": "header X-API-Key", "APIKeyQuery": "query api_key", "AdminSecret": "header X-Admin-Secret"} {
+	for name, want := range wantSchemes {
 		if d := s.SecurityDefinitions[name]; d.Type != "apiKey" || d.In+" "+d.Name != want {
 			t.Errorf("securityDefinitions[%s] = %+v, want apiKey in %s", name, d, want)
 		}
@@ -159,3 +159,7 @@ func TestSwaggerUIIsServedWithPersistentAuthorization(t *testing.T) {
 		t.Errorf("swagger-initializer.js lacks persistAuthorization or the doc.json URL:\n%s", w.Body)
 	}
 }
+
+// wantSchemes are the three security schemes every document must define,
+// as "in name".
+var wantSchemes = map[string]string{"APIKeyHeader": "header X-API-Key", "APIKeyQuery": "query api_key", "AdminSecret": "header X-Admin-Secret"} //nolint:gosec // names of schemes and headers, not credentials

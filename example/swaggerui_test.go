@@ -218,7 +218,7 @@ func browser(t *testing.T, execPath string) *ui {
 	u := &ui{t: t, dirs: []string{t.TempDir()}}
 	if d := os.Getenv("GINKEY_SCREENSHOTS"); d != "" {
 		d = filepath.Join(d, t.Name())
-		if err := os.MkdirAll(d, 0o750); err != nil {
+		if err := os.MkdirAll(d, 0o750); err != nil { //nolint:gosec // a directory the developer names for screenshots
 			t.Fatal(err)
 		}
 		u.dirs = append(u.dirs, d)
