@@ -2,6 +2,7 @@ package ginkey
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -122,7 +123,7 @@ func TestSwagInitInAUsersModuleDocumentsGinkey(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	run := func(name string, args ...string) {
+	run := func(name string, args ...string) string {
 		t.Helper()
 		start := time.Now()
 		cmd := exec.CommandContext(ctx, name, args...)
@@ -130,18 +131,28 @@ func TestSwagInitInAUsersModuleDocumentsGinkey(t *testing.T) {
 		// -mod=mod lets go fill in the user's go.mod from ginkey's
 		// requirements; the proxy settings and the module cache are inherited.
 		cmd.Env = append(os.Environ(), "GOFLAGS="+os.Getenv("GOFLAGS")+" -mod=mod", "GOWORK=off")
-		out, err := cmd.CombinedOutput()
+		out, err := cmd.Output()
 		if err != nil {
-			t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+			var stderr []byte
+			if ee := (*exec.ExitError)(nil); errors.As(err, &ee) {
+				stderr = ee.Stderr
+			}
+			t.Fatalf("%s %s: %v\n%s%s", name, strings.Join(args, " "), err, out, stderr)
 		}
 		t.Logf("%s %s: %s", filepath.Base(name), strings.Join(args, " "), time.Since(start).Round(time.Millisecond))
+		return strings.TrimSpace(string(out))
 	}
 	// go mod tidy would fetch the test dependencies of every dependency;
 	// resolving the build graph is all swag needs.
-	run("go", "list", "-deps", ".")
-	// The README's command, word for word but for the module path.
+	_ = run("go", "list", "-deps", ".")
+	if v := run("go", "version", "-m", swag); !strings.Contains(v, "github.com/swaggo/swag\tv1.16.6") {
+		t.Logf("swag is not v1.16.6, the version docs/ is generated with:\n%s", v)
+	}
+	// The README's command: swag init -g main.go --parseDependencyLevel 2
+	// --packagePrefix github.com/ginkey/ginkey,$(go list -m)
+	module := run("go", "list", "-m")
 	run(swag, "init", "-g", "main.go", "--parseDependencyLevel", "2",
-		"--packagePrefix", "github.com/ginkey/ginkey,example.com/shop")
+		"--packagePrefix", "github.com/ginkey/ginkey,"+module)
 
 	generated, err := os.ReadFile(filepath.Join(dir, "docs", "swagger.json"))
 	if err != nil {
