@@ -70,7 +70,9 @@ type UsageSummaryList struct {
 }
 
 // RegisterAdmin mounts the admin API below rg. Every route requires the
-// X-Admin-Secret header; a secret in the query string is refused.
+// X-Admin-Secret header; a secret in the query string is refused. The
+// document served by Docs shows the admin operations below the first group
+// given to RegisterAdmin.
 func (g *Guard) RegisterAdmin(rg *gin.RouterGroup) {
 	g.noteAdminMount(rg.BasePath())
 	a := rg.Group("", g.requireAdmin)
