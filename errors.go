@@ -124,8 +124,8 @@ func retryLater(e *Error, after time.Duration) error {
 }
 
 // writeRejection writes err as the response, with the headers a rejection
-// carries, and returns the *Error that was sent.
-func writeRejection(c *gin.Context, err error) *Error {
+// carries.
+func writeRejection(c *gin.Context, err error) {
 	e, _ := asError(err)
 	var r *rejection
 	if errors.As(err, &r) {
@@ -137,7 +137,6 @@ func writeRejection(c *gin.Context, err error) *Error {
 		}
 	}
 	writeError(c, e)
-	return e
 }
 
 // ceilSeconds rounds d up to whole seconds, as Retry-After and RateLimit-Reset

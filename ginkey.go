@@ -167,12 +167,13 @@ type Guard struct {
 	wwwAuth    map[string]string // error code -> WWW-Authenticate value
 	closeDB    func() error
 
-	plain     *requirement // Handler's: no scopes
-	skip      func(*gin.Context) bool
-	rateLimit RateLimit // Config.RateLimit
-	limiter   Limiter
-	throttle  *failureThrottle // nil: off
-	quotas    *quotaCounter
+	plain      *requirement // Handler's: no scopes
+	skip       func(*gin.Context) bool
+	rateLimit  RateLimit // Config.RateLimit
+	limiter    Limiter
+	ownLimiter *MemoryLimiter   // the default limiter, when Config.Limiter is nil
+	throttle   *failureThrottle // nil: off
+	quotas     *quotaCounter
 
 	flushMu   sync.Mutex
 	stop      chan struct{}
@@ -228,7 +229,8 @@ func New(cfg Config) (*Guard, error) {
 	g.rateLimit = cfg.RateLimit
 	g.limiter = cfg.Limiter
 	if g.limiter == nil {
-		g.limiter = NewMemoryLimiter(cfg.CacheSize, cfg.Now)
+		g.ownLimiter = NewMemoryLimiter(cfg.CacheSize, cfg.Now)
+		g.limiter = g.ownLimiter
 	}
 	g.throttle = newFailureThrottle(cfg.FailureLimit)
 	g.quotas = newQuotaCounter(max(cfg.CacheSize, DefaultCacheSize), cfg.CacheTTL)

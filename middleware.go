@@ -95,7 +95,7 @@ func (g *Guard) authorize(c *gin.Context, r *requirement) (*Record, error) {
 	if err := checkIP(c, rec.policy); err != nil {
 		return nil, err
 	}
-	if err := g.checkRate(c, rec); err != nil {
+	if err := g.checkRate(c, rec, now.UnixNano()); err != nil {
 		return nil, err
 	}
 	if err := g.checkQuota(c.Request.Context(), rec, now); err != nil {

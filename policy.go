@@ -15,9 +15,11 @@ type keyPolicy struct {
 	ipRestricted bool           // the key has an allow-list
 	nets         []netip.Prefix // the allow-list; empty with ipRestricted: nothing is allowed
 
-	rateLimit       int64 // requests per ratePer; 0: no rate limit
-	ratePer         time.Duration
-	rateLimitHeader string // RateLimit-Limit value
+	rateLimit                int64 // requests per ratePer; 0: no rate limit
+	ratePer                  time.Duration
+	rateInterval, rateWindow int64     // GCRA steps, for the guard's own limiter
+	rateCell                 *gcraCell // the key's state in the guard's own limiter
+	rateLimitHeader          string    // RateLimit-Limit value
 
 	quota    int64 // requests per quotaPer; 0: no quota
 	quotaPer Period
@@ -48,6 +50,10 @@ func (g *Guard) prepare(rec *Record) *Record {
 	if w := rl.window(); w > 0 && rl.Requests > 0 {
 		p.rateLimit, p.ratePer = rl.Requests, w
 		p.rateLimitHeader = strconv.FormatInt(rl.Requests, 10)
+		if g.ownLimiter != nil {
+			p.rateInterval, p.rateWindow = gcraSteps(rl.Requests, w)
+			p.rateCell = g.ownLimiter.cell(rec.ID, g.now().UnixNano())
+		}
 	}
 	if q := rec.Quota; q != nil {
 		if validateQuota(q) == nil {

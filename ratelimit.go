@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -88,9 +89,14 @@ type MemoryLimiter struct {
 }
 
 type limiterShard struct {
-	mu  sync.Mutex
-	tat map[string]int64 // theoretical arrival time, unix nanoseconds
+	mu    sync.Mutex
+	cells map[string]*gcraCell
 }
+
+// gcraCell is one key's state: its theoretical arrival time (unix
+// nanoseconds), updated lock-free. The guard keeps a pointer to its key's
+// cell in the cached record, so a cached request skips the map.
+type gcraCell struct{ tat atomic.Int64 }
 
 var _ Limiter = (*MemoryLimiter)(nil)
 
@@ -107,7 +113,7 @@ func NewMemoryLimiter(size int, now func() time.Time) *MemoryLimiter {
 	}
 	l := &MemoryLimiter{perShard: max(1, (size+limiterShards-1)/limiterShards), now: now}
 	for i := range l.shards {
-		l.shards[i].tat = make(map[string]int64)
+		l.shards[i].cells = make(map[string]*gcraCell)
 	}
 	return l
 }
@@ -118,38 +124,54 @@ func (l *MemoryLimiter) Allow(_ context.Context, id string, limit int64, per tim
 		return Decision{Allowed: true}, nil
 	}
 	now := l.now().UnixNano()
-	interval := max(1, int64(per)/limit) // one request's share of the period
-	window := interval * limit
-	s := &l.shards[hashString(id)%limiterShards]
-	s.mu.Lock()
-	tat, known := s.tat[id]
-	tat = max(tat, now)
-	next := tat + interval
-	d := Decision{Limit: limit}
-	if next-now > window {
-		s.mu.Unlock()
-		d.Reset = time.Duration(tat - now)
-		d.RetryAfter = time.Duration(next - window - now)
-		return d, nil
-	}
-	if !known && len(s.tat) >= l.perShard {
-		evictFull(s.tat, now)
-	}
-	s.tat[id] = next
-	s.mu.Unlock()
-	d.Allowed = true
-	d.Remaining = (window - (next - now)) / interval
-	d.Reset = time.Duration(next - now)
-	return d, nil
+	interval, window := gcraSteps(limit, per)
+	return l.cell(id, now).allow(limit, interval, window, now), nil
 }
 
-// evictFull makes room in a map of GCRA timestamps: an entry at or before
-// now describes a whole allowance, exactly like a missing one, so dropping it
+// gcraSteps returns the time one request occupies and the period it is
+// spread over (per, rounded down to a multiple of it).
+func gcraSteps(limit int64, per time.Duration) (interval, window int64) {
+	interval = max(1, int64(per)/limit)
+	return interval, interval * limit
+}
+
+// cell returns id's cell, creating it (and making room) if need be.
+func (l *MemoryLimiter) cell(id string, now int64) *gcraCell {
+	s := &l.shards[hashString(id)%limiterShards]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.cells[id]
+	if c == nil {
+		if len(s.cells) >= l.perShard {
+			evictFull(s.cells, now, func(c *gcraCell) int64 { return c.tat.Load() })
+		}
+		c = &gcraCell{}
+		s.cells[id] = c
+	}
+	return c
+}
+
+func (c *gcraCell) allow(limit, interval, window, now int64) Decision {
+	for {
+		old := c.tat.Load()
+		tat := max(old, now)
+		next := tat + interval
+		if next-now > window {
+			return Decision{Limit: limit, Reset: time.Duration(tat - now), RetryAfter: time.Duration(next - window - now)}
+		}
+		if c.tat.CompareAndSwap(old, next) {
+			return Decision{Allowed: true, Limit: limit, Remaining: (window - (next - now)) / interval, Reset: time.Duration(next - now)}
+		}
+	}
+}
+
+// evictFull makes room in a map of GCRA states: a state at or before now
+// describes a whole allowance, exactly like a missing one, so dropping it
 // changes nothing. Failing that, one arbitrary entry goes.
-func evictFull[K comparable](m map[K]int64, now int64) {
+func evictFull[K comparable, V any](m map[K]V, now int64, tat func(V) int64) {
 	dropped, n := false, 0
-	for k, tat := range m {
-		if tat <= now {
+	for k, v := range m {
+		if tat(v) <= now {
 			delete(m, k)
 			dropped = true
 		}
@@ -176,15 +198,21 @@ const (
 
 // checkRate spends one request of the key's rate limit and describes what is
 // left in the RateLimit-* headers, on success and refusal alike.
-func (g *Guard) checkRate(c *gin.Context, rec *Record) error {
+func (g *Guard) checkRate(c *gin.Context, rec *Record, now int64) error {
 	p := rec.policy
 	if p.rateLimit == 0 {
 		return nil
 	}
-	d, err := g.limiter.Allow(c.Request.Context(), rec.ID, p.rateLimit, p.ratePer)
-	if err != nil {
-		g.log.Error("ginkey: rate limiter failed; request let through", "key_id", rec.ID, "error", err)
-		return nil
+	var d Decision
+	if p.rateCell != nil { // the guard's own limiter: straight to the key's cell
+		d = p.rateCell.allow(p.rateLimit, p.rateInterval, p.rateWindow, now)
+	} else {
+		var err error
+		d, err = g.limiter.Allow(c.Request.Context(), rec.ID, p.rateLimit, p.ratePer)
+		if err != nil {
+			g.log.Error("ginkey: rate limiter failed; request let through", "key_id", rec.ID, "error", err)
+			return nil
+		}
 	}
 	setRateHeaders(c.Writer.Header(), p.rateLimitHeader, d)
 	if !d.Allowed {

@@ -199,7 +199,7 @@ func TestMemoryLimiterStaysWithinItsBound(t *testing.T) {
 	}
 	n := 0
 	for i := range l.shards {
-		n += len(l.shards[i].tat)
+		n += len(l.shards[i].cells)
 	}
 	if n > 64+limiterShards {
 		t.Fatalf("limiter holds %d keys, bound 64", n)

@@ -83,7 +83,7 @@ func (t *failureThrottle) fail(a netip.Addr, now int64) {
 	s.mu.Lock()
 	tat, known := s.tat[a]
 	if !known && len(s.tat) >= t.perShard {
-		evictFull(s.tat, now)
+		evictFull(s.tat, now, func(tat int64) int64 { return tat })
 	}
 	// Concurrent failures may all pass blocked; the cap keeps them from
 	// pushing the address's recovery further than one window out.

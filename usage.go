@@ -67,9 +67,13 @@ func (r *usageRecorder) drain() []UsageDelta {
 		s := &r.shards[i]
 		s.mu.Lock()
 		m := s.m
-		if len(m) > 0 {
-			s.m = make(map[usageKey]usageCount, len(m))
+		if len(m) == 0 {
+			// The map stays in use: ranging over it unlocked would race
+			// with record, even while it is empty.
+			s.mu.Unlock()
+			continue
 		}
+		s.m = make(map[usageKey]usageCount, len(m))
 		s.mu.Unlock()
 		for k, c := range m {
 			out = append(out, UsageDelta{
