@@ -83,6 +83,12 @@ func TestSpoofedForwardedForIsIgnoredUnlessThePeerIsATrustedProxy(t *testing.T) 
 	if code := spoof("203.0.113.9:1"); code != 403 {
 		t.Fatalf("X-Forwarded-For from an untrusted peer: %d, want 403", code)
 	}
+	// gin passes a forwarded address through as written: an IPv4-mapped one
+	// still matches its IPv4 prefix.
+	w := h.doFrom("192.0.2.10:1", req{method: "GET", path: "/secure", header: map[string]string{
+		"X-API-Key": k.Secret, "X-Forwarded-For": "::ffff:10.0.0.1",
+	}})
+	wantOK(t, w, k.ID)
 }
 
 func TestPatchedAllowListAppliesOnTheNextRequest(t *testing.T) {
