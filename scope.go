@@ -9,7 +9,8 @@ import (
 // Require returns a middleware that admits only requests whose key holds
 // every one of scopes. It authenticates the request like Handler (and so
 // replaces it on the route); behind a Handler of the same guard, e.g. one on
-// the router group, it only checks the scopes.
+// the router group, or an AnyOf/AllOf in which the guard admitted the
+// request, it only checks the scopes.
 //
 // A key scope "*" grants every scope, and a key scope ending in ":*" grants
 // every scope that starts with what comes before the "*": "items:*" grants
