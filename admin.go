@@ -18,6 +18,9 @@ type CreateKeyRequest struct {
 	Metadata     map[string]any `json:"metadata" swaggertype:"object"`
 	ExpiresAt    *string        `json:"expires_at" example:"2099-12-31T23:59:59Z" format:"date-time"`
 	NeverExpires bool           `json:"never_expires" example:"false"`
+	RateLimit    *RateLimit     `json:"rate_limit"`                                 // default: the guard's
+	AllowedIPs   []string       `json:"allowed_ips" example:"10.0.0.0/8,127.0.0.1"` // CIDR prefixes or addresses; default: any
+	Quota        *Quota         `json:"quota"`                                      // default: none
 }
 
 // CreatedKey is a new key's record plus the key itself, returned once.
@@ -79,6 +82,7 @@ func (g *Guard) RegisterAdmin(rg *gin.RouterGroup) {
 	a.POST("/keys", g.createKey)
 	a.GET("/keys", g.listKeys)
 	a.GET("/keys/:id", g.getKey)
+	a.PATCH("/keys/:id", g.patchKey)
 	a.DELETE("/keys/:id", g.deleteKey)
 	a.POST("/keys/:id/revoke", g.revokeKey)
 	a.POST("/keys/:id/renew", g.renewKey)
@@ -108,6 +112,7 @@ func (g *Guard) requireAdmin(c *gin.Context) {
 //	@Summary		Create an API key
 //	@Description	Creates a key and returns it once, in the "key" field; only its SHA-256 hash is stored, so it cannot be shown again.
 //	@Description	Without expires_at or never_expires the key expires after the configured TTL (default 15 days). Names are at most 200 characters, scopes at most 64, metadata at most 4 KiB of JSON.
+//	@Description	rate_limit, allowed_ips and quota restrict how often and from where the key works.
 //	@Tags			ginkey
 //	@Accept			json
 //	@Produce		json
@@ -144,6 +149,11 @@ func (g *Guard) createKey(c *gin.Context) {
 		writeError(c, e)
 		return
 	}
+	ips, e := validateLimits(req.RateLimit, req.AllowedIPs, req.Quota)
+	if e != nil {
+		writeError(c, e)
+		return
+	}
 	plaintext, display, err := g.format.generate()
 	if err != nil {
 		g.fail(c, "generate key", err)
@@ -157,6 +167,7 @@ func (g *Guard) createKey(c *gin.Context) {
 	h := hashKey(plaintext)
 	rec := &Record{Hash: h.String(), Key: Key{
 		ID: id, Prefix: display, Name: req.Name, Scopes: scopes, Metadata: req.Metadata,
+		RateLimit: req.RateLimit, AllowedIPs: ips, Quota: req.Quota,
 		CreatedAt: now, ExpiresAt: expires,
 	}}
 	if rec.Metadata == nil {

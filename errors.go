@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/gin-gonic/gin"
 )
@@ -93,4 +95,55 @@ func asError(err error) (*Error, bool) {
 func writeError(c *gin.Context, e *Error) {
 	c.Data(e.Status, "application/json; charset=utf-8", e.body)
 	c.Abort()
+}
+
+// Errors of authorization and abuse control. Compare with errors.Is.
+var (
+	ErrInsufficientScope  = newError(http.StatusForbidden, "insufficient_scope", "the API key lacks a scope this route requires")
+	ErrIPNotAllowed       = newError(http.StatusForbidden, "ip_not_allowed", "the API key may not be used from this address")
+	ErrRateLimited        = newError(http.StatusTooManyRequests, "rate_limited", "too many requests with this API key; retry later")
+	ErrQuotaExceeded      = newError(http.StatusTooManyRequests, "quota_exceeded", "the API key's usage quota for this period is used up")
+	ErrTooManyFailures    = newError(http.StatusTooManyRequests, "too_many_failures", "too many failed key checks from this address; retry later")
+	ErrCredentialsMissing = newError(http.StatusUnauthorized, "credentials_missing", "credentials are required")
+	ErrCredentialsInvalid = newError(http.StatusUnauthorized, "credentials_invalid", "the credentials are not valid")
+)
+
+// rejection is an *Error plus the headers of one particular refusal: the
+// challenge naming the missing scopes, or when to retry.
+type rejection struct {
+	err        *Error
+	challenge  string        // WWW-Authenticate, if not ""
+	retryAfter time.Duration // Retry-After, if > 0
+}
+
+func (r *rejection) Error() string { return r.err.Error() }
+func (r *rejection) Unwrap() error { return r.err }
+
+func retryLater(e *Error, after time.Duration) error {
+	return &rejection{err: e, retryAfter: after}
+}
+
+// writeRejection writes err as the response, with the headers a rejection
+// carries.
+func writeRejection(c *gin.Context, err error) {
+	e, _ := asError(err)
+	var r *rejection
+	if errors.As(err, &r) {
+		if r.challenge != "" {
+			c.Header("WWW-Authenticate", r.challenge)
+		}
+		if r.retryAfter > 0 {
+			c.Header("Retry-After", strconv.FormatInt(ceilSeconds(r.retryAfter), 10))
+		}
+	}
+	writeError(c, e)
+}
+
+// ceilSeconds rounds d up to whole seconds, as Retry-After and RateLimit-Reset
+// count: a client that waits that long is never early.
+func ceilSeconds(d time.Duration) int64 {
+	if d <= 0 {
+		return 0
+	}
+	return int64((d + time.Second - 1) / time.Second)
 }

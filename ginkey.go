@@ -115,6 +115,30 @@ type Config struct {
 	// Optional. Default: $GINKEY_HIDE_DOCS, else false.
 	HideDocs bool
 
+	// Skipper reports requests that bypass the guard's middlewares entirely,
+	// e.g. health checks or CORS preflight requests:
+	//
+	//	Skipper: func(c *gin.Context) bool { return c.Request.Method == http.MethodOptions },
+	//
+	// Optional. Default: nil (nothing is skipped).
+	Skipper func(*gin.Context) bool
+
+	// RateLimit applies to every key that has no rate limit of its own.
+	// Optional. Default: the zero RateLimit, no limit.
+	RateLimit RateLimit
+
+	// Limiter counts requests against rate limits. Replace it to share the
+	// counts between instances. Optional. Default: a MemoryLimiter of
+	// CacheSize keys (100,000 when the cache is off) using Now.
+	Limiter Limiter
+
+	// FailureLimit is how many unknown keys one client address (gin's
+	// ClientIP, IPv6 grouped by /64) may present per minute; beyond it, its
+	// requests with keys not in the cache get 429 too_many_failures without
+	// reaching the store. A negative value turns this off. Optional.
+	// Default: 30.
+	FailureLimit int
+
 	// Logger receives ginkey's logs; keys and secrets never reach it (but
 	// for the generated admin secret, once). Optional. Default: slog.Default().
 	Logger *slog.Logger
@@ -144,6 +168,14 @@ type Guard struct {
 	now        func() time.Time
 	wwwAuth    map[string]string // error code -> WWW-Authenticate value
 	closeDB    func() error
+
+	plain      *requirement // Handler's: no scopes
+	skip       func(*gin.Context) bool
+	rateLimit  RateLimit // Config.RateLimit
+	limiter    Limiter
+	ownLimiter *MemoryLimiter   // the default limiter, when Config.Limiter is nil
+	throttle   *failureThrottle // nil: off
+	quotas     *quotaCounter
 
 	flushMu   sync.Mutex
 	stop      chan struct{}
@@ -178,6 +210,9 @@ func New(cfg Config) (*Guard, error) {
 	if cfg.AdminSecret != "" && len(cfg.AdminSecret) < minSecretLen {
 		return nil, fmt.Errorf("ginkey: AdminSecret must be at least %d bytes", minSecretLen)
 	}
+	if cfg.RateLimit != (RateLimit{}) && validateRateLimit(&cfg.RateLimit) != nil {
+		return nil, errors.New(`ginkey: RateLimit needs Requests from 1 to 1,000,000 and Per "1s", "1m" or "1h"`)
+	}
 
 	g := &Guard{
 		format:  format,
@@ -191,6 +226,16 @@ func New(cfg Config) (*Guard, error) {
 	}
 	g.hideDocs = cfg.HideDocs
 	g.wwwAuth = wwwAuthenticate(cfg.Realm)
+	g.plain = g.newRequirement(nil, false, false)
+	g.skip = cfg.Skipper
+	g.rateLimit = cfg.RateLimit
+	g.limiter = cfg.Limiter
+	if g.limiter == nil {
+		g.ownLimiter = NewMemoryLimiter(cfg.CacheSize, cfg.Now)
+		g.limiter = g.ownLimiter
+	}
+	g.throttle = newFailureThrottle(cfg.FailureLimit)
+	g.quotas = newQuotaCounter(max(cfg.CacheSize, DefaultCacheSize), cfg.CacheTTL)
 	if cfg.CacheSize > 0 {
 		g.cache = newKeyCache(cfg.CacheSize, int64(cfg.CacheTTL))
 	}
@@ -287,6 +332,9 @@ func applyDefaults(cfg *Config) {
 	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.FailureLimit == 0 {
+		cfg.FailureLimit = DefaultFailureLimit
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -426,18 +474,20 @@ func (g *Guard) adminAuthorized(given string) bool {
 const contextKey = "ginkey.key"
 
 // KeyFrom returns the key that authenticated the request, set by the guard's
-// Handler. ok is false when no key did (the route is not guarded). The Scopes
-// and Metadata of the returned Key are shared: treat them as read-only.
+// Handler, Require, RequireAny or Optional. ok is false when no key did: the
+// route is not guarded, or Optional let an anonymous request through. The
+// slices, maps and pointers of the returned Key are shared: treat them as
+// read-only.
 func KeyFrom(c *gin.Context) (Key, bool) {
 	v, ok := c.Get(contextKey)
 	if !ok {
 		return Key{}, false
 	}
-	k, ok := v.(*Key)
-	if !ok || k == nil {
+	rec, ok := v.(*Record)
+	if !ok || rec == nil {
 		return Key{}, false
 	}
-	out := *k
+	out := rec.Key
 	out.Status = StatusActive
 	return out, true
 }
@@ -450,6 +500,9 @@ type Key struct {
 	Name       string         `json:"name" example:"billing service"`
 	Scopes     []string       `json:"scopes"`
 	Metadata   map[string]any `json:"metadata" swaggertype:"object"`
+	RateLimit  *RateLimit     `json:"rate_limit"`                                     // null: the guard's default
+	AllowedIPs []string       `json:"allowed_ips" example:"10.0.0.0/8,2001:db8::/32"` // empty: any address
+	Quota      *Quota         `json:"quota"`                                          // null: none
 	CreatedAt  time.Time      `json:"created_at"`
 	ExpiresAt  *time.Time     `json:"expires_at"`
 	RevokedAt  *time.Time     `json:"revoked_at"`

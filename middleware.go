@@ -3,68 +3,161 @@ package ginkey
 import (
 	"context"
 	"crypto/subtle"
+	"errors"
+	"net/netip"
 	"time"
 
 	"github.com/gin-gonic/gin"
 )
 
 // Handler returns the middleware that admits only requests carrying a valid,
-// unexpired, unrevoked key. Rejections are 401 with a JSON error body and a
-// WWW-Authenticate header (codes key_missing, key_invalid, key_expired,
-// key_revoked), or 503 unavailable when the store cannot be read. On success
-// the key is available to later handlers through KeyFrom.
+// unexpired, unrevoked key that may be used from the client's address and is
+// within its rate limit and quota. Rejections carry a JSON error body:
+// 401 key_missing, key_invalid, key_expired or key_revoked (with a
+// WWW-Authenticate header); 403 ip_not_allowed; 429 rate_limited,
+// quota_exceeded or too_many_failures (with Retry-After); 503 unavailable
+// when the store cannot be read. On success the key is available to later
+// handlers through KeyFrom. Requests for which Config.Skipper reports true
+// pass unchecked.
 func (g *Guard) Handler() gin.HandlerFunc {
-	return g.serve
+	return g.middleware(g.plain)
 }
 
-func (g *Guard) serve(c *gin.Context) {
-	k, err := g.authenticate(c)
-	if err != nil {
-		g.reject(c, err)
-		return
+// Optional returns a middleware like Handler that also lets requests without
+// any key through, as anonymous: KeyFrom then reports false. A key that is
+// presented must be good; a bad one is rejected as by Handler.
+func (g *Guard) Optional() gin.HandlerFunc {
+	return g.middleware(g.newRequirement(nil, false, true))
+}
+
+// Authenticate implements Authenticator with Handler's checks, for use in
+// AnyOf and AllOf.
+func (g *Guard) Authenticate(c *gin.Context) error {
+	if g.skip != nil && g.skip(c) {
+		return nil
 	}
-	c.Set(contextKey, k)
-	c.Next()
+	rec, err := g.authorize(c, g.plain)
+	if err != nil {
+		return err
+	}
+	c.Set(contextKey, rec)
+	return nil
 }
 
-// authenticate runs the request path: extract, parse (no I/O), cache, store,
-// checks, usage.
-func (g *Guard) authenticate(c *gin.Context) (*Key, error) {
+// Challenge implements Challenger.
+func (g *Guard) Challenge() string { return g.wwwAuth[ErrKeyMissing.Code] }
+
+func (g *Guard) middleware(r *requirement) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if g.skip != nil && g.skip(c) {
+			c.Next()
+			return
+		}
+		rec, err := g.authorize(c, r)
+		if err != nil {
+			g.reject(c, err)
+			return
+		}
+		if rec != nil {
+			c.Set(contextKey, rec)
+		}
+		c.Next()
+	}
+}
+
+// authorize runs the request path: extract, parse (no I/O), cache, store,
+// checks (revoked, expired, scopes, IP, limits), usage. A request this guard
+// already admitted (a Handler on the group, Require on the route) is only
+// checked against r's scopes. It returns nil and no error for an anonymous
+// request that r lets through.
+func (g *Guard) authorize(c *gin.Context, r *requirement) (*Record, error) {
+	if rec := g.admitted(c); rec != nil {
+		return rec, r.check(&rec.policy.scopes)
+	}
 	raw := extractKey(c, g.sources)
 	if raw == "" {
+		if r.optional {
+			return nil, nil
+		}
 		return nil, ErrKeyMissing
 	}
-	if !g.format.valid(raw) {
-		return nil, ErrKeyInvalid
-	}
-	h := hashKey(raw)
 	now := g.now()
-	rec, err := g.lookup(c.Request.Context(), &h, now.UnixNano())
+	rec, err := g.identify(c, raw, now.UnixNano())
 	if err != nil {
 		return nil, err
 	}
 	if err := checkUsable(&rec.Key, now); err != nil {
 		return nil, err
 	}
+	if err := r.check(&rec.policy.scopes); err != nil {
+		return nil, err
+	}
+	if err := checkIP(c, rec.policy); err != nil {
+		return nil, err
+	}
+	if err := g.checkRate(c, rec, now.UnixNano()); err != nil {
+		return nil, err
+	}
+	if err := g.checkQuota(c.Request.Context(), rec, now); err != nil {
+		return nil, err
+	}
 	if g.usage != nil {
 		g.usage.record(rec.ID, now.UnixNano())
 	}
-	return &rec.Key, nil
+	return rec, nil
 }
 
-// lookup finds the record for h, from the cache when it holds a fresh entry.
-func (g *Guard) lookup(ctx context.Context, h *keyHash, now int64) (*Record, error) {
-	var gen uint64
+// admitted returns the record this guard stored in c, if any.
+func (g *Guard) admitted(c *gin.Context) *Record {
+	v, ok := c.Get(contextKey)
+	if !ok {
+		return nil
+	}
+	rec, ok := v.(*Record)
+	if !ok || rec.policy == nil || rec.policy.owner != g {
+		return nil
+	}
+	return rec
+}
+
+// identify finds the record of a well-formed key: in the cache, or else in
+// the store, unless the client's address has had too many unknown keys of
+// late.
+func (g *Guard) identify(c *gin.Context, raw string, now int64) (*Record, error) {
+	if !g.format.valid(raw) {
+		return nil, ErrKeyInvalid
+	}
+	h := hashKey(raw)
+	var (
+		rec *Record
+		gen uint64
+		hit bool
+	)
 	if g.cache != nil {
-		rec, ok, token := g.cache.get(h, now)
-		if ok {
-			if rec == nil {
-				return nil, ErrKeyInvalid
-			}
+		rec, hit, gen = g.cache.get(&h, now)
+		if hit && rec != nil {
 			return rec, nil
 		}
-		gen = token
 	}
+	var ip netip.Addr
+	if g.throttle != nil {
+		ip = clientAddr(c)
+		if wait, blocked := g.throttle.blocked(ip, now); blocked {
+			return nil, retryLater(ErrTooManyFailures, wait)
+		}
+	}
+	var err error = ErrKeyInvalid // a negative entry: known not to exist
+	if !hit {
+		rec, err = g.fetch(c.Request.Context(), &h, now, gen)
+	}
+	if g.throttle != nil && errors.Is(err, ErrKeyInvalid) {
+		g.throttle.fail(ip, now)
+	}
+	return rec, err
+}
+
+// fetch reads the record for h from the store and caches it, prepared.
+func (g *Guard) fetch(ctx context.Context, h *keyHash, now int64, gen uint64) (*Record, error) {
 	hexHash := h.String()
 	rec, err := g.store.ByHash(ctx, hexHash)
 	if isNotFound(err) {
@@ -82,6 +175,7 @@ func (g *Guard) lookup(ctx context.Context, h *keyHash, now int64) (*Record, err
 	if subtle.ConstantTimeCompare([]byte(rec.Hash), []byte(hexHash)) != 1 {
 		return nil, ErrKeyInvalid
 	}
+	rec = g.prepare(rec)
 	if g.cache != nil {
 		g.cache.put(h, rec, now, gen)
 	}
@@ -107,7 +201,7 @@ func (g *Guard) reject(c *gin.Context, err error) {
 	if v, ok := g.wwwAuth[e.Code]; ok && e.Status == 401 {
 		c.Header("WWW-Authenticate", v)
 	}
-	writeError(c, e)
+	writeRejection(c, err)
 }
 
 // wwwAuthenticate precomputes the challenge for each 401 key error (RFC 6750

@@ -17,6 +17,8 @@ import (
 type Record struct {
 	Key
 	Hash string
+
+	policy *keyPolicy // prepared by the guard on the way into its cache
 }
 
 // Changes lists the fields an update sets; nil fields are left alone.
@@ -27,6 +29,12 @@ type Changes struct {
 	Name      *string
 	Scopes    *[]string
 	Metadata  *map[string]any
+
+	AllowedIPs   *[]string  // empty: any address
+	RateLimit    *RateLimit // with SetRateLimit; nil then means "the guard's default"
+	SetRateLimit bool
+	Quota        *Quota // with SetQuota; nil then means "no quota"
+	SetQuota     bool
 }
 
 // Status filters a listing.
@@ -76,12 +84,17 @@ type UsageStore interface {
 }
 
 type keyRow struct {
-	ID         string     `gorm:"primaryKey;size:32"`
-	Hash       string     `gorm:"size:64;not null"`
-	Prefix     string     `gorm:"size:32;not null"`
-	Name       string     `gorm:"size:200;not null"`
-	Scopes     string     `gorm:"type:text;not null"`
-	Metadata   string     `gorm:"type:text;not null"`
+	ID       string `gorm:"primaryKey;size:32"`
+	Hash     string `gorm:"size:64;not null"`
+	Prefix   string `gorm:"size:32;not null"`
+	Name     string `gorm:"size:200;not null"`
+	Scopes   string `gorm:"type:text;not null"`
+	Metadata string `gorm:"type:text;not null"`
+	// Added with authorization; nullable so that AutoMigrate can add them to
+	// a populated table in every dialect.
+	RateLimit  *string    `gorm:"column:rate_limit;type:text"`
+	AllowedIPs *string    `gorm:"column:allowed_ips;type:text"`
+	Quota      *string    `gorm:"column:quota;type:text"`
 	CreatedAt  time.Time  `gorm:"precision:6"` // microseconds in every dialect
 	ExpiresAt  *time.Time `gorm:"precision:6"`
 	RevokedAt  *time.Time `gorm:"precision:6"`
@@ -245,6 +258,27 @@ func (s *gormStore) Update(ctx context.Context, id string, ch Changes) (*Record,
 		}
 		set["metadata"] = string(b)
 	}
+	if ch.AllowedIPs != nil {
+		v, err := jsonColumn(*ch.AllowedIPs, len(*ch.AllowedIPs) == 0)
+		if err != nil {
+			return nil, err
+		}
+		set["allowed_ips"] = v
+	}
+	if ch.SetRateLimit {
+		v, err := jsonColumn(ch.RateLimit, ch.RateLimit == nil)
+		if err != nil {
+			return nil, err
+		}
+		set["rate_limit"] = v
+	}
+	if ch.SetQuota {
+		v, err := jsonColumn(ch.Quota, ch.Quota == nil)
+		if err != nil {
+			return nil, err
+		}
+		set["quota"] = v
+	}
 	var out *Record
 	err := s.write(func() error {
 		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -381,9 +415,22 @@ func toRow(r *Record) (keyRow, error) {
 	if err != nil {
 		return keyRow{}, err
 	}
+	ips, err := jsonColumn(r.AllowedIPs, len(r.AllowedIPs) == 0)
+	if err != nil {
+		return keyRow{}, err
+	}
+	rl, err := jsonColumn(r.RateLimit, r.RateLimit == nil)
+	if err != nil {
+		return keyRow{}, err
+	}
+	quota, err := jsonColumn(r.Quota, r.Quota == nil)
+	if err != nil {
+		return keyRow{}, err
+	}
 	return keyRow{
 		ID: r.ID, Hash: r.Hash, Prefix: r.Prefix, Name: r.Name,
 		Scopes: string(scopes), Metadata: string(metadata),
+		AllowedIPs: ips, RateLimit: rl, Quota: quota,
 		CreatedAt: r.CreatedAt.UTC(), ExpiresAt: utcPtr(r.ExpiresAt),
 		RevokedAt: utcPtr(r.RevokedAt), LastUsedAt: utcPtr(r.LastUsedAt),
 	}, nil
@@ -400,11 +447,43 @@ func fromRow(row *keyRow) (*Record, error) {
 	if err := json.Unmarshal([]byte(row.Metadata), &r.Metadata); err != nil {
 		return nil, fmt.Errorf("ginkey: key %s: metadata: %w", row.ID, err)
 	}
+	if err := fromJSONColumn(row.AllowedIPs, &r.AllowedIPs); err != nil {
+		return nil, fmt.Errorf("ginkey: key %s: allowed_ips: %w", row.ID, err)
+	}
+	if err := fromJSONColumn(row.RateLimit, &r.RateLimit); err != nil {
+		return nil, fmt.Errorf("ginkey: key %s: rate_limit: %w", row.ID, err)
+	}
+	if err := fromJSONColumn(row.Quota, &r.Quota); err != nil {
+		return nil, fmt.Errorf("ginkey: key %s: quota: %w", row.ID, err)
+	}
 	r.Scopes = nonNilScopes(r.Scopes)
+	if r.AllowedIPs == nil {
+		r.AllowedIPs = []string{}
+	}
 	if r.Metadata == nil {
 		r.Metadata = map[string]any{}
 	}
 	return r, nil
+}
+
+// jsonColumn renders v for a nullable JSON text column; none stores NULL.
+func jsonColumn(v any, none bool) (*string, error) {
+	if none {
+		return nil, nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	s := string(b)
+	return &s, nil
+}
+
+func fromJSONColumn(col *string, dst any) error {
+	if col == nil || *col == "" {
+		return nil
+	}
+	return json.Unmarshal([]byte(*col), dst)
 }
 
 func nonNilScopes(s []string) []string {

@@ -94,7 +94,7 @@ const docTemplate = `{
                         "AdminSecret": []
                     }
                 ],
-                "description": "Creates a key and returns it once, in the \"key\" field; only its SHA-256 hash is stored, so it cannot be shown again.\nWithout expires_at or never_expires the key expires after the configured TTL (default 15 days). Names are at most 200 characters, scopes at most 64, metadata at most 4 KiB of JSON.",
+                "description": "Creates a key and returns it once, in the \"key\" field; only its SHA-256 hash is stored, so it cannot be shown again.\nWithout expires_at or never_expires the key expires after the configured TTL (default 15 days). Names are at most 200 characters, scopes at most 64, metadata at most 4 KiB of JSON.\nrate_limit, allowed_ips and quota restrict how often and from where the key works.",
                 "consumes": [
                     "application/json"
                 ],
@@ -238,6 +238,87 @@ const docTemplate = `{
                     },
                     "404": {
                         "description": "not_found: no key with that id",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    },
+                    "503": {
+                        "description": "unavailable: the key store could not be written",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    }
+                }
+            },
+            "patch": {
+                "security": [
+                    {
+                        "AdminSecret": []
+                    }
+                ],
+                "description": "Sets the given fields and leaves the others alone; the change applies from the key's next request. Scopes and allowed_ips are replaced as a whole; \"rate_limit\": null reverts to the guard's default, \"quota\": null removes the quota, \"allowed_ips\": [] allows every address. A revoked key cannot be changed.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "ginkey"
+                ],
+                "summary": "Update an API key",
+                "operationId": "ginkeyUpdateKey",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Key id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "Fields to change (at least one)",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.PatchKeyRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "The key's record after the change",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.Key"
+                        }
+                    },
+                    "400": {
+                        "description": "bad_request: the body is empty or not one JSON object, a field has the wrong type or is unknown, or a value is invalid (scope, CIDR, rate_limit, quota)",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    },
+                    "401": {
+                        "description": "admin_unauthorized: the X-Admin-Secret header is missing or wrong, or a secret was sent in the query string",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    },
+                    "404": {
+                        "description": "not_found: no key with that id",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    },
+                    "409": {
+                        "description": "key_revoked: the key is revoked; revocation is final",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    },
+                    "413": {
+                        "description": "payload_too_large: the body is larger than MaxBodyBytes (default 64 KiB)",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
                         }
@@ -517,6 +598,125 @@ const docTemplate = `{
                 }
             }
         },
+        "/items": {
+            "get": {
+                "security": [
+                    {
+                        "APIKeyHeader": []
+                    },
+                    {
+                        "APIKeyQuery": []
+                    }
+                ],
+                "description": "Requires the scope items:read.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "example"
+                ],
+                "summary": "List items",
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/main.Item"
+                            }
+                        }
+                    },
+                    "401": {
+                        "description": "key_missing, key_invalid, key_expired or key_revoked",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    },
+                    "403": {
+                        "description": "insufficient_scope (needs items:read) or ip_not_allowed",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    },
+                    "429": {
+                        "description": "rate_limited, quota_exceeded or too_many_failures",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    }
+                }
+            },
+            "post": {
+                "security": [
+                    {
+                        "APIKeyHeader": []
+                    },
+                    {
+                        "APIKeyQuery": []
+                    }
+                ],
+                "description": "Requires the scope items:write.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "example"
+                ],
+                "summary": "Add an item",
+                "parameters": [
+                    {
+                        "description": "The item",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/main.NewItem"
+                        }
+                    }
+                ],
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/main.Item"
+                        }
+                    },
+                    "400": {
+                        "description": "bad_request",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    },
+                    "401": {
+                        "description": "key_missing, key_invalid, key_expired or key_revoked",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    },
+                    "403": {
+                        "description": "insufficient_scope (needs items:write) or ip_not_allowed",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    },
+                    "429": {
+                        "description": "rate_limited, quota_exceeded or too_many_failures",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    },
+                    "507": {
+                        "description": "storage_full",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
         "/secure": {
             "get": {
                 "security": [
@@ -548,6 +748,18 @@ const docTemplate = `{
                             "$ref": "#/definitions/ginkey.ErrorBody"
                         }
                     },
+                    "403": {
+                        "description": "ip_not_allowed: the key has an allow-list without the client's address",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    },
+                    "429": {
+                        "description": "rate_limited, quota_exceeded or too_many_failures (with Retry-After)",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    },
                     "503": {
                         "description": "unavailable: the key store could not be read",
                         "schema": {
@@ -562,6 +774,17 @@ const docTemplate = `{
         "ginkey.CreateKeyRequest": {
             "type": "object",
             "properties": {
+                "allowed_ips": {
+                    "description": "CIDR prefixes or addresses; default: any",
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    },
+                    "example": [
+                        "10.0.0.0/8",
+                        "127.0.0.1"
+                    ]
+                },
                 "expires_at": {
                     "type": "string",
                     "format": "date-time",
@@ -579,6 +802,22 @@ const docTemplate = `{
                     "type": "boolean",
                     "example": false
                 },
+                "quota": {
+                    "description": "default: none",
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/ginkey.Quota"
+                        }
+                    ]
+                },
+                "rate_limit": {
+                    "description": "default: the guard's",
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/ginkey.RateLimit"
+                        }
+                    ]
+                },
                 "scopes": {
                     "type": "array",
                     "items": {
@@ -593,6 +832,17 @@ const docTemplate = `{
         "ginkey.CreatedKey": {
             "type": "object",
             "properties": {
+                "allowed_ips": {
+                    "description": "empty: any address",
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    },
+                    "example": [
+                        "10.0.0.0/8",
+                        "2001:db8::/32"
+                    ]
+                },
                 "created_at": {
                     "type": "string"
                 },
@@ -621,6 +871,22 @@ const docTemplate = `{
                 "prefix": {
                     "type": "string",
                     "example": "gk_AbC1x"
+                },
+                "quota": {
+                    "description": "null: none",
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/ginkey.Quota"
+                        }
+                    ]
+                },
+                "rate_limit": {
+                    "description": "null: the guard's default",
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/ginkey.RateLimit"
+                        }
+                    ]
                 },
                 "revoked_at": {
                     "type": "string"
@@ -679,6 +945,17 @@ const docTemplate = `{
         "ginkey.Key": {
             "type": "object",
             "properties": {
+                "allowed_ips": {
+                    "description": "empty: any address",
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    },
+                    "example": [
+                        "10.0.0.0/8",
+                        "2001:db8::/32"
+                    ]
+                },
                 "created_at": {
                     "type": "string"
                 },
@@ -702,6 +979,22 @@ const docTemplate = `{
                 "prefix": {
                     "type": "string",
                     "example": "gk_AbC1x"
+                },
+                "quota": {
+                    "description": "null: none",
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/ginkey.Quota"
+                        }
+                    ]
+                },
+                "rate_limit": {
+                    "description": "null: the guard's default",
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/ginkey.RateLimit"
+                        }
+                    ]
                 },
                 "revoked_at": {
                     "type": "string"
@@ -734,6 +1027,83 @@ const docTemplate = `{
                 "total": {
                     "type": "integer",
                     "example": 1
+                }
+            }
+        },
+        "ginkey.PatchKeyRequest": {
+            "type": "object",
+            "properties": {
+                "allowed_ips": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    },
+                    "example": [
+                        "10.0.0.0/8",
+                        "2001:db8::/32"
+                    ]
+                },
+                "metadata": {
+                    "type": "object"
+                },
+                "name": {
+                    "type": "string",
+                    "maxLength": 200,
+                    "example": "billing service"
+                },
+                "quota": {
+                    "$ref": "#/definitions/ginkey.Quota"
+                },
+                "rate_limit": {
+                    "$ref": "#/definitions/ginkey.RateLimit"
+                },
+                "scopes": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    },
+                    "example": [
+                        "items:read",
+                        "items:write"
+                    ]
+                }
+            }
+        },
+        "ginkey.Quota": {
+            "type": "object",
+            "properties": {
+                "per": {
+                    "type": "string",
+                    "enum": [
+                        "day",
+                        "month"
+                    ],
+                    "example": "day"
+                },
+                "requests": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "example": 10000
+                }
+            }
+        },
+        "ginkey.RateLimit": {
+            "type": "object",
+            "properties": {
+                "per": {
+                    "type": "string",
+                    "enum": [
+                        "1s",
+                        "1m",
+                        "1h"
+                    ],
+                    "example": "1m"
+                },
+                "requests": {
+                    "type": "integer",
+                    "maximum": 1000000,
+                    "minimum": 1,
+                    "example": 100
                 }
             }
         },
@@ -808,6 +1178,32 @@ const docTemplate = `{
                     "items": {
                         "$ref": "#/definitions/ginkey.UsageSummary"
                     }
+                }
+            }
+        },
+        "main.Item": {
+            "type": "object",
+            "properties": {
+                "id": {
+                    "type": "integer",
+                    "example": 1
+                },
+                "name": {
+                    "type": "string",
+                    "example": "widget"
+                }
+            }
+        },
+        "main.NewItem": {
+            "type": "object",
+            "required": [
+                "name"
+            ],
+            "properties": {
+                "name": {
+                    "type": "string",
+                    "maxLength": 100,
+                    "example": "widget"
                 }
             }
         },

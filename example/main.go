@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -105,6 +106,10 @@ type SecureResponse struct {
 
 func newRouter(guard *ginkey.Guard) *gin.Engine {
 	r := gin.New()
+	// Trust no proxy, so that a client cannot choose its address (which
+	// allow-lists and the failed-key throttle use) with X-Forwarded-For.
+	// Behind a reverse proxy, list its address instead.
+	_ = r.SetTrustedProxies(nil) // nil cannot fail
 	// gin's default access log prints the query string, where a client may
 	// have put its api_key: log the path alone.
 	r.Use(gin.LoggerWithFormatter(accessLog), gin.Recovery())
@@ -115,6 +120,9 @@ func newRouter(guard *ginkey.Guard) *gin.Engine {
 		ginSwagger.WrapHandler(swaggerFiles.Handler, ginSwagger.PersistAuthorization(true))))
 	r.GET("/public", public)
 	r.GET("/secure", guard.Handler(), secure)
+	items := newItemStore()
+	r.GET("/items", guard.Require("items:read"), items.list)
+	r.POST("/items", guard.Require("items:write"), items.create)
 	return r
 }
 
@@ -140,10 +148,88 @@ func public(c *gin.Context) {
 //	@Produce		json
 //	@Success		200	{object}	SecureResponse
 //	@Failure		401	{object}	ginkey.ErrorBody	"key_missing, key_invalid, key_expired or key_revoked (with a WWW-Authenticate header)"
+//	@Failure		403	{object}	ginkey.ErrorBody	"ip_not_allowed: the key has an allow-list without the client's address"
+//	@Failure		429	{object}	ginkey.ErrorBody	"rate_limited, quota_exceeded or too_many_failures (with Retry-After)"
 //	@Failure		503	{object}	ginkey.ErrorBody	"unavailable: the key store could not be read"
 //	@Security		APIKeyHeader
 //	@Security		APIKeyQuery
 //	@Router			/secure [get]
 func secure(c *gin.Context) {
 	c.JSON(http.StatusOK, SecureResponse{Message: "This is a secure endpoint"})
+}
+
+// Item is a thing the example API keeps.
+type Item struct {
+	ID   int    `json:"id" example:"1"`
+	Name string `json:"name" example:"widget"`
+}
+
+// NewItem is the body of POST /items.
+type NewItem struct {
+	Name string `json:"name" binding:"required,max=100" example:"widget"`
+}
+
+const maxItems = 1000
+
+// itemStore keeps items in memory, at most maxItems of them.
+type itemStore struct {
+	mu    sync.Mutex
+	items []Item
+}
+
+func newItemStore() *itemStore { return &itemStore{items: []Item{}} }
+
+// list returns every item.
+//
+//	@Summary		List items
+//	@Description	Requires the scope items:read.
+//	@Tags			example
+//	@Produce		json
+//	@Success		200	{array}		Item
+//	@Failure		401	{object}	ginkey.ErrorBody	"key_missing, key_invalid, key_expired or key_revoked"
+//	@Failure		403	{object}	ginkey.ErrorBody	"insufficient_scope (needs items:read) or ip_not_allowed"
+//	@Failure		429	{object}	ginkey.ErrorBody	"rate_limited, quota_exceeded or too_many_failures"
+//	@Security		APIKeyHeader
+//	@Security		APIKeyQuery
+//	@Router			/items [get]
+func (s *itemStore) list(c *gin.Context) {
+	s.mu.Lock()
+	out := make([]Item, len(s.items))
+	copy(out, s.items)
+	s.mu.Unlock()
+	c.JSON(http.StatusOK, out)
+}
+
+// create adds an item.
+//
+//	@Summary		Add an item
+//	@Description	Requires the scope items:write.
+//	@Tags			example
+//	@Accept			json
+//	@Produce		json
+//	@Param			body	body		NewItem	true	"The item"
+//	@Success		201		{object}	Item
+//	@Failure		400		{object}	ginkey.ErrorBody	"bad_request"
+//	@Failure		401		{object}	ginkey.ErrorBody	"key_missing, key_invalid, key_expired or key_revoked"
+//	@Failure		403		{object}	ginkey.ErrorBody	"insufficient_scope (needs items:write) or ip_not_allowed"
+//	@Failure		429		{object}	ginkey.ErrorBody	"rate_limited, quota_exceeded or too_many_failures"
+//	@Failure		507		{object}	ginkey.ErrorBody	"storage_full"
+//	@Security		APIKeyHeader
+//	@Security		APIKeyQuery
+//	@Router			/items [post]
+func (s *itemStore) create(c *gin.Context) {
+	var in NewItem
+	if err := c.ShouldBindJSON(&in); err != nil {
+		c.JSON(http.StatusBadRequest, ginkey.ErrorBody{Error: ginkey.ErrorDetail{Code: "bad_request", Message: `the body must be {"name": "..."} with 1-100 characters`}})
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.items) >= maxItems {
+		c.JSON(http.StatusInsufficientStorage, ginkey.ErrorBody{Error: ginkey.ErrorDetail{Code: "storage_full", Message: "the example keeps at most 1000 items"}})
+		return
+	}
+	it := Item{ID: len(s.items) + 1, Name: in.Name}
+	s.items = append(s.items, it)
+	c.JSON(http.StatusCreated, it)
 }

@@ -1,0 +1,151 @@
+package ginkey
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+)
+
+// PatchKeyRequest is the body of PATCH /keys/{id}. Absent fields are left
+// alone; "rate_limit": null falls back to the guard's default rate limit,
+// "quota": null removes the quota and "allowed_ips": [] lifts the
+// allow-list. Scopes and allowed_ips are replaced, not merged.
+type PatchKeyRequest struct {
+	Name       *string         `json:"name" example:"billing service" maxLength:"200"`
+	Scopes     *[]string       `json:"scopes" example:"items:read,items:write"`
+	Metadata   *map[string]any `json:"metadata" swaggertype:"object"`
+	RateLimit  *RateLimit      `json:"rate_limit"`
+	AllowedIPs *[]string       `json:"allowed_ips" example:"10.0.0.0/8,2001:db8::/32"`
+	Quota      *Quota          `json:"quota"`
+
+	// whether the body named them at all, so that null can clear them
+	hasRateLimit, hasQuota bool
+}
+
+// UnmarshalJSON decodes the body strictly (unknown fields are errors) and
+// notes which nullable fields were present.
+func (p *PatchKeyRequest) UnmarshalJSON(b []byte) error {
+	type plain PatchKeyRequest
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode((*plain)(p)); err != nil {
+		return err
+	}
+	var present map[string]json.RawMessage
+	if err := json.Unmarshal(b, &present); err != nil {
+		return err
+	}
+	_, p.hasRateLimit = present["rate_limit"]
+	_, p.hasQuota = present["quota"]
+	return nil
+}
+
+// patchKey changes a key's name, scopes, metadata, rate limit, allow-list or
+// quota.
+//
+//	@ID				ginkeyUpdateKey
+//	@Summary		Update an API key
+//	@Description	Sets the given fields and leaves the others alone; the change applies from the key's next request. Scopes and allowed_ips are replaced as a whole; "rate_limit": null reverts to the guard's default, "quota": null removes the quota, "allowed_ips": [] allows every address. A revoked key cannot be changed.
+//	@Tags			ginkey
+//	@Accept			json
+//	@Produce		json
+//	@Param			id		path		string			true	"Key id"
+//	@Param			body	body		PatchKeyRequest	true	"Fields to change (at least one)"
+//	@Success		200		{object}	Key				"The key's record after the change"
+//	@Failure		400		{object}	ErrorBody		"bad_request: the body is empty or not one JSON object, a field has the wrong type or is unknown, or a value is invalid (scope, CIDR, rate_limit, quota)"
+//	@Failure		401		{object}	ErrorBody		"admin_unauthorized: the X-Admin-Secret header is missing or wrong, or a secret was sent in the query string"
+//	@Failure		404		{object}	ErrorBody		"not_found: no key with that id"
+//	@Failure		409		{object}	ErrorBody		"key_revoked: the key is revoked; revocation is final"
+//	@Failure		413		{object}	ErrorBody		"payload_too_large: the body is larger than MaxBodyBytes (default 64 KiB)"
+//	@Failure		503		{object}	ErrorBody		"unavailable: the key store could not be written"
+//	@Security		AdminSecret
+//	@Router			/auth/keys/{id} [patch]
+func (g *Guard) patchKey(c *gin.Context) {
+	id, ok := g.idParam(c)
+	if !ok {
+		return
+	}
+	var req PatchKeyRequest
+	if e := g.decodeBody(c, &req); e != nil {
+		writeError(c, e)
+		return
+	}
+	ch, fields, e := req.changes()
+	if e != nil {
+		writeError(c, e)
+		return
+	}
+	rec, err := g.store.Update(c.Request.Context(), id, ch)
+	if err != nil {
+		g.fail(c, "update key", err)
+		return
+	}
+	g.invalidateHex(rec.Hash)
+	g.log.Info("ginkey: key updated", "key_id", id, "fields", strings.Join(fields, ","))
+	g.respondKey(c, http.StatusOK, rec)
+}
+
+// changes validates the request and turns it into store Changes, with the
+// names of the fields it sets.
+func (p *PatchKeyRequest) changes() (Changes, []string, *Error) {
+	var (
+		ch     Changes
+		fields []string
+	)
+	if p.Name != nil {
+		if e := validateName(*p.Name); e != nil {
+			return ch, nil, e
+		}
+		ch.Name, fields = p.Name, append(fields, "name")
+	}
+	if p.Scopes != nil {
+		scopes, e := validateScopes(*p.Scopes)
+		if e != nil {
+			return ch, nil, e
+		}
+		ch.Scopes, fields = &scopes, append(fields, "scopes")
+	}
+	if p.Metadata != nil {
+		if e := validateMetadata(*p.Metadata); e != nil {
+			return ch, nil, e
+		}
+		ch.Metadata, fields = p.Metadata, append(fields, "metadata")
+	}
+	var ips []string
+	if p.AllowedIPs != nil {
+		ips = *p.AllowedIPs
+	}
+	canon, e := validateLimits(p.RateLimit, ips, p.Quota)
+	if e != nil {
+		return ch, nil, e
+	}
+	if p.AllowedIPs != nil {
+		ch.AllowedIPs, fields = &canon, append(fields, "allowed_ips")
+	}
+	if p.hasRateLimit {
+		ch.SetRateLimit, ch.RateLimit, fields = true, p.RateLimit, append(fields, "rate_limit")
+	}
+	if p.hasQuota {
+		ch.SetQuota, ch.Quota, fields = true, p.Quota, append(fields, "quota")
+	}
+	if len(fields) == 0 {
+		return ch, nil, BadRequest("give at least one of name, scopes, metadata, rate_limit, allowed_ips, quota")
+	}
+	return ch, fields, nil
+}
+
+// validateLimits checks the abuse-control fields of a create or update and
+// returns the allow-list in canonical form.
+func validateLimits(rl *RateLimit, ips []string, q *Quota) ([]string, *Error) {
+	if e := validateRateLimit(rl); e != nil {
+		return nil, e
+	}
+	if e := validateQuota(q); e != nil {
+		return nil, e
+	}
+	canon, _, e := parseAllowedIPs(ips)
+	return canon, e
+}

@@ -1,0 +1,202 @@
+package ginkey
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+const maxQuotaRequests = 1 << 40
+
+// Quota caps how many requests one key may make per UTC day or calendar
+// month. Requests refused for any reason do not count.
+//
+// Counting: each instance keeps the key's count for the current period in
+// memory, read from the usage table plus this instance's unflushed counts
+// when the key is first used in the period, and again every CacheTTL. On one
+// instance the quota is exact. With several instances sharing a database a
+// key can overshoot by what the other instances served and had not yet
+// flushed (FlushInterval) or this instance had not yet re-read (CacheTTL).
+// With a Store that keeps no usage, counts live only in memory and start
+// from zero when the process does.
+type Quota struct {
+	Requests int64  `json:"requests" example:"10000" minimum:"1"`
+	Per      Period `json:"per" enums:"day,month" swaggertype:"string" example:"day"`
+}
+
+func validateQuota(q *Quota) *Error {
+	if q == nil {
+		return nil
+	}
+	if q.Requests < 1 || q.Requests > maxQuotaRequests || (q.Per != PerDay && q.Per != PerMonth) {
+		return BadRequest(`quota must be {"requests": a positive integer, "per": "day" or "month"}`)
+	}
+	return nil
+}
+
+// quotaPeriod returns the UTC period containing now.
+func quotaPeriod(per Period, now time.Time) (start, end time.Time) {
+	y, m, d := now.UTC().Date()
+	if per == PerMonth {
+		start = time.Date(y, m, 1, 0, 0, 0, 0, time.UTC)
+		return start, start.AddDate(0, 1, 0)
+	}
+	start = time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	return start, start.AddDate(0, 0, 1)
+}
+
+const quotaShards = 32
+
+// quotaCounter holds each quota-limited key's count for its current period.
+// Its map is bounded; a dropped entry is simply re-read from the store, so
+// eviction loses nothing.
+type quotaCounter struct {
+	shards   [quotaShards]quotaShard
+	perShard int
+	resync   int64 // nanoseconds between re-reads
+}
+
+type quotaShard struct {
+	mu sync.Mutex
+	m  map[string]*quotaState
+}
+
+type quotaState struct {
+	per        Period
+	start, end int64 // the period, unix nanoseconds
+	count      int64
+	read       int64 // when count was last read from the store
+	reading    bool  // one request is re-reading it
+}
+
+func newQuotaCounter(size int, resync time.Duration) *quotaCounter {
+	q := &quotaCounter{perShard: max(1, size/quotaShards), resync: int64(resync)}
+	for i := range q.shards {
+		q.shards[i].m = make(map[string]*quotaState)
+	}
+	return q
+}
+
+type quotaVerdict int
+
+const (
+	quotaTaken quotaVerdict = iota
+	quotaExhausted
+	quotaUnread // no count for this period yet: read it first
+)
+
+// take spends one request of the key's quota. When the count is due for a
+// re-read, it reports so to exactly one caller (refresh); the others go on
+// with the count as it is.
+func (q *quotaCounter) take(id string, per Period, limit, now int64) (v quotaVerdict, refresh bool, end int64) {
+	s := &q.shards[hashString(id)%quotaShards]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.m[id]
+	if st == nil || st.per != per || now < st.start || now >= st.end {
+		return quotaUnread, false, 0
+	}
+	if !st.reading && now-st.read >= q.resync {
+		st.reading, refresh = true, true
+	}
+	if st.count >= limit {
+		return quotaExhausted, refresh, st.end
+	}
+	st.count++
+	return quotaTaken, refresh, st.end
+}
+
+// set records a count read from the store for the period [start, end).
+func (q *quotaCounter) set(id string, per Period, start, end, count, now int64) {
+	s := &q.shards[hashString(id)%quotaShards]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.m[id]; !ok && len(s.m) >= q.perShard {
+		for k := range s.m {
+			delete(s.m, k)
+			break
+		}
+	}
+	s.m[id] = &quotaState{per: per, start: start, end: end, count: count, read: now}
+}
+
+// readDone ends a failed re-read: the old count stays in use.
+func (q *quotaCounter) readDone(id string) {
+	s := &q.shards[hashString(id)%quotaShards]
+	s.mu.Lock()
+	if st := s.m[id]; st != nil {
+		st.reading = false
+	}
+	s.mu.Unlock()
+}
+
+// checkQuota spends one request of the key's quota, reading the period's
+// count from the store when this instance has none or it is due.
+func (g *Guard) checkQuota(ctx context.Context, rec *Record, now time.Time) error {
+	p := rec.policy
+	if p.quota == 0 {
+		return nil
+	}
+	ns := now.UnixNano()
+	v, refresh, end := g.quotas.take(rec.ID, p.quotaPer, p.quota, ns)
+	if v == quotaUnread || refresh {
+		start, periodEnd := quotaPeriod(p.quotaPer, now)
+		used, err := g.usedSince(ctx, rec.ID, start, now)
+		switch {
+		case err != nil && v == quotaUnread:
+			g.log.Error("ginkey: reading usage for a quota failed", "key_id", rec.ID, "error", err)
+			return ErrUnavailable
+		case err != nil:
+			g.log.Warn("ginkey: re-reading usage for a quota failed; counting on", "key_id", rec.ID, "error", err)
+			g.quotas.readDone(rec.ID)
+		default:
+			if v == quotaTaken {
+				used++ // this request: taken from the old count, not yet in usage
+			}
+			g.quotas.set(rec.ID, p.quotaPer, start.UnixNano(), periodEnd.UnixNano(), used, ns)
+		}
+		if v == quotaUnread {
+			v, _, end = g.quotas.take(rec.ID, p.quotaPer, p.quota, ns)
+		}
+	}
+	if v == quotaExhausted {
+		return retryLater(ErrQuotaExceeded, time.Duration(end-ns))
+	}
+	return nil // taken, or (evicted in between) let through
+}
+
+// usedSince counts the key's requests from start (a UTC midnight) to now:
+// what the store holds plus what this instance has not flushed yet. Holding
+// flushMu keeps a flush from moving counts between the two while they are
+// read.
+func (g *Guard) usedSince(ctx context.Context, id string, start, now time.Time) (int64, error) {
+	g.flushMu.Lock()
+	defer g.flushMu.Unlock()
+	var n int64
+	if g.usageStore != nil {
+		_, daily, err := g.usageStore.Usage(ctx, id, start.Format(time.DateOnly))
+		if err != nil {
+			return 0, err
+		}
+		for _, d := range daily {
+			n += d.Requests
+		}
+	}
+	if g.usage != nil {
+		n += g.usage.pending(id, start.Unix()/86400, now.Unix()/86400)
+	}
+	return n, nil
+}
+
+// pending counts key id's requests on UTC days from..to (days since the
+// epoch) that are still waiting for a flush.
+func (r *usageRecorder) pending(id string, from, to int64) int64 {
+	s := &r.shards[hashString(id)%usageShards]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var n int64
+	for day := from; day <= to; day++ {
+		n += s.m[usageKey{id: id, day: day}].n
+	}
+	return n
+}

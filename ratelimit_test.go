@@ -1,0 +1,241 @@
+package ginkey
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestRateLimitOfFivePerSecondAllowsExactlyFiveThenRetryAfter(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	h := newHarness(t, func(c *Config) { c.Now = clock.Now })
+	k := h.createKey(`{"rate_limit":{"requests":5,"per":"1s"}}`)
+	if k.RateLimit == nil || k.RateLimit.Requests != 5 || k.RateLimit.Per != PerSecond {
+		t.Fatalf("created rate_limit = %+v", k.RateLimit)
+	}
+	for i := range 5 {
+		w := h.secure(k.Secret)
+		if w.Code != 200 {
+			t.Fatalf("request %d: %d %s", i+1, w.Code, w.Body)
+		}
+		wantHeader(t, w, "RateLimit-Limit", "5")
+		wantHeader(t, w, "RateLimit-Remaining", strconv.Itoa(4-i))
+		wantHeader(t, w, "RateLimit-Reset", "1")
+	}
+	w := h.secure(k.Secret)
+	wantError(t, w, 429, "rate_limited")
+	wantHeader(t, w, "Retry-After", "1") // one request comes back after 200ms; Retry-After counts whole seconds
+	wantHeader(t, w, "RateLimit-Limit", "5")
+	wantHeader(t, w, "RateLimit-Remaining", "0")
+
+	clock.Advance(199 * time.Millisecond)
+	wantError(t, h.secure(k.Secret), 429, "rate_limited")
+	clock.Advance(time.Millisecond) // 200ms: one request's share is back
+	if w := h.secure(k.Secret); w.Code != 200 {
+		t.Fatalf("after 200ms: %d", w.Code)
+	}
+	wantError(t, h.secure(k.Secret), 429, "rate_limited")
+
+	clock.Advance(time.Second) // a whole window: the full allowance is back
+	for i := range 5 {
+		if w := h.secure(k.Secret); w.Code != 200 {
+			t.Fatalf("after the window, request %d: %d", i+1, w.Code)
+		}
+	}
+	wantError(t, h.secure(k.Secret), 429, "rate_limited")
+}
+
+func TestRetryAfterOfSlowRatesCountsWholeSeconds(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	h := newHarness(t, func(c *Config) { c.Now = clock.Now })
+	k := h.createKey(`{"rate_limit":{"requests":2,"per":"1m"}}`)
+	h.secure(k.Secret)
+	h.secure(k.Secret)
+	clock.Advance(10 * time.Second)
+	w := h.secure(k.Secret)
+	wantError(t, w, 429, "rate_limited")
+	wantHeader(t, w, "Retry-After", "20") // one request every 30s, 10s of which have passed
+	wantHeader(t, w, "RateLimit-Reset", "50")
+	clock.Advance(20 * time.Second)
+	if w := h.secure(k.Secret); w.Code != 200 {
+		t.Fatalf("after Retry-After: %d", w.Code)
+	}
+}
+
+func TestGuardDefaultRateLimitAppliesToKeysWithoutTheirOwn(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	h := newHarness(t, func(c *Config) {
+		c.Now = clock.Now
+		c.RateLimit = RateLimit{Requests: 2, Per: PerMinute}
+	})
+	plain := h.createKey(`{}`)
+	own := h.createKey(`{"rate_limit":{"requests":3,"per":"1h"}}`)
+	for range 2 {
+		wantHeader(t, h.secure(plain.Secret), "RateLimit-Limit", "2")
+	}
+	wantError(t, h.secure(plain.Secret), 429, "rate_limited")
+	for range 3 {
+		wantHeader(t, h.secure(own.Secret), "RateLimit-Limit", "3")
+	}
+	wantError(t, h.secure(own.Secret), 429, "rate_limited")
+
+	// null hands the key back to the default, on the next request.
+	if w := h.admin("PATCH", "/keys/"+own.ID, `{"rate_limit":null}`); w.Code != 200 {
+		t.Fatalf("PATCH: %d %s", w.Code, w.Body)
+	}
+	clock.Advance(time.Hour)
+	w := h.secure(own.Secret)
+	wantHeader(t, w, "RateLimit-Limit", "2")
+	wantHeader(t, w, "RateLimit-Remaining", "1")
+}
+
+func TestUnlimitedKeysGetNoRateLimitHeaders(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	k := h.createKey(`{}`)
+	for range 50 {
+		w := h.secure(k.Secret)
+		if w.Code != 200 || w.Header().Get("RateLimit-Limit") != "" {
+			t.Fatalf("unlimited key: %d, RateLimit-Limit %q", w.Code, w.Header().Get("RateLimit-Limit"))
+		}
+	}
+}
+
+func TestPatchedRateLimitAppliesOnTheNextRequest(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	h := newHarness(t, func(c *Config) { c.Now = clock.Now })
+	k := h.createKey(`{}`)
+	h.secure(k.Secret) // cached without a limit
+	h.admin("PATCH", "/keys/"+k.ID, `{"rate_limit":{"requests":1,"per":"1h"}}`)
+	wantHeader(t, h.secure(k.Secret), "RateLimit-Remaining", "0")
+	w := h.secure(k.Secret)
+	wantError(t, w, 429, "rate_limited")
+	wantHeader(t, w, "Retry-After", "3600")
+}
+
+func TestRateLimitedRequestsAreNotUsage(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	h := newHarness(t, func(c *Config) { c.Now = clock.Now })
+	k := h.createKey(`{"rate_limit":{"requests":3,"per":"1h"}}`)
+	for range 10 {
+		h.secure(k.Secret)
+	}
+	var rep UsageReport
+	decode(t, h.admin("GET", "/keys/"+k.ID+"/usage", ""), &rep)
+	if rep.TotalRequests != 3 {
+		t.Fatalf("usage = %d, want 3", rep.TotalRequests)
+	}
+}
+
+func TestNewRejectsABadDefaultRateLimit(t *testing.T) {
+	t.Parallel()
+	for _, rl := range []RateLimit{{Requests: 5}, {Requests: 0, Per: PerSecond}, {Requests: 5, Per: PerDay}, {Requests: -1, Per: PerHour}} {
+		g, err := New(Config{DBPath: t.TempDir() + "/x.db", RateLimit: rl, LookupEnv: noEnv, Logger: slogDiscard()})
+		if err == nil {
+			_ = g.Close()
+			t.Fatalf("RateLimit %+v accepted", rl)
+		}
+	}
+}
+
+// stubLimiter proves the guard goes through the Limiter interface.
+type stubLimiter struct {
+	mu    sync.Mutex
+	calls []string
+	err   error
+}
+
+func (s *stubLimiter) Allow(ctx context.Context, id string, limit int64, per time.Duration) (Decision, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ctx == nil {
+		panic("no context")
+	}
+	s.calls = append(s.calls, id+"/"+strconv.FormatInt(limit, 10)+"/"+per.String())
+	if s.err != nil {
+		return Decision{}, s.err
+	}
+	return Decision{Allowed: len(s.calls) <= 1, Limit: limit, RetryAfter: 7 * time.Second}, nil
+}
+
+func TestConfiguredLimiterReplacesTheMemoryOneAndItsErrorsLetRequestsThrough(t *testing.T) {
+	t.Parallel()
+	lim := &stubLimiter{}
+	h := newHarness(t, func(c *Config) { c.Limiter = lim })
+	k := h.createKey(`{"rate_limit":{"requests":9,"per":"1m"}}`)
+	if w := h.secure(k.Secret); w.Code != 200 {
+		t.Fatalf("first: %d", w.Code)
+	}
+	w := h.secure(k.Secret)
+	wantError(t, w, 429, "rate_limited")
+	wantHeader(t, w, "Retry-After", "7")
+	if len(lim.calls) != 2 || lim.calls[0] != k.ID+"/9/1m0s" {
+		t.Fatalf("limiter calls = %v", lim.calls)
+	}
+	lim.mu.Lock()
+	lim.err = errors.New("redis: connection refused")
+	lim.mu.Unlock()
+	if w := h.secure(k.Secret); w.Code != 200 || w.Header().Get("RateLimit-Limit") != "" {
+		t.Fatalf("limiter down: %d, want the request let through", w.Code)
+	}
+}
+
+func TestMemoryLimiterStaysWithinItsBound(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	l := NewMemoryLimiter(64, clock.Now)
+	for i := range 10_000 {
+		if d, _ := l.Allow(context.Background(), "k"+strconv.Itoa(i), 1, time.Hour); !d.Allowed {
+			t.Fatalf("fresh key %d refused", i)
+		}
+	}
+	n := 0
+	for i := range l.shards {
+		n += len(l.shards[i].cells)
+	}
+	if n > 64+limiterShards {
+		t.Fatalf("limiter holds %d keys, bound 64", n)
+	}
+	// A key that is tracked keeps its state.
+	d, _ := l.Allow(context.Background(), "k9999", 1, time.Hour)
+	if d.Allowed {
+		t.Fatal("the latest key lost its state")
+	}
+}
+
+func TestMemoryLimiterIsExactUnderConcurrency(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	l := NewMemoryLimiter(0, clock.Now)
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		allowed int
+	)
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 100 {
+				d, _ := l.Allow(context.Background(), "k", 50, time.Minute)
+				if d.Allowed {
+					mu.Lock()
+					allowed++
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if allowed != 50 {
+		t.Fatalf("%d of 800 concurrent requests allowed, want exactly 50", allowed)
+	}
+}

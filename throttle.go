@@ -1,0 +1,92 @@
+package ginkey
+
+import (
+	"net/netip"
+	"sync"
+	"time"
+)
+
+// DefaultFailureLimit is Config.FailureLimit's default: failed key checks
+// per client address per minute.
+const DefaultFailureLimit = 30
+
+const (
+	throttleShards  = 32
+	throttleWindow  = int64(time.Minute)
+	throttleMaxAddr = 100_000
+)
+
+// failureThrottle counts, per client address, well-formed keys that turned
+// out not to exist. An address that used up its allowance gets 429 before
+// its next unknown key reaches the store. It is a GCRA like MemoryLimiter,
+// so the allowance comes back gradually (one attempt every minute/limit),
+// and its map is bounded.
+type failureThrottle struct {
+	shards   [throttleShards]throttleShard
+	perShard int
+	interval int64 // nanoseconds one failure occupies
+	window   int64 // interval * limit
+}
+
+type throttleShard struct {
+	mu  sync.Mutex
+	tat map[netip.Addr]int64
+}
+
+// newFailureThrottle returns nil (throttling off) for limit <= 0.
+func newFailureThrottle(limit int) *failureThrottle {
+	if limit <= 0 {
+		return nil
+	}
+	t := &failureThrottle{perShard: throttleMaxAddr / throttleShards, interval: max(1, throttleWindow/int64(limit))}
+	t.window = t.interval * int64(limit)
+	for i := range t.shards {
+		t.shards[i].tat = make(map[netip.Addr]int64)
+	}
+	return t
+}
+
+// throttleKey groups IPv6 clients by /64, the block one subscriber
+// usually holds, so that walking through its addresses buys no attempts.
+func throttleKey(a netip.Addr) netip.Addr {
+	if a.Is6() {
+		b := a.As16()
+		clear(b[8:])
+		return netip.AddrFrom16(b)
+	}
+	return a
+}
+
+func (t *failureThrottle) shard(a netip.Addr) *throttleShard {
+	b := a.As16()
+	return &t.shards[(b[3]^b[7]^b[11]^b[15])%throttleShards]
+}
+
+// blocked reports whether a's allowance is used up and, if so, when one
+// more attempt will be allowed.
+func (t *failureThrottle) blocked(a netip.Addr, now int64) (time.Duration, bool) {
+	a = throttleKey(a)
+	s := t.shard(a)
+	s.mu.Lock()
+	tat := s.tat[a]
+	s.mu.Unlock()
+	if wait := tat + t.interval - t.window - now; wait > 0 {
+		return time.Duration(wait), true
+	}
+	return 0, false
+}
+
+// fail counts one failed key check from a.
+func (t *failureThrottle) fail(a netip.Addr, now int64) {
+	a = throttleKey(a)
+	s := t.shard(a)
+	s.mu.Lock()
+	tat, known := s.tat[a]
+	if !known && len(s.tat) >= t.perShard {
+		evictFull(s.tat, now, func(tat int64) int64 { return tat })
+	}
+	// Concurrent failures may all pass blocked; the cap keeps them from
+	// pushing the address's recovery further than one window out.
+	s.tat[a] = min(max(tat, now)+t.interval, now+t.window)
+	s.mu.Unlock()
+}

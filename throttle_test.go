@@ -1,0 +1,117 @@
+package ginkey
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+)
+
+// unknownKey returns a well-formed key the store does not hold.
+func unknownKey(t *testing.T, h *harness) string {
+	t.Helper()
+	k, _, err := h.guard.format.generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func TestFailedKeyChecksThrottleOnlyTheirClientAddress(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	h, st := newCountingHarness(t, func(c *Config) { c.Now = clock.Now })
+	if err := h.engine.SetTrustedProxies(nil); err != nil {
+		t.Fatal(err)
+	}
+	good := h.createKey(`{}`)
+	fresh := h.createKey(`{}`) // never used: not in the cache
+	const attacker, other = "203.0.113.7:5555", "198.51.100.1:80"
+	wantOK(t, h.get(attacker, "/secure", good.Secret), good.ID) // cached before the attack
+
+	// Fresh keys miss the cache, a repeated one hits the negative cache:
+	// both count.
+	repeated := unknownKey(t, h)
+	for i := range DefaultFailureLimit {
+		key := repeated
+		if i%2 == 0 {
+			key = unknownKey(t, h)
+		}
+		wantError(t, h.get(attacker, "/secure", key), 401, "key_invalid")
+	}
+	lookups := st.byHash.Load()
+	w := h.get(attacker, "/secure", unknownKey(t, h))
+	wantError(t, w, 429, "too_many_failures")
+	wantHeader(t, w, "Retry-After", "2") // 30 per minute: one attempt back every 2s
+	wantError(t, h.get(attacker, "/secure", fresh.Secret), 429, "too_many_failures")
+	if n := st.byHash.Load(); n != lookups {
+		t.Fatalf("a throttled address reached the store %d times", n-lookups)
+	}
+	// The same address keeps working with a key already in the cache, and
+	// other addresses are not locked out at all.
+	wantOK(t, h.get(attacker, "/secure", good.Secret), good.ID)
+	wantOK(t, h.get(other, "/secure", fresh.Secret), fresh.ID)
+	wantError(t, h.get(other, "/secure", unknownKey(t, h)), 401, "key_invalid")
+
+	clock.Advance(2 * time.Second) // one attempt is back, and only one
+	wantError(t, h.get(attacker, "/secure", unknownKey(t, h)), 401, "key_invalid")
+	wantError(t, h.get(attacker, "/secure", unknownKey(t, h)), 429, "too_many_failures")
+	clock.Advance(time.Minute)
+	for range DefaultFailureLimit {
+		wantError(t, h.get(attacker, "/secure", unknownKey(t, h)), 401, "key_invalid")
+	}
+}
+
+func TestMalformedKeysAndMissingKeysAreNotCountedAsFailures(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(c *Config) { c.FailureLimit = 3 })
+	const ip = "203.0.113.7:1"
+	for range 20 {
+		wantError(t, h.get(ip, "/secure", "eyJhbGciOiJIUzI1NiJ9.e30.sig"), 401, "key_invalid") // e.g. a JWT under AnyOf
+		wantError(t, h.get(ip, "/secure", ""), 401, "key_missing")
+	}
+	for range 3 {
+		wantError(t, h.get(ip, "/secure", unknownKey(t, h)), 401, "key_invalid")
+	}
+	wantError(t, h.get(ip, "/secure", unknownKey(t, h)), 429, "too_many_failures")
+	wantError(t, h.get(ip, "/secure", "gk_short"), 401, "key_invalid") // costs nothing, so not refused either
+}
+
+func TestFailureThrottleGroupsIPv6ByPrefix64(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(c *Config) { c.FailureLimit = 2 })
+	if err := h.engine.SetTrustedProxies(nil); err != nil {
+		t.Fatal(err)
+	}
+	good := h.createKey(`{}`)
+	h.get("[2001:db8:1:2::1]:1", "/secure", unknownKey(t, h))
+	h.get("[2001:db8:1:2::2]:1", "/secure", unknownKey(t, h))
+	wantError(t, h.get("[2001:db8:1:2:ffff::9]:1", "/secure", unknownKey(t, h)), 429, "too_many_failures")
+	wantOK(t, h.get("[2001:db8:1:3::1]:1", "/secure", good.Secret), good.ID) // the next /64
+	wantError(t, h.get("[2001:db8:1:3::1]:1", "/secure", unknownKey(t, h)), 401, "key_invalid")
+}
+
+func TestNegativeFailureLimitTurnsTheThrottleOff(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(c *Config) { c.FailureLimit = -1 })
+	for range 2 * DefaultFailureLimit {
+		wantError(t, h.get("203.0.113.7:1", "/secure", unknownKey(t, h)), 401, "key_invalid")
+	}
+}
+
+func TestFailureThrottleStaysWithinItsBound(t *testing.T) {
+	t.Parallel()
+	th := newFailureThrottle(5)
+	base := netip.MustParseAddr("10.0.0.0").As4()
+	for i := range 3 * throttleMaxAddr {
+		b := base
+		b[1], b[2], b[3] = byte(i>>16), byte(i>>8), byte(i)
+		th.fail(netip.AddrFrom4(b), 0)
+	}
+	n := 0
+	for i := range th.shards {
+		n += len(th.shards[i].tat)
+	}
+	if n > throttleMaxAddr {
+		t.Fatalf("throttle tracks %d addresses, bound %d", n, throttleMaxAddr)
+	}
+}
