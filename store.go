@@ -75,6 +75,13 @@ type Store interface {
 	Delete(ctx context.Context, id string) error
 }
 
+// BulkInserter is an optional power of a Store: inserting many keys at
+// once. InsertBatch writes all of records or none of them; callers split a
+// large import into batches of a few thousand. The GORM store implements it.
+type BulkInserter interface {
+	InsertBatch(ctx context.Context, records []Record) error
+}
+
 // UsageStore keeps request counts. The GORM store implements it; a Store
 // without it has usage recording switched off.
 type UsageStore interface {
@@ -117,8 +124,9 @@ type gormStore struct {
 }
 
 var (
-	_ Store      = (*gormStore)(nil)
-	_ UsageStore = (*gormStore)(nil)
+	_ Store        = (*gormStore)(nil)
+	_ UsageStore   = (*gormStore)(nil)
+	_ BulkInserter = (*gormStore)(nil)
 )
 
 func newGormStore(ctx context.Context, db *gorm.DB, tablePrefix string) (*gormStore, error) {
@@ -178,6 +186,31 @@ func (s *gormStore) Insert(ctx context.Context, r *Record) error {
 	}
 	return s.write(func() error {
 		return s.db.WithContext(ctx).Table(s.keys).Create(&row).Error
+	})
+}
+
+// insertBatchRows keeps one INSERT under SQLite's 32,766 bound variables
+// (ten columns a row).
+const insertBatchRows = 1000
+
+// InsertBatch inserts records in one transaction, a multi-row INSERT per
+// thousand records.
+func (s *gormStore) InsertBatch(ctx context.Context, records []Record) error {
+	if len(records) == 0 {
+		return nil
+	}
+	rows := make([]keyRow, len(records))
+	for i := range records {
+		row, err := toRow(&records[i])
+		if err != nil {
+			return err
+		}
+		rows[i] = row
+	}
+	return s.write(func() error {
+		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			return tx.Table(s.keys).CreateInBatches(rows, insertBatchRows).Error
+		})
 	})
 }
 

@@ -1,0 +1,239 @@
+package ginkey
+
+// The request path against its floor, all cases in one run:
+//
+//	go test -run '^$' -bench . -benchmem
+//
+// Case 8 needs a million keys in SQLite (about a minute to create and ~400 MB
+// of temporary disk) and runs only with GINKEY_BENCH_1M=1.
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/gin-gonic/gin"
+)
+
+const million = 1_000_000
+
+// benchRoute is the handler behind every case: the floor is this route alone.
+func benchRoute(c *gin.Context) { c.String(http.StatusOK, "ok") }
+
+func benchEngine(mw ...gin.HandlerFunc) *gin.Engine {
+	r := gin.New()
+	r.GET("/r", append(mw, benchRoute)...)
+	return r
+}
+
+// discardWriter is a ResponseWriter that keeps only the status, so that the
+// figures are the engine's and the guard's, not a recorder's.
+type discardWriter struct {
+	h    http.Header
+	code int
+}
+
+func newDiscardWriter() *discardWriter { return &discardWriter{h: http.Header{}} }
+
+func (w *discardWriter) Header() http.Header         { return w.h }
+func (w *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (w *discardWriter) WriteHeader(code int)        { w.code = code }
+
+func (w *discardWriter) reset() {
+	clear(w.h)
+	w.code = 0
+}
+
+func benchRequest(header, value string) *http.Request {
+	r := httptest.NewRequestWithContext(context.Background(), http.MethodGet, "/r", nil)
+	if header != "" {
+		r.Header.Set(header, value)
+	}
+	return r
+}
+
+func serveLoop(b *testing.B, e *gin.Engine, r *http.Request, want int) {
+	b.Helper()
+	w := newDiscardWriter()
+	b.ReportAllocs()
+	for b.Loop() {
+		w.reset()
+		e.ServeHTTP(w, r)
+		if w.code != want {
+			b.Fatalf("status %d, want %d", w.code, want)
+		}
+	}
+}
+
+func serveParallel(b *testing.B, e *gin.Engine, header, value string, want int) {
+	b.Helper()
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		r := benchRequest(header, value)
+		w := newDiscardWriter()
+		for pb.Next() {
+			w.reset()
+			e.ServeHTTP(w, r)
+			if w.code != want {
+				b.Errorf("status %d, want %d", w.code, want)
+				return
+			}
+		}
+	})
+}
+
+// newBenchGuard opens a guard on a fresh SQLite file holding n keys and
+// returns one of them.
+func newBenchGuard(b *testing.B, cacheSize, n int) (*Guard, string) {
+	b.Helper()
+	g, err := New(Config{
+		DBPath:      filepath.Join(b.TempDir(), "keys.db"),
+		AdminSecret: testSecret,
+		CacheSize:   cacheSize,
+		TTL:         NeverExpire,
+		Logger:      slogDiscard(),
+		LookupEnv:   noEnv,
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = g.Close() })
+	start := time.Now()
+	key := populate(b, g, n)
+	if n >= 100_000 {
+		d := time.Since(start)
+		b.Logf("created %d keys in %v: %.0f keys/s", n, d.Round(time.Millisecond), float64(n)/d.Seconds())
+	}
+	return g, key
+}
+
+// populate creates n keys through the store's bulk path, in batches of ten
+// thousand, and returns the plaintext of the one in the middle.
+func populate(tb testing.TB, g *Guard, n int) string {
+	tb.Helper()
+	bulk, ok := g.store.(BulkInserter)
+	if !ok {
+		tb.Fatal("the store cannot insert in bulk")
+	}
+	const batch = 10_000
+	created := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	recs := make([]Record, 0, min(n, batch))
+	var picked string
+	for i := range n {
+		key, display, err := g.format.generate()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		id, err := randomBase62(22)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if i == n/2 {
+			picked = key
+		}
+		h := hashKey(key)
+		recs = append(recs, Record{Hash: h.String(), Key: Key{
+			ID: id, Prefix: display, Name: "bench key " + strconv.Itoa(i),
+			CreatedAt: created.Add(time.Duration(i) * time.Millisecond),
+		}})
+		if len(recs) == batch || i == n-1 {
+			if err := bulk.InsertBatch(context.Background(), recs); err != nil {
+				tb.Fatal(err)
+			}
+			recs = recs[:0]
+		}
+	}
+	return picked
+}
+
+func BenchmarkGuard(b *testing.B) {
+	b.Run("1_floor", func(b *testing.B) {
+		serveLoop(b, benchEngine(), benchRequest("", ""), http.StatusOK)
+	})
+	b.Run("2_basic_auth", func(b *testing.B) {
+		e := benchEngine(gin.BasicAuth(gin.Accounts{"bench": "a-long-enough-password"}))
+		r := benchRequest("", "")
+		r.SetBasicAuth("bench", "a-long-enough-password")
+		serveLoop(b, e, r, http.StatusOK)
+	})
+	b.Run("3_cache_hit", func(b *testing.B) {
+		g, key := newBenchGuard(b, 0, 1)
+		serveLoop(b, benchEngine(g.Handler()), benchRequest("X-API-Key", key), http.StatusOK)
+	})
+	b.Run("4_no_cache_1k_keys", func(b *testing.B) { benchNoCache(b, 1000) })
+	b.Run("5_unknown_key", func(b *testing.B) {
+		g, _ := newBenchGuard(b, 0, 1)
+		unknown, _, err := g.format.generate()
+		if err != nil {
+			b.Fatal(err)
+		}
+		serveLoop(b, benchEngine(g.Handler()), benchRequest("X-API-Key", unknown), http.StatusUnauthorized)
+	})
+	b.Run("6_malformed_key", func(b *testing.B) {
+		g, key := newBenchGuard(b, 0, 1)
+		serveLoop(b, benchEngine(g.Handler()), benchRequest("X-API-Key", key[:len(key)-1]+flip(key[len(key)-1])), http.StatusUnauthorized)
+	})
+	b.Run("7_parallel", func(b *testing.B) {
+		b.Run("floor", func(b *testing.B) {
+			serveParallel(b, benchEngine(), "", "", http.StatusOK)
+		})
+		b.Run("cache_hit", func(b *testing.B) {
+			g, key := newBenchGuard(b, 0, 1)
+			serveParallel(b, benchEngine(g.Handler()), "X-API-Key", key, http.StatusOK)
+		})
+		b.Run("unknown_key", func(b *testing.B) {
+			g, _ := newBenchGuard(b, 0, 1)
+			unknown, _, err := g.format.generate()
+			if err != nil {
+				b.Fatal(err)
+			}
+			serveParallel(b, benchEngine(g.Handler()), "X-API-Key", unknown, http.StatusUnauthorized)
+		})
+	})
+	b.Run("8_no_cache_1m_keys", func(b *testing.B) {
+		if os.Getenv("GINKEY_BENCH_1M") != "1" {
+			b.Skip("SKIPPED case 8 (a million keys in SQLite): set GINKEY_BENCH_1M=1 to run it")
+		}
+		benchNoCache(b, million)
+	})
+}
+
+// benchNoCache is cases 4 and 8: every request reads SQLite. Listing a page
+// of keys, which counts them all, is measured on the same database.
+func benchNoCache(b *testing.B, n int) {
+	g, key := newBenchGuard(b, -1, n)
+	b.Run("lookup", func(b *testing.B) {
+		serveLoop(b, benchEngine(g.Handler()), benchRequest("X-API-Key", key), http.StatusOK)
+	})
+	admin := gin.New()
+	g.RegisterAdmin(admin.Group("/auth"))
+	for _, q := range []struct{ name, query string }{
+		{"list_limit50", "limit=50"},
+		{"list_active_limit50", "limit=50&status=active"},
+		{"list_revoked_limit50", "limit=50&status=revoked"},
+		{"list_offset10k_limit50", "limit=50&offset=10000"},
+	} {
+		b.Run(q.name, func(b *testing.B) {
+			r := benchRequest(AdminHeader, testSecret)
+			r.URL.Path, r.URL.RawQuery = "/auth/keys", q.query
+			serveLoop(b, admin, r, http.StatusOK)
+		})
+	}
+}
+
+func BenchmarkBulkInsert(b *testing.B) {
+	const perOp = 1000
+	g, _ := newBenchGuard(b, 0, 0)
+	b.ReportAllocs()
+	start := time.Now()
+	for b.Loop() {
+		populate(b, g, perOp)
+	}
+	b.ReportMetric(float64(b.N*perOp)/time.Since(start).Seconds(), "keys/s")
+}
