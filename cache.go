@@ -1,101 +1,143 @@
 package ginkey
 
-import "sync"
+import (
+	"hash/maphash"
+	"sync"
+	"sync/atomic"
+)
 
-const cacheShards = 32
+const (
+	cacheWays  = 8  // entries per set
+	cacheLocks = 64 // writer locks, each guarding every 64th set
+)
 
 // keyCache maps key hashes to records for a bounded time and a bounded number
 // of entries. A nil record is a negative entry: a well-formed key the store
-// does not know. Entries are immutable once stored; a change made through the
-// guard drops the entry, a change made elsewhere is seen once ttl has passed.
+// does not know.
+//
+// It is a set-associative table: a key can live only in the cacheWays slots
+// of its set, so the bound is exact and eviction looks at eight entries. Each
+// slot holds a pointer to an immutable entry, so a lookup is a few atomic
+// loads and takes no lock; only writers (a miss being filled, an
+// invalidation) lock, and only the stripe their set belongs to.
+//
+// A change made through the guard drops the entry (invalidate); a change made
+// elsewhere is seen once ttl has passed.
 type keyCache struct {
-	shards   [cacheShards]cacheShard
-	perShard int
-	ttl      int64 // nanoseconds
+	slots []atomic.Pointer[cacheEntry] // sets*cacheWays
+	sets  uint64
+	seed  maphash.Seed // picks the set, so clients cannot aim many keys at one
+	ttl   int64        // nanoseconds
+	locks [cacheLocks]cacheLock
 }
 
-type cacheShard struct {
-	mu  sync.RWMutex
-	m   map[keyHash]cacheEntry
-	gen uint64 // bumped by invalidate; a put that began before it is dropped
+type cacheLock struct {
+	mu  sync.Mutex
+	gen atomic.Uint64 // bumped by invalidate; a put that began before it is dropped
 }
 
 type cacheEntry struct {
-	rec     *Record
-	fetched int64 // unix nanoseconds
+	hash    keyHash
+	rec     *Record // nil: the store does not know the key
+	fetched int64   // unix nanoseconds
 }
 
-// newKeyCache returns nil when size <= 0: caching is then off.
+// newKeyCache holds at most size entries, rounded up to a multiple of
+// cacheWays. It returns nil when size <= 0: caching is then off.
 func newKeyCache(size int, ttlNanos int64) *keyCache {
 	if size <= 0 || ttlNanos <= 0 {
 		return nil
 	}
-	c := &keyCache{perShard: max(1, (size+cacheShards-1)/cacheShards), ttl: ttlNanos}
-	for i := range c.shards {
-		c.shards[i].m = make(map[keyHash]cacheEntry)
+	sets := (size + cacheWays - 1) / cacheWays
+	return &keyCache{
+		slots: make([]atomic.Pointer[cacheEntry], sets*cacheWays),
+		sets:  uint64(sets),
+		seed:  maphash.MakeSeed(),
+		ttl:   ttlNanos,
 	}
-	return c
 }
 
-func (c *keyCache) shard(h *keyHash) *cacheShard { return &c.shards[h[0]%cacheShards] }
+// capacity is the exact entry bound.
+func (c *keyCache) capacity() int { return len(c.slots) }
+
+func (c *keyCache) set(h *keyHash) (ways []atomic.Pointer[cacheEntry], lock *cacheLock) {
+	s := maphash.Comparable(c.seed, *h) % c.sets
+	return c.slots[s*cacheWays : (s+1)*cacheWays], &c.locks[s%cacheLocks]
+}
 
 // get returns the cached record (nil for a negative entry) and whether a fresh
 // entry exists. On a miss, gen is the token to hand to put.
 func (c *keyCache) get(h *keyHash, now int64) (rec *Record, ok bool, gen uint64) {
-	s := c.shard(h)
-	s.mu.RLock()
-	e, found := s.m[*h]
-	gen = s.gen
-	s.mu.RUnlock()
-	if !found || now-e.fetched >= c.ttl || now < e.fetched {
-		return nil, false, gen
-	}
-	return e.rec, true, gen
-}
-
-// put stores rec unless the shard was invalidated since the get that
-// returned gen: a record read from the store before a revoke must not be
-// cached after it.
-func (c *keyCache) put(h *keyHash, rec *Record, now int64, gen uint64) {
-	s := c.shard(h)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.gen != gen {
-		return
-	}
-	if _, exists := s.m[*h]; !exists && len(s.m) >= c.perShard {
-		c.evictLocked(s, now)
-	}
-	s.m[*h] = cacheEntry{rec: rec, fetched: now}
-}
-
-// evictLocked drops stale entries, or failing that one arbitrary entry, so
-// the shard stays within its bound whatever clients send.
-func (c *keyCache) evictLocked(s *cacheShard, now int64) {
-	dropped := false
-	n := 0
-	for h, e := range s.m {
-		if now-e.fetched >= c.ttl {
-			delete(s.m, h)
-			dropped = true
-		}
-		if n++; n >= 64 {
+	ways, lock := c.set(h)
+	gen = lock.gen.Load()
+	for i := range ways {
+		e := ways[i].Load()
+		if e != nil && e.hash == *h {
+			if c.fresh(e, now) {
+				return e.rec, true, gen
+			}
 			break
 		}
 	}
-	if dropped {
-		return
-	}
-	for h := range s.m {
-		delete(s.m, h)
-		return
-	}
+	return nil, false, gen
 }
 
+func (c *keyCache) fresh(e *cacheEntry, now int64) bool {
+	return now >= e.fetched && now-e.fetched < c.ttl
+}
+
+// put stores rec unless the set's stripe was invalidated since the get that
+// returned gen: a record read from the store before a revoke must not be
+// cached after it.
+func (c *keyCache) put(h *keyHash, rec *Record, now int64, gen uint64) {
+	ways, lock := c.set(h)
+	e := &cacheEntry{hash: *h, rec: rec, fetched: now}
+	lock.mu.Lock()
+	defer lock.mu.Unlock()
+	if lock.gen.Load() != gen {
+		return
+	}
+	ways[c.victim(ways, h, now)].Store(e)
+}
+
+// victim picks the slot for h: its own, else an empty or stale one, else the
+// oldest negative entry, else the oldest entry. A flood of unknown keys thus
+// displaces other unknown keys before it displaces a verified one.
+func (c *keyCache) victim(ways []atomic.Pointer[cacheEntry], h *keyHash, now int64) int {
+	for i := range ways {
+		if e := ways[i].Load(); e != nil && e.hash == *h {
+			return i
+		}
+	}
+	oldestNeg, oldest := -1, 0
+	var oldestNegAt, oldestAt int64
+	for i := range ways {
+		e := ways[i].Load()
+		if e == nil || !c.fresh(e, now) {
+			return i
+		}
+		if e.rec == nil && (oldestNeg < 0 || e.fetched < oldestNegAt) {
+			oldestNeg, oldestNegAt = i, e.fetched
+		}
+		if i == 0 || e.fetched < oldestAt {
+			oldest, oldestAt = i, e.fetched
+		}
+	}
+	if oldestNeg >= 0 {
+		return oldestNeg
+	}
+	return oldest
+}
+
+// invalidate drops h's entry and voids every fill of its stripe in flight.
 func (c *keyCache) invalidate(h *keyHash) {
-	s := c.shard(h)
-	s.mu.Lock()
-	delete(s.m, *h)
-	s.gen++
-	s.mu.Unlock()
+	ways, lock := c.set(h)
+	lock.mu.Lock()
+	defer lock.mu.Unlock()
+	lock.gen.Add(1)
+	for i := range ways {
+		if e := ways[i].Load(); e != nil && e.hash == *h {
+			ways[i].Store(nil)
+		}
+	}
 }
