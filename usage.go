@@ -1,6 +1,7 @@
 package ginkey
 
 import (
+	"math/rand/v2"
 	"sync"
 	"time"
 )
@@ -10,15 +11,20 @@ const usageShards = 32
 // usageRecorder counts successful requests in memory; the guard's flusher
 // writes the counts to the store in batches, so the request path never
 // writes to the database.
+//
+// A request lands in a random shard, not in one chosen by its key: a single
+// busy key then spreads over every shard instead of serializing its requests
+// on one lock. drain merges what the shards hold.
 type usageRecorder struct {
 	shards   [usageShards]usageShard
-	perShard int           // pending (key, day) pairs a shard holds before it asks for an early flush
+	perShard int           // pending counts a shard holds before it asks for an early flush
 	kick     chan struct{} // capacity 1: wakes the flusher early
 }
 
 type usageShard struct {
 	mu sync.Mutex
-	m  map[usageKey]usageCount
+	m  map[usageKey]*usageCount
+	_  [64 - 16]byte // one cache line per shard, so cores do not share locks' lines
 }
 
 type usageKey struct {
@@ -34,25 +40,18 @@ type usageCount struct {
 func newUsageRecorder(maxPending int) *usageRecorder {
 	r := &usageRecorder{perShard: max(1, maxPending/usageShards), kick: make(chan struct{}, 1)}
 	for i := range r.shards {
-		r.shards[i].m = make(map[usageKey]usageCount)
+		r.shards[i].m = make(map[usageKey]*usageCount)
 	}
 	return r
 }
 
+func (r *usageRecorder) shard() *usageShard {
+	return &r.shards[rand.Uint32()%usageShards] //nolint:gosec // spreads load over shards; nothing secret depends on it
+}
+
 // record counts one request made with key id at now (unix nanoseconds).
 func (r *usageRecorder) record(id string, now int64) {
-	k := usageKey{id: id, day: now / int64(24*time.Hour)}
-	s := &r.shards[hashString(id)%usageShards]
-	s.mu.Lock()
-	c := s.m[k]
-	c.n++
-	if now > c.last {
-		c.last = now
-	}
-	s.m[k] = c
-	full := len(s.m) >= r.perShard
-	s.mu.Unlock()
-	if full {
+	if r.add(usageKey{id: id, day: now / int64(24*time.Hour)}, 1, now) {
 		select {
 		case r.kick <- struct{}{}:
 		default:
@@ -60,9 +59,26 @@ func (r *usageRecorder) record(id string, now int64) {
 	}
 }
 
-// drain takes every pending count out of the recorder.
+// add reports whether the shard is full enough to ask for an early flush.
+func (r *usageRecorder) add(k usageKey, n, last int64) (full bool) {
+	s := r.shard()
+	s.mu.Lock()
+	c := s.m[k]
+	if c == nil {
+		c = &usageCount{}
+		s.m[k] = c
+	}
+	c.n += n
+	c.last = max(c.last, last)
+	full = len(s.m) >= r.perShard
+	s.mu.Unlock()
+	return full
+}
+
+// drain takes every pending count out of the recorder, one delta per key and
+// day.
 func (r *usageRecorder) drain() []UsageDelta {
-	var out []UsageDelta
+	merged := make(map[usageKey]usageCount)
 	for i := range r.shards {
 		s := &r.shards[i]
 		s.mu.Lock()
@@ -73,41 +89,42 @@ func (r *usageRecorder) drain() []UsageDelta {
 			s.mu.Unlock()
 			continue
 		}
-		s.m = make(map[usageKey]usageCount, len(m))
+		s.m = make(map[usageKey]*usageCount, len(m))
 		s.mu.Unlock()
 		for k, c := range m {
-			out = append(out, UsageDelta{
-				KeyID:    k.id,
-				Day:      time.Unix(k.day*86400, 0).UTC().Format(time.DateOnly),
-				Requests: c.n,
-				LastUsed: time.Unix(0, c.last).UTC(),
-			})
+			t := merged[k]
+			t.n += c.n
+			t.last = max(t.last, c.last)
+			merged[k] = t
 		}
+	}
+	out := make([]UsageDelta, 0, len(merged))
+	for k, c := range merged {
+		out = append(out, UsageDelta{
+			KeyID:    k.id,
+			Day:      time.Unix(k.day*86400, 0).UTC().Format(time.DateOnly),
+			Requests: c.n,
+			LastUsed: time.Unix(0, c.last).UTC(),
+		})
 	}
 	return out
 }
 
 // restore puts back counts a failed flush could not write, so a store outage
-// delays usage rather than losing it.
+// delays usage rather than losing it. It never kicks the flusher: a failing
+// store is retried on the next tick, not in a loop.
 func (r *usageRecorder) restore(batch []UsageDelta) {
 	for _, d := range batch {
 		day, err := time.Parse(time.DateOnly, d.Day)
 		if err != nil {
 			continue
 		}
-		k := usageKey{id: d.KeyID, day: day.Unix() / 86400}
-		s := &r.shards[hashString(d.KeyID)%usageShards]
-		s.mu.Lock()
-		c := s.m[k]
-		c.n += d.Requests
-		c.last = max(c.last, d.LastUsed.UnixNano())
-		s.m[k] = c
-		s.mu.Unlock()
+		_ = r.add(usageKey{id: d.KeyID, day: day.Unix() / 86400}, d.Requests, d.LastUsed.UnixNano())
 	}
 }
 
-// hashString picks a shard; one (key, day) pair always lands in the same
-// shard, so a drained batch never holds it twice.
+// hashString picks a shard for a key id, where one key's state must always
+// live in the same shard (the limiter's and the quotas' maps).
 func hashString(s string) byte {
 	var h byte
 	for i := 0; i < len(s); i++ {
