@@ -121,7 +121,7 @@ func BenchmarkAuthzOverhead(b *testing.B) {
 // BenchmarkAuthzCheck measures the checks on their own.
 func BenchmarkAuthzCheck(b *testing.B) {
 	g := &Guard{}
-	g.wwwAuth = wwwAuthenticate("ginkey")
+	g.challenges = wwwAuthenticate("ginkey")
 	g.log = slogDiscard()
 	set := newScopeSet([]string{"orders:read", "users:*", "items:read", "items:write"})
 	b.Run("scope-exact", func(b *testing.B) {

@@ -18,10 +18,15 @@ type Error struct {
 	Code    string // stable code, e.g. "key_expired"
 	Message string // fixed, human-readable; never contains internal details
 
-	// body is the pre-rendered JSON response, so rejecting a request costs no
-	// reflection and no allocation.
-	body []byte
+	// body and the header values are pre-rendered, so rejecting a request
+	// costs no reflection and no allocation.
+	body          []byte
+	contentLength []string
 }
+
+// jsonContentType is shared by every error response, as gin's renderers
+// share theirs; header values set from it are never modified in place.
+var jsonContentType = []string{"application/json; charset=utf-8"}
 
 // Error implements error.
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
@@ -48,6 +53,7 @@ type ErrorDetail struct {
 func newError(status int, code, message string) *Error {
 	e := &Error{Status: status, Code: code, Message: message}
 	e.body = renderBody(code, message)
+	e.contentLength = []string{strconv.Itoa(len(e.body))}
 	return e
 }
 
@@ -91,9 +97,14 @@ func asError(err error) (*Error, bool) {
 	return ErrUnavailable, false
 }
 
-// writeError renders e and aborts the chain.
+// writeError renders e and aborts the chain. It writes what c.Data would,
+// from pre-rendered values.
 func writeError(c *gin.Context, e *Error) {
-	c.Data(e.Status, "application/json; charset=utf-8", e.body)
+	h := c.Writer.Header()
+	h["Content-Type"] = jsonContentType
+	h["Content-Length"] = e.contentLength
+	c.Status(e.Status)
+	_, _ = c.Writer.Write(e.body) // a client gone away is not an error worth reporting
 	c.Abort()
 }
 

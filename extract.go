@@ -2,9 +2,9 @@ package ginkey
 
 import (
 	"errors"
+	"net/http"
+	"net/url"
 	"strings"
-
-	"github.com/gin-gonic/gin"
 )
 
 // SourceKind says where in a request a key may be found.
@@ -50,29 +50,92 @@ func validateSources(sources []Source) error {
 	return nil
 }
 
-// extractKey returns the first credential found in the configured sources,
-// or "" when there is none. The query string is parsed only when no earlier
-// source carried a key.
-func extractKey(c *gin.Context, sources []Source) string {
-	for _, s := range sources {
-		var v string
+// source is a Source prepared for the request path: a header name is
+// canonicalized once, so reading it costs a map lookup and no allocation.
+type source struct {
+	from SourceKind
+	name string
+}
+
+func compileSources(sources []Source) []source {
+	out := make([]source, len(sources))
+	for i, s := range sources {
+		out[i] = source{from: s.From, name: s.Name}
 		switch s.From {
 		case FromHeader:
-			v = c.GetHeader(s.Name)
-		case FromQuery:
-			if c.Request.URL.RawQuery != "" {
-				v = c.Query(s.Name)
-			}
+			out[i].name = http.CanonicalHeaderKey(s.Name)
 		case FromBearer:
-			v = bearerToken(c.GetHeader("Authorization"))
+			out[i].name = "Authorization"
+		}
+	}
+	return out
+}
+
+// extractKey returns the first credential found in the sources, or "" when
+// there is none. It allocates only for a percent-encoded query parameter or
+// a cookie.
+func extractKey(r *http.Request, sources []source) string {
+	for _, s := range sources {
+		var v string
+		switch s.from {
+		case FromHeader:
+			v = headerValue(r.Header, s.name)
+		case FromQuery:
+			v = queryValue(r.URL.RawQuery, s.name)
+		case FromBearer:
+			v = bearerToken(headerValue(r.Header, s.name))
 		case FromCookie:
-			v, _ = c.Cookie(s.Name)
+			if ck, err := r.Cookie(s.name); err == nil {
+				v, _ = unescapeQuery(ck.Value) // as gin's Context.Cookie reads it
+			}
 		}
 		if v != "" {
 			return v
 		}
 	}
 	return ""
+}
+
+// headerValue is http.Header.Get for a name already in canonical form.
+func headerValue(h http.Header, canonical string) string {
+	if vs := h[canonical]; len(vs) > 0 {
+		return vs[0]
+	}
+	return ""
+}
+
+// queryValue returns the first value of the parameter name in a raw query
+// string, as url.ParseQuery would read it (pairs holding a semicolon are
+// dropped), without building the whole map. "" when absent or malformed.
+func queryValue(raw, name string) string {
+	for raw != "" {
+		var pair string
+		pair, raw, _ = strings.Cut(raw, "&")
+		if pair == "" || strings.Contains(pair, ";") {
+			continue
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		k, ok := unescapeQuery(k)
+		if !ok || k != name {
+			continue
+		}
+		v, ok = unescapeQuery(v)
+		if !ok {
+			continue
+		}
+		return v
+	}
+	return ""
+}
+
+// unescapeQuery decodes s only when it holds an escape, so the common case
+// returns s itself.
+func unescapeQuery(s string) (string, bool) {
+	if !strings.ContainsAny(s, "%+") {
+		return s, true
+	}
+	u, err := url.QueryUnescape(s)
+	return u, err == nil
 }
 
 func bearerToken(h string) string {

@@ -156,7 +156,8 @@ type Guard struct {
 	store      Store
 	usageStore UsageStore // nil: usage is not recorded
 	format     keyFormat
-	sources    []Source
+	sources    []Source // as configured, for the OpenAPI document
+	lookups    []source // sources prepared for the request path
 	cache      *keyCache
 	usage      *usageRecorder
 	secretHash [sha256.Size]byte
@@ -166,7 +167,7 @@ type Guard struct {
 	adminBase  atomic.Pointer[string] // the first group given to RegisterAdmin, for Docs
 	log        *slog.Logger
 	now        func() time.Time
-	wwwAuth    map[string]string // error code -> WWW-Authenticate value
+	challenges map[*Error][]string // WWW-Authenticate value of each 401 key error
 	closeDB    func() error
 
 	plain      *requirement // Handler's: no scopes
@@ -217,6 +218,7 @@ func New(cfg Config) (*Guard, error) {
 	g := &Guard{
 		format:  format,
 		sources: cfg.Sources,
+		lookups: compileSources(cfg.Sources),
 		ttl:     cfg.TTL,
 		maxBody: cfg.MaxBodyBytes,
 		log:     cfg.Logger,
@@ -225,7 +227,7 @@ func New(cfg Config) (*Guard, error) {
 		done:    make(chan struct{}),
 	}
 	g.hideDocs = cfg.HideDocs
-	g.wwwAuth = wwwAuthenticate(cfg.Realm)
+	g.challenges = wwwAuthenticate(cfg.Realm)
 	g.plain = g.newRequirement(nil, false, false)
 	g.skip = cfg.Skipper
 	g.rateLimit = cfg.RateLimit

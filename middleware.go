@@ -45,7 +45,7 @@ func (g *Guard) Authenticate(c *gin.Context) error {
 }
 
 // Challenge implements Challenger.
-func (g *Guard) Challenge() string { return g.wwwAuth[ErrKeyMissing.Code] }
+func (g *Guard) Challenge() string { return g.challenges[ErrKeyMissing][0] }
 
 func (g *Guard) middleware(r *requirement) gin.HandlerFunc {
 	return func(c *gin.Context) {
@@ -74,7 +74,7 @@ func (g *Guard) authorize(c *gin.Context, r *requirement) (*Record, error) {
 	if rec := g.admitted(c); rec != nil {
 		return rec, r.check(&rec.policy.scopes)
 	}
-	raw := extractKey(c, g.sources)
+	raw := extractKey(c.Request, g.lookups)
 	if raw == "" {
 		if r.optional {
 			return nil, nil
@@ -194,23 +194,33 @@ func checkUsable(k *Key, now time.Time) error {
 	return nil
 }
 
-// reject writes err as the response. Internal errors reach the client only as
-// their stable code.
+// reject writes err as the response. A sentinel *Error, the common case, is
+// written from pre-rendered header values without allocating; a rejection
+// with headers of its own goes through writeRejection. Internal errors reach
+// the client only as their stable code.
 func (g *Guard) reject(c *gin.Context, err error) {
-	e, _ := asError(err)
-	if v, ok := g.wwwAuth[e.Code]; ok && e.Status == 401 {
-		c.Header("WWW-Authenticate", v)
+	e, sentinel := err.(*Error) //nolint:errorlint // only an unwrapped sentinel takes the fast path
+	if !sentinel {
+		e, _ = asError(err)
+	}
+	if v, ok := g.challenges[e]; ok {
+		c.Writer.Header()["Www-Authenticate"] = v
+	}
+	if sentinel {
+		writeError(c, e)
+		return
 	}
 	writeRejection(c, err)
 }
 
-// wwwAuthenticate precomputes the challenge for each 401 key error (RFC 6750
-// style, since a bearer token is one accepted source).
-func wwwAuthenticate(realm string) map[string]string {
+// wwwAuthenticate pre-renders the challenge for each 401 key error (RFC 6750
+// style, since a bearer token is one accepted source), as header values ready
+// to be set without allocating.
+func wwwAuthenticate(realm string) map[*Error][]string {
 	base := `Bearer realm="` + realm + `"`
-	m := map[string]string{ErrKeyMissing.Code: base}
+	m := map[*Error][]string{ErrKeyMissing: {base}}
 	for _, e := range []*Error{ErrKeyInvalid, ErrKeyExpired, ErrKeyRevoked} {
-		m[e.Code] = base + `, error="invalid_token", error_description="` + e.Code + `"`
+		m[e] = []string{base + `, error="invalid_token", error_description="` + e.Code + `"`}
 	}
 	return m
 }

@@ -189,14 +189,19 @@ func (g *Guard) usedSince(ctx context.Context, id string, start, now time.Time) 
 }
 
 // pending counts key id's requests on UTC days from..to (days since the
-// epoch) that are still waiting for a flush.
+// epoch) that are still waiting for a flush. One key's requests are spread
+// over every shard; this runs only when a quota's count is re-read.
 func (r *usageRecorder) pending(id string, from, to int64) int64 {
-	s := &r.shards[hashString(id)%usageShards]
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	var n int64
-	for day := from; day <= to; day++ {
-		n += s.m[usageKey{id: id, day: day}].n
+	for i := range r.shards {
+		s := &r.shards[i]
+		s.mu.Lock()
+		for day := from; day <= to; day++ {
+			if c := s.m[usageKey{id: id, day: day}]; c != nil {
+				n += c.n
+			}
+		}
+		s.mu.Unlock()
 	}
 	return n
 }

@@ -47,7 +47,7 @@ type requirement struct {
 
 func (g *Guard) newRequirement(scopes []string, anyOf, optional bool) *requirement {
 	r := &requirement{any: anyOf, optional: optional}
-	challenge := g.wwwAuth[ErrKeyMissing.Code] + `, error="insufficient_scope"`
+	challenge := g.Challenge() + `, error="insufficient_scope"`
 	unsatisfiable := false
 	for _, s := range scopes {
 		if s == "" || len(s) > maxScopeLen || strings.IndexFunc(s, notScopeRune) >= 0 {

@@ -160,7 +160,7 @@ func validateMetadata(m map[string]any) *Error {
 
 func isBase62(s string) bool {
 	for i := 0; i < len(s); i++ {
-		if base62Value(s[i]) < 0 {
+		if base62Digit[s[i]] < 0 {
 			return false
 		}
 	}
