@@ -90,15 +90,18 @@ func serveParallel(b *testing.B, e *gin.Engine, header, value string, want int) 
 
 // newBenchGuard opens a guard on a fresh SQLite file holding n keys and
 // returns one of them.
-func newBenchGuard(b *testing.B, cacheSize, n int) (*Guard, string) {
+func newBenchGuard(b testing.TB, cacheSize, n int) (*Guard, string) {
 	b.Helper()
 	g, err := New(Config{
 		DBPath:      filepath.Join(b.TempDir(), "keys.db"),
 		AdminSecret: testSecret,
 		CacheSize:   cacheSize,
 		TTL:         NeverExpire,
-		Logger:      slogDiscard(),
-		LookupEnv:   noEnv,
+		// The failure throttle would answer 429 after 30 unknown keys from
+		// one address; the cases measure the negative cache behind it.
+		FailureLimit: -1,
+		Logger:       slogDiscard(),
+		LookupEnv:    noEnv,
 	})
 	if err != nil {
 		b.Fatal(err)
@@ -113,41 +116,58 @@ func newBenchGuard(b *testing.B, cacheSize, n int) (*Guard, string) {
 	return g, key
 }
 
-// populate creates n keys through the store's bulk path, in batches of ten
-// thousand, and returns the plaintext of the one in the middle.
+// populate creates n keys through the store's bulk path, in batches of fifty
+// thousand, and returns the plaintext of the one in the middle. Keys are
+// generated while the previous batch is being written.
 func populate(tb testing.TB, g *Guard, n int) string {
 	tb.Helper()
 	bulk, ok := g.store.(BulkInserter)
 	if !ok {
 		tb.Fatal("the store cannot insert in bulk")
 	}
-	const batch = 10_000
-	created := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	recs := make([]Record, 0, min(n, batch))
+	const batch = 50_000
+	batches := make(chan []Record, 1)
+	errc := make(chan error, 1)
 	var picked string
-	for i := range n {
-		key, display, err := g.format.generate()
-		if err != nil {
-			tb.Fatal(err)
-		}
-		id, err := randomBase62(22)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		if i == n/2 {
-			picked = key
-		}
-		h := hashKey(key)
-		recs = append(recs, Record{Hash: h.String(), Key: Key{
-			ID: id, Prefix: display, Name: "bench key " + strconv.Itoa(i),
-			CreatedAt: created.Add(time.Duration(i) * time.Millisecond),
-		}})
-		if len(recs) == batch || i == n-1 {
-			if err := bulk.InsertBatch(context.Background(), recs); err != nil {
-				tb.Fatal(err)
+	go func() {
+		defer close(batches)
+		created := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		for start := 0; start < n; start += batch {
+			recs := make([]Record, 0, min(batch, n-start))
+			for i := start; i < start+cap(recs); i++ {
+				key, display, err := g.format.generate()
+				if err != nil {
+					errc <- err
+					return
+				}
+				id, err := randomBase62(22)
+				if err != nil {
+					errc <- err
+					return
+				}
+				if i == n/2 {
+					picked = key
+				}
+				h := hashKey(key)
+				recs = append(recs, Record{Hash: h.String(), Key: Key{
+					ID: id, Prefix: display, Name: "bench key " + strconv.Itoa(i),
+					CreatedAt: created.Add(time.Duration(i) * time.Millisecond),
+				}})
 			}
-			recs = recs[:0]
+			batches <- recs
 		}
+	}()
+	for recs := range batches {
+		if err := bulk.InsertBatch(context.Background(), recs); err != nil {
+			for range batches { // let the generator finish
+			}
+			tb.Fatal(err)
+		}
+	}
+	select {
+	case err := <-errc:
+		tb.Fatal(err)
+	default:
 	}
 	return picked
 }
@@ -236,4 +256,30 @@ func BenchmarkBulkInsert(b *testing.B) {
 		populate(b, g, perOp)
 	}
 	b.ReportMetric(float64(b.N*perOp)/time.Since(start).Seconds(), "keys/s")
+}
+
+// TestPopulateForLoadRun fills the SQLite file $GINKEY_POPULATE_DB with
+// $GINKEY_POPULATE_N keys (default a million) through the bulk path, for
+// bench/load.sh. Skipped unless GINKEY_POPULATE_DB is set.
+func TestPopulateForLoadRun(t *testing.T) {
+	path := os.Getenv("GINKEY_POPULATE_DB")
+	if path == "" {
+		t.Skip("set GINKEY_POPULATE_DB to fill a database for bench/load.sh")
+	}
+	n := million
+	if v := os.Getenv("GINKEY_POPULATE_N"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil || n < 1 {
+			t.Fatalf("GINKEY_POPULATE_N=%q is not a positive integer", v)
+		}
+	}
+	g, err := New(Config{DBPath: path, AdminSecret: testSecret, Logger: slogDiscard(), LookupEnv: noEnv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = g.Close() }()
+	start := time.Now()
+	populate(t, g, n)
+	d := time.Since(start)
+	t.Logf("created %d keys in %v: %.0f keys/s", n, d.Round(time.Millisecond), float64(n)/d.Seconds())
 }

@@ -131,3 +131,42 @@ func FuzzBearerToken(f *testing.F) {
 }
 
 func crc32IEEE(s string) uint32 { return crc32.ChecksumIEEE([]byte(s)) }
+
+// validReference is the key check written for clarity, not speed: valid must
+// agree with it both ways, since valid decodes the checksum instead of
+// encoding the CRC.
+func validReference(f keyFormat, s string) bool {
+	rest, ok := strings.CutPrefix(s, f.prefix+"_")
+	if !ok || len(rest) != bodyLen+checksumLen {
+		return false
+	}
+	for _, r := range rest {
+		if !strings.ContainsRune(base62, r) {
+			return false
+		}
+	}
+	var sum [checksumLen]byte
+	encodeChecksum(&sum, crc32IEEE(rest[:bodyLen]))
+	return string(sum[:]) == rest[bodyLen:]
+}
+
+func FuzzKeyValidMatchesReference(f *testing.F) {
+	kf, err := newKeyFormat("")
+	if err != nil {
+		f.Fatal(err)
+	}
+	for range 4 {
+		key, _, err := kf.generate()
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(key)
+		f.Add(key[:len(key)-1] + "0")
+		f.Add(strings.ToUpper(key))
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := kf.valid(s), validReference(kf, s); got != want {
+			t.Fatalf("valid(%q) = %v, reference says %v", s, got, want)
+		}
+	})
+}
