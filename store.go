@@ -487,11 +487,16 @@ func fromRow(row *keyRow) (*Record, error) {
 	r.ID, r.Prefix, r.Name = row.ID, row.Prefix, row.Name
 	r.CreatedAt = row.CreatedAt.UTC()
 	r.ExpiresAt, r.RevokedAt, r.LastUsedAt = utcPtr(row.ExpiresAt), utcPtr(row.RevokedAt), utcPtr(row.LastUsedAt)
-	if err := json.Unmarshal([]byte(row.Scopes), &r.Scopes); err != nil {
-		return nil, fmt.Errorf("ginkey: key %s: scopes: %w", row.ID, err)
+	// Most keys carry neither scopes nor metadata: skip the decoder for them.
+	if row.Scopes != "[]" {
+		if err := json.Unmarshal([]byte(row.Scopes), &r.Scopes); err != nil {
+			return nil, fmt.Errorf("ginkey: key %s: scopes: %w", row.ID, err)
+		}
 	}
-	if err := json.Unmarshal([]byte(row.Metadata), &r.Metadata); err != nil {
-		return nil, fmt.Errorf("ginkey: key %s: metadata: %w", row.ID, err)
+	if row.Metadata != "{}" {
+		if err := json.Unmarshal([]byte(row.Metadata), &r.Metadata); err != nil {
+			return nil, fmt.Errorf("ginkey: key %s: metadata: %w", row.ID, err)
+		}
 	}
 	if err := fromJSONColumn(row.AllowedIPs, &r.AllowedIPs); err != nil {
 		return nil, fmt.Errorf("ginkey: key %s: allowed_ips: %w", row.ID, err)
