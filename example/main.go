@@ -75,7 +75,8 @@ func run() error {
 		port = "8080"
 	}
 	srv := &http.Server{
-		Addr:              ":" + port,
+		// HOST empty listens on every interface; bench/load.sh sets 127.0.0.1.
+		Addr:              os.Getenv("HOST") + ":" + port,
 		Handler:           newRouter(guard),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
