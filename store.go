@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -78,13 +76,6 @@ type Store interface {
 	Delete(ctx context.Context, id string) error
 }
 
-// BulkInserter is an optional power of a Store: inserting many keys at
-// once. InsertBatch writes all of records or none of them; callers split a
-// large import into batches of a few thousand. The GORM store implements it.
-type BulkInserter interface {
-	InsertBatch(ctx context.Context, records []Record) error
-}
-
 // UsageStore keeps request counts. The GORM store implements it; a Store
 // without it has usage recording switched off.
 type UsageStore interface {
@@ -127,9 +118,8 @@ type gormStore struct {
 }
 
 var (
-	_ Store        = (*gormStore)(nil)
-	_ UsageStore   = (*gormStore)(nil)
-	_ BulkInserter = (*gormStore)(nil)
+	_ Store      = (*gormStore)(nil)
+	_ UsageStore = (*gormStore)(nil)
 )
 
 func newGormStore(ctx context.Context, db *gorm.DB, tablePrefix string) (*gormStore, error) {
@@ -213,46 +203,6 @@ func (s *gormStore) Insert(ctx context.Context, r *Record) error {
 	}
 	return s.write(func() error {
 		return s.db.WithContext(ctx).Table(s.keys).Create(&row).Error
-	})
-}
-
-// insertBatchRows keeps one INSERT under SQLite's 32,766 bound variables
-// (ten columns a row).
-const insertBatchRows = 1000
-
-// InsertBatch inserts records in one transaction, a multi-row INSERT per
-// thousand records.
-func (s *gormStore) InsertBatch(ctx context.Context, records []Record) error {
-	if len(records) == 0 {
-		return nil
-	}
-	rows := make([]keyRow, len(records))
-	for i := range records {
-		row, err := toRow(&records[i])
-		if err != nil {
-			return err
-		}
-		rows[i] = row
-	}
-	// In hash order, consecutive rows share pages of the hash index.
-	slices.SortFunc(rows, func(a, b keyRow) int { return strings.Compare(a.Hash, b.Hash) })
-	return s.write(func() error {
-		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-			if s.db.Name() == "sqlite" {
-				// Random hashes and ids land all over their indexes; a page
-				// cache that holds them turns re-reads into memory hits. The
-				// connection gets its usual cache back afterwards.
-				var prev int64
-				if err := tx.Raw("PRAGMA cache_size").Scan(&prev).Error; err != nil {
-					return err
-				}
-				if err := tx.Exec("PRAGMA cache_size = -65536").Error; err != nil {
-					return err
-				}
-				defer tx.Exec("PRAGMA cache_size = " + strconv.FormatInt(prev, 10))
-			}
-			return tx.Table(s.keys).CreateInBatches(rows, insertBatchRows).Error
-		})
 	})
 }
 

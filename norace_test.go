@@ -1,0 +1,5 @@
+//go:build !race
+
+package ginkey
+
+const raceEnabled = false
