@@ -81,6 +81,9 @@ func (g *Guard) authorize(c *gin.Context, r *requirement) (*Record, error) {
 		}
 		return nil, ErrKeyMissing
 	}
+	if !g.format.valid(raw) { // before reading the clock: a malformed key costs nothing more
+		return nil, ErrKeyInvalid
+	}
 	now := g.now()
 	rec, err := g.identify(c, raw, now.UnixNano())
 	if err != nil {
@@ -124,9 +127,6 @@ func (g *Guard) admitted(c *gin.Context) *Record {
 // the store, unless the client's address has had too many unknown keys of
 // late.
 func (g *Guard) identify(c *gin.Context, raw string, now int64) (*Record, error) {
-	if !g.format.valid(raw) {
-		return nil, ErrKeyInvalid
-	}
 	h := hashKey(raw)
 	var (
 		rec *Record
