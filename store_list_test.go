@@ -1,6 +1,7 @@
 package ginkey
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -62,6 +63,39 @@ func TestListingPicksTheIndexThatReadsFewerRows(t *testing.T) {
 	} {
 		if got := s.listIndex(ListQuery{Status: tc.status, Offset: tc.offset, Limit: tc.limit}, tc.all, tc.matching); got != tc.want {
 			t.Errorf("%q offset %d of %d/%d: %s, want %s", tc.status, tc.offset, tc.matching, tc.all, got, tc.want)
+		}
+	}
+}
+
+func TestMigrationReplacesTheSingleColumnTimeIndexes(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	s, ok := h.guard.store.(*gormStore)
+	if !ok {
+		t.Fatal("not the GORM store")
+	}
+	for _, sql := range []string{ // the schema before the million-key work
+		"DROP INDEX ginkey_keys_created_idx", "DROP INDEX ginkey_keys_status_idx",
+		"CREATE INDEX ginkey_keys_created_at_idx ON ginkey_keys (created_at)",
+		"CREATE INDEX ginkey_keys_expires_at_idx ON ginkey_keys (expires_at)",
+		"CREATE INDEX ginkey_keys_revoked_at_idx ON ginkey_keys (revoked_at)",
+	} {
+		if err := s.db.Exec(sql).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	m := s.db.Migrator()
+	for _, name := range []string{"created_at_idx", "expires_at_idx", "revoked_at_idx"} {
+		if m.HasIndex(s.keys, s.keys+"_"+name) {
+			t.Errorf("old index %s is still there", name)
+		}
+	}
+	for _, name := range []string{createdIndex, statusIndex, "hash_idx"} {
+		if !m.HasIndex(s.keys, s.keys+"_"+name) {
+			t.Errorf("index %s is missing", name)
 		}
 	}
 }
