@@ -1,76 +1,12 @@
 package ginkey
 
 import (
-	"encoding/hex"
-	"errors"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 )
-
-// CreateKeyRequest is the body of POST /keys; every field is optional.
-type CreateKeyRequest struct {
-	Name         string         `json:"name" example:"billing service" maxLength:"200"`
-	Scopes       []string       `json:"scopes" example:"items:read"`
-	Metadata     map[string]any `json:"metadata" swaggertype:"object"`
-	ExpiresAt    *string        `json:"expires_at" example:"2099-12-31T23:59:59Z" format:"date-time"`
-	NeverExpires bool           `json:"never_expires" example:"false"`
-	RateLimit    *RateLimit     `json:"rate_limit"`                                 // default: the guard's
-	AllowedIPs   []string       `json:"allowed_ips" example:"10.0.0.0/8,127.0.0.1"` // CIDR prefixes or addresses; default: any
-	Quota        *Quota         `json:"quota"`                                      // default: none
-}
-
-// CreatedKey is a new key's record plus the key itself, returned once.
-type CreatedKey struct {
-	Key
-	// Secret is the plaintext key. It is shown only in this response.
-	Secret string `json:"key" example:"gk_3xQ9v0Lr8YtB1sKpWm2cNd7eFh4jGz6aRq5uTi9oP0lAbC12Xy"`
-}
-
-// RenewRequest is the optional body of POST /keys/{id}/renew. With neither
-// field the key expires one TTL from now.
-type RenewRequest struct {
-	ExpiresAt    *string `json:"expires_at" example:"2099-12-31T23:59:59Z" format:"date-time"`
-	NeverExpires bool    `json:"never_expires" example:"false"`
-}
-
-// KeyList is a page of keys.
-type KeyList struct {
-	Keys  []Key `json:"keys"`
-	Total int64 `json:"total" example:"1"`
-}
-
-// DailyUsage is one UTC day's request count.
-type DailyUsage struct {
-	Date     string `json:"date" example:"2026-11-25" format:"date"`
-	Requests int64  `json:"requests" example:"42"`
-}
-
-// UsageReport is GET /keys/{id}/usage.
-type UsageReport struct {
-	ID            string       `json:"id"`
-	TotalRequests int64        `json:"total_requests" example:"1234"`
-	LastUsedAt    *time.Time   `json:"last_used_at" format:"date-time"`
-	Daily         []DailyUsage `json:"daily"`
-}
-
-// UsageSummary is one key's line in GET /usage.
-type UsageSummary struct {
-	ID            string     `json:"id"`
-	Prefix        string     `json:"prefix" example:"gk_AbC1x"`
-	Name          string     `json:"name"`
-	TotalRequests int64      `json:"total_requests" example:"1234"`
-	LastUsedAt    *time.Time `json:"last_used_at" format:"date-time"`
-}
-
-// UsageSummaryList is GET /usage.
-type UsageSummaryList struct {
-	Usage []UsageSummary `json:"usage"`
-	Total int64          `json:"total" example:"1"`
-}
 
 // RegisterAdmin mounts the admin API below rg. Every route requires the
 // X-Admin-Secret header; a secret in the query string is refused. The
@@ -438,82 +374,4 @@ func (g *Guard) flushForRead(c *gin.Context) bool {
 		g.log.Warn("ginkey: usage flush before read failed", "error", err)
 	}
 	return true
-}
-
-func (g *Guard) respondKey(c *gin.Context, status int, rec *Record) {
-	k := rec.Key
-	k.Status = statusAt(&k, g.now())
-	c.JSON(status, k)
-}
-
-func (g *Guard) idParam(c *gin.Context) (string, bool) {
-	id := c.Param("id")
-	if len(id) == 0 || len(id) > 32 || !isBase62(id) {
-		writeError(c, ErrNotFound)
-		return "", false
-	}
-	return id, true
-}
-
-func (g *Guard) keyByParam(c *gin.Context) (*Record, bool) {
-	id, ok := g.idParam(c)
-	if !ok {
-		return nil, false
-	}
-	rec, err := g.store.ByID(c.Request.Context(), id)
-	if err != nil {
-		g.fail(c, "read key", err)
-		return nil, false
-	}
-	return rec, true
-}
-
-// fail answers with err's client-facing form; internal errors are logged
-// with what was attempted and reach the client only as "unavailable".
-func (g *Guard) fail(c *gin.Context, what string, err error) {
-	e, known := asError(err)
-	if !known {
-		if ctxErr := c.Request.Context().Err(); ctxErr == nil {
-			g.log.Error("ginkey: "+what+" failed", "error", err)
-		}
-	}
-	writeError(c, e)
-}
-
-func (g *Guard) invalidate(h *keyHash) {
-	if g.cache != nil {
-		g.cache.invalidate(h)
-	}
-}
-
-func (g *Guard) invalidateHex(hexHash string) {
-	var h keyHash
-	if b, err := hex.DecodeString(hexHash); err == nil && len(b) == len(h) {
-		copy(h[:], b)
-		g.invalidate(&h)
-	}
-}
-
-func isRevokedConflict(err error) bool { return errors.Is(err, ErrRevokedConflict) }
-
-func pageParams(c *gin.Context) (limit, offset int, e *Error) {
-	if limit, e = intParam(c, "limit", 50, 1, 500); e != nil {
-		return 0, 0, e
-	}
-	if offset, e = intParam(c, "offset", 0, 0, 1<<30); e != nil {
-		return 0, 0, e
-	}
-	return limit, offset, nil
-}
-
-func intParam(c *gin.Context, name string, def, lo, hi int) (int, *Error) {
-	v, ok := c.GetQuery(name)
-	if !ok || v == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < lo || n > hi {
-		return 0, BadRequest(name + " must be an integer from " + strconv.Itoa(lo) + " to " + strconv.Itoa(hi))
-	}
-	return n, nil
 }

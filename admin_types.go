@@ -1,0 +1,64 @@
+package ginkey
+
+import "time"
+
+// CreateKeyRequest is the body of POST /keys; every field is optional.
+type CreateKeyRequest struct {
+	Name         string         `json:"name" example:"billing service" maxLength:"200"`
+	Scopes       []string       `json:"scopes" example:"items:read"`
+	Metadata     map[string]any `json:"metadata" swaggertype:"object"`
+	ExpiresAt    *string        `json:"expires_at" example:"2099-12-31T23:59:59Z" format:"date-time"`
+	NeverExpires bool           `json:"never_expires" example:"false"`
+	RateLimit    *RateLimit     `json:"rate_limit"`                                 // default: the guard's
+	AllowedIPs   []string       `json:"allowed_ips" example:"10.0.0.0/8,127.0.0.1"` // CIDR prefixes or addresses; default: any
+	Quota        *Quota         `json:"quota"`                                      // default: none
+}
+
+// CreatedKey is a new key's record plus the key itself, returned once.
+type CreatedKey struct {
+	Key
+	// Secret is the plaintext key. It is shown only in this response.
+	Secret string `json:"key" example:"gk_3xQ9v0Lr8YtB1sKpWm2cNd7eFh4jGz6aRq5uTi9oP0lAbC12Xy"`
+}
+
+// RenewRequest is the optional body of POST /keys/{id}/renew. With neither
+// field the key expires one TTL from now.
+type RenewRequest struct {
+	ExpiresAt    *string `json:"expires_at" example:"2099-12-31T23:59:59Z" format:"date-time"`
+	NeverExpires bool    `json:"never_expires" example:"false"`
+}
+
+// KeyList is a page of keys.
+type KeyList struct {
+	Keys  []Key `json:"keys"`
+	Total int64 `json:"total" example:"1"`
+}
+
+// DailyUsage is one UTC day's request count.
+type DailyUsage struct {
+	Date     string `json:"date" example:"2026-11-25" format:"date"`
+	Requests int64  `json:"requests" example:"42"`
+}
+
+// UsageReport is GET /keys/{id}/usage.
+type UsageReport struct {
+	ID            string       `json:"id"`
+	TotalRequests int64        `json:"total_requests" example:"1234"`
+	LastUsedAt    *time.Time   `json:"last_used_at" format:"date-time"`
+	Daily         []DailyUsage `json:"daily"`
+}
+
+// UsageSummary is one key's line in GET /usage.
+type UsageSummary struct {
+	ID            string     `json:"id"`
+	Prefix        string     `json:"prefix" example:"gk_AbC1x"`
+	Name          string     `json:"name"`
+	TotalRequests int64      `json:"total_requests" example:"1234"`
+	LastUsedAt    *time.Time `json:"last_used_at" format:"date-time"`
+}
+
+// UsageSummaryList is GET /usage.
+type UsageSummaryList struct {
+	Usage []UsageSummary `json:"usage"`
+	Total int64          `json:"total" example:"1"`
+}

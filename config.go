@@ -1,0 +1,202 @@
+package ginkey
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"gorm.io/gorm"
+)
+
+// NeverExpire as Config.TTL makes keys created without an explicit expiry
+// valid until revoked.
+const NeverExpire time.Duration = -1
+
+// AdminHeader is the only place the admin API reads its secret from.
+const AdminHeader = "X-Admin-Secret"
+
+// Defaults for Config's zero values.
+const (
+	DefaultTTL           = 15 * 24 * time.Hour
+	DefaultDBPath        = "ginkey.db"
+	DefaultTablePrefix   = "ginkey_"
+	DefaultCacheSize     = 100_000
+	DefaultCacheTTL      = 2 * time.Second
+	DefaultFlushInterval = time.Second
+	DefaultMaxBodyBytes  = 64 << 10
+	minSecretLen         = 16
+)
+
+// Config configures a Guard. The zero value works: keys live in ginkey.db in
+// the working directory, last 15 days, and the admin secret is generated at
+// start-up. Environment variables fill only what the code leaves unset (see
+// the README's table).
+type Config struct {
+	// DB is a database of any GORM dialect to keep keys in. ginkey migrates
+	// its tables there and never closes it. Optional. Default: a SQLite file
+	// at DBPath, opened (WAL, busy timeout, one writer) and closed by the guard.
+	DB *gorm.DB
+
+	// Store replaces the GORM store entirely. Optional. Default: nil (use DB).
+	Store Store
+
+	// DBPath is the SQLite file used when DB and Store are nil.
+	// Optional. Default: $GINKEY_DB, else "ginkey.db".
+	DBPath string
+
+	// TablePrefix names ginkey's tables (<prefix>keys, <prefix>usage): lower-case
+	// letters, digits and underscores. Optional. Default: "ginkey_".
+	TablePrefix string
+
+	// AdminSecret authenticates the admin API (header X-Admin-Secret); at
+	// least 16 bytes. Optional. Default: $GINKEY_SECRET, else 32 random bytes
+	// generated at start-up and logged once at WARN level.
+	AdminSecret string
+
+	// TTL is the lifetime of a key created without an explicit expiry, and
+	// the default extension of a renewal. NeverExpire (or any negative value)
+	// makes such keys non-expiring. Optional. Default: $GINKEY_TTL (a Go
+	// duration or "never"), else 360h (15 days).
+	TTL time.Duration
+
+	// KeyPrefix starts every key, followed by "_": lower-case letters and
+	// digits, at most 16. Optional. Default: "gk".
+	KeyPrefix string
+
+	// Sources lists where a request's key is looked for, first match wins.
+	// Optional. Default: DefaultSources() (X-API-Key header, api_key query
+	// parameter, Authorization bearer token).
+	Sources []Source
+
+	// Realm is sent in WWW-Authenticate headers. Optional. Default: "ginkey".
+	Realm string
+
+	// CacheSize bounds the number of verified and unknown keys held in
+	// memory, exactly (rounded up to a multiple of 8): 8 bytes a slot up
+	// front, plus about 1 KB per cached key. Unknown keys are evicted before
+	// verified ones. A negative value disables the cache; every request then
+	// reads the store. Optional. Default: 100,000.
+	CacheSize int
+
+	// CacheTTL bounds how long a change made to the database by another
+	// process (another instance, the CLI) can go unseen; changes made through
+	// this guard apply on the next request. Optional. Default: 2s.
+	CacheTTL time.Duration
+
+	// FlushInterval is how often usage counts are written to the store.
+	// Optional. Default: 1s.
+	FlushInterval time.Duration
+
+	// MaxBodyBytes bounds admin request bodies; larger ones get 413.
+	// Optional. Default: 64 KiB.
+	MaxBodyBytes int64
+
+	// HideDocs removes ginkey's admin operations and the AdminSecret scheme
+	// from the served OpenAPI document; the endpoints keep working.
+	// Optional. Default: $GINKEY_HIDE_DOCS, else false.
+	HideDocs bool
+
+	// Skipper reports requests that bypass the guard's middlewares entirely,
+	// e.g. health checks or CORS preflight requests:
+	//
+	//	Skipper: func(c *gin.Context) bool { return c.Request.Method == http.MethodOptions },
+	//
+	// Optional. Default: nil (nothing is skipped).
+	Skipper func(*gin.Context) bool
+
+	// RateLimit applies to every key that has no rate limit of its own.
+	// Optional. Default: the zero RateLimit, no limit.
+	RateLimit RateLimit
+
+	// Limiter counts requests against rate limits. Replace it to share the
+	// counts between instances. Optional. Default: a MemoryLimiter of
+	// CacheSize keys (100,000 when the cache is off) using Now.
+	Limiter Limiter
+
+	// FailureLimit is how many unknown keys one client address (gin's
+	// ClientIP, IPv6 grouped by /64) may present per minute; beyond it, its
+	// requests with keys not in the cache get 429 too_many_failures without
+	// reaching the store. A negative value turns this off. Optional.
+	// Default: 30.
+	FailureLimit int
+
+	// Logger receives ginkey's logs; keys and secrets never reach it (but
+	// for the generated admin secret, once). Optional. Default: slog.Default().
+	Logger *slog.Logger
+
+	// Now is the clock. Optional. Default: time.Now.
+	Now func() time.Time
+
+	// LookupEnv reads environment variables. Optional. Default: os.LookupEnv.
+	LookupEnv func(string) (string, bool)
+}
+
+func applyEnv(cfg *Config) error {
+	lookup := cfg.LookupEnv
+	if lookup == nil {
+		lookup = os.LookupEnv
+	}
+	if v, ok := lookup("GINKEY_SECRET"); ok && cfg.AdminSecret == "" {
+		cfg.AdminSecret = v
+	}
+	if v, ok := lookup("GINKEY_DB"); ok && cfg.DBPath == "" {
+		cfg.DBPath = v
+	}
+	if v, ok := lookup("GINKEY_TTL"); ok && v != "" && cfg.TTL == 0 {
+		if strings.EqualFold(v, "never") {
+			cfg.TTL = NeverExpire
+		} else {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				return fmt.Errorf("ginkey: GINKEY_TTL %q is neither a positive Go duration nor \"never\"", v)
+			}
+			cfg.TTL = d
+		}
+	}
+	if v, ok := lookup("GINKEY_HIDE_DOCS"); ok && !cfg.HideDocs {
+		cfg.HideDocs = v == "1" || strings.EqualFold(v, "true")
+	}
+	return nil
+}
+
+func applyDefaults(cfg *Config) {
+	if cfg.DBPath == "" {
+		cfg.DBPath = DefaultDBPath
+	}
+	if cfg.TablePrefix == "" {
+		cfg.TablePrefix = DefaultTablePrefix
+	}
+	if cfg.TTL == 0 {
+		cfg.TTL = DefaultTTL
+	}
+	if len(cfg.Sources) == 0 {
+		cfg.Sources = DefaultSources()
+	}
+	if cfg.Realm == "" {
+		cfg.Realm = "ginkey"
+	}
+	if cfg.CacheSize == 0 {
+		cfg.CacheSize = DefaultCacheSize
+	}
+	if cfg.CacheTTL <= 0 {
+		cfg.CacheTTL = DefaultCacheTTL
+	}
+	if cfg.FlushInterval <= 0 {
+		cfg.FlushInterval = DefaultFlushInterval
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.FailureLimit == 0 {
+		cfg.FailureLimit = DefaultFailureLimit
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+}

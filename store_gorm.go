@@ -1,0 +1,303 @@
+package ginkey
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// gormStore keeps keys in two tables of any GORM dialect.
+type gormStore struct {
+	db         *gorm.DB
+	keys       string // table names, prefix included
+	usage      string
+	serializeW bool       // SQLite: one writer at a time, so nobody sees "database is locked"
+	writeMu    sync.Mutex // held around writes when serializeW
+}
+
+var (
+	_ Store      = (*gormStore)(nil)
+	_ UsageStore = (*gormStore)(nil)
+)
+
+func newGormStore(ctx context.Context, db *gorm.DB, tablePrefix string) (*gormStore, error) {
+	s := &gormStore{
+		db:         db,
+		keys:       tablePrefix + "keys",
+		usage:      tablePrefix + "usage",
+		serializeW: db.Name() == "sqlite",
+	}
+	if err := s.migrate(ctx); err != nil {
+		return nil, fmt.Errorf("ginkey: migrate: %w", err)
+	}
+	return s, nil
+}
+
+func (s *gormStore) migrate(ctx context.Context) error {
+	db := s.db.WithContext(ctx)
+	if err := db.Table(s.keys).AutoMigrate(&keyRow{}); err != nil {
+		return err
+	}
+	if err := db.Table(s.usage).AutoMigrate(&usageRow{}); err != nil {
+		return err
+	}
+	// Index names are global in some dialects, so they carry the table name
+	// (two guards with different prefixes can share one database).
+	for _, old := range []string{"created_at_idx", "expires_at_idx", "revoked_at_idx"} {
+		if name := s.keys + "_" + old; db.Migrator().HasIndex(s.keys, name) {
+			if err := db.Migrator().DropIndex(s.keys, name); err != nil {
+				return err
+			}
+		}
+	}
+	for _, ix := range []struct {
+		name    string
+		columns []string
+		unique  bool
+	}{
+		{"hash_idx", []string{"hash"}, true},
+		// Serves the listing order, so a page never sorts the table.
+		{createdIndex, []string{"created_at DESC", "id"}, false},
+		// Serves the status filters and their counts.
+		{statusIndex, []string{"revoked_at", "expires_at"}, false},
+	} {
+		name := s.keys + "_" + ix.name
+		if db.Migrator().HasIndex(s.keys, name) {
+			continue
+		}
+		args := []any{clause.Table{Name: name}, clause.Table{Name: s.keys}}
+		cols := make([]string, len(ix.columns))
+		for i, c := range ix.columns {
+			col, desc := strings.CutSuffix(c, " DESC")
+			args = append(args, clause.Column{Name: col})
+			cols[i] = "?"
+			if desc {
+				cols[i] += " DESC"
+			}
+		}
+		sql := "CREATE INDEX ? ON ? (" + strings.Join(cols, ", ") + ")"
+		if ix.unique {
+			sql = "CREATE UNIQUE " + strings.TrimPrefix(sql, "CREATE ")
+		}
+		if err := db.Exec(sql, args...).Error; err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *gormStore) write(fn func() error) error {
+	if s.serializeW {
+		s.writeMu.Lock()
+		defer s.writeMu.Unlock()
+	}
+	return fn()
+}
+
+func (s *gormStore) Insert(ctx context.Context, r *Record) error {
+	row, err := toRow(r)
+	if err != nil {
+		return err
+	}
+	return s.write(func() error {
+		return s.db.WithContext(ctx).Table(s.keys).Create(&row).Error
+	})
+}
+
+func (s *gormStore) ByHash(ctx context.Context, hash string) (*Record, error) {
+	return s.first(ctx, "hash = ?", hash)
+}
+
+func (s *gormStore) ByID(ctx context.Context, id string) (*Record, error) {
+	return s.first(ctx, "id = ?", id)
+}
+
+func (s *gormStore) first(ctx context.Context, where string, arg string) (*Record, error) {
+	var rows []keyRow
+	if err := s.db.WithContext(ctx).Table(s.keys).Where(where, arg).Limit(1).Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	if len(rows) == 0 {
+		return nil, ErrNotFound
+	}
+	return fromRow(&rows[0])
+}
+
+func (s *gormStore) Update(ctx context.Context, id string, ch Changes) (*Record, error) {
+	set := map[string]any{}
+	if ch.RevokedAt != nil {
+		set["revoked_at"] = ch.RevokedAt.UTC()
+	}
+	if ch.SetExpiry {
+		if ch.ExpiresAt == nil {
+			set["expires_at"] = nil
+		} else {
+			set["expires_at"] = ch.ExpiresAt.UTC()
+		}
+	}
+	if ch.Name != nil {
+		set["name"] = *ch.Name
+	}
+	if ch.Scopes != nil {
+		b, err := json.Marshal(*ch.Scopes)
+		if err != nil {
+			return nil, err
+		}
+		set["scopes"] = string(b)
+	}
+	if ch.Metadata != nil {
+		b, err := json.Marshal(*ch.Metadata)
+		if err != nil {
+			return nil, err
+		}
+		set["metadata"] = string(b)
+	}
+	if ch.AllowedIPs != nil {
+		v, err := jsonColumn(*ch.AllowedIPs, len(*ch.AllowedIPs) == 0)
+		if err != nil {
+			return nil, err
+		}
+		set["allowed_ips"] = v
+	}
+	if ch.SetRateLimit {
+		v, err := jsonColumn(ch.RateLimit, ch.RateLimit == nil)
+		if err != nil {
+			return nil, err
+		}
+		set["rate_limit"] = v
+	}
+	if ch.SetQuota {
+		v, err := jsonColumn(ch.Quota, ch.Quota == nil)
+		if err != nil {
+			return nil, err
+		}
+		set["quota"] = v
+	}
+	var out *Record
+	err := s.write(func() error {
+		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			// The revoked_at guard makes revocation final even against a
+			// concurrent renew: whichever update lands second changes nothing.
+			res := tx.Table(s.keys).Where("id = ? AND revoked_at IS NULL", id).Updates(set)
+			if res.Error != nil {
+				return res.Error
+			}
+			var rows []keyRow
+			if err := tx.Table(s.keys).Where("id = ?", id).Limit(1).Find(&rows).Error; err != nil {
+				return err
+			}
+			if len(rows) == 0 {
+				return ErrNotFound
+			}
+			if res.RowsAffected == 0 {
+				return ErrRevokedConflict
+			}
+			r, err := fromRow(&rows[0])
+			out = r
+			return err
+		})
+	})
+	return out, err
+}
+
+func (s *gormStore) Delete(ctx context.Context, id string) error {
+	return s.write(func() error {
+		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			res := tx.Table(s.keys).Where("id = ?", id).Delete(&keyRow{})
+			if res.Error != nil {
+				return res.Error
+			}
+			if res.RowsAffected == 0 {
+				return ErrNotFound
+			}
+			return tx.Table(s.usage).Where("key_id = ?", id).Delete(&usageRow{}).Error
+		})
+	})
+}
+
+func (s *gormStore) AddUsage(ctx context.Context, batch []UsageDelta) error {
+	if len(batch) == 0 {
+		return nil
+	}
+	rows := make([]usageRow, len(batch))
+	for i, d := range batch {
+		rows[i] = usageRow{KeyID: d.KeyID, Day: d.Day, Requests: d.Requests}
+	}
+	add := gorm.Expr(s.usage + ".requests + excluded.requests")
+	if s.db.Name() == "mysql" {
+		add = gorm.Expr("requests + VALUES(requests)")
+	}
+	return s.write(func() error {
+		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			err := tx.Table(s.usage).Clauses(clause.OnConflict{
+				Columns:   []clause.Column{{Name: "key_id"}, {Name: "day"}},
+				DoUpdates: clause.Assignments(map[string]any{"requests": add}),
+			}).CreateInBatches(rows, 500).Error
+			if err != nil {
+				return err
+			}
+			for _, d := range batch {
+				at := d.LastUsed.UTC().Truncate(time.Microsecond)
+				err := tx.Table(s.keys).
+					Where("id = ? AND (last_used_at IS NULL OR last_used_at < ?)", d.KeyID, at).
+					Update("last_used_at", at).Error
+				if err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	})
+}
+
+func (s *gormStore) Usage(ctx context.Context, id string, since string) (int64, []DailyUsage, error) {
+	db := s.db.WithContext(ctx)
+	var total struct{ Sum int64 }
+	if err := db.Table(s.usage).Select("COALESCE(SUM(requests), 0) AS sum").Where("key_id = ?", id).Scan(&total).Error; err != nil {
+		return 0, nil, err
+	}
+	var rows []usageRow
+	if err := db.Table(s.usage).Where("key_id = ? AND day >= ?", id, since).Order("day").Find(&rows).Error; err != nil {
+		return 0, nil, err
+	}
+	daily := make([]DailyUsage, len(rows))
+	for i, r := range rows {
+		daily[i] = DailyUsage{Date: r.Day, Requests: r.Requests}
+	}
+	return total.Sum, daily, nil
+}
+
+func (s *gormStore) UsageSummaries(ctx context.Context, limit, offset int) ([]UsageSummary, int64, error) {
+	db := s.db.WithContext(ctx)
+	var total int64
+	if err := db.Table(s.keys).Count(&total).Error; err != nil {
+		return nil, 0, err
+	}
+	var rows []struct {
+		ID         string
+		Prefix     string
+		Name       string
+		LastUsedAt *time.Time
+		Total      int64
+	}
+	err := db.Table(s.keys + " AS k").
+		Select("k.id, k.prefix, k.name, k.last_used_at, COALESCE(SUM(u.requests), 0) AS total").
+		Joins("LEFT JOIN " + s.usage + " AS u ON u.key_id = k.id").
+		Group("k.id, k.prefix, k.name, k.last_used_at, k.created_at").
+		Order("k.created_at DESC, k.id").Limit(limit).Offset(offset).
+		Scan(&rows).Error
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]UsageSummary, len(rows))
+	for i, r := range rows {
+		out[i] = UsageSummary{ID: r.ID, Prefix: r.Prefix, Name: r.Name, TotalRequests: r.Total, LastUsedAt: utcPtr(r.LastUsedAt)}
+	}
+	return out, total, nil
+}
