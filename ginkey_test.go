@@ -474,6 +474,8 @@ func TestBadAdminInputGetsAClearError(t *testing.T) {
 		{"both expiries", "POST", "/keys", `{"expires_at":"2099-01-01T00:00:00Z","never_expires":true}`, 400, "bad_request", "not both"},
 		{"past expiry", "POST", "/keys", `{"expires_at":"` + past + `"}`, 400, "bad_request", "future"},
 		{"expiry not RFC 3339", "POST", "/keys", `{"expires_at":"tomorrow"}`, 400, "bad_request", "expires_at"},
+		{"expiry in the year 10000 UTC", "POST", "/keys", `{"expires_at":"9999-12-31T23:59:59-23:59"}`, 400, "bad_request", "expires_at"},
+		{"renew to the year 10000 UTC", "POST", "/keys/" + k.ID + "/renew", `{"expires_at":"9999-12-31T23:59:59-23:59"}`, 400, "bad_request", "expires_at"},
 		{"long name", "POST", "/keys", `{"name":"` + strings.Repeat("n", 201) + `"}`, 400, "bad_request", "name"},
 		{"control characters", "POST", "/keys", `{"name":"a\u0000b"}`, 400, "bad_request", "name"},
 		{"bad scope", "POST", "/keys", `{"scopes":["ok","no spaces"]}`, 400, "bad_request", "scopes"},

@@ -1,9 +1,11 @@
 package ginkey
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -195,7 +197,9 @@ func (s *gormStore) Update(ctx context.Context, id string, ch Changes) (*Record,
 			if len(rows) == 0 {
 				return ErrNotFound
 			}
-			if res.RowsAffected == 0 {
+			// RowsAffected alone cannot tell "revoked" from "already so":
+			// MySQL counts changed rows, not matched ones.
+			if res.RowsAffected == 0 && rows[0].RevokedAt != nil {
 				return ErrRevokedConflict
 			}
 			r, err := fromRow(&rows[0])
@@ -225,6 +229,11 @@ func (s *gormStore) AddUsage(ctx context.Context, batch []UsageDelta) error {
 	if len(batch) == 0 {
 		return nil
 	}
+	// One order for every instance, so two flushes into PostgreSQL or MySQL
+	// lock rows in the same order and cannot deadlock each other.
+	slices.SortFunc(batch, func(a, b UsageDelta) int {
+		return cmp.Or(strings.Compare(a.KeyID, b.KeyID), strings.Compare(a.Day, b.Day))
+	})
 	rows := make([]usageRow, len(batch))
 	for i, d := range batch {
 		rows[i] = usageRow{KeyID: d.KeyID, Day: d.Day, Requests: d.Requests}

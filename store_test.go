@@ -287,3 +287,26 @@ func TestSQLiteOpenedByGuardUsesWAL(t *testing.T) {
 		t.Fatalf("busy_timeout = %d (%v)", timeout, err)
 	}
 }
+
+// An update that sets what is already there is no conflict: MySQL reports
+// zero changed rows for it, which must not read as "revoked".
+func TestUpdateToTheSameValuesIsNotAConflict(t *testing.T) {
+	for name, open := range storeFactories() {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			s := open(t)
+			ctx := context.Background()
+			r := testRecord(t, "live", time.Now().UTC().Truncate(time.Microsecond), nil)
+			if err := s.Insert(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+			same := r.Name
+			if _, err := s.Update(ctx, "live", Changes{Name: &same}); err != nil {
+				t.Fatalf("same name: %v", err)
+			}
+			if _, err := s.Update(ctx, "live", Changes{SetExpiry: true}); err != nil {
+				t.Fatalf("never expires again: %v", err)
+			}
+		})
+	}
+}

@@ -101,6 +101,9 @@ func (g *Guard) expiryFrom(expiresAt *string, never bool, now time.Time) (*time.
 			return nil, BadRequest("expires_at must be in the future")
 		}
 		t = t.UTC().Truncate(time.Microsecond)
+		if t.Year() > 9999 { // past what JSON, SQLite and MySQL can carry
+			return nil, BadRequest("expires_at must be before the year 10000 (UTC)")
+		}
 		return &t, nil
 	case g.ttl < 0:
 		return nil, nil
