@@ -84,6 +84,9 @@ func (g *Guard) patchKey(c *gin.Context) {
 		return
 	}
 	g.invalidateHex(rec.Hash)
+	if ch.SetRateLimit {
+		g.rateChanged(id, ch.RateLimit)
+	}
 	g.log.Info("ginkey: key updated", "key_id", id, "fields", strings.Join(fields, ","))
 	g.respondKey(c, http.StatusOK, rec)
 }

@@ -154,6 +154,13 @@ func (l *MemoryLimiter) cell(id string, now int64) *gcraCell {
 func (c *gcraCell) allow(limit, interval, window, now int64) Decision {
 	for {
 		old := c.tat.Load()
+		if old > now+window {
+			// No request at this rate leaves more than a window of debt: the
+			// limit was raised or the clock stepped back. Keep at most a
+			// window, so the key waits one interval rather than the old debt.
+			c.tat.CompareAndSwap(old, now+window)
+			continue
+		}
 		tat := max(old, now)
 		next := tat + interval
 		if next-now > window {
@@ -161,6 +168,43 @@ func (c *gcraCell) allow(limit, interval, window, now int64) Decision {
 		}
 		if c.tat.CompareAndSwap(old, next) {
 			return Decision{Allowed: true, Limit: limit, Remaining: (window - (next - now)) / interval, Reset: time.Duration(next - now)}
+		}
+	}
+}
+
+// rateChanged applies a key's new rate limit rl (nil: the guard's default)
+// from now: whatever the key owed under its old rate is capped at one
+// window of the new one, so raising a limit is not held back by debt run up
+// at the old, slower rate.
+func (g *Guard) rateChanged(id string, rl *RateLimit) {
+	if g.ownLimiter == nil {
+		return
+	}
+	r := g.rateLimit
+	if rl != nil {
+		r = *rl
+	}
+	w := r.window()
+	if w == 0 || r.Requests <= 0 {
+		return
+	}
+	_, window := gcraSteps(r.Requests, w)
+	g.ownLimiter.capDebt(id, g.now().UnixNano()+window)
+}
+
+// capDebt lowers id's theoretical arrival time to at most limit.
+func (l *MemoryLimiter) capDebt(id string, limit int64) {
+	s := &l.shards[hashString(id)%limiterShards]
+	s.mu.Lock()
+	c := s.cells[id]
+	s.mu.Unlock()
+	if c == nil {
+		return
+	}
+	for {
+		old := c.tat.Load()
+		if old <= limit || c.tat.CompareAndSwap(old, limit) {
+			return
 		}
 	}
 }

@@ -239,3 +239,49 @@ func TestMemoryLimiterIsExactUnderConcurrency(t *testing.T) {
 		t.Fatalf("%d of 800 concurrent requests allowed, want exactly 50", allowed)
 	}
 }
+
+func TestRaisedRateLimitAppliesWithoutTheOldRatesDebt(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	h := newHarness(t, func(c *Config) { c.Now = clock.Now })
+	k := h.createKey(`{"rate_limit":{"requests":1,"per":"1h"}}`)
+	if w := h.secure(k.Secret); w.Code != 200 {
+		t.Fatalf("first request: %d", w.Code)
+	}
+	wantError(t, h.secure(k.Secret), 429, "rate_limited")
+	if w := h.admin("PATCH", "/keys/"+k.ID, `{"rate_limit":{"requests":100,"per":"1s"}}`); w.Code != 200 {
+		t.Fatalf("PATCH: %d %s", w.Code, w.Body)
+	}
+	clock.Advance(time.Second)
+	for i := range 100 {
+		if w := h.secure(k.Secret); w.Code != 200 {
+			t.Fatalf("a second after raising the limit to 100/s, request %d: %d, Retry-After %s",
+				i+1, w.Code, w.Header().Get("Retry-After"))
+		}
+	}
+	wantError(t, h.secure(k.Secret), 429, "rate_limited")
+}
+
+func TestClockSteppingBackCostsAtMostOneInterval(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	clock := newFakeClock()
+	l := NewMemoryLimiter(0, clock.Now)
+	for range 10 {
+		if d, _ := l.Allow(ctx, "k", 10, time.Second); !d.Allowed {
+			t.Fatal("refused within the allowance")
+		}
+	}
+	clock.Advance(-time.Hour)
+	d, _ := l.Allow(ctx, "k", 10, time.Second)
+	if d.Allowed || d.RetryAfter > 100*time.Millisecond {
+		t.Fatalf("after a 1h step back with the allowance spent: %+v, want refused for at most 100ms", d)
+	}
+	clock.Advance(100 * time.Millisecond)
+	if d, _ := l.Allow(ctx, "k", 10, time.Second); !d.Allowed {
+		t.Fatalf("one interval after a 1h step back: refused, RetryAfter %v", d.RetryAfter)
+	}
+	if d, _ := l.Allow(ctx, "k", 10, time.Second); d.Allowed {
+		t.Fatal("a second request in the same interval was allowed")
+	}
+}
