@@ -103,7 +103,8 @@ var _ Limiter = (*MemoryLimiter)(nil)
 // NewMemoryLimiter returns a Limiter that tracks at most size keys (default
 // 100,000 when size <= 0) and reads time from now (default time.Now). When
 // full, it forgets keys whose allowance is whole again first, and failing
-// that an arbitrary one, which then starts afresh.
+// that the one nearest to whole among those it looks at, which then starts
+// afresh.
 func NewMemoryLimiter(size int, now func() time.Time) *MemoryLimiter {
 	if size <= 0 {
 		size = DefaultCacheSize
@@ -211,24 +212,29 @@ func (l *MemoryLimiter) capDebt(id string, limit int64) {
 
 // evictFull makes room in a map of GCRA states: a state at or before now
 // describes a whole allowance, exactly like a missing one, so dropping it
-// changes nothing. Failing that, one arbitrary entry goes.
+// changes nothing. Failing that, of the entries looked at, the one closest
+// to whole goes: it gives away the least.
 func evictFull[K comparable, V any](m map[K]V, now int64, tat func(V) int64) {
-	dropped, n := false, 0
+	var (
+		dropped bool
+		least   K
+		leastAt int64
+		n       int
+	)
 	for k, v := range m {
-		if tat(v) <= now {
+		t := tat(v)
+		if t <= now {
 			delete(m, k)
 			dropped = true
+		} else if n == 0 || t < leastAt {
+			least, leastAt = k, t
 		}
 		if n++; n >= 64 {
 			break
 		}
 	}
-	if dropped {
-		return
-	}
-	for k := range m {
-		delete(m, k)
-		return
+	if !dropped && n > 0 {
+		delete(m, least)
 	}
 }
 

@@ -285,3 +285,26 @@ func TestClockSteppingBackCostsAtMostOneInterval(t *testing.T) {
 		t.Fatal("a second request in the same interval was allowed")
 	}
 }
+
+func TestFullLimiterEvictsTheKeyThatOwesLeast(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	clock := newFakeClock()
+	l := NewMemoryLimiter(4*limiterShards, clock.Now) // 4 keys per shard
+	const heavy = "heavy"
+	if d, _ := l.Allow(ctx, heavy, 1, time.Hour); !d.Allowed {
+		t.Fatal("first request refused")
+	}
+	// Fill heavy's shard, over and over, with keys that owe little.
+	for i, n := 0, 0; n < 40; i++ {
+		id := "light" + strconv.Itoa(i)
+		if hashString(id)%limiterShards != hashString(heavy)%limiterShards {
+			continue
+		}
+		n++
+		l.Allow(ctx, id, 10, time.Second)
+		if d, _ := l.Allow(ctx, heavy, 1, time.Hour); d.Allowed {
+			t.Fatalf("after %d keys passed through its shard, a key limited to 1/h got a second request", n)
+		}
+	}
+}
