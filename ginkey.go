@@ -116,7 +116,6 @@ func New(cfg Config) (*Guard, error) {
 		g.limiter = g.ownLimiter
 	}
 	g.throttle = newFailureThrottle(cfg.FailureLimit)
-	g.quotas = newQuotaCounter(max(cfg.CacheSize, DefaultCacheSize), cfg.CacheTTL)
 	if cfg.CacheSize > 0 {
 		g.cache = newKeyCache(cfg.CacheSize, int64(cfg.CacheTTL))
 	}
@@ -124,6 +123,11 @@ func New(cfg Config) (*Guard, error) {
 	if err := g.openStore(&cfg); err != nil {
 		return nil, err
 	}
+	resync := cfg.CacheTTL
+	if g.usageStore == nil {
+		resync = 0 // nothing to re-read: the count in memory is all there is
+	}
+	g.quotas = newQuotaCounter(max(cfg.CacheSize, DefaultCacheSize), resync)
 
 	secret := cfg.AdminSecret
 	if secret == "" {

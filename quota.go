@@ -17,8 +17,9 @@ const maxQuotaRequests = 1 << 40
 // instance the quota is exact. With several instances sharing a database a
 // key can overshoot by what the other instances served and had not yet
 // flushed (FlushInterval) or this instance had not yet re-read (CacheTTL).
-// With a Store that keeps no usage, counts live only in memory and start
-// from zero when the process does.
+// With a Store that keeps no usage (no UsageStore), counts live only in
+// memory and are never re-read: they start from zero when the process does,
+// and when a key's count is dropped to keep the map within CacheSize.
 type Quota struct {
 	Requests int64  `json:"requests" example:"10000" minimum:"1"`
 	Per      Period `json:"per" enums:"day,month" swaggertype:"string" example:"day"`
@@ -48,12 +49,12 @@ func quotaPeriod(per Period, now time.Time) (start, end time.Time) {
 const quotaShards = 32
 
 // quotaCounter holds each quota-limited key's count for its current period.
-// Its map is bounded; a dropped entry is simply re-read from the store, so
-// eviction loses nothing.
+// Its map is bounded; a dropped entry is re-read from the usage store, so
+// eviction loses nothing, except without one: then the key starts from zero.
 type quotaCounter struct {
 	shards   [quotaShards]quotaShard
 	perShard int
-	resync   int64 // nanoseconds between re-reads
+	resync   int64 // nanoseconds between re-reads; 0: never re-read
 }
 
 type quotaShard struct {
@@ -96,7 +97,7 @@ func (q *quotaCounter) take(id string, per Period, limit, now int64) (v quotaVer
 	if st == nil || st.per != per || now < st.start || now >= st.end {
 		return quotaUnread, false, 0
 	}
-	if !st.reading && now-st.read >= q.resync {
+	if q.resync > 0 && !st.reading && now-st.read >= q.resync {
 		st.reading, refresh = true, true
 	}
 	if st.count >= limit {

@@ -159,3 +159,39 @@ func TestQuotaCounterStaysWithinItsBound(t *testing.T) {
 		t.Fatalf("quota counter holds %d keys, bound 64", n)
 	}
 }
+
+// storeOnly hides every optional interface of the store it wraps, UsageStore
+// among them.
+type storeOnly struct{ Store }
+
+func TestQuotaWithoutAUsageStoreHoldsAcrossCacheTTL(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	db, err := openSQLite(t.TempDir() + "/store-only.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if sqlDB, err := db.DB(); err == nil {
+			_ = sqlDB.Close()
+		}
+	})
+	gs, err := newGormStore(context.Background(), db, DefaultTablePrefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, func(c *Config) { c.Store = storeOnly{gs}; c.Now = clock.Now })
+	k := h.createKey(`{"quota":{"requests":3,"per":"day"}}`)
+	admitted := 0
+	for range 30 {
+		if w := h.secure(k.Secret); w.Code == 200 {
+			admitted++
+		} else {
+			wantError(t, w, 429, "quota_exceeded")
+		}
+		clock.Advance(DefaultCacheTTL)
+	}
+	if admitted != 3 {
+		t.Fatalf("%d requests admitted within a day under a quota of 3/day", admitted)
+	}
+}
