@@ -93,7 +93,20 @@ func (s *countingStore) ByHash(ctx context.Context, hash string) (*Record, error
 // newCountingHarness is a harness whose store counts lookups.
 func newCountingHarness(t *testing.T, mod func(*Config)) (*harness, *countingStore) {
 	t.Helper()
-	db, err := openSQLite(t.TempDir() + "/counted.db")
+	st := &countingStore{gormStore: newTestGormStore(t)}
+	h := newHarness(t, func(c *Config) {
+		c.Store = st
+		if mod != nil {
+			mod(c)
+		}
+	})
+	return h, st
+}
+
+// newTestGormStore is a GORM store on a fresh SQLite file, for wrapping.
+func newTestGormStore(t *testing.T) *gormStore {
+	t.Helper()
+	db, err := openSQLite(t.TempDir() + "/wrapped.db")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,12 +119,5 @@ func newCountingHarness(t *testing.T, mod func(*Config)) (*harness, *countingSto
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := &countingStore{gormStore: gs}
-	h := newHarness(t, func(c *Config) {
-		c.Store = st
-		if mod != nil {
-			mod(c)
-		}
-	})
-	return h, st
+	return gs
 }

@@ -167,19 +167,7 @@ type storeOnly struct{ Store }
 func TestQuotaWithoutAUsageStoreHoldsAcrossCacheTTL(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock()
-	db, err := openSQLite(t.TempDir() + "/store-only.db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if sqlDB, err := db.DB(); err == nil {
-			_ = sqlDB.Close()
-		}
-	})
-	gs, err := newGormStore(context.Background(), db, DefaultTablePrefix)
-	if err != nil {
-		t.Fatal(err)
-	}
+	gs := newTestGormStore(t)
 	h := newHarness(t, func(c *Config) { c.Store = storeOnly{gs}; c.Now = clock.Now })
 	k := h.createKey(`{"quota":{"requests":3,"per":"day"}}`)
 	admitted := 0
