@@ -119,8 +119,10 @@ type Config struct {
 	// FailureLimit is how many unknown keys one client address (gin's
 	// ClientIP, IPv6 grouped by /64) may present per minute; beyond it, its
 	// requests with keys not in the cache get 429 too_many_failures without
-	// reaching the store. A negative value turns this off. Optional.
-	// Default: 30.
+	// reaching the store. Clients without an IP address (e.g. on a unix
+	// socket, where gin's ClientIP is empty) are not throttled, lest they
+	// share one allowance; the first is logged as a warning. A negative
+	// value turns this off. Optional. Default: 30.
 	FailureLimit int
 
 	// Logger receives ginkey's logs; keys and secrets never reach it (but

@@ -49,13 +49,14 @@ type Guard struct {
 	challenges map[*Error][]string // WWW-Authenticate value of each 401 key error
 	closeDB    func() error
 
-	plain      *requirement // Handler's: no scopes
-	skip       func(*gin.Context) bool
-	rateLimit  RateLimit // Config.RateLimit
-	limiter    Limiter
-	ownLimiter *MemoryLimiter   // the default limiter, when Config.Limiter is nil
-	throttle   *failureThrottle // nil: off
-	quotas     *quotaCounter
+	plain           *requirement // Handler's: no scopes
+	skip            func(*gin.Context) bool
+	rateLimit       RateLimit // Config.RateLimit
+	limiter         Limiter
+	ownLimiter      *MemoryLimiter   // the default limiter, when Config.Limiter is nil
+	throttle        *failureThrottle // nil: off
+	unthrottledOnce sync.Once        // warns of clients without an IP address once
+	quotas          *quotaCounter
 
 	flushMu   sync.Mutex
 	stop      chan struct{}

@@ -139,10 +139,9 @@ func (g *Guard) identify(c *gin.Context, raw string, now int64) (*Record, error)
 			return rec, nil
 		}
 	}
-	var ip netip.Addr
-	if g.throttle != nil {
-		ip = clientAddr(c)
-		if wait, blocked := g.throttle.blocked(ip, now); blocked {
+	ip, throttled := g.throttleAddr(c)
+	if throttled {
+		if wait, ok := g.throttle.acquire(ip, now); !ok {
 			return nil, retryLater(ErrTooManyFailures, wait)
 		}
 	}
@@ -150,10 +149,28 @@ func (g *Guard) identify(c *gin.Context, raw string, now int64) (*Record, error)
 	if !hit {
 		rec, err = g.fetch(c.Request.Context(), &h, now, gen)
 	}
-	if g.throttle != nil && errors.Is(err, ErrKeyInvalid) {
-		g.throttle.fail(ip, now)
+	if throttled && !errors.Is(err, ErrKeyInvalid) { // only unknown keys count
+		g.throttle.refund(ip)
 	}
 	return rec, err
+}
+
+// throttleAddr returns the client address whose failures are counted, and
+// false when there is none: the throttle is off, or gin reports no IP
+// address for the client (e.g. a peer on a unix socket), where one shared
+// bucket would let any client lock out every other.
+func (g *Guard) throttleAddr(c *gin.Context) (netip.Addr, bool) {
+	if g.throttle == nil {
+		return netip.Addr{}, false
+	}
+	ip := clientAddr(c)
+	if !ip.IsValid() {
+		g.unthrottledOnce.Do(func() {
+			g.log.Warn("ginkey: a client has no IP address (e.g. a unix socket peer); its unknown keys are not throttled")
+		})
+		return ip, false
+	}
+	return ip, true
 }
 
 // fetch reads the record for h from the store and caches it, prepared.

@@ -62,31 +62,35 @@ func (t *failureThrottle) shard(a netip.Addr) *throttleShard {
 	return &t.shards[(b[3]^b[7]^b[11]^b[15])%throttleShards]
 }
 
-// blocked reports whether a's allowance is used up and, if so, when one
-// more attempt will be allowed.
-func (t *failureThrottle) blocked(a netip.Addr, now int64) (time.Duration, bool) {
+// acquire reserves one attempt for a, under the shard's lock, so that
+// concurrent attempts cannot all pass before any of them is counted. It
+// reports false, and when one more attempt will be allowed, if a's
+// allowance is used up. An attempt whose key turns out to exist is given
+// back with refund.
+func (t *failureThrottle) acquire(a netip.Addr, now int64) (time.Duration, bool) {
 	a = throttleKey(a)
 	s := t.shard(a)
 	s.mu.Lock()
-	tat := s.tat[a]
-	s.mu.Unlock()
-	if wait := tat + t.interval - t.window - now; wait > 0 {
-		return time.Duration(wait), true
-	}
-	return 0, false
-}
-
-// fail counts one failed key check from a.
-func (t *failureThrottle) fail(a netip.Addr, now int64) {
-	a = throttleKey(a)
-	s := t.shard(a)
-	s.mu.Lock()
+	defer s.mu.Unlock()
 	tat, known := s.tat[a]
+	next := max(tat, now) + t.interval
+	if wait := next - t.window - now; wait > 0 {
+		return time.Duration(wait), false
+	}
 	if !known && len(s.tat) >= t.perShard {
 		evictFull(s.tat, now, func(tat int64) int64 { return tat })
 	}
-	// Concurrent failures may all pass blocked; the cap keeps them from
-	// pushing the address's recovery further than one window out.
-	s.tat[a] = min(max(tat, now)+t.interval, now+t.window)
+	s.tat[a] = next
+	return 0, true
+}
+
+// refund gives back an attempt acquire reserved for a.
+func (t *failureThrottle) refund(a netip.Addr) {
+	a = throttleKey(a)
+	s := t.shard(a)
+	s.mu.Lock()
+	if tat, ok := s.tat[a]; ok {
+		s.tat[a] = tat - t.interval
+	}
 	s.mu.Unlock()
 }

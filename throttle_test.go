@@ -1,7 +1,11 @@
 package ginkey
 
 import (
+	"context"
+	"net/http"
 	"net/netip"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -105,7 +109,7 @@ func TestFailureThrottleStaysWithinItsBound(t *testing.T) {
 	for i := range 3 * throttleMaxAddr {
 		b := base
 		b[1], b[2], b[3] = byte(i>>16), byte(i>>8), byte(i)
-		th.fail(netip.AddrFrom4(b), 0)
+		th.acquire(netip.AddrFrom4(b), 0)
 	}
 	n := 0
 	for i := range th.shards {
@@ -113,5 +117,72 @@ func TestFailureThrottleStaysWithinItsBound(t *testing.T) {
 	}
 	if n > throttleMaxAddr {
 		t.Fatalf("throttle tracks %d addresses, bound %d", n, throttleMaxAddr)
+	}
+}
+
+// slowStore is a countingStore whose lookups take a while, so that
+// concurrent requests overlap in the store.
+type slowStore struct{ countingStore }
+
+func (s *slowStore) ByHash(ctx context.Context, hash string) (*Record, error) {
+	s.byHash.Add(1)
+	time.Sleep(50 * time.Millisecond)
+	return s.gormStore.ByHash(ctx, hash)
+}
+
+func TestConcurrentUnknownKeysFromOneAddressStayWithinTheFailureLimit(t *testing.T) {
+	t.Parallel()
+	st := &slowStore{countingStore{gormStore: newTestGormStore(t)}}
+	h := newHarness(t, func(c *Config) { c.Store = st; c.FailureLimit = 3 })
+	if err := h.engine.SetTrustedProxies(nil); err != nil {
+		t.Fatal(err)
+	}
+	good := h.createKey(`{}`)
+	keys := make([]string, 50)
+	for i := range keys {
+		keys[i] = unknownKey(t, h)
+	}
+	codes := make([]int, len(keys))
+	var wg sync.WaitGroup
+	for i, k := range keys {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			codes[i] = h.get("203.0.113.7:1", "/secure", k).Code
+		}()
+	}
+	wg.Wait()
+	if n := st.byHash.Load(); n > 3 {
+		t.Fatalf("FailureLimit 3, but %d concurrent lookups of unknown keys from one address reached the store", n)
+	}
+	refused := 0
+	for _, c := range codes {
+		if c == http.StatusTooManyRequests {
+			refused++
+		}
+	}
+	if refused != len(keys)-3 {
+		t.Fatalf("%d of %d refused as too_many_failures, want %d", refused, len(keys), len(keys)-3)
+	}
+	// A key that turns out to exist gives its attempt back.
+	other := "198.51.100.1:1"
+	h.get(other, "/secure", unknownKey(t, h))
+	h.get(other, "/secure", unknownKey(t, h))
+	wantOK(t, h.get(other, "/secure", good.Secret), good.ID)
+	wantError(t, h.get(other, "/secure", unknownKey(t, h)), 401, "key_invalid")
+	wantError(t, h.get(other, "/secure", unknownKey(t, h)), 429, "too_many_failures")
+}
+
+func TestClientsWithoutAnIPAddressDoNotShareAThrottleBucket(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(c *Config) { c.FailureLimit = 2 })
+	honest := h.createKey(`{}`)
+	const unixPeer = "@" // RemoteAddr of a unix socket peer: gin's ClientIP is ""
+	for range 2 * DefaultFailureLimit {
+		wantError(t, h.get(unixPeer, "/secure", unknownKey(t, h)), 401, "key_invalid")
+	}
+	wantOK(t, h.get(unixPeer, "/secure", honest.Secret), honest.ID) // not in the cache yet
+	if n := strings.Count(h.logs.String(), "its unknown keys are not throttled"); n != 1 {
+		t.Fatalf("warning logged %d times, want once: %s", n, h.logs)
 	}
 }
