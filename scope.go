@@ -41,6 +41,7 @@ func (g *Guard) RequireAny(scopes ...string) gin.HandlerFunc {
 type requirement struct {
 	scopes   []string
 	any      bool
+	never    bool  // a required scope is malformed: no key meets it
 	optional bool  // no key at all is let through as anonymous
 	denied   error // the 403, with its challenge naming the scopes
 }
@@ -60,15 +61,18 @@ func (g *Guard) newRequirement(scopes []string, anyOf, optional bool) *requireme
 	if len(r.scopes) > 0 {
 		challenge += `, scope="` + strings.Join(r.scopes, " ") + `"`
 	}
-	if unsatisfiable {
-		r.scopes = append(r.scopes, "") // only "*" grants ""
-	}
+	// Of any-of scopes, a malformed one is simply never met; of all-of
+	// scopes, it fails the whole requirement, even for a key holding "*".
+	r.never = unsatisfiable && (!anyOf || len(r.scopes) == 0)
 	r.denied = &rejection{err: ErrInsufficientScope, challenge: challenge}
 	return r
 }
 
 // check reports whether a key with the scope set s meets the requirement.
 func (r *requirement) check(s *scopeSet) error {
+	if r.never {
+		return r.denied
+	}
 	if len(r.scopes) == 0 {
 		return nil
 	}

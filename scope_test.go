@@ -88,6 +88,14 @@ func TestInsufficientScopeNamesTheScopesInTheChallenge(t *testing.T) {
 	if !strings.Contains(h.logs.String(), "no key can be granted it") {
 		t.Fatalf("malformed required scope not logged: %s", h.logs)
 	}
+	// Not even by "*"; among alternatives it is simply never met.
+	h.route("GET", "/bad-or-read", h.guard.RequireAny("no spaces allowed", "items:read"))
+	h.route("GET", "/bad-and-read", h.guard.Require("items:read", "no spaces allowed"))
+	all := h.createKey(`{"scopes":["*"]}`)
+	wantError(t, h.get("192.0.2.1:1", "/bad", all.Secret), 403, "insufficient_scope")
+	wantError(t, h.get("192.0.2.1:1", "/bad-and-read", all.Secret), 403, "insufficient_scope")
+	wantOK(t, h.get("192.0.2.1:1", "/bad-or-read", k.Secret), k.ID)
+	wantOK(t, h.get("192.0.2.1:1", "/bad-or-read", all.Secret), all.ID)
 }
 
 func TestRequireBehindHandlerChecksScopesWithoutCountingTwice(t *testing.T) {
