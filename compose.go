@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
+	"net/http"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -40,27 +41,59 @@ var (
 // AnyOf returns a middleware that admits a request as soon as one of auths,
 // tried in order, accepts it: "an API key OR a JWT". When none does, the
 // response is the first refusal of credentials that were presented, else
-// the first refusal; a 401 carries every Challenger's challenge. With no
-// auths every request is refused.
+// the first refusal; a 401 carries every Challenger's challenge. The
+// RateLimit-* headers of a guard that refused go out only with its own
+// refusal, never with another scheme's success. With no auths every request
+// is refused.
 func AnyOf(auths ...Authenticator) gin.HandlerFunc {
 	auths = append([]Authenticator(nil), auths...)
 	challenges := challengesOf(auths)
 	return func(c *gin.Context) {
-		var refusal error
+		var (
+			refusal    error
+			refusalHdr rateHeaders
+		)
 		for _, a := range auths {
 			err := a.Authenticate(c)
 			if err == nil {
 				c.Next()
 				return
 			}
+			// A refusing guard's RateLimit-* headers describe a key that did
+			// not get the request in; they go out only with its refusal.
+			hdr := takeRateHeaders(c.Writer.Header())
 			if refusal == nil || (isMissing(refusal) && !isMissing(err)) {
-				refusal = err
+				refusal, refusalHdr = err, hdr
 			}
 		}
 		if refusal == nil {
 			refusal = ErrCredentialsMissing
 		}
+		refusalHdr.restore(c.Writer.Header())
 		refuse(c, refusal, challenges)
+	}
+}
+
+// rateHeaders holds the RateLimit-* header values of one refusal.
+type rateHeaders [3][]string
+
+var rateHeaderNames = [3]string{hdrRateLimit, hdrRateRemaining, hdrRateReset}
+
+// takeRateHeaders removes the RateLimit-* headers from h and returns them.
+func takeRateHeaders(h http.Header) rateHeaders {
+	var r rateHeaders
+	for i, k := range rateHeaderNames {
+		r[i] = h[k]
+		delete(h, k)
+	}
+	return r
+}
+
+func (r *rateHeaders) restore(h http.Header) {
+	for i, k := range rateHeaderNames {
+		if r[i] != nil {
+			h[k] = r[i]
+		}
 	}
 }
 

@@ -201,3 +201,27 @@ func TestCompositeKeepsTheGuardsRateLimitAndRetryAfter(t *testing.T) {
 		t.Fatal("a 429 carries a challenge")
 	}
 }
+
+func TestAnyOfDropsTheRateLimitHeadersOfASchemeThatRefused(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	h := newHarness(t, func(c *Config) { c.Now = clock.Now })
+	basic, err := BasicAuth("", map[string]string{"a": "b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.engine.GET("/any", AnyOf(h.guard, basic), whoami)
+	k := h.createKey(`{"rate_limit":{"requests":1,"per":"1m"}}`)
+	h.get("192.0.2.1:1", "/any", k.Secret)
+	w := h.doFrom("192.0.2.1:1", req{method: http.MethodGet, path: "/any", header: map[string]string{
+		"X-API-Key": k.Secret, "Authorization": basicHeader("a", "b"),
+	}})
+	if w.Code != http.StatusOK || w.Body.String() != "basic:a" {
+		t.Fatalf("key rate-limited, basic good: %d %s", w.Code, w.Body)
+	}
+	for _, name := range []string{"RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"} {
+		if v := w.Header().Get(name); v != "" {
+			t.Fatalf("admitted by Basic, but carries the refusing key's %s: %s", name, v)
+		}
+	}
+}
