@@ -302,7 +302,9 @@ func TestFullLimiterEvictsTheKeyThatOwesLeast(t *testing.T) {
 			continue
 		}
 		n++
-		l.Allow(ctx, id, 10, time.Second)
+		if _, err := l.Allow(ctx, id, 10, time.Second); err != nil {
+			t.Fatal(err)
+		}
 		if d, _ := l.Allow(ctx, heavy, 1, time.Hour); d.Allowed {
 			t.Fatalf("after %d keys passed through its shard, a key limited to 1/h got a second request", n)
 		}
