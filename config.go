@@ -119,10 +119,12 @@ type Config struct {
 	// FailureLimit is how many unknown keys one client address (gin's
 	// ClientIP, IPv6 grouped by /64) may present per minute; beyond it, its
 	// requests with keys not in the cache get 429 too_many_failures without
-	// reaching the store. Clients without an IP address (e.g. on a unix
-	// socket, where gin's ClientIP is empty) are not throttled, lest they
-	// share one allowance; the first is logged as a warning. A negative
-	// value turns this off. Optional. Default: 30.
+	// reaching the store. Each lookup of an uncached key holds one attempt
+	// until the key turns out to exist, so lookups in flight at once from
+	// one address beyond the allowance are refused too. Clients without an
+	// IP address (e.g. on a unix socket, where gin's ClientIP is empty) are
+	// not throttled, lest they share one allowance; the first is logged as a
+	// warning. A negative value turns this off. Optional. Default: 30.
 	FailureLimit int
 
 	// Logger receives ginkey's logs; keys and secrets never reach it (but
