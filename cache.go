@@ -67,16 +67,16 @@ func (c *keyCache) set(h *keyHash) (ways []atomic.Pointer[cacheEntry], lock *cac
 
 // get returns the cached record (nil for a negative entry) and whether a fresh
 // entry exists. On a miss, gen is the token to hand to put.
+//
+// A stale entry of a verified key is returned with ok false: the caller must
+// read the store again, but knows the key is no guess.
 func (c *keyCache) get(h *keyHash, now int64) (rec *Record, ok bool, gen uint64) {
 	ways, lock := c.set(h)
 	gen = lock.gen.Load()
 	for i := range ways {
 		e := ways[i].Load()
 		if e != nil && e.hash == *h {
-			if c.fresh(e, now) {
-				return e.rec, true, gen
-			}
-			break
+			return e.rec, c.fresh(e, now), gen
 		}
 	}
 	return nil, false, gen

@@ -139,7 +139,13 @@ func (g *Guard) identify(c *gin.Context, raw string, now int64) (*Record, error)
 			return rec, nil
 		}
 	}
-	ip, throttled := g.throttleAddr(c)
+	// A key this guard verified before, whose entry merely went stale, is no
+	// guess: it skips the throttle, so a neighbour's failures behind the same
+	// address cannot lock it out.
+	ip, throttled := netip.Addr{}, false
+	if rec == nil {
+		ip, throttled = g.throttleAddr(c)
+	}
 	if throttled {
 		if wait, ok := g.throttle.acquire(ip, now); !ok {
 			return nil, retryLater(ErrTooManyFailures, wait)

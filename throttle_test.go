@@ -186,3 +186,42 @@ func TestClientsWithoutAnIPAddressDoNotShareAThrottleBucket(t *testing.T) {
 		t.Fatalf("warning logged %d times, want once: %s", n, h.logs)
 	}
 }
+
+// A client sending unknown keys from a shared address (NAT, an untrusted
+// proxy) must not lock out a key the guard verified before, once its cache
+// entry goes stale.
+func TestUnknownKeysDoNotLockOutAVerifiedKeyOfTheSameAddress(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	h := newHarness(t, func(c *Config) { c.Now = clock.Now })
+	good := h.createKey(`{}`)
+	if w := h.secure(good.Secret); w.Code != 200 {
+		t.Fatal(w.Code)
+	}
+	unknown := func() {
+		bad, _, err := h.guard.format.generate()
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.secure(bad)
+	}
+	for range 31 {
+		unknown()
+	}
+	if w := h.secure("gk_" + strings.Repeat("A", 49)); w.Code != 401 && w.Code != 429 {
+		t.Fatalf("setup: %d", w.Code)
+	}
+	refused := 0
+	for range 120 { // a minute, an unknown key every half second
+		clock.Advance(500 * time.Millisecond)
+		unknown()
+		if w := h.secure(good.Secret); w.Code != 200 {
+			refused++
+		}
+	}
+	if refused > 0 {
+		t.Fatalf("the verified key was refused %d of 120 times", refused)
+	}
+	bad, _, _ := h.guard.format.generate()
+	wantError(t, h.secure(bad), 429, "too_many_failures") // the throttle still holds for guesses
+}
