@@ -272,18 +272,24 @@ func (g *Guard) flushLoop(every time.Duration) {
 	defer close(g.done)
 	t := time.NewTicker(every)
 	defer t.Stop()
+	failed := false
 	for {
+		kick := g.usage.kick
+		if failed { // while the store fails, retry on the ticker only: no flush (and no log line) per request
+			kick = nil
+		}
 		select {
 		case <-g.stop:
 			return
 		case <-t.C:
-		case <-g.usage.kick:
+		case <-kick:
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		if err := g.Flush(ctx); err != nil {
+		err := g.Flush(ctx)
+		cancel()
+		if failed = err != nil; failed {
 			g.log.Error("ginkey: usage flush failed; counts kept for the next try", "error", err)
 		}
-		cancel()
 	}
 }
 

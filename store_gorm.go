@@ -234,17 +234,21 @@ func (s *gormStore) AddUsage(ctx context.Context, batch []UsageDelta) error {
 	slices.SortFunc(batch, func(a, b UsageDelta) int {
 		return cmp.Or(strings.Compare(a.KeyID, b.KeyID), strings.Compare(a.Day, b.Day))
 	})
-	rows := make([]usageRow, len(batch))
-	for i, d := range batch {
-		rows[i] = usageRow{KeyID: d.KeyID, Day: d.Day, Requests: d.Requests}
-	}
 	add := gorm.Expr(s.usage + ".requests + excluded.requests")
 	if s.db.Name() == "mysql" {
 		add = gorm.Expr("requests + VALUES(requests)")
 	}
 	return s.write(func() error {
 		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-			err := tx.Table(s.usage).Clauses(clause.OnConflict{
+			batch, err := s.liveOnly(tx, batch)
+			if err != nil || len(batch) == 0 {
+				return err
+			}
+			rows := make([]usageRow, len(batch))
+			for i, d := range batch {
+				rows[i] = usageRow{KeyID: d.KeyID, Day: d.Day, Requests: d.Requests}
+			}
+			err = tx.Table(s.usage).Clauses(clause.OnConflict{
 				Columns:   []clause.Column{{Name: "key_id"}, {Name: "day"}},
 				DoUpdates: clause.Assignments(map[string]any{"requests": add}),
 			}).CreateInBatches(rows, 500).Error
@@ -263,6 +267,37 @@ func (s *gormStore) AddUsage(ctx context.Context, batch []UsageDelta) error {
 			return nil
 		})
 	})
+}
+
+// liveOnly drops the counts of keys deleted since they were counted, so a
+// deleted key leaves no usage rows behind. batch is sorted by key id.
+func (s *gormStore) liveOnly(tx *gorm.DB, batch []UsageDelta) ([]UsageDelta, error) {
+	ids := make([]string, 0, len(batch))
+	for i, d := range batch {
+		if i == 0 || d.KeyID != batch[i-1].KeyID {
+			ids = append(ids, d.KeyID)
+		}
+	}
+	live := make(map[string]bool, len(ids))
+	for chunk := range slices.Chunk(ids, 500) {
+		var found []string
+		if err := tx.Table(s.keys).Where("id IN ?", chunk).Pluck("id", &found).Error; err != nil {
+			return nil, err
+		}
+		for _, id := range found {
+			live[id] = true
+		}
+	}
+	if len(live) == len(ids) {
+		return batch, nil
+	}
+	kept := make([]UsageDelta, 0, len(batch)) // a copy: the caller keeps batch to restore it on failure
+	for _, d := range batch {
+		if live[d.KeyID] {
+			kept = append(kept, d)
+		}
+	}
+	return kept, nil
 }
 
 func (s *gormStore) Usage(ctx context.Context, id string, since string) (int64, []DailyUsage, error) {

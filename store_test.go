@@ -310,3 +310,37 @@ func TestUpdateToTheSameValuesIsNotAConflict(t *testing.T) {
 		})
 	}
 }
+
+// Counts of a key deleted before they were flushed leave no rows behind.
+func TestUsageOfADeletedKeyIsDropped(t *testing.T) {
+	for name, open := range storeFactories() {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			s := open(t)
+			ctx := context.Background()
+			now := time.Now().UTC().Truncate(time.Microsecond)
+			for _, id := range []string{"kept", "gone"} {
+				if err := s.Insert(ctx, testRecord(t, id, now, nil)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := s.Delete(ctx, "gone"); err != nil {
+				t.Fatal(err)
+			}
+			batch := []UsageDelta{
+				{KeyID: "gone", Day: "2026-11-25", Requests: 5, LastUsed: now},
+				{KeyID: "kept", Day: "2026-11-25", Requests: 2, LastUsed: now},
+			}
+			if err := s.AddUsage(ctx, batch); err != nil {
+				t.Fatal(err)
+			}
+			var rows int64
+			if err := s.db.Table(s.usage).Where("key_id = ?", "gone").Count(&rows).Error; err != nil || rows != 0 {
+				t.Fatalf("usage rows of the deleted key: %d (%v)", rows, err)
+			}
+			if total, _, err := s.Usage(ctx, "kept", "2000-01-01"); err != nil || total != 2 {
+				t.Fatalf("usage of the kept key: %d (%v)", total, err)
+			}
+		})
+	}
+}

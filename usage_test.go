@@ -1,8 +1,12 @@
 package ginkey
 
 import (
+	"context"
+	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // Found by the Swagger UI browser test under -race: a drain that met an
@@ -33,5 +37,53 @@ func TestDrainRacesWithRecordOnEmptyShards(t *testing.T) {
 	}
 	if total != 2000 {
 		t.Fatalf("counted %d requests, want 2000", total)
+	}
+}
+
+// failingUsage is a store whose usage writes always fail.
+type failingUsage struct {
+	*gormStore
+	calls atomic.Int64
+}
+
+func (f *failingUsage) AddUsage(context.Context, []UsageDelta) error {
+	f.calls.Add(1)
+	return errors.New("usage table unavailable")
+}
+
+// While the store fails, a full recorder must not turn every request into a
+// flush attempt (and an error log line): retries wait for the ticker.
+func TestFailingFlushesRetryOnTheTickerNotOnEveryKick(t *testing.T) {
+	t.Parallel()
+	st := &failingUsage{gormStore: newTestGormStore(t)}
+	h := newHarness(t, func(c *Config) { c.Store = st; c.FlushInterval = time.Hour })
+	k := h.createKey(`{}`)
+	h.secure(k.Secret)
+	kick := func() {
+		select {
+		case h.guard.usage.kick <- struct{}{}:
+		default:
+		}
+	}
+	kick()
+	deadline := time.Now().Add(5 * time.Second)
+	for st.calls.Load() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the kick did not start a flush")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	for range 50 {
+		kick()
+		time.Sleep(4 * time.Millisecond)
+	}
+	if n := st.calls.Load(); n != 1 {
+		t.Fatalf("%d flush attempts after a failure within one FlushInterval, want 1", n)
+	}
+	if err := h.guard.Close(); err == nil { // its final flush fails too, and says so
+		t.Fatal("Close hid the failed flush")
+	}
+	if n := st.calls.Load(); n != 2 {
+		t.Fatalf("Close made %d attempts in all, want 2", n)
 	}
 }
