@@ -8,10 +8,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"syscall"
@@ -113,7 +115,9 @@ func newRouter(guard *ginkey.Guard) *gin.Engine {
 	_ = r.SetTrustedProxies(nil) // nil cannot fail
 	// gin's default access log prints the query string, where a client may
 	// have put its api_key: log the path alone.
-	r.Use(gin.LoggerWithFormatter(accessLog), gin.Recovery())
+	// gin.Recovery would dump the request's headers, X-API-Key and
+	// X-Admin-Secret included: log the panic without them.
+	r.Use(gin.LoggerWithFormatter(accessLog), gin.CustomRecoveryWithWriter(io.Discard, recovered))
 	guard.RegisterAdmin(r.Group("/auth"))
 	// Swagger UI at /docs/index.html; guard.Docs serves /docs/doc.json with
 	// the admin operations where they are mounted (or hidden, GINKEY_HIDE_DOCS).
@@ -125,6 +129,14 @@ func newRouter(guard *ginkey.Guard) *gin.Engine {
 	r.GET("/items", guard.Require("items:read"), items.list)
 	r.POST("/items", guard.Require("items:write"), items.create)
 	return r
+}
+
+func recovered(c *gin.Context, err any) {
+	slog.Error("panic while serving a request", "method", c.Request.Method, "route", c.FullPath(),
+		"error", err, "stack", string(debug.Stack()))
+	c.AbortWithStatusJSON(http.StatusInternalServerError, ginkey.ErrorBody{
+		Error: ginkey.ErrorDetail{Code: "internal_error", Message: "internal error"},
+	})
 }
 
 func accessLog(p gin.LogFormatterParams) string {
