@@ -2,7 +2,6 @@ package ginkey
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -28,26 +27,6 @@ func echo(c *gin.Context) {
 func (h *harness) route(method, path string, mw ...gin.HandlerFunc) {
 	h.t.Helper()
 	h.engine.Handle(method, path, append(mw, echo)...)
-}
-
-// doFrom sends r as if from the client at remote ("10.1.2.3:4567").
-func (h *harness) doFrom(remote string, r req) *httptest.ResponseRecorder {
-	h.t.Helper()
-	var body io.Reader
-	if r.body != "" {
-		body = strings.NewReader(r.body)
-	}
-	hr := httptest.NewRequestWithContext(context.Background(), r.method, r.path, body)
-	hr.RemoteAddr = remote
-	if r.body != "" {
-		hr.Header.Set("Content-Type", "application/json")
-	}
-	for k, v := range r.header {
-		hr.Header.Set(k, v)
-	}
-	w := httptest.NewRecorder()
-	h.engine.ServeHTTP(w, hr)
-	return w
 }
 
 // get sends GET path with key in X-API-Key from remote.

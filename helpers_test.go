@@ -117,11 +117,21 @@ type req struct {
 
 func (h *harness) do(r req) *httptest.ResponseRecorder {
 	h.t.Helper()
+	return h.doFrom("", r)
+}
+
+// doFrom sends r as if from the client at remote ("10.1.2.3:4567"; "" keeps
+// httptest's default).
+func (h *harness) doFrom(remote string, r req) *httptest.ResponseRecorder {
+	h.t.Helper()
 	var body io.Reader
 	if r.body != "" {
 		body = strings.NewReader(r.body)
 	}
 	hr := httptest.NewRequestWithContext(context.Background(), r.method, r.path, body)
+	if remote != "" {
+		hr.RemoteAddr = remote
+	}
 	if r.body != "" {
 		hr.Header.Set("Content-Type", "application/json")
 	}
