@@ -182,17 +182,26 @@ func TestCompositesWithoutAuthenticatorsRefuseEverything(t *testing.T) {
 	wantError(t, h.do(req{method: "GET", path: "/none-all"}), 401, "credentials_missing")
 }
 
-func TestCompositeKeepsTheGuardsRateLimitAndRetryAfter(t *testing.T) {
-	t.Parallel()
-	clock := newFakeClock()
-	h := newHarness(t, func(c *Config) { c.Now = clock.Now })
+// spentKeyBehindAnyOf serves /any with AnyOf(guard, BasicAuth a:b) and
+// returns a key whose rate limit of 1 a minute is already spent.
+func spentKeyBehindAnyOf(t *testing.T) (*harness, CreatedKey) {
+	t.Helper()
+	h := newHarness(t, func(c *Config) { c.Now = newFakeClock().Now })
 	basic, err := BasicAuth("", map[string]string{"a": "b"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	h.engine.GET("/any", AnyOf(h.guard, basic), whoami)
 	k := h.createKey(`{"rate_limit":{"requests":1,"per":"1m"}}`)
-	h.get("192.0.2.1:1", "/any", k.Secret)
+	if w := h.get("192.0.2.1:1", "/any", k.Secret); w.Code != 200 {
+		t.Fatalf("first request: %d %s", w.Code, w.Body)
+	}
+	return h, k
+}
+
+func TestCompositeKeepsTheGuardsRateLimitAndRetryAfter(t *testing.T) {
+	t.Parallel()
+	h, k := spentKeyBehindAnyOf(t)
 	w := h.get("192.0.2.1:1", "/any", k.Secret)
 	wantError(t, w, 429, "rate_limited")
 	wantHeader(t, w, "Retry-After", "60")
@@ -204,15 +213,7 @@ func TestCompositeKeepsTheGuardsRateLimitAndRetryAfter(t *testing.T) {
 
 func TestAnyOfDropsTheRateLimitHeadersOfASchemeThatRefused(t *testing.T) {
 	t.Parallel()
-	clock := newFakeClock()
-	h := newHarness(t, func(c *Config) { c.Now = clock.Now })
-	basic, err := BasicAuth("", map[string]string{"a": "b"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.engine.GET("/any", AnyOf(h.guard, basic), whoami)
-	k := h.createKey(`{"rate_limit":{"requests":1,"per":"1m"}}`)
-	h.get("192.0.2.1:1", "/any", k.Secret)
+	h, k := spentKeyBehindAnyOf(t)
 	w := h.doFrom("192.0.2.1:1", req{method: http.MethodGet, path: "/any", header: map[string]string{
 		"X-API-Key": k.Secret, "Authorization": basicHeader("a", "b"),
 	}})
