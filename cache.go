@@ -11,9 +11,9 @@ const (
 	cacheLocks = 64 // writer locks, each guarding every 64th set
 )
 
-// keyCache maps key hashes to records for a bounded time and a bounded number
-// of entries. A nil record is a negative entry: a well-formed key the store
-// does not know.
+// keyCache maps the hashes of verified keys to their records for a bounded
+// time and a bounded number of entries. Keys the store does not know are kept
+// apart, in unknownKeys, so that a flood of them cannot displace one.
 //
 // It is a set-associative table: a key can live only in the cacheWays slots
 // of its set, so the bound is exact and eviction looks at eight entries. Each
@@ -38,7 +38,7 @@ type cacheLock struct {
 
 type cacheEntry struct {
 	hash    keyHash
-	rec     *Record // nil: the store does not know the key
+	rec     *Record
 	fetched int64   // unix nanoseconds
 }
 
@@ -65,12 +65,12 @@ func (c *keyCache) set(h *keyHash) (ways []atomic.Pointer[cacheEntry], lock *cac
 	return c.slots[s*cacheWays : (s+1)*cacheWays], &c.locks[s%cacheLocks]
 }
 
-// get returns the cached record (nil for a negative entry) and whether a fresh
-// entry exists. On a miss, gen is the token to hand to put.
+// get returns h's cached record, nil if there is none, and whether it is
+// fresh. Unless it is, gen is the token to hand to put.
 //
-// A stale entry of a verified key is returned with ok false: the caller must
-// read the store again, but knows the key is no guess.
-func (c *keyCache) get(h *keyHash, now int64) (rec *Record, ok bool, gen uint64) {
+// A stale record is returned with fresh false: the caller must read the store
+// again, but knows the key is no guess.
+func (c *keyCache) get(h *keyHash, now int64) (rec *Record, fresh bool, gen uint64) {
 	ways, lock := c.set(h)
 	gen = lock.gen.Load()
 	for i := range ways {
@@ -101,30 +101,22 @@ func (c *keyCache) put(h *keyHash, rec *Record, now int64, gen uint64) {
 }
 
 // victim picks the slot for h: its own, else an empty or stale one, else the
-// oldest negative entry, else the oldest entry. A flood of unknown keys thus
-// displaces other unknown keys before it displaces a verified one.
+// oldest entry.
 func (c *keyCache) victim(ways []atomic.Pointer[cacheEntry], h *keyHash, now int64) int {
 	for i := range ways {
 		if e := ways[i].Load(); e != nil && e.hash == *h {
 			return i
 		}
 	}
-	oldestNeg, oldest := -1, 0
-	var oldestNegAt, oldestAt int64
+	oldest, oldestAt := 0, int64(0)
 	for i := range ways {
 		e := ways[i].Load()
 		if e == nil || !c.fresh(e, now) {
 			return i
 		}
-		if e.rec == nil && (oldestNeg < 0 || e.fetched < oldestNegAt) {
-			oldestNeg, oldestNegAt = i, e.fetched
-		}
 		if i == 0 || e.fetched < oldestAt {
 			oldest, oldestAt = i, e.fetched
 		}
-	}
-	if oldestNeg >= 0 {
-		return oldestNeg
 	}
 	return oldest
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"net/http"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -77,22 +78,83 @@ func TestCacheInvalidateVoidsAFillStartedBeforeIt(t *testing.T) {
 	}
 }
 
-func TestUnknownKeysAreEvictedBeforeVerifiedOnes(t *testing.T) {
+func TestUnknownKeysTableNeverHoldsMoreThanItsBound(t *testing.T) {
 	t.Parallel()
-	c := newKeyCache(cacheWays, int64(time.Hour)) // one set
-	for i := range cacheWays - 1 {
-		h := testHash(i)
-		c.put(&h, &Record{}, int64(i+1), 0)
+	u := newUnknownKeys(100, int64(time.Hour))
+	if u.capacity() != 104 {
+		t.Fatalf("capacity %d, want 100 rounded up to a multiple of %d", u.capacity(), cacheWays)
 	}
-	for i := range 100 { // a flood of unknown keys
-		h := testHash(1000 + i)
-		c.put(&h, nil, int64(100+i), 0)
+	for i := range 10_000 {
+		u.put(u.tag("unknown-"+strconv.Itoa(i)), 1)
 	}
-	for i := range cacheWays - 1 {
-		h := testHash(i)
-		if rec, ok, _ := c.get(&h, 200); !ok || rec == nil {
-			t.Fatalf("verified key %d was evicted by unknown keys", i)
+	n := 0
+	for i := range u.slots {
+		if u.slots[i].tag.Load() != 0 {
+			n++
 		}
+	}
+	if n != u.capacity() {
+		t.Fatalf("%d entries after 10,000 puts, want exactly %d", n, u.capacity())
+	}
+	if !u.has(u.tag("unknown-9999"), 2) {
+		t.Fatal("the latest unknown key was not kept")
+	}
+}
+
+func TestUnknownKeyEntryAgesOutAfterTTL(t *testing.T) {
+	t.Parallel()
+	u := newUnknownKeys(10, 100)
+	tag := u.tag("k")
+	u.put(tag, 1000)
+	for _, tc := range []struct {
+		now  int64
+		want bool
+	}{{1000, true}, {1099, true}, {1100, false}, {999, false}} {
+		if got := u.has(tag, tc.now); got != tc.want {
+			t.Errorf("has at %d: %v, want %v", tc.now, got, tc.want)
+		}
+	}
+	if u.has(u.tag("other"), 1000) {
+		t.Error("a key never put is reported unknown")
+	}
+	u.put(tag, 5000) // the same key again takes its own slot
+	n := 0
+	for i := range u.slots {
+		if u.slots[i].tag.Load() == tag {
+			n++
+		}
+	}
+	if n != 1 || !u.has(tag, 5050) {
+		t.Fatalf("re-put: %d slots hold the tag, fresh=%v", n, u.has(tag, 5050))
+	}
+}
+
+// A repeated unknown key is answered from memory, and however many unknown
+// keys arrive, a verified key stays cached: they live in separate tables.
+func TestUnknownKeysNeitherReachTheStoreTwiceNorEvictVerifiedKeys(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock() // a stalled test machine must not age entries out
+	h, st := newCountingHarness(t, func(c *Config) { c.CacheSize = cacheWays; c.FailureLimit = -1; c.Now = clock.Now })
+	good := h.createKey(`{}`)
+	wantOK(t, h.secure(good.Secret), good.ID)
+
+	unknown := unknownKey(t, h)
+	wantError(t, h.secure(unknown), http.StatusUnauthorized, "key_invalid")
+	lookups := st.byHash.Load()
+	for range 10 {
+		wantError(t, h.secure(unknown), http.StatusUnauthorized, "key_invalid")
+	}
+	if n := st.byHash.Load() - lookups; n != 0 {
+		t.Fatalf("a repeated unknown key reached the store %d more times", n)
+	}
+
+	for range 200 {
+		wantError(t, h.secure(unknownKey(t, h)), http.StatusUnauthorized, "key_invalid")
+	}
+	lookups = st.byHash.Load()
+	wantOK(t, h.secure(good.Secret), good.ID)
+	if n := st.byHash.Load() - lookups; n != 0 {
+		t.Fatalf("after 200 unknown keys the verified key was read from the store again (%d lookups)", n)
 	}
 }
 

@@ -74,11 +74,12 @@ type Config struct {
 	// Realm is sent in WWW-Authenticate headers. Optional. Default: "ginkey".
 	Realm string
 
-	// CacheSize bounds the number of verified and unknown keys held in
-	// memory, exactly (rounded up to a multiple of 8): 8 bytes a slot up
-	// front, plus about 1 KB per cached key. Unknown keys are evicted before
-	// verified ones. A negative value disables the cache; every request then
-	// reads the store. Optional. Default: 100,000.
+	// CacheSize bounds the number of verified keys held in memory, exactly
+	// (rounded up to a multiple of 8): 8 bytes a slot up front, plus about
+	// 1 KB per cached key. Keys the store does not know are remembered apart,
+	// in a quarter as many 16-byte slots, so they never displace a verified
+	// key. A negative value disables both; every request then reads the
+	// store. Optional. Default: 100,000.
 	CacheSize int
 
 	// CacheTTL bounds how long a change made to the database by another

@@ -38,6 +38,7 @@ type Guard struct {
 	sources    []Source // as configured, for the OpenAPI document
 	lookups    []source // sources prepared for the request path
 	cache      *keyCache
+	unknown    *unknownKeys
 	usage      *usageRecorder
 	secretHash [sha256.Size]byte
 	ttl        time.Duration
@@ -119,6 +120,7 @@ func New(cfg Config) (*Guard, error) {
 	g.throttle = newFailureThrottle(cfg.FailureLimit)
 	if cfg.CacheSize > 0 {
 		g.cache = newKeyCache(cfg.CacheSize, int64(cfg.CacheTTL))
+		g.unknown = newUnknownKeys(max(cacheWays, cfg.CacheSize/unknownShare), int64(cfg.CacheTTL))
 	}
 
 	if err := g.openStore(&cfg); err != nil {

@@ -112,6 +112,9 @@ func (g *Guard) authorize(c *gin.Context, r *requirement) (*Record, error) {
 
 // admitted returns the record this guard stored in c, if any.
 func (g *Guard) admitted(c *gin.Context) *Record {
+	if c.Keys == nil { // nothing stored yet (gin reads the field unlocked too)
+		return nil
+	}
 	v, ok := c.Get(contextKey)
 	if !ok {
 		return nil
@@ -125,18 +128,28 @@ func (g *Guard) admitted(c *gin.Context) *Record {
 
 // identify finds the record of a well-formed key: in the cache, or else in
 // the store, unless the client's address has had too many unknown keys of
-// late.
+// late. A key the store did not know a moment ago is refused without being
+// hashed.
 func (g *Guard) identify(c *gin.Context, raw string, now int64) (*Record, error) {
-	h := hashKey(raw)
 	var (
-		rec *Record
-		gen uint64
-		hit bool
+		rec     *Record
+		h       keyHash
+		gen     uint64
+		tag     uint64
+		unknown bool // the store did not know raw less than CacheTTL ago
 	)
-	if g.cache != nil {
-		rec, hit, gen = g.cache.get(&h, now)
-		if hit && rec != nil {
-			return rec, nil
+	if g.unknown != nil {
+		tag = g.unknown.tag(raw)
+		unknown = g.unknown.has(tag, now)
+	}
+	if !unknown {
+		h = hashKey(raw)
+		if g.cache != nil {
+			var fresh bool
+			rec, fresh, gen = g.cache.get(&h, now)
+			if fresh {
+				return rec, nil
+			}
 		}
 	}
 	// A key this guard verified before, whose entry merely went stale, is no
@@ -151,9 +164,9 @@ func (g *Guard) identify(c *gin.Context, raw string, now int64) (*Record, error)
 			return nil, retryLater(ErrTooManyFailures, wait)
 		}
 	}
-	var err error = ErrKeyInvalid // a negative entry: known not to exist
-	if !hit {
-		rec, err = g.fetch(c.Request.Context(), &h, now, gen)
+	var err error = ErrKeyInvalid
+	if !unknown {
+		rec, err = g.fetch(c.Request.Context(), &h, tag, now, gen)
 	}
 	if throttled && !errors.Is(err, ErrKeyInvalid) { // only unknown keys count
 		g.throttle.refund(ip)
@@ -179,13 +192,14 @@ func (g *Guard) throttleAddr(c *gin.Context) (netip.Addr, bool) {
 	return ip, true
 }
 
-// fetch reads the record for h from the store and caches it, prepared.
-func (g *Guard) fetch(ctx context.Context, h *keyHash, now int64, gen uint64) (*Record, error) {
+// fetch reads the record for h from the store and caches it, prepared; or
+// remembers tag as unknown.
+func (g *Guard) fetch(ctx context.Context, h *keyHash, tag uint64, now int64, gen uint64) (*Record, error) {
 	hexHash := h.String()
 	rec, err := g.store.ByHash(ctx, hexHash)
 	if isNotFound(err) {
-		if g.cache != nil {
-			g.cache.put(h, nil, now, gen)
+		if g.unknown != nil {
+			g.unknown.put(tag, now)
 		}
 		return nil, ErrKeyInvalid
 	}

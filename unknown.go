@@ -1,0 +1,99 @@
+package ginkey
+
+import (
+	"hash/maphash"
+	"math"
+	"sync/atomic"
+)
+
+// unknownShare sizes the table of unknown keys: a quarter of CacheSize.
+const unknownShare = 4
+
+// unknownKeys remembers, for a bounded time, well-formed keys the store does
+// not know, so that a key presented again is refused without hashing it with
+// SHA-256 or reading the store. It is indexed by a 64-bit maphash of the key
+// itself under a seed made at start-up; the seed also picks the set, so
+// clients cannot aim keys at one set nor predict a tag.
+//
+// A tag is no proof of identity, and need not be: an entry can only make the
+// guard refuse a key. Refusing a good key would take a 64-bit collision with
+// a key someone presented while unknown, and lasts at most ttl. Nothing done
+// through the guard turns an unknown key into a known one (new keys are
+// random), so entries are never invalidated, only aged out.
+//
+// Slots hold plain atomics: a reader that races a writer may pair one key's
+// tag with another's time, which can only keep an unknown key refused a
+// little longer.
+type unknownKeys struct {
+	slots []unknownSlot // sets*cacheWays
+	sets  uint64
+	seed  maphash.Seed
+	ttl   int64 // nanoseconds
+}
+
+type unknownSlot struct {
+	tag atomic.Uint64 // 0: empty
+	at  atomic.Int64  // unix nanoseconds of the store's answer
+}
+
+// newUnknownKeys holds at most size entries, rounded up to a multiple of
+// cacheWays; nil when size <= 0.
+func newUnknownKeys(size int, ttlNanos int64) *unknownKeys {
+	if size <= 0 || ttlNanos <= 0 {
+		return nil
+	}
+	sets := (size + cacheWays - 1) / cacheWays
+	return &unknownKeys{
+		slots: make([]unknownSlot, sets*cacheWays),
+		sets:  uint64(sets),
+		seed:  maphash.MakeSeed(),
+		ttl:   ttlNanos,
+	}
+}
+
+func (u *unknownKeys) capacity() int { return len(u.slots) }
+
+// tag is raw's index, never 0.
+func (u *unknownKeys) tag(raw string) uint64 {
+	return maphash.String(u.seed, raw) | 1
+}
+
+func (u *unknownKeys) set(tag uint64) []unknownSlot {
+	s := (tag >> 1) % u.sets // bit 0 is always set
+	return u.slots[s*cacheWays : (s+1)*cacheWays]
+}
+
+// has reports whether tag's key was unknown to the store less than ttl ago.
+func (u *unknownKeys) has(tag uint64, now int64) bool {
+	ways := u.set(tag)
+	for i := range ways {
+		if ways[i].tag.Load() == tag {
+			return u.fresh(ways[i].at.Load(), now)
+		}
+	}
+	return false
+}
+
+func (u *unknownKeys) fresh(at, now int64) bool { return now >= at && now-at < u.ttl }
+
+// put records that the store did not know tag's key at now. It takes the
+// key's own slot, else an empty or stale one, else the oldest.
+func (u *unknownKeys) put(tag uint64, now int64) {
+	ways := u.set(tag)
+	victim, oldest := 0, int64(math.MaxInt64)
+	for i := range ways {
+		t, at := ways[i].tag.Load(), ways[i].at.Load()
+		if t == tag {
+			victim = i
+			break
+		}
+		if t == 0 || !u.fresh(at, now) {
+			at = math.MinInt64 // free: preferred to any live entry
+		}
+		if at < oldest {
+			victim, oldest = i, at
+		}
+	}
+	ways[victim].tag.Store(tag)
+	ways[victim].at.Store(now)
+}
