@@ -39,7 +39,7 @@ type cacheLock struct {
 type cacheEntry struct {
 	hash    keyHash
 	rec     *Record
-	fetched int64   // unix nanoseconds
+	fetched int64 // unix nanoseconds
 }
 
 // newKeyCache holds at most size entries, rounded up to a multiple of

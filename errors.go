@@ -18,10 +18,9 @@ type Error struct {
 	Code    string // stable code, e.g. "key_expired"
 	Message string // fixed, human-readable; never contains internal details
 
-	// body and the header values are pre-rendered, so rejecting a request
-	// costs no reflection and no allocation.
-	body          []byte
-	contentLength []string
+	// body is pre-rendered, so rejecting a request costs no reflection and
+	// no allocation. net/http adds the Content-Length of so short a body.
+	body []byte
 }
 
 // jsonContentType is shared by every error response, as gin's renderers
@@ -53,7 +52,6 @@ type ErrorDetail struct {
 func newError(status int, code, message string) *Error {
 	e := &Error{Status: status, Code: code, Message: message}
 	e.body = renderBody(code, message)
-	e.contentLength = []string{strconv.Itoa(len(e.body))}
 	return e
 }
 
@@ -102,7 +100,6 @@ func asError(err error) (*Error, bool) {
 func writeError(c *gin.Context, e *Error) {
 	h := c.Writer.Header()
 	h["Content-Type"] = jsonContentType
-	h["Content-Length"] = e.contentLength
 	c.Status(e.Status)
 	_, _ = c.Writer.Write(e.body) // a client gone away is not an error worth reporting
 	c.Abort()

@@ -47,7 +47,7 @@ type Guard struct {
 	adminBase  atomic.Pointer[string] // the first group given to RegisterAdmin, for Docs
 	log        *slog.Logger
 	now        func() time.Time
-	challenges map[*Error][]string // WWW-Authenticate value of each 401 key error
+	challenges *challenges // WWW-Authenticate value of each 401 key error
 	closeDB    func() error
 
 	plain           *requirement // Handler's: no scopes

@@ -45,7 +45,7 @@ func (g *Guard) Authenticate(c *gin.Context) error {
 }
 
 // Challenge implements Challenger.
-func (g *Guard) Challenge() string { return g.challenges[ErrKeyMissing][0] }
+func (g *Guard) Challenge() string { return g.challenges.of(ErrKeyMissing)[0] }
 
 func (g *Guard) middleware(r *requirement) gin.HandlerFunc {
 	return func(c *gin.Context) {
@@ -240,7 +240,7 @@ func (g *Guard) reject(c *gin.Context, err error) {
 	if !sentinel {
 		e, _ = asError(err)
 	}
-	if v, ok := g.challenges[e]; ok {
+	if v := g.challenges.of(e); v != nil {
 		c.Writer.Header()["Www-Authenticate"] = v
 	}
 	if sentinel {
@@ -250,14 +250,32 @@ func (g *Guard) reject(c *gin.Context, err error) {
 	writeRejection(c, err)
 }
 
+// challenges holds the WWW-Authenticate value of each 401 key error. Four
+// pointer comparisons find one faster than a map lookup would.
+type challenges [4]struct {
+	err   *Error
+	value []string
+}
+
+func (cs *challenges) of(e *Error) []string {
+	for i := range cs {
+		if cs[i].err == e {
+			return cs[i].value
+		}
+	}
+	return nil
+}
+
 // wwwAuthenticate pre-renders the challenge for each 401 key error (RFC 6750
 // style, since a bearer token is one accepted source), as header values ready
 // to be set without allocating.
-func wwwAuthenticate(realm string) map[*Error][]string {
+func wwwAuthenticate(realm string) *challenges {
 	base := `Bearer realm="` + realm + `"`
-	m := map[*Error][]string{ErrKeyMissing: {base}}
-	for _, e := range []*Error{ErrKeyInvalid, ErrKeyExpired, ErrKeyRevoked} {
-		m[e] = []string{base + `, error="invalid_token", error_description="` + e.Code + `"`}
+	cs := &challenges{}
+	cs[0].err, cs[0].value = ErrKeyMissing, []string{base}
+	for i, e := range []*Error{ErrKeyInvalid, ErrKeyExpired, ErrKeyRevoked} {
+		cs[i+1].err = e
+		cs[i+1].value = []string{base + `, error="invalid_token", error_description="` + e.Code + `"`}
 	}
-	return m
+	return cs
 }
