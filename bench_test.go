@@ -273,33 +273,99 @@ func BenchmarkFloorRatio(b *testing.B) {
 	}
 	for _, tc := range cases {
 		b.Run(tc.name, func(b *testing.B) {
-			floor, floorReq := benchEngine(), benchRequest("", "")
-			e, r, want := tc.setup(b)
-			fw, w := newDiscardWriter(), newDiscardWriter()
-			var floorTime, caseTime time.Duration
-			b.ResetTimer()
-			for done := 0; done < b.N; done += ratioChunk {
-				n := min(ratioChunk, b.N-done)
-				t0 := time.Now()
-				for range n {
-					fw.reset()
-					floor.ServeHTTP(fw, floorReq)
-				}
-				t1 := time.Now()
-				for range n {
-					w.reset()
-					e.ServeHTTP(w, r)
-				}
-				caseTime += time.Since(t1)
-				floorTime += t1.Sub(t0)
+			pairedWithFloor(b, tc.setup)
+		})
+	}
+}
+
+// pairedWithFloor serves the setup's request and the floor's in alternating
+// chunks and reports x-floor, ns/op (the case's) and floor-ns/op.
+func pairedWithFloor(b *testing.B, setup func(*testing.B) (*gin.Engine, *http.Request, int)) {
+	b.Helper()
+	floor, floorReq := benchEngine(), benchRequest("", "")
+	e, r, want := setup(b)
+	fw, w := newDiscardWriter(), newDiscardWriter()
+	var floorTime, caseTime time.Duration
+	b.ResetTimer()
+	for done := 0; done < b.N; done += ratioChunk {
+		n := min(ratioChunk, b.N-done)
+		t0 := time.Now()
+		for range n {
+			fw.reset()
+			floor.ServeHTTP(fw, floorReq)
+		}
+		t1 := time.Now()
+		for range n {
+			w.reset()
+			e.ServeHTTP(w, r)
+		}
+		caseTime += time.Since(t1)
+		floorTime += t1.Sub(t0)
+	}
+	b.StopTimer()
+	if fw.code != http.StatusOK || w.code != want {
+		b.Fatalf("statuses %d and %d, want 200 and %d", fw.code, w.code, want)
+	}
+	b.ReportMetric(float64(caseTime)/float64(floorTime), "x-floor")
+	b.ReportMetric(float64(caseTime.Nanoseconds())/float64(b.N), "ns/op")
+	b.ReportMetric(float64(floorTime.Nanoseconds())/float64(b.N), "floor-ns/op")
+}
+
+// BenchmarkCacheHitBreakdown is case 3 built up a step at a time, each step a
+// middleware doing everything the one before did and one thing more, paired
+// with the floor like BenchmarkFloorRatio: where a cache hit's time goes.
+func BenchmarkCacheHitBreakdown(b *testing.B) {
+	g, key := newBenchGuard(b, 0, 1)
+	rec := &Record{}
+	refuse := func(c *gin.Context) { c.AbortWithStatus(http.StatusInternalServerError) }
+	steps := []struct {
+		name string
+		mw   gin.HandlerFunc
+	}{
+		{"1_context_set", func(c *gin.Context) { c.Set(contextKey, rec) }},
+		{"2_extract", func(c *gin.Context) {
+			if extractKey(c.Request, g.lookups) == "" {
+				refuse(c)
 			}
-			b.StopTimer()
-			if fw.code != http.StatusOK || w.code != want {
-				b.Fatalf("statuses %d and %d, want 200 and %d", fw.code, w.code, want)
+			c.Set(contextKey, rec)
+		}},
+		{"3_format_check", func(c *gin.Context) {
+			if !g.format.valid(extractKey(c.Request, g.lookups)) {
+				refuse(c)
 			}
-			b.ReportMetric(float64(caseTime)/float64(floorTime), "x-floor")
-			b.ReportMetric(float64(caseTime.Nanoseconds())/float64(b.N), "ns/op")
-			b.ReportMetric(float64(floorTime.Nanoseconds())/float64(b.N), "floor-ns/op")
+			c.Set(contextKey, rec)
+		}},
+		{"4_clock", func(c *gin.Context) {
+			if !g.format.valid(extractKey(c.Request, g.lookups)) || g.now().IsZero() {
+				refuse(c)
+			}
+			c.Set(contextKey, rec)
+		}},
+		{"5_hash_and_cache", func(c *gin.Context) {
+			raw := extractKey(c.Request, g.lookups)
+			if !g.format.valid(raw) {
+				refuse(c)
+			}
+			found, err := g.identify(c, raw, g.now().UnixNano())
+			if err != nil {
+				refuse(c)
+			}
+			c.Set(contextKey, found)
+		}},
+		{"6_checks_and_usage", func(c *gin.Context) {
+			found, err := g.authorize(c, g.plain)
+			if err != nil {
+				refuse(c)
+			}
+			c.Set(contextKey, found)
+		}},
+		{"7_handler", g.Handler()},
+	}
+	for _, st := range steps {
+		b.Run(st.name, func(b *testing.B) {
+			pairedWithFloor(b, func(*testing.B) (*gin.Engine, *http.Request, int) {
+				return benchEngine(st.mw), benchRequest("X-API-Key", key), http.StatusOK
+			})
 		})
 	}
 }
