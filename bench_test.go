@@ -98,7 +98,7 @@ func newBenchGuard(b testing.TB, cacheSize, n int, mods ...func(*Config)) (*Guar
 		CacheSize:   cacheSize,
 		TTL:         NeverExpire,
 		// The failure throttle would answer 429 after 30 unknown keys from
-		// one address; the cases measure the negative cache behind it.
+		// one address; the cases measure the table of unknown keys behind it.
 		FailureLimit: -1,
 		Logger:       slogDiscard(),
 		LookupEnv:    noEnv,

@@ -121,6 +121,19 @@ func (c *keyCache) victim(ways []atomic.Pointer[cacheEntry], h *keyHash, now int
 	return oldest
 }
 
+// remove drops h's entry, if any, without voiding fills in flight: the store
+// no longer knows the key, and a stale record must not keep vouching for it.
+func (c *keyCache) remove(h *keyHash) {
+	ways, lock := c.set(h)
+	lock.mu.Lock()
+	defer lock.mu.Unlock()
+	for i := range ways {
+		if e := ways[i].Load(); e != nil && e.hash == *h {
+			ways[i].Store(nil)
+		}
+	}
+}
+
 // invalidate drops h's entry and voids every fill of its stripe in flight.
 func (c *keyCache) invalidate(h *keyHash) {
 	ways, lock := c.set(h)

@@ -78,26 +78,32 @@ func TestCacheInvalidateVoidsAFillStartedBeforeIt(t *testing.T) {
 	}
 }
 
-func TestUnknownKeysTableNeverHoldsMoreThanItsBound(t *testing.T) {
+func TestUnknownKeysTableEvictsStaleThenOldestEntries(t *testing.T) {
 	t.Parallel()
-	u := newUnknownKeys(100, int64(time.Hour))
-	if u.capacity() != 104 {
-		t.Fatalf("capacity %d, want 100 rounded up to a multiple of %d", u.capacity(), cacheWays)
+	u := newUnknownKeys(1, 100) // one set of cacheWays slots
+	if u.capacity() != cacheWays {
+		t.Fatalf("capacity %d, want %d", u.capacity(), cacheWays)
 	}
-	for i := range 10_000 {
-		u.put(u.tag("unknown-"+strconv.Itoa(i)), 1)
+	tags := make([]uint64, cacheWays+2)
+	for i := range tags {
+		tags[i] = u.tag("unknown-" + strconv.Itoa(i))
 	}
-	n := 0
-	for i := range u.slots {
-		if u.slots[i].tag.Load() != 0 {
-			n++
+	u.put(tags[0], 0) // stale by the time the set fills
+	for i := 1; i < cacheWays; i++ {
+		u.put(tags[i], int64(50+i))
+	}
+	u.put(tags[cacheWays], 120) // the set is full: the stale entry goes
+	if u.has(tags[0], 120) {
+		t.Fatal("the stale entry survived")
+	}
+	for i := 1; i <= cacheWays; i++ {
+		if !u.has(tags[i], 120) {
+			t.Fatalf("fresh entry %d was evicted instead of the stale one", i)
 		}
 	}
-	if n != u.capacity() {
-		t.Fatalf("%d entries after 10,000 puts, want exactly %d", n, u.capacity())
-	}
-	if !u.has(u.tag("unknown-9999"), 2) {
-		t.Fatal("the latest unknown key was not kept")
+	u.put(tags[cacheWays+1], 121) // all fresh: the oldest (put at 51) goes
+	if u.has(tags[1], 121) || !u.has(tags[cacheWays+1], 121) || !u.has(tags[2], 121) {
+		t.Fatal("with every entry fresh, the oldest was not the one replaced")
 	}
 }
 
@@ -129,14 +135,19 @@ func TestUnknownKeyEntryAgesOutAfterTTL(t *testing.T) {
 	}
 }
 
-// A repeated unknown key is answered from memory, and however many unknown
-// keys arrive, a verified key stays cached: they live in separate tables.
+// A repeated unknown key is answered from memory. And however many unknown
+// keys arrive, a cache full of verified keys keeps every one: unknown keys
+// live in their own table. (When they shared the cache, the oldest verified
+// key of a full set made way for them.)
 func TestUnknownKeysNeitherReachTheStoreTwiceNorEvictVerifiedKeys(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock() // a stalled test machine must not age entries out
 	h, st := newCountingHarness(t, func(c *Config) { c.CacheSize = cacheWays; c.FailureLimit = -1; c.Now = clock.Now })
-	good := h.createKey(`{}`)
-	wantOK(t, h.secure(good.Secret), good.ID)
+	good := make([]CreatedKey, cacheWays) // the cache's one set, full
+	for i := range good {
+		good[i] = h.createKey(`{}`)
+		wantOK(t, h.secure(good[i].Secret), good[i].ID)
+	}
 
 	unknown := unknownKey(t, h)
 	wantError(t, h.secure(unknown), http.StatusUnauthorized, "key_invalid")
@@ -152,9 +163,34 @@ func TestUnknownKeysNeitherReachTheStoreTwiceNorEvictVerifiedKeys(t *testing.T) 
 		wantError(t, h.secure(unknownKey(t, h)), http.StatusUnauthorized, "key_invalid")
 	}
 	lookups = st.byHash.Load()
-	wantOK(t, h.secure(good.Secret), good.ID)
+	for _, k := range good {
+		wantOK(t, h.secure(k.Secret), k.ID)
+	}
 	if n := st.byHash.Load() - lookups; n != 0 {
-		t.Fatalf("after 200 unknown keys the verified key was read from the store again (%d lookups)", n)
+		t.Fatalf("after 200 unknown keys, %d verified keys were read from the store again", n)
+	}
+}
+
+// A key deleted by another instance loses its cached record once this guard
+// learns of it: a stale record must not keep letting the key skip the
+// failure throttle as a "known" key.
+func TestAKeyDeletedElsewhereLeavesTheCache(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	a := newHarness(t, func(c *Config) { c.Now = clock.Now })
+	b := &harness{t: t, dbPath: a.dbPath, logs: &syncBuffer{}}
+	b.start(Config{DBPath: a.dbPath, AdminSecret: testSecret, Logger: slogDiscard(), LookupEnv: noEnv, Now: clock.Now})
+
+	k := a.createKey(`{}`)
+	wantOK(t, a.secure(k.Secret), k.ID)
+	if w := b.admin(http.MethodDelete, "/keys/"+k.ID, ""); w.Code != http.StatusNoContent && w.Code != http.StatusOK {
+		t.Fatalf("delete through the other guard: %d %s", w.Code, w.Body)
+	}
+	clock.Advance(DefaultCacheTTL)
+	wantError(t, a.secure(k.Secret), http.StatusUnauthorized, "key_invalid")
+	hash := hashKey(k.Secret)
+	if rec, _, _ := a.guard.cache.get(&hash, clock.Now().UnixNano()); rec != nil {
+		t.Fatal("the deleted key's record is still cached")
 	}
 }
 

@@ -77,8 +77,8 @@ type Config struct {
 	// CacheSize bounds the number of verified keys held in memory, exactly
 	// (rounded up to a multiple of 8): 8 bytes a slot up front, plus about
 	// 1 KB per cached key. Keys the store does not know are remembered apart,
-	// in a quarter as many 16-byte slots, so they never displace a verified
-	// key. A negative value disables both; every request then reads the
+	// in a quarter as many 16-byte slots (at least 8), so they never displace
+	// a verified key. A negative value disables both; every request then reads the
 	// store. Optional. Default: 100,000.
 	CacheSize int
 

@@ -761,37 +761,44 @@ func TestCloseIsIdempotentAndFlushes(t *testing.T) {
 
 // Over a real connection a refusal is complete: status, WWW-Authenticate,
 // a JSON content type and the Content-Length net/http derives from the
-// pre-rendered body.
+// pre-rendered body. Both a malformed key and a well-formed unknown one
+// (refused the second time from the table of unknown keys).
 func TestRefusalOverARealConnection(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, nil)
 	srv := httptest.NewServer(h.engine)
 	defer srv.Close()
-	req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, srv.URL+"/secure", nil)
+	unknown, _, err := h.guard.format.generate()
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("X-API-Key", "gk_not-a-key")
-	resp, err := srv.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = resp.Body.Close() }()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resp.StatusCode != http.StatusUnauthorized || resp.ContentLength != int64(len(body)) || len(body) == 0 {
-		t.Fatalf("status %d, Content-Length %d, body %d bytes: %s", resp.StatusCode, resp.ContentLength, len(body), body)
-	}
-	if ct := resp.Header.Get("Content-Type"); ct != "application/json; charset=utf-8" {
-		t.Fatalf("Content-Type %q", ct)
-	}
-	if wa := resp.Header.Get("WWW-Authenticate"); !strings.Contains(wa, `error_description="key_invalid"`) {
-		t.Fatalf("WWW-Authenticate %q", wa)
-	}
-	var eb ErrorBody
-	if err := json.Unmarshal(body, &eb); err != nil || eb.Error.Code != "key_invalid" {
-		t.Fatalf("body %s (%v)", body, err)
+	for _, key := range []string{"gk_not-a-key", unknown, unknown} {
+		req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, srv.URL+"/secure", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("X-API-Key", key)
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != http.StatusUnauthorized || resp.ContentLength != int64(len(body)) || len(body) == 0 {
+			t.Fatalf("status %d, Content-Length %d, body %d bytes: %s", resp.StatusCode, resp.ContentLength, len(body), body)
+		}
+		if ct := resp.Header.Get("Content-Type"); ct != "application/json; charset=utf-8" {
+			t.Fatalf("Content-Type %q", ct)
+		}
+		if wa := resp.Header.Get("WWW-Authenticate"); !strings.Contains(wa, `error_description="key_invalid"`) {
+			t.Fatalf("WWW-Authenticate %q", wa)
+		}
+		var eb ErrorBody
+		if err := json.Unmarshal(body, &eb); err != nil || eb.Error.Code != "key_invalid" {
+			t.Fatalf("body %s (%v)", body, err)
+		}
 	}
 }

@@ -112,9 +112,6 @@ func (g *Guard) authorize(c *gin.Context, r *requirement) (*Record, error) {
 
 // admitted returns the record this guard stored in c, if any.
 func (g *Guard) admitted(c *gin.Context) *Record {
-	if c.Keys == nil { // nothing stored yet (gin reads the field unlocked too)
-		return nil
-	}
 	v, ok := c.Get(contextKey)
 	if !ok {
 		return nil
@@ -198,6 +195,9 @@ func (g *Guard) fetch(ctx context.Context, h *keyHash, tag uint64, now int64, ge
 	hexHash := h.String()
 	rec, err := g.store.ByHash(ctx, hexHash)
 	if isNotFound(err) {
+		if g.cache != nil { // deleted since it was cached (e.g. by another instance)
+			g.cache.remove(h)
+		}
 		if g.unknown != nil {
 			g.unknown.put(tag, now)
 		}

@@ -32,7 +32,7 @@ func TestFailedKeyChecksThrottleOnlyTheirClientAddress(t *testing.T) {
 	const attacker, other = "203.0.113.7:5555", "198.51.100.1:80"
 	wantOK(t, h.get(attacker, "/secure", good.Secret), good.ID) // cached before the attack
 
-	// Fresh keys miss the cache, a repeated one hits the negative cache:
+	// Fresh keys miss the cache, a repeated one is found among the unknown keys:
 	// both count.
 	repeated := unknownKey(t, h)
 	for i := range DefaultFailureLimit {

@@ -6,17 +6,19 @@ import (
 	"sync/atomic"
 )
 
-// unknownShare sizes the table of unknown keys: a quarter of CacheSize.
+// unknownShare sizes the table of unknown keys: a quarter of CacheSize (at
+// least one set).
 const unknownShare = 4
 
 // unknownKeys remembers, for a bounded time, well-formed keys the store does
 // not know, so that a key presented again is refused without hashing it with
-// SHA-256 or reading the store. It is indexed by a 64-bit maphash of the key
-// itself under a seed made at start-up; the seed also picks the set, so
-// clients cannot aim keys at one set nor predict a tag.
+// SHA-256 or reading the store. It is indexed by a 63-bit tag: a maphash of
+// the key itself under a seed made at start-up, low bit forced to 1 so that 0
+// means empty. The tag also picks the set, so clients can neither aim keys at
+// one set nor predict a tag.
 //
 // A tag is no proof of identity, and need not be: an entry can only make the
-// guard refuse a key. Refusing a good key would take a 64-bit collision with
+// guard refuse a key. Refusing a good key would take a 63-bit collision with
 // a key someone presented while unknown, and lasts at most ttl. Nothing done
 // through the guard turns an unknown key into a known one (new keys are
 // random), so entries are never invalidated, only aged out.
@@ -37,7 +39,7 @@ type unknownSlot struct {
 }
 
 // newUnknownKeys holds at most size entries, rounded up to a multiple of
-// cacheWays; nil when size <= 0.
+// cacheWays; nil when size or ttl is not positive.
 func newUnknownKeys(size int, ttlNanos int64) *unknownKeys {
 	if size <= 0 || ttlNanos <= 0 {
 		return nil
