@@ -192,6 +192,14 @@ func (g *Guard) openStore(cfg *Config) error {
 		return err
 	}
 	g.store, g.usageStore = s, s
+	closeDB := g.closeDB
+	g.closeDB = func() error { // the lookup's statement first, also on a caller's DB
+		err := s.byHash.close()
+		if closeDB != nil {
+			err = errors.Join(err, closeDB())
+		}
+		return err
+	}
 	return nil
 }
 

@@ -19,8 +19,9 @@ type gormStore struct {
 	db         *gorm.DB
 	keys       string // table names, prefix included
 	usage      string
-	serializeW bool       // SQLite: one writer at a time, so nobody sees "database is locked"
-	writeMu    sync.Mutex // held around writes when serializeW
+	serializeW bool        // SQLite: one writer at a time, so nobody sees "database is locked"
+	byHash     *hashLookup // nil: ByHash goes through GORM
+	writeMu    sync.Mutex  // held around writes when serializeW
 }
 
 var (
@@ -38,6 +39,7 @@ func newGormStore(ctx context.Context, db *gorm.DB, tablePrefix string) (*gormSt
 	if err := s.migrate(ctx); err != nil {
 		return nil, fmt.Errorf("ginkey: migrate: %w", err)
 	}
+	s.byHash = newHashLookup(ctx, db, s.keys)
 	return s, nil
 }
 
@@ -113,6 +115,9 @@ func (s *gormStore) Insert(ctx context.Context, r *Record) error {
 }
 
 func (s *gormStore) ByHash(ctx context.Context, hash string) (*Record, error) {
+	if s.byHash != nil {
+		return s.byHash.find(ctx, hash)
+	}
 	return s.first(ctx, "hash = ?", hash)
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -340,6 +341,60 @@ func TestUsageOfADeletedKeyIsDropped(t *testing.T) {
 			}
 			if total, _, err := s.Usage(ctx, "kept", "2000-01-01"); err != nil || total != 2 {
 				t.Fatalf("usage of the kept key: %d (%v)", total, err)
+			}
+		})
+	}
+}
+
+// The lookup on a cache miss skips GORM on every tested dialect, and reads
+// exactly what GORM reads: every column, set and unset.
+func TestHashLookupReadsWhatGORMReads(t *testing.T) {
+	for name, open := range storeFactories() {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			s := open(t)
+			if s.byHash == nil {
+				t.Fatalf("no plain lookup on %s", name)
+			}
+			ctx := context.Background()
+			now := time.Date(2026, 11, 25, 12, 0, 0, 123456000, time.UTC)
+			later := now.Add(time.Hour)
+			full := testRecord(t, "full", now, &later)
+			full.RateLimit = &RateLimit{Requests: 5, Per: PerSecond}
+			full.AllowedIPs = []string{"10.0.0.0/8"}
+			full.Quota = &Quota{Requests: 9, Per: PerDay}
+			bare := testRecord(t, "bare", now, nil)
+			bare.Scopes, bare.Metadata = nil, nil
+			for _, r := range []*Record{full, bare} {
+				if err := s.Insert(ctx, r); err != nil {
+					t.Fatal(err)
+				}
+			}
+			revoked := now.Add(time.Minute)
+			if _, err := s.Update(ctx, "full", Changes{RevokedAt: &revoked}); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.AddUsage(ctx, []UsageDelta{{KeyID: "full", Day: "2026-11-25", Requests: 1, LastUsed: now}}); err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range []*Record{full, bare} {
+				fast, err := s.byHash.find(ctx, r.Hash)
+				if err != nil {
+					t.Fatalf("plain lookup of %s: %v", r.ID, err)
+				}
+				slow, err := s.first(ctx, "hash = ?", r.Hash)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(fast, slow) {
+					t.Fatalf("%s: plain lookup\n%+v\nGORM\n%+v", r.ID, fast, slow)
+				}
+			}
+			if fast, _ := s.byHash.find(ctx, full.Hash); fast.RevokedAt == nil || fast.LastUsedAt == nil || fast.RateLimit == nil {
+				t.Fatalf("set columns read as unset: %+v", fast)
+			}
+			if _, err := s.byHash.find(ctx, strings.Repeat("0", 64)); !errors.Is(err, ErrNotFound) {
+				t.Fatalf("missing hash: %v, want ErrNotFound", err)
 			}
 		})
 	}
