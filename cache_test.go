@@ -171,15 +171,23 @@ func TestUnknownKeysNeitherReachTheStoreTwiceNorEvictVerifiedKeys(t *testing.T) 
 	}
 }
 
+// twoProcesses is two guards on one SQLite file, standing for two processes,
+// on one settable clock.
+func twoProcesses(t *testing.T) (a, b *harness, clock *fakeClock) {
+	t.Helper()
+	clock = newFakeClock()
+	a = newHarness(t, func(c *Config) { c.Now = clock.Now })
+	b = &harness{t: t, dbPath: a.dbPath, logs: &syncBuffer{}}
+	b.start(Config{DBPath: a.dbPath, AdminSecret: testSecret, Logger: slogDiscard(), LookupEnv: noEnv, Now: clock.Now})
+	return a, b, clock
+}
+
 // A key deleted by another instance loses its cached record once this guard
 // learns of it: a stale record must not keep letting the key skip the
 // failure throttle as a "known" key.
 func TestAKeyDeletedElsewhereLeavesTheCache(t *testing.T) {
 	t.Parallel()
-	clock := newFakeClock()
-	a := newHarness(t, func(c *Config) { c.Now = clock.Now })
-	b := &harness{t: t, dbPath: a.dbPath, logs: &syncBuffer{}}
-	b.start(Config{DBPath: a.dbPath, AdminSecret: testSecret, Logger: slogDiscard(), LookupEnv: noEnv, Now: clock.Now})
+	a, b, clock := twoProcesses(t)
 
 	k := a.createKey(`{}`)
 	wantOK(t, a.secure(k.Secret), k.ID)
@@ -198,10 +206,7 @@ func TestAKeyDeletedElsewhereLeavesTheCache(t *testing.T) {
 // one reaches the other within CacheTTL, and not through a stale cache after.
 func TestChangesFromAnotherProcessAreSeenWithinCacheTTL(t *testing.T) {
 	t.Parallel()
-	clock := newFakeClock()
-	a := newHarness(t, func(c *Config) { c.Now = clock.Now })
-	b := &harness{t: t, dbPath: a.dbPath, logs: &syncBuffer{}}
-	b.start(Config{DBPath: a.dbPath, AdminSecret: testSecret, Logger: slogDiscard(), LookupEnv: noEnv, Now: clock.Now})
+	a, b, clock := twoProcesses(t)
 
 	k := a.createKey(`{}`)
 	if w := b.secure(k.Secret); w.Code != http.StatusOK {
