@@ -192,13 +192,10 @@ func (g *Guard) openStore(cfg *Config) error {
 		return err
 	}
 	g.store, g.usageStore = s, s
-	closeDB := g.closeDB
-	g.closeDB = func() error { // the lookup's statement first, also on a caller's DB
-		err := s.byHash.close()
-		if closeDB != nil {
-			err = errors.Join(err, closeDB())
-		}
-		return err
+	if cfg.DB == nil { // the guard's own SQLite file: nobody else's plugins to respect
+		s.byHash = newHashLookup(context.Background(), db, s.keys)
+		closeDB := g.closeDB
+		g.closeDB = func() error { return errors.Join(s.byHash.close(), closeDB()) }
 	}
 	return nil
 }

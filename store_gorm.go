@@ -20,7 +20,7 @@ type gormStore struct {
 	keys       string // table names, prefix included
 	usage      string
 	serializeW bool        // SQLite: one writer at a time, so nobody sees "database is locked"
-	byHash     *hashLookup // nil: ByHash goes through GORM
+	byHash     *hashLookup // set on the guard's own SQLite file; nil: ByHash goes through GORM
 	writeMu    sync.Mutex  // held around writes when serializeW
 }
 
@@ -39,7 +39,6 @@ func newGormStore(ctx context.Context, db *gorm.DB, tablePrefix string) (*gormSt
 	if err := s.migrate(ctx); err != nil {
 		return nil, fmt.Errorf("ginkey: migrate: %w", err)
 	}
-	s.byHash = newHashLookup(ctx, db, s.keys)
 	return s, nil
 }
 

@@ -346,56 +346,71 @@ func TestUsageOfADeletedKeyIsDropped(t *testing.T) {
 	}
 }
 
-// The lookup on a cache miss skips GORM on every tested dialect, and reads
-// exactly what GORM reads: every column, set and unset.
+// On the guard's own SQLite file the lookup on a cache miss skips GORM, and
+// reads exactly what GORM reads: every column, set, unset, and a NULL
+// created_at from a row written outside ginkey. A caller's *gorm.DB keeps
+// GORM's path, so its plugins see the query.
 func TestHashLookupReadsWhatGORMReads(t *testing.T) {
-	for name, open := range storeFactories() {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			s := open(t)
-			if s.byHash == nil {
-				t.Fatalf("no plain lookup on %s", name)
-			}
-			ctx := context.Background()
-			now := time.Date(2026, 11, 25, 12, 0, 0, 123456000, time.UTC)
-			later := now.Add(time.Hour)
-			full := testRecord(t, "full", now, &later)
-			full.RateLimit = &RateLimit{Requests: 5, Per: PerSecond}
-			full.AllowedIPs = []string{"10.0.0.0/8"}
-			full.Quota = &Quota{Requests: 9, Per: PerDay}
-			bare := testRecord(t, "bare", now, nil)
-			bare.Scopes, bare.Metadata = nil, nil
-			for _, r := range []*Record{full, bare} {
-				if err := s.Insert(ctx, r); err != nil {
-					t.Fatal(err)
-				}
-			}
-			revoked := now.Add(time.Minute)
-			if _, err := s.Update(ctx, "full", Changes{RevokedAt: &revoked}); err != nil {
-				t.Fatal(err)
-			}
-			if err := s.AddUsage(ctx, []UsageDelta{{KeyID: "full", Day: "2026-11-25", Requests: 1, LastUsed: now}}); err != nil {
-				t.Fatal(err)
-			}
-			for _, r := range []*Record{full, bare} {
-				fast, err := s.byHash.find(ctx, r.Hash)
-				if err != nil {
-					t.Fatalf("plain lookup of %s: %v", r.ID, err)
-				}
-				slow, err := s.first(ctx, "hash = ?", r.Hash)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if !reflect.DeepEqual(fast, slow) {
-					t.Fatalf("%s: plain lookup\n%+v\nGORM\n%+v", r.ID, fast, slow)
-				}
-			}
-			if fast, _ := s.byHash.find(ctx, full.Hash); fast.RevokedAt == nil || fast.LastUsedAt == nil || fast.RateLimit == nil {
-				t.Fatalf("set columns read as unset: %+v", fast)
-			}
-			if _, err := s.byHash.find(ctx, strings.Repeat("0", 64)); !errors.Is(err, ErrNotFound) {
-				t.Fatalf("missing hash: %v, want ErrNotFound", err)
-			}
-		})
+	t.Parallel()
+	own := newHarness(t, nil)
+	gs, ok := own.guard.store.(*gormStore)
+	if !ok || gs.byHash == nil {
+		t.Fatal("no plain lookup on the guard's own SQLite file")
+	}
+	caller := newHarness(t, func(c *Config) { c.DB = newTestGormStore(t).db })
+	if cs, ok := caller.guard.store.(*gormStore); !ok || cs.byHash != nil {
+		t.Fatal("a caller's *gorm.DB was read around GORM")
+	}
+
+	s := storeFactories()["sqlite"](t)
+	ctx := context.Background()
+	s.byHash = newHashLookup(ctx, s.db, s.keys)
+	if s.byHash == nil {
+		t.Fatal("no plain lookup on SQLite")
+	}
+	t.Cleanup(func() { _ = s.byHash.close() })
+	now := time.Date(2026, 11, 25, 12, 0, 0, 123456000, time.UTC)
+	later := now.Add(time.Hour)
+	full := testRecord(t, "full", now, &later)
+	full.RateLimit = &RateLimit{Requests: 5, Per: PerSecond}
+	full.AllowedIPs = []string{"10.0.0.0/8"}
+	full.Quota = &Quota{Requests: 9, Per: PerDay}
+	bare := testRecord(t, "bare", now, nil)
+	bare.Scopes, bare.Metadata = nil, nil
+	for _, r := range []*Record{full, bare} {
+		if err := s.Insert(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	revoked := now.Add(time.Minute)
+	if _, err := s.Update(ctx, "full", Changes{RevokedAt: &revoked}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddUsage(ctx, []UsageDelta{{KeyID: "full", Day: "2026-11-25", Requests: 1, LastUsed: now}}); err != nil {
+		t.Fatal(err)
+	}
+	outside := testRecord(t, "outside", now, nil)
+	if err := s.db.Exec("INSERT INTO "+s.keys+" (id, hash, prefix, name, scopes, metadata) VALUES (?, ?, ?, ?, '[]', '{}')",
+		outside.ID, outside.Hash, outside.Prefix, outside.Name).Error; err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []*Record{full, bare, outside} {
+		fast, err := s.byHash.find(ctx, r.Hash)
+		if err != nil {
+			t.Fatalf("plain lookup of %s: %v", r.ID, err)
+		}
+		slow, err := s.first(ctx, "hash = ?", r.Hash)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(fast, slow) {
+			t.Fatalf("%s: plain lookup\n%+v\nGORM\n%+v", r.ID, fast, slow)
+		}
+	}
+	if fast, _ := s.byHash.find(ctx, full.Hash); fast.RevokedAt == nil || fast.LastUsedAt == nil || fast.RateLimit == nil {
+		t.Fatalf("set columns read as unset: %+v", fast)
+	}
+	if _, err := s.byHash.find(ctx, strings.Repeat("0", 64)); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("missing hash: %v, want ErrNotFound", err)
 	}
 }
