@@ -162,11 +162,9 @@ func BasicAuth(realm string, accounts map[string]string) (Authenticator, error) 
 	if len(accounts) == 0 {
 		return nil, errors.New("ginkey: BasicAuth needs at least one account")
 	}
-	if realm == "" {
-		realm = "ginkey"
-	}
-	if strings.ContainsAny(realm, "\"\\\r\n") {
-		return nil, errors.New("ginkey: BasicAuth realm must not contain quotes, backslashes or line breaks")
+	realm, err := checkRealm("BasicAuth realm", realm)
+	if err != nil {
+		return nil, err
 	}
 	b := &basicAuth{challenge: `Basic realm="` + realm + `", charset="UTF-8"`}
 	for user, pass := range accounts {
@@ -219,11 +217,9 @@ func BearerAuth(realm string, verify func(c *gin.Context, token string) error) (
 	if verify == nil {
 		return nil, errors.New("ginkey: BearerAuth needs a verify function")
 	}
-	if realm == "" {
-		realm = "ginkey"
-	}
-	if strings.ContainsAny(realm, "\"\\\r\n") {
-		return nil, errors.New("ginkey: BearerAuth realm must not contain quotes, backslashes or line breaks")
+	realm, err := checkRealm("BearerAuth realm", realm)
+	if err != nil {
+		return nil, err
 	}
 	return &bearerAuth{challenge: `Bearer realm="` + realm + `"`, verify: verify}, nil
 }

@@ -1,6 +1,7 @@
 package ginkey
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -180,9 +181,6 @@ func applyDefaults(cfg *Config) {
 	if len(cfg.Sources) == 0 {
 		cfg.Sources = DefaultSources()
 	}
-	if cfg.Realm == "" {
-		cfg.Realm = "ginkey"
-	}
 	if cfg.CacheSize == 0 {
 		cfg.CacheSize = DefaultCacheSize
 	}
@@ -204,4 +202,20 @@ func applyDefaults(cfg *Config) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+}
+
+// defaultRealm names the protection space in WWW-Authenticate challenges.
+const defaultRealm = "ginkey"
+
+// checkRealm returns realm, or defaultRealm for "", unless it holds a
+// character that would break out of a quoted challenge parameter. what
+// names the setting in the error.
+func checkRealm(what, realm string) (string, error) {
+	if realm == "" {
+		return defaultRealm, nil
+	}
+	if strings.ContainsAny(realm, "\"\\\r\n") {
+		return "", errors.New("ginkey: " + what + " must not contain quotes, backslashes or line breaks")
+	}
+	return realm, nil
 }

@@ -86,8 +86,8 @@ func New(cfg Config) (*Guard, error) {
 	if !tablePrefixRE.MatchString(cfg.TablePrefix) {
 		return nil, errors.New("ginkey: TablePrefix must be lower-case letters, digits and underscores")
 	}
-	if strings.ContainsAny(cfg.Realm, "\"\\\r\n") {
-		return nil, errors.New("ginkey: Realm must not contain quotes, backslashes or line breaks")
+	if cfg.Realm, err = checkRealm("Realm", cfg.Realm); err != nil {
+		return nil, err
 	}
 	if cfg.AdminSecret != "" && len(cfg.AdminSecret) < minSecretLen {
 		return nil, fmt.Errorf("ginkey: AdminSecret must be at least %d bytes", minSecretLen)
