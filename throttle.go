@@ -12,7 +12,7 @@ const DefaultFailureLimit = 30
 
 const (
 	throttleShards  = 32
-	throttleWindow  = int64(time.Minute)
+	throttleWindow  = time.Minute
 	throttleMaxAddr = 100_000
 )
 
@@ -38,8 +38,8 @@ func newFailureThrottle(limit int) *failureThrottle {
 	if limit <= 0 {
 		return nil
 	}
-	t := &failureThrottle{perShard: throttleMaxAddr / throttleShards, interval: max(1, throttleWindow/int64(limit))}
-	t.window = t.interval * int64(limit)
+	t := &failureThrottle{perShard: throttleMaxAddr / throttleShards}
+	t.interval, t.window = gcraSteps(int64(limit), throttleWindow)
 	for i := range t.shards {
 		t.shards[i].tat = make(map[netip.Addr]int64)
 	}
