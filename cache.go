@@ -57,9 +57,6 @@ func newKeyCache(size int, ttlNanos int64) *keyCache {
 	}
 }
 
-// capacity is the exact entry bound.
-func (c *keyCache) capacity() int { return len(c.slots) }
-
 func (c *keyCache) set(h *keyHash) (ways []atomic.Pointer[cacheEntry], lock *cacheLock) {
 	s := maphash.Comparable(c.seed, *h) % c.sets
 	return c.slots[s*cacheWays : (s+1)*cacheWays], &c.locks[s%cacheLocks]
@@ -73,13 +70,21 @@ func (c *keyCache) set(h *keyHash) (ways []atomic.Pointer[cacheEntry], lock *cac
 func (c *keyCache) get(h *keyHash, now int64) (rec *Record, fresh bool, gen uint64) {
 	ways, lock := c.set(h)
 	gen = lock.gen.Load()
-	for i := range ways {
+	if i := find(ways, h); i >= 0 {
 		e := ways[i].Load()
-		if e != nil && e.hash == *h {
-			return e.rec, c.fresh(e, now), gen
-		}
+		return e.rec, c.fresh(e, now), gen
 	}
 	return nil, false, gen
+}
+
+// find returns the slot of ways holding h, or -1.
+func find(ways []atomic.Pointer[cacheEntry], h *keyHash) int {
+	for i := range ways {
+		if e := ways[i].Load(); e != nil && e.hash == *h {
+			return i
+		}
+	}
+	return -1
 }
 
 func (c *keyCache) fresh(e *cacheEntry, now int64) bool {
@@ -103,10 +108,8 @@ func (c *keyCache) put(h *keyHash, rec *Record, now int64, gen uint64) {
 // victim picks the slot for h: its own, else an empty or stale one, else the
 // oldest entry.
 func (c *keyCache) victim(ways []atomic.Pointer[cacheEntry], h *keyHash, now int64) int {
-	for i := range ways {
-		if e := ways[i].Load(); e != nil && e.hash == *h {
-			return i
-		}
+	if i := find(ways, h); i >= 0 {
+		return i
 	}
 	oldest, oldestAt := 0, int64(0)
 	for i := range ways {
@@ -127,22 +130,16 @@ func (c *keyCache) remove(h *keyHash) {
 	ways, lock := c.set(h)
 	lock.mu.Lock()
 	defer lock.mu.Unlock()
-	for i := range ways {
-		if e := ways[i].Load(); e != nil && e.hash == *h {
-			ways[i].Store(nil)
-		}
+	if i := find(ways, h); i >= 0 {
+		ways[i].Store(nil)
 	}
 }
 
 // invalidate drops h's entry and voids every fill of its stripe in flight.
+// The generation moves first, so a fill that checks it after the entry is
+// gone cannot put it back.
 func (c *keyCache) invalidate(h *keyHash) {
-	ways, lock := c.set(h)
-	lock.mu.Lock()
-	defer lock.mu.Unlock()
+	_, lock := c.set(h)
 	lock.gen.Add(1)
-	for i := range ways {
-		if e := ways[i].Load(); e != nil && e.hash == *h {
-			ways[i].Store(nil)
-		}
-	}
+	c.remove(h)
 }

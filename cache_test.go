@@ -28,16 +28,16 @@ func cachedEntries(c *keyCache) int {
 func TestCacheNeverHoldsMoreThanItsBound(t *testing.T) {
 	t.Parallel()
 	c := newKeyCache(100, int64(time.Hour))
-	if c.capacity() != 104 {
-		t.Fatalf("capacity %d, want 100 rounded up to a multiple of %d", c.capacity(), cacheWays)
+	if len(c.slots) != 104 {
+		t.Fatalf("capacity %d, want 100 rounded up to a multiple of %d", len(c.slots), cacheWays)
 	}
 	for i := range 10_000 {
 		h := testHash(i)
 		_, _, gen := c.get(&h, 1)
 		c.put(&h, &Record{}, 1, gen)
 	}
-	if n := cachedEntries(c); n != c.capacity() {
-		t.Fatalf("%d entries after 10,000 puts, want exactly %d", n, c.capacity())
+	if n := cachedEntries(c); n != len(c.slots) {
+		t.Fatalf("%d entries after 10,000 puts, want exactly %d", n, len(c.slots))
 	}
 }
 
@@ -81,8 +81,8 @@ func TestCacheInvalidateVoidsAFillStartedBeforeIt(t *testing.T) {
 func TestUnknownKeysTableEvictsStaleThenOldestEntries(t *testing.T) {
 	t.Parallel()
 	u := newUnknownKeys(1, 100) // one set of cacheWays slots
-	if u.capacity() != cacheWays {
-		t.Fatalf("capacity %d, want %d", u.capacity(), cacheWays)
+	if len(u.slots) != cacheWays {
+		t.Fatalf("capacity %d, want %d", len(u.slots), cacheWays)
 	}
 	tags := make([]uint64, cacheWays+2)
 	for i := range tags {

@@ -53,8 +53,6 @@ func newUnknownKeys(size int, ttlNanos int64) *unknownKeys {
 	}
 }
 
-func (u *unknownKeys) capacity() int { return len(u.slots) }
-
 // tag is raw's index, never 0.
 func (u *unknownKeys) tag(raw string) uint64 {
 	return maphash.String(u.seed, raw) | 1
