@@ -32,37 +32,35 @@ func (g *Guard) Optional() gin.HandlerFunc {
 
 // Authenticate implements Authenticator with Handler's checks, for use in
 // AnyOf and AllOf.
-func (g *Guard) Authenticate(c *gin.Context) error {
-	if g.skip != nil && g.skip(c) {
-		return nil
-	}
-	rec, err := g.authorize(c, g.plain)
-	if err != nil {
-		return err
-	}
-	c.Set(contextKey, rec)
-	return nil
-}
+func (g *Guard) Authenticate(c *gin.Context) error { return g.authenticate(c, g.plain) }
 
 // Challenge implements Challenger.
 func (g *Guard) Challenge() string { return g.challenges.of(ErrKeyMissing)[0] }
 
 func (g *Guard) middleware(r *requirement) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if g.skip != nil && g.skip(c) {
-			c.Next()
-			return
-		}
-		rec, err := g.authorize(c, r)
-		if err != nil {
+		if err := g.authenticate(c, r); err != nil {
 			g.reject(c, err)
 			return
 		}
-		if rec != nil {
-			c.Set(contextKey, rec)
-		}
 		c.Next()
 	}
+}
+
+// authenticate checks c against r, unless the Skipper lets it through, and
+// stores the key it was admitted with for KeyFrom.
+func (g *Guard) authenticate(c *gin.Context, r *requirement) error {
+	if g.skip != nil && g.skip(c) {
+		return nil
+	}
+	rec, err := g.authorize(c, r)
+	if err != nil {
+		return err
+	}
+	if rec != nil { // nil: an anonymous request Optional lets through
+		c.Set(contextKey, rec)
+	}
+	return nil
 }
 
 // authorize runs the request path: extract, parse (no I/O), cache, store,
