@@ -59,7 +59,7 @@ type Guard struct {
 	unthrottledOnce sync.Once        // warns of clients without an IP address once
 	quotas          *quotaCounter
 
-	flushMu   sync.Mutex
+	flushMu   sync.RWMutex // Flush writes under it; quota reads share it
 	stop      chan struct{}
 	done      chan struct{}
 	closeOnce sync.Once

@@ -168,11 +168,11 @@ func (g *Guard) checkQuota(ctx context.Context, rec *Record, now time.Time) erro
 
 // usedSince counts the key's requests from start (a UTC midnight) to now:
 // what the store holds plus what this instance has not flushed yet. Holding
-// flushMu keeps a flush from moving counts between the two while they are
-// read.
+// flushMu for reading keeps a flush from moving counts between the two while
+// they are read, and lets quota reads of many keys run at once.
 func (g *Guard) usedSince(ctx context.Context, id string, start, now time.Time) (int64, error) {
-	g.flushMu.Lock()
-	defer g.flushMu.Unlock()
+	g.flushMu.RLock()
+	defer g.flushMu.RUnlock()
 	var n int64
 	if g.usageStore != nil {
 		_, daily, err := g.usageStore.Usage(ctx, id, start.Format(time.DateOnly))
