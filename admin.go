@@ -234,10 +234,8 @@ func (g *Guard) revokeKey(c *gin.Context) {
 	}
 	now := g.now().UTC().Truncate(time.Microsecond)
 	rec, err := g.store.Update(c.Request.Context(), id, Changes{RevokedAt: &now})
-	if err == nil || isRevokedConflict(err) {
-		if err != nil { // already revoked: answer with the record as it is
-			rec, err = g.store.ByID(c.Request.Context(), id)
-		}
+	if isRevokedConflict(err) { // already revoked: answer with the record as it is
+		rec, err = g.store.ByID(c.Request.Context(), id)
 	}
 	if err != nil {
 		g.fail(c, "revoke key", err)
@@ -318,7 +316,7 @@ func (g *Guard) keyUsage(c *gin.Context) {
 	if !g.flushForRead(c) {
 		return
 	}
-	rec, ok := g.keyByParam(c)
+	rec, ok := g.keyByParam(c) // after the flush: its last_used_at must include pending requests
 	if !ok {
 		return
 	}
