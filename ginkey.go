@@ -193,7 +193,9 @@ func (g *Guard) openStore(cfg *Config) error {
 	}
 	g.store, g.usageStore = s, s
 	if cfg.DB == nil { // the guard's own SQLite file: nobody else's plugins to respect
-		s.byHash = newHashLookup(context.Background(), db, s.keys)
+		if s.byHash, err = newHashLookup(context.Background(), db, s.keys); err != nil {
+			g.log.Warn("ginkey: cache-miss lookups go through GORM, more slowly", "error", err)
+		}
 		closeDB := g.closeDB
 		g.closeDB = func() error { return errors.Join(s.byHash.close(), closeDB()) }
 	}
@@ -212,8 +214,9 @@ func openSQLite(path string) (*gorm.DB, error) {
 	db, err := gorm.Open(sqlite.Open(dsn), &gorm.Config{
 		Logger:                 logger.Discard,
 		SkipDefaultTransaction: true,
-		// A lookup on a cache miss spends a fifth of its time parsing SQL
-		// otherwise. Bounded: statements vary with batch sizes.
+		// Admin reads and writes and usage flushes reuse their statements
+		// (the cache-miss lookup has its own, see hashLookup). Bounded:
+		// statements vary with batch sizes.
 		PrepareStmt:        true,
 		PrepareStmtMaxSize: 256,
 		PrepareStmtTTL:     time.Hour,

@@ -4,12 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"time"
 
 	"gorm.io/gorm"
 )
 
-// keyColumns are keyRow's fields in the order lookupByHash scans them.
+// keyColumns are keyRow's fields in the order hashLookup.find scans them.
 var keyColumns = []string{
 	"ID", "Hash", "Prefix", "Name", "Scopes", "Metadata", "RateLimit", "AllowedIPs",
 	"Quota", "CreatedAt", "ExpiresAt", "RevokedAt", "LastUsedAt",
@@ -25,24 +26,24 @@ type hashLookup struct {
 	stmt *sql.Stmt
 }
 
-// newHashLookup prepares the lookup on a SQLite database, or returns nil.
-func newHashLookup(ctx context.Context, db *gorm.DB, table string) *hashLookup {
+// newHashLookup prepares the lookup on a SQLite database.
+func newHashLookup(ctx context.Context, db *gorm.DB, table string) (*hashLookup, error) {
 	if db.Name() != "sqlite" {
-		return nil
+		return nil, fmt.Errorf("dialect %s: only SQLite is read around GORM", db.Name())
 	}
 	sqlDB, err := db.DB()
 	if err != nil {
-		return nil
+		return nil, err
 	}
 	stmt := &gorm.Statement{DB: db}
 	if err := stmt.Parse(&keyRow{}); err != nil {
-		return nil
+		return nil, err
 	}
 	_, _ = stmt.WriteString("SELECT ")
 	for i, f := range keyColumns {
 		field := stmt.Schema.LookUpField(f)
 		if field == nil {
-			return nil
+			return nil, fmt.Errorf("keyRow has no field %s", f)
 		}
 		if i > 0 {
 			_, _ = stmt.WriteString(", ")
@@ -58,9 +59,9 @@ func newHashLookup(ctx context.Context, db *gorm.DB, table string) *hashLookup {
 	_, _ = stmt.WriteString(" LIMIT 1")
 	prepared, err := sqlDB.PrepareContext(ctx, stmt.SQL.String())
 	if err != nil {
-		return nil
+		return nil, err
 	}
-	return &hashLookup{stmt: prepared}
+	return &hashLookup{stmt: prepared}, nil
 }
 
 // find returns the row with hash, ErrNotFound, or the driver's error. A NULL

@@ -364,9 +364,9 @@ func TestHashLookupReadsWhatGORMReads(t *testing.T) {
 
 	s := storeFactories()["sqlite"](t)
 	ctx := context.Background()
-	s.byHash = newHashLookup(ctx, s.db, s.keys)
-	if s.byHash == nil {
-		t.Fatal("no plain lookup on SQLite")
+	var err error
+	if s.byHash, err = newHashLookup(ctx, s.db, s.keys); err != nil {
+		t.Fatalf("no plain lookup on SQLite: %v", err)
 	}
 	t.Cleanup(func() { _ = s.byHash.close() })
 	now := time.Date(2026, 11, 25, 12, 0, 0, 123456000, time.UTC)
