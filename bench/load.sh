@@ -44,8 +44,13 @@ echo "building the example"
 
 if ((keys > 0)); then
 	echo "creating $keys keys"
-	(cd "$root" && GINKEY_POPULATE_DB=$db GINKEY_POPULATE_N=$keys \
-		go test -count=1 -timeout 30m -run '^TestPopulateForLoadRun$' -v . | grep -E 'created|FAIL|ok' || true)
+	if ! (cd "$root" && GINKEY_POPULATE_DB=$db GINKEY_POPULATE_N=$keys \
+		go test -count=1 -timeout 30m -run '^TestPopulateForLoadRun$' -v . >"$tmp/populate.log" 2>&1); then
+		cat "$tmp/populate.log" >&2
+		echo "creating the keys failed" >&2
+		exit 1
+	fi
+	grep -E 'created' "$tmp/populate.log"
 fi
 
 GIN_MODE=release HOST=127.0.0.1 PORT=$port GINKEY_DB=$db GINKEY_SECRET=$secret \
@@ -94,4 +99,5 @@ printf 'mean    /public %10.0f req/s  /secure %10.0f req/s  ratio %.3f (target >
 
 rss=$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status")
 total=$(curl -fsS -H "X-Admin-Secret: $secret" "$base/auth/keys?limit=1" | sed -n 's/.*"total":\([0-9]*\).*/\1/p')
+[[ $total == $((keys + 1)) ]] || { echo "the database holds $total keys, want $((keys + 1))" >&2; exit 1; }
 printf 'server peak RSS %.1f MB with %s keys in the database (target < 100 MB)\n' "$(echo "$rss / 1024" | bc -l)" "$total"
