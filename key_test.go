@@ -16,7 +16,8 @@ func TestGeneratedKeysHaveTheDocumentedShape(t *testing.T) {
 	shape := regexp.MustCompile(`^gk_[0-9A-Za-z]{49}$`)
 	seen := map[string]bool{}
 	counts := map[byte]int{}
-	for range 2000 {
+	const keys = 10_000
+	for range keys {
 		key, display, err := f.generate()
 		if err != nil {
 			t.Fatal(err)
@@ -35,11 +36,13 @@ func TestGeneratedKeysHaveTheDocumentedShape(t *testing.T) {
 			counts[key[i]]++
 		}
 	}
-	// 2000*43 draws over 62 symbols: about 1387 each. A biased sampler
-	// (e.g. byte % 62 without rejection) skews the first symbols by ~25%.
+	// 10,000*43 draws over 62 symbols: 6,935.5 each, standard deviation
+	// 82.6; the bounds are six of them either side. A sampler without the
+	// rejection step (byte % 62) draws the first eight symbols about 8,400
+	// times each.
 	for ch, n := range counts {
-		if n < 1100 || n > 1700 {
-			t.Fatalf("symbol %q drawn %d times: not uniform", ch, n)
+		if n < 6440 || n > 7431 {
+			t.Fatalf("symbol %q drawn %d times of %d: not uniform", ch, n, keys*bodyLen)
 		}
 	}
 	if len(counts) != 62 {
