@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -185,7 +186,7 @@ func (u *ui) execute(method, path string) liveResponse {
 		chromedp.ScrollIntoView(chromedp.CSS(ob+` .live-responses-table`)),
 	)
 	r.status = strings.TrimSpace(r.status)
-	u.t.Logf("%s %s -> %s %s", method, path, r.status, r.requestURL)
+	u.t.Logf("%s %s -> %s %s", method, path, r.status, redact(r.requestURL))
 	u.shot("response-"+method+"-"+path, chromedp.CaptureScreenshot())
 	return r
 }
@@ -303,14 +304,14 @@ func TestSwaggerUIAuthorizeCreateKeyAndCallSecureRoute(t *testing.T) {
 	u.tryOut("post", "/auth/keys")
 	r := u.execute("post", "/auth/keys")
 	if r.status != "201" {
-		t.Fatalf("POST /auth/keys: status %q, body %s", r.status, r.body)
+		t.Fatalf("POST /auth/keys: status %q, body %s", r.status, redact(r.body))
 	}
 	var created struct{ ID, Key string }
 	if err := json.Unmarshal([]byte(r.body), &created); err != nil {
-		t.Fatalf("decode the created key %q: %v", r.body, err)
+		t.Fatalf("decode the created key %q: %v", redact(r.body), err)
 	}
 	if !strings.HasPrefix(created.Key, "gk_") || created.ID == "" {
-		t.Fatalf("unexpected create response: %s", r.body)
+		t.Fatalf("unexpected create response: %s", redact(r.body))
 	}
 
 	// 2. The key in the X-API-Key header: GET /secure answers 200.
@@ -318,10 +319,10 @@ func TestSwaggerUIAuthorizeCreateKeyAndCallSecureRoute(t *testing.T) {
 	u.tryOut("get", "/secure")
 	r = u.execute("get", "/secure")
 	if r.status != "200" || !strings.Contains(r.body, "This is a secure endpoint") {
-		t.Fatalf("GET /secure with the header: status %q, body %s", r.status, r.body)
+		t.Fatalf("GET /secure with the header: status %q, body %s", r.status, redact(r.body))
 	}
 	if strings.Contains(r.requestURL, "api_key=") || !strings.Contains(r.curl, "X-API-Key: "+created.Key) {
-		t.Fatalf("the header run did not send the header: url %q, curl %q", r.requestURL, r.curl)
+		t.Fatalf("the header run did not send the header: url %q, curl %q", redact(r.requestURL), redact(r.curl))
 	}
 
 	// 3. The key in the api_key query parameter (header scheme logged out).
@@ -329,17 +330,17 @@ func TestSwaggerUIAuthorizeCreateKeyAndCallSecureRoute(t *testing.T) {
 	u.authorize("APIKeyQuery", created.Key)
 	r = u.execute("get", "/secure")
 	if r.status != "200" || !strings.Contains(r.body, "This is a secure endpoint") {
-		t.Fatalf("GET /secure with the query parameter: status %q, body %s", r.status, r.body)
+		t.Fatalf("GET /secure with the query parameter: status %q, body %s", r.status, redact(r.body))
 	}
 	if !strings.Contains(r.requestURL, "api_key="+created.Key) || strings.Contains(r.curl, "X-API-Key") {
-		t.Fatalf("the query run did not send the parameter: url %q, curl %q", r.requestURL, r.curl)
+		t.Fatalf("the query run did not send the parameter: url %q, curl %q", redact(r.requestURL), redact(r.curl))
 	}
 
 	// 4. With no key authorized the same call is refused.
 	u.logout("APIKeyQuery")
 	r = u.execute("get", "/secure")
 	if r.status != "401" || !strings.Contains(r.body, "key_missing") {
-		t.Fatalf("GET /secure without a key: status %q, body %s", r.status, r.body)
+		t.Fatalf("GET /secure without a key: status %q, body %s", r.status, redact(r.body))
 	}
 	t.Logf("UI flow took %s; %d screenshots in %v", time.Since(start).Round(time.Millisecond), len(u.shots), u.dirs)
 }
@@ -388,4 +389,14 @@ func TestSwaggerUIWithHideDocsShowsNoAdminAPI(t *testing.T) {
 	if resp.StatusCode != http.StatusCreated {
 		t.Errorf("POST /auth/keys with HideDocs: %d, want 201", resp.StatusCode)
 	}
+}
+
+// keyShape matches an API key as ginkey makes them.
+var keyShape = regexp.MustCompile(`gk_[0-9A-Za-z]{49}`)
+
+// redact blanks keys and the admin secret out of what the browser showed
+// before it reaches a test log or a failure message. (Screenshots do show
+// them; they outlive the test only in a GINKEY_SCREENSHOTS directory.)
+func redact(s string) string {
+	return strings.ReplaceAll(keyShape.ReplaceAllString(s, "gk_[redacted]"), testSecret, "[admin secret]")
 }
