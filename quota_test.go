@@ -81,7 +81,7 @@ func TestQuotaSurvivesARestart(t *testing.T) {
 	h := newHarness(t, func(c *Config) { c.Now = clock.Now })
 	k := h.createKey(`{"quota":{"requests":4,"per":"day"}}`)
 	for range 3 {
-		h.secure(k.Secret)
+		wantOK(t, h.secure(k.Secret), k.ID)
 	}
 	if err := h.guard.Close(); err != nil {
 		t.Fatal(err)

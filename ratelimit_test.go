@@ -125,8 +125,12 @@ func TestRateLimitedRequestsAreNotUsage(t *testing.T) {
 	clock := newFakeClock()
 	h := newHarness(t, func(c *Config) { c.Now = clock.Now })
 	k := h.createKey(`{"rate_limit":{"requests":3,"per":"1h"}}`)
-	for range 10 {
-		h.secure(k.Secret)
+	for i := range 10 {
+		if i < 3 {
+			wantOK(t, h.secure(k.Secret), k.ID)
+		} else {
+			wantError(t, h.secure(k.Secret), 429, "rate_limited")
+		}
 	}
 	var rep UsageReport
 	decode(t, h.admin("GET", "/keys/"+k.ID+"/usage", ""), &rep)
