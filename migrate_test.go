@@ -68,42 +68,38 @@ func TestADatabaseFromTheCoreReleaseIsMigratedAndItsKeysKeepWorking(t *testing.T
 // TestStoreConformanceAuthzFields runs the authorization columns through
 // every store of the conformance suite: insert, read back, set, clear.
 func TestStoreConformanceAuthzFields(t *testing.T) {
-	for name, open := range storeFactories() {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			s := open(t)
-			ctx := context.Background()
-			now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-			r := testRecord(t, "limited", now, nil)
-			r.RateLimit = &RateLimit{Requests: 5, Per: PerSecond}
-			r.AllowedIPs = []string{"10.0.0.0/8", "2001:db8::/32"}
-			r.Quota = &Quota{Requests: 1000, Per: PerMonth}
-			plain := testRecord(t, "plain", now, nil)
-			for _, rec := range []*Record{r, plain} {
-				if err := s.Insert(ctx, rec); err != nil {
-					t.Fatal(err)
-				}
+	forEachStore(t, func(t *testing.T, s *gormStore) {
+		ctx := context.Background()
+		now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+		r := testRecord(t, "limited", now, nil)
+		r.RateLimit = &RateLimit{Requests: 5, Per: PerSecond}
+		r.AllowedIPs = []string{"10.0.0.0/8", "2001:db8::/32"}
+		r.Quota = &Quota{Requests: 1000, Per: PerMonth}
+		plain := testRecord(t, "plain", now, nil)
+		for _, rec := range []*Record{r, plain} {
+			if err := s.Insert(ctx, rec); err != nil {
+				t.Fatal(err)
 			}
-			got, err := s.ByHash(ctx, r.Hash)
-			if err != nil || *got.RateLimit != *r.RateLimit || *got.Quota != *r.Quota || !slices.Equal(got.AllowedIPs, r.AllowedIPs) {
-				t.Fatalf("round trip: %+v %v", got, err)
-			}
-			if got, err := s.ByID(ctx, "plain"); err != nil || got.RateLimit != nil || got.Quota != nil || got.AllowedIPs == nil || len(got.AllowedIPs) != 0 {
-				t.Fatalf("a key without limits: %+v %v", got, err)
-			}
-			ips := []string{"127.0.0.1"}
-			upd, err := s.Update(ctx, "plain", Changes{
-				AllowedIPs: &ips, SetRateLimit: true, RateLimit: &RateLimit{Requests: 9, Per: PerHour},
-				SetQuota: true, Quota: &Quota{Requests: 3, Per: PerDay},
-			})
-			if err != nil || upd.RateLimit.Requests != 9 || upd.Quota.Per != PerDay || !slices.Equal(upd.AllowedIPs, ips) {
-				t.Fatalf("set: %+v %v", upd, err)
-			}
-			none := []string{}
-			upd, err = s.Update(ctx, "limited", Changes{AllowedIPs: &none, SetRateLimit: true, SetQuota: true})
-			if err != nil || upd.RateLimit != nil || upd.Quota != nil || len(upd.AllowedIPs) != 0 || upd.Name != "n-limited" {
-				t.Fatalf("clear: %+v %v", upd, err)
-			}
+		}
+		got, err := s.ByHash(ctx, r.Hash)
+		if err != nil || *got.RateLimit != *r.RateLimit || *got.Quota != *r.Quota || !slices.Equal(got.AllowedIPs, r.AllowedIPs) {
+			t.Fatalf("round trip: %+v %v", got, err)
+		}
+		if got, err := s.ByID(ctx, "plain"); err != nil || got.RateLimit != nil || got.Quota != nil || got.AllowedIPs == nil || len(got.AllowedIPs) != 0 {
+			t.Fatalf("a key without limits: %+v %v", got, err)
+		}
+		ips := []string{"127.0.0.1"}
+		upd, err := s.Update(ctx, "plain", Changes{
+			AllowedIPs: &ips, SetRateLimit: true, RateLimit: &RateLimit{Requests: 9, Per: PerHour},
+			SetQuota: true, Quota: &Quota{Requests: 3, Per: PerDay},
 		})
-	}
+		if err != nil || upd.RateLimit.Requests != 9 || upd.Quota.Per != PerDay || !slices.Equal(upd.AllowedIPs, ips) {
+			t.Fatalf("set: %+v %v", upd, err)
+		}
+		none := []string{}
+		upd, err = s.Update(ctx, "limited", Changes{AllowedIPs: &none, SetRateLimit: true, SetQuota: true})
+		if err != nil || upd.RateLimit != nil || upd.Quota != nil || len(upd.AllowedIPs) != 0 || upd.Name != "n-limited" {
+			t.Fatalf("clear: %+v %v", upd, err)
+		}
+	})
 }

@@ -12,11 +12,7 @@ import (
 // never scan the table.
 func TestLookupsCountsAndPagesReadIndexes(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, nil)
-	s, ok := h.guard.store.(*gormStore)
-	if !ok {
-		t.Fatal("not the GORM store")
-	}
+	s := newTestGormStore(t)
 	now := time.Now().UTC()
 	for _, tc := range []struct {
 		name, sql string
@@ -69,11 +65,7 @@ func TestListingPicksTheIndexThatReadsFewerRows(t *testing.T) {
 
 func TestMigrationReplacesTheSingleColumnTimeIndexes(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, nil)
-	s, ok := h.guard.store.(*gormStore)
-	if !ok {
-		t.Fatal("not the GORM store")
-	}
+	s := newTestGormStore(t)
 	for _, sql := range []string{ // the schema before the million-key work
 		"DROP INDEX ginkey_keys_created_idx", "DROP INDEX ginkey_keys_status_idx",
 		"CREATE INDEX ginkey_keys_created_at_idx ON ginkey_keys (created_at)",

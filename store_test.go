@@ -112,10 +112,15 @@ func storeFactories() map[string]func(t *testing.T) *gormStore {
 }
 
 func TestStoreConformance(t *testing.T) {
+	forEachStore(t, testStore)
+}
+
+// forEachStore runs test on a fresh store of every dialect, in parallel.
+func forEachStore(t *testing.T, test func(t *testing.T, s *gormStore)) {
 	for name, open := range storeFactories() {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			testStore(t, open(t))
+			test(t, open(t))
 		})
 	}
 }
@@ -289,58 +294,50 @@ func TestSQLiteOpenedByGuardUsesWAL(t *testing.T) {
 // An update that sets what is already there is no conflict: MySQL reports
 // zero changed rows for it, which must not read as "revoked".
 func TestUpdateToTheSameValuesIsNotAConflict(t *testing.T) {
-	for name, open := range storeFactories() {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			s := open(t)
-			ctx := context.Background()
-			r := testRecord(t, "live", time.Now().UTC().Truncate(time.Microsecond), nil)
-			if err := s.Insert(ctx, r); err != nil {
-				t.Fatal(err)
-			}
-			same := r.Name
-			if _, err := s.Update(ctx, "live", Changes{Name: &same}); err != nil {
-				t.Fatalf("same name: %v", err)
-			}
-			if _, err := s.Update(ctx, "live", Changes{SetExpiry: true}); err != nil {
-				t.Fatalf("never expires again: %v", err)
-			}
-		})
-	}
+	forEachStore(t, func(t *testing.T, s *gormStore) {
+		ctx := context.Background()
+		r := testRecord(t, "live", time.Now().UTC().Truncate(time.Microsecond), nil)
+		if err := s.Insert(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		same := r.Name
+		if _, err := s.Update(ctx, "live", Changes{Name: &same}); err != nil {
+			t.Fatalf("same name: %v", err)
+		}
+		if _, err := s.Update(ctx, "live", Changes{SetExpiry: true}); err != nil {
+			t.Fatalf("never expires again: %v", err)
+		}
+	})
 }
 
 // Counts of a key deleted before they were flushed leave no rows behind.
 func TestUsageOfADeletedKeyIsDropped(t *testing.T) {
-	for name, open := range storeFactories() {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			s := open(t)
-			ctx := context.Background()
-			now := time.Now().UTC().Truncate(time.Microsecond)
-			for _, id := range []string{"kept", "gone"} {
-				if err := s.Insert(ctx, testRecord(t, id, now, nil)); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if err := s.Delete(ctx, "gone"); err != nil {
+	forEachStore(t, func(t *testing.T, s *gormStore) {
+		ctx := context.Background()
+		now := time.Now().UTC().Truncate(time.Microsecond)
+		for _, id := range []string{"kept", "gone"} {
+			if err := s.Insert(ctx, testRecord(t, id, now, nil)); err != nil {
 				t.Fatal(err)
 			}
-			batch := []UsageDelta{
-				{KeyID: "gone", Day: "2026-11-25", Requests: 5, LastUsed: now},
-				{KeyID: "kept", Day: "2026-11-25", Requests: 2, LastUsed: now},
-			}
-			if err := s.AddUsage(ctx, batch); err != nil {
-				t.Fatal(err)
-			}
-			var rows int64
-			if err := s.db.Table(s.usage).Where("key_id = ?", "gone").Count(&rows).Error; err != nil || rows != 0 {
-				t.Fatalf("usage rows of the deleted key: %d (%v)", rows, err)
-			}
-			if total, _, err := s.Usage(ctx, "kept", "2000-01-01"); err != nil || total != 2 {
-				t.Fatalf("usage of the kept key: %d (%v)", total, err)
-			}
-		})
-	}
+		}
+		if err := s.Delete(ctx, "gone"); err != nil {
+			t.Fatal(err)
+		}
+		batch := []UsageDelta{
+			{KeyID: "gone", Day: "2026-11-25", Requests: 5, LastUsed: now},
+			{KeyID: "kept", Day: "2026-11-25", Requests: 2, LastUsed: now},
+		}
+		if err := s.AddUsage(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+		var rows int64
+		if err := s.db.Table(s.usage).Where("key_id = ?", "gone").Count(&rows).Error; err != nil || rows != 0 {
+			t.Fatalf("usage rows of the deleted key: %d (%v)", rows, err)
+		}
+		if total, _, err := s.Usage(ctx, "kept", "2000-01-01"); err != nil || total != 2 {
+			t.Fatalf("usage of the kept key: %d (%v)", total, err)
+		}
+	})
 }
 
 // On the guard's own SQLite file the lookup on a cache miss skips GORM, and
@@ -359,7 +356,7 @@ func TestHashLookupReadsWhatGORMReads(t *testing.T) {
 		t.Fatal("a caller's *gorm.DB was read around GORM")
 	}
 
-	s := storeFactories()["sqlite"](t)
+	s := newTestGormStore(t)
 	ctx := context.Background()
 	var err error
 	if s.byHash, err = newHashLookup(ctx, s.db, s.keys); err != nil {
