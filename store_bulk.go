@@ -41,7 +41,7 @@ func (s *gormStore) InsertBatch(ctx context.Context, records []Record) error {
 	slices.SortFunc(rows, func(a, b keyRow) int { return strings.Compare(a.Hash, b.Hash) })
 	return s.write(func() error {
 		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-			if s.db.Name() == "sqlite" {
+			if s.sqlite {
 				// Random hashes and ids land all over their indexes; a page
 				// cache that holds them turns re-reads into memory hits. The
 				// connection gets its usual cache back afterwards.

@@ -16,12 +16,12 @@ import (
 
 // gormStore keeps keys in two tables of any GORM dialect.
 type gormStore struct {
-	db         *gorm.DB
-	keys       string // table names, prefix included
-	usage      string
-	serializeW bool        // SQLite: one writer at a time, so nobody sees "database is locked"
-	byHash     *hashLookup // set on the guard's own SQLite file; nil: ByHash goes through GORM
-	writeMu    sync.Mutex  // held around writes when serializeW
+	db      *gorm.DB
+	keys    string // table names, prefix included
+	usage   string
+	sqlite  bool        // writes one at a time (nobody sees "database is locked"); SQLite-only SQL
+	byHash  *hashLookup // set on the guard's own SQLite file; nil: ByHash goes through GORM
+	writeMu sync.Mutex  // held around writes on SQLite
 }
 
 var (
@@ -31,10 +31,10 @@ var (
 
 func newGormStore(ctx context.Context, db *gorm.DB, tablePrefix string) (*gormStore, error) {
 	s := &gormStore{
-		db:         db,
-		keys:       tablePrefix + "keys",
-		usage:      tablePrefix + "usage",
-		serializeW: db.Name() == "sqlite",
+		db:     db,
+		keys:   tablePrefix + "keys",
+		usage:  tablePrefix + "usage",
+		sqlite: db.Name() == "sqlite",
 	}
 	if err := s.migrate(ctx); err != nil {
 		return nil, fmt.Errorf("ginkey: migrate: %w", err)
@@ -96,7 +96,7 @@ func (s *gormStore) migrate(ctx context.Context) error {
 }
 
 func (s *gormStore) write(fn func() error) error {
-	if s.serializeW {
+	if s.sqlite {
 		s.writeMu.Lock()
 		defer s.writeMu.Unlock()
 	}

@@ -44,7 +44,7 @@ func (s *gormStore) List(ctx context.Context, q ListQuery) ([]Record, int64, err
 		return []Record{}, total, nil
 	}
 	db := s.db.WithContext(ctx).Table(s.keys)
-	if s.db.Name() == "sqlite" {
+	if s.sqlite {
 		// SQLite keeps no statistics unless ANALYZE is run, so it cannot know
 		// that "not revoked" matches nearly every row; the exact counts tell
 		// which plan reads fewer rows.
