@@ -2,45 +2,10 @@ package ginkey
 
 import (
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 )
-
-// RegisterAdmin mounts the admin API below rg. Every route requires the
-// X-Admin-Secret header; a secret in the query string is refused. The
-// document served by Docs shows the admin operations below the first group
-// given to RegisterAdmin.
-func (g *Guard) RegisterAdmin(rg *gin.RouterGroup) {
-	g.noteAdminMount(rg.BasePath())
-	a := rg.Group("", g.requireAdmin)
-	a.POST("/keys", g.createKey)
-	a.GET("/keys", g.listKeys)
-	a.GET("/keys/:id", g.getKey)
-	a.PATCH("/keys/:id", g.patchKey)
-	a.DELETE("/keys/:id", g.deleteKey)
-	a.POST("/keys/:id/revoke", g.revokeKey)
-	a.POST("/keys/:id/renew", g.renewKey)
-	a.GET("/keys/:id/usage", g.keyUsage)
-	a.GET("/usage", g.usageSummary)
-}
-
-func (g *Guard) requireAdmin(c *gin.Context) {
-	for name := range c.Request.URL.Query() {
-		if strings.Contains(strings.ToLower(name), "secret") {
-			writeError(c, ErrAdminSecretInQuery)
-			return
-		}
-	}
-	if !g.adminAuthorized(c.GetHeader(AdminHeader)) {
-		writeError(c, ErrAdminUnauthorized)
-		return
-	}
-	// Admin answers can carry a plaintext key: keep them out of caches.
-	c.Header("Cache-Control", "no-store")
-	c.Next()
-}
 
 // createKey creates a key.
 //

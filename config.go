@@ -52,9 +52,13 @@ type Config struct {
 	// letters, digits and underscores. Optional. Default: "ginkey_".
 	TablePrefix string
 
-	// AdminSecret authenticates the admin API (header X-Admin-Secret); at
-	// least 16 bytes. Optional. Default: $GINKEY_SECRET, else 32 random bytes
-	// generated at start-up and logged once at WARN level.
+	// AdminSecret authenticates the admin API (header X-Admin-Secret): at
+	// least 16 bytes, no surrounding whitespace (New returns an error for
+	// one: HTTP strips it from headers). Optional. Default: $GINKEY_SECRET;
+	// else RegisterAdmin generates a random one and logs it once at WARN
+	// level, except in gin's release mode, where it panics instead: a
+	// generated secret is for development. A guard without RegisterAdmin
+	// needs no secret.
 	AdminSecret string
 
 	// TTL is the lifetime of a key created without an explicit expiry, and
@@ -129,6 +133,17 @@ type Config struct {
 	// warning. A negative value turns this off. Optional. Default: 30.
 	FailureLimit int
 
+	// AdminFailureLimit is how many wrong X-Admin-Secret headers one client
+	// address (IPv6 grouped by /64) may send per minute; beyond it, its admin
+	// requests get 429 too_many_failures, with Retry-After, before the
+	// secret is compared, so a right guess is refused too. The allowance
+	// comes back gradually, one attempt every minute/limit. Failures are
+	// logged at WARN, at most one line per address per minute. A request
+	// without the header guesses nothing and is not counted; clients
+	// without an IP address are not throttled. A negative value turns the
+	// throttle off (failures are still logged). Optional. Default: 10.
+	AdminFailureLimit int
+
 	// Logger receives ginkey's logs; keys and secrets never reach it (but
 	// for the generated admin secret, once). Optional. Default: slog.Default().
 	Logger *slog.Logger
@@ -195,6 +210,9 @@ func applyDefaults(cfg *Config) {
 	}
 	if cfg.FailureLimit == 0 {
 		cfg.FailureLimit = DefaultFailureLimit
+	}
+	if cfg.AdminFailureLimit == 0 {
+		cfg.AdminFailureLimit = DefaultAdminFailureLimit
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()

@@ -12,10 +12,11 @@ package ginkey
 import (
 	"context"
 	"crypto/sha256"
-	"crypto/subtle"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
 	"regexp"
 	"runtime"
 	"strings"
@@ -40,7 +41,8 @@ type Guard struct {
 	cache      *keyCache
 	unknown    *unknownKeys
 	usage      *usageRecorder
-	secretHash [sha256.Size]byte
+	secretHash atomic.Pointer[[sha256.Size]byte] // nil until configured or generated
+	secretOnce sync.Once
 	ttl        time.Duration
 	maxBody    int64
 	hideDocs   bool
@@ -56,7 +58,9 @@ type Guard struct {
 	limiter         Limiter
 	ownLimiter      *MemoryLimiter   // the default limiter, when Config.Limiter is nil
 	throttle        *failureThrottle // nil: off
-	unthrottledOnce sync.Once        // warns of clients without an IP address once
+	adminThrottle   *failureThrottle // wrong admin secrets; nil: off
+	adminFailures   *failureLog
+	unthrottledOnce sync.Once // warns of clients without an IP address once
 	quotas          *quotaCounter
 
 	flushMu   sync.RWMutex // Flush writes under it; quota reads share it
@@ -89,8 +93,8 @@ func New(cfg Config) (*Guard, error) {
 	if cfg.Realm, err = checkRealm("Realm", cfg.Realm); err != nil {
 		return nil, err
 	}
-	if cfg.AdminSecret != "" && len(cfg.AdminSecret) < minSecretLen {
-		return nil, fmt.Errorf("ginkey: AdminSecret must be at least %d bytes", minSecretLen)
+	if err := checkAdminSecret(cfg.AdminSecret); err != nil {
+		return nil, err
 	}
 	if cfg.RateLimit != (RateLimit{}) && validateRateLimit(&cfg.RateLimit) != nil {
 		return nil, errors.New(`ginkey: RateLimit needs Requests from 1 to 1,000,000 and Per "1s", "1m" or "1h"`)
@@ -118,6 +122,8 @@ func New(cfg Config) (*Guard, error) {
 		g.limiter = g.ownLimiter
 	}
 	g.throttle = newFailureThrottle(cfg.FailureLimit)
+	g.adminThrottle = newFailureThrottle(cfg.AdminFailureLimit)
+	g.adminFailures = newFailureLog(g.logAdminFailures)
 	if cfg.CacheSize > 0 {
 		g.cache = newKeyCache(cfg.CacheSize, int64(cfg.CacheTTL))
 		g.unknown = newUnknownKeys(max(cacheWays, cfg.CacheSize/unknownShare), int64(cfg.CacheTTL))
@@ -132,19 +138,10 @@ func New(cfg Config) (*Guard, error) {
 	}
 	g.quotas = newQuotaCounter(max(cfg.CacheSize, DefaultCacheSize), resync)
 
-	secret := cfg.AdminSecret
-	if secret == "" {
-		secret, err = randomBase62(43)
-		if err != nil {
-			_ = g.closeStore()
-			return nil, fmt.Errorf("ginkey: generate admin secret: %w", err)
-		}
-		// The one place a secret is ever logged: without it nobody could use
-		// the admin API of a zero-config guard.
-		g.log.Warn("ginkey: no admin secret configured; generated one for this process only. "+
-			"Set GINKEY_SECRET (or Config.AdminSecret) to keep a stable secret.", "admin_secret", secret)
+	if cfg.AdminSecret != "" { // else RegisterAdmin generates one, where that is allowed
+		h := sha256.Sum256([]byte(cfg.AdminSecret))
+		g.secretHash.Store(&h)
 	}
-	g.secretHash = sha256.Sum256([]byte(secret))
 
 	if g.usageStore != nil {
 		g.usage = newUsageRecorder(100_000)
@@ -206,6 +203,9 @@ func (g *Guard) openStore(cfg *Config) error {
 // statements; writes are further serialized by the store, so concurrent
 // requests never see "database is locked".
 func openSQLite(path string) (*gorm.DB, error) {
+	if err := createPrivate(path); err != nil {
+		return nil, err
+	}
 	sep := "?"
 	if strings.Contains(path, "?") {
 		sep = "&"
@@ -236,6 +236,26 @@ func openSQLite(path string) (*gorm.DB, error) {
 		return nil, fmt.Errorf("ginkey: open SQLite %s: %w", path, err)
 	}
 	return db, nil
+}
+
+// createPrivate creates the SQLite file at path, if there is none, readable
+// by its owner alone (0600), before SQLite would create it 0644. SQLite
+// gives the -wal and -shm files it adds the main file's permissions. An
+// existing file keeps its own.
+func createPrivate(path string) error {
+	file, _, _ := strings.Cut(path, "?")
+	file = strings.TrimPrefix(file, "file:")
+	if file == "" || file == ":memory:" || strings.Contains(path, "mode=memory") {
+		return nil
+	}
+	f, err := os.OpenFile(file, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("ginkey: create SQLite file: %w", err)
+	}
+	return f.Close()
 }
 
 func (g *Guard) closeStore() error {
@@ -301,16 +321,6 @@ func (g *Guard) flushLoop(every time.Duration) {
 			g.log.Error("ginkey: usage flush failed; counts kept for the next try", "error", err)
 		}
 	}
-}
-
-// adminAuthorized compares the X-Admin-Secret header with the secret in
-// constant time (both sides hashed, so length leaks nothing either).
-func (g *Guard) adminAuthorized(given string) bool {
-	if given == "" {
-		return false
-	}
-	h := sha256.Sum256([]byte(given))
-	return subtle.ConstantTimeCompare(h[:], g.secretHash[:]) == 1
 }
 
 // contextKey is where the verified key sits in gin.Context.

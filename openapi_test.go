@@ -80,18 +80,17 @@ func (d openapi) ginkeyOps() []string {
 	return out
 }
 
-// adminRoutes lists "METHOD path" of what RegisterAdmin mounts below prefix,
-// in OpenAPI's {param} form.
+// adminRoutes lists "METHOD path" of the operations RegisterAdmin serves
+// below prefix, in OpenAPI's {param} form. The admin API routes by itself
+// below one catch-all, so the list is its route table's.
 func adminRoutes(t *testing.T, prefix string) []string {
 	t.Helper()
 	g := MustNew(Config{DBPath: t.TempDir() + "/k.db", AdminSecret: testSecret, LookupEnv: noEnv})
 	t.Cleanup(func() { _ = g.Close() })
-	r := gin.New()
-	g.RegisterAdmin(r.Group(prefix))
 	param := regexp.MustCompile(`:([a-z]+)`)
 	var out []string
-	for _, rt := range r.Routes() {
-		out = append(out, rt.Method+" "+param.ReplaceAllString(rt.Path, "{$1}"))
+	for _, rt := range g.adminRoutes() {
+		out = append(out, rt.method+" "+param.ReplaceAllString(strings.TrimSuffix(prefix, "/")+rt.pattern, "{$1}"))
 	}
 	slices.Sort(out)
 	return out
@@ -201,12 +200,18 @@ func docsGuard(t *testing.T, cfg Config) (*Guard, *syncBuffer) {
 }
 
 // serveDoc mounts the admin API below mount (unless empty) and the document
-// at /docs/doc.json, and returns the engine and the served document.
+// at /docs/doc.json, and returns the engine and the served document. The
+// admin API takes its group whole, so mounted at the root it gets an engine
+// of its own, as it would on an internal port.
 func serveDoc(t *testing.T, cfg Config, mount string, doc DocReader) (*gin.Engine, []byte) {
 	t.Helper()
 	g, _ := docsGuard(t, cfg)
 	r := gin.New()
-	if mount != "" {
+	switch mount {
+	case "":
+	case "/":
+		g.RegisterAdmin(gin.New().Group(mount))
+	default:
 		g.RegisterAdmin(r.Group(mount))
 	}
 	r.GET("/docs/*any", g.Docs(doc, nil))

@@ -1,6 +1,7 @@
 package ginkey
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -19,11 +20,18 @@ import (
 //
 //	WWW-Authenticate: Bearer realm="ginkey", error="insufficient_scope", scope="items:read"
 //
-// Swagger 2 has no scopes for apiKey schemes, so document a scoped route by
+// A scope that no key could hold (empty, longer than 128 bytes, or with a
+// character other than letters, digits and : . _ - / *) is a programming
+// error: Require panics when the route is built, naming it, as
+// regexp.MustCompile does with a bad pattern.
+//
+// The two @Security lines below mean either scheme will do (swag reads
+// "A || B" on one line as both at once). Swagger 2 has no scopes for apiKey schemes, so document a scoped route by
 // naming the scope in the description and in the 403 response:
 //
 //	// @Description	Requires the scope items:read.
-//	// @Security	APIKeyHeader || APIKeyQuery
+//	// @Security	APIKeyHeader
+//	// @Security	APIKeyQuery
 //	// @Failure	401	{object}	ginkey.ErrorBody	"key_missing, key_invalid, key_expired or key_revoked"
 //	// @Failure	403	{object}	ginkey.ErrorBody	"insufficient_scope (needs items:read) or ip_not_allowed"
 //	// @Failure	429	{object}	ginkey.ErrorBody	"rate_limited, quota_exceeded or too_many_failures"
@@ -41,7 +49,6 @@ func (g *Guard) RequireAny(scopes ...string) gin.HandlerFunc {
 type requirement struct {
 	scopes   []string
 	any      bool
-	never    bool  // a required scope is malformed: no key meets it
 	optional bool  // no key at all is let through as anonymous
 	denied   error // the 403, with its challenge naming the scopes
 }
@@ -49,30 +56,27 @@ type requirement struct {
 func (g *Guard) newRequirement(scopes []string, anyOf, optional bool) *requirement {
 	r := &requirement{any: anyOf, optional: optional}
 	challenge := g.Challenge() + `, error="insufficient_scope"`
-	unsatisfiable := false
 	for _, s := range scopes {
-		if s == "" || len(s) > maxScopeLen || strings.IndexFunc(s, notScopeRune) >= 0 {
-			g.log.Error("ginkey: a required scope is malformed; no key can be granted it", "scope", s)
-			unsatisfiable = true
-			continue
+		if !validScope(s) {
+			panic(fmt.Sprintf("ginkey: required scope %q is malformed: scopes are 1-128 characters of letters, digits and : . _ - / *", s))
 		}
 		r.scopes = append(r.scopes, s)
 	}
 	if len(r.scopes) > 0 {
 		challenge += `, scope="` + strings.Join(r.scopes, " ") + `"`
 	}
-	// Of any-of scopes, a malformed one is simply never met; of all-of
-	// scopes, it fails the whole requirement, even for a key holding "*".
-	r.never = unsatisfiable && (!anyOf || len(r.scopes) == 0)
 	r.denied = &rejection{err: ErrInsufficientScope, challenge: challenge}
 	return r
 }
 
+// validScope is the one rule for a scope's spelling, for keys' scopes and
+// routes' alike.
+func validScope(s string) bool {
+	return s != "" && len(s) <= maxScopeLen && strings.IndexFunc(s, notScopeRune) < 0
+}
+
 // check reports whether a key with the scope set s meets the requirement.
 func (r *requirement) check(s *scopeSet) error {
-	if r.never {
-		return r.denied
-	}
 	if len(r.scopes) == 0 {
 		return nil
 	}
