@@ -18,7 +18,7 @@ type CreateKeyRequest struct {
 type CreatedKey struct {
 	Key
 	// Secret is the plaintext key. It is shown only in this response.
-	Secret string `json:"key" example:"gk_3xQ9v0Lr8YtB1sKpWm2cNd7eFh4jGz6aRq5uTi9oP0lAbC12Xy"`
+	Secret string `json:"key" example:"gk_zChrl7bMU1rjrRMS25e9IX1zKzQK7HmbPwyMGzyZo2y2UarF3"`
 }
 
 // RenewRequest is the optional body of POST /keys/{id}/renew. With neither

@@ -856,7 +856,7 @@ const docTemplate = `{
                 "key": {
                     "description": "Secret is the plaintext key. It is shown only in this response.",
                     "type": "string",
-                    "example": "gk_3xQ9v0Lr8YtB1sKpWm2cNd7eFh4jGz6aRq5uTi9oP0lAbC12Xy"
+                    "example": "gk_zChrl7bMU1rjrRMS25e9IX1zKzQK7HmbPwyMGzyZo2y2UarF3"
                 },
                 "last_used_at": {
                     "type": "string"
