@@ -68,23 +68,34 @@ func (c *keyCache) set(h *keyHash) (ways []atomic.Pointer[cacheEntry], lock *cac
 // A stale record is returned with fresh false: the caller must read the store
 // again, but knows the key is no guess.
 func (c *keyCache) get(h *keyHash, now int64) (rec *Record, fresh bool, gen uint64) {
+	e, fresh, gen := c.entry(h, now)
+	if e == nil {
+		return nil, false, gen
+	}
+	return e.rec, fresh, gen
+}
+
+// entry is get returning the entry itself, whose fetched time tells how
+// stale it is.
+func (c *keyCache) entry(h *keyHash, now int64) (e *cacheEntry, fresh bool, gen uint64) {
 	ways, lock := c.set(h)
 	gen = lock.gen.Load()
-	if i := find(ways, h); i >= 0 {
-		e := ways[i].Load()
-		return e.rec, c.fresh(e, now), gen
+	// The entry find matched, not a second load of its slot: a writer may
+	// have put another key's entry there in between.
+	if _, e = find(ways, h); e != nil {
+		return e, c.fresh(e, now), gen
 	}
 	return nil, false, gen
 }
 
-// find returns the slot of ways holding h, or -1.
-func find(ways []atomic.Pointer[cacheEntry], h *keyHash) int {
+// find returns the slot of ways holding h and its entry, or -1 and nil.
+func find(ways []atomic.Pointer[cacheEntry], h *keyHash) (int, *cacheEntry) {
 	for i := range ways {
 		if e := ways[i].Load(); e != nil && e.hash == *h {
-			return i
+			return i, e
 		}
 	}
-	return -1
+	return -1, nil
 }
 
 func (c *keyCache) fresh(e *cacheEntry, now int64) bool {
@@ -108,7 +119,7 @@ func (c *keyCache) put(h *keyHash, rec *Record, now int64, gen uint64) {
 // victim picks the slot for h: its own, else an empty or stale one, else the
 // oldest entry.
 func (c *keyCache) victim(ways []atomic.Pointer[cacheEntry], h *keyHash, now int64) int {
-	if i := find(ways, h); i >= 0 {
+	if i, _ := find(ways, h); i >= 0 {
 		return i
 	}
 	oldest, oldestAt := 0, int64(0)
@@ -130,7 +141,7 @@ func (c *keyCache) remove(h *keyHash) {
 	ways, lock := c.set(h)
 	lock.mu.Lock()
 	defer lock.mu.Unlock()
-	if i := find(ways, h); i >= 0 {
+	if i, _ := find(ways, h); i >= 0 {
 		ways[i].Store(nil)
 	}
 }

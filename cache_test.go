@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"net/http"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 )
@@ -221,4 +222,50 @@ func TestChangesFromAnotherProcessAreSeenWithinCacheTTL(t *testing.T) {
 	}
 	clock.Advance(DefaultCacheTTL)
 	wantError(t, b.secure(k.Secret), http.StatusUnauthorized, "key_revoked")
+}
+
+// A reader must get the record of the key it asked for, even while writers
+// replace and remove the entries of its set. Reading a slot again after
+// matching it once could return another key's record, or none.
+func TestCacheNeverReturnsAnotherKeysRecordUnderConcurrentWrites(t *testing.T) {
+	t.Parallel()
+	c := newKeyCache(cacheWays, int64(time.Hour)) // one set: every key competes for it
+	const keys = 3 * cacheWays
+	hashes := make([]keyHash, keys)
+	recs := make([]*Record, keys)
+	for i := range hashes {
+		hashes[i] = testHash(i)
+		recs[i] = &Record{Hash: strconv.Itoa(i)}
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range 2 {
+		wg.Go(func() {
+			for i := w; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				k := i % keys
+				c.put(&hashes[k], recs[k], int64(i), 0)
+				if i%3 == 0 {
+					c.remove(&hashes[(k+5)%keys])
+				}
+			}
+		})
+	}
+	wrong := 0
+	deadline := time.Now().Add(300 * time.Millisecond)
+	for n := 0; time.Now().Before(deadline); n++ {
+		k := n % keys
+		if rec, _, _ := c.get(&hashes[k], int64(n)); rec != nil && rec != recs[k] {
+			wrong++
+		}
+	}
+	close(stop)
+	wg.Wait()
+	if wrong > 0 {
+		t.Fatalf("%d lookups returned another key's record", wrong)
+	}
 }
