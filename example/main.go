@@ -143,8 +143,8 @@ func newRouter(guard *ginkey.Guard) *gin.Engine {
 	guard.RegisterAdmin(r.Group("/auth"))
 	// Swagger UI at /docs/index.html; guard.Docs serves /docs/doc.json with
 	// the admin operations where they are mounted (or hidden, GINKEY_HIDE_DOCS).
-	r.GET("/docs/*any", guard.Docs(docs.SwaggerInfo,
-		ginSwagger.WrapHandler(swaggerFiles.Handler, ginSwagger.PersistAuthorization(true))))
+	// No ginSwagger.PersistAuthorization(true): it would keep the admin secret in localStorage (add it to WrapHandler to opt in).
+	r.GET("/docs/*any", guard.Docs(docs.SwaggerInfo, ginSwagger.WrapHandler(swaggerFiles.Handler)))
 	r.GET("/public", public)
 	r.GET("/secure", guard.Handler(), secure)
 	items := newItemStore()
