@@ -76,12 +76,8 @@ func run() error {
 	if port == "" {
 		port = "8080"
 	}
-	srv := &http.Server{
-		// HOST empty listens on every interface; bench/load.sh sets 127.0.0.1.
-		Addr:              os.Getenv("HOST") + ":" + port,
-		Handler:           newRouter(guard),
-		ReadHeaderTimeout: 10 * time.Second,
-	}
+	// HOST empty listens on every interface; bench/load.sh sets 127.0.0.1.
+	srv := newServer(os.Getenv("HOST")+":"+port, newRouter(guard))
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -100,6 +96,32 @@ func run() error {
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return srv.Shutdown(shutdownCtx)
+}
+
+// The server's limits, in one place. Without them a client that sends
+// headers and then never the body it announced, or that keeps a connection
+// idle, holds a connection (and a goroutine) for ever. Tests shorten them on
+// the *http.Server that newServer returns.
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 15 * time.Second // the whole request, body included
+	writeTimeout      = 30 * time.Second // from the end of the headers to the end of the answer
+	idleTimeout       = 60 * time.Second // between requests on a keep-alive connection
+)
+
+// maxItemBodyBytes bounds POST /items bodies: {"name": at most 100
+// characters} fits many times over, and a larger body is refused unread.
+const maxItemBodyBytes = 1 << 10
+
+func newServer(addr string, h http.Handler) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           h,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+	}
 }
 
 // SecureResponse is the body of GET /secure.
@@ -121,8 +143,8 @@ func newRouter(guard *ginkey.Guard) *gin.Engine {
 	guard.RegisterAdmin(r.Group("/auth"))
 	// Swagger UI at /docs/index.html; guard.Docs serves /docs/doc.json with
 	// the admin operations where they are mounted (or hidden, GINKEY_HIDE_DOCS).
-	r.GET("/docs/*any", guard.Docs(docs.SwaggerInfo,
-		ginSwagger.WrapHandler(swaggerFiles.Handler, ginSwagger.PersistAuthorization(true))))
+	// No ginSwagger.PersistAuthorization(true): it would keep the admin secret in localStorage (add it to WrapHandler to opt in).
+	r.GET("/docs/*any", guard.Docs(docs.SwaggerInfo, ginSwagger.WrapHandler(swaggerFiles.Handler)))
 	r.GET("/public", public)
 	r.GET("/secure", guard.Handler(), secure)
 	items := newItemStore()
@@ -232,7 +254,12 @@ func (s *itemStore) list(c *gin.Context) {
 //	@Router			/items [post]
 func (s *itemStore) create(c *gin.Context) {
 	var in NewItem
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxItemBodyBytes)
 	if err := c.ShouldBindJSON(&in); err != nil {
+		if tooLarge := (*http.MaxBytesError)(nil); errors.As(err, &tooLarge) {
+			c.JSON(http.StatusRequestEntityTooLarge, ginkey.ErrorBody{Error: ginkey.ErrorDetail{Code: "payload_too_large", Message: "the body must be at most 1 KiB"}})
+			return
+		}
 		c.JSON(http.StatusBadRequest, ginkey.ErrorBody{Error: ginkey.ErrorDetail{Code: "bad_request", Message: `the body must be {"name": "..."} with 1-100 characters`}})
 		return
 	}

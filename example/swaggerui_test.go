@@ -211,8 +211,8 @@ func (u *ui) load(url string, visible ...string) {
 	u.run("load "+url, steps...)
 }
 
-// browser starts headless Chromium with a fresh profile (persisted
-// authorization lives in localStorage) and returns a tab. Cleanup closes the
+// browser starts headless Chromium with a fresh profile (so nothing an
+// earlier run left in localStorage counts) and returns a tab. Cleanup closes the
 // browser and waits for it to exit.
 func browser(t *testing.T, execPath string) *ui {
 	t.Helper()
@@ -299,8 +299,14 @@ func TestSwaggerUIAuthorizeCreateKeyAndCallSecureRoute(t *testing.T) {
 	u.closeAuthorize()
 	u.run("usual viewport", chromedp.EmulateReset())
 
-	// 1. Admin secret, then POST /auth/keys: 201 and a key.
+	// 1. Admin secret, then POST /auth/keys: 201 and a key. The secret
+	// stays out of localStorage (persistAuthorization is off).
 	u.authorize("AdminSecret", testSecret)
+	var stored string
+	u.run("read localStorage", into(chromedp.Evaluate[string](`JSON.stringify(Object.assign({}, localStorage))`), &stored))
+	if strings.Contains(stored, testSecret) || strings.Contains(stored, "AdminSecret") {
+		t.Fatalf("the admin secret was persisted in localStorage: %s", redact(stored))
+	}
 	u.tryOut("post", "/auth/keys")
 	r := u.execute("post", "/auth/keys")
 	if r.status != "201" {
