@@ -702,6 +702,12 @@ const docTemplate = `{
                             "$ref": "#/definitions/ginkey.ErrorBody"
                         }
                     },
+                    "413": {
+                        "description": "payload_too_large: the body is over 1 KiB",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    },
                     "429": {
                         "description": "rate_limited, quota_exceeded or too_many_failures",
                         "schema": {

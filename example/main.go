@@ -245,6 +245,7 @@ func (s *itemStore) list(c *gin.Context) {
 //	@Param			body	body		NewItem	true	"The item"
 //	@Success		201		{object}	Item
 //	@Failure		400		{object}	ginkey.ErrorBody	"bad_request"
+//	@Failure		413		{object}	ginkey.ErrorBody	"payload_too_large: the body is over 1 KiB"
 //	@Failure		401		{object}	ginkey.ErrorBody	"key_missing, key_invalid, key_expired or key_revoked"
 //	@Failure		403		{object}	ginkey.ErrorBody	"insufficient_scope (needs items:write) or ip_not_allowed"
 //	@Failure		429		{object}	ginkey.ErrorBody	"rate_limited, quota_exceeded or too_many_failures"
