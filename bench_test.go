@@ -346,7 +346,7 @@ func BenchmarkCacheHitBreakdown(b *testing.B) {
 			if !g.format.valid(raw) {
 				refuse(c)
 			}
-			found, err := g.identify(c, raw, g.now().UnixNano())
+			found, err := g.identify(c, raw, g.now())
 			if err != nil {
 				refuse(c)
 			}

@@ -28,6 +28,8 @@ const (
 	DefaultCacheTTL      = 2 * time.Second
 	DefaultFlushInterval = time.Second
 	DefaultMaxBodyBytes  = 64 << 10
+	DefaultStoreTimeout  = 2 * time.Second
+	DefaultStaleIfError  = 5 * time.Minute
 	minSecretLen         = 16
 )
 
@@ -92,6 +94,25 @@ type Config struct {
 	// this guard apply on the next request. Optional. Default: 2s.
 	CacheTTL time.Duration
 
+	// StoreTimeout bounds each store call a request waits for: a key's
+	// lookup on a cache miss and a quota's re-read. A call that takes longer
+	// answers 503 unavailable (or serves a stale record, see StaleIfError).
+	// Admin operations get five times as long, the usage flush too.
+	// Optional. Default: 2s.
+	StoreTimeout time.Duration
+
+	// StaleIfError is how long a key's record, once read from the store,
+	// may still admit its key while the store cannot be read (an error or
+	// a timeout, not "no such key"). Revocation, expiry, scopes, IP and
+	// limits are still checked against it. A key changed through this
+	// guard is never served stale: the change drops its record. A key
+	// revoked through another instance during an outage keeps working here
+	// until the outage ends or StaleIfError has passed. While the store is
+	// down, requests that need it are answered at once, and one request a
+	// second probes it. A negative value turns stale serving off.
+	// Optional. Default: 5m.
+	StaleIfError time.Duration
+
 	// FlushInterval is how often usage counts are written to the store.
 	// Optional. Default: 1s.
 	FlushInterval time.Duration
@@ -125,9 +146,11 @@ type Config struct {
 	// FailureLimit is how many unknown keys one client address (gin's
 	// ClientIP, IPv6 grouped by /64) may present per minute; beyond it, its
 	// requests with keys not in the cache get 429 too_many_failures without
-	// reaching the store. Each lookup of an uncached key holds one attempt
-	// until the key turns out to exist, so lookups in flight at once from
-	// one address beyond the allowance are refused too. Clients without an
+	// reaching the store. An attempt is charged when the store says the key
+	// does not exist, never while a lookup waits, so good keys are not
+	// refused for lookups in flight; a burst of unknown keys sent at once
+	// is charged in full when it lands, and locks its address out for as
+	// long as the burst was over the allowance. Clients without an
 	// IP address (e.g. on a unix socket, where gin's ClientIP is empty) are
 	// not throttled, lest they share one allowance; the first is logged as a
 	// warning. A negative value turns this off. Optional. Default: 30.
@@ -201,6 +224,12 @@ func applyDefaults(cfg *Config) {
 	}
 	if cfg.CacheTTL <= 0 {
 		cfg.CacheTTL = DefaultCacheTTL
+	}
+	if cfg.StoreTimeout <= 0 {
+		cfg.StoreTimeout = DefaultStoreTimeout
+	}
+	if cfg.StaleIfError == 0 {
+		cfg.StaleIfError = DefaultStaleIfError
 	}
 	if cfg.FlushInterval <= 0 {
 		cfg.FlushInterval = DefaultFlushInterval

@@ -63,6 +63,12 @@ type Guard struct {
 	unthrottledOnce sync.Once // warns of clients without an IP address once
 	quotas          *quotaCounter
 
+	health       storeHealth
+	flights      flights
+	cacheTTL     time.Duration
+	storeTimeout time.Duration
+	staleIfError time.Duration // <= 0: off
+
 	flushMu   sync.RWMutex // Flush writes under it; quota reads share it
 	stop      chan struct{}
 	done      chan struct{}
@@ -112,6 +118,8 @@ func New(cfg Config) (*Guard, error) {
 		done:    make(chan struct{}),
 	}
 	g.hideDocs = cfg.HideDocs
+	g.health.log = cfg.Logger
+	g.cacheTTL, g.storeTimeout, g.staleIfError = cfg.CacheTTL, cfg.StoreTimeout, cfg.StaleIfError
 	g.challenges = wwwAuthenticate(cfg.Realm)
 	g.plain = g.newRequirement(nil, false, false)
 	g.skip = cfg.Skipper

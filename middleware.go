@@ -1,8 +1,6 @@
 package ginkey
 
 import (
-	"context"
-	"crypto/subtle"
 	"errors"
 	"net/netip"
 	"time"
@@ -83,7 +81,7 @@ func (g *Guard) authorize(c *gin.Context, r *requirement) (*Record, error) {
 		return nil, ErrKeyInvalid
 	}
 	now := g.now()
-	rec, err := g.identify(c, raw, now.UnixNano())
+	rec, err := g.identify(c, raw, now)
 	if err != nil {
 		return nil, err
 	}
@@ -125,46 +123,53 @@ func (g *Guard) admitted(c *gin.Context) *Record {
 // the store, unless the client's address has had too many unknown keys of
 // late. A key the store did not know a moment ago is refused without being
 // hashed.
-func (g *Guard) identify(c *gin.Context, raw string, now int64) (*Record, error) {
+func (g *Guard) identify(c *gin.Context, raw string, now time.Time) (*Record, error) {
 	var (
-		rec     *Record
+		e       *cacheEntry
 		h       keyHash
-		gen     uint64
 		tag     uint64
 		unknown bool // the store did not know raw less than CacheTTL ago
 	)
+	ns := now.UnixNano()
 	if g.unknown != nil {
 		tag = g.unknown.tag(raw)
-		unknown = g.unknown.has(tag, now)
+		unknown = g.unknown.has(tag, ns)
 	}
 	if !unknown {
 		h = hashKey(raw)
 		if g.cache != nil {
 			var fresh bool
-			rec, fresh, gen = g.cache.get(&h, now)
-			if fresh {
-				return rec, nil
+			if e, fresh, _ = g.cache.entry(&h, ns); fresh {
+				return e.rec, nil
 			}
 		}
 	}
 	// A key this guard verified before, whose entry merely went stale, is no
 	// guess: it skips the throttle, so a neighbour's failures behind the same
 	// address cannot lock it out.
-	ip, throttled := netip.Addr{}, false
-	if rec == nil {
-		ip, throttled = g.throttleAddr(c)
+	if e != nil {
+		return g.revalidate(c, e, &h, tag, now)
 	}
+	if !unknown && !g.health.allow(ns) { // the store is down: say so at once, charging nothing
+		g.health.unavailable(now)
+		return nil, ErrUnavailable
+	}
+	ip, throttled := g.throttleAddr(c)
 	if throttled {
-		if wait, ok := g.throttle.acquire(ip, now); !ok {
+		if wait, ok := g.throttle.allowed(ip, ns); !ok {
 			return nil, retryLater(ErrTooManyFailures, wait)
 		}
 	}
 	var err error = ErrKeyInvalid
+	var rec *Record
 	if !unknown {
-		rec, err = g.fetch(c.Request.Context(), &h, tag, now, gen)
+		fl, lead := g.flights.join(&h)
+		rec, err = g.await(c, fl, lead, &h, tag, now)
 	}
-	if throttled && !errors.Is(err, ErrKeyInvalid) { // only unknown keys count
-		g.throttle.refund(ip)
+	// Only an unknown key costs an attempt, charged once the store has
+	// said so: a lookup in flight holds nothing against the address.
+	if throttled && errors.Is(err, ErrKeyInvalid) {
+		g.throttle.charge(ip, ns)
 	}
 	return rec, err
 }
@@ -185,36 +190,6 @@ func (g *Guard) throttleAddr(c *gin.Context) (netip.Addr, bool) {
 		return ip, false
 	}
 	return ip, true
-}
-
-// fetch reads the record for h from the store and caches it, prepared; or
-// remembers tag as unknown.
-func (g *Guard) fetch(ctx context.Context, h *keyHash, tag uint64, now int64, gen uint64) (*Record, error) {
-	hexHash := h.String()
-	rec, err := g.store.ByHash(ctx, hexHash)
-	if isNotFound(err) {
-		if g.cache != nil { // deleted since it was cached (e.g. by another instance)
-			g.cache.remove(h)
-		}
-		if g.unknown != nil {
-			g.unknown.put(tag, now)
-		}
-		return nil, ErrKeyInvalid
-	}
-	if err != nil {
-		g.log.Error("ginkey: key lookup failed", "error", err)
-		return nil, ErrUnavailable
-	}
-	// The store found the row by its hash; comparing again in constant time
-	// keeps a store with a case-folding or prefix-matching index honest.
-	if subtle.ConstantTimeCompare([]byte(rec.Hash), []byte(hexHash)) != 1 {
-		return nil, ErrKeyInvalid
-	}
-	rec = g.prepare(rec)
-	if g.cache != nil {
-		g.cache.put(h, rec, now, gen)
-	}
-	return rec, nil
 }
 
 // checkUsable is evaluated against the clock on every request: the cache

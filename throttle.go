@@ -84,6 +84,36 @@ func (t *failureThrottle) acquire(a netip.Addr, now int64) (time.Duration, bool)
 	return 0, true
 }
 
+// allowed reports whether a may have another unknown key looked up, and if
+// not, when it may. It reserves nothing: charge counts the attempt once the
+// store has said the key is unknown, so lookups in flight hold no attempt
+// against a's good keys.
+func (t *failureThrottle) allowed(a netip.Addr, now int64) (time.Duration, bool) {
+	a = throttleKey(a)
+	s := t.shard(a)
+	s.mu.Lock()
+	tat := s.tat[a]
+	s.mu.Unlock()
+	if wait := max(tat, now) + t.interval - t.window - now; wait > 0 {
+		return time.Duration(wait), false
+	}
+	return 0, true
+}
+
+// charge counts one unknown key against a, past its allowance if need be:
+// a burst that went over it while in flight locks a out for as long.
+func (t *failureThrottle) charge(a netip.Addr, now int64) {
+	a = throttleKey(a)
+	s := t.shard(a)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tat, known := s.tat[a]
+	if !known && len(s.tat) >= t.perShard {
+		evictFull(s.tat, now, func(tat int64) int64 { return tat })
+	}
+	s.tat[a] = max(tat, now) + t.interval
+}
+
 // refund gives back an attempt acquire reserved for a.
 func (t *failureThrottle) refund(a netip.Addr) {
 	a = throttleKey(a)

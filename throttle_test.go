@@ -130,45 +130,63 @@ func (s *slowStore) ByHash(ctx context.Context, hash string) (*Record, error) {
 	return s.gormStore.ByHash(ctx, hash)
 }
 
-func TestConcurrentUnknownKeysFromOneAddressStayWithinTheFailureLimit(t *testing.T) {
+// Lookups in flight hold nothing: good keys sent beside a burst of unknown
+// ones are never refused for it, and the burst is charged in full when it
+// lands, locking its address out for as long as it went over.
+func TestABurstOfUnknownKeysIsChargedInFullAndNeverRefusesGoodKeysInFlight(t *testing.T) {
 	t.Parallel()
 	st := &slowStore{countingStore{gormStore: newTestGormStore(t)}}
-	h := newHarness(t, func(c *Config) { c.Store = st; c.FailureLimit = 3 })
+	clock := newFakeClock()
+	h := newHarness(t, func(c *Config) { c.Store = st; c.FailureLimit = 3; c.Now = clock.Now; c.CacheSize = -1 })
 	if err := h.engine.SetTrustedProxies(nil); err != nil {
 		t.Fatal(err)
 	}
-	good := h.createKey(`{}`)
-	keys := make([]string, 50)
-	for i := range keys {
-		keys[i] = unknownKey(t, h)
+	good := make([]CreatedKey, 10)
+	for i := range good {
+		good[i] = h.createKey(`{}`)
 	}
-	codes := make([]int, len(keys))
+	unknown := make([]string, 50)
+	for i := range unknown {
+		unknown[i] = unknownKey(t, h)
+	}
+	const addr = "203.0.113.7:1"
+	goodCodes, unknownCodes := make([]int, len(good)), make([]int, len(unknown))
 	var wg sync.WaitGroup
-	for i, k := range keys {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			codes[i] = h.get("203.0.113.7:1", "/secure", k).Code
-		}()
+	for i, k := range unknown {
+		wg.Go(func() { unknownCodes[i] = h.get(addr, "/secure", k).Code })
+	}
+	for i, k := range good {
+		wg.Go(func() { goodCodes[i] = h.get(addr, "/secure", k.Secret).Code })
 	}
 	wg.Wait()
-	if n := st.byHash.Load(); n > 3 {
-		t.Fatalf("FailureLimit 3, but %d concurrent lookups of unknown keys from one address reached the store", n)
-	}
-	refused := 0
-	for _, c := range codes {
-		if c == http.StatusTooManyRequests {
-			refused++
+	for i, c := range goodCodes {
+		if c != http.StatusOK {
+			t.Fatalf("good key %d sent beside the burst: %d, want 200", i, c)
 		}
 	}
-	if refused != len(keys)-3 {
-		t.Fatalf("%d of %d refused as too_many_failures, want %d", refused, len(keys), len(keys)-3)
+	charged := 0
+	for _, c := range unknownCodes {
+		switch c {
+		case http.StatusUnauthorized:
+			charged++
+		case http.StatusTooManyRequests:
+		default:
+			t.Fatalf("unknown key answered %d", c)
+		}
 	}
-	// A key that turns out to exist gives its attempt back.
+	if charged < 3 {
+		t.Fatalf("only %d unknown keys reached the store", charged)
+	}
+	// Each charged key costs a minute/3; the allowance is a minute.
+	w := h.get(addr, "/secure", unknownKey(t, h))
+	wantError(t, w, 429, "too_many_failures")
+	wantRetryAfter(t, w, time.Duration(charged)*20*time.Second-time.Minute+20*time.Second)
+
+	// An address's known keys cost nothing; its unknown ones one attempt each.
 	other := "198.51.100.1:1"
 	h.get(other, "/secure", unknownKey(t, h))
 	h.get(other, "/secure", unknownKey(t, h))
-	wantOK(t, h.get(other, "/secure", good.Secret), good.ID)
+	wantOK(t, h.get(other, "/secure", good[0].Secret), good[0].ID)
 	wantError(t, h.get(other, "/secure", unknownKey(t, h)), 401, "key_invalid")
 	wantError(t, h.get(other, "/secure", unknownKey(t, h)), 429, "too_many_failures")
 }

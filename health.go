@@ -1,0 +1,89 @@
+package ginkey
+
+import (
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// storeHealth tracks outages of the key store as the request path sees
+// them. While the store is down, requests that would need it are answered
+// at once (from a stale record, or 503) instead of each waiting out
+// StoreTimeout; one request a second probes it. Failures are logged at most
+// once a second with a count of the rest, and the outage's end once, with
+// its length and totals.
+type storeHealth struct {
+	down      atomic.Bool  // the request path reads only this while all is well
+	nextProbe atomic.Int64 // unix nanoseconds
+
+	mu         sync.Mutex
+	since      time.Time
+	logged     time.Time
+	failed     int64 // requests answered 503 in this outage
+	suppressed int64 // failures since the last line
+	stale      int64 // requests served from stale records in this outage
+	log        *slog.Logger
+}
+
+const (
+	healthProbeEvery = time.Second
+	healthLogEvery   = time.Second
+)
+
+// allow reports whether a request may go to the store: always while it is
+// up, and once a second (the probe) while it is down.
+func (s *storeHealth) allow(now int64) bool {
+	if !s.down.Load() {
+		return true
+	}
+	next := s.nextProbe.Load()
+	return now >= next && s.nextProbe.CompareAndSwap(next, now+int64(healthProbeEvery))
+}
+
+// failure notes a store call that failed (not a key it did not know).
+func (s *storeHealth) failure(now time.Time, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.down.Load() {
+		s.since, s.logged, s.failed, s.suppressed, s.stale = now, now, 1, 0, 0
+		s.nextProbe.Store(now.Add(healthProbeEvery).UnixNano())
+		s.down.Store(true)
+		s.log.Error("ginkey: key store unreachable; serving keys from their last record where allowed (StaleIfError)",
+			"error", err)
+		return
+	}
+	s.failed++
+	s.suppressed++
+	if err != nil && now.Sub(s.logged) >= healthLogEvery {
+		s.log.Error("ginkey: key store still unreachable", "error", err,
+			"failures_since_last_line", s.suppressed, "down_for", now.Sub(s.since).Round(time.Millisecond).String())
+		s.logged, s.suppressed = now, 0
+	}
+}
+
+// unavailable notes a request answered 503 without trying the store.
+func (s *storeHealth) unavailable(now time.Time) { s.failure(now, nil) }
+
+// servedStale notes a request admitted on a stale record.
+func (s *storeHealth) servedStale() {
+	s.mu.Lock()
+	s.stale++
+	s.mu.Unlock()
+}
+
+// ok notes a store call that worked, ending an outage if there was one.
+func (s *storeHealth) ok(now time.Time) {
+	if !s.down.Load() {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.down.Load() {
+		return
+	}
+	s.down.Store(false)
+	s.log.Warn("ginkey: key store reachable again",
+		"down_for", now.Sub(s.since).Round(time.Millisecond).String(),
+		"requests_failed", s.failed, "requests_served_stale", s.stale)
+}
