@@ -260,7 +260,7 @@ func (g *Guard) renewKey(c *gin.Context) {
 //
 //	@ID				ginkeyKeyUsage
 //	@Summary		Usage of one API key
-//	@Description	Total requests, last use and daily counts (UTC) for the last N days. Counts are written in batches about every second; this call flushes the instance's pending counts first.
+//	@Description	Total requests, last use and daily counts (UTC) for the last N days. Counts are written in batches about every second; this call flushes the instance's pending counts first, and answers 503 rather than totals that leave them out.
 //	@Tags			ginkey
 //	@Produce		json
 //	@Param			id		path		string		true	"Key id"
@@ -269,7 +269,7 @@ func (g *Guard) renewKey(c *gin.Context) {
 //	@Failure		400		{object}	ErrorBody	"bad_request: days is out of range"
 //	@Failure		401		{object}	ErrorBody	"admin_unauthorized: the X-Admin-Secret header is missing or wrong, or a secret was sent in the query string"
 //	@Failure		404		{object}	ErrorBody	"not_found: no key with that id"
-//	@Failure		503		{object}	ErrorBody	"unavailable: the key store could not be read, or it keeps no usage"
+//	@Failure		503		{object}	ErrorBody	"unavailable: the key store could not be read or its pending counts written, or it keeps no usage"
 //	@Security		AdminSecret
 //	@Router			/auth/keys/{id}/usage [get]
 func (g *Guard) keyUsage(c *gin.Context) {
@@ -298,7 +298,7 @@ func (g *Guard) keyUsage(c *gin.Context) {
 //
 //	@ID				ginkeyUsageSummary
 //	@Summary		Usage of all API keys
-//	@Description	One row per key, newest key first: total requests and last use. This call flushes the instance's pending counts first.
+//	@Description	One row per key, newest key first: total requests and last use. This call flushes the instance's pending counts first, and answers 503 rather than totals that leave them out.
 //	@Tags			ginkey
 //	@Produce		json
 //	@Param			limit	query		int					false	"Page size"		minimum(1)	maximum(500)	default(50)
@@ -306,7 +306,7 @@ func (g *Guard) keyUsage(c *gin.Context) {
 //	@Success		200		{object}	UsageSummaryList	"A page of usage rows and the total number of keys"
 //	@Failure		400		{object}	ErrorBody			"bad_request: limit or offset is out of range"
 //	@Failure		401		{object}	ErrorBody			"admin_unauthorized: the X-Admin-Secret header is missing or wrong, or a secret was sent in the query string"
-//	@Failure		503		{object}	ErrorBody			"unavailable: the key store could not be read, or it keeps no usage"
+//	@Failure		503		{object}	ErrorBody			"unavailable: the key store could not be read or its pending counts written, or it keeps no usage"
 //	@Security		AdminSecret
 //	@Router			/auth/usage [get]
 func (g *Guard) usageSummary(c *gin.Context) {
@@ -327,14 +327,16 @@ func (g *Guard) usageSummary(c *gin.Context) {
 }
 
 // flushForRead makes this instance's pending counts visible before a usage
-// read; it answers 503 when the store keeps no usage.
+// read. It answers 503 when the store keeps no usage, or when the flush
+// fails: the totals would silently leave out what is pending.
 func (g *Guard) flushForRead(c *gin.Context) bool {
 	if g.usageStore == nil {
 		writeError(c, ErrUnavailable)
 		return false
 	}
 	if err := g.Flush(c.Request.Context()); err != nil {
-		g.log.Warn("ginkey: usage flush before read failed", "error", err)
+		g.fail(c, "flush usage before a usage read", err)
+		return false
 	}
 	return true
 }

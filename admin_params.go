@@ -1,6 +1,7 @@
 package ginkey
 
 import (
+	"context"
 	"encoding/hex"
 	"errors"
 	"strconv"
@@ -38,12 +39,17 @@ func (g *Guard) keyByParam(c *gin.Context) (*Record, bool) {
 
 // fail answers with err's client-facing form; internal errors are logged
 // with what was attempted and reach the client only as "unavailable".
+//
+// A client that hung up is not a store failure: it is neither logged nor
+// answered 503.
 func (g *Guard) fail(c *gin.Context, what string, err error) {
 	e, known := asError(err)
 	if !known {
-		if ctxErr := c.Request.Context().Err(); ctxErr == nil {
-			g.log.Error("ginkey: "+what+" failed", "error", err)
+		if errors.Is(c.Request.Context().Err(), context.Canceled) {
+			writeError(c, errClientGone)
+			return
 		}
+		g.log.Error("ginkey: "+what+" failed", "error", err)
 	}
 	writeError(c, e)
 }

@@ -1,8 +1,10 @@
 package ginkey
 
 import (
+	"context"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 )
@@ -22,13 +24,22 @@ func (g *Guard) RegisterAdmin(rg *gin.RouterGroup) {
 	g.ensureAdminSecret()
 	g.noteAdminMount(rg.BasePath())
 	routes := g.adminRoutes()
-	dispatch := func(c *gin.Context) { routes.serve(c, c.Param(adminPathParam)) }
+	dispatch := func(c *gin.Context) {
+		ctx, cancel := context.WithTimeout(c.Request.Context(), g.adminTimeout())
+		defer cancel()
+		c.Request = c.Request.WithContext(ctx)
+		routes.serve(c, c.Param(adminPathParam))
+	}
 	a := rg.Group("", g.requireAdmin)
 	if !strings.HasSuffix(rg.BasePath(), "/") { // else the catch-all below serves the group's own path
 		a.Any("", dispatch)
 	}
 	a.Any("/*"+adminPathParam, dispatch)
 }
+
+// adminTimeout bounds one admin operation's store calls: longer than a
+// lookup's, since writes and listings do more.
+func (g *Guard) adminTimeout() time.Duration { return 5 * g.storeTimeout }
 
 // adminPathParam names the catch-all under the admin group. The admin API
 // routes by itself below it, because gin cannot mix a catch-all for the

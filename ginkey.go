@@ -322,7 +322,7 @@ func (g *Guard) flushLoop(every time.Duration) {
 		case <-t.C:
 		case <-kick:
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*g.storeTimeout)
 		err := g.Flush(ctx)
 		cancel()
 		if failed = err != nil; failed {

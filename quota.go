@@ -140,9 +140,18 @@ func (g *Guard) checkQuota(ctx context.Context, rec *Record, now time.Time) erro
 	}
 	ns := now.UnixNano()
 	v, refresh, end := g.quotas.take(rec.ID, p.quotaPer, p.quota, ns)
+	if (v == quotaUnread || refresh) && g.health.down.Load() { // known to fail: don't wait for it
+		if v == quotaUnread { // no count to go on
+			return ErrUnavailable
+		}
+		g.quotas.readDone(rec.ID)
+		refresh = false
+	}
 	if v == quotaUnread || refresh {
 		start, periodEnd := quotaPeriod(p.quotaPer, now)
-		used, err := g.usedSince(ctx, rec.ID, start, now)
+		readCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), g.storeTimeout)
+		used, err := g.usedSince(readCtx, rec.ID, start, now)
+		cancel()
 		switch {
 		case err != nil && v == quotaUnread:
 			g.log.Error("ginkey: reading usage for a quota failed", "key_id", rec.ID, "error", err)
