@@ -157,7 +157,7 @@ func (h *harness) createKey(body string) CreatedKey {
 	h.t.Helper()
 	w := h.admin(http.MethodPost, "/keys", body)
 	if w.Code != http.StatusCreated {
-		h.t.Fatalf("create key: %d %s", w.Code, w.Body)
+		h.t.Fatalf("create key: %d %s\nlogs:\n%s", w.Code, w.Body, h.logs)
 	}
 	var out CreatedKey
 	decode(h.t, w, &out)

@@ -1,0 +1,305 @@
+package ginkey
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// outageHarness is a guard on the real PostgreSQL behind a proxy the test
+// controls, on a settable clock.
+func outageHarness(t *testing.T, mod func(*Config)) (*harness, *faultProxy, *fakeClock) {
+	t.Helper()
+	db, prefix, proxy := proxiedPostgres(t)
+	clock := newFakeClock()
+	h := newHarness(t, func(c *Config) {
+		c.DB, c.TablePrefix, c.Now = db, prefix, clock.Now
+		c.StoreTimeout = time.Second
+		c.FlushInterval = time.Hour // no flusher traffic through the proxy
+		if mod != nil {
+			mod(c)
+		}
+	})
+	return h, proxy, clock
+}
+
+func TestCachedKeysKeepWorkingThroughAStoreOutage(t *testing.T) {
+	t.Parallel()
+	h, proxy, clock := outageHarness(t, nil)
+	known := []CreatedKey{h.createKey(`{}`), h.createKey(`{}`), h.createKey(`{}`)}
+	neverUsed := h.createKey(`{}`)
+	revoked := h.createKey(`{}`)
+	for _, k := range append(known, revoked) {
+		wantOK(t, h.secure(k.Secret), k.ID)
+	}
+	if w := h.admin("POST", "/keys/"+revoked.ID+"/revoke", ""); w.Code != 200 {
+		t.Fatalf("revoke: %d %s", w.Code, w.Body)
+	}
+
+	proxy.kill()
+	served, unavailable := 0, 0
+	for range 10 { // ten seconds of outage, every cache entry stale from the first
+		clock.Advance(time.Second + DefaultCacheTTL)
+		for _, k := range known {
+			if w := h.secure(k.Secret); w.Code == 200 {
+				served++
+			} else {
+				wantError(t, w, 503, "unavailable")
+				unavailable++
+			}
+		}
+		wantError(t, h.secure(neverUsed.Secret), 503, "unavailable")
+		// Revoked through this guard: its record is gone, never served stale.
+		wantError(t, h.secure(revoked.Secret), 503, "unavailable")
+	}
+	t.Logf("10 s outage: known keys served %d, refused %d", served, unavailable)
+	if served != 30 {
+		t.Fatalf("known keys: %d of 30 requests served through the outage", served)
+	}
+	// Past StaleIfError the records are too old to vouch for anything.
+	clock.Advance(DefaultStaleIfError)
+	for _, k := range known {
+		wantError(t, h.secure(k.Secret), 503, "unavailable")
+	}
+
+	proxy.heal()
+	clock.Advance(2 * time.Second) // a probe is due
+	for _, k := range append(known, neverUsed) {
+		wantOK(t, h.secure(k.Secret), k.ID)
+	}
+	wantError(t, h.secure(revoked.Secret), 401, "key_revoked")
+	logs := h.logs.String()
+	if !strings.Contains(logs, "key store reachable again") {
+		t.Fatalf("the outage's end was not logged:\n%s", logs)
+	}
+	m := regexp.MustCompile(`requests_served_stale=(\d+)`).FindStringSubmatch(logs)
+	if m == nil || m[1] != "30" {
+		t.Fatalf("outage summary: %v\n%s", m, logs)
+	}
+}
+
+func TestAFrozenStoreAnswers503WithinStoreTimeoutAndHoldsNoThrottleSlots(t *testing.T) {
+	t.Parallel()
+	const timeout = time.Second
+	h, proxy, clock := outageHarness(t, func(c *Config) { c.FailureLimit = 3 })
+	if err := h.engine.SetTrustedProxies(nil); err != nil {
+		t.Fatal(err)
+	}
+	keys := make([]CreatedKey, 40)
+	for i := range keys {
+		keys[i] = h.createKey(`{}`)
+	}
+	proxy.freeze()
+	// 40 uncached good keys from one address, at once, into a store that
+	// answers nothing.
+	codes := make([]int, len(keys))
+	took := make([]time.Duration, len(keys))
+	var wg sync.WaitGroup
+	for i, k := range keys {
+		wg.Go(func() {
+			start := time.Now()
+			codes[i] = h.get("192.0.2.50:1", "/secure", k.Secret).Code
+			took[i] = time.Since(start)
+		})
+	}
+	wg.Wait()
+	slowest := time.Duration(0)
+	for i := range keys {
+		if codes[i] != 503 {
+			t.Fatalf("key %d during the freeze: %d, want 503 (not a 429 for lookups in flight)", i, codes[i])
+		}
+		slowest = max(slowest, took[i])
+	}
+	t.Logf("frozen store: 40 concurrent lookups answered 503, slowest after %v (StoreTimeout %v)", slowest, timeout)
+	// The bound the issue asks for is StoreTimeout + 100 ms; the race
+	// detector on two shared cores gets more slack.
+	if slowest > timeout+400*time.Millisecond {
+		t.Fatalf("slowest answer after %v, StoreTimeout is %v", slowest, timeout)
+	}
+	// While the store is down, requests are answered at once.
+	start := time.Now()
+	wantError(t, h.get("192.0.2.50:1", "/secure", keys[0].Secret), 503, "unavailable")
+	if d := time.Since(start); d > timeout/2 {
+		t.Fatalf("a request while the store is known to be down took %v", d)
+	}
+	proxy.heal()
+	clock.Advance(2 * time.Second)
+	deadline := time.Now().Add(10 * time.Second)
+	for h.get("192.0.2.50:1", "/secure", keys[0].Secret).Code != 200 {
+		if time.Now().After(deadline) {
+			t.Fatal("no recovery 10 s after the freeze ended")
+		}
+		clock.Advance(2 * time.Second)
+		time.Sleep(50 * time.Millisecond)
+	}
+	// Good keys of the address that waited are not throttled afterwards.
+	for _, k := range keys[1:] {
+		wantOK(t, h.get("192.0.2.50:1", "/secure", k.Secret), k.ID)
+	}
+}
+
+func TestStoreFailuresAreLoggedOnceASecondAndTheOutagesEnd(t *testing.T) {
+	t.Parallel()
+	h, proxy, clock := outageHarness(t, nil)
+	keys := make([]CreatedKey, 30)
+	for i := range keys {
+		keys[i] = h.createKey(`{}`)
+	}
+	proxy.kill()
+	failed := 0
+	for i := range 300 { // 3 s: 100 requests a second, each for an uncached key
+		if i%100 == 0 {
+			clock.Advance(time.Second)
+		}
+		clock.Advance(10 * time.Millisecond)
+		w := h.secure(keys[i%len(keys)].Secret)
+		wantError(t, w, 503, "unavailable")
+		failed++
+	}
+	proxy.heal()
+	clock.Advance(2 * time.Second)
+	wantOK(t, h.secure(keys[0].Secret), keys[0].ID)
+	logs := h.logs.String()
+	errorLines := strings.Count(logs, "level=ERROR")
+	t.Logf("%d failed requests in 3 s gave %d ERROR lines", failed, errorLines)
+	if errorLines > 5 || errorLines < 1 {
+		t.Fatalf("%d ERROR lines for %d failures over 3 s; want one a second at most:\n%s", errorLines, failed, logs)
+	}
+	m := regexp.MustCompile(`key store reachable again" down_for=(\S+) requests_failed=(\d+)`).FindStringSubmatch(logs)
+	if m == nil {
+		t.Fatalf("no end-of-outage line:\n%s", logs)
+	}
+	if n, _ := strconv.Atoi(m[2]); n != failed {
+		t.Fatalf("end-of-outage line counts %d failed requests, the clients saw %d", n, failed)
+	}
+}
+
+// hotStore counts lookups and makes each take a while, as a loaded
+// database would.
+type hotStore struct {
+	*gormStore
+	reads atomic.Int64
+}
+
+func (s *hotStore) ByHash(ctx context.Context, hash string) (*Record, error) {
+	s.reads.Add(1)
+	time.Sleep(5 * time.Millisecond)
+	return s.gormStore.ByHash(ctx, hash)
+}
+
+func TestAHotKeyIsReadFromTheStoreOncePerCacheTTL(t *testing.T) {
+	t.Parallel()
+	st := &hotStore{gormStore: newTestGormStore(t)}
+	clock := newFakeClock()
+	h := newHarness(t, func(c *Config) { c.Store = st; c.Now = clock.Now; c.FlushInterval = time.Hour })
+	k := h.createKey(`{}`)
+	stop := make(chan struct{})
+	var served, other atomic.Int64
+	var wg sync.WaitGroup
+	for range 32 { // 32 connections hammering one key
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if h.secure(k.Secret).Code == 200 {
+					served.Add(1)
+				} else {
+					other.Add(1)
+				}
+			}
+		})
+	}
+	for range 100 { // 10 s in steps of 100 ms
+		time.Sleep(2 * time.Millisecond)
+		clock.Advance(100 * time.Millisecond)
+	}
+	close(stop)
+	wg.Wait()
+	reads := st.reads.Load()
+	t.Logf("one hot key, 32 connections, 10 s (simulated), CacheTTL 2 s: %d store reads, %d requests served", reads, served.Load())
+	if other.Load() != 0 {
+		t.Fatalf("%d requests refused", other.Load())
+	}
+	if reads > 10 {
+		t.Fatalf("%d store reads for one hot key over 10 s; want at most 10", reads)
+	}
+}
+
+func TestUsageEndpointsAnswer503WhenPendingCountsCannotBeWritten(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(c *Config) { c.FlushInterval = time.Hour })
+	k := h.createKey(`{}`)
+	db := h.guard.store.(*gormStore).db
+	// A real SQLite refusing the usage writes, as a full disk would.
+	if err := db.Exec(`CREATE TRIGGER no_usage BEFORE INSERT ON ginkey_usage BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END`).Error; err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		wantOK(t, h.secure(k.Secret), k.ID)
+	}
+	wantError(t, h.admin("GET", "/usage", ""), 503, "unavailable")
+	wantError(t, h.admin("GET", "/keys/"+k.ID+"/usage", ""), 503, "unavailable")
+	if err := db.Exec(`DROP TRIGGER no_usage`).Error; err != nil {
+		t.Fatal(err)
+	}
+	w := h.admin("GET", "/keys/"+k.ID+"/usage", "")
+	var rep UsageReport
+	decode(t, w, &rep)
+	if w.Code != 200 || rep.TotalRequests != 5 {
+		t.Fatalf("after the fault: %d, total %d, want 200 and 5 (kept, not lost)", w.Code, rep.TotalRequests)
+	}
+}
+
+// slowLookups delays lookups until the test lets them go.
+type slowLookups struct {
+	*gormStore
+	release chan struct{}
+}
+
+func (s *slowLookups) ByHash(ctx context.Context, hash string) (*Record, error) {
+	<-s.release
+	return s.gormStore.ByHash(ctx, hash)
+}
+
+func TestAClientThatHangsUpIsNeitherLoggedAsAStoreFailureNorAnswered503(t *testing.T) {
+	t.Parallel()
+	st := &slowLookups{gormStore: newTestGormStore(t), release: make(chan struct{})}
+	h := newHarness(t, func(c *Config) { c.Store = st })
+	k := h.createKey(`{}`)
+	ctx, cancel := context.WithCancel(context.Background())
+	leader := make(chan *httptest.ResponseRecorder)
+	go func() {
+		r := httptest.NewRequestWithContext(context.Background(), http.MethodGet, "/secure", nil)
+		r.Header.Set("X-API-Key", k.Secret)
+		w := httptest.NewRecorder()
+		h.engine.ServeHTTP(w, r)
+		leader <- w
+	}()
+	time.Sleep(50 * time.Millisecond) // the leader is reading the store
+	r := httptest.NewRequestWithContext(ctx, http.MethodGet, "/secure", nil)
+	r.Header.Set("X-API-Key", k.Secret)
+	w := httptest.NewRecorder()
+	done := make(chan struct{})
+	go func() { h.engine.ServeHTTP(w, r); close(done) }()
+	time.Sleep(20 * time.Millisecond)
+	cancel() // this client hangs up while it waits
+	<-done
+	close(st.release)
+	if w.Code != 499 {
+		t.Fatalf("hung-up client: %d, want 499 (not 503)", w.Code)
+	}
+	wantOK(t, <-leader, k.ID)
+	if logs := h.logs.String(); strings.Contains(logs, "level=ERROR") {
+		t.Fatalf("a hung-up client was logged as a failure:\n%s", logs)
+	}
+}
