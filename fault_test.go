@@ -303,3 +303,28 @@ func TestAClientThatHangsUpIsNeitherLoggedAsAStoreFailureNorAnswered503(t *testi
 		t.Fatalf("a hung-up client was logged as a failure:\n%s", logs)
 	}
 }
+
+func TestCloseRetriesAFailingFlushThenLogsWhatItDropped(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(c *Config) { c.FlushInterval = time.Hour; c.StoreTimeout = 100 * time.Millisecond })
+	k := h.createKey(`{}`)
+	db := h.guard.store.(*gormStore).db
+	if err := db.Exec(`CREATE TRIGGER no_usage BEFORE INSERT ON ginkey_usage BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END`).Error; err != nil {
+		t.Fatal(err)
+	}
+	for range 7 {
+		wantOK(t, h.secure(k.Secret), k.ID)
+	}
+	start := time.Now()
+	err := h.guard.Close()
+	took := time.Since(start)
+	if err == nil {
+		t.Fatal("Close reported no error although the usage could not be written")
+	}
+	if took < 400*time.Millisecond || took > 5*time.Second {
+		t.Fatalf("Close gave up after %v; want about 5 x StoreTimeout (500 ms)", took)
+	}
+	if !regexp.MustCompile(`usage could not be written before closing; dropped" requests=7 `).MatchString(h.logs.String()) {
+		t.Fatalf("the dropped count is not logged:\n%s", h.logs)
+	}
+}

@@ -274,17 +274,44 @@ func (g *Guard) closeStore() error {
 }
 
 // Close stops the usage flusher, writes pending usage and closes the database
-// if the guard opened it. It is safe to call more than once.
+// if the guard opened it. While the store fails, it retries the write for up
+// to five StoreTimeouts (10 s by default), then drops the counts and logs how
+// many requests they held. It is safe to call more than once.
 func (g *Guard) Close() error {
 	g.closeOnce.Do(func() {
 		close(g.stop)
 		<-g.done
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		flushErr := g.Flush(ctx)
-		g.closeErr = errors.Join(flushErr, g.closeStore())
+		g.closeErr = errors.Join(g.finalFlush(), g.closeStore())
 	})
 	return g.closeErr
+}
+
+// finalFlush writes pending usage, retrying for up to five StoreTimeouts
+// (10 s by default) while the store fails; what still cannot be written is dropped, and its size
+// logged.
+func (g *Guard) finalFlush() error {
+	if g.usage == nil {
+		return nil
+	}
+	deadline := time.Now().Add(5 * g.storeTimeout)
+	for {
+		ctx, cancel := context.WithDeadline(context.Background(), deadline)
+		err := g.Flush(ctx)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		if wait := time.Until(deadline); wait > 0 {
+			time.Sleep(min(wait, 500*time.Millisecond))
+			continue
+		}
+		var dropped int64
+		for _, d := range g.usage.drain() {
+			dropped += d.Requests
+		}
+		g.log.Error("ginkey: usage could not be written before closing; dropped", "requests", dropped, "error", err)
+		return err
+	}
 }
 
 // Flush writes pending usage counts to the store now. The flusher calls it
