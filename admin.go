@@ -46,10 +46,6 @@ func (g *Guard) createKey(c *gin.Context) {
 		writeError(c, e)
 		return
 	}
-	if e := validateMetadata(req.Metadata); e != nil {
-		writeError(c, e)
-		return
-	}
 	ips, e := validateLimits(req.RateLimit, req.AllowedIPs, req.Quota)
 	if e != nil {
 		writeError(c, e)

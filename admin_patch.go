@@ -1,7 +1,6 @@
 package ginkey
 
 import (
-	"bytes"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -14,25 +13,24 @@ import (
 // "quota": null removes the quota and "allowed_ips": [] lifts the
 // allow-list. Scopes and allowed_ips are replaced, not merged.
 type PatchKeyRequest struct {
-	Name       *string         `json:"name" example:"billing service" maxLength:"200"`
-	Scopes     *[]string       `json:"scopes" example:"items:read,items:write"`
-	Metadata   *map[string]any `json:"metadata" swaggertype:"object"`
-	RateLimit  *RateLimit      `json:"rate_limit"`
-	AllowedIPs *[]string       `json:"allowed_ips" example:"10.0.0.0/8,2001:db8::/32"`
-	Quota      *Quota          `json:"quota"`
+	Name       *string    `json:"name" example:"billing service" maxLength:"200"`
+	Scopes     *[]string  `json:"scopes" example:"items:read,items:write"`
+	Metadata   *Metadata  `json:"metadata" swaggertype:"object"`
+	RateLimit  *RateLimit `json:"rate_limit"`
+	AllowedIPs *[]string  `json:"allowed_ips" example:"10.0.0.0/8,2001:db8::/32"`
+	Quota      *Quota     `json:"quota"`
 
 	// whether the body named them at all, so that null can clear them
 	hasRateLimit, hasQuota bool
 }
 
-// UnmarshalJSON decodes the body strictly (unknown fields are errors) and
-// notes which nullable fields were present.
+// UnmarshalJSON decodes the body as the admin API does (field names are
+// exact; an error is a *Error with code bad_request) and notes which nullable
+// fields were present.
 func (p *PatchKeyRequest) UnmarshalJSON(b []byte) error {
 	type plain PatchKeyRequest
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode((*plain)(p)); err != nil {
-		return err
+	if e := decodeJSON(b, (*plain)(p)); e != nil {
+		return e
 	}
 	var present map[string]json.RawMessage
 	if err := json.Unmarshal(b, &present); err != nil {
@@ -111,11 +109,8 @@ func (p *PatchKeyRequest) changes() (Changes, []string, *Error) {
 		}
 		ch.Scopes, fields = &scopes, append(fields, "scopes")
 	}
-	if p.Metadata != nil {
-		if e := validateMetadata(*p.Metadata); e != nil {
-			return ch, nil, e
-		}
-		ch.Metadata, fields = p.Metadata, append(fields, "metadata")
+	if p.Metadata != nil { // checked while decoding, as the client sent it
+		ch.Metadata, fields = (*map[string]any)(p.Metadata), append(fields, "metadata")
 	}
 	var ips []string
 	if p.AllowedIPs != nil {

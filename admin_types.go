@@ -2,16 +2,33 @@ package ginkey
 
 import "time"
 
+// Metadata is a key's free-form JSON object in a create or update body.
+// Decoding refuses anything but an object of at most 4096 bytes, measured as
+// the client sent it (compacted), and keeps numbers exactly as written, as
+// json.Number. It converts to and from map[string]any without a cast.
+type Metadata map[string]any
+
+// UnmarshalJSON implements json.Unmarshaler with the rules above; an error
+// is a *Error with code bad_request.
+func (m *Metadata) UnmarshalJSON(b []byte) error {
+	v, e := decodeMetadata(b)
+	if e != nil {
+		return e
+	}
+	*m = v
+	return nil
+}
+
 // CreateKeyRequest is the body of POST /keys; every field is optional.
 type CreateKeyRequest struct {
-	Name         string         `json:"name" example:"billing service" maxLength:"200"`
-	Scopes       []string       `json:"scopes" example:"items:read"`
-	Metadata     map[string]any `json:"metadata" swaggertype:"object"`
-	ExpiresAt    *string        `json:"expires_at" example:"2099-12-31T23:59:59Z" format:"date-time"`
-	NeverExpires bool           `json:"never_expires" example:"false"`
-	RateLimit    *RateLimit     `json:"rate_limit"`                                 // default: the guard's
-	AllowedIPs   []string       `json:"allowed_ips" example:"10.0.0.0/8,127.0.0.1"` // CIDR prefixes or addresses; default: any
-	Quota        *Quota         `json:"quota"`                                      // default: none
+	Name         string     `json:"name" example:"billing service" maxLength:"200"`
+	Scopes       []string   `json:"scopes" example:"items:read"`
+	Metadata     Metadata   `json:"metadata" swaggertype:"object"`
+	ExpiresAt    *string    `json:"expires_at" example:"2099-12-31T23:59:59Z" format:"date-time"`
+	NeverExpires bool       `json:"never_expires" example:"false"`
+	RateLimit    *RateLimit `json:"rate_limit"`                                 // default: the guard's
+	AllowedIPs   []string   `json:"allowed_ips" example:"10.0.0.0/8,127.0.0.1"` // CIDR prefixes or addresses; default: any
+	Quota        *Quota     `json:"quota"`                                      // default: none
 }
 
 // CreatedKey is a new key's record plus the key itself, returned once.

@@ -30,7 +30,7 @@ func validateQuota(q *Quota) *Error {
 		return nil
 	}
 	if q.Requests < 1 || q.Requests > maxQuotaRequests || (q.Per != PerDay && q.Per != PerMonth) {
-		return BadRequest(`quota must be {"requests": a positive integer, "per": "day" or "month"}`)
+		return BadRequest(`quota must be {"requests": 1-1099511627776, "per": "day" or "month"}`)
 	}
 	return nil
 }

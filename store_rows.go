@@ -77,7 +77,7 @@ func fromRow(row *keyRow) (*Record, error) {
 		}
 	}
 	if row.Metadata != "{}" {
-		if err := json.Unmarshal([]byte(row.Metadata), &r.Metadata); err != nil {
+		if err := unmarshalExact([]byte(row.Metadata), &r.Metadata); err != nil {
 			return nil, fmt.Errorf("ginkey: key %s: metadata: %w", row.ID, err)
 		}
 	}

@@ -1,10 +1,16 @@
 package ginkey
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"reflect"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -20,68 +26,159 @@ const (
 	maxMetadataSize = 4096
 )
 
-// decodeBody reads an optional JSON object into dst. An empty body leaves dst
-// at its zero value. Unknown fields, wrong types, trailing data and bodies
-// over the limit are client errors whose message names the problem.
+// decodeBody reads an optional JSON object into dst, a pointer to one of the
+// admin request types. An empty body leaves dst at its zero value. Bodies over
+// the limit are ErrPayloadTooLarge; anything else wrong is a bad_request
+// naming the field and the rule (see decodeJSON).
 func (g *Guard) decodeBody(c *gin.Context, dst any) *Error {
 	if c.Request.ContentLength > g.maxBody {
 		return ErrPayloadTooLarge
 	}
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, g.maxBody)
-	dec := json.NewDecoder(c.Request.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(dst); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		return decodeError(err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, g.maxBody))
+	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
 			return ErrPayloadTooLarge
 		}
+		return BadRequest("the body could not be read")
+	}
+	if len(bytes.Trim(body, " \t\r\n")) == 0 { // JSON's whitespace only
+		return nil
+	}
+	return decodeJSON(body, dst)
+}
+
+// decodeJSON decodes the one JSON object in b into dst, a pointer to a
+// struct. Field names must equal the json tags exactly, at every depth:
+// encoding/json alone would also take "Rate_Limit" or "QUOTA", and a type
+// that notes which fields were present (PatchKeyRequest) would disagree with
+// it about what the body said.
+func decodeJSON(b []byte, dst any) *Error {
+	root := reflect.TypeOf(dst).Elem()
+	if e := exactFields(b, root, ""); e != nil {
+		return e
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if err := dec.Decode(dst); err != nil {
+		return decodeError(err, root)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return BadRequest("the body must hold exactly one JSON object")
 	}
 	return nil
 }
 
-func decodeError(err error) *Error {
+// exactFields refuses the first name (in sorted order, so the answer is
+// stable) of the JSON object b that is not a json tag of the struct type t,
+// and recurses into the objects given for nested struct fields. What is not
+// an object of a struct type is left to the decoder, which reports syntax and
+// type errors with the field's path.
+func exactFields(b []byte, t reflect.Type, path string) *Error {
+	t = deref(t)
+	if t.Kind() != reflect.Struct {
+		return nil
+	}
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(b, &obj) != nil {
+		return nil
+	}
+	for _, name := range slices.Sorted(maps.Keys(obj)) {
+		f, ok := jsonField(t, name)
+		if !ok {
+			return BadRequest(fmt.Sprintf("unknown field %.100q", path+name)) // a bounded echo of what the client sent
+		}
+		if e := exactFields(obj[name], f.Type, path+name+"."); e != nil {
+			return e
+		}
+	}
+	return nil
+}
+
+// jsonField finds the field of struct type t whose JSON name is exactly name.
+func jsonField(t reflect.Type, name string) (reflect.StructField, bool) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if tag == "" {
+			tag = f.Name
+		}
+		if tag == name && tag != "-" {
+			return f, true
+		}
+	}
+	return reflect.StructField{}, false
+}
+
+func deref(t reflect.Type) reflect.Type {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t
+}
+
+func decodeError(err error, root reflect.Type) *Error {
 	var (
-		tooLarge  *http.MaxBytesError
-		typeErr   *json.UnmarshalTypeError
-		syntaxErr *json.SyntaxError
+		own     *Error // from a field's own UnmarshalJSON (Metadata, PatchKeyRequest)
+		typeErr *json.UnmarshalTypeError
 	)
 	switch {
-	case errors.As(err, &tooLarge):
-		return ErrPayloadTooLarge
+	case errors.As(err, &own):
+		return own
 	case errors.As(err, &typeErr):
 		if typeErr.Field == "" {
 			return BadRequest("the body must be a JSON object")
 		}
-		return BadRequest("field " + typeErr.Field + " must be " + jsonTypeName(typeErr.Type.Kind().String()))
-	case errors.As(err, &syntaxErr), errors.Is(err, io.ErrUnexpectedEOF):
-		return BadRequest("the body is not valid JSON")
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		return BadRequest("unknown field " + strings.TrimPrefix(err.Error(), "json: unknown field "))
+		return BadRequest(typeErr.Field + " must be " + fieldRule(root, typeErr.Field, typeErr.Type))
 	}
 	return BadRequest("the body is not valid JSON")
 }
 
-func jsonTypeName(kind string) string {
-	switch kind {
-	case "string":
-		return "a string"
-	case "bool":
-		return "a boolean"
-	case "slice", "array":
-		return "an array"
-	case "map", "struct":
-		return "an object"
-	case "ptr":
-		return "a string"
+// fieldRule says what the field at path must hold. encoding/json names a
+// field by its path without indexes ("rate_limit.requests"; "scopes" for an
+// element of scopes) and reports the element's type, so the rule is read from
+// the field's declared type, not from the error.
+func fieldRule(root reflect.Type, path string, reported reflect.Type) string {
+	switch path { // a number JSON cannot put in an int64 (1e3, 1e400, 2.5)
+	case "rate_limit.requests":
+		return "an integer from 1 to " + strconv.Itoa(maxRateRequests)
+	case "quota.requests":
+		return "an integer from 1 to " + strconv.FormatInt(maxQuotaRequests, 10)
 	}
-	return "a number"
+	t := root
+	for _, name := range strings.Split(path, ".") {
+		f, ok := reflect.StructField{}, false
+		if t = deref(t); t.Kind() == reflect.Struct {
+			f, ok = jsonField(t, name)
+		}
+		if !ok {
+			return typeRule(deref(reported))
+		}
+		t = f.Type
+	}
+	return typeRule(deref(t))
+}
+
+func typeRule(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		if t.Elem().Kind() == reflect.String {
+			return "an array of strings"
+		}
+		return "an array"
+	}
+	return "an object"
 }
 
 // expiryFrom turns the request's expiry fields into an expiry time (nil:
@@ -112,14 +209,27 @@ func (g *Guard) expiryFrom(expiresAt *string, never bool, now time.Time) (*time.
 	return &t, nil
 }
 
+// validateName allows letters, marks, numbers, punctuation, symbols and the
+// ASCII space (unicode.IsGraphic, less the other spaces). Format characters
+// are refused because they make one name display as another: "abc\u202egpj.exe"
+// shows as "abcexe.jpg"; U+200B and U+FEFF are invisible. Spaces other than
+// U+0020 (U+00A0, U+3000...) look like it but compare unequal.
 func validateName(name string) *Error {
 	if len(name) > maxNameLen {
 		return BadRequest("name must be at most 200 bytes")
 	}
-	if !utf8.ValidString(name) || strings.IndexFunc(name, unicode.IsControl) >= 0 {
-		return BadRequest("name must be printable UTF-8")
+	if !utf8.ValidString(name) {
+		return BadRequest("name must be valid UTF-8")
+	}
+	if i := strings.IndexFunc(name, notNameRune); i >= 0 {
+		r, _ := utf8.DecodeRuneInString(name[i:])
+		return BadRequest(fmt.Sprintf("name must not contain %U: only letters, marks, numbers, punctuation, symbols and the ASCII space are allowed", r))
 	}
 	return nil
+}
+
+func notNameRune(r rune) bool {
+	return r != ' ' && (!unicode.IsGraphic(r) || unicode.Is(unicode.Zs, r))
 }
 
 // validateScopes checks scope names (letters, digits and : . _ - / *) and
@@ -150,15 +260,25 @@ func notScopeRune(r rune) bool {
 	return !strings.ContainsRune(":._-/*", r)
 }
 
-func validateMetadata(m map[string]any) *Error {
-	if m == nil {
-		return nil
+// decodeMetadata checks metadata as the client sent it, compacted:
+// re-encoding it would measure Go's escapes (json.Marshal turns "<" into 6
+// bytes), not the client's. Numbers stay exactly as written (json.Number):
+// as float64, 12345678901234567890 would come back as 12345678901234567000.
+func decodeMetadata(raw []byte) (map[string]any, *Error) {
+	var compact bytes.Buffer
+	var m map[string]any
+	if json.Compact(&compact, raw) != nil || compact.Len() > maxMetadataSize || unmarshalExact(compact.Bytes(), &m) != nil {
+		return nil, BadRequest("metadata must be a JSON object of at most 4096 bytes")
 	}
-	b, err := json.Marshal(m)
-	if err != nil || len(b) > maxMetadataSize {
-		return BadRequest("metadata must be a JSON object of at most 4096 bytes")
-	}
-	return nil
+	return m, nil
+}
+
+// unmarshalExact is json.Unmarshal keeping numbers as json.Number, so that
+// metadata reads back from the store exactly as it was written.
+func unmarshalExact(b []byte, dst any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	return dec.Decode(dst)
 }
 
 func isBase62(s string) bool {
