@@ -58,7 +58,7 @@ func (g *Guard) newRequirement(scopes []string, anyOf, optional bool) *requireme
 	challenge := g.Challenge() + `, error="insufficient_scope"`
 	for _, s := range scopes {
 		if !validScope(s) {
-			panic(fmt.Sprintf("ginkey: required scope %q is malformed: scopes are 1-128 characters of letters, digits and : . _ - / *", s))
+			panic(fmt.Sprintf("ginkey: required scope %q is malformed: scopes are %s", s, scopeRule))
 		}
 		r.scopes = append(r.scopes, s)
 	}
@@ -68,6 +68,9 @@ func (g *Guard) newRequirement(scopes []string, anyOf, optional bool) *requireme
 	r.denied = &rejection{err: ErrInsufficientScope, challenge: challenge}
 	return r
 }
+
+// scopeRule says validScope's rule in words, for errors.
+const scopeRule = "1-128 characters of letters, digits and : . _ - / *"
 
 // validScope is the one rule for a scope's spelling, for keys' scopes and
 // routes' alike.

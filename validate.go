@@ -241,8 +241,8 @@ func validateScopes(scopes []string) ([]string, *Error) {
 	out := make([]string, 0, len(scopes))
 	seen := make(map[string]bool, len(scopes))
 	for _, s := range scopes {
-		if s == "" || len(s) > maxScopeLen || strings.IndexFunc(s, notScopeRune) >= 0 {
-			return nil, BadRequest("scopes entries must be 1-128 characters of letters, digits and : . _ - / *")
+		if !validScope(s) {
+			return nil, BadRequest("scopes entries must be " + scopeRule)
 		}
 		if !seen[s] {
 			seen[s] = true
