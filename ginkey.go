@@ -387,7 +387,7 @@ type Key struct {
 	Prefix     string         `json:"prefix" example:"gk_AbC1x"`
 	Name       string         `json:"name" example:"billing service"`
 	Scopes     []string       `json:"scopes"`
-	Metadata   map[string]any `json:"metadata" swaggertype:"object"`
+	Metadata   map[string]any `json:"metadata" swaggertype:"object"`                  // numbers are json.Number, digit for digit as sent
 	RateLimit  *RateLimit     `json:"rate_limit"`                                     // null: the guard's default
 	AllowedIPs []string       `json:"allowed_ips" example:"10.0.0.0/8,2001:db8::/32"` // empty: any address
 	Quota      *Quota         `json:"quota"`                                          // null: none
