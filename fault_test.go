@@ -2,6 +2,7 @@ package ginkey
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -326,5 +327,87 @@ func TestCloseRetriesAFailingFlushThenLogsWhatItDropped(t *testing.T) {
 	}
 	if !regexp.MustCompile(`usage could not be written before closing; dropped" requests=7 `).MatchString(h.logs.String()) {
 		t.Fatalf("the dropped count is not logged:\n%s", h.logs)
+	}
+}
+
+// usageOf reads a key's total through the admin API (which flushes first).
+func usageOf(t *testing.T, h *harness, id string) int64 {
+	t.Helper()
+	w := h.admin("GET", "/keys/"+id+"/usage", "")
+	if w.Code != 200 {
+		t.Fatalf("usage: %d %s", w.Code, w.Body)
+	}
+	var rep UsageReport
+	decode(t, w, &rep)
+	return rep.TotalRequests
+}
+
+func TestAFlushWhoseCommitReplyIsLostIsStoredOnceOnPostgreSQL(t *testing.T) {
+	t.Parallel()
+	h, proxy, _ := outageHarness(t, nil)
+	k := h.createKey(`{}`)
+	for range 1000 {
+		wantOK(t, h.secure(k.Secret), k.ID)
+	}
+	proxy.loseNextCommitReply()
+	if err := h.guard.Flush(context.Background()); err == nil {
+		t.Fatal("the flush whose COMMIT reply was lost reported success")
+	}
+	if proxy.cuts.Load() == 0 {
+		t.Fatal("the proxy never saw the flush's COMMIT")
+	}
+	for range 3 { // the pool may hand out the broken connection once more
+		if err := h.guard.Flush(context.Background()); err == nil {
+			break
+		}
+	}
+	if got := usageOf(t, h, k.ID); got != 1000 {
+		t.Fatalf("1,000 requests served, %d stored", got)
+	}
+	// The instance's next batches are still written.
+	for range 10 {
+		wantOK(t, h.secure(k.Secret), k.ID)
+	}
+	if got := usageOf(t, h, k.ID); got != 1010 {
+		t.Fatalf("1,010 requests served, %d stored", got)
+	}
+}
+
+// lostReply is the real SQLite store whose first usage write commits and
+// then reports failure, as a lost COMMIT reply would.
+type lostReply struct {
+	*gormStore
+	lost atomic.Bool
+}
+
+func (s *lostReply) AddUsageOnce(ctx context.Context, instance string, seq int64, batch []UsageDelta) error {
+	err := s.gormStore.AddUsageOnce(ctx, instance, seq, batch)
+	if err == nil && s.lost.CompareAndSwap(false, true) {
+		return errors.New("connection reset after COMMIT")
+	}
+	return err
+}
+
+func TestAFlushWhoseOutcomeIsUnknownIsStoredOnceOnSQLite(t *testing.T) {
+	t.Parallel()
+	st := &lostReply{gormStore: newTestGormStore(t)}
+	h := newHarness(t, func(c *Config) { c.Store = st; c.FlushInterval = time.Hour })
+	k := h.createKey(`{}`)
+	for range 1000 {
+		wantOK(t, h.secure(k.Secret), k.ID)
+	}
+	if err := h.guard.Flush(context.Background()); err == nil {
+		t.Fatal("the lost reply was not reported")
+	}
+	for range 5 { // more requests meanwhile
+		wantOK(t, h.secure(k.Secret), k.ID)
+	}
+	if got := usageOf(t, h, k.ID); got != 1005 {
+		t.Fatalf("1,005 requests served, %d stored", got)
+	}
+	// Quotas count the same, with nothing left unsent.
+	day := time.Now().UTC().Truncate(24 * time.Hour)
+	if got, err := h.guard.usedSince(context.Background(), k.ID, day, time.Now()); err != nil || got != 1005 {
+		t.Fatalf("a quota read after the retry counts %d (%v), want 1005", got, err)
 	}
 }

@@ -2,8 +2,10 @@ package ginkey
 
 import (
 	"net"
+	"regexp"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,6 +23,11 @@ type faultProxy struct {
 	t        *testing.T
 	ln       net.Listener
 	upstream string
+
+	// armed: the next COMMIT a client sends reaches the server, and its
+	// reply is lost with the connection.
+	armed atomic.Bool
+	cuts  atomic.Int64
 
 	mu     sync.Mutex
 	cond   *sync.Cond
@@ -85,19 +92,35 @@ func (p *faultProxy) serve(client net.Conn) {
 	}
 	p.conns[server] = struct{}{}
 	p.mu.Unlock()
-	go p.pipe(server, client)
-	p.pipe(client, server)
+	var cut atomic.Bool // this connection's replies are being lost
+	go p.pipe(server, client, func(b []byte) bool {
+		if p.armed.Load() && commitQuery.Match(b) && p.armed.CompareAndSwap(true, false) {
+			cut.Store(true)
+		}
+		return true
+	})
+	p.pipe(client, server, func([]byte) bool {
+		if cut.Load() {
+			p.cuts.Add(1)
+			return false
+		}
+		return true
+	})
 }
 
-// pipe copies src to dst, holding every chunk while the proxy is frozen.
-func (p *faultProxy) pipe(dst, src net.Conn) {
+// commitQuery finds a COMMIT in what a PostgreSQL client sends.
+var commitQuery = regexp.MustCompile(`(?i)\bcommit\b`)
+
+// pipe copies src to dst, holding every chunk while the proxy is frozen;
+// pass sees each chunk first, and ends the connection by returning false.
+func (p *faultProxy) pipe(dst, src net.Conn, pass func([]byte) bool) {
 	defer p.drop(dst)
 	defer p.drop(src)
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := src.Read(buf)
 		if n > 0 {
-			if !p.gate() {
+			if !p.gate() || !pass(buf[:n]) {
 				return
 			}
 			if _, werr := dst.Write(buf[:n]); werr != nil {
@@ -148,6 +171,10 @@ func (p *faultProxy) kill() { p.set(proxyRefuse) }
 
 // freeze holds every byte in both directions, on old and new connections.
 func (p *faultProxy) freeze() { p.set(proxyFreeze) }
+
+// loseNextCommitReply lets the next COMMIT through to the server and loses
+// its reply with the connection: the client cannot tell whether it held.
+func (p *faultProxy) loseNextCommitReply() { p.armed.Store(true) }
 
 // heal lets traffic through again; frozen connections resume.
 func (p *faultProxy) heal() { p.set(proxyPass) }

@@ -70,6 +70,9 @@ type Guard struct {
 	staleIfError time.Duration // <= 0: off
 
 	flushMu   sync.RWMutex // Flush writes under it; quota reads share it
+	instance  string       // this guard's id in the store's flush marks
+	flushSeq  int64        // the last batch's sequence number; under flushMu
+	unsent    *unsentBatch // a batch whose write failed; under flushMu
 	stop      chan struct{}
 	done      chan struct{}
 	closeOnce sync.Once
@@ -152,6 +155,10 @@ func New(cfg Config) (*Guard, error) {
 	}
 
 	if g.usageStore != nil {
+		if g.instance, err = randomBase62(22); err != nil {
+			_ = g.closeStore()
+			return nil, fmt.Errorf("ginkey: generate instance id: %w", err)
+		}
 		g.usage = newUsageRecorder(100_000)
 		go g.flushLoop(cfg.FlushInterval)
 	} else {
@@ -306,7 +313,13 @@ func (g *Guard) finalFlush() error {
 			continue
 		}
 		var dropped int64
-		for _, d := range g.usage.drain() {
+		g.flushMu.Lock()
+		pending := g.usage.drain()
+		if g.unsent != nil {
+			pending, g.unsent = append(pending, g.unsent.deltas...), nil
+		}
+		g.flushMu.Unlock()
+		for _, d := range pending {
 			dropped += d.Requests
 		}
 		g.log.Error("ginkey: usage could not be written before closing; dropped", "requests", dropped, "error", err)
@@ -316,21 +329,67 @@ func (g *Guard) finalFlush() error {
 
 // Flush writes pending usage counts to the store now. The flusher calls it
 // every FlushInterval; counts that cannot be written are kept for the next try.
+// With an OnceUsageStore (the GORM store) a batch whose write failed is
+// retried as it was, under its sequence number, so a write that in fact
+// committed before its reply was lost is not counted twice.
 func (g *Guard) Flush(ctx context.Context) error {
 	if g.usage == nil {
 		return nil
 	}
 	g.flushMu.Lock()
 	defer g.flushMu.Unlock()
-	batch := g.usage.drain()
-	if len(batch) == 0 {
+	once, ok := g.usageStore.(OnceUsageStore)
+	if !ok {
+		batch := g.usage.drain()
+		if len(batch) == 0 {
+			return nil
+		}
+		if err := g.usageStore.AddUsage(ctx, batch); err != nil {
+			g.usage.restore(batch)
+			return fmt.Errorf("ginkey: flush usage: %w", err)
+		}
 		return nil
 	}
-	if err := g.usageStore.AddUsage(ctx, batch); err != nil {
-		g.usage.restore(batch)
-		return fmt.Errorf("ginkey: flush usage: %w", err)
+	retry := g.unsent != nil
+	for range 2 { // the batch a failure left, if any, then what came since
+		if g.unsent == nil {
+			batch := g.usage.drain()
+			if len(batch) == 0 {
+				return nil
+			}
+			g.flushSeq++
+			g.unsent = &unsentBatch{seq: g.flushSeq, deltas: batch}
+		}
+		if err := once.AddUsageOnce(ctx, g.instance, g.unsent.seq, g.unsent.deltas); err != nil {
+			return fmt.Errorf("ginkey: flush usage: %w", err)
+		}
+		g.unsent = nil
+		if !retry {
+			return nil
+		}
 	}
 	return nil
+}
+
+// unsentBatch is a batch of usage whose write failed, kept whole to be
+// written again under the same sequence number.
+type unsentBatch struct {
+	seq    int64
+	deltas []UsageDelta
+}
+
+// count sums key id's requests in the batch on days from..to (YYYY-MM-DD).
+func (b *unsentBatch) count(id, from, to string) int64 {
+	if b == nil {
+		return 0
+	}
+	var n int64
+	for _, d := range b.deltas {
+		if d.KeyID == id && d.Day >= from && d.Day <= to {
+			n += d.Requests
+		}
+	}
+	return n
 }
 
 func (g *Guard) flushLoop(every time.Duration) {

@@ -194,6 +194,7 @@ func (g *Guard) usedSince(ctx context.Context, id string, start, now time.Time) 
 	}
 	if g.usage != nil {
 		n += g.usage.pending(id, start.Unix()/86400, now.Unix()/86400)
+		n += g.unsent.count(id, start.UTC().Format(time.DateOnly), now.UTC().Format(time.DateOnly))
 	}
 	return n, nil
 }

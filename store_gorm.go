@@ -14,11 +14,12 @@ import (
 	"gorm.io/gorm/clause"
 )
 
-// gormStore keeps keys in two tables of any GORM dialect.
+// gormStore keeps keys and their usage in tables of any GORM dialect.
 type gormStore struct {
 	db      *gorm.DB
 	keys    string // table names, prefix included
 	usage   string
+	marks   string      // each instance's last flushed batch (OnceUsageStore)
 	sqlite  bool        // writes one at a time (nobody sees "database is locked"); SQLite-only SQL
 	byHash  *hashLookup // set on the guard's own SQLite file; nil: ByHash goes through GORM
 	writeMu sync.Mutex  // held around writes on SQLite
@@ -34,9 +35,13 @@ func newGormStore(ctx context.Context, db *gorm.DB, tablePrefix string) (*gormSt
 		db:     db,
 		keys:   tablePrefix + "keys",
 		usage:  tablePrefix + "usage",
+		marks:  tablePrefix + "flush_marks",
 		sqlite: db.Name() == "sqlite",
 	}
 	if err := s.migrate(ctx); err != nil {
+		return nil, fmt.Errorf("ginkey: migrate: %w", err)
+	}
+	if err := s.migrateFlushMarks(ctx); err != nil {
 		return nil, fmt.Errorf("ginkey: migrate: %w", err)
 	}
 	return s, nil
@@ -230,6 +235,12 @@ func (s *gormStore) Delete(ctx context.Context, id string) error {
 }
 
 func (s *gormStore) AddUsage(ctx context.Context, batch []UsageDelta) error {
+	return s.addUsage(ctx, batch, nil)
+}
+
+// addUsage adds batch to the counts in one transaction, after first, when
+// given, reports that it should.
+func (s *gormStore) addUsage(ctx context.Context, batch []UsageDelta, first func(tx *gorm.DB) (bool, error)) error {
 	if len(batch) == 0 {
 		return nil
 	}
@@ -244,6 +255,11 @@ func (s *gormStore) AddUsage(ctx context.Context, batch []UsageDelta) error {
 	}
 	return s.write(func() error {
 		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			if first != nil {
+				if apply, err := first(tx); err != nil || !apply {
+					return err
+				}
+			}
 			batch, err := s.liveOnly(tx, batch)
 			if err != nil || len(batch) == 0 {
 				return err

@@ -55,7 +55,7 @@ func uniquePrefix(t *testing.T) string {
 }
 
 func dropAndClose(db *gorm.DB, prefix string) {
-	_ = db.Migrator().DropTable(prefix+"keys", prefix+"usage")
+	_ = db.Migrator().DropTable(prefix+"keys", prefix+"usage", prefix+"flush_marks")
 	if sqlDB, err := db.DB(); err == nil {
 		_ = sqlDB.Close()
 	}

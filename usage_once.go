@@ -1,0 +1,67 @@
+package ginkey
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// OnceUsageStore is a UsageStore that applies each batch of usage exactly
+// once. A flush whose outcome is unknown (the connection broke after the
+// COMMIT was sent) is retried with the same instance and sequence number;
+// the store must then do nothing if the batch was written. Sequence numbers
+// of one instance only grow. The GORM store implements it; with a
+// UsageStore that does not, a retried batch may be counted twice.
+type OnceUsageStore interface {
+	AddUsageOnce(ctx context.Context, instance string, seq int64, batch []UsageDelta) error
+}
+
+var _ OnceUsageStore = (*gormStore)(nil)
+
+// flushMarkRow is one instance's high-water mark: the sequence number of
+// the last batch it wrote, committed with the batch itself.
+type flushMarkRow struct {
+	Instance  string    `gorm:"primaryKey;size:32"`
+	Seq       int64     `gorm:"not null"`
+	UpdatedAt time.Time `gorm:"not null"`
+}
+
+// flushMarkTTL is how long an instance's mark outlives its last batch. A
+// retry comes seconds after the failure; an instance is a process, and a
+// restarted one takes a new id, so old marks only take room.
+const flushMarkTTL = 30 * 24 * time.Hour
+
+func (s *gormStore) migrateFlushMarks(ctx context.Context) error {
+	return s.db.WithContext(ctx).Table(s.marks).AutoMigrate(&flushMarkRow{})
+}
+
+// AddUsageOnce is AddUsage that does nothing for a batch whose sequence
+// number the instance's mark has reached: the mark and the counts commit
+// together, so the batch is in the store exactly when the mark says so.
+func (s *gormStore) AddUsageOnce(ctx context.Context, instance string, seq int64, batch []UsageDelta) error {
+	return s.addUsage(ctx, batch, func(tx *gorm.DB) (bool, error) {
+		var mark flushMarkRow
+		err := tx.Table(s.marks).Where("instance = ?", instance).Take(&mark).Error
+		switch {
+		case err == nil && mark.Seq >= seq:
+			return false, nil // written before the reply was lost
+		case err != nil && !errors.Is(err, gorm.ErrRecordNotFound):
+			return false, err
+		}
+		now := time.Now().UTC()
+		err = tx.Table(s.marks).Clauses(clause.OnConflict{
+			Columns:   []clause.Column{{Name: "instance"}},
+			DoUpdates: clause.AssignmentColumns([]string{"seq", "updated_at"}),
+		}).Create(&flushMarkRow{Instance: instance, Seq: seq, UpdatedAt: now}).Error
+		if err != nil {
+			return false, err
+		}
+		if seq%1000 == 1 { // now and then, forget instances long gone
+			err = tx.Table(s.marks).Where("updated_at < ?", now.Add(-flushMarkTTL)).Delete(&flushMarkRow{}).Error
+		}
+		return err == nil, err
+	})
+}
