@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"os"
+	"path/filepath"
 	"net/http/httptest"
 	"regexp"
 	"strconv"
@@ -409,5 +411,62 @@ func TestAFlushWhoseOutcomeIsUnknownIsStoredOnceOnSQLite(t *testing.T) {
 	day := time.Now().UTC().Truncate(24 * time.Hour)
 	if got, err := h.guard.usedSince(context.Background(), k.ID, day, time.Now()); err != nil || got != 1005 {
 		t.Fatalf("a quota read after the retry counts %d (%v), want 1005", got, err)
+	}
+}
+
+func TestASQLiteFileDeletedOrReplacedUnderTheGuardIsReportedAndNotWrittenTo(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		fault func(path string) error
+	}{
+		{"deleted", func(path string) error {
+			for _, suffix := range []string{"", "-wal", "-shm"} {
+				if err := os.Remove(path + suffix); err != nil && !os.IsNotExist(err) {
+					return err
+				}
+			}
+			return nil
+		}},
+		{"replaced", func(path string) error {
+			other := path + ".new"
+			if err := os.WriteFile(other, nil, 0o600); err != nil {
+				return err
+			}
+			return os.Rename(other, path)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			// A short StoreTimeout: Close retries the flush it cannot make for 5 of them.
+			h := newHarness(t, func(c *Config) { c.FlushInterval = time.Hour; c.StoreTimeout = 50 * time.Millisecond })
+			k := h.createKey(`{}`)
+			wantOK(t, h.secure(k.Secret), k.ID)
+			if err := tc.fault(h.dbPath); err != nil {
+				t.Fatal(err)
+			}
+			wantError(t, h.admin("POST", "/keys", `{}`), 503, "unavailable")
+			wantError(t, h.admin("POST", "/keys/"+k.ID+"/revoke", ""), 503, "unavailable")
+			if err := h.guard.Flush(context.Background()); err == nil || !strings.Contains(err.Error(), "deleted or replaced") {
+				t.Fatalf("flush into a %s file: %v", tc.name, err)
+			}
+			if !strings.Contains(h.logs.String(), "deleted or replaced while in use") {
+				t.Fatalf("not reported:\n%s", h.logs)
+			}
+		})
+	}
+}
+
+func TestNewNamesTheSQLitePathItCannotWrite(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for _, path := range []string{
+		filepath.Join(dir, "no", "such", "dir", "keys.db"), // no directory to create it in
+		dir, // a directory: never writable as a file, even by root
+	} {
+		_, err := New(Config{DBPath: path, AdminSecret: testSecret, LookupEnv: noEnv})
+		if err == nil || !strings.Contains(err.Error(), path) {
+			t.Errorf("New(%s): %v, want an error naming the path", path, err)
+		}
 	}
 }

@@ -14,9 +14,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
-	"os"
 	"regexp"
 	"runtime"
 	"strings"
@@ -205,6 +203,10 @@ func (g *Guard) openStore(cfg *Config) error {
 	}
 	g.store, g.usageStore = s, s
 	if cfg.DB == nil { // the guard's own SQLite file: nobody else's plugins to respect
+		if s.file, err = newFileIdentity(sqliteFile(cfg.DBPath)); err != nil {
+			_ = g.closeStore()
+			return err
+		}
 		if s.byHash, err = newHashLookup(context.Background(), db, s.keys); err != nil {
 			g.log.Warn("ginkey: cache-miss lookups go through GORM, more slowly", "error", err)
 		}
@@ -218,7 +220,7 @@ func (g *Guard) openStore(cfg *Config) error {
 // statements; writes are further serialized by the store, so concurrent
 // requests never see "database is locked".
 func openSQLite(path string) (*gorm.DB, error) {
-	if err := createPrivate(path); err != nil {
+	if err := createPrivate(sqliteFile(path)); err != nil {
 		return nil, err
 	}
 	sep := "?"
@@ -251,26 +253,6 @@ func openSQLite(path string) (*gorm.DB, error) {
 		return nil, fmt.Errorf("ginkey: open SQLite %s: %w", path, err)
 	}
 	return db, nil
-}
-
-// createPrivate creates the SQLite file at path, if there is none, readable
-// by its owner alone (0600), before SQLite would create it 0644. SQLite
-// gives the -wal and -shm files it adds the main file's permissions. An
-// existing file keeps its own.
-func createPrivate(path string) error {
-	file, _, _ := strings.Cut(path, "?")
-	file = strings.TrimPrefix(file, "file:")
-	if file == "" || file == ":memory:" || strings.Contains(path, "mode=memory") {
-		return nil
-	}
-	f, err := os.OpenFile(file, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600) //nolint:gosec // the path is the operator's own configuration, as for SQLite itself
-	if errors.Is(err, fs.ErrExist) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("ginkey: create SQLite file: %w", err)
-	}
-	return f.Close()
 }
 
 func (g *Guard) closeStore() error {

@@ -19,10 +19,11 @@ type gormStore struct {
 	db      *gorm.DB
 	keys    string // table names, prefix included
 	usage   string
-	marks   string      // each instance's last flushed batch (OnceUsageStore)
-	sqlite  bool        // writes one at a time (nobody sees "database is locked"); SQLite-only SQL
-	byHash  *hashLookup // set on the guard's own SQLite file; nil: ByHash goes through GORM
-	writeMu sync.Mutex  // held around writes on SQLite
+	marks   string        // each instance's last flushed batch (OnceUsageStore)
+	sqlite  bool          // writes one at a time (nobody sees "database is locked"); SQLite-only SQL
+	byHash  *hashLookup   // set on the guard's own SQLite file; nil: ByHash goes through GORM
+	writeMu sync.Mutex    // held around writes on SQLite
+	file    *fileIdentity // the guard's own SQLite file, checked before each write; nil otherwise
 }
 
 var (
@@ -104,6 +105,9 @@ func (s *gormStore) write(fn func() error) error {
 	if s.sqlite {
 		s.writeMu.Lock()
 		defer s.writeMu.Unlock()
+	}
+	if err := s.file.check(); err != nil {
+		return err
 	}
 	return fn()
 }
