@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -201,5 +202,85 @@ func TestConcurrentStartsOnOneSQLiteFileAllSucceed(t *testing.T) {
 				t.Errorf("%d of 32 concurrent starts failed; first: %v", failed, first)
 			}
 		})
+	}
+}
+
+// TestMigrationRebuildsAnInvalidPostgresIndex: a CREATE INDEX CONCURRENTLY that
+// failed leaves an INVALID index, which IF NOT EXISTS would take for done.
+func TestMigrationRebuildsAnInvalidPostgresIndex(t *testing.T) {
+	t.Parallel()
+	db, prefix := openPostgres(t)
+	s, err := newGormStore(context.Background(), db, prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Insert(context.Background(), testRecord(t, "k1", time.Now(), nil)); err != nil {
+		t.Fatal(err)
+	}
+	name := prefix + "keys_" + hashIndex
+	if err := db.Exec("UPDATE pg_index SET indisvalid = false WHERE indexrelid = to_regclass(?)", name).Error; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := newGormStore(context.Background(), db, prefix); err != nil {
+		t.Fatal(err)
+	}
+	var valid []bool
+	if err := db.Raw(validity, name).Scan(&valid).Error; err != nil || len(valid) != 1 || !valid[0] {
+		t.Fatalf("index %s: valid %v (%v)", name, valid, err)
+	}
+}
+
+// TestAFailedConcurrentBuildSaysWhyAndLeavesNoInvalidIndex: duplicate
+// hashes make the unique index impossible; the start says so and the
+// half-built index is gone.
+func TestAFailedConcurrentBuildSaysWhyAndLeavesNoInvalidIndex(t *testing.T) {
+	t.Parallel()
+	db, prefix := openPostgres(t)
+	if err := db.Table(prefix + "keys").AutoMigrate(&keyRow{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Exec(fmt.Sprintf(`INSERT INTO %skeys (id, hash, prefix, name, scopes, metadata, created_at)
+		SELECT 'k' || g, 'same', 'gk', 'n', '[]', '{}', now() FROM generate_series(1, 2) AS g`, prefix)).Error; err != nil {
+		t.Fatal(err)
+	}
+	_, err := newGormStore(context.Background(), db, prefix)
+	name := prefix + "keys_" + hashIndex
+	if err == nil || !strings.Contains(err.Error(), "create index "+name) || !strings.Contains(err.Error(), "23505") {
+		t.Fatalf("start: %v, want the failed build of %s", err, name)
+	}
+	var valid []bool
+	if err := db.Raw(validity, name).Scan(&valid).Error; err != nil || len(valid) != 0 {
+		t.Fatalf("index %s left behind: valid %v (%v)", name, valid, err)
+	}
+}
+
+// TestTheWaitForAnotherInstancesMigrationIsBounded holds the migration lock
+// from another session, as a stuck instance would.
+func TestTheWaitForAnotherInstancesMigrationIsBounded(t *testing.T) {
+	t.Parallel()
+	dsn := postgresDSN(t)
+	dbs := instances(t, 2, func() gorm.Dialector { return postgres.Open(dsn) })
+	prefix := uniquePrefix(t)
+	t.Cleanup(func() { _ = dbs[0].Migrator().DropTable(prefix+"keys", prefix+"usage") })
+	err := dbs[1].Connection(func(conn *gorm.DB) error {
+		if err := conn.Exec("SELECT pg_advisory_lock(?)", postgresLockKey(prefix+"keys")).Error; err != nil {
+			return err
+		}
+		s := &gormStore{db: dbs[0], keys: prefix + "keys", usage: prefix + "usage"}
+		began := time.Now()
+		err := s.migrateWaiting(context.Background(), time.Second)
+		if err == nil || !strings.Contains(err.Error(), "waited 1s for another instance to finish migrating table "+prefix+"keys") {
+			t.Errorf("migrate: %v, want a timeout", err)
+		}
+		if d := time.Since(began); d > 5*time.Second {
+			t.Errorf("gave up after %v", d)
+		}
+		return conn.Exec("SELECT pg_advisory_unlock_all()").Error
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := newGormStore(context.Background(), dbs[0], prefix); err != nil {
+		t.Fatalf("start once the lock is free: %v", err)
 	}
 }

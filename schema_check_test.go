@@ -80,7 +80,7 @@ func forEachDatabase(t *testing.T, test func(t *testing.T, db *gorm.DB, prefix s
 	}
 }
 
-func TestStartFailsOnATableGinkeyCouldNotWriteTo(t *testing.T) {
+func TestStartFailsOnASchemaGinkeyCouldNotWriteTo(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name    string
@@ -166,10 +166,10 @@ func (r *statements) Trace(_ context.Context, _ time.Time, fc func() (string, in
 	r.sql = append(r.sql, sql)
 }
 
-// TestASecondStartLeavesTheHashIndexAlone guards against GORM's MySQL
+// TestASecondMigrationLeavesTheHashIndexAlone guards against GORM's MySQL
 // migrator, which drops single-column unique indexes the model does not
 // declare: the hash index was rebuilt at every start.
-func TestASecondStartLeavesTheHashIndexAlone(t *testing.T) {
+func TestASecondMigrationLeavesTheHashIndexAlone(t *testing.T) {
 	t.Parallel()
 	forEachDatabase(t, func(t *testing.T, db *gorm.DB, prefix string) {
 		if _, err := newGormStore(context.Background(), db, prefix); err != nil {

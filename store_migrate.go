@@ -11,7 +11,6 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -219,14 +218,16 @@ const validity = "SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass
 // relies on retryLostRace.
 func (s *gormStore) withMigrationLock(ctx context.Context, wait time.Duration, fn func(db *gorm.DB) error) error {
 	db := s.db.WithContext(ctx)
+	// Connection's db is not a session: each statement would add to the
+	// last one's.
 	switch db.Name() {
 	case "postgres":
 		return db.Connection(func(conn *gorm.DB) error {
-			return postgresLock(ctx, conn, s.keys, wait, fn)
+			return postgresLock(ctx, conn.Session(&gorm.Session{}), s.keys, wait, fn)
 		})
 	case "mysql":
 		return db.Connection(func(conn *gorm.DB) error {
-			return mysqlLock(ctx, conn, s.keys, wait, fn)
+			return mysqlLock(ctx, conn.Session(&gorm.Session{}), s.keys, wait, fn)
 		})
 	}
 	// SQLite serializes the migration itself (see migrateOnce); other
@@ -234,30 +235,34 @@ func (s *gormStore) withMigrationLock(ctx context.Context, wait time.Duration, f
 	return fn(db)
 }
 
-// postgresLock holds a session-level advisory lock around fn. The wait is
-// bounded by a lock_timeout local to the transaction that takes the lock;
-// the lock itself outlives that transaction.
+// postgresLock holds a session-level advisory lock around fn. It polls
+// pg_try_advisory_lock: a session blocked in pg_advisory_lock sits in an
+// open transaction, which a CREATE INDEX CONCURRENTLY of the lock's holder
+// waits for, a deadlock.
 func postgresLock(ctx context.Context, conn *gorm.DB, table string, wait time.Duration, fn func(*gorm.DB) error) error {
 	key := postgresLockKey(table)
-	err := conn.Transaction(func(tx *gorm.DB) error {
-		if err := tx.Exec("SELECT set_config('lock_timeout', ?, true)", strconv.FormatInt(wait.Milliseconds(), 10)).Error; err != nil {
-			return err
+	deadline := time.Now().Add(wait)
+	for pause := 10 * time.Millisecond; ; pause = min(2*pause, 200*time.Millisecond) {
+		var got bool
+		if err := conn.Raw("SELECT pg_try_advisory_lock(?)", key).Scan(&got).Error; err != nil {
+			if ctx.Err() != nil {
+				return fmt.Errorf("ginkey: migrate: %w", ctx.Err())
+			}
+			conn.Logger.Warn(ctx, "ginkey: no PostgreSQL advisory lock for the migration of %s (%v); migrating without it", table, err)
+			return fn(conn)
 		}
-		return tx.Exec("SELECT pg_advisory_lock(?)", key).Error
-	})
-	var pg interface{ SQLState() string }
-	switch {
-	case err == nil:
-	case ctx.Err() != nil:
-		return fmt.Errorf("ginkey: migrate: %w", ctx.Err())
-	case errors.As(err, &pg) && pg.SQLState() == "55P03": // lock_not_available
-		return fmt.Errorf("ginkey: migrate: waited %v for another instance to finish migrating table %s (PostgreSQL advisory lock %d); if none is starting, a stuck session holds the lock (see pg_locks)", wait, table, key)
-	default:
-		conn.Logger.Warn(ctx, "ginkey: no PostgreSQL advisory lock for the migration of %s (%v); migrating without it", table, err)
+		if got {
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("ginkey: migrate: waited %v for another instance to finish migrating table %s (PostgreSQL advisory lock %d); if none is starting, a stuck session holds the lock (see pg_locks)", wait, table, key)
+		}
+		if err := sleep(ctx, pause); err != nil {
+			return fmt.Errorf("ginkey: migrate: %w", err)
+		}
 	}
 	defer func() {
 		// Even when ctx is done: the pooled session would keep the lock.
-		// Unlocking a lock not held only warns.
 		_ = conn.WithContext(context.WithoutCancel(ctx)).Exec("SELECT pg_advisory_unlock(?)", key).Error
 	}()
 	return fn(conn)
