@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -40,65 +39,12 @@ func newGormStore(ctx context.Context, db *gorm.DB, tablePrefix string) (*gormSt
 		sqlite: db.Name() == "sqlite",
 	}
 	if err := s.migrate(ctx); err != nil {
-		return nil, fmt.Errorf("ginkey: migrate: %w", err)
+		return nil, err
 	}
 	if err := s.migrateFlushMarks(ctx); err != nil {
 		return nil, fmt.Errorf("ginkey: migrate: %w", err)
 	}
 	return s, nil
-}
-
-func (s *gormStore) migrate(ctx context.Context) error {
-	db := s.db.WithContext(ctx)
-	if err := db.Table(s.keys).AutoMigrate(&keyRow{}); err != nil {
-		return err
-	}
-	if err := db.Table(s.usage).AutoMigrate(&usageRow{}); err != nil {
-		return err
-	}
-	// Index names are global in some dialects, so they carry the table name
-	// (two guards with different prefixes can share one database).
-	for _, old := range []string{"created_at_idx", "expires_at_idx", "revoked_at_idx"} {
-		if name := s.keys + "_" + old; db.Migrator().HasIndex(s.keys, name) {
-			if err := db.Migrator().DropIndex(s.keys, name); err != nil {
-				return err
-			}
-		}
-	}
-	for _, ix := range []struct {
-		name    string
-		columns []string
-		unique  bool
-	}{
-		{"hash_idx", []string{"hash"}, true},
-		// Serves the listing order, so a page never sorts the table.
-		{createdIndex, []string{"created_at DESC", "id"}, false},
-		// Serves the status filters and their counts.
-		{statusIndex, []string{"revoked_at", "expires_at"}, false},
-	} {
-		name := s.keys + "_" + ix.name
-		if db.Migrator().HasIndex(s.keys, name) {
-			continue
-		}
-		args := []any{clause.Table{Name: name}, clause.Table{Name: s.keys}}
-		cols := make([]string, len(ix.columns))
-		for i, c := range ix.columns {
-			col, desc := strings.CutSuffix(c, " DESC")
-			args = append(args, clause.Column{Name: col})
-			cols[i] = "?"
-			if desc {
-				cols[i] += " DESC"
-			}
-		}
-		sql := "CREATE INDEX ? ON ? (" + strings.Join(cols, ", ") + ")"
-		if ix.unique {
-			sql = "CREATE UNIQUE " + strings.TrimPrefix(sql, "CREATE ")
-		}
-		if err := db.Exec(sql, args...).Error; err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 func (s *gormStore) write(fn func() error) error {
