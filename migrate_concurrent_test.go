@@ -75,7 +75,7 @@ func countFailures(t *testing.T, dbs []*gorm.DB, rounds int, setup func(prefix s
 				}
 			}
 		}
-		_ = dbs[0].Migrator().DropTable(prefix+"keys", prefix+"usage")
+		_ = dbs[0].Migrator().DropTable(prefix+"keys", prefix+"usage", prefix+"flush_marks")
 	}
 	t.Logf("%d of %d starts failed (%d rounds of %d instances) in %v", failed, total, rounds, len(dbs), time.Since(began).Round(time.Millisecond))
 	if failed > 0 {
@@ -117,7 +117,7 @@ func TestConcurrentStartsAddingIndexesToALargePostgresTableAllSucceed(t *testing
 	})
 	// countFailures dropped the tables; check the indexes of a last round.
 	prefix := uniquePrefix(t)
-	t.Cleanup(func() { _ = dbs[0].Migrator().DropTable(prefix+"keys", prefix+"usage") })
+	t.Cleanup(func() { _ = dbs[0].Migrator().DropTable(prefix+"keys", prefix+"usage", prefix+"flush_marks") })
 	if err := dbs[0].Table(prefix + "keys").AutoMigrate(&keyRow{}); err != nil {
 		t.Fatal(err)
 	}
@@ -261,7 +261,7 @@ func TestTheWaitForAnotherInstancesMigrationIsBounded(t *testing.T) {
 	dsn := postgresDSN(t)
 	dbs := instances(t, 2, func() gorm.Dialector { return postgres.Open(dsn) })
 	prefix := uniquePrefix(t)
-	t.Cleanup(func() { _ = dbs[0].Migrator().DropTable(prefix+"keys", prefix+"usage") })
+	t.Cleanup(func() { _ = dbs[0].Migrator().DropTable(prefix+"keys", prefix+"usage", prefix+"flush_marks") })
 	err := dbs[1].Connection(func(conn *gorm.DB) error {
 		if err := conn.Exec("SELECT pg_advisory_lock(?)", postgresLockKey(prefix+"keys")).Error; err != nil {
 			return err

@@ -41,9 +41,6 @@ func newGormStore(ctx context.Context, db *gorm.DB, tablePrefix string) (*gormSt
 	if err := s.migrate(ctx); err != nil {
 		return nil, err
 	}
-	if err := s.migrateFlushMarks(ctx); err != nil {
-		return nil, fmt.Errorf("ginkey: migrate: %w", err)
-	}
 	return s, nil
 }
 

@@ -34,10 +34,6 @@ type flushMarkRow struct {
 // restarted one takes a new id, so old marks only take room.
 const flushMarkTTL = 30 * 24 * time.Hour
 
-func (s *gormStore) migrateFlushMarks(ctx context.Context) error {
-	return s.db.WithContext(ctx).Table(s.marks).AutoMigrate(&flushMarkRow{})
-}
-
 // AddUsageOnce is AddUsage that does nothing for a batch whose sequence
 // number the instance's mark has reached: the mark and the counts commit
 // together, so the batch is in the store exactly when the mark says so.
