@@ -14,7 +14,10 @@ import (
 // COMMIT was sent) is retried with the same instance and sequence number;
 // the store must then do nothing if the batch was written. Sequence numbers
 // of one instance only grow. The GORM store implements it; with a
-// UsageStore that does not, a retried batch may be counted twice.
+// UsageStore that does not, a retried batch may be counted twice. A Store
+// that wraps the GORM store by embedding it, to change how usage is
+// written, must override AddUsageOnce as well as AddUsage: the guard calls
+// AddUsageOnce when it is there.
 type OnceUsageStore interface {
 	AddUsageOnce(ctx context.Context, instance string, seq int64, batch []UsageDelta) error
 }

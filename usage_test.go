@@ -51,6 +51,10 @@ func (f *failingUsage) AddUsage(context.Context, []UsageDelta) error {
 	return errors.New("usage table unavailable")
 }
 
+func (f *failingUsage) AddUsageOnce(ctx context.Context, _ string, _ int64, batch []UsageDelta) error {
+	return f.AddUsage(ctx, batch)
+}
+
 // While the store fails, a full recorder must not turn every request into a
 // flush attempt (and an error log line): retries wait for the ticker.
 func TestFailingFlushesRetryOnTheTickerNotOnEveryKick(t *testing.T) {
@@ -87,4 +91,37 @@ func TestFailingFlushesRetryOnTheTickerNotOnEveryKick(t *testing.T) {
 	if n := st.calls.Load() - 1; n < 2 || n > 5 {
 		t.Fatalf("Close made %d attempts, want a bounded retry (2 to 5 in 500 ms)", n)
 	}
+}
+
+// The conformance of OnceUsageStore on every dialect: a batch sent again
+// under its sequence number is not counted again; later ones are, and each
+// instance has its own numbers.
+func TestUsageBatchesAreAppliedOncePerInstanceAndSequence(t *testing.T) {
+	t.Parallel()
+	forEachStore(t, func(t *testing.T, s *gormStore) {
+		ctx := context.Background()
+		now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+		if err := s.Insert(ctx, testRecord(t, "once", now, nil)); err != nil {
+			t.Fatal(err)
+		}
+		batch := func(n int64) []UsageDelta {
+			return []UsageDelta{{KeyID: "once", Day: "2026-11-25", Requests: n, LastUsed: now}}
+		}
+		for _, step := range []struct {
+			instance string
+			seq, n   int64
+		}{
+			{"a", 1, 10}, {"a", 1, 10}, // the same batch again: a no-op
+			{"a", 2, 5}, {"a", 1, 10}, {"a", 2, 5}, // older numbers too
+			{"b", 1, 7}, // another instance's own numbering
+		} {
+			if err := s.AddUsageOnce(ctx, step.instance, step.seq, batch(step.n)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		total, _, err := s.Usage(ctx, "once", "2026-11-01")
+		if err != nil || total != 22 {
+			t.Fatalf("total %d (%v), want 10+5+7 = 22", total, err)
+		}
+	})
 }
