@@ -474,7 +474,7 @@ const docTemplate = `{
                         "AdminSecret": []
                     }
                 ],
-                "description": "Total requests, last use and daily counts (UTC) for the last N days. Counts are written in batches about every second; this call flushes the instance's pending counts first.",
+                "description": "Total requests, last use and daily counts (UTC) for the last N days. Counts are written in batches about every second; this call flushes the instance's pending counts first, and answers 503 rather than totals that leave them out.",
                 "produces": [
                     "application/json"
                 ],
@@ -527,7 +527,7 @@ const docTemplate = `{
                         }
                     },
                     "503": {
-                        "description": "unavailable: the key store could not be read, or it keeps no usage",
+                        "description": "unavailable: the key store could not be read or its pending counts written, or it keeps no usage",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
                         }
@@ -542,7 +542,7 @@ const docTemplate = `{
                         "AdminSecret": []
                     }
                 ],
-                "description": "One row per key, newest key first: total requests and last use. This call flushes the instance's pending counts first.",
+                "description": "One row per key, newest key first: total requests and last use. This call flushes the instance's pending counts first, and answers 503 rather than totals that leave them out.",
                 "produces": [
                     "application/json"
                 ],
@@ -590,7 +590,7 @@ const docTemplate = `{
                         }
                     },
                     "503": {
-                        "description": "unavailable: the key store could not be read, or it keeps no usage",
+                        "description": "unavailable: the key store could not be read or its pending counts written, or it keeps no usage",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
                         }
@@ -868,6 +868,7 @@ const docTemplate = `{
                     "type": "string"
                 },
                 "metadata": {
+                    "description": "numbers are json.Number, digit for digit as sent",
                     "type": "object"
                 },
                 "name": {
@@ -976,6 +977,7 @@ const docTemplate = `{
                     "type": "string"
                 },
                 "metadata": {
+                    "description": "numbers are json.Number, digit for digit as sent",
                     "type": "object"
                 },
                 "name": {
