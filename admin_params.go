@@ -55,6 +55,7 @@ func (g *Guard) fail(c *gin.Context, what string, err error) {
 }
 
 func (g *Guard) invalidate(h *keyHash) {
+	g.flights.forget(h)
 	if g.cache != nil {
 		g.cache.invalidate(h)
 	}

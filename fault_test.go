@@ -470,3 +470,148 @@ func TestNewNamesTheSQLitePathItCannotWrite(t *testing.T) {
 		}
 	}
 }
+
+// readThenWait reads the record at once, then holds it until released: a
+// read that began before a change and lands after it.
+type readThenWait struct {
+	*gormStore
+	release chan struct{}
+	reading chan struct{}
+	hold    atomic.Bool
+}
+
+func (s *readThenWait) ByHash(ctx context.Context, hash string) (*Record, error) {
+	rec, err := s.gormStore.ByHash(ctx, hash)
+	if s.hold.CompareAndSwap(true, false) {
+		close(s.reading)
+		<-s.release
+	}
+	return rec, err
+}
+
+func TestARequestAfterARevokeNeverJoinsAReadFromBeforeIt(t *testing.T) {
+	t.Parallel()
+	st := &readThenWait{gormStore: newTestGormStore(t), release: make(chan struct{}), reading: make(chan struct{})}
+	h := newHarness(t, func(c *Config) { c.Store = st })
+	k := h.createKey(`{}`)
+	st.hold.Store(true)
+	before := make(chan int)
+	go func() { before <- h.secure(k.Secret).Code }()
+	<-st.reading // the read is done, its answer held
+	if w := h.admin("POST", "/keys/"+k.ID+"/revoke", ""); w.Code != 200 {
+		t.Fatalf("revoke: %d %s", w.Code, w.Body)
+	}
+	after := make(chan *httptest.ResponseRecorder)
+	go func() { after <- h.secure(k.Secret) }()
+	select {
+	case w := <-after:
+		wantError(t, w, 401, "key_revoked")
+	case <-time.After(5 * time.Second):
+		close(st.release)
+		t.Fatal("the request after the revoke waited for the read from before it")
+	}
+	close(st.release)
+	<-before // concurrent with the revoke: either answer is right
+}
+
+// panicOnce is a store whose first lookup panics, as a buggy custom store
+// might.
+type panicOnce struct {
+	*gormStore
+	done atomic.Bool
+}
+
+func (s *panicOnce) ByHash(ctx context.Context, hash string) (*Record, error) {
+	if s.done.CompareAndSwap(false, true) {
+		panic("store bug")
+	}
+	return s.gormStore.ByHash(ctx, hash)
+}
+
+func TestAPanickingLookupLeavesNoReadInFlight(t *testing.T) {
+	t.Parallel()
+	st := &panicOnce{gormStore: newTestGormStore(t)}
+	h := newHarness(t, func(c *Config) { c.Store = st; c.StoreTimeout = 200 * time.Millisecond })
+	k := h.createKey(`{}`)
+	func() {
+		defer func() { _ = recover() }()
+		h.secure(k.Secret)
+	}()
+	if !st.done.Load() {
+		t.Fatal("the lookup did not run")
+	}
+	h.guard.flights.mu.Lock()
+	left := len(h.guard.flights.m)
+	h.guard.flights.mu.Unlock()
+	if left != 0 {
+		t.Fatalf("%d reads left in flight after a panic", left)
+	}
+	wantOK(t, h.secure(k.Secret), k.ID)
+}
+
+// blockingUsage holds usage writes until released.
+type blockingUsage struct {
+	*gormStore
+	writing chan struct{}
+	release chan struct{}
+	once    sync.Once
+}
+
+func (s *blockingUsage) AddUsageOnce(ctx context.Context, instance string, seq int64, batch []UsageDelta) error {
+	s.once.Do(func() { close(s.writing) })
+	<-s.release
+	return s.gormStore.AddUsageOnce(ctx, instance, seq, batch)
+}
+
+func TestAQuotaReadDoesNotWaitForASlowFlush(t *testing.T) {
+	t.Parallel()
+	st := &blockingUsage{gormStore: newTestGormStore(t), writing: make(chan struct{}), release: make(chan struct{})}
+	h := newHarness(t, func(c *Config) { c.Store = st; c.FlushInterval = time.Hour })
+	plain := h.createKey(`{}`)
+	quota := h.createKey(`{"quota":{"requests":3,"per":"day"}}`)
+	wantOK(t, h.secure(plain.Secret), plain.ID)
+	flushed := make(chan error)
+	go func() { flushed <- h.guard.Flush(context.Background()) }()
+	<-st.writing // a flush is stuck in the store
+	answered := make(chan *httptest.ResponseRecorder)
+	go func() { answered <- h.secure(quota.Secret) }()
+	select {
+	case w := <-answered:
+		wantOK(t, w, quota.ID)
+	case <-time.After(3 * time.Second):
+		close(st.release)
+		t.Fatal("a quota read waited for a flush stuck in the store")
+	}
+	close(st.release)
+	if err := <-flushed; err != nil {
+		t.Fatal(err)
+	}
+	wantOK(t, h.secure(quota.Secret), quota.ID)
+	wantOK(t, h.secure(quota.Secret), quota.ID)
+	wantError(t, h.secure(quota.Secret), 429, "quota_exceeded")
+}
+
+func TestAnUnknownKeyIsChargedEvenIfItsClientHangsUp(t *testing.T) {
+	t.Parallel()
+	st := &slowLookups{gormStore: newTestGormStore(t), release: make(chan struct{})}
+	h := newHarness(t, func(c *Config) { c.Store = st; c.FailureLimit = 1 })
+	if err := h.engine.SetTrustedProxies(nil); err != nil {
+		t.Fatal(err)
+	}
+	guess := unknownKey(t, h)
+	ctx, cancel := context.WithCancel(context.Background())
+	r := httptest.NewRequestWithContext(ctx, http.MethodGet, "/secure", nil)
+	r.RemoteAddr = "192.0.2.77:1"
+	r.Header.Set("X-API-Key", guess)
+	w := httptest.NewRecorder()
+	done := make(chan struct{})
+	go func() { h.engine.ServeHTTP(w, r); close(done) }()
+	time.Sleep(20 * time.Millisecond)
+	cancel()
+	close(st.release)
+	<-done
+	if w.Code != 499 {
+		t.Fatalf("hung-up client: %d, want 499", w.Code)
+	}
+	wantError(t, h.get("192.0.2.77:1", "/secure", unknownKey(t, h)), 429, "too_many_failures")
+}

@@ -67,11 +67,15 @@ type Guard struct {
 	storeTimeout time.Duration
 	staleIfError time.Duration // <= 0: off
 
-	flushMu   sync.RWMutex // Flush writes under it; quota reads share it
-	instance  string       // this guard's id in the store's flush marks
-	flushSeq  int64        // the last batch's sequence number; under flushMu
-	unsent    *unsentBatch // a batch whose write failed; under flushMu
+	flushRun  sync.Mutex    // one Flush at a time
+	flushMu   sync.RWMutex  // guards unsent and the recorder's drain against quota reads; never held across I/O
+	flushed   atomic.Uint64 // batches written: a quota read that sees it move re-reads
+	instance  string        // this guard's id in the store's flush marks
+	flushSeq  int64         // the last batch's sequence number; under flushMu
+	unsent    *unsentBatch  // the batch being written, or kept to be written again; under flushMu
 	stop      chan struct{}
+	stopCtx   context.Context // cancelled by Close, for the flusher
+	cancel    context.CancelFunc
 	done      chan struct{}
 	closeOnce sync.Once
 	closeErr  error
@@ -118,6 +122,7 @@ func New(cfg Config) (*Guard, error) {
 		stop:    make(chan struct{}),
 		done:    make(chan struct{}),
 	}
+	g.stopCtx, g.cancel = context.WithCancel(context.Background())
 	g.hideDocs = cfg.HideDocs
 	g.health.log = cfg.Logger
 	g.cacheTTL, g.storeTimeout, g.staleIfError = cfg.CacheTTL, cfg.StoreTimeout, cfg.StaleIfError
@@ -269,6 +274,7 @@ func (g *Guard) closeStore() error {
 func (g *Guard) Close() error {
 	g.closeOnce.Do(func() {
 		close(g.stop)
+		g.cancel()
 		<-g.done
 		g.closeErr = errors.Join(g.finalFlush(), g.closeStore())
 	})
@@ -318,34 +324,47 @@ func (g *Guard) Flush(ctx context.Context) error {
 	if g.usage == nil {
 		return nil
 	}
+	// One flush at a time; flushMu is held only around the bookkeeping, never
+	// across the store's I/O, so quota reads never wait for a slow store.
+	g.flushRun.Lock()
+	defer g.flushRun.Unlock()
+	once, _ := g.usageStore.(OnceUsageStore)
 	g.flushMu.Lock()
-	defer g.flushMu.Unlock()
-	once, ok := g.usageStore.(OnceUsageStore)
-	if !ok {
-		batch := g.usage.drain()
-		if len(batch) == 0 {
-			return nil
-		}
-		if err := g.usageStore.AddUsage(ctx, batch); err != nil {
-			g.usage.restore(batch)
-			return fmt.Errorf("ginkey: flush usage: %w", err)
-		}
-		return nil
-	}
 	retry := g.unsent != nil
+	g.flushMu.Unlock()
 	for range 2 { // the batch a failure left, if any, then what came since
+		g.flushMu.Lock()
 		if g.unsent == nil {
 			batch := g.usage.drain()
 			if len(batch) == 0 {
+				g.flushMu.Unlock()
 				return nil
 			}
 			g.flushSeq++
 			g.unsent = &unsentBatch{seq: g.flushSeq, deltas: batch}
 		}
-		if err := once.AddUsageOnce(ctx, g.instance, g.unsent.seq, g.unsent.deltas); err != nil {
+		b := g.unsent
+		g.flushMu.Unlock()
+
+		var err error
+		if once != nil {
+			err = once.AddUsageOnce(ctx, g.instance, b.seq, b.deltas)
+		} else {
+			err = g.usageStore.AddUsage(ctx, b.deltas)
+		}
+		g.flushMu.Lock()
+		switch {
+		case err == nil:
+			g.unsent = nil
+			g.flushed.Add(1)
+		case once == nil: // a plain store cannot tell a retry: the counts go back, to be sent anew
+			g.usage.restore(b.deltas)
+			g.unsent = nil
+		}
+		g.flushMu.Unlock()
+		if err != nil {
 			return fmt.Errorf("ginkey: flush usage: %w", err)
 		}
-		g.unsent = nil
 		if !retry {
 			return nil
 		}
@@ -353,8 +372,8 @@ func (g *Guard) Flush(ctx context.Context) error {
 	return nil
 }
 
-// unsentBatch is a batch of usage whose write failed, kept whole to be
-// written again under the same sequence number.
+// unsentBatch is a batch of usage being written, or whose write failed,
+// kept whole to be written again under the same sequence number.
 type unsentBatch struct {
 	seq    int64
 	deltas []UsageDelta
@@ -390,7 +409,9 @@ func (g *Guard) flushLoop(every time.Duration) {
 		case <-t.C:
 		case <-kick:
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 5*g.storeTimeout)
+		// Close cancels a flush under way rather than wait for it and then
+		// make its own: a batch cut short is sent again, and counted once.
+		ctx, cancel := context.WithTimeout(g.stopCtx, 5*g.storeTimeout)
 		err := g.Flush(ctx)
 		cancel()
 		if failed = err != nil; failed {

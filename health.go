@@ -21,7 +21,7 @@ type storeHealth struct {
 	since      time.Time
 	logged     time.Time
 	failed     int64 // requests answered 503 in this outage
-	suppressed int64 // failures since the last line
+	suppressed int64 // store calls failed since the last line
 	stale      int64 // requests served from stale records in this outage
 	log        *slog.Logger
 }
@@ -41,34 +41,43 @@ func (s *storeHealth) allow(now int64) bool {
 	return now >= next && s.nextProbe.CompareAndSwap(next, now+int64(healthProbeEvery))
 }
 
-// failure notes a store call that failed (not a key it did not know).
+// failure notes a store call that failed (not a key it did not know); the
+// request it served is counted where its answer is decided.
 func (s *storeHealth) failure(now time.Time, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.down.Load() {
-		s.since, s.logged, s.failed, s.suppressed, s.stale = now, now, 1, 0, 0
+		s.since, s.logged, s.failed, s.suppressed, s.stale = now, now, 0, 0, 0
 		s.nextProbe.Store(now.Add(healthProbeEvery).UnixNano())
 		s.down.Store(true)
 		s.log.Error("ginkey: key store unreachable; serving keys from their last record where allowed (StaleIfError)",
 			"error", err)
 		return
 	}
-	s.failed++
 	s.suppressed++
-	if err != nil && now.Sub(s.logged) >= healthLogEvery {
+	if now.Sub(s.logged) >= healthLogEvery {
 		s.log.Error("ginkey: key store still unreachable", "error", err,
 			"failures_since_last_line", s.suppressed, "down_for", now.Sub(s.since).Round(time.Millisecond).String())
 		s.logged, s.suppressed = now, 0
 	}
 }
 
-// unavailable notes a request answered 503 without trying the store.
-func (s *storeHealth) unavailable(now time.Time) { s.failure(now, nil) }
+// unavailable counts a request answered 503 for want of the store. It never
+// starts an outage: only a failed store call does.
+func (s *storeHealth) unavailable() {
+	s.mu.Lock()
+	if s.down.Load() {
+		s.failed++
+	}
+	s.mu.Unlock()
+}
 
-// servedStale notes a request admitted on a stale record.
+// servedStale counts a request admitted on a stale record.
 func (s *storeHealth) servedStale() {
 	s.mu.Lock()
-	s.stale++
+	if s.down.Load() {
+		s.stale++
+	}
 	s.mu.Unlock()
 }
 

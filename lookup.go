@@ -47,9 +47,20 @@ func (f *flights) join(h *keyHash) (fl *flight, lead bool) {
 // land publishes the leader's result to the flight's followers.
 func (f *flights) land(h *keyHash, fl *flight) {
 	f.mu.Lock()
-	delete(f.m, *h)
+	if f.m[*h] == fl {
+		delete(f.m, *h)
+	}
 	f.mu.Unlock()
 	close(fl.done)
+}
+
+// forget detaches h's read in flight, if any, so that no request joins it
+// any more: it began before a change to the key, and its record must not
+// reach a request that comes after the change.
+func (f *flights) forget(h *keyHash) {
+	f.mu.Lock()
+	delete(f.m, *h)
+	f.mu.Unlock()
 }
 
 // revalidate serves a key this guard verified before whose cache entry went
@@ -60,27 +71,27 @@ func (f *flights) land(h *keyHash, fl *flight) {
 func (g *Guard) revalidate(c *gin.Context, e *cacheEntry, h *keyHash, tag uint64, now time.Time) (*Record, error) {
 	age := time.Duration(now.UnixNano() - e.fetched)
 	if !g.health.allow(now.UnixNano()) {
-		return g.staleOr(e, age, now)
+		return g.staleOr(e, age)
 	}
 	fl, lead := g.flights.join(h)
-	if !lead && age < 2*g.cacheTTL {
+	if !lead && age >= 0 && age < 2*g.cacheTTL {
 		return e.rec, nil
 	}
 	rec, err := g.await(c, fl, lead, h, tag, now)
 	if err == ErrUnavailable { //nolint:errorlint // fetch returns the sentinel itself
-		return g.staleOr(e, age, now)
+		return g.staleOr(e, age)
 	}
 	return rec, err
 }
 
 // staleOr admits e's record if it is young enough for StaleIfError, else
 // answers 503.
-func (g *Guard) staleOr(e *cacheEntry, age time.Duration, now time.Time) (*Record, error) {
-	if g.staleIfError > 0 && age < g.staleIfError {
+func (g *Guard) staleOr(e *cacheEntry, age time.Duration) (*Record, error) {
+	if g.staleIfError > 0 && age >= 0 && age < g.staleIfError { // a clock set back vouches for nothing
 		g.health.servedStale()
 		return e.rec, nil
 	}
-	g.health.unavailable(now)
+	g.health.unavailable()
 	return nil, ErrUnavailable
 }
 
@@ -89,9 +100,7 @@ func (g *Guard) staleOr(e *cacheEntry, age time.Duration, now time.Time) (*Recor
 func (g *Guard) await(c *gin.Context, fl *flight, lead bool, h *keyHash, tag uint64, now time.Time) (*Record, error) {
 	ctx := c.Request.Context()
 	if lead {
-		// The read goes on if this client hangs up: others may be waiting on it.
-		fl.rec, fl.err = g.fetch(context.WithoutCancel(ctx), h, tag, now)
-		g.flights.land(h, fl)
+		g.lead(ctx, fl, h, tag, now)
 	} else {
 		select {
 		case <-fl.done:
@@ -103,6 +112,15 @@ func (g *Guard) await(c *gin.Context, fl *flight, lead bool, h *keyHash, tag uin
 		return nil, errClientGone
 	}
 	return fl.rec, fl.err
+}
+
+// lead does the read of fl for everyone waiting on it. The read goes on if
+// this client hangs up, since others may be waiting; and however it ends,
+// even in a panic of the store, the flight lands.
+func (g *Guard) lead(ctx context.Context, fl *flight, h *keyHash, tag uint64, now time.Time) {
+	fl.err = ErrUnavailable
+	defer g.flights.land(h, fl)
+	fl.rec, fl.err = g.fetch(context.WithoutCancel(ctx), h, tag, now)
 }
 
 // fetch reads the record for h from the store, within StoreTimeout, and

@@ -1,7 +1,6 @@
 package ginkey
 
 import (
-	"errors"
 	"net/netip"
 	"time"
 
@@ -150,28 +149,46 @@ func (g *Guard) identify(c *gin.Context, raw string, now time.Time) (*Record, er
 	if e != nil {
 		return g.revalidate(c, e, &h, tag, now)
 	}
-	if !unknown && !g.health.allow(ns) { // the store is down: say so at once, charging nothing
-		g.health.unavailable(now)
-		return nil, ErrUnavailable
-	}
+	// The throttle first: a throttled client must not use up the probes of
+	// a store that is down.
 	ip, throttled := g.throttleAddr(c)
 	if throttled {
 		if wait, ok := g.throttle.allowed(ip, ns); !ok {
 			return nil, retryLater(ErrTooManyFailures, wait)
 		}
 	}
-	var err error = ErrKeyInvalid
-	var rec *Record
-	if !unknown {
-		fl, lead := g.flights.join(&h)
-		rec, err = g.await(c, fl, lead, &h, tag, now)
+	if unknown {
+		if throttled {
+			g.throttle.charge(ip, ns)
+		}
+		return nil, ErrKeyInvalid
 	}
-	// Only an unknown key costs an attempt, charged once the store has
-	// said so: a lookup in flight holds nothing against the address.
-	if throttled && errors.Is(err, ErrKeyInvalid) {
+	if !g.health.allow(ns) { // the store is down: say so at once, charging nothing
+		g.health.unavailable()
+		return nil, ErrUnavailable
+	}
+	fl, lead := g.flights.join(&h)
+	rec, err := g.await(c, fl, lead, &h, tag, now)
+	if err == ErrUnavailable { //nolint:errorlint // fetch returns the sentinel itself
+		g.health.unavailable()
+	}
+	// Only an unknown key costs an attempt, charged once the store has said
+	// so (a lookup in flight holds nothing against the address), and
+	// charged even if the client hung up meanwhile.
+	if throttled && landedUnknown(fl) {
 		g.throttle.charge(ip, ns)
 	}
 	return rec, err
+}
+
+// landedUnknown reports whether fl's read is over and found no such key.
+func landedUnknown(fl *flight) bool {
+	select {
+	case <-fl.done:
+		return fl.err == ErrKeyInvalid //nolint:errorlint // fetch returns the sentinel itself
+	default:
+		return false
+	}
 }
 
 // throttleAddr returns the client address whose failures are counted, and

@@ -140,7 +140,7 @@ func (g *Guard) checkQuota(ctx context.Context, rec *Record, now time.Time) erro
 	}
 	ns := now.UnixNano()
 	v, refresh, end := g.quotas.take(rec.ID, p.quotaPer, p.quota, ns)
-	if (v == quotaUnread || refresh) && g.health.down.Load() { // known to fail: don't wait for it
+	if (v == quotaUnread || refresh) && g.usageStore != nil && g.health.down.Load() { // known to fail: don't wait for it
 		if v == quotaUnread { // no count to go on
 			return ErrUnavailable
 		}
@@ -176,25 +176,35 @@ func (g *Guard) checkQuota(ctx context.Context, rec *Record, now time.Time) erro
 }
 
 // usedSince counts the key's requests from start (a UTC midnight) to now:
-// what the store holds plus what this instance has not flushed yet. Holding
-// flushMu for reading keeps a flush from moving counts between the two while
-// they are read, and lets quota reads of many keys run at once.
+// what the store holds plus what this instance has not written yet, pending
+// or in a batch being written. It holds no lock across the store's read, so
+// it never waits for a flush; if a batch was written meanwhile, the two
+// parts may overlap, and it reads again (up to three times, then errs on
+// the high side: a quota may refuse a moment early, never admit late).
 func (g *Guard) usedSince(ctx context.Context, id string, start, now time.Time) (int64, error) {
-	g.flushMu.RLock()
-	defer g.flushMu.RUnlock()
+	from, to := start.UTC().Format(time.DateOnly), now.UTC().Format(time.DateOnly)
 	var n int64
-	if g.usageStore != nil {
-		_, daily, err := g.usageStore.Usage(ctx, id, start.Format(time.DateOnly))
-		if err != nil {
-			return 0, err
+	for range 3 {
+		var unwritten int64
+		g.flushMu.RLock()
+		if g.usage != nil {
+			unwritten = g.usage.pending(id, start.Unix()/86400, now.Unix()/86400) + g.unsent.count(id, from, to)
 		}
-		for _, d := range daily {
-			n += d.Requests
+		gen := g.flushed.Load()
+		g.flushMu.RUnlock()
+		n = unwritten
+		if g.usageStore != nil {
+			_, daily, err := g.usageStore.Usage(ctx, id, from)
+			if err != nil {
+				return 0, err
+			}
+			for _, d := range daily {
+				n += d.Requests
+			}
 		}
-	}
-	if g.usage != nil {
-		n += g.usage.pending(id, start.Unix()/86400, now.Unix()/86400)
-		n += g.unsent.count(id, start.UTC().Format(time.DateOnly), now.UTC().Format(time.DateOnly))
+		if g.flushed.Load() == gen {
+			break
+		}
 	}
 	return n, nil
 }

@@ -2,7 +2,6 @@ package ginkey
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"gorm.io/gorm"
@@ -40,27 +39,32 @@ const flushMarkTTL = 30 * 24 * time.Hour
 // AddUsageOnce is AddUsage that does nothing for a batch whose sequence
 // number the instance's mark has reached: the mark and the counts commit
 // together, so the batch is in the store exactly when the mark says so.
+// The mark moves by a conditional upsert, first in the transaction: a retry
+// that overlaps the commit of the attempt it repeats waits on the mark's
+// row lock, then finds the mark moved and changes nothing.
 func (s *gormStore) AddUsageOnce(ctx context.Context, instance string, seq int64, batch []UsageDelta) error {
 	return s.addUsage(ctx, batch, func(tx *gorm.DB) (bool, error) {
-		var mark flushMarkRow
-		err := tx.Table(s.marks).Where("instance = ?", instance).Take(&mark).Error
-		switch {
-		case err == nil && mark.Seq >= seq:
-			return false, nil // written before the reply was lost
-		case err != nil && !errors.Is(err, gorm.ErrRecordNotFound):
-			return false, err
-		}
 		now := time.Now().UTC()
-		err = tx.Table(s.marks).Clauses(clause.OnConflict{
-			Columns:   []clause.Column{{Name: "instance"}},
-			DoUpdates: clause.AssignmentColumns([]string{"seq", "updated_at"}),
-		}).Create(&flushMarkRow{Instance: instance, Seq: seq, UpdatedAt: now}).Error
-		if err != nil {
-			return false, err
+		table := clause.Table{Name: s.marks}
+		var res *gorm.DB
+		if tx.Name() == "mysql" {
+			// updated_at first: MySQL assigns left to right, and must compare
+			// with the old seq. Affected rows are 0 when nothing changes.
+			res = tx.Exec("INSERT INTO ? (instance, seq, updated_at) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE "+
+				"updated_at = IF(VALUES(seq) > seq, VALUES(updated_at), updated_at), seq = GREATEST(seq, VALUES(seq))",
+				table, instance, seq, now)
+		} else {
+			res = tx.Exec("INSERT INTO ? (instance, seq, updated_at) VALUES (?, ?, ?) ON CONFLICT (instance) DO UPDATE "+
+				"SET seq = excluded.seq, updated_at = excluded.updated_at WHERE ?.seq < excluded.seq",
+				table, instance, seq, now, table)
+		}
+		if res.Error != nil || res.RowsAffected == 0 { // written before its reply was lost
+			return false, res.Error
 		}
 		if seq%1000 == 1 { // now and then, forget instances long gone
-			err = tx.Table(s.marks).Where("updated_at < ?", now.Add(-flushMarkTTL)).Delete(&flushMarkRow{}).Error
+			err := tx.Table(s.marks).Where("updated_at < ?", now.Add(-flushMarkTTL)).Delete(&flushMarkRow{}).Error
+			return err == nil, err
 		}
-		return err == nil, err
+		return true, nil
 	})
 }
