@@ -42,6 +42,10 @@ func FuzzScopeMatching(f *testing.F) {
 			}
 		}
 
+		if !allWellFormed(wants) { // a programming error: Require panics naming the scope
+			assertPanicsNamingAMalformedScope(t, g, wants, anyOf)
+			return
+		}
 		r := g.newRequirement(wants, anyOf, false)
 		err := r.check(&set)
 		if want := meetsByRule(scopes, wants, anyOf); (err == nil) != want {
@@ -51,6 +55,17 @@ func FuzzScopeMatching(f *testing.F) {
 			t.Fatalf("check refused with %v, want insufficient_scope", err)
 		}
 	})
+}
+
+func assertPanicsNamingAMalformedScope(t *testing.T, g *Guard, wants []string, anyOf bool) {
+	t.Helper()
+	defer func() {
+		msg, _ := recover().(string)
+		if !strings.Contains(msg, "is malformed") {
+			t.Fatalf("requirement %q: panic %q, want one naming a malformed scope", wants, msg)
+		}
+	}()
+	g.newRequirement(wants, anyOf, false)
 }
 
 // assertValidatedScopes fails unless out is in without its duplicates,
@@ -101,9 +116,9 @@ func grantsByRule(keyScopes []string, want string) bool {
 	return false
 }
 
-// meetsByRule is Require's and RequireAny's documented contract: all (or
-// any) of the required scopes are granted; a malformed required scope is
-// never granted, not even by "*", and no requirement at all is always met.
+// meetsByRule is Require's and RequireAny's documented contract for
+// well-formed required scopes: all (or any) of them are granted, and no
+// requirement at all is always met.
 func meetsByRule(keyScopes, wants []string, anyOf bool) bool {
 	if len(wants) == 0 {
 		return true
