@@ -60,16 +60,7 @@ func (g *Guard) createKey(c *gin.Context) {
 //	@Security		AdminSecret
 //	@Router			/auth/keys [get]
 func (g *Guard) listKeys(c *gin.Context) {
-	q := KeyQuery{Status: Status(c.Query("status"))}
-	var e *Error
-	if q.Limit, e = queryInt(c, limitRange); e != nil {
-		writeError(c, e)
-		return
-	}
-	if q.Offset, e = queryInt(c, offsetRange); e != nil {
-		writeError(c, e)
-		return
-	}
+	q := KeyQuery{Status: Status(c.Query("status")), Limit: queryInt(c, limitRange), Offset: queryInt(c, offsetRange)}
 	out, err := g.ListKeys(c.Request.Context(), q)
 	if err != nil {
 		g.fail(c, "list keys", err)
@@ -205,12 +196,7 @@ func (g *Guard) renewKey(c *gin.Context) {
 //	@Security		AdminSecret
 //	@Router			/auth/keys/{id}/usage [get]
 func (g *Guard) keyUsage(c *gin.Context) {
-	days, e := queryInt(c, daysRange)
-	if e != nil {
-		writeError(c, e)
-		return
-	}
-	out, err := g.KeyUsage(c.Request.Context(), c.Param("id"), days)
+	out, err := g.KeyUsage(c.Request.Context(), c.Param("id"), queryInt(c, daysRange))
 	if err != nil {
 		g.fail(c, "key usage", err)
 		return
@@ -234,17 +220,7 @@ func (g *Guard) keyUsage(c *gin.Context) {
 //	@Security		AdminSecret
 //	@Router			/auth/usage [get]
 func (g *Guard) usageSummary(c *gin.Context) {
-	limit, e := queryInt(c, limitRange)
-	if e != nil {
-		writeError(c, e)
-		return
-	}
-	offset, e := queryInt(c, offsetRange)
-	if e != nil {
-		writeError(c, e)
-		return
-	}
-	out, err := g.UsageSummary(c.Request.Context(), limit, offset)
+	out, err := g.UsageSummary(c.Request.Context(), queryInt(c, limitRange), queryInt(c, offsetRange))
 	if err != nil {
 		g.fail(c, "usage summary", err)
 		return

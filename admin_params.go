@@ -22,18 +22,23 @@ func idParam(c *gin.Context) (string, bool) {
 }
 
 // queryInt reads the query parameter named by r: absent or empty is r's
-// default; anything but an integer within r's bounds is r's error.
-func queryInt(c *gin.Context, r intRange) (int, *Error) {
+// default. Anything but an integer within r's bounds is passed on as
+// badCount, which the API refuses with r's message, in the order in which it
+// checks its arguments.
+func queryInt(c *gin.Context, r intRange) int {
 	v, ok := c.GetQuery(r.name)
 	if !ok || v == "" {
-		return r.def, nil
+		return r.def
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || !r.within(n) {
-		return 0, r.err()
+		return badCount
 	}
-	return n, nil
+	return n
 }
+
+// badCount is outside every intRange.
+const badCount = -1
 
 // fail answers with err's client-facing form; internal errors are logged
 // with what was attempted and reach the client only as "unavailable".
