@@ -2,7 +2,6 @@ package ginkey
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/gin-gonic/gin"
 )
@@ -31,53 +30,16 @@ func (g *Guard) createKey(c *gin.Context) {
 		writeError(c, e)
 		return
 	}
-	now := g.now().UTC().Truncate(time.Microsecond)
-	expires, e := g.expiryFrom(req.ExpiresAt, req.NeverExpires, now)
+	spec, e := req.spec()
 	if e != nil {
 		writeError(c, e)
 		return
 	}
-	if e := validateName(req.Name); e != nil {
-		writeError(c, e)
-		return
-	}
-	scopes, e := validateScopes(req.Scopes)
-	if e != nil {
-		writeError(c, e)
-		return
-	}
-	ips, e := validateLimits(req.RateLimit, req.AllowedIPs, req.Quota)
-	if e != nil {
-		writeError(c, e)
-		return
-	}
-	plaintext, display, err := g.format.generate()
+	out, err := g.CreateKey(c.Request.Context(), spec)
 	if err != nil {
-		g.fail(c, "generate key", err)
+		g.fail(c, "create key", err)
 		return
 	}
-	id, err := randomBase62(22)
-	if err != nil {
-		g.fail(c, "generate key id", err)
-		return
-	}
-	h := hashKey(plaintext)
-	rec := &Record{Hash: h.String(), Key: Key{
-		ID: id, Prefix: display, Name: req.Name, Scopes: scopes, Metadata: req.Metadata,
-		RateLimit: req.RateLimit, AllowedIPs: ips, Quota: req.Quota,
-		CreatedAt: now, ExpiresAt: expires,
-	}}
-	if rec.Metadata == nil {
-		rec.Metadata = map[string]any{}
-	}
-	if err := g.store.Insert(c.Request.Context(), rec); err != nil {
-		g.fail(c, "insert key", err)
-		return
-	}
-	g.invalidate(&h)
-	g.log.Info("ginkey: key created", "key_id", id, "prefix", display)
-	out := CreatedKey{Key: rec.Key, Secret: plaintext}
-	out.Status = statusAt(&out.Key, now)
 	c.JSON(http.StatusCreated, out)
 }
 
@@ -98,28 +60,11 @@ func (g *Guard) createKey(c *gin.Context) {
 //	@Security		AdminSecret
 //	@Router			/auth/keys [get]
 func (g *Guard) listKeys(c *gin.Context) {
-	status := Status(c.Query("status"))
-	switch status {
-	case "", StatusActive, StatusExpired, StatusRevoked:
-	default:
-		writeError(c, BadRequest("status must be active, expired or revoked"))
-		return
-	}
-	limit, offset, e := pageParams(c)
-	if e != nil {
-		writeError(c, e)
-		return
-	}
-	now := g.now().UTC()
-	recs, total, err := g.store.List(c.Request.Context(), ListQuery{Status: status, Now: now, Limit: limit, Offset: offset})
+	q := KeyQuery{Status: Status(c.Query("status")), Limit: queryInt(c, limitRange), Offset: queryInt(c, offsetRange)}
+	out, err := g.ListKeys(c.Request.Context(), q)
 	if err != nil {
 		g.fail(c, "list keys", err)
 		return
-	}
-	out := KeyList{Keys: make([]Key, len(recs)), Total: total}
-	for i := range recs {
-		out.Keys[i] = recs[i].Key
-		out.Keys[i].Status = statusAt(&recs[i].Key, now)
 	}
 	c.JSON(http.StatusOK, out)
 }
@@ -139,11 +84,12 @@ func (g *Guard) listKeys(c *gin.Context) {
 //	@Security		AdminSecret
 //	@Router			/auth/keys/{id} [get]
 func (g *Guard) getKey(c *gin.Context) {
-	rec, ok := g.keyByParam(c)
-	if !ok {
+	k, err := g.GetKey(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		g.fail(c, "read key", err)
 		return
 	}
-	g.respondKey(c, http.StatusOK, rec)
+	c.JSON(http.StatusOK, k)
 }
 
 // deleteKey deletes a key and its usage.
@@ -161,16 +107,10 @@ func (g *Guard) getKey(c *gin.Context) {
 //	@Security		AdminSecret
 //	@Router			/auth/keys/{id} [delete]
 func (g *Guard) deleteKey(c *gin.Context) {
-	rec, ok := g.keyByParam(c)
-	if !ok {
-		return
-	}
-	if err := g.store.Delete(c.Request.Context(), rec.ID); err != nil {
+	if err := g.DeleteKey(c.Request.Context(), c.Param("id")); err != nil {
 		g.fail(c, "delete key", err)
 		return
 	}
-	g.invalidateHex(rec.Hash)
-	g.log.Info("ginkey: key deleted", "key_id", rec.ID)
 	c.Status(http.StatusNoContent)
 }
 
@@ -189,22 +129,12 @@ func (g *Guard) deleteKey(c *gin.Context) {
 //	@Security		AdminSecret
 //	@Router			/auth/keys/{id}/revoke [post]
 func (g *Guard) revokeKey(c *gin.Context) {
-	id, ok := g.idParam(c)
-	if !ok {
-		return
-	}
-	now := g.now().UTC().Truncate(time.Microsecond)
-	rec, err := g.store.Update(c.Request.Context(), id, Changes{RevokedAt: &now})
-	if isRevokedConflict(err) { // already revoked: answer with the record as it is
-		rec, err = g.store.ByID(c.Request.Context(), id)
-	}
+	k, err := g.RevokeKey(c.Request.Context(), c.Param("id"))
 	if err != nil {
 		g.fail(c, "revoke key", err)
 		return
 	}
-	g.invalidateHex(rec.Hash)
-	g.log.Info("ginkey: key revoked", "key_id", id)
-	g.respondKey(c, http.StatusOK, rec)
+	c.JSON(http.StatusOK, k)
 }
 
 // renewKey extends a key's life.
@@ -227,7 +157,7 @@ func (g *Guard) revokeKey(c *gin.Context) {
 //	@Security		AdminSecret
 //	@Router			/auth/keys/{id}/renew [post]
 func (g *Guard) renewKey(c *gin.Context) {
-	id, ok := g.idParam(c)
+	id, ok := idParam(c)
 	if !ok {
 		return
 	}
@@ -236,20 +166,17 @@ func (g *Guard) renewKey(c *gin.Context) {
 		writeError(c, e)
 		return
 	}
-	now := g.now().UTC().Truncate(time.Microsecond)
-	expires, e := g.expiryFrom(req.ExpiresAt, req.NeverExpires, now)
+	r, e := req.renewal()
 	if e != nil {
 		writeError(c, e)
 		return
 	}
-	rec, err := g.store.Update(c.Request.Context(), id, Changes{SetExpiry: true, ExpiresAt: expires})
+	k, err := g.RenewKey(c.Request.Context(), id, r)
 	if err != nil {
 		g.fail(c, "renew key", err)
 		return
 	}
-	g.invalidateHex(rec.Hash)
-	g.log.Info("ginkey: key renewed", "key_id", id)
-	g.respondKey(c, http.StatusOK, rec)
+	c.JSON(http.StatusOK, k)
 }
 
 // keyUsage reports one key's usage.
@@ -269,25 +196,12 @@ func (g *Guard) renewKey(c *gin.Context) {
 //	@Security		AdminSecret
 //	@Router			/auth/keys/{id}/usage [get]
 func (g *Guard) keyUsage(c *gin.Context) {
-	days, e := intParam(c, "days", 30, 1, 366)
-	if e != nil {
-		writeError(c, e)
-		return
-	}
-	if !g.flushForRead(c) {
-		return
-	}
-	rec, ok := g.keyByParam(c) // after the flush: its last_used_at must include pending requests
-	if !ok {
-		return
-	}
-	since := g.now().UTC().AddDate(0, 0, -(days - 1)).Format(time.DateOnly)
-	total, daily, err := g.usageStore.Usage(c.Request.Context(), rec.ID, since)
+	out, err := g.KeyUsage(c.Request.Context(), c.Param("id"), queryInt(c, daysRange))
 	if err != nil {
-		g.fail(c, "read usage", err)
+		g.fail(c, "key usage", err)
 		return
 	}
-	c.JSON(http.StatusOK, UsageReport{ID: rec.ID, TotalRequests: total, LastUsedAt: rec.LastUsedAt, Daily: daily})
+	c.JSON(http.StatusOK, out)
 }
 
 // usageSummary reports every key's usage.
@@ -306,33 +220,10 @@ func (g *Guard) keyUsage(c *gin.Context) {
 //	@Security		AdminSecret
 //	@Router			/auth/usage [get]
 func (g *Guard) usageSummary(c *gin.Context) {
-	limit, offset, e := pageParams(c)
-	if e != nil {
-		writeError(c, e)
-		return
-	}
-	if !g.flushForRead(c) {
-		return
-	}
-	rows, total, err := g.usageStore.UsageSummaries(c.Request.Context(), limit, offset)
+	out, err := g.UsageSummary(c.Request.Context(), queryInt(c, limitRange), queryInt(c, offsetRange))
 	if err != nil {
-		g.fail(c, "read usage", err)
+		g.fail(c, "usage summary", err)
 		return
 	}
-	c.JSON(http.StatusOK, UsageSummaryList{Usage: rows, Total: total})
-}
-
-// flushForRead makes this instance's pending counts visible before a usage
-// read. It answers 503 when the store keeps no usage, or when the flush
-// fails: the totals would silently leave out what is pending.
-func (g *Guard) flushForRead(c *gin.Context) bool {
-	if g.usageStore == nil {
-		writeError(c, ErrUnavailable)
-		return false
-	}
-	if err := g.Flush(c.Request.Context()); err != nil {
-		g.fail(c, "flush usage before a usage read", err)
-		return false
-	}
-	return true
+	c.JSON(http.StatusOK, out)
 }

@@ -87,7 +87,7 @@ func (g *Guard) requireAdmin(c *gin.Context) {
 		// learns nothing, not even from a right guess.
 		if wait, ok := g.adminThrottle.acquire(ip, now.UnixNano()); !ok {
 			g.adminFailures.note(ip, now, true)
-			writeRejection(c, retryLater(ErrTooManyFailures, wait))
+			WriteError(c, retryLater(ErrTooManyFailures, wait))
 			return
 		}
 	}

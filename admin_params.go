@@ -9,33 +9,36 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-func (g *Guard) respondKey(c *gin.Context, status int, rec *Record) {
-	k := rec.Key
-	k.Status = statusAt(&k, g.now())
-	c.JSON(status, k)
-}
-
-func (g *Guard) idParam(c *gin.Context) (string, bool) {
+// idParam reads the path's key id for an operation with a body. The API
+// checks the id too; checking it here first answers a malformed id with 404
+// before the body is read.
+func idParam(c *gin.Context) (string, bool) {
 	id := c.Param("id")
-	if len(id) == 0 || len(id) > 32 || !isBase62(id) {
-		writeError(c, ErrNotFound)
+	if e := checkID(id); e != nil {
+		writeError(c, e)
 		return "", false
 	}
 	return id, true
 }
 
-func (g *Guard) keyByParam(c *gin.Context) (*Record, bool) {
-	id, ok := g.idParam(c)
-	if !ok {
-		return nil, false
+// queryInt reads the query parameter named by r: absent or empty is r's
+// default. Anything but an integer within r's bounds is passed on as
+// badCount, which the API refuses with r's message, in the order in which it
+// checks its arguments.
+func queryInt(c *gin.Context, r intRange) int {
+	v, ok := c.GetQuery(r.name)
+	if !ok || v == "" {
+		return r.def
 	}
-	rec, err := g.store.ByID(c.Request.Context(), id)
-	if err != nil {
-		g.fail(c, "read key", err)
-		return nil, false
+	n, err := strconv.Atoi(v)
+	if err != nil || !r.within(n) {
+		return badCount
 	}
-	return rec, true
+	return n
 }
+
+// badCount is outside every intRange.
+const badCount = -1
 
 // fail answers with err's client-facing form; internal errors are logged
 // with what was attempted and reach the client only as "unavailable".
@@ -67,28 +70,4 @@ func (g *Guard) invalidateHex(hexHash string) {
 		copy(h[:], b)
 		g.invalidate(&h)
 	}
-}
-
-func isRevokedConflict(err error) bool { return errors.Is(err, ErrRevokedConflict) }
-
-func pageParams(c *gin.Context) (limit, offset int, e *Error) {
-	if limit, e = intParam(c, "limit", 50, 1, 500); e != nil {
-		return 0, 0, e
-	}
-	if offset, e = intParam(c, "offset", 0, 0, 1<<30); e != nil {
-		return 0, 0, e
-	}
-	return limit, offset, nil
-}
-
-func intParam(c *gin.Context, name string, def, lo, hi int) (int, *Error) {
-	v, ok := c.GetQuery(name)
-	if !ok || v == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < lo || n > hi {
-		return 0, BadRequest(name + " must be an integer from " + strconv.Itoa(lo) + " to " + strconv.Itoa(hi))
-	}
-	return n, nil
 }

@@ -3,7 +3,6 @@ package ginkey
 import (
 	"encoding/json"
 	"net/http"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 )
@@ -62,7 +61,7 @@ func (p *PatchKeyRequest) UnmarshalJSON(b []byte) error {
 //	@Security		AdminSecret
 //	@Router			/auth/keys/{id} [patch]
 func (g *Guard) patchKey(c *gin.Context) {
-	id, ok := g.idParam(c)
+	id, ok := idParam(c)
 	if !ok {
 		return
 	}
@@ -71,79 +70,26 @@ func (g *Guard) patchKey(c *gin.Context) {
 		writeError(c, e)
 		return
 	}
-	ch, fields, e := req.changes()
-	if e != nil {
-		writeError(c, e)
-		return
-	}
-	rec, err := g.store.Update(c.Request.Context(), id, ch)
+	k, err := g.UpdateKey(c.Request.Context(), id, req.update())
 	if err != nil {
 		g.fail(c, "update key", err)
 		return
 	}
-	g.invalidateHex(rec.Hash)
-	if ch.SetRateLimit {
-		g.rateChanged(id, ch.RateLimit)
-	}
-	g.log.Info("ginkey: key updated", "key_id", id, "fields", strings.Join(fields, ","))
-	g.respondKey(c, http.StatusOK, rec)
+	c.JSON(http.StatusOK, k)
 }
 
-// changes validates the request and turns it into store Changes, with the
-// names of the fields it sets.
-func (p *PatchKeyRequest) changes() (Changes, []string, *Error) {
-	var (
-		ch     Changes
-		fields []string
-	)
-	if p.Name != nil {
-		if e := validateName(*p.Name); e != nil {
-			return ch, nil, e
-		}
-		ch.Name, fields = p.Name, append(fields, "name")
-	}
-	if p.Scopes != nil {
-		scopes, e := validateScopes(*p.Scopes)
-		if e != nil {
-			return ch, nil, e
-		}
-		ch.Scopes, fields = &scopes, append(fields, "scopes")
-	}
-	if p.Metadata != nil { // checked while decoding, as the client sent it
-		ch.Metadata, fields = (*map[string]any)(p.Metadata), append(fields, "metadata")
-	}
-	var ips []string
-	if p.AllowedIPs != nil {
-		ips = *p.AllowedIPs
-	}
-	canon, e := validateLimits(p.RateLimit, ips, p.Quota)
-	if e != nil {
-		return ch, nil, e
-	}
-	if p.AllowedIPs != nil {
-		ch.AllowedIPs, fields = &canon, append(fields, "allowed_ips")
-	}
-	if p.hasRateLimit {
-		ch.SetRateLimit, ch.RateLimit, fields = true, p.RateLimit, append(fields, "rate_limit")
-	}
-	if p.hasQuota {
-		ch.SetQuota, ch.Quota, fields = true, p.Quota, append(fields, "quota")
-	}
-	if len(fields) == 0 {
-		return ch, nil, BadRequest("give at least one of name, scopes, metadata, rate_limit, allowed_ips, quota")
-	}
-	return ch, fields, nil
-}
+// update is the request as a KeyUpdate: a null rate_limit or quota clears it.
+func (p *PatchKeyRequest) update() KeyUpdate {
+	return KeyUpdate{
+		Name:           p.Name,
+		Scopes:         p.Scopes,
+		Metadata:       (*map[string]any)(p.Metadata),
+		AllowedIPs:     p.AllowedIPs,
+		RateLimit:      p.RateLimit,
+		ClearRateLimit: p.hasRateLimit && p.RateLimit == nil,
+		Quota:          p.Quota,
+		ClearQuota:     p.hasQuota && p.Quota == nil,
 
-// validateLimits checks the abuse-control fields of a create or update and
-// returns the allow-list in canonical form.
-func validateLimits(rl *RateLimit, ips []string, q *Quota) ([]string, *Error) {
-	if e := validateRateLimit(rl); e != nil {
-		return nil, e
+		metadataChecked: true,
 	}
-	if e := validateQuota(q); e != nil {
-		return nil, e
-	}
-	canon, _, e := parseAllowedIPs(ips)
-	return canon, e
 }

@@ -79,3 +79,40 @@ type UsageSummaryList struct {
 	Usage []UsageSummary `json:"usage"`
 	Total int64          `json:"total" example:"1"`
 }
+
+// spec is the request as a KeySpec.
+func (r *CreateKeyRequest) spec() (KeySpec, *Error) {
+	expires, e := parseExpiresAt(r.ExpiresAt, r.NeverExpires)
+	if e != nil {
+		return KeySpec{}, e
+	}
+	return KeySpec{
+		Name: r.Name, Scopes: r.Scopes, Metadata: r.Metadata,
+		ExpiresAt: expires, NeverExpires: r.NeverExpires,
+		RateLimit: r.RateLimit, AllowedIPs: r.AllowedIPs, Quota: r.Quota,
+		metadataChecked: true,
+	}, nil
+}
+
+// renewal is the request as a Renewal.
+func (r *RenewRequest) renewal() (Renewal, *Error) {
+	expires, e := parseExpiresAt(r.ExpiresAt, r.NeverExpires)
+	return Renewal{ExpiresAt: expires, NeverExpires: r.NeverExpires}, e
+}
+
+// parseExpiresAt reads a body's expires_at. Beside never_expires the API
+// refuses it whatever it says, so it is not parsed: the client hears of the
+// conflict, not of the format.
+func parseExpiresAt(s *string, never bool) (*time.Time, *Error) {
+	switch {
+	case s == nil:
+		return nil, nil
+	case never:
+		return &time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, *s)
+	if err != nil {
+		return nil, BadRequest("expires_at must be an RFC 3339 time, e.g. 2030-01-02T15:04:05Z")
+	}
+	return &t, nil
+}

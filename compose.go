@@ -148,7 +148,7 @@ func refuse(c *gin.Context, err error, challenges []string) {
 			c.Writer.Header().Add("WWW-Authenticate", ch)
 		}
 	}
-	writeRejection(c, err)
+	WriteError(c, err)
 }
 
 // BasicAuth returns an Authenticator for HTTP Basic credentials checked

@@ -66,17 +66,21 @@ func encodeJSON(t *testing.T, v any) []byte {
 
 // validateCreate checks a create request as createKey does.
 func validateCreate(g *Guard, r *CreateKeyRequest) *Error {
-	if _, e := g.expiryFrom(r.ExpiresAt, r.NeverExpires, fuzzNow); e != nil {
+	spec, e := r.spec()
+	if e != nil {
 		return e
 	}
-	if e := validateName(r.Name); e != nil {
-		return e
-	}
-	if _, e := validateScopes(r.Scopes); e != nil {
-		return e
-	}
-	_, e := validateLimits(r.RateLimit, r.AllowedIPs, r.Quota)
+	_, e = g.checkSpec(&spec, fuzzNow)
 	return e
+}
+
+// validateRenew checks a renew request as renewKey does.
+func validateRenew(g *Guard, r *RenewRequest) (*time.Time, *Error) {
+	rn, e := r.renewal()
+	if e != nil {
+		return nil, e
+	}
+	return g.expiry(rn.ExpiresAt, rn.NeverExpires, fuzzNow)
 }
 
 func FuzzCreateBody(f *testing.F) {
@@ -135,7 +139,8 @@ func FuzzPatchBody(f *testing.F) {
 		e := decodeBody(body, &p)
 		var ch Changes
 		if e == nil {
-			ch, _, e = p.changes()
+			u := p.update()
+			ch, _, e = u.changes()
 		}
 		if e != nil {
 			wantClientError(t, e)
@@ -148,7 +153,8 @@ func FuzzPatchBody(f *testing.F) {
 		if !reflect.DeepEqual(p, again) {
 			t.Fatalf("round trip changed the request:\n%#v\n%#v", p, again)
 		}
-		ch2, _, e := again.changes()
+		u2 := again.update()
+		ch2, _, e := u2.changes()
 		if e != nil || !reflect.DeepEqual(ch, ch2) {
 			t.Fatalf("the round-tripped request changes something else: %v\n%#v\n%#v", e, ch, ch2)
 		}
@@ -162,7 +168,7 @@ func FuzzRenewBody(f *testing.F) {
 		e := decodeBody(body, &r)
 		var expires *time.Time
 		if e == nil {
-			expires, e = g.expiryFrom(r.ExpiresAt, r.NeverExpires, fuzzNow)
+			expires, e = validateRenew(g, &r)
 		}
 		if e != nil {
 			wantClientError(t, e)
@@ -172,7 +178,7 @@ func FuzzRenewBody(f *testing.F) {
 		if e := decodeJSON(encodeJSON(t, r), &again); e != nil || !reflect.DeepEqual(r, again) {
 			t.Fatalf("round trip: %v\n%#v\n%#v", e, r, again)
 		}
-		expires2, e := g.expiryFrom(again.ExpiresAt, again.NeverExpires, fuzzNow)
+		expires2, e := validateRenew(g, &again)
 		if e != nil || !reflect.DeepEqual(expires, expires2) {
 			t.Fatalf("the round-tripped request renews otherwise: %v %v %v", e, expires, expires2)
 		}

@@ -131,9 +131,13 @@ func retryLater(e *Error, after time.Duration) error {
 	return &rejection{err: e, retryAfter: after}
 }
 
-// writeRejection writes err as the response, with the headers a rejection
-// carries.
-func writeRejection(c *gin.Context, err error) {
+// WriteError writes err as the response, in the shape of ErrorBody, and
+// aborts the chain. An *Error (also wrapped) is written with its status, code
+// and message, and an error the guard refused a request with keeps its
+// headers (WWW-Authenticate, Retry-After). Anything else, nil included, is
+// written as ErrUnavailable: its text never reaches the client, so log it
+// first. Use it to answer with an error of the key-management methods.
+func WriteError(c *gin.Context, err error) {
 	e, _ := asError(err)
 	var r *rejection
 	if errors.As(err, &r) {

@@ -223,7 +223,7 @@ func checkUsable(k *Key, now time.Time) error {
 
 // reject writes err as the response. A sentinel *Error, the common case, is
 // written from pre-rendered header values without allocating; a rejection
-// with headers of its own goes through writeRejection. Internal errors reach
+// with headers of its own goes through WriteError. Internal errors reach
 // the client only as their stable code.
 func (g *Guard) reject(c *gin.Context, err error) {
 	e, sentinel := err.(*Error) //nolint:errorlint // only an unwrapped sentinel takes the fast path
@@ -237,7 +237,7 @@ func (g *Guard) reject(c *gin.Context, err error) {
 		writeError(c, e)
 		return
 	}
-	writeRejection(c, err)
+	WriteError(c, err)
 }
 
 // challenges holds the WWW-Authenticate value of each 401 key error. Four

@@ -1,6 +1,7 @@
 package ginkey
 
 import (
+	"context"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -131,4 +132,69 @@ func hashString(s string) byte {
 		h = h*31 + s[i]
 	}
 	return h
+}
+
+// KeyUsage reports the requests made with the key with id: in all, and per
+// UTC day for the last days days (1 to 366; 0 means 30). It writes this
+// instance's pending counts first, and fails rather than leave them out. A
+// store that keeps no usage is ErrUnavailable; an unknown id ErrNotFound.
+func (g *Guard) KeyUsage(ctx context.Context, id string, days int) (UsageReport, error) {
+	days, e := daysRange.value(days)
+	if e != nil {
+		return UsageReport{}, e
+	}
+	ctx, cancel := context.WithTimeout(ctx, g.adminTimeout())
+	defer cancel()
+	if err := g.flushForRead(ctx); err != nil {
+		return UsageReport{}, err
+	}
+	if e := checkID(id); e != nil {
+		return UsageReport{}, e
+	}
+	rec, err := g.store.ByID(ctx, id) // after the flush: its last_used_at includes pending requests
+	if err != nil {
+		return UsageReport{}, storeError("read key", err)
+	}
+	since := g.now().UTC().AddDate(0, 0, -(days - 1)).Format(time.DateOnly)
+	total, daily, err := g.usageStore.Usage(ctx, rec.ID, since)
+	if err != nil {
+		return UsageReport{}, storeError("read usage", err)
+	}
+	return UsageReport{ID: rec.ID, TotalRequests: total, LastUsedAt: rec.LastUsedAt, Daily: daily}, nil
+}
+
+// UsageSummary reports every key's requests in all and last use, newest key
+// first, a page of limit rows (1 to 500; 0 means 50) after offset, and the
+// number of keys. Pending counts and errors are as for KeyUsage.
+func (g *Guard) UsageSummary(ctx context.Context, limit, offset int) (UsageSummaryList, error) {
+	limit, e := limitRange.value(limit)
+	if e != nil {
+		return UsageSummaryList{}, e
+	}
+	if offset, e = offsetRange.value(offset); e != nil {
+		return UsageSummaryList{}, e
+	}
+	ctx, cancel := context.WithTimeout(ctx, g.adminTimeout())
+	defer cancel()
+	if err := g.flushForRead(ctx); err != nil {
+		return UsageSummaryList{}, err
+	}
+	rows, total, err := g.usageStore.UsageSummaries(ctx, limit, offset)
+	if err != nil {
+		return UsageSummaryList{}, storeError("read usage", err)
+	}
+	return UsageSummaryList{Usage: rows, Total: total}, nil
+}
+
+// flushForRead makes this instance's pending counts visible before a usage
+// read. It fails when the store keeps no usage, or when the flush fails: the
+// totals would silently leave out what is pending.
+func (g *Guard) flushForRead(ctx context.Context) error {
+	if g.usageStore == nil {
+		return ErrUnavailable
+	}
+	if err := g.Flush(ctx); err != nil {
+		return storeError("flush usage before a usage read", err)
+	}
+	return nil
 }

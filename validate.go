@@ -181,23 +181,19 @@ func typeRule(t reflect.Type) string {
 	return "an object"
 }
 
-// expiryFrom turns the request's expiry fields into an expiry time (nil:
-// never). Neither field: now + TTL.
-func (g *Guard) expiryFrom(expiresAt *string, never bool, now time.Time) (*time.Time, *Error) {
+// expiry turns the requested expiry into an expiry time (nil: never).
+// Neither given: now + TTL.
+func (g *Guard) expiry(at *time.Time, never bool, now time.Time) (*time.Time, *Error) {
 	switch {
-	case expiresAt != nil && never:
+	case at != nil && never:
 		return nil, BadRequest("give expires_at or never_expires, not both")
 	case never:
 		return nil, nil
-	case expiresAt != nil:
-		t, err := time.Parse(time.RFC3339Nano, *expiresAt)
-		if err != nil {
-			return nil, BadRequest("expires_at must be an RFC 3339 time, e.g. 2030-01-02T15:04:05Z")
-		}
-		if !t.After(now) {
+	case at != nil:
+		if !at.After(now) {
 			return nil, BadRequest("expires_at must be in the future")
 		}
-		t = t.UTC().Truncate(time.Microsecond)
+		t := at.UTC().Truncate(time.Microsecond)
 		if t.Year() > 9999 { // past what JSON, SQLite and MySQL can carry
 			return nil, BadRequest("expires_at must be before the year 10000 (UTC)")
 		}
@@ -207,6 +203,65 @@ func (g *Guard) expiryFrom(expiresAt *string, never bool, now time.Time) (*time.
 	}
 	t := now.Add(g.ttl)
 	return &t, nil
+}
+
+// checkMetadata measures a Go caller's metadata as JSON, by the rule the
+// admin API applies to the bytes a client sends (decodeMetadata), and
+// returns it as it will read back from the store: a copy, numbers as
+// json.Number.
+func checkMetadata(m map[string]any) (map[string]any, *Error) {
+	if m == nil {
+		return nil, nil
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // "<" is one byte, as a client would send it
+	if enc.Encode(m) != nil {
+		return nil, BadRequest("metadata must be a JSON object of at most 4096 bytes")
+	}
+	return decodeMetadata(buf.Bytes())
+}
+
+// validateLimits checks the abuse-control fields of a create or update and
+// returns the allow-list in canonical form.
+func validateLimits(rl *RateLimit, ips []string, q *Quota) ([]string, *Error) {
+	if e := validateRateLimit(rl); e != nil {
+		return nil, e
+	}
+	if e := validateQuota(q); e != nil {
+		return nil, e
+	}
+	canon, _, e := parseAllowedIPs(ips)
+	return canon, e
+}
+
+// intRange is a count a caller gives: its name, default and bounds.
+type intRange struct {
+	name        string
+	def, lo, hi int
+}
+
+var (
+	limitRange  = intRange{"limit", 50, 1, 500}
+	offsetRange = intRange{"offset", 0, 0, 1 << 30}
+	daysRange   = intRange{"days", 30, 1, 366}
+)
+
+func (r intRange) within(n int) bool { return n >= r.lo && n <= r.hi }
+
+func (r intRange) err() *Error {
+	return BadRequest(r.name + " must be an integer from " + strconv.Itoa(r.lo) + " to " + strconv.Itoa(r.hi))
+}
+
+// value returns n, or the default for 0, or the error naming r.
+func (r intRange) value(n int) (int, *Error) {
+	if n == 0 {
+		return r.def, nil
+	}
+	if !r.within(n) {
+		return 0, r.err()
+	}
+	return n, nil
 }
 
 // validateName allows letters, marks, numbers, punctuation, symbols and the

@@ -1,0 +1,378 @@
+package ginkey
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// The key-management API. What each operation means (validation, id and key
+// generation, storage, cache invalidation, logging) is written here once; the
+// admin HTTP handlers decode a request, call one of these methods and encode
+// its answer.
+//
+// Every method returns a *Error a client may see (ErrNotFound, a bad_request
+// naming the field, ErrRevokedConflict, ErrUnavailable) as it is, and wraps
+// any other failure of the store as an internal error; WriteError renders
+// both. Store calls run under the guard's admin deadline (five StoreTimeouts)
+// or ctx's own, whichever is sooner.
+
+// KeySpec describes a key for CreateKey. Every field is optional.
+type KeySpec struct {
+	// Name is at most 200 bytes of letters, marks, numbers, punctuation,
+	// symbols and the ASCII space.
+	Name string
+	// Scopes hold at most 64 entries of 1 to 128 letters, digits and
+	// ": . _ - / *". Duplicates are dropped, order kept.
+	Scopes []string
+	// Metadata is any object whose JSON encoding is at most 4096 bytes. It
+	// is stored as JSON: numbers come back as json.Number. Default: {}.
+	Metadata map[string]any
+	// ExpiresAt must be in the future, before the year 10000 (UTC). Default:
+	// now plus Config.TTL.
+	ExpiresAt *time.Time
+	// NeverExpires gives the key no expiry; not together with ExpiresAt.
+	NeverExpires bool
+	// RateLimit caps how fast the key may be used. Default: Config.RateLimit.
+	RateLimit *RateLimit
+	// AllowedIPs are the addresses or CIDR prefixes the key may be used from
+	// (at most 64), stored in canonical form. Default: any address.
+	AllowedIPs []string
+	// Quota caps the key's requests per UTC day or month. Default: none.
+	Quota *Quota
+
+	// metadataChecked is set by the admin API, whose decoder has already
+	// measured the metadata as the client sent it: re-encoding it would
+	// measure Go's escapes instead.
+	metadataChecked bool
+}
+
+// KeyQuery selects a page of keys for ListKeys.
+type KeyQuery struct {
+	Status Status // only keys in this state; "" for all
+	Limit  int    // page size, 1 to 500; 0 means 50
+	Offset int    // keys to skip, 0 to 1073741824
+}
+
+// KeyUpdate lists the changes UpdateKey makes; nil fields are left alone.
+// The rules of KeySpec apply to each field set.
+type KeyUpdate struct {
+	Name       *string
+	Scopes     *[]string       // replaced as a whole
+	Metadata   *map[string]any // replaced as a whole
+	AllowedIPs *[]string       // replaced as a whole; empty: any address
+
+	RateLimit      *RateLimit // the key's own rate limit
+	ClearRateLimit bool       // back to Config.RateLimit; not with RateLimit
+	Quota          *Quota     // the key's quota
+	ClearQuota     bool       // no quota; not with Quota
+
+	metadataChecked bool // see KeySpec
+}
+
+// Renewal is RenewKey's new expiry. The zero value means one Config.TTL from
+// now.
+type Renewal struct {
+	ExpiresAt    *time.Time // in the future, before the year 10000 (UTC)
+	NeverExpires bool       // no expiry; not together with ExpiresAt
+}
+
+// CreateKey validates spec, generates a key and stores its hash. The
+// plaintext key is in the result's Secret and nowhere else: it cannot be
+// read again. The key works on the guard's handlers at once.
+//
+// A field that breaks its rule is a *Error with code bad_request whose
+// message names the field; a store failure is an internal error.
+func (g *Guard) CreateKey(ctx context.Context, spec KeySpec) (CreatedKey, error) {
+	now := g.now().UTC().Truncate(time.Microsecond)
+	k, e := g.checkSpec(&spec, now)
+	if e != nil {
+		return CreatedKey{}, e
+	}
+	plaintext, display, err := g.format.generate()
+	if err != nil {
+		return CreatedKey{}, fmt.Errorf("ginkey: generate key: %w", err)
+	}
+	if k.ID, err = randomBase62(22); err != nil {
+		return CreatedKey{}, fmt.Errorf("ginkey: generate key id: %w", err)
+	}
+	k.Prefix = display
+	h := hashKey(plaintext)
+	ctx, cancel := context.WithTimeout(ctx, g.adminTimeout())
+	defer cancel()
+	if err := g.store.Insert(ctx, &Record{Hash: h.String(), Key: k}); err != nil {
+		return CreatedKey{}, storeError("insert key", err)
+	}
+	g.invalidate(&h)
+	g.log.Info("ginkey: key created", "key_id", k.ID, "prefix", display)
+	k.Status = statusAt(&k, now)
+	return CreatedKey{Key: k, Secret: plaintext}, nil
+}
+
+// checkSpec validates spec and returns the key it describes, without id and
+// prefix.
+func (g *Guard) checkSpec(spec *KeySpec, now time.Time) (Key, *Error) {
+	expires, e := g.expiry(spec.ExpiresAt, spec.NeverExpires, now)
+	if e != nil {
+		return Key{}, e
+	}
+	if e := validateName(spec.Name); e != nil {
+		return Key{}, e
+	}
+	scopes, e := validateScopes(spec.Scopes)
+	if e != nil {
+		return Key{}, e
+	}
+	metadata := spec.Metadata
+	if !spec.metadataChecked {
+		if metadata, e = checkMetadata(metadata); e != nil {
+			return Key{}, e
+		}
+	}
+	if metadata == nil {
+		metadata = map[string]any{}
+	}
+	ips, e := validateLimits(spec.RateLimit, spec.AllowedIPs, spec.Quota)
+	if e != nil {
+		return Key{}, e
+	}
+	return Key{
+		Name: spec.Name, Scopes: scopes, Metadata: metadata,
+		RateLimit: clone(spec.RateLimit), AllowedIPs: ips, Quota: clone(spec.Quota),
+		CreatedAt: now, ExpiresAt: expires,
+	}, nil
+}
+
+// GetKey returns the key with id, or ErrNotFound.
+func (g *Guard) GetKey(ctx context.Context, id string) (Key, error) {
+	if e := checkID(id); e != nil {
+		return Key{}, e
+	}
+	ctx, cancel := context.WithTimeout(ctx, g.adminTimeout())
+	defer cancel()
+	rec, err := g.store.ByID(ctx, id)
+	if err != nil {
+		return Key{}, storeError("read key", err)
+	}
+	return g.public(rec), nil
+}
+
+// ListKeys returns a page of keys, newest first, and the number of keys
+// matching q. A Status other than "", active, expired and revoked, or a
+// Limit or Offset out of range, is a bad_request naming it.
+func (g *Guard) ListKeys(ctx context.Context, q KeyQuery) (KeyList, error) {
+	switch q.Status {
+	case "", StatusActive, StatusExpired, StatusRevoked:
+	default:
+		return KeyList{}, BadRequest("status must be active, expired or revoked")
+	}
+	limit, e := limitRange.value(q.Limit)
+	if e != nil {
+		return KeyList{}, e
+	}
+	offset, e := offsetRange.value(q.Offset)
+	if e != nil {
+		return KeyList{}, e
+	}
+	ctx, cancel := context.WithTimeout(ctx, g.adminTimeout())
+	defer cancel()
+	now := g.now().UTC()
+	recs, total, err := g.store.List(ctx, ListQuery{Status: q.Status, Now: now, Limit: limit, Offset: offset})
+	if err != nil {
+		return KeyList{}, storeError("list keys", err)
+	}
+	out := KeyList{Keys: make([]Key, len(recs)), Total: total}
+	for i := range recs {
+		out.Keys[i] = recs[i].Key
+		out.Keys[i].Status = statusAt(&recs[i].Key, now)
+	}
+	return out, nil
+}
+
+// UpdateKey applies u to the key with id and returns the key as changed;
+// the change applies from the key's next request. An update that changes
+// nothing, or a field that breaks its rule, is a bad_request; an unknown id
+// is ErrNotFound; a revoked key is ErrRevokedConflict.
+func (g *Guard) UpdateKey(ctx context.Context, id string, u KeyUpdate) (Key, error) {
+	if e := checkID(id); e != nil {
+		return Key{}, e
+	}
+	ch, fields, e := u.changes()
+	if e != nil {
+		return Key{}, e
+	}
+	ctx, cancel := context.WithTimeout(ctx, g.adminTimeout())
+	defer cancel()
+	rec, err := g.store.Update(ctx, id, ch)
+	if err != nil {
+		return Key{}, storeError("update key", err)
+	}
+	g.invalidateHex(rec.Hash)
+	if ch.SetRateLimit {
+		g.rateChanged(id, ch.RateLimit)
+	}
+	g.log.Info("ginkey: key updated", "key_id", id, "fields", strings.Join(fields, ","))
+	return g.public(rec), nil
+}
+
+// changes validates u and turns it into store Changes, with the names of the
+// fields it sets.
+func (u *KeyUpdate) changes() (Changes, []string, *Error) {
+	var (
+		ch     Changes
+		fields []string
+	)
+	if u.Name != nil {
+		if e := validateName(*u.Name); e != nil {
+			return ch, nil, e
+		}
+		ch.Name, fields = u.Name, append(fields, "name")
+	}
+	if u.Scopes != nil {
+		scopes, e := validateScopes(*u.Scopes)
+		if e != nil {
+			return ch, nil, e
+		}
+		ch.Scopes, fields = &scopes, append(fields, "scopes")
+	}
+	if u.Metadata != nil {
+		m := *u.Metadata
+		if !u.metadataChecked {
+			var e *Error
+			if m, e = checkMetadata(m); e != nil {
+				return ch, nil, e
+			}
+		}
+		if m == nil {
+			m = map[string]any{}
+		}
+		ch.Metadata, fields = &m, append(fields, "metadata")
+	}
+	switch {
+	case u.RateLimit != nil && u.ClearRateLimit:
+		return ch, nil, BadRequest("rate_limit: give a rate limit or clear it, not both")
+	case u.Quota != nil && u.ClearQuota:
+		return ch, nil, BadRequest("quota: give a quota or clear it, not both")
+	}
+	var ips []string
+	if u.AllowedIPs != nil {
+		ips = *u.AllowedIPs
+	}
+	canon, e := validateLimits(u.RateLimit, ips, u.Quota)
+	if e != nil {
+		return ch, nil, e
+	}
+	if u.AllowedIPs != nil {
+		ch.AllowedIPs, fields = &canon, append(fields, "allowed_ips")
+	}
+	if u.RateLimit != nil || u.ClearRateLimit {
+		ch.SetRateLimit, ch.RateLimit, fields = true, clone(u.RateLimit), append(fields, "rate_limit")
+	}
+	if u.Quota != nil || u.ClearQuota {
+		ch.SetQuota, ch.Quota, fields = true, clone(u.Quota), append(fields, "quota")
+	}
+	if len(fields) == 0 {
+		return ch, nil, BadRequest("give at least one of name, scopes, metadata, rate_limit, allowed_ips, quota")
+	}
+	return ch, fields, nil
+}
+
+// RevokeKey revokes the key with id for good; it fails from the key's next
+// request. Revoking a revoked key is not an error: it returns the key as it
+// is. An unknown id is ErrNotFound.
+func (g *Guard) RevokeKey(ctx context.Context, id string) (Key, error) {
+	if e := checkID(id); e != nil {
+		return Key{}, e
+	}
+	ctx, cancel := context.WithTimeout(ctx, g.adminTimeout())
+	defer cancel()
+	now := g.now().UTC().Truncate(time.Microsecond)
+	rec, err := g.store.Update(ctx, id, Changes{RevokedAt: &now})
+	if errors.Is(err, ErrRevokedConflict) { // already revoked: the record as it is
+		rec, err = g.store.ByID(ctx, id)
+	}
+	if err != nil {
+		return Key{}, storeError("revoke key", err)
+	}
+	g.invalidateHex(rec.Hash)
+	g.log.Info("ginkey: key revoked", "key_id", id)
+	return g.public(rec), nil
+}
+
+// RenewKey sets the expiry of the key with id to r's. A bad expiry is a
+// bad_request; an unknown id is ErrNotFound; a revoked key is
+// ErrRevokedConflict, since revocation is final.
+func (g *Guard) RenewKey(ctx context.Context, id string, r Renewal) (Key, error) {
+	if e := checkID(id); e != nil {
+		return Key{}, e
+	}
+	now := g.now().UTC().Truncate(time.Microsecond)
+	expires, e := g.expiry(r.ExpiresAt, r.NeverExpires, now)
+	if e != nil {
+		return Key{}, e
+	}
+	ctx, cancel := context.WithTimeout(ctx, g.adminTimeout())
+	defer cancel()
+	rec, err := g.store.Update(ctx, id, Changes{SetExpiry: true, ExpiresAt: expires})
+	if err != nil {
+		return Key{}, storeError("renew key", err)
+	}
+	g.invalidateHex(rec.Hash)
+	g.log.Info("ginkey: key renewed", "key_id", id)
+	return g.public(rec), nil
+}
+
+// DeleteKey deletes the key with id and its usage; it fails from its next
+// request. An unknown id is ErrNotFound.
+func (g *Guard) DeleteKey(ctx context.Context, id string) error {
+	if e := checkID(id); e != nil {
+		return e
+	}
+	ctx, cancel := context.WithTimeout(ctx, g.adminTimeout())
+	defer cancel()
+	rec, err := g.store.ByID(ctx, id)
+	if err != nil {
+		return storeError("read key", err)
+	}
+	if err := g.store.Delete(ctx, rec.ID); err != nil {
+		return storeError("delete key", err)
+	}
+	g.invalidateHex(rec.Hash)
+	g.log.Info("ginkey: key deleted", "key_id", rec.ID)
+	return nil
+}
+
+// public is rec as a caller sees it, with its status now.
+func (g *Guard) public(rec *Record) Key {
+	k := rec.Key
+	k.Status = statusAt(&k, g.now())
+	return k
+}
+
+// storeError returns a client-facing *Error as it is and wraps anything else
+// as an internal error, which a client sees only as ErrUnavailable.
+func storeError(what string, err error) error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return fmt.Errorf("ginkey: %s: %w", what, err)
+}
+
+// checkID refuses an id that cannot be a key's as unknown, before any I/O.
+func checkID(id string) *Error {
+	if len(id) == 0 || len(id) > 32 || !isBase62(id) {
+		return ErrNotFound
+	}
+	return nil
+}
+
+func clone[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
+}
