@@ -89,9 +89,13 @@ type Config struct {
 	// store. Optional. Default: 100,000.
 	CacheSize int
 
-	// CacheTTL bounds how long a change made to the database by another
-	// process (another instance, the CLI) can go unseen; changes made through
-	// this guard apply on the next request. Optional. Default: 2s.
+	// CacheTTL is how long a key's record is used without reading the store
+	// again. A change made to the database by another process (another
+	// instance, the CLI) goes unseen for up to CacheTTL, or up to twice that
+	// for a key in use while one request re-reads it and the others keep the
+	// record it replaces; longer only during a store outage (StaleIfError).
+	// Changes made through this guard apply on the next request.
+	// Optional. Default: 2s.
 	CacheTTL time.Duration
 
 	// StoreTimeout bounds each store call a request waits for: a key's
