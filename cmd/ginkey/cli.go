@@ -1,0 +1,145 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/ginkey/ginkey"
+)
+
+// Exit statuses.
+const (
+	exitOK      = 0
+	exitFailure = 1 // the operation failed: unknown key, store error
+	exitUsage   = 2 // the command line is wrong
+)
+
+// cli is one invocation: its streams, environment and global flags.
+type cli struct {
+	db       string
+	json     bool
+	stdin    io.Reader
+	stdinTTY bool
+	stdout   io.Writer
+	stderr   io.Writer
+	env      func(string) (string, bool)
+}
+
+func newCLI() *cli {
+	tty := false
+	if fi, err := os.Stdin.Stat(); err == nil {
+		tty = fi.Mode()&os.ModeCharDevice != 0
+	}
+	return &cli{stdin: os.Stdin, stdinTTY: tty, stdout: os.Stdout, stderr: os.Stderr, env: os.LookupEnv}
+}
+
+// usageError is a wrong command line: exit status 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, a ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, a...)}
+}
+
+// dbPath is --db, else $GINKEY_DB, else the server's default.
+func (c *cli) dbPath() (string, error) {
+	path := c.db
+	if path == "" {
+		path, _ = c.env("GINKEY_DB")
+	}
+	if path == "" {
+		path = ginkey.DefaultDBPath
+	}
+	lower := strings.ToLower(path)
+	if strings.HasPrefix(lower, "postgres://") || strings.HasPrefix(lower, "postgresql://") {
+		return "", usagef("--db: only SQLite file paths are supported so far, not PostgreSQL URLs")
+	}
+	return path, nil
+}
+
+// open opens a guard on the database. Unless create is true, the file must
+// exist already: a mistyped path would otherwise leave an empty database.
+func (c *cli) open(create bool) (*ginkey.Guard, error) {
+	path, err := c.dbPath()
+	if err != nil {
+		return nil, err
+	}
+	if !create {
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("no database at %s (give --db or $GINKEY_DB the server's file)", path)
+		}
+	}
+	return ginkey.New(ginkey.Config{
+		DBPath: path,
+		Logger: slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		// The server's TTL is the default expiry; the admin secret and the
+		// rest of the environment are the server's business, not the CLI's.
+		LookupEnv: func(name string) (string, bool) {
+			if name == "GINKEY_TTL" {
+				return c.env(name)
+			}
+			return "", false
+		},
+	})
+}
+
+func closeGuard(g *ginkey.Guard) {
+	_ = g.Close() // the command's outcome is decided; closing a SQLite file has nothing left to report
+}
+
+// keyError names id when err says there is no such key.
+func keyError(id string, err error) error {
+	switch {
+	case errors.Is(err, ginkey.ErrNotFound):
+		return fmt.Errorf("no key with id %s", printable(id))
+	case errors.Is(err, ginkey.ErrRevokedConflict):
+		return fmt.Errorf("key %s is revoked; revocation is final", printable(id))
+	}
+	return err
+}
+
+// report prints err as one line on stderr and returns the exit status.
+func (c *cli) report(cmd string, err error) int {
+	if err == nil {
+		return exitOK
+	}
+	code, msg := exitFailure, err.Error()
+	var (
+		ue *usageError
+		ge *ginkey.Error
+	)
+	switch {
+	case errors.As(err, &ue):
+		code = exitUsage
+	case errors.As(err, &ge) && ge.Code == ginkey.ErrBadRequest.Code:
+		code, msg = exitUsage, ge.Message // a flag's value broke one of the API's rules
+	case errors.As(err, &ge):
+		msg = ge.Message
+	}
+	msg = strings.TrimPrefix(msg, "ginkey: ")
+	if cmd != "" {
+		msg = cmd + ": " + msg
+	}
+	fmt.Fprintln(c.stderr, "ginkey: "+oneLine(msg))
+	return code
+}
+
+// printable quotes s if it holds anything that would garble a line.
+func printable(s string) string {
+	if strings.IndexFunc(s, func(r rune) bool { return !unicode.IsGraphic(r) || unicode.IsSpace(r) }) >= 0 || s == "" {
+		return strconv.Quote(s)
+	}
+	return s
+}
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}

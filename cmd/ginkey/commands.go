@@ -1,0 +1,357 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/ginkey/ginkey"
+)
+
+// command is one subcommand. setup defines its flags on fs and returns the
+// function that runs it with the positional arguments.
+type command struct {
+	name    string
+	args    string // synopsis of the positional arguments
+	minArgs int
+	maxArgs int
+	summary string
+	setup   func(fs *flag.FlagSet, c *cli) func(ctx context.Context, args []string) error
+}
+
+func commands() []command {
+	return []command{
+		{name: "create", summary: "Create a key and print it, once.", setup: setupCreate},
+		{name: "list", summary: "List keys, newest first.", setup: setupList},
+		{name: "show", args: "ID", minArgs: 1, maxArgs: 1, summary: "Show one key.", setup: setupShow},
+		{name: "update", args: "ID", minArgs: 1, maxArgs: 1, summary: "Change a key's name, scopes, limits or allowed addresses.", setup: setupUpdate},
+		{name: "revoke", args: "ID", minArgs: 1, maxArgs: 1, summary: "Revoke a key for good.", setup: setupRevoke},
+		{name: "renew", args: "ID", minArgs: 1, maxArgs: 1, summary: "Set a key's expiry (default: the server's TTL from now).", setup: setupRenew},
+		{name: "delete", args: "ID", minArgs: 1, maxArgs: 1, summary: "Delete a key and its usage.", setup: setupDelete},
+		{name: "usage", args: "[ID]", maxArgs: 1, summary: "Show one key's daily usage, or every key's totals.", setup: setupUsage},
+		{name: "version", summary: "Print ginkey's version.", setup: setupVersion},
+		{name: "help", args: "[SUBCOMMAND]", maxArgs: 1, summary: "Explain a subcommand.", setup: setupHelp},
+	}
+}
+
+func findCommand(name string) (command, bool) {
+	for _, cmd := range commands() {
+		if cmd.name == name {
+			return cmd, true
+		}
+	}
+	return command{}, false
+}
+
+func setupCreate(fs *flag.FlagSet, c *cli) func(context.Context, []string) error {
+	name := fs.String("name", "", "a `name` for people to recognize the key by")
+	var scopes, ips listFlag
+	fs.Var(&scopes, "scope", "a `scope` the key holds, e.g. items:read (repeatable, or comma-separated)")
+	exp := &expiryFlag{now: time.Now}
+	fs.Var(exp, "expires", "`when` the key expires: a duration (720h, 30d), an RFC 3339 time, or never (default: the server's TTL, $GINKEY_TTL or 15 days)")
+	rate := &rateFlag{}
+	fs.Var(rate, "rate", "the key's own rate limit, `REQUESTS/UNIT` with UNIT 1s, 1m or 1h, e.g. 100/1m (default: the server's)")
+	quota := &quotaFlag{}
+	fs.Var(quota, "quota", "the key's quota, `REQUESTS/PERIOD` with PERIOD day or month, e.g. 10000/day (default: none)")
+	fs.Var(&ips, "allow-ip", "an address or `CIDR` prefix the key may be used from (repeatable; default: any)")
+	metadata := fs.String("metadata", "", "a `JSON` object stored with the key, e.g. '{\"team\":\"billing\"}'")
+	quiet := fs.Bool("quiet", false, "print only the key")
+	return func(ctx context.Context, _ []string) error {
+		spec := ginkey.KeySpec{
+			Name: *name, Scopes: scopes, AllowedIPs: ips,
+			ExpiresAt: exp.v.at, NeverExpires: exp.v.never,
+		}
+		if rate.set {
+			spec.RateLimit = &rate.v
+		}
+		if quota.set {
+			spec.Quota = &quota.v
+		}
+		if *metadata != "" {
+			m, err := parseMetadata(*metadata)
+			if err != nil {
+				return err
+			}
+			spec.Metadata = m
+		}
+		g, err := c.open(true)
+		if err != nil {
+			return err
+		}
+		defer closeGuard(g)
+		created, err := g.CreateKey(ctx, spec)
+		if err != nil {
+			return err
+		}
+		switch {
+		case *quiet:
+			_, err = fmt.Fprintln(c.stdout, created.Secret)
+			return err
+		case c.json:
+			return writeJSON(c.stdout, created)
+		}
+		if err := writeKey(c.stdout, &created.Key); err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(c.stdout, "\nkey: %s\n\nStore it now: it cannot be shown again.\n", created.Secret)
+		return err
+	}
+}
+
+func setupList(fs *flag.FlagSet, c *cli) func(context.Context, []string) error {
+	status := fs.String("status", "", "only keys that are active, expired or revoked")
+	limit := fs.Int("limit", 50, "keys per page, 1 to 500")
+	offset := fs.Int("offset", 0, "keys to skip")
+	return func(ctx context.Context, _ []string) error {
+		switch ginkey.Status(*status) {
+		case "", ginkey.StatusActive, ginkey.StatusExpired, ginkey.StatusRevoked:
+		default:
+			return usagef("--status must be active, expired or revoked, not %q", *status)
+		}
+		g, err := c.open(false)
+		if err != nil {
+			return err
+		}
+		defer closeGuard(g)
+		l, err := g.ListKeys(ctx, ginkey.KeyQuery{Status: ginkey.Status(*status), Limit: *limit, Offset: *offset})
+		if err != nil {
+			return err
+		}
+		if c.json {
+			return writeJSON(c.stdout, l)
+		}
+		return writeKeyList(c.stdout, &l, *offset)
+	}
+}
+
+func setupShow(_ *flag.FlagSet, c *cli) func(context.Context, []string) error {
+	return func(ctx context.Context, args []string) error {
+		return c.withKey(ctx, args[0], func(g *ginkey.Guard, id string) (ginkey.Key, error) {
+			return g.GetKey(ctx, id)
+		})
+	}
+}
+
+func setupUpdate(fs *flag.FlagSet, c *cli) func(context.Context, []string) error {
+	var name optString
+	fs.Var(&name, "name", "the key's new `name`")
+	var scopes, ips listFlag
+	fs.Var(&scopes, "scope", "a `scope` the key holds; the scopes given replace the key's (repeatable)")
+	clearScopes := fs.Bool("clear-scopes", false, "remove every scope")
+	rate := &rateFlag{allowNone: true}
+	fs.Var(rate, "rate", "the key's own rate limit, `REQUESTS/UNIT` with UNIT 1s, 1m or 1h; none: back to the server's")
+	quota := &quotaFlag{allowNone: true}
+	fs.Var(quota, "quota", "the key's quota, `REQUESTS/PERIOD` with PERIOD day or month; none: no quota")
+	fs.Var(&ips, "allow-ip", "an address or `CIDR` prefix the key may be used from; the ones given replace the key's (repeatable)")
+	anyIP := fs.Bool("any-ip", false, "let the key be used from any address")
+	metadata := fs.String("metadata", "", "a `JSON` object that replaces the key's metadata")
+	return func(ctx context.Context, args []string) error {
+		var u ginkey.KeyUpdate
+		if name.set {
+			u.Name = &name.v
+		}
+		switch {
+		case *clearScopes && len(scopes) > 0:
+			return usagef("give --scope or --clear-scopes, not both")
+		case *anyIP && len(ips) > 0:
+			return usagef("give --allow-ip or --any-ip, not both")
+		case *clearScopes || len(scopes) > 0:
+			s := []string(scopes)
+			if s == nil {
+				s = []string{}
+			}
+			u.Scopes = &s
+		}
+		if *anyIP || len(ips) > 0 {
+			s := []string(ips)
+			if s == nil {
+				s = []string{}
+			}
+			u.AllowedIPs = &s
+		}
+		if rate.set {
+			u.RateLimit, u.ClearRateLimit = &rate.v, rate.none
+			if rate.none {
+				u.RateLimit = nil
+			}
+		}
+		if quota.set {
+			u.Quota, u.ClearQuota = &quota.v, quota.none
+			if quota.none {
+				u.Quota = nil
+			}
+		}
+		if *metadata != "" {
+			m, err := parseMetadata(*metadata)
+			if err != nil {
+				return err
+			}
+			u.Metadata = &m
+		}
+		if u == (ginkey.KeyUpdate{}) {
+			return usagef("nothing to change: give at least one of --name, --scope, --clear-scopes, --rate, --quota, --allow-ip, --any-ip, --metadata")
+		}
+		return c.withKey(ctx, args[0], func(g *ginkey.Guard, id string) (ginkey.Key, error) {
+			return g.UpdateKey(ctx, id, u)
+		})
+	}
+}
+
+func setupRevoke(_ *flag.FlagSet, c *cli) func(context.Context, []string) error {
+	return func(ctx context.Context, args []string) error {
+		return c.withKey(ctx, args[0], func(g *ginkey.Guard, id string) (ginkey.Key, error) {
+			return g.RevokeKey(ctx, id)
+		})
+	}
+}
+
+func setupRenew(fs *flag.FlagSet, c *cli) func(context.Context, []string) error {
+	exp := &expiryFlag{now: time.Now}
+	fs.Var(exp, "expires", "the new expiry (`when`): a duration from now (720h, 30d), an RFC 3339 time, or never (default: the server's TTL from now)")
+	return func(ctx context.Context, args []string) error {
+		return c.withKey(ctx, args[0], func(g *ginkey.Guard, id string) (ginkey.Key, error) {
+			return g.RenewKey(ctx, id, ginkey.Renewal{ExpiresAt: exp.v.at, NeverExpires: exp.v.never})
+		})
+	}
+}
+
+func setupDelete(fs *flag.FlagSet, c *cli) func(context.Context, []string) error {
+	yes := fs.Bool("yes", false, "delete without asking (required when stdin is not a terminal)")
+	return func(ctx context.Context, args []string) error {
+		id := args[0]
+		if !*yes && !c.stdinTTY {
+			return usagef("stdin is not a terminal, so there is nobody to confirm: pass --yes to delete %s", printable(id))
+		}
+		g, err := c.open(false)
+		if err != nil {
+			return err
+		}
+		defer closeGuard(g)
+		if !*yes {
+			k, err := g.GetKey(ctx, id)
+			if err != nil {
+				return keyError(id, err)
+			}
+			fmt.Fprintf(c.stderr, "Delete key %s (%s, %s) and its usage? This cannot be undone.\nType the key id to confirm: ", k.ID, k.Prefix, orDash(k.Name))
+			line, _ := bufio.NewReader(c.stdin).ReadString('\n')
+			switch strings.TrimSpace(line) {
+			case k.ID:
+			case "":
+				return errors.New("no answer, nothing deleted (pass --yes to delete without asking)")
+			default:
+				return errors.New("the id typed does not match; nothing deleted")
+			}
+		}
+		if err := g.DeleteKey(ctx, id); err != nil {
+			return keyError(id, err)
+		}
+		if c.json { // the HTTP API answers 204 without a body; scripts get an object
+			return writeJSON(c.stdout, map[string]any{"id": id, "deleted": true})
+		}
+		_, err = fmt.Fprintf(c.stdout, "deleted key %s\n", id)
+		return err
+	}
+}
+
+func setupUsage(fs *flag.FlagSet, c *cli) func(context.Context, []string) error {
+	days := fs.Int("days", 30, "days of daily counts for one key, 1 to 366")
+	limit := fs.Int("limit", 50, "keys per page of the summary, 1 to 500")
+	offset := fs.Int("offset", 0, "keys to skip in the summary")
+	return func(ctx context.Context, args []string) error {
+		g, err := c.open(false)
+		if err != nil {
+			return err
+		}
+		defer closeGuard(g)
+		if len(args) == 0 {
+			s, err := g.UsageSummary(ctx, *limit, *offset)
+			if err != nil {
+				return err
+			}
+			if c.json {
+				return writeJSON(c.stdout, s)
+			}
+			return writeUsageSummary(c.stdout, &s, *offset)
+		}
+		u, err := g.KeyUsage(ctx, args[0], *days)
+		if err != nil {
+			return keyError(args[0], err)
+		}
+		if c.json {
+			return writeJSON(c.stdout, u)
+		}
+		return writeUsage(c.stdout, &u)
+	}
+}
+
+func setupVersion(_ *flag.FlagSet, c *cli) func(context.Context, []string) error {
+	return func(context.Context, []string) error {
+		v := "(devel)"
+		if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+			v = bi.Main.Version
+		}
+		if c.json {
+			return writeJSON(c.stdout, map[string]string{"version": v})
+		}
+		_, err := fmt.Fprintln(c.stdout, "ginkey", v)
+		return err
+	}
+}
+
+func setupHelp(_ *flag.FlagSet, c *cli) func(context.Context, []string) error {
+	return func(_ context.Context, args []string) error {
+		if len(args) == 0 {
+			return writeMainUsage(c.stdout)
+		}
+		cmd, ok := findCommand(args[0])
+		if !ok {
+			return usagef("unknown subcommand %q (see ginkey help)", args[0])
+		}
+		fs := c.flagSet(cmd)
+		cmd.setup(fs, c)
+		return commandUsage(c.stdout, cmd, fs)
+	}
+}
+
+// withKey opens the guard, runs op on the key id and prints the key it
+// returns.
+func (c *cli) withKey(ctx context.Context, id string, op func(*ginkey.Guard, string) (ginkey.Key, error)) error {
+	g, err := c.open(false)
+	if err != nil {
+		return err
+	}
+	defer closeGuard(g)
+	k, err := op(g, id)
+	if err != nil {
+		return keyError(id, err)
+	}
+	if c.json {
+		return writeJSON(c.stdout, k)
+	}
+	return writeKey(c.stdout, &k)
+}
+
+// parseMetadata reads --metadata, keeping numbers exactly as written, as
+// the HTTP API does.
+func parseMetadata(s string) (map[string]any, error) {
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.UseNumber()
+	var m map[string]any
+	err := dec.Decode(&m)
+	if err == nil {
+		if _, end := dec.Token(); !errors.Is(end, io.EOF) {
+			err = errors.New("more than one JSON value")
+		}
+	}
+	if err != nil || m == nil {
+		return nil, usagef(`--metadata must be one JSON object, e.g. '{"team":"billing"}'`)
+	}
+	return m, nil
+}

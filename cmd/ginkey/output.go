@@ -1,0 +1,179 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/ginkey/ginkey"
+)
+
+// writeJSON writes v as the HTTP API would answer it, indented for people
+// who read it before their scripts do.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// writeKey writes one key as an aligned block of fields.
+func writeKey(w io.Writer, k *ginkey.Key) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	rows := [][2]string{
+		{"id", k.ID},
+		{"prefix", k.Prefix},
+		{"name", orDash(k.Name)},
+		{"status", string(k.Status)},
+		{"scopes", joinOr(k.Scopes, "(none)")},
+		{"rate limit", rateOr(k.RateLimit, "server default")},
+		{"quota", quotaOr(k.Quota, "none")},
+		{"allowed ips", joinOr(k.AllowedIPs, "any")},
+		{"metadata", metadataText(k.Metadata)},
+		{"created", formatTime(&k.CreatedAt, "-")},
+		{"expires", formatTime(k.ExpiresAt, "never")},
+		{"revoked", formatTime(k.RevokedAt, "-")},
+		{"last used", formatTime(k.LastUsedAt, "never")},
+	}
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s:\t%s\n", r[0], r[1])
+	}
+	return tw.Flush()
+}
+
+// writeKeyList writes a page of keys as a table.
+func writeKeyList(w io.Writer, l *ginkey.KeyList, offset int) error {
+	if len(l.Keys) == 0 {
+		_, err := fmt.Fprintf(w, "no keys (%d in all)\n", l.Total)
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tPREFIX\tNAME\tSTATUS\tSCOPES\tEXPIRES\tLAST USED")
+	for i := range l.Keys {
+		k := &l.Keys[i]
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Prefix, cell(orDash(k.Name)), k.Status,
+			cell(joinOr(k.Scopes, "-")), formatTime(k.ExpiresAt, "never"), formatTime(k.LastUsedAt, "never"))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return pageFooter(w, len(l.Keys), offset, l.Total, "keys")
+}
+
+// writeUsage writes one key's usage: totals, then a row per day.
+func writeUsage(w io.Writer, u *ginkey.UsageReport) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "id:\t%s\n", u.ID)
+	fmt.Fprintf(tw, "total requests:\t%d\n", u.TotalRequests)
+	fmt.Fprintf(tw, "last used:\t%s\n", formatTime(u.LastUsedAt, "never"))
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(u.Daily) == 0 {
+		_, err := fmt.Fprintln(w, "\nno requests in these days")
+		return err
+	}
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "DATE\tREQUESTS\t")
+	for _, d := range u.Daily {
+		fmt.Fprintf(tw, "%s\t%d\t\n", d.Date, d.Requests)
+	}
+	return tw.Flush()
+}
+
+// writeUsageSummary writes every key's usage as a table.
+func writeUsageSummary(w io.Writer, s *ginkey.UsageSummaryList, offset int) error {
+	if len(s.Usage) == 0 {
+		_, err := fmt.Fprintf(w, "no keys (%d in all)\n", s.Total)
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tPREFIX\tNAME\tREQUESTS\tLAST USED")
+	for _, u := range s.Usage {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", u.ID, u.Prefix, cell(orDash(u.Name)), u.TotalRequests, formatTime(u.LastUsedAt, "never"))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return pageFooter(w, len(s.Usage), offset, s.Total, "keys")
+}
+
+func pageFooter(w io.Writer, n, offset int, total int64, what string) error {
+	if int64(n) == total {
+		if total == 1 {
+			what = strings.TrimSuffix(what, "s")
+		}
+		_, err := fmt.Fprintf(w, "%d %s\n", total, what)
+		return err
+	}
+	_, err := fmt.Fprintf(w, "%s %d-%d of %d (--offset %d for more)\n", what, offset+1, offset+n, total, offset+n)
+	return err
+}
+
+func formatTime(t *time.Time, none string) string {
+	if t == nil || t.IsZero() {
+		return none
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func formatRate(r *ginkey.RateLimit) string {
+	return strconv.FormatInt(r.Requests, 10) + "/" + string(r.Per)
+}
+
+func formatQuota(q *ginkey.Quota) string {
+	return strconv.FormatInt(q.Requests, 10) + "/" + string(q.Per)
+}
+
+func rateOr(r *ginkey.RateLimit, none string) string {
+	if r == nil {
+		return none
+	}
+	return formatRate(r)
+}
+
+func quotaOr(q *ginkey.Quota, none string) string {
+	if q == nil {
+		return none
+	}
+	return formatQuota(q)
+}
+
+func joinOr(s []string, none string) string {
+	if len(s) == 0 {
+		return none
+	}
+	return strings.Join(s, ", ")
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func metadataText(m map[string]any) string {
+	if len(m) == 0 {
+		return "{}"
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return "(unprintable)"
+	}
+	return string(b)
+}
+
+// cell keeps a table's columns aligned: names may hold tabs or line breaks.
+func cell(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '\t' || r == '\n' || r == '\r' {
+			return ' '
+		}
+		return r
+	}, s)
+}
