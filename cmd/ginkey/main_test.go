@@ -1,0 +1,336 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/ginkey/ginkey"
+)
+
+// binary is the ginkey command built once for the tests that run it.
+var binary string
+
+func TestMain(m *testing.M) {
+	os.Exit(buildAndRun(m))
+}
+
+func buildAndRun(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "ginkey-cli-test")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	binary = filepath.Join(dir, "ginkey")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "go", "build", "-o", binary, ".").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "building ginkey: %v\n%s", err, out)
+		return 1
+	}
+	return m.Run()
+}
+
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+// ginkeyCmd runs the binary with args, stdin from a pipe (never a
+// terminal), and GINKEY_* variables removed from its environment.
+func ginkeyCmd(t *testing.T, stdin string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, args...)
+	cmd.Stdin = strings.NewReader(stdin)
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "GINKEY_") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	r := result{stdout: stdout.String(), stderr: stderr.String()}
+	var exitErr *exec.ExitError
+	switch {
+	case errors.As(err, &exitErr):
+		r.code = exitErr.ExitCode()
+	case err != nil:
+		t.Fatalf("ginkey %q: %v", args, err)
+	}
+	if strings.Contains(r.stderr, "goroutine ") || strings.Contains(r.stderr, "panic:") {
+		t.Fatalf("ginkey %q printed a stack trace:\n%s", args, r.stderr)
+	}
+	return r
+}
+
+// mustRun runs ginkey on db and fails the test unless it exits 0.
+func mustRun(t *testing.T, db string, args ...string) string {
+	t.Helper()
+	r := ginkeyCmd(t, "", append([]string{"--db", db}, args...)...)
+	if r.code != 0 {
+		t.Fatalf("ginkey %q: exit %d\nstdout: %s\nstderr: %s", args, r.code, r.stdout, r.stderr)
+	}
+	return r.stdout
+}
+
+func tempDB(t *testing.T) string {
+	t.Helper()
+	return filepath.Join(t.TempDir(), "keys.db")
+}
+
+func createJSON(t *testing.T, db string, args ...string) ginkey.CreatedKey {
+	t.Helper()
+	var k ginkey.CreatedKey
+	out := mustRun(t, db, append([]string{"create", "--json"}, args...)...)
+	if err := json.Unmarshal([]byte(out), &k); err != nil {
+		t.Fatalf("create --json printed no JSON key: %v\n%s", err, out)
+	}
+	return k
+}
+
+func TestCreateJSONRoundTripsThroughShowJSON(t *testing.T) {
+	t.Parallel()
+	db := tempDB(t)
+	created := createJSON(t, db, "--name", "billing", "--scope", "items:read", "--scope", "items:write",
+		"--rate", "100/1m", "--quota", "10000/day", "--allow-ip", "10.0.0.0/8", "--metadata", `{"team":"core","n":12345678901234567890}`)
+	if !strings.HasPrefix(created.Secret, "gk_") || created.ID == "" {
+		t.Fatalf("create --json: key %q, id %q", created.Secret, created.ID)
+	}
+	var shown ginkey.Key
+	out := mustRun(t, db, "show", created.ID, "--json") // --json after the id too
+	if err := json.Unmarshal([]byte(out), &shown); err != nil {
+		t.Fatalf("show --json: %v\n%s", err, out)
+	}
+	if strings.Contains(out, created.Secret) || strings.Contains(out, `"key"`) {
+		t.Errorf("show --json shows the secret:\n%s", out)
+	}
+	if shown.ID != created.ID || shown.Name != "billing" || !slices.Equal(shown.Scopes, []string{"items:read", "items:write"}) ||
+		shown.Prefix != created.Prefix || shown.Status != ginkey.StatusActive {
+		t.Errorf("show --json = %+v, want the created %+v", shown, created.Key)
+	}
+	if shown.RateLimit == nil || *shown.RateLimit != (ginkey.RateLimit{Requests: 100, Per: ginkey.PerMinute}) ||
+		shown.Quota == nil || *shown.Quota != (ginkey.Quota{Requests: 10000, Per: ginkey.PerDay}) ||
+		!slices.Equal(shown.AllowedIPs, []string{"10.0.0.0/8"}) {
+		t.Errorf("show --json limits: %+v %+v %v", shown.RateLimit, shown.Quota, shown.AllowedIPs)
+	}
+	if !strings.Contains(out, "12345678901234567890") {
+		t.Errorf("metadata number lost digits:\n%s", out)
+	}
+
+	var list ginkey.KeyList
+	if err := json.Unmarshal([]byte(mustRun(t, db, "--json", "list")), &list); err != nil {
+		t.Fatal(err)
+	}
+	if list.Total != 1 || len(list.Keys) != 1 || list.Keys[0].ID != created.ID {
+		t.Errorf("list --json = %+v", list)
+	}
+}
+
+func TestCreateQuietPrintsOnlyTheKey(t *testing.T) {
+	t.Parallel()
+	out := mustRun(t, tempDB(t), "create", "--quiet", "--expires", "never")
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); len(lines) != 1 || !strings.HasPrefix(lines[0], "gk_") || len(lines[0]) != 52 {
+		t.Errorf("create --quiet printed %q, want one key", out)
+	}
+}
+
+func TestEachSubcommandPrintsWhatItDid(t *testing.T) {
+	t.Parallel()
+	db := tempDB(t)
+	out := mustRun(t, db, "create", "--name", "laptop", "--scope", "items:read", "--expires", "30d")
+	for _, want := range []string{"name:", "laptop", "items:read", "status:", "active", "key: gk_", "cannot be shown again"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("create output lacks %q:\n%s", want, out)
+		}
+	}
+	id := createJSON(t, db, "--name", "second").ID
+
+	steps := []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"list"}, []string{"ID", "PREFIX", "NAME", "STATUS", "laptop", "second", "2 keys"}},
+		{[]string{"list", "--limit", "1"}, []string{"second", "keys 1-1 of 2"}},
+		{[]string{"show", id}, []string{"id:", id, "second", "rate limit:", "server default", "allowed ips:", "any"}},
+		{[]string{"update", id, "--name", "renamed", "--scope", "a:b", "--rate", "5/s", "--quota", "9/month", "--allow-ip", "192.0.2.1"},
+			[]string{"renamed", "a:b", "5/1s", "9/month", "192.0.2.1"}},
+		{[]string{"update", id, "--clear-scopes", "--rate", "none", "--quota", "none", "--any-ip"},
+			[]string{"(none)", "server default", "quota:        none", "allowed ips:  any"}},
+		{[]string{"renew", id, "--expires", "never"}, []string{"expires:", "never"}},
+		{[]string{"renew", id, "--expires", "2099-01-01T00:00:00Z"}, []string{"2099-01-01T00:00:00Z"}},
+		{[]string{"usage"}, []string{"REQUESTS", "LAST USED", "renamed", "laptop"}},
+		{[]string{"usage", id, "--days", "7"}, []string{"total requests:", "0", "last used:", "never"}},
+		{[]string{"revoke", id}, []string{"status:", "revoked"}},
+		{[]string{"list", "--status", "revoked"}, []string{id, "1 key"}},
+		{[]string{"delete", id, "--yes"}, []string{"deleted key " + id}},
+		{[]string{"version"}, []string{"ginkey "}},
+	}
+	for _, s := range steps {
+		out := mustRun(t, db, s.args...)
+		for _, want := range s.want {
+			if !strings.Contains(out, want) {
+				t.Errorf("ginkey %q output lacks %q:\n%s", s.args, want, out)
+			}
+		}
+	}
+	if r := ginkeyCmd(t, "", "--db", db, "show", id); r.code != 1 {
+		t.Errorf("show after delete: exit %d, want 1", r.code)
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	t.Parallel()
+	db := tempDB(t)
+	id := createJSON(t, db).ID
+	revoked := createJSON(t, db).ID
+	mustRun(t, db, "revoke", revoked)
+	tests := []struct {
+		name       string
+		args       []string
+		code       int
+		wantStderr string
+	}{
+		{"help", []string{"--help"}, 0, ""},
+		{"help for a subcommand", []string{"help", "create"}, 0, ""},
+		{"subcommand -h", []string{"update", "-h"}, 0, ""},
+		{"show", []string{"show", id}, 0, ""},
+		{"unknown id", []string{"show", "NoSuchKey123"}, 1, "no key with id NoSuchKey123"},
+		{"malformed id", []string{"revoke", "no/such"}, 1, "no key with id no/such"},
+		{"renew revoked", []string{"renew", revoked}, 1, "revoked"},
+		{"bad expiry", []string{"create", "--expires", "bogus"}, 2, "-expires"},
+		{"past expiry", []string{"create", "--expires", "2001-01-01T00:00:00Z"}, 2, "expires_at must be in the future"},
+		{"bad rate unit", []string{"create", "--rate", "5/fortnight"}, 2, "1s, 1m or 1h"},
+		{"rate out of range", []string{"create", "--rate", "2000000/1s"}, 2, "rate_limit"},
+		{"bad quota", []string{"update", id, "--quota", "5/week"}, 2, "day or month"},
+		{"bad scope", []string{"create", "--scope", "no spaces"}, 2, "scopes"},
+		{"unknown subcommand", []string{"frobnicate"}, 2, "unknown subcommand"},
+		{"unknown flag", []string{"list", "--frob"}, 2, "-frob"},
+		{"missing id", []string{"show"}, 2, "usage: ginkey show ID"},
+		{"no subcommand", nil, 2, "Usage:"},
+		{"empty update", []string{"update", id}, 2, "nothing to change"},
+		{"postgres url", []string{"--db", "postgres://u@h/db", "list"}, 2, "only SQLite"},
+		{"postgresql url", []string{"list", "--db", "postgresql://u@h/db"}, 2, "only SQLite"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			args := tt.args
+			if !slices.Contains(args, "--db") && args != nil {
+				args = append([]string{"--db", db}, args...)
+			}
+			r := ginkeyCmd(t, "", args...)
+			if r.code != tt.code {
+				t.Fatalf("ginkey %q: exit %d, want %d\nstderr: %s", args, r.code, tt.code, r.stderr)
+			}
+			if tt.wantStderr != "" && !strings.Contains(r.stderr, tt.wantStderr) {
+				t.Errorf("stderr %q lacks %q", r.stderr, tt.wantStderr)
+			}
+			if tt.code != 0 && tt.wantStderr != "Usage:" {
+				if !strings.HasPrefix(r.stderr, "ginkey: ") || strings.Count(r.stderr, "\n") != 1 {
+					t.Errorf("stderr is not one line starting with \"ginkey: \": %q", r.stderr)
+				}
+			}
+		})
+	}
+}
+
+func TestHelpPrintsEverySubcommandsFlags(t *testing.T) {
+	t.Parallel()
+	r := ginkeyCmd(t, "", "--help")
+	for _, want := range []string{"create", "list", "show", "update", "revoke", "renew", "delete", "usage", "version", "--db", "--json"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("ginkey --help lacks %q", want)
+		}
+	}
+	for _, args := range [][]string{{"help", "update"}, {"update", "-h"}} {
+		r := ginkeyCmd(t, "", args...)
+		for _, want := range []string{"-clear-scopes", "-any-ip", "-rate", "-quota", "-allow-ip", "-db", "-json"} {
+			if !strings.Contains(r.stdout, want) {
+				t.Errorf("ginkey %q lacks %q:\n%s", args, want, r.stdout)
+			}
+		}
+	}
+}
+
+func TestDeleteWithoutYesRefusesWhenStdinIsNotATerminal(t *testing.T) {
+	t.Parallel()
+	db := tempDB(t)
+	id := createJSON(t, db).ID
+	r := ginkeyCmd(t, id+"\n", "--db", db, "delete", id)
+	if r.code != 2 || !strings.Contains(r.stderr, "--yes") {
+		t.Fatalf("delete without --yes: exit %d, stderr %q; want 2 naming --yes", r.code, r.stderr)
+	}
+	mustRun(t, db, "show", id) // still there
+}
+
+func TestReadCommandsDoNotCreateAMissingDatabase(t *testing.T) {
+	t.Parallel()
+	db := tempDB(t)
+	r := ginkeyCmd(t, "", "--db", db, "list")
+	if r.code != 1 || !strings.Contains(r.stderr, "no database at") {
+		t.Errorf("list on a missing file: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if _, err := os.Stat(db); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("list created %s", db)
+	}
+}
+
+// TestCLIKeysWorkOnARunningGuardAndRevocationReachesIt runs a guard in the
+// test process on the file the CLI writes, as a server would.
+func TestCLIKeysWorkOnARunningGuardAndRevocationReachesIt(t *testing.T) {
+	t.Parallel()
+	db := tempDB(t)
+	created := createJSON(t, db, "--scope", "items:read")
+
+	guard, err := ginkey.New(ginkey.Config{
+		DBPath:    db,
+		CacheTTL:  100 * time.Millisecond,
+		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+		LookupEnv: func(string) (string, bool) { return "", false },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = guard.Close() })
+	gin.SetMode(gin.TestMode)
+	engine := gin.New()
+	engine.GET("/items", guard.Handler(), func(c *gin.Context) { c.String(http.StatusOK, "ok") })
+	status := func() int {
+		req := httptest.NewRequest(http.MethodGet, "/items", nil)
+		req.Header.Set("X-API-Key", created.Secret)
+		w := httptest.NewRecorder()
+		engine.ServeHTTP(w, req)
+		return w.Code
+	}
+
+	if got := status(); got != http.StatusOK {
+		t.Fatalf("a key created by the CLI: status %d, want 200", got)
+	}
+	mustRun(t, db, "revoke", created.ID)
+	deadline := time.Now().Add(2 * time.Second)
+	for status() != http.StatusUnauthorized {
+		if time.Now().After(deadline) {
+			t.Fatal("the guard still accepts the key 2s after the CLI revoked it (CacheTTL 100ms)")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
