@@ -128,7 +128,7 @@ func (c *cli) report(cmd string, err error) int {
 	if cmd != "" {
 		msg = cmd + ": " + msg
 	}
-	fmt.Fprintln(c.stderr, "ginkey: "+oneLine(msg))
+	_, _ = fmt.Fprintln(c.stderr, "ginkey: "+oneLine(msg)) // stderr is the last place to report to
 	return code
 }
 

@@ -133,7 +133,7 @@ func setupList(fs *flag.FlagSet, c *cli) func(context.Context, []string) error {
 
 func setupShow(_ *flag.FlagSet, c *cli) func(context.Context, []string) error {
 	return func(ctx context.Context, args []string) error {
-		return c.withKey(ctx, args[0], func(g *ginkey.Guard, id string) (ginkey.Key, error) {
+		return c.withKey(args[0], func(g *ginkey.Guard, id string) (ginkey.Key, error) {
 			return g.GetKey(ctx, id)
 		})
 	}
@@ -198,7 +198,7 @@ func setupUpdate(fs *flag.FlagSet, c *cli) func(context.Context, []string) error
 		if u == (ginkey.KeyUpdate{}) {
 			return usagef("nothing to change: give at least one of --name, --scope, --clear-scopes, --rate, --quota, --allow-ip, --any-ip, --metadata")
 		}
-		return c.withKey(ctx, args[0], func(g *ginkey.Guard, id string) (ginkey.Key, error) {
+		return c.withKey(args[0], func(g *ginkey.Guard, id string) (ginkey.Key, error) {
 			return g.UpdateKey(ctx, id, u)
 		})
 	}
@@ -206,7 +206,7 @@ func setupUpdate(fs *flag.FlagSet, c *cli) func(context.Context, []string) error
 
 func setupRevoke(_ *flag.FlagSet, c *cli) func(context.Context, []string) error {
 	return func(ctx context.Context, args []string) error {
-		return c.withKey(ctx, args[0], func(g *ginkey.Guard, id string) (ginkey.Key, error) {
+		return c.withKey(args[0], func(g *ginkey.Guard, id string) (ginkey.Key, error) {
 			return g.RevokeKey(ctx, id)
 		})
 	}
@@ -216,7 +216,7 @@ func setupRenew(fs *flag.FlagSet, c *cli) func(context.Context, []string) error 
 	exp := &expiryFlag{now: time.Now}
 	fs.Var(exp, "expires", "the new expiry (`when`): a duration from now (720h, 30d), an RFC 3339 time, or never (default: the server's TTL from now)")
 	return func(ctx context.Context, args []string) error {
-		return c.withKey(ctx, args[0], func(g *ginkey.Guard, id string) (ginkey.Key, error) {
+		return c.withKey(args[0], func(g *ginkey.Guard, id string) (ginkey.Key, error) {
 			return g.RenewKey(ctx, id, ginkey.Renewal{ExpiresAt: exp.v.at, NeverExpires: exp.v.never})
 		})
 	}
@@ -239,8 +239,8 @@ func setupDelete(fs *flag.FlagSet, c *cli) func(context.Context, []string) error
 			if err != nil {
 				return keyError(id, err)
 			}
-			fmt.Fprintf(c.stderr, "Delete key %s (%s, %s) and its usage? This cannot be undone.\nType the key id to confirm: ", k.ID, k.Prefix, orDash(k.Name))
-			line, _ := bufio.NewReader(c.stdin).ReadString('\n')
+			_, _ = fmt.Fprintf(c.stderr, "Delete key %s (%s, %s) and its usage? This cannot be undone.\nType the key id to confirm: ", k.ID, k.Prefix, orDash(k.Name))
+			line, _ := bufio.NewReader(c.stdin).ReadString('\n') // a prompt unseen or a read failed: no answer, nothing deleted
 			switch strings.TrimSpace(line) {
 			case k.ID:
 			case "":
@@ -322,7 +322,7 @@ func setupHelp(_ *flag.FlagSet, c *cli) func(context.Context, []string) error {
 
 // withKey opens the guard, runs op on the key id and prints the key it
 // returns.
-func (c *cli) withKey(ctx context.Context, id string, op func(*ginkey.Guard, string) (ginkey.Key, error)) error {
+func (c *cli) withKey(id string, op func(*ginkey.Guard, string) (ginkey.Key, error)) error {
 	g, err := c.open(false)
 	if err != nil {
 		return err

@@ -88,8 +88,12 @@ Subcommands:
 	if err != nil {
 		return err
 	}
+	p := &printer{w: w}
 	for _, cmd := range commands() {
-		fmt.Fprintf(w, "  %-8s %-14s %s\n", cmd.name, cmd.args, cmd.summary)
+		p.printf("  %-8s %-14s %s\n", cmd.name, cmd.args, cmd.summary)
+	}
+	if p.err != nil {
+		return p.err
 	}
 	_, err = fmt.Fprint(w, `
 Global flags (before or after the subcommand):
@@ -106,7 +110,9 @@ Run "ginkey help SUBCOMMAND" or "ginkey SUBCOMMAND -h" for its flags.
 
 func commandUsage(w io.Writer, cmd command, fs *flag.FlagSet) error {
 	synopsis := strings.TrimSpace("ginkey " + cmd.name + " [flags] " + cmd.args)
-	fmt.Fprintf(w, "Usage: %s\n\n%s\n\nFlags:\n", synopsis, cmd.summary)
+	if _, err := fmt.Fprintf(w, "Usage: %s\n\n%s\n\nFlags:\n", synopsis, cmd.summary); err != nil {
+		return err
+	}
 	fs.SetOutput(w)
 	fs.PrintDefaults()
 	fs.SetOutput(io.Discard)

@@ -20,9 +20,40 @@ func writeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
+// printer writes to w and keeps the first error, so that a run of lines
+// is checked once, at the end.
+type printer struct {
+	w   io.Writer
+	err error
+}
+
+func (p *printer) printf(format string, a ...any) {
+	if p.err == nil {
+		_, p.err = fmt.Fprintf(p.w, format, a...)
+	}
+}
+
+// table writes aligned columns to w; done flushes them.
+type table struct {
+	printer
+	tw *tabwriter.Writer
+}
+
+func newTable(w io.Writer, flags uint) *table {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', flags)
+	return &table{printer: printer{w: tw}, tw: tw}
+}
+
+func (t *table) done() error {
+	if t.err != nil {
+		return t.err
+	}
+	return t.tw.Flush()
+}
+
 // writeKey writes one key as an aligned block of fields.
 func writeKey(w io.Writer, k *ginkey.Key) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	t := newTable(w, 0)
 	rows := [][2]string{
 		{"id", k.ID},
 		{"prefix", k.Prefix},
@@ -39,9 +70,9 @@ func writeKey(w io.Writer, k *ginkey.Key) error {
 		{"last used", formatTime(k.LastUsedAt, "never")},
 	}
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s:\t%s\n", r[0], r[1])
+		t.printf("%s:\t%s\n", r[0], r[1])
 	}
-	return tw.Flush()
+	return t.done()
 }
 
 // writeKeyList writes a page of keys as a table.
@@ -50,14 +81,14 @@ func writeKeyList(w io.Writer, l *ginkey.KeyList, offset int) error {
 		_, err := fmt.Fprintf(w, "no keys (%d in all)\n", l.Total)
 		return err
 	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tPREFIX\tNAME\tSTATUS\tSCOPES\tEXPIRES\tLAST USED")
+	t := newTable(w, 0)
+	t.printf("ID\tPREFIX\tNAME\tSTATUS\tSCOPES\tEXPIRES\tLAST USED\n")
 	for i := range l.Keys {
 		k := &l.Keys[i]
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Prefix, cell(orDash(k.Name)), k.Status,
+		t.printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Prefix, cell(orDash(k.Name)), k.Status,
 			cell(joinOr(k.Scopes, "-")), formatTime(k.ExpiresAt, "never"), formatTime(k.LastUsedAt, "never"))
 	}
-	if err := tw.Flush(); err != nil {
+	if err := t.done(); err != nil {
 		return err
 	}
 	return pageFooter(w, len(l.Keys), offset, l.Total, "keys")
@@ -65,24 +96,23 @@ func writeKeyList(w io.Writer, l *ginkey.KeyList, offset int) error {
 
 // writeUsage writes one key's usage: totals, then a row per day.
 func writeUsage(w io.Writer, u *ginkey.UsageReport) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "id:\t%s\n", u.ID)
-	fmt.Fprintf(tw, "total requests:\t%d\n", u.TotalRequests)
-	fmt.Fprintf(tw, "last used:\t%s\n", formatTime(u.LastUsedAt, "never"))
-	if err := tw.Flush(); err != nil {
+	t := newTable(w, 0)
+	t.printf("id:\t%s\n", u.ID)
+	t.printf("total requests:\t%d\n", u.TotalRequests)
+	t.printf("last used:\t%s\n", formatTime(u.LastUsedAt, "never"))
+	if err := t.done(); err != nil {
 		return err
 	}
 	if len(u.Daily) == 0 {
 		_, err := fmt.Fprintln(w, "\nno requests in these days")
 		return err
 	}
-	fmt.Fprintln(w)
-	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "DATE\tREQUESTS\t")
+	t = newTable(w, tabwriter.AlignRight)
+	t.printf("\nDATE\tREQUESTS\t\n")
 	for _, d := range u.Daily {
-		fmt.Fprintf(tw, "%s\t%d\t\n", d.Date, d.Requests)
+		t.printf("%s\t%d\t\n", d.Date, d.Requests)
 	}
-	return tw.Flush()
+	return t.done()
 }
 
 // writeUsageSummary writes every key's usage as a table.
@@ -91,12 +121,12 @@ func writeUsageSummary(w io.Writer, s *ginkey.UsageSummaryList, offset int) erro
 		_, err := fmt.Fprintf(w, "no keys (%d in all)\n", s.Total)
 		return err
 	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tPREFIX\tNAME\tREQUESTS\tLAST USED")
+	t := newTable(w, 0)
+	t.printf("ID\tPREFIX\tNAME\tREQUESTS\tLAST USED\n")
 	for _, u := range s.Usage {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", u.ID, u.Prefix, cell(orDash(u.Name)), u.TotalRequests, formatTime(u.LastUsedAt, "never"))
+		t.printf("%s\t%s\t%s\t%d\t%s\n", u.ID, u.Prefix, cell(orDash(u.Name)), u.TotalRequests, formatTime(u.LastUsedAt, "never"))
 	}
-	if err := tw.Flush(); err != nil {
+	if err := t.done(); err != nil {
 		return err
 	}
 	return pageFooter(w, len(s.Usage), offset, s.Total, "keys")
