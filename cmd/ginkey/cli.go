@@ -120,7 +120,7 @@ func (c *cli) report(cmd string, err error) int {
 	case errors.As(err, &ue):
 		code = exitUsage
 	case errors.As(err, &ge) && ge.Code == ginkey.ErrBadRequest.Code:
-		code, msg = exitUsage, ge.Message // a flag's value broke one of the API's rules
+		code, msg = exitUsage, flagFor(ge.Message)+ge.Message // a flag's value broke one of the API's rules
 	case errors.As(err, &ge):
 		msg = ge.Message
 	}
@@ -130,6 +130,20 @@ func (c *cli) report(cmd string, err error) int {
 	}
 	_, _ = fmt.Fprintln(c.stderr, "ginkey: "+oneLine(msg)) // stderr is the last place to report to
 	return code
+}
+
+// flagFor names the flag behind an API message that names a field.
+func flagFor(message string) string {
+	field, _, _ := strings.Cut(message, " ")
+	flags := map[string]string{
+		"name": "--name", "scopes": "--scope", "metadata": "--metadata", "expires_at": "--expires",
+		"rate_limit": "--rate", "rate_limit:": "--rate", "quota": "--quota", "quota:": "--quota",
+		"allowed_ips": "--allow-ip", "status": "--status", "limit": "--limit", "offset": "--offset", "days": "--days",
+	}
+	if f, ok := flags[field]; ok {
+		return f + ": "
+	}
+	return ""
 }
 
 // printable quotes s if it holds anything that would garble a line.

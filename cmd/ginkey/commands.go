@@ -110,11 +110,6 @@ func setupList(fs *flag.FlagSet, c *cli) func(context.Context, []string) error {
 	limit := fs.Int("limit", 50, "keys per page, 1 to 500")
 	offset := fs.Int("offset", 0, "keys to skip")
 	return func(ctx context.Context, _ []string) error {
-		switch ginkey.Status(*status) {
-		case "", ginkey.StatusActive, ginkey.StatusExpired, ginkey.StatusRevoked:
-		default:
-			return usagef("--status must be active, expired or revoked, not %q", *status)
-		}
 		g, err := c.open(false)
 		if err != nil {
 			return err
@@ -240,8 +235,11 @@ func setupDelete(fs *flag.FlagSet, c *cli) func(context.Context, []string) error
 				return keyError(id, err)
 			}
 			_, _ = fmt.Fprintf(c.stderr, "Delete key %s (%s, %s) and its usage? This cannot be undone.\nType the key id to confirm: ", k.ID, k.Prefix, orDash(k.Name))
-			line, _ := bufio.NewReader(c.stdin).ReadString('\n') // a prompt unseen or a read failed: no answer, nothing deleted
-			switch strings.TrimSpace(line) {
+			line, err := readLine(ctx, c.stdin)
+			if err != nil {
+				return err
+			}
+			switch line {
 			case k.ID:
 			case "":
 				return errors.New("no answer, nothing deleted (pass --yes to delete without asking)")
@@ -265,6 +263,14 @@ func setupUsage(fs *flag.FlagSet, c *cli) func(context.Context, []string) error 
 	limit := fs.Int("limit", 50, "keys per page of the summary, 1 to 500")
 	offset := fs.Int("offset", 0, "keys to skip in the summary")
 	return func(ctx context.Context, args []string) error {
+		given := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+		switch {
+		case len(args) == 0 && given["days"]:
+			return usagef("--days needs a key id: ginkey usage ID --days N")
+		case len(args) > 0 && (given["limit"] || given["offset"]):
+			return usagef("--limit and --offset page the summary of every key; give no id with them")
+		}
 		g, err := c.open(false)
 		if err != nil {
 			return err
@@ -336,6 +342,22 @@ func (c *cli) withKey(id string, op func(*ginkey.Guard, string) (ginkey.Key, err
 		return writeJSON(c.stdout, k)
 	}
 	return writeKey(c.stdout, &k)
+}
+
+// readLine reads one answer from in, trimmed. Ctrl-C, which the command's
+// context catches, abandons the read.
+func readLine(ctx context.Context, in io.Reader) (string, error) {
+	answer := make(chan string, 1)
+	go func() { // left blocked on in if interrupted; the process is about to exit
+		line, _ := bufio.NewReader(in).ReadString('\n') // a failed read is no answer
+		answer <- strings.TrimSpace(line)
+	}()
+	select {
+	case line := <-answer:
+		return line, nil
+	case <-ctx.Done():
+		return "", errors.New("interrupted; nothing deleted")
+	}
 }
 
 // parseMetadata reads --metadata, keeping numbers exactly as written, as
