@@ -15,35 +15,31 @@ import (
 // many requests, how far in the future) are the key-management API's rules,
 // checked there once; its bad_request errors are usage errors too.
 
-// rateUnits maps what --rate accepts after the slash to a rate-limit period.
-var rateUnits = map[string]ginkey.Period{
-	"s": ginkey.PerSecond, "1s": ginkey.PerSecond, "sec": ginkey.PerSecond, "second": ginkey.PerSecond,
-	"m": ginkey.PerMinute, "1m": ginkey.PerMinute, "min": ginkey.PerMinute, "minute": ginkey.PerMinute,
-	"h": ginkey.PerHour, "1h": ginkey.PerHour, "hour": ginkey.PerHour,
-}
-
-// quotaUnits maps what --quota accepts after the slash to a quota period.
-var quotaUnits = map[string]ginkey.Period{
-	"d": ginkey.PerDay, "day": ginkey.PerDay,
-	"mo": ginkey.PerMonth, "month": ginkey.PerMonth,
-}
-
 // parseRate reads a rate limit written N/UNIT, e.g. 100/1m.
 func parseRate(s string) (ginkey.RateLimit, error) {
-	n, per, err := parseCount(s, rateUnits, "1s, 1m or 1h (also s, m, h, second, minute, hour)")
+	units := map[string]ginkey.Period{
+		"s": ginkey.PerSecond, "1s": ginkey.PerSecond, "sec": ginkey.PerSecond, "second": ginkey.PerSecond,
+		"m": ginkey.PerMinute, "1m": ginkey.PerMinute, "min": ginkey.PerMinute, "minute": ginkey.PerMinute,
+		"h": ginkey.PerHour, "1h": ginkey.PerHour, "hour": ginkey.PerHour,
+	}
+	n, per, err := parseCount(s, units, "100/1m", "1s, 1m or 1h (also s, m, h, second, minute, hour)")
 	return ginkey.RateLimit{Requests: n, Per: per}, err
 }
 
 // parseQuota reads a quota written N/PERIOD, e.g. 10000/day.
 func parseQuota(s string) (ginkey.Quota, error) {
-	n, per, err := parseCount(s, quotaUnits, "day or month (also d, mo)")
+	units := map[string]ginkey.Period{
+		"d": ginkey.PerDay, "day": ginkey.PerDay,
+		"mo": ginkey.PerMonth, "month": ginkey.PerMonth,
+	}
+	n, per, err := parseCount(s, units, "10000/day", "day or month (also d, mo)")
 	return ginkey.Quota{Requests: n, Per: per}, err
 }
 
-func parseCount(s string, units map[string]ginkey.Period, accepted string) (int64, ginkey.Period, error) {
+func parseCount(s string, units map[string]ginkey.Period, example, accepted string) (int64, ginkey.Period, error) {
 	num, unit, ok := strings.Cut(s, "/")
 	if !ok {
-		return 0, "", fmt.Errorf("want REQUESTS/UNIT, e.g. 100/%s; UNIT is %s", firstUnit(units), accepted)
+		return 0, "", fmt.Errorf("want REQUESTS/UNIT, e.g. %s; UNIT is %s", example, accepted)
 	}
 	n, err := strconv.ParseInt(strings.ReplaceAll(num, "_", ""), 10, 64)
 	if err != nil || n < 1 {
@@ -54,13 +50,6 @@ func parseCount(s string, units map[string]ginkey.Period, accepted string) (int6
 		return 0, "", fmt.Errorf("unknown unit %q: UNIT is %s", unit, accepted)
 	}
 	return n, per, nil
-}
-
-func firstUnit(units map[string]ginkey.Period) string {
-	if _, ok := units["1m"]; ok {
-		return "1m"
-	}
-	return "day"
 }
 
 // expiry is a parsed --expires: a time, never, or neither (the server's TTL).
