@@ -242,6 +242,7 @@ func setupDelete(fs *flag.FlagSet, c *cli) func(context.Context, []string) error
 			switch line {
 			case k.ID:
 			case "":
+				_, _ = fmt.Fprintln(c.stderr) // end the prompt's line: stdin may have ended without one
 				return errors.New("no answer, nothing deleted (pass --yes to delete without asking)")
 			default:
 				return errors.New("the id typed does not match; nothing deleted")
