@@ -2,7 +2,6 @@ package ginkey
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -238,31 +237,6 @@ func TestAHotKeyIsReadFromTheStoreOncePerCacheTTL(t *testing.T) {
 	}
 }
 
-func TestUsageEndpointsAnswer503WhenPendingCountsCannotBeWritten(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t, func(c *Config) { c.FlushInterval = time.Hour })
-	k := h.createKey(`{}`)
-	db := h.guard.store.(*gormStore).db
-	// A real SQLite refusing the usage writes, as a full disk would.
-	if err := db.Exec(`CREATE TRIGGER no_usage BEFORE INSERT ON ginkey_usage BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END`).Error; err != nil {
-		t.Fatal(err)
-	}
-	for range 5 {
-		wantOK(t, h.secure(k.Secret), k.ID)
-	}
-	wantError(t, h.admin("GET", "/usage", ""), 503, "unavailable")
-	wantError(t, h.admin("GET", "/keys/"+k.ID+"/usage", ""), 503, "unavailable")
-	if err := db.Exec(`DROP TRIGGER no_usage`).Error; err != nil {
-		t.Fatal(err)
-	}
-	w := h.admin("GET", "/keys/"+k.ID+"/usage", "")
-	var rep UsageReport
-	decode(t, w, &rep)
-	if w.Code != 200 || rep.TotalRequests != 5 {
-		t.Fatalf("after the fault: %d, total %d, want 200 and 5 (kept, not lost)", w.Code, rep.TotalRequests)
-	}
-}
-
 // slowLookups delays lookups until the test lets them go.
 type slowLookups struct {
 	*gormStore
@@ -304,113 +278,6 @@ func TestAClientThatHangsUpIsNeitherLoggedAsAStoreFailureNorAnswered503(t *testi
 	wantOK(t, <-leader, k.ID)
 	if logs := h.logs.String(); strings.Contains(logs, "level=ERROR") {
 		t.Fatalf("a hung-up client was logged as a failure:\n%s", logs)
-	}
-}
-
-func TestCloseRetriesAFailingFlushThenLogsWhatItDropped(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t, func(c *Config) { c.FlushInterval = time.Hour; c.StoreTimeout = 100 * time.Millisecond })
-	k := h.createKey(`{}`)
-	db := h.guard.store.(*gormStore).db
-	if err := db.Exec(`CREATE TRIGGER no_usage BEFORE INSERT ON ginkey_usage BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END`).Error; err != nil {
-		t.Fatal(err)
-	}
-	for range 7 {
-		wantOK(t, h.secure(k.Secret), k.ID)
-	}
-	start := time.Now()
-	err := h.guard.Close()
-	took := time.Since(start)
-	if err == nil {
-		t.Fatal("Close reported no error although the usage could not be written")
-	}
-	if took < 400*time.Millisecond || took > 5*time.Second {
-		t.Fatalf("Close gave up after %v; want about 5 x StoreTimeout (500 ms)", took)
-	}
-	if !regexp.MustCompile(`usage could not be written before closing; dropped" requests=7 `).MatchString(h.logs.String()) {
-		t.Fatalf("the dropped count is not logged:\n%s", h.logs)
-	}
-}
-
-// usageOf reads a key's total through the admin API (which flushes first).
-func usageOf(t *testing.T, h *harness, id string) int64 {
-	t.Helper()
-	w := h.admin("GET", "/keys/"+id+"/usage", "")
-	if w.Code != 200 {
-		t.Fatalf("usage: %d %s", w.Code, w.Body)
-	}
-	var rep UsageReport
-	decode(t, w, &rep)
-	return rep.TotalRequests
-}
-
-func TestAFlushWhoseCommitReplyIsLostIsStoredOnceOnPostgreSQL(t *testing.T) {
-	t.Parallel()
-	h, proxy, _ := outageHarness(t, nil)
-	k := h.createKey(`{}`)
-	for range 1000 {
-		wantOK(t, h.secure(k.Secret), k.ID)
-	}
-	proxy.loseNextCommitReply()
-	if err := h.guard.Flush(context.Background()); err == nil {
-		t.Fatal("the flush whose COMMIT reply was lost reported success")
-	}
-	if proxy.cuts.Load() == 0 {
-		t.Fatal("the proxy never saw the flush's COMMIT")
-	}
-	for range 3 { // the pool may hand out the broken connection once more
-		if err := h.guard.Flush(context.Background()); err == nil {
-			break
-		}
-	}
-	if got := usageOf(t, h, k.ID); got != 1000 {
-		t.Fatalf("1,000 requests served, %d stored", got)
-	}
-	// The instance's next batches are still written.
-	for range 10 {
-		wantOK(t, h.secure(k.Secret), k.ID)
-	}
-	if got := usageOf(t, h, k.ID); got != 1010 {
-		t.Fatalf("1,010 requests served, %d stored", got)
-	}
-}
-
-// lostReply is the real SQLite store whose first usage write commits and
-// then reports failure, as a lost COMMIT reply would.
-type lostReply struct {
-	*gormStore
-	lost atomic.Bool
-}
-
-func (s *lostReply) AddUsageOnce(ctx context.Context, instance string, seq int64, batch []UsageDelta) error {
-	err := s.gormStore.AddUsageOnce(ctx, instance, seq, batch)
-	if err == nil && s.lost.CompareAndSwap(false, true) {
-		return errors.New("connection reset after COMMIT")
-	}
-	return err
-}
-
-func TestAFlushWhoseOutcomeIsUnknownIsStoredOnceOnSQLite(t *testing.T) {
-	t.Parallel()
-	st := &lostReply{gormStore: newTestGormStore(t)}
-	h := newHarness(t, func(c *Config) { c.Store = st; c.FlushInterval = time.Hour })
-	k := h.createKey(`{}`)
-	for range 1000 {
-		wantOK(t, h.secure(k.Secret), k.ID)
-	}
-	if err := h.guard.Flush(context.Background()); err == nil {
-		t.Fatal("the lost reply was not reported")
-	}
-	for range 5 { // more requests meanwhile
-		wantOK(t, h.secure(k.Secret), k.ID)
-	}
-	if got := usageOf(t, h, k.ID); got != 1005 {
-		t.Fatalf("1,005 requests served, %d stored", got)
-	}
-	// Quotas count the same, with nothing left unsent.
-	day := time.Now().UTC().Truncate(24 * time.Hour)
-	if got, err := h.guard.usedSince(context.Background(), k.ID, day, time.Now()); err != nil || got != 1005 {
-		t.Fatalf("a quota read after the retry counts %d (%v), want 1005", got, err)
 	}
 }
 
@@ -547,48 +414,6 @@ func TestAPanickingLookupLeavesNoReadInFlight(t *testing.T) {
 		t.Fatalf("%d reads left in flight after a panic", left)
 	}
 	wantOK(t, h.secure(k.Secret), k.ID)
-}
-
-// blockingUsage holds usage writes until released.
-type blockingUsage struct {
-	*gormStore
-	writing chan struct{}
-	release chan struct{}
-	once    sync.Once
-}
-
-func (s *blockingUsage) AddUsageOnce(ctx context.Context, instance string, seq int64, batch []UsageDelta) error {
-	s.once.Do(func() { close(s.writing) })
-	<-s.release
-	return s.gormStore.AddUsageOnce(ctx, instance, seq, batch)
-}
-
-func TestAQuotaReadDoesNotWaitForASlowFlush(t *testing.T) {
-	t.Parallel()
-	st := &blockingUsage{gormStore: newTestGormStore(t), writing: make(chan struct{}), release: make(chan struct{})}
-	h := newHarness(t, func(c *Config) { c.Store = st; c.FlushInterval = time.Hour })
-	plain := h.createKey(`{}`)
-	quota := h.createKey(`{"quota":{"requests":3,"per":"day"}}`)
-	wantOK(t, h.secure(plain.Secret), plain.ID)
-	flushed := make(chan error)
-	go func() { flushed <- h.guard.Flush(context.Background()) }()
-	<-st.writing // a flush is stuck in the store
-	answered := make(chan *httptest.ResponseRecorder)
-	go func() { answered <- h.secure(quota.Secret) }()
-	select {
-	case w := <-answered:
-		wantOK(t, w, quota.ID)
-	case <-time.After(3 * time.Second):
-		close(st.release)
-		t.Fatal("a quota read waited for a flush stuck in the store")
-	}
-	close(st.release)
-	if err := <-flushed; err != nil {
-		t.Fatal(err)
-	}
-	wantOK(t, h.secure(quota.Secret), quota.ID)
-	wantOK(t, h.secure(quota.Secret), quota.ID)
-	wantError(t, h.secure(quota.Secret), 429, "quota_exceeded")
 }
 
 func TestAnUnknownKeyIsChargedEvenIfItsClientHangsUp(t *testing.T) {
