@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
+	"fmt"
 	"net/netip"
 	"strings"
 	"sync"
@@ -19,22 +20,39 @@ const DefaultAdminFailureLimit = 10
 // checkAdminSecret rejects a secret that can never match or is too weak.
 // HTTP strips a header value's surrounding whitespace and forbids control
 // characters in it, so such a secret would lock everyone out, silently.
-func checkAdminSecret(secret string) error {
-	if secret == "" {
+// Several secrets, separated by commas, are checked one by one; an error
+// names a secret by its position, never by its value.
+func checkAdminSecret(secrets string) error {
+	if secrets == "" {
 		return nil
 	}
-	if strings.TrimSpace(secret) != secret {
-		return errors.New("ginkey: AdminSecret (GINKEY_SECRET) begins or ends with whitespace, " +
-			"which HTTP strips from the X-Admin-Secret header, so it could never match; " +
-			"remove it (a secret read from a file usually ends in a newline)")
-	}
-	if strings.ContainsFunc(secret, func(r rune) bool { return r < ' ' || r == 0x7f }) {
-		return errors.New("ginkey: AdminSecret (GINKEY_SECRET) holds a control character, which no HTTP header can carry")
-	}
-	if len(secret) < minSecretLen {
-		return errors.New("ginkey: AdminSecret (GINKEY_SECRET) must be at least 16 bytes")
+	parts := strings.Split(secrets, ",")
+	for i, secret := range parts {
+		which := "AdminSecret (GINKEY_SECRET)"
+		if len(parts) > 1 {
+			which = fmt.Sprintf("secret %d of %d in AdminSecret (GINKEY_SECRET)", i+1, len(parts))
+		}
+		switch {
+		case strings.TrimSpace(secret) != secret:
+			return errors.New("ginkey: " + which + " begins or ends with whitespace, " +
+				"which HTTP strips from the X-Admin-Secret header, so it could never match; " +
+				"remove it (a secret read from a file usually ends in a newline)")
+		case strings.ContainsFunc(secret, func(r rune) bool { return r < ' ' || r == 0x7f }):
+			return errors.New("ginkey: " + which + " holds a control character, which no HTTP header can carry")
+		case len(secret) < minSecretLen:
+			return errors.New("ginkey: " + which + " must be at least 16 bytes")
+		}
 	}
 	return nil
+}
+
+// hashSecrets hashes each of the comma-separated secrets.
+func hashSecrets(secrets string) *[][sha256.Size]byte {
+	var out [][sha256.Size]byte
+	for _, s := range strings.Split(secrets, ",") {
+		out = append(out, sha256.Sum256([]byte(s)))
+	}
+	return &out
 }
 
 // ensureAdminSecret makes sure the admin API has a secret before any of its
@@ -42,7 +60,7 @@ func checkAdminSecret(secret string) error {
 // mode it is a configuration error, reported as gin reports conflicting
 // routes, by a panic while the routes are built.
 func (g *Guard) ensureAdminSecret() {
-	if g.secretHash.Load() != nil {
+	if g.secretHashes.Load() != nil {
 		return
 	}
 	g.secretOnce.Do(func() {
@@ -59,8 +77,7 @@ func (g *Guard) ensureAdminSecret() {
 		g.log.Warn("ginkey: no admin secret configured; generated one for this process only. "+
 			"Set GINKEY_SECRET (or Config.AdminSecret) to keep a stable secret; "+
 			"in gin release mode it is required.", "admin_secret", secret)
-		h := sha256.Sum256([]byte(secret))
-		g.secretHash.Store(&h)
+		g.secretHashes.Store(hashSecrets(secret))
 	})
 }
 
@@ -104,15 +121,20 @@ func (g *Guard) requireAdmin(c *gin.Context) {
 	c.Next()
 }
 
-// adminAuthorized compares given with the secret in constant time (both
-// sides hashed, so length leaks nothing either).
+// adminAuthorized compares given with every configured secret in constant
+// time (both sides hashed, so length leaks nothing either, and every secret
+// is compared, so which one matched leaks nothing).
 func (g *Guard) adminAuthorized(given string) bool {
-	want := g.secretHash.Load()
+	want := g.secretHashes.Load()
 	if given == "" || want == nil {
 		return false
 	}
 	h := sha256.Sum256([]byte(given))
-	return subtle.ConstantTimeCompare(h[:], want[:]) == 1
+	match := 0
+	for i := range *want {
+		match |= subtle.ConstantTimeCompare(h[:], (*want)[i][:])
+	}
+	return match == 1
 }
 
 // logAdminFailures writes failureLog's line: the address and counts, never

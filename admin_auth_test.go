@@ -281,3 +281,35 @@ func TestTheSQLiteFilesAreReadableByTheirOwnerOnly(t *testing.T) {
 		}
 	}
 }
+
+// The admin secret is changed without downtime by accepting the old and the
+// new one for a while.
+func TestSeveralAdminSecretsAreEachAccepted(t *testing.T) {
+	t.Parallel()
+	const old, next = "old-admin-secret-0123456789", "new-admin-secret-9876543210"
+	h := newHarness(t, func(c *Config) {
+		c.AdminSecret = ""
+		c.LookupEnv = func(k string) (string, bool) {
+			if k == "GINKEY_SECRET" {
+				return old + "," + next, true
+			}
+			return "", false
+		}
+	})
+	for _, s := range []string{old, next} {
+		if w := adminFrom(h, "192.0.2.20:1", s); w.Code != 200 {
+			t.Fatalf("secret %q...: %d %s", s[:3], w.Code, w.Body)
+		}
+	}
+	for _, wrong := range []string{old + "," + next, "old-admin-secret", testSecret} {
+		wantError(t, adminFrom(h, "192.0.2.21:1", wrong), 401, "admin_unauthorized")
+	}
+	// A bad one among several is named by its position, never shown.
+	_, err := New(Config{DBPath: filepath.Join(t.TempDir(), "k.db"), AdminSecret: old + ", " + next, LookupEnv: noEnv})
+	if err == nil || !strings.Contains(err.Error(), "secret 2 of 2") || strings.Contains(err.Error(), next) {
+		t.Fatalf("err = %v, want one naming secret 2 of 2 without its value", err)
+	}
+	if _, err := New(Config{DBPath: filepath.Join(t.TempDir(), "k.db"), AdminSecret: old + ",short", LookupEnv: noEnv}); err == nil {
+		t.Fatal("a short second secret was accepted")
+	}
+}

@@ -56,7 +56,9 @@ type Config struct {
 
 	// AdminSecret authenticates the admin API (header X-Admin-Secret): at
 	// least 16 bytes, no surrounding whitespace (New returns an error for
-	// one: HTTP strips it from headers). Optional. Default: $GINKEY_SECRET;
+	// one: HTTP strips it from headers). Several secrets separated by commas
+	// are each accepted, so that the secret can be changed without downtime:
+	// add the new one, move the clients over, remove the old one. Optional. Default: $GINKEY_SECRET;
 	// else RegisterAdmin generates a random one and logs it once at WARN
 	// level, except in gin's release mode, where it panics instead: a
 	// generated secret is for development. A guard without RegisterAdmin

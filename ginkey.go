@@ -31,24 +31,24 @@ import (
 // Guard checks API keys and serves the admin API. It is safe for concurrent
 // use. Call Close when done.
 type Guard struct {
-	store      Store
-	usageStore UsageStore // nil: usage is not recorded
-	format     keyFormat
-	sources    []Source // as configured, for the OpenAPI document
-	lookups    []source // sources prepared for the request path
-	cache      *keyCache
-	unknown    *unknownKeys
-	usage      *usageRecorder
-	secretHash atomic.Pointer[[sha256.Size]byte] // nil until configured or generated
-	secretOnce sync.Once
-	ttl        time.Duration
-	maxBody    int64
-	hideDocs   bool
-	adminBase  atomic.Pointer[string] // the first group given to RegisterAdmin, for Docs
-	log        *slog.Logger
-	now        func() time.Time
-	challenges *challenges // WWW-Authenticate value of each 401 key error
-	closeDB    func() error
+	store        Store
+	usageStore   UsageStore // nil: usage is not recorded
+	format       keyFormat
+	sources      []Source // as configured, for the OpenAPI document
+	lookups      []source // sources prepared for the request path
+	cache        *keyCache
+	unknown      *unknownKeys
+	usage        *usageRecorder
+	secretHashes atomic.Pointer[[][sha256.Size]byte] // nil until configured or generated
+	secretOnce   sync.Once
+	ttl          time.Duration
+	maxBody      int64
+	hideDocs     bool
+	adminBase    atomic.Pointer[string] // the first group given to RegisterAdmin, for Docs
+	log          *slog.Logger
+	now          func() time.Time
+	challenges   *challenges // WWW-Authenticate value of each 401 key error
+	closeDB      func() error
 
 	plain           *requirement // Handler's: no scopes
 	skip            func(*gin.Context) bool
@@ -153,8 +153,7 @@ func New(cfg Config) (*Guard, error) {
 	g.quotas = newQuotaCounter(max(cfg.CacheSize, DefaultCacheSize), resync)
 
 	if cfg.AdminSecret != "" { // else RegisterAdmin generates one, where that is allowed
-		h := sha256.Sum256([]byte(cfg.AdminSecret))
-		g.secretHash.Store(&h)
+		g.secretHashes.Store(hashSecrets(cfg.AdminSecret))
 	}
 
 	if g.usageStore != nil {
