@@ -183,22 +183,9 @@ func TestStoreFailuresAreLoggedOnceASecondAndTheOutagesEnd(t *testing.T) {
 	}
 }
 
-// hotStore counts lookups and makes each take a while, as a loaded
-// database would.
-type hotStore struct {
-	*gormStore
-	reads atomic.Int64
-}
-
-func (s *hotStore) ByHash(ctx context.Context, hash string) (*Record, error) {
-	s.reads.Add(1)
-	time.Sleep(5 * time.Millisecond)
-	return s.gormStore.ByHash(ctx, hash)
-}
-
 func TestAHotKeyIsReadFromTheStoreOncePerCacheTTL(t *testing.T) {
 	t.Parallel()
-	st := &hotStore{gormStore: newTestGormStore(t)}
+	st := &slowStore{countingStore: countingStore{gormStore: newTestGormStore(t)}, delay: 5 * time.Millisecond}
 	clock := newFakeClock()
 	h := newHarness(t, func(c *Config) { c.Store = st; c.Now = clock.Now; c.FlushInterval = time.Hour })
 	k := h.createKey(`{}`)
@@ -227,7 +214,7 @@ func TestAHotKeyIsReadFromTheStoreOncePerCacheTTL(t *testing.T) {
 	}
 	close(stop)
 	wg.Wait()
-	reads := st.reads.Load()
+	reads := st.byHash.Load()
 	t.Logf("one hot key, 32 connections, 10 s (simulated), CacheTTL 2 s: %d store reads, %d requests served", reads, served.Load())
 	if other.Load() != 0 {
 		t.Fatalf("%d requests refused", other.Load())

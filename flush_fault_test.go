@@ -19,19 +19,13 @@ func TestUsageEndpointsAnswer503WhenPendingCountsCannotBeWritten(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, func(c *Config) { c.FlushInterval = time.Hour })
 	k := h.createKey(`{}`)
-	db := h.guard.store.(*gormStore).db
-	// A real SQLite refusing the usage writes, as a full disk would.
-	if err := db.Exec(`CREATE TRIGGER no_usage BEFORE INSERT ON ginkey_usage BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END`).Error; err != nil {
-		t.Fatal(err)
-	}
+	lift := h.refuseInserts("ginkey_usage")
 	for range 5 {
 		wantOK(t, h.secure(k.Secret), k.ID)
 	}
 	wantError(t, h.admin("GET", "/usage", ""), 503, "unavailable")
 	wantError(t, h.admin("GET", "/keys/"+k.ID+"/usage", ""), 503, "unavailable")
-	if err := db.Exec(`DROP TRIGGER no_usage`).Error; err != nil {
-		t.Fatal(err)
-	}
+	lift()
 	w := h.admin("GET", "/keys/"+k.ID+"/usage", "")
 	var rep UsageReport
 	decode(t, w, &rep)
@@ -44,10 +38,7 @@ func TestCloseRetriesAFailingFlushThenLogsWhatItDropped(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, func(c *Config) { c.FlushInterval = time.Hour; c.StoreTimeout = 100 * time.Millisecond })
 	k := h.createKey(`{}`)
-	db := h.guard.store.(*gormStore).db
-	if err := db.Exec(`CREATE TRIGGER no_usage BEFORE INSERT ON ginkey_usage BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END`).Error; err != nil {
-		t.Fatal(err)
-	}
+	h.refuseInserts("ginkey_usage")
 	for range 7 {
 		wantOK(t, h.secure(k.Secret), k.ID)
 	}

@@ -188,3 +188,22 @@ func wantError(t testing.TB, w *httptest.ResponseRecorder, status int, code stri
 }
 
 func slogDiscard() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// refuseInserts makes the harness's real SQLite file refuse inserts into
+// table, as a full disk would, until the returned function lifts it.
+func (h *harness) refuseInserts(table string) (lift func()) {
+	h.t.Helper()
+	db := h.guard.store.(*gormStore).db
+	trigger := "refuse_" + table
+	sql := "CREATE TRIGGER " + trigger + " BEFORE INSERT ON " + table +
+		" BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"
+	if err := db.Exec(sql).Error; err != nil {
+		h.t.Fatal(err)
+	}
+	return func() {
+		h.t.Helper()
+		if err := db.Exec("DROP TRIGGER " + trigger).Error; err != nil {
+			h.t.Fatal(err)
+		}
+	}
+}

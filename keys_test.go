@@ -301,18 +301,15 @@ func TestKeyUsageAndUsageSummaryIncludePendingCounts(t *testing.T) {
 func TestStoreFailuresAreInternalErrors(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, nil)
-	db := h.guard.store.(*gormStore).db
-	if err := db.Exec(`CREATE TRIGGER no_keys BEFORE INSERT ON ginkey_keys BEGIN SELECT RAISE(ABORT, 'disk on fire'); END`).Error; err != nil {
-		t.Fatal(err)
-	}
+	h.refuseInserts("ginkey_keys")
 	_, err := h.guard.CreateKey(bg, KeySpec{})
 	var e *Error
-	if err == nil || errors.As(err, &e) || !strings.Contains(err.Error(), "disk on fire") {
+	if err == nil || errors.As(err, &e) || !strings.Contains(err.Error(), "database or disk is full") {
 		t.Fatalf("CreateKey = %v; want an internal error with its cause", err)
 	}
 	w := h.admin("POST", "/keys", `{}`)
 	wantError(t, w, http.StatusServiceUnavailable, "unavailable")
-	if strings.Contains(w.Body.String(), "disk on fire") || !strings.Contains(h.logs.String(), "disk on fire") {
+	if strings.Contains(w.Body.String(), "database or disk is full") || !strings.Contains(h.logs.String(), "database or disk is full") {
 		t.Fatalf("the cause must reach the log, not the client: %s", w.Body)
 	}
 }

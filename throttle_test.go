@@ -1,6 +1,7 @@
 package ginkey
 
 import (
+	"cmp"
 	"context"
 	"net/http"
 	"net/netip"
@@ -120,13 +121,16 @@ func TestFailureThrottleStaysWithinItsBound(t *testing.T) {
 	}
 }
 
-// slowStore is a countingStore whose lookups take a while, so that
-// concurrent requests overlap in the store.
-type slowStore struct{ countingStore }
+// slowStore is a countingStore whose lookups take delay (50 ms if zero), so
+// that concurrent requests overlap in the store, as on a loaded database.
+type slowStore struct {
+	countingStore
+	delay time.Duration
+}
 
 func (s *slowStore) ByHash(ctx context.Context, hash string) (*Record, error) {
 	s.byHash.Add(1)
-	time.Sleep(50 * time.Millisecond)
+	time.Sleep(cmp.Or(s.delay, 50*time.Millisecond))
 	return s.gormStore.ByHash(ctx, hash)
 }
 
@@ -135,7 +139,7 @@ func (s *slowStore) ByHash(ctx context.Context, hash string) (*Record, error) {
 // lands, locking its address out for as long as it went over.
 func TestABurstOfUnknownKeysIsChargedInFullAndNeverRefusesGoodKeysInFlight(t *testing.T) {
 	t.Parallel()
-	st := &slowStore{countingStore{gormStore: newTestGormStore(t)}}
+	st := &slowStore{countingStore: countingStore{gormStore: newTestGormStore(t)}}
 	clock := newFakeClock()
 	h := newHarness(t, func(c *Config) { c.Store = st; c.FailureLimit = 3; c.Now = clock.Now; c.CacheSize = -1 })
 	if err := h.engine.SetTrustedProxies(nil); err != nil {
