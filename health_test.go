@@ -98,7 +98,11 @@ func TestCloseCancelsAFlushUnderWay(t *testing.T) {
 	st := &usageSeen{gormStore: newTestGormStore(t), ended: make(chan error, 1)}
 	// The flusher's write may take 5 x StoreTimeout = 2.5 s; Close comes
 	// after 200 ms and must cut it short.
-	h := newHarness(t, func(c *Config) { c.Store = st; c.FlushInterval = 20 * time.Millisecond; c.StoreTimeout = 500 * time.Millisecond })
+	h := newHarness(t, func(c *Config) {
+		c.Store = st
+		c.FlushInterval = 20 * time.Millisecond
+		c.StoreTimeout = 500 * time.Millisecond
+	})
 	k := h.createKey(`{}`)
 	if w := h.secure(k.Secret); w.Code != http.StatusOK {
 		t.Fatalf("%d %s", w.Code, w.Body)
