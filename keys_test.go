@@ -461,3 +461,16 @@ func TestWriteErrorRendersAnyErrorInTheDocumentedShape(t *testing.T) {
 		}
 	}
 }
+
+// A malformed id is refused before any I/O: even while the pending usage
+// cannot be written, KeyUsage answers ErrNotFound, not the flush's failure.
+func TestKeyUsageRefusesAMalformedIDBeforeFlushing(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(c *Config) { c.FlushInterval = time.Hour; c.StoreTimeout = 50 * time.Millisecond })
+	k := h.createKey(`{}`)
+	wantOK(t, h.secure(k.Secret), k.ID) // a count is pending
+	h.refuseInserts("ginkey_usage")
+	if _, err := h.guard.KeyUsage(bg, "not an id!", 7); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("KeyUsage(malformed id) = %v, want ErrNotFound", err)
+	}
+}

@@ -139,6 +139,9 @@ func hashString(s string) byte {
 // instance's pending counts first, and fails rather than leave them out. A
 // store that keeps no usage is ErrUnavailable; an unknown id ErrNotFound.
 func (g *Guard) KeyUsage(ctx context.Context, id string, days int) (UsageReport, error) {
+	if e := checkID(id); e != nil { // before any I/O
+		return UsageReport{}, e
+	}
 	days, e := daysRange.value(days)
 	if e != nil {
 		return UsageReport{}, e
@@ -147,9 +150,6 @@ func (g *Guard) KeyUsage(ctx context.Context, id string, days int) (UsageReport,
 	defer cancel()
 	if err := g.flushForRead(ctx); err != nil {
 		return UsageReport{}, err
-	}
-	if e := checkID(id); e != nil {
-		return UsageReport{}, e
 	}
 	rec, err := g.store.ByID(ctx, id) // after the flush: its last_used_at includes pending requests
 	if err != nil {

@@ -107,7 +107,7 @@ func setupCreate(fs *flag.FlagSet, c *cli) func(context.Context, []string) error
 
 func setupList(fs *flag.FlagSet, c *cli) func(context.Context, []string) error {
 	status := fs.String("status", "", "only keys that are active, expired or revoked")
-	limit := fs.Int("limit", 50, "keys per page, 1 to 500")
+	limit := fs.Int("limit", 0, "keys per page, 1 to 500 (default 50)")
 	offset := fs.Int("offset", 0, "keys to skip")
 	return func(ctx context.Context, _ []string) error {
 		g, err := c.open(false)
@@ -260,8 +260,8 @@ func setupDelete(fs *flag.FlagSet, c *cli) func(context.Context, []string) error
 }
 
 func setupUsage(fs *flag.FlagSet, c *cli) func(context.Context, []string) error {
-	days := fs.Int("days", 30, "days of daily counts for one key, 1 to 366")
-	limit := fs.Int("limit", 50, "keys per page of the summary, 1 to 500")
+	days := fs.Int("days", 0, "days of daily counts for one key, 1 to 366 (default 30)")
+	limit := fs.Int("limit", 0, "keys per page of the summary, 1 to 500 (default 50)")
 	offset := fs.Int("offset", 0, "keys to skip in the summary")
 	return func(ctx context.Context, args []string) error {
 		given := map[string]bool{}

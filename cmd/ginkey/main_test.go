@@ -147,9 +147,14 @@ func TestCreateJSONRoundTripsThroughShowJSON(t *testing.T) {
 
 func TestCreateQuietPrintsOnlyTheKey(t *testing.T) {
 	t.Parallel()
-	out := mustRun(t, tempDB(t), "create", "--quiet", "--expires", "never")
-	if lines := strings.Split(strings.TrimSpace(out), "\n"); len(lines) != 1 || !strings.HasPrefix(lines[0], "gk_") || len(lines[0]) != 52 {
-		t.Errorf("create --quiet printed %q, want one key", out)
+	r := ginkeyCmd(t, "", "--db", tempDB(t), "create", "--quiet", "--expires", "never")
+	out := r.stdout
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if r.code != 0 || len(lines) != 1 || !strings.HasPrefix(lines[0], "gk_") || len(lines[0]) != 52 {
+		t.Fatalf("create --quiet printed %q (exit %d), want one key", out, r.code)
+	}
+	if strings.Contains(r.stderr, lines[0]) {
+		t.Error("the plaintext key reached stderr")
 	}
 }
 
@@ -178,7 +183,7 @@ func TestEachSubcommandPrintsWhatItDid(t *testing.T) {
 		{[]string{"renew", id, "--expires", "never"}, []string{"expires:", "never"}},
 		{[]string{"renew", id, "--expires", "2099-01-01T00:00:00Z"}, []string{"2099-01-01T00:00:00Z"}},
 		{[]string{"usage"}, []string{"REQUESTS", "LAST USED", "renamed", "laptop"}},
-		{[]string{"usage", id, "--days", "7"}, []string{"total requests:", "0", "last used:", "never"}},
+		{[]string{"usage", id, "--days", "7"}, []string{"total requests:  0\n", "last used:", "never"}},
 		{[]string{"revoke", id}, []string{"status:", "revoked"}},
 		{[]string{"list", "--status", "revoked"}, []string{id, "1 key"}},
 		{[]string{"delete", id, "--yes"}, []string{"deleted key " + id}},
