@@ -3,7 +3,6 @@ package ginkey
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -75,7 +74,7 @@ func countFailures(t *testing.T, dbs []*gorm.DB, rounds int, setup func(prefix s
 				}
 			}
 		}
-		_ = dbs[0].Migrator().DropTable(prefix+"keys", prefix+"usage", prefix+"flush_marks")
+		dropTables(dbs[0], prefix)
 	}
 	t.Logf("%d of %d starts failed (%d rounds of %d instances) in %v", failed, total, rounds, len(dbs), time.Since(began).Round(time.Millisecond))
 	if failed > 0 {
@@ -117,7 +116,7 @@ func TestConcurrentStartsAddingIndexesToALargePostgresTableAllSucceed(t *testing
 	})
 	// countFailures dropped the tables; check the indexes of a last round.
 	prefix := uniquePrefix(t)
-	t.Cleanup(func() { _ = dbs[0].Migrator().DropTable(prefix+"keys", prefix+"usage", prefix+"flush_marks") })
+	t.Cleanup(func() { dropTables(dbs[0], prefix) })
 	if err := dbs[0].Table(prefix + "keys").AutoMigrate(&keyRow{}); err != nil {
 		t.Fatal(err)
 	}
@@ -142,13 +141,7 @@ func TestConcurrentStartsAddingIndexesToALargePostgresTableAllSucceed(t *testing
 }
 
 func TestConcurrentStartsOnAnEmptyMariaDBAllSucceed(t *testing.T) {
-	dsn := os.Getenv("GINKEY_TEST_MYSQL")
-	if dsn == "" {
-		if os.Getenv("GINKEY_REQUIRE_SERVICES") == "1" {
-			t.Fatal("GINKEY_TEST_MYSQL is not set but GINKEY_REQUIRE_SERVICES=1")
-		}
-		t.Skip("SKIPPING MySQL/MariaDB test: set GINKEY_TEST_MYSQL (e.g. root@tcp(127.0.0.1:3306)/test?parseTime=true)")
-	}
+	dsn := mysqlDSN(t)
 	dbs := instances(t, 4, func() gorm.Dialector { return mysql.Open(dsn) })
 	countFailures(t, dbs, 8, nil)
 }
@@ -261,7 +254,7 @@ func TestTheWaitForAnotherInstancesMigrationIsBounded(t *testing.T) {
 	dsn := postgresDSN(t)
 	dbs := instances(t, 2, func() gorm.Dialector { return postgres.Open(dsn) })
 	prefix := uniquePrefix(t)
-	t.Cleanup(func() { _ = dbs[0].Migrator().DropTable(prefix+"keys", prefix+"usage", prefix+"flush_marks") })
+	t.Cleanup(func() { dropTables(dbs[0], prefix) })
 	err := dbs[1].Connection(func(conn *gorm.DB) error {
 		if err := conn.Exec("SELECT pg_advisory_lock(?)", postgresLockKey(prefix+"keys")).Error; err != nil {
 			return err

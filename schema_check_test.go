@@ -2,14 +2,12 @@ package ginkey
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"gorm.io/driver/mysql"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 	"gorm.io/gorm/logger"
@@ -55,22 +53,7 @@ func forEachDatabase(t *testing.T, test func(t *testing.T, db *gorm.DB, prefix s
 			return db, DefaultTablePrefix
 		},
 		"postgres": openPostgres,
-		"mysql": func(t *testing.T) (*gorm.DB, string) {
-			dsn := os.Getenv("GINKEY_TEST_MYSQL")
-			if dsn == "" {
-				if os.Getenv("GINKEY_REQUIRE_SERVICES") == "1" {
-					t.Fatal("GINKEY_TEST_MYSQL is not set but GINKEY_REQUIRE_SERVICES=1")
-				}
-				t.Skip("SKIPPING MySQL/MariaDB test: set GINKEY_TEST_MYSQL (e.g. root@tcp(127.0.0.1:3306)/test?parseTime=true)")
-			}
-			db, err := gorm.Open(mysql.Open(dsn), &gorm.Config{Logger: logger.Discard})
-			if err != nil {
-				t.Fatalf("MySQL: %v", err)
-			}
-			prefix := uniquePrefix(t)
-			t.Cleanup(func() { dropAndClose(db, prefix) })
-			return db, prefix
-		},
+		"mysql":    openMySQL,
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()

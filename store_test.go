@@ -31,6 +31,32 @@ func postgresDSN(t *testing.T) string {
 	return dsn
 }
 
+// mysqlDSN returns the DSN of the test MySQL/MariaDB server from
+// GINKEY_TEST_MYSQL, skipping loudly without it as postgresDSN does.
+func mysqlDSN(t *testing.T) string {
+	t.Helper()
+	dsn := os.Getenv("GINKEY_TEST_MYSQL")
+	if dsn == "" {
+		if os.Getenv("GINKEY_REQUIRE_SERVICES") == "1" {
+			t.Fatal("GINKEY_TEST_MYSQL is not set but GINKEY_REQUIRE_SERVICES=1")
+		}
+		t.Skip("SKIPPING MySQL/MariaDB test: set GINKEY_TEST_MYSQL (e.g. root@tcp(127.0.0.1:3306)/test?parseTime=true)")
+	}
+	return dsn
+}
+
+// openMySQL is openPostgres for MySQL/MariaDB.
+func openMySQL(t *testing.T) (*gorm.DB, string) {
+	t.Helper()
+	db, err := gorm.Open(mysql.Open(mysqlDSN(t)), &gorm.Config{Logger: logger.Discard})
+	if err != nil {
+		t.Fatalf("MySQL: %v", err)
+	}
+	prefix := uniquePrefix(t)
+	t.Cleanup(func() { dropAndClose(db, prefix) })
+	return db, prefix
+}
+
 // openPostgres connects and returns a table prefix no other test uses; the
 // tables are dropped when the test ends.
 func openPostgres(t *testing.T) (*gorm.DB, string) {
@@ -55,10 +81,15 @@ func uniquePrefix(t *testing.T) string {
 }
 
 func dropAndClose(db *gorm.DB, prefix string) {
-	_ = db.Migrator().DropTable(prefix+"keys", prefix+"usage", prefix+"flush_marks")
+	dropTables(db, prefix)
 	if sqlDB, err := db.DB(); err == nil {
 		_ = sqlDB.Close()
 	}
+}
+
+// dropTables drops every table ginkey keeps under prefix.
+func dropTables(db *gorm.DB, prefix string) {
+	_ = db.Migrator().DropTable(prefix+"keys", prefix+"usage", prefix+"flush_marks")
 }
 
 // storeFactories lists every Store the conformance suite runs against.
@@ -81,19 +112,7 @@ func storeFactories() map[string]func(t *testing.T) *gormStore {
 			return s
 		},
 		"mysql": func(t *testing.T) *gormStore {
-			dsn := os.Getenv("GINKEY_TEST_MYSQL")
-			if dsn == "" {
-				if os.Getenv("GINKEY_REQUIRE_SERVICES") == "1" {
-					t.Fatal("GINKEY_TEST_MYSQL is not set but GINKEY_REQUIRE_SERVICES=1")
-				}
-				t.Skip("SKIPPING MySQL/MariaDB conformance: set GINKEY_TEST_MYSQL (e.g. root@tcp(127.0.0.1:3306)/test?parseTime=true)")
-			}
-			db, err := gorm.Open(mysql.Open(dsn), &gorm.Config{Logger: logger.Discard})
-			if err != nil {
-				t.Fatalf("MySQL: %v", err)
-			}
-			prefix := uniquePrefix(t)
-			t.Cleanup(func() { dropAndClose(db, prefix) })
+			db, prefix := openMySQL(t)
 			s, err := newGormStore(context.Background(), db, prefix)
 			if err != nil {
 				t.Fatal(err)
