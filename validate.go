@@ -55,8 +55,10 @@ func (g *Guard) decodeBody(c *gin.Context, dst any) *Error {
 // it about what the body said.
 func decodeJSON(b []byte, dst any) *Error {
 	root := reflect.TypeOf(dst).Elem()
-	if e := exactFields(b, root, ""); e != nil {
-		return e
+	if _, checksItself := dst.(json.Unmarshaler); !checksItself { // else its UnmarshalJSON calls decodeJSON
+		if e := exactFields(b, root, ""); e != nil {
+			return e
+		}
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	if err := dec.Decode(dst); err != nil {
