@@ -39,27 +39,37 @@ const flushMarkTTL = 30 * 24 * time.Hour
 // AddUsageOnce is AddUsage that does nothing for a batch whose sequence
 // number the instance's mark has reached: the mark and the counts commit
 // together, so the batch is in the store exactly when the mark says so.
-// The mark moves by a conditional upsert, first in the transaction: a retry
-// that overlaps the commit of the attempt it repeats waits on the mark's
-// row lock, then finds the mark moved and changes nothing.
+// The mark moves first in the transaction, by a conditional upsert (a
+// locking read on MySQL): a retry that overlaps the commit of the attempt
+// it repeats waits on the mark's row lock, then finds the mark moved and
+// changes nothing.
 func (s *gormStore) AddUsageOnce(ctx context.Context, instance string, seq int64, batch []UsageDelta) error {
 	return s.addUsage(ctx, batch, func(tx *gorm.DB) (bool, error) {
 		now := time.Now().UTC()
 		table := clause.Table{Name: s.marks}
-		var res *gorm.DB
 		if tx.Name() == "mysql" {
-			// updated_at first: MySQL assigns left to right, and must compare
-			// with the old seq. Affected rows are 0 when nothing changes.
-			res = tx.Exec("INSERT INTO ? (instance, seq, updated_at) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE "+
-				"updated_at = IF(VALUES(seq) > seq, VALUES(updated_at), updated_at), seq = GREATEST(seq, VALUES(seq))",
-				table, instance, seq, now)
+			// MySQL's affected-row count depends on the DSN (clientFoundRows),
+			// so the mark is read under a lock instead: FOR UPDATE holds the
+			// row, or the gap where it would go, until the commit.
+			var marks []int64
+			if err := tx.Raw("SELECT seq FROM ? WHERE instance = ? FOR UPDATE", table, instance).Scan(&marks).Error; err != nil {
+				return false, err
+			}
+			if len(marks) > 0 && marks[0] >= seq { // written before its reply was lost
+				return false, nil
+			}
+			err := tx.Exec("INSERT INTO ? (instance, seq, updated_at) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE "+
+				"seq = VALUES(seq), updated_at = VALUES(updated_at)", table, instance, seq, now).Error
+			if err != nil {
+				return false, err
+			}
 		} else {
-			res = tx.Exec("INSERT INTO ? (instance, seq, updated_at) VALUES (?, ?, ?) ON CONFLICT (instance) DO UPDATE "+
+			res := tx.Exec("INSERT INTO ? (instance, seq, updated_at) VALUES (?, ?, ?) ON CONFLICT (instance) DO UPDATE "+
 				"SET seq = excluded.seq, updated_at = excluded.updated_at WHERE ?.seq < excluded.seq",
 				table, instance, seq, now, table)
-		}
-		if res.Error != nil || res.RowsAffected == 0 { // written before its reply was lost
-			return false, res.Error
+			if res.Error != nil || res.RowsAffected == 0 { // written before its reply was lost
+				return false, res.Error
+			}
 		}
 		if seq%1000 == 1 { // now and then, forget instances long gone
 			err := tx.Table(s.marks).Where("updated_at < ?", now.Add(-flushMarkTTL)).Delete(&flushMarkRow{}).Error

@@ -7,6 +7,10 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"gorm.io/driver/mysql"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
 )
 
 // Found by the Swagger UI browser test under -race: a drain that met an
@@ -98,30 +102,50 @@ func TestFailingFlushesRetryOnTheTickerNotOnEveryKick(t *testing.T) {
 // instance has its own numbers.
 func TestUsageBatchesAreAppliedOncePerInstanceAndSequence(t *testing.T) {
 	t.Parallel()
-	forEachStore(t, func(t *testing.T, s *gormStore) {
-		ctx := context.Background()
-		now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-		if err := s.Insert(ctx, testRecord(t, "once", now, nil)); err != nil {
+	forEachStore(t, batchesApplyOnce)
+}
+
+// MySQL counts an unchanged row as affected when the DSN asks for found
+// rows; the mark must not depend on it.
+func TestUsageBatchesAreAppliedOnceOnMySQLCountingFoundRows(t *testing.T) {
+	t.Parallel()
+	db, err := gorm.Open(mysql.Open(mysqlDSN(t)+"&clientFoundRows=true"), &gorm.Config{Logger: logger.Discard})
+	if err != nil {
+		t.Fatalf("MySQL: %v", err)
+	}
+	prefix := uniquePrefix(t)
+	t.Cleanup(func() { dropAndClose(db, prefix) })
+	s, err := newGormStore(context.Background(), db, prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	batchesApplyOnce(t, s)
+}
+
+func batchesApplyOnce(t *testing.T, s *gormStore) {
+	t.Helper()
+	ctx := context.Background()
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	if err := s.Insert(ctx, testRecord(t, "once", now, nil)); err != nil {
+		t.Fatal(err)
+	}
+	batch := func(n int64) []UsageDelta {
+		return []UsageDelta{{KeyID: "once", Day: "2026-11-25", Requests: n, LastUsed: now}}
+	}
+	for _, step := range []struct {
+		instance string
+		seq, n   int64
+	}{
+		{"a", 1, 10}, {"a", 1, 10}, // the same batch again: a no-op
+		{"a", 2, 5}, {"a", 1, 10}, {"a", 2, 5}, // older numbers too
+		{"b", 1, 7}, // another instance's own numbering
+	} {
+		if err := s.AddUsageOnce(ctx, step.instance, step.seq, batch(step.n)); err != nil {
 			t.Fatal(err)
 		}
-		batch := func(n int64) []UsageDelta {
-			return []UsageDelta{{KeyID: "once", Day: "2026-11-25", Requests: n, LastUsed: now}}
-		}
-		for _, step := range []struct {
-			instance string
-			seq, n   int64
-		}{
-			{"a", 1, 10}, {"a", 1, 10}, // the same batch again: a no-op
-			{"a", 2, 5}, {"a", 1, 10}, {"a", 2, 5}, // older numbers too
-			{"b", 1, 7}, // another instance's own numbering
-		} {
-			if err := s.AddUsageOnce(ctx, step.instance, step.seq, batch(step.n)); err != nil {
-				t.Fatal(err)
-			}
-		}
-		total, _, err := s.Usage(ctx, "once", "2026-11-01")
-		if err != nil || total != 22 {
-			t.Fatalf("total %d (%v), want 10+5+7 = 22", total, err)
-		}
-	})
+	}
+	total, _, err := s.Usage(ctx, "once", "2026-11-01")
+	if err != nil || total != 22 {
+		t.Fatalf("total %d (%v), want 10+5+7 = 22", total, err)
+	}
 }
