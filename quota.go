@@ -2,6 +2,7 @@ package ginkey
 
 import (
 	"context"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -30,7 +31,7 @@ func validateQuota(q *Quota) *Error {
 		return nil
 	}
 	if q.Requests < 1 || q.Requests > maxQuotaRequests || (q.Per != PerDay && q.Per != PerMonth) {
-		return BadRequest(`quota must be {"requests": 1-1099511627776, "per": "day" or "month"}`)
+		return BadRequest(`quota must be {"requests": 1-` + strconv.FormatInt(maxQuotaRequests, 10) + `, "per": "day" or "month"}`)
 	}
 	return nil
 }
