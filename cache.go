@@ -21,8 +21,9 @@ const (
 // loads and takes no lock; only writers (a miss being filled, an
 // invalidation) lock, and only the stripe their set belongs to.
 //
-// A change made through the guard drops the entry (invalidate); a change made
-// elsewhere is seen once ttl has passed.
+// A change made through the guard drops the entry (invalidate), here and,
+// with a Notifier, on the other instances; a change made elsewhere and not
+// announced is seen once ttl has passed.
 type keyCache struct {
 	slots []atomic.Pointer[cacheEntry] // sets*cacheWays
 	sets  uint64
@@ -153,4 +154,21 @@ func (c *keyCache) invalidate(h *keyHash) {
 	_, lock := c.set(h)
 	lock.gen.Add(1)
 	c.remove(h)
+}
+
+// clear drops every entry and voids every fill in flight, as invalidate does
+// for one key: changes made elsewhere may have been missed.
+func (c *keyCache) clear() {
+	for i := range c.locks {
+		lock := &c.locks[i]
+		lock.mu.Lock()
+		lock.gen.Add(1)
+		for s := uint64(i); s < c.sets; s += cacheLocks {
+			ways := c.slots[s*cacheWays : (s+1)*cacheWays]
+			for j := range ways {
+				ways[j].Store(nil)
+			}
+		}
+		lock.mu.Unlock()
+	}
 }

@@ -49,6 +49,8 @@ type Guard struct {
 	now          func() time.Time
 	challenges   *challenges // WWW-Authenticate value of each 401 key error
 	closeDB      func() error
+	notifier     Notifier     // nil: changes made elsewhere are seen within CacheTTL
+	notify       *notifyState // the listener's side; nil without a notifier
 
 	plain           *requirement // Handler's: no scopes
 	skip            func(*gin.Context) bool
@@ -146,6 +148,9 @@ func New(cfg Config) (*Guard, error) {
 	if err := g.openStore(&cfg); err != nil {
 		return nil, err
 	}
+	if n := g.notifierFor(&cfg); n != nil {
+		g.startNotify(n)
+	}
 	resync := cfg.CacheTTL
 	if g.usageStore == nil {
 		resync = 0 // nothing to re-read: the count in memory is all there is
@@ -187,7 +192,11 @@ func (g *Guard) openStore(cfg *Config) error {
 	}
 	db := cfg.DB
 	if db == nil {
-		opened, err := openSQLite(cfg.DBPath)
+		open := openSQLite
+		if isPostgresURL(cfg.DBPath) {
+			open = openPostgresURL
+		}
+		opened, err := open(cfg.DBPath)
 		if err != nil {
 			return err
 		}
@@ -206,7 +215,7 @@ func (g *Guard) openStore(cfg *Config) error {
 		return err
 	}
 	g.store, g.usageStore = s, s
-	if cfg.DB == nil { // the guard's own SQLite file: nobody else's plugins to respect
+	if cfg.DB == nil && s.sqlite { // the guard's own SQLite file: nobody else's plugins to respect
 		if s.file, err = newFileIdentity(sqliteFile(cfg.DBPath)); err != nil {
 			_ = g.closeStore()
 			return err
@@ -218,6 +227,27 @@ func (g *Guard) openStore(cfg *Config) error {
 		g.closeDB = func() error { return errors.Join(s.byHash.close(), closeDB()) }
 	}
 	return nil
+}
+
+// notifierFor returns Config.Notifier, else the PostgreSQL store's own,
+// else nil.
+func (g *Guard) notifierFor(cfg *Config) Notifier {
+	if cfg.Notifier != nil {
+		return cfg.Notifier
+	}
+	s, ok := g.store.(*gormStore)
+	if !ok || s.db.Name() != "postgres" {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.StoreTimeout)
+	defer cancel()
+	n, err := newPgNotifier(ctx, s.db, cfg.TablePrefix, cfg.StoreTimeout)
+	if err != nil {
+		g.log.Warn("ginkey: key changes made by other instances are seen within CacheTTL only: cannot listen for them (set Config.Notifier)",
+			"error", err)
+		return nil
+	}
+	return n
 }
 
 // openSQLite opens path in WAL mode with a busy timeout and cached prepared
@@ -275,6 +305,7 @@ func (g *Guard) Close() error {
 		close(g.stop)
 		g.cancel()
 		<-g.done
+		g.stopNotify()
 		g.closeErr = errors.Join(g.finalFlush(), g.closeStore())
 	})
 	return g.closeErr
