@@ -49,6 +49,9 @@ func newPgNotifier(ctx context.Context, db *gorm.DB, prefix string, timeout time
 	channel := pgChannel(prefix)
 	// Named, so that an operator can tell it apart in pg_stat_activity.
 	cfg.RuntimeParams["application_name"] = "ginkey listener " + channel
+	// The copy still delivers notifications to the pool's connection it
+	// came from; pgx sets its own when this is nil.
+	cfg.OnNotification = nil
 	return &pgNotifier{db: db, channel: channel, config: cfg, timeout: timeout}, nil
 }
 
@@ -106,8 +109,9 @@ func (n *pgNotifier) listen(ctx context.Context, s Subscriber) (bool, error) {
 		note, err := conn.WaitForNotification(waitCtx)
 		cancel()
 		switch {
-		case err == nil:
+		case err == nil && note != nil:
 			s.Changed(note.Payload)
+		case err == nil:
 		case ctx.Err() != nil:
 			return true, nil
 		case pgconn.Timeout(err):
