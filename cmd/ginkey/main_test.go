@@ -235,8 +235,8 @@ func TestExitCodes(t *testing.T) {
 		{"missing id", []string{"show"}, 2, "usage: ginkey show ID"},
 		{"no subcommand", nil, 2, "Usage:"},
 		{"empty update", []string{"update", id}, 2, "nothing to change"},
-		{"postgres url", []string{"--db", "postgres://u@h/db", "list"}, 2, "only SQLite"},
-		{"postgresql url", []string{"list", "--db", "postgresql://u@h/db"}, 2, "only SQLite"},
+		{"unreachable postgres url", []string{"--db", "postgres://u:hunter2pw@127.0.0.1:1/db?sslmode=disable&connect_timeout=2", "list"}, 1, "PostgreSQL postgres://u:xxxxx@127.0.0.1:1/db"},
+		{"bad postgresql url", []string{"list", "--db", "postgresql://u:hunter2pw@h/db?sslmode=bogus"}, 1, "PostgreSQL URL postgresql://u:xxxxx@h/db"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -251,6 +251,9 @@ func TestExitCodes(t *testing.T) {
 			}
 			if tt.wantStderr != "" && !strings.Contains(r.stderr, tt.wantStderr) {
 				t.Errorf("stderr %q lacks %q", r.stderr, tt.wantStderr)
+			}
+			if strings.Contains(r.stderr, "hunter2pw") {
+				t.Errorf("stderr shows the database password: %q", r.stderr)
 			}
 			if tt.code != 0 && tt.wantStderr != "Usage:" {
 				if !strings.HasPrefix(r.stderr, "ginkey: ") || strings.Count(r.stderr, "\n") != 1 {
