@@ -1,7 +1,9 @@
 // Command example is a gin API protected by ginkey with zero configuration:
 // keys live in ginkey.db, the admin API is under /auth, the admin secret is
 // printed at start-up unless GINKEY_SECRET is set, and Swagger UI is at
-// /docs/index.html.
+// /docs/index.html. With GINKEY_DB=postgres://user:password@host/dbname
+// the keys live in PostgreSQL instead, and several instances of the example
+// share them: a key revoked through one is refused by all at once.
 package main
 
 import (

@@ -1,0 +1,150 @@
+package main
+
+import (
+	"encoding/json"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// dbPassword is put in the example's GINKEY_DB to check that it reaches no
+// log; the test server trusts local connections and ignores it.
+const dbPassword = "not-for-logs-7f3a" //nolint:gosec // a test fixture, not a credential
+
+// postgresSchemaURL returns a URL of the test PostgreSQL server (from
+// GINKEY_TEST_POSTGRES_URL, else GINKEY_TEST_POSTGRES's key=value DSN)
+// whose search_path is a schema of the test's own, dropped at its end: the
+// example's default table names cannot meet another test's there.
+func postgresSchemaURL(t *testing.T) string {
+	t.Helper()
+	dsn := os.Getenv("GINKEY_TEST_POSTGRES")
+	raw := os.Getenv("GINKEY_TEST_POSTGRES_URL")
+	if dsn == "" && raw == "" {
+		if os.Getenv("GINKEY_REQUIRE_SERVICES") == "1" {
+			t.Fatal("GINKEY_TEST_POSTGRES is not set but GINKEY_REQUIRE_SERVICES=1")
+		}
+		t.Skip("SKIPPING PostgreSQL test: set GINKEY_TEST_POSTGRES (e.g. host=127.0.0.1 user=postgres dbname=test sslmode=disable)")
+	}
+	if raw == "" {
+		cfg, err := pgconn.ParseConfig(dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u := url.URL{Scheme: "postgres", Host: net.JoinHostPort(cfg.Host, strconv.Itoa(int(cfg.Port))), Path: "/" + cfg.Database}
+		u.User = url.UserPassword(cfg.User, cfg.Password)
+		if cfg.Password == "" {
+			u.User = url.UserPassword(cfg.User, dbPassword)
+		}
+		if cfg.TLSConfig == nil {
+			u.RawQuery = "sslmode=disable"
+		}
+		raw = u.String()
+	}
+	db, err := gorm.Open(postgres.Open(raw), &gorm.Config{Logger: logger.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema := "gkex_" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	if err := db.Exec("CREATE SCHEMA " + schema).Error; err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = db.Exec("DROP SCHEMA " + schema + " CASCADE").Error
+		if sqlDB, err := db.DB(); err == nil {
+			_ = sqlDB.Close()
+		}
+	})
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+func TestTwoExampleProcessesOnPostgreSQLSeeEachOthersRevokesWithin100ms(t *testing.T) {
+	dbURL := postgresSchemaURL(t)
+	dir := t.TempDir()
+	logA, logB := filepath.Join(dir, "a.log"), filepath.Join(dir, "b.log")
+	a := startExample(t, dbURL, freePort(t), logA)
+	b := startExample(t, dbURL, freePort(t), logB)
+	c := loadClient(2)
+
+	const trials = 50
+	lat := make([]time.Duration, 0, trials)
+	admitted := map[string]int64{}
+	for range trials {
+		status, body, err := call(c, http.MethodPost, a.base+"/auth/keys", "X-Admin-Secret", testSecret, `{"name":"replica"}`)
+		if err != nil || status != http.StatusCreated {
+			t.Fatalf("create on A: %d %v %s", status, err, body)
+		}
+		var k struct {
+			ID  string `json:"id"`
+			Key string `json:"key"`
+		}
+		if err := json.Unmarshal(body, &k); err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			if status, body, err := call(c, http.MethodGet, b.base+"/secure", "X-API-Key", k.Key, ""); err != nil || status != http.StatusOK {
+				t.Fatalf("a key created on A, used on B at once: %d %v %s", status, err, body)
+			}
+			admitted[k.ID]++
+		}
+		start := time.Now()
+		if status, body, err := call(c, http.MethodPost, a.base+"/auth/keys/"+k.ID+"/revoke", "X-Admin-Secret", testSecret, ""); err != nil || status != http.StatusOK {
+			t.Fatalf("revoke on A: %d %v %s", status, err, body)
+		}
+		for {
+			status, body, err := call(c, http.MethodGet, b.base+"/secure", "X-API-Key", k.Key, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if status == http.StatusUnauthorized {
+				lat = append(lat, time.Since(start))
+				break
+			}
+			if status != http.StatusOK {
+				t.Fatalf("B: %d %s", status, body)
+			}
+			admitted[k.ID]++
+			if time.Since(start) > 5*time.Second {
+				t.Fatal("B still admits the key 5s after A revoked it")
+			}
+			time.Sleep(500 * time.Microsecond)
+		}
+	}
+	slices.Sort(lat)
+	p50, p99, maxD := lat[trials/2-1], lat[(trials*99+99)/100-1], lat[trials-1]
+	t.Logf("revoke on A → 401 on B, two processes, %d trials: p50 %s, p99 %s, max %s", trials, p50, p99, maxD)
+	if p99 >= 100*time.Millisecond {
+		t.Errorf("p99 %s, want under 100ms", p99)
+	}
+
+	b.stop() // flushes B's usage
+	usage := storedUsage(t, c, a.base)
+	for id, want := range admitted {
+		if usage[id] != want {
+			t.Errorf("key %s: usage %d, want the %d requests B admitted", id, usage[id], want)
+		}
+	}
+	a.stop()
+	for _, log := range []string{logA, logB} {
+		if hits := logMentions(t, log, dbPassword, "not hearing key changes"); len(hits) > 0 {
+			t.Errorf("%s: %q", filepath.Base(log), hits)
+		}
+	}
+}
