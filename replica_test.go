@@ -458,3 +458,53 @@ func TestGINKEY_DBAcceptsAPostgreSQLURL(t *testing.T) {
 		t.Fatalf("MaxOpenConnections %d, want at least %d", got, pgMinConns)
 	}
 }
+
+// BenchmarkLookupMissPostgres measures a request whose key is not cached
+// (the cache is off) and is read from PostgreSQL over loopback, beside the
+// same on SQLite as the baseline of the run. It reports each request's
+// latency at p50 and p99.
+func BenchmarkLookupMissPostgres(b *testing.B) {
+	const keys = 10_000
+	b.Run("sqlite", func(b *testing.B) {
+		g, key := newBenchGuard(b, -1, keys)
+		missLatencies(b, g, key)
+	})
+	b.Run("postgres", func(b *testing.B) {
+		dbURL := postgresURL(b)
+		suffix, err := randomBase62(8)
+		if err != nil {
+			b.Fatal(err)
+		}
+		prefix := "gkb_" + strings.ToLower(suffix) + "_"
+		db, err := openPostgresURL(dbURL)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { dropAndClose(db, prefix) }) // after the guard has closed
+		g, key := newBenchGuard(b, -1, keys, func(cfg *Config) { cfg.DBPath, cfg.TablePrefix = dbURL, prefix })
+		missLatencies(b, g, key)
+	})
+}
+
+func missLatencies(b *testing.B, g *Guard, key string) {
+	b.Helper()
+	e := benchEngine(g.Handler())
+	r := benchRequest("X-API-Key", key)
+	w := newDiscardWriter()
+	lat := make([]time.Duration, 0, b.N)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		w.reset()
+		start := time.Now()
+		e.ServeHTTP(w, r)
+		lat = append(lat, time.Since(start))
+		if w.code != http.StatusOK {
+			b.Fatalf("status %d", w.code)
+		}
+	}
+	b.StopTimer()
+	p50, p99, _ := percentiles(lat)
+	b.ReportMetric(float64(p50.Microseconds()), "p50-µs")
+	b.ReportMetric(float64(p99.Microseconds()), "p99-µs")
+}
