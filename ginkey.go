@@ -148,9 +148,6 @@ func New(cfg Config) (*Guard, error) {
 	if err := g.openStore(&cfg); err != nil {
 		return nil, err
 	}
-	if n := g.notifierFor(&cfg); n != nil {
-		g.startNotify(n)
-	}
 	resync := cfg.CacheTTL
 	if g.usageStore == nil {
 		resync = 0 // nothing to re-read: the count in memory is all there is
@@ -170,6 +167,9 @@ func New(cfg Config) (*Guard, error) {
 		go g.flushLoop(cfg.FlushInterval)
 	} else {
 		close(g.done)
+	}
+	if n := g.notifierFor(&cfg); n != nil {
+		g.startNotify(n)
 	}
 	return g, nil
 }
