@@ -291,9 +291,26 @@ func TestAReplicaWhoseListenerIsTerminatedReconnectsAndLogsTheOutageOnce(t *test
 		t.Fatal(err)
 	}
 	d, _ = untilRejected(t, b, k2.Secret, start, time.Second)
-	t.Logf("revoked after reconnecting: seen after %s", d)
-	if d >= notifyGoal {
-		t.Errorf("after reconnecting, a revoke took %s to be seen, want under %s", d, notifyGoal)
+	lat := []time.Duration{d}
+	for range 19 {
+		k, err := a.guard.CreateKey(ctx, KeySpec{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w := b.secure(k.Secret); w.Code != http.StatusOK {
+			t.Fatalf("after reconnecting: %d", w.Code)
+		}
+		start := time.Now()
+		if _, err := a.guard.RevokeKey(ctx, k.ID); err != nil {
+			t.Fatal(err)
+		}
+		d, _ := untilRejected(t, b, k.Secret, start, time.Second)
+		lat = append(lat, d)
+	}
+	p50, p99, maxD := percentiles(lat)
+	t.Logf("revoke on A → 401 on B after reconnecting, %d trials: p50 %s, p99 %s, max %s (the first %s)", len(lat), p50, p99, maxD, lat[0])
+	if p99 >= notifyGoal {
+		t.Errorf("after reconnecting, p99 %s, want under %s", p99, notifyGoal)
 	}
 	for _, msg := range []string{"not hearing key changes", "hearing key changes from other instances again"} {
 		if n := strings.Count(b.logs.String(), msg); n != 1 {
