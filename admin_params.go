@@ -79,11 +79,13 @@ func (g *Guard) drop(h *keyHash) {
 	}
 }
 
-// dropAll is drop for every key: changes may have been missed.
-func (g *Guard) dropAll() {
+// expireAll makes every cached record stale and voids every read in
+// flight: changes may have been missed. Each key is read again at its next
+// request; while the store cannot be read, StaleIfError still applies.
+func (g *Guard) expireAll() {
 	g.flights.forgetAll()
 	if g.cache != nil {
-		g.cache.clear()
+		g.cache.expireAll(g.now().UnixNano())
 	}
 }
 

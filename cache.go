@@ -156,9 +156,11 @@ func (c *keyCache) invalidate(h *keyHash) {
 	c.remove(h)
 }
 
-// clear drops every entry and voids every fill in flight, as invalidate does
-// for one key: changes made elsewhere may have been missed.
-func (c *keyCache) clear() {
+// expireAll makes every entry stale as of now, and voids every fill in
+// flight, as invalidate does for one key: changes made elsewhere may have
+// been missed. A stale entry is read again at its key's next request, but
+// still vouches for it while the store cannot be read (StaleIfError).
+func (c *keyCache) expireAll(now int64) {
 	for i := range c.locks {
 		lock := &c.locks[i]
 		lock.mu.Lock()
@@ -166,7 +168,9 @@ func (c *keyCache) clear() {
 		for s := uint64(i); s < c.sets; s += cacheLocks {
 			ways := c.slots[s*cacheWays : (s+1)*cacheWays]
 			for j := range ways {
-				ways[j].Store(nil)
+				if e := ways[j].Load(); e != nil && c.fresh(e, now) {
+					ways[j].Store(&cacheEntry{hash: e.hash, rec: e.rec, fetched: now - c.ttl})
+				}
 			}
 		}
 		lock.mu.Unlock()

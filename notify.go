@@ -34,7 +34,8 @@ type Notifier interface {
 // it; its methods return at once.
 type Subscriber interface {
 	// Subscribed reports that announcements are heard from now on. Those
-	// made before may have been missed: the guard empties its cache.
+	// made before may have been missed: the guard reads every key it has
+	// cached again at its next request.
 	Subscribed()
 	// Changed reports an announcement: the guard drops the key's record.
 	Changed(keyHash string)
@@ -44,7 +45,7 @@ type Subscriber interface {
 }
 
 // notifyState is the guard's side of its Notifier: it drops what it hears
-// from the cache, and logs each outage of the subscription twice, at its
+// from the cache, makes the whole cache stale when it starts hearing again, and logs each outage of the subscription twice, at its
 // start and at its end, whatever the number of reconnection attempts.
 type notifyState struct {
 	g          *Guard
@@ -100,7 +101,7 @@ func (s *notifyState) Changed(keyHash string) {
 }
 
 func (s *notifyState) Subscribed() {
-	s.g.dropAll()
+	s.g.expireAll()
 	s.subscribed.Add(1)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -108,7 +109,7 @@ func (s *notifyState) Subscribed() {
 		return
 	}
 	s.down = false
-	s.g.log.Info("ginkey: hearing key changes from other instances again; cache emptied, since some may have been missed",
+	s.g.log.Info("ginkey: hearing key changes from other instances again; every cached key is read again, since some may have been missed",
 		"down_for", s.g.now().Sub(s.since).Round(time.Millisecond).String())
 }
 

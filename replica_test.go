@@ -24,6 +24,15 @@ import (
 // notifyGoal is the bound on revoke-here to rejected-there.
 const notifyGoal = 100 * time.Millisecond
 
+// notifyBound is what the tests assert: the goal, or three times it under
+// the race detector, which slows every step of the path several times over.
+func notifyBound() time.Duration {
+	if raceEnabled {
+		return 3 * notifyGoal
+	}
+	return notifyGoal
+}
+
 // postgresURL returns the test PostgreSQL server as a URL:
 // GINKEY_TEST_POSTGRES_URL if set, else GINKEY_TEST_POSTGRES's key=value
 // DSN rewritten as one.
@@ -155,8 +164,8 @@ func TestAKeyCreatedOnOneReplicaWorksOnAnotherAtOnceAndARevokeIsSeenWithin100ms(
 	}
 	p50, p99, maxD := percentiles(lat)
 	t.Logf("revoke on A → 401 on B, %d trials: p50 %s, p99 %s, max %s", trials, p50, p99, maxD)
-	if p99 >= notifyGoal {
-		t.Errorf("p99 %s, want under %s", p99, notifyGoal)
+	if p99 >= notifyBound() {
+		t.Errorf("p99 %s, want under %s", p99, notifyBound())
 	}
 
 	// Usage counted on B reaches the store exactly.
@@ -231,7 +240,7 @@ func TestEveryKeyChangeThroughTheAPIIsSeenByAnotherReplicaAtOnce(t *testing.T) {
 
 func ptr[T any](v T) *T { return &v }
 
-// waitStatus waits up to notifyGoal for h to answer key with want.
+// waitStatus waits up to notifyBound for h to answer key with want.
 func waitStatus(t *testing.T, h *harness, key string, want int, what string) {
 	t.Helper()
 	start := time.Now()
@@ -241,8 +250,8 @@ func waitStatus(t *testing.T, h *harness, key string, want int, what string) {
 			t.Logf("%s: seen by the other replica after %s", what, time.Since(start).Round(10*time.Microsecond))
 			return
 		}
-		if time.Since(start) > notifyGoal {
-			t.Fatalf("%s: the other replica still answers %d %s after %s, want %d", what, w.Code, w.Body, notifyGoal, want)
+		if time.Since(start) > notifyBound() {
+			t.Fatalf("%s: the other replica still answers %d %s after %s, want %d", what, w.Code, w.Body, notifyBound(), want)
 		}
 		time.Sleep(200 * time.Microsecond)
 	}
@@ -309,8 +318,8 @@ func TestAReplicaWhoseListenerIsTerminatedReconnectsAndLogsTheOutageOnce(t *test
 	}
 	p50, p99, maxD := percentiles(lat)
 	t.Logf("revoke on A → 401 on B after reconnecting, %d trials: p50 %s, p99 %s, max %s (the first %s)", len(lat), p50, p99, maxD, lat[0])
-	if p99 >= notifyGoal {
-		t.Errorf("after reconnecting, p99 %s, want under %s", p99, notifyGoal)
+	if p99 >= notifyBound() {
+		t.Errorf("after reconnecting, p99 %s, want under %s", p99, notifyBound())
 	}
 	for _, msg := range []string{"not hearing key changes", "hearing key changes from other instances again"} {
 		if n := strings.Count(b.logs.String(), msg); n != 1 {
@@ -369,8 +378,8 @@ func TestWhileAReplicaCannotListenCacheTTLBoundsChangesAndTheOutageIsLoggedOnce(
 	if _, err := a.guard.RevokeKey(ctx, k2.ID); err != nil {
 		t.Fatal(err)
 	}
-	if d, _ := untilRejected(t, b, k2.Secret, start, time.Second); d >= notifyGoal {
-		t.Errorf("after the listener is back, a revoke took %s, want under %s", d, notifyGoal)
+	if d, _ := untilRejected(t, b, k2.Secret, start, time.Second); d >= notifyBound() {
+		t.Errorf("after the listener is back, a revoke took %s, want under %s", d, notifyBound())
 	}
 	if n := strings.Count(b.logs.String(), "hearing key changes from other instances again"); n != 1 {
 		t.Errorf("the outage's end was logged %d times, want once:\n%s", n, b.logs)
