@@ -22,6 +22,7 @@ func (m *Metadata) UnmarshalJSON(b []byte) error {
 // CreateKeyRequest is the body of POST /keys; every field is optional.
 type CreateKeyRequest struct {
 	Name         string     `json:"name" example:"billing service" maxLength:"200"`
+	Owner        string     `json:"owner" example:"user_42" maxLength:"200"` // the user, team or tenant it belongs to
 	Scopes       []string   `json:"scopes" example:"items:read"`
 	Metadata     Metadata   `json:"metadata" swaggertype:"object"`
 	ExpiresAt    *string    `json:"expires_at" example:"2099-12-31T23:59:59Z" format:"date-time"`
@@ -87,7 +88,7 @@ func (r *CreateKeyRequest) spec() (KeySpec, *Error) {
 		return KeySpec{}, e
 	}
 	return KeySpec{
-		Name: r.Name, Scopes: r.Scopes, Metadata: r.Metadata,
+		Name: r.Name, Owner: r.Owner, Scopes: r.Scopes, Metadata: r.Metadata,
 		ExpiresAt: expires, NeverExpires: r.NeverExpires,
 		RateLimit: r.RateLimit, AllowedIPs: r.AllowedIPs, Quota: r.Quota,
 		metadataChecked: true,

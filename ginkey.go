@@ -308,6 +308,7 @@ type Key struct {
 	ID         string         `json:"id" example:"3uV8rKQ0mZ1bXy7wE2tLp4"`
 	Prefix     string         `json:"prefix" example:"gk_AbC1x"`
 	Name       string         `json:"name" example:"billing service"`
+	Owner      string         `json:"owner" example:"user_42"` // the user, team or tenant it belongs to; "" for none
 	Scopes     []string       `json:"scopes"`
 	Metadata   map[string]any `json:"metadata" swaggertype:"object"`                  // numbers are json.Number, digit for digit as sent
 	RateLimit  *RateLimit     `json:"rate_limit"`                                     // null: the guard's default
@@ -318,11 +319,15 @@ type Key struct {
 	RevokedAt  *time.Time     `json:"revoked_at"`
 	LastUsedAt *time.Time     `json:"last_used_at"`
 	Status     Status         `json:"status" enums:"active,expired,revoked" swaggertype:"string"`
+	// RotatedFrom is the key this one replaced; RotatedTo the key that
+	// replaced this one, whose RevokedAt is the end of its grace period.
+	RotatedFrom string `json:"rotated_from,omitempty" example:"7yQ2mN4pR8sT1vW3xZ5bC0"`
+	RotatedTo   string `json:"rotated_to,omitempty" example:"9aB3cD5eF7gH1iJ3kL5mN0"`
 }
 
 func statusAt(k *Key, now time.Time) Status {
 	switch {
-	case k.RevokedAt != nil:
+	case k.RevokedAt != nil && !now.Before(*k.RevokedAt):
 		return StatusRevoked
 	case k.ExpiresAt != nil && !now.Before(*k.ExpiresAt):
 		return StatusExpired

@@ -89,8 +89,23 @@ func (s *gormStore) first(ctx context.Context, where string, arg string) (*Recor
 
 func (s *gormStore) Update(ctx context.Context, id string, ch Changes) (*Record, error) {
 	set := map[string]any{}
+	// Only a revocation applies to a key in its grace period: it ends the
+	// grace. Any other change needs a key that is not revoked at all.
+	live := "id = ? AND revoked_at IS NULL"
+	args := []any{id}
 	if ch.RevokedAt != nil {
-		set["revoked_at"] = ch.RevokedAt.UTC()
+		at := ch.RevokedAt.UTC()
+		set["revoked_at"] = at
+		if ch.revocationOnly() {
+			live = "id = ? AND (revoked_at IS NULL OR revoked_at > ?)"
+			args = append(args, at)
+		}
+	}
+	if ch.RotatedTo != nil {
+		set["rotated_to"] = *ch.RotatedTo
+	}
+	if ch.Owner != nil {
+		set["owner"] = *ch.Owner
 	}
 	if ch.SetExpiry {
 		if ch.ExpiresAt == nil {
@@ -142,7 +157,7 @@ func (s *gormStore) Update(ctx context.Context, id string, ch Changes) (*Record,
 		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 			// The revoked_at guard makes revocation final even against a
 			// concurrent renew: whichever update lands second changes nothing.
-			res := tx.Table(s.keys).Where("id = ? AND revoked_at IS NULL", id).Updates(set)
+			res := tx.Table(s.keys).Where(live, args...).Updates(set)
 			if res.Error != nil {
 				return res.Error
 			}
@@ -156,6 +171,9 @@ func (s *gormStore) Update(ctx context.Context, id string, ch Changes) (*Record,
 			// RowsAffected alone cannot tell "revoked" from "already so":
 			// MySQL counts changed rows, not matched ones.
 			if res.RowsAffected == 0 && rows[0].RevokedAt != nil {
+				if rows[0].RotatedTo != nil {
+					return ErrRotatedConflict
+				}
 				return ErrRevokedConflict
 			}
 			r, err := fromRow(&rows[0])

@@ -197,7 +197,7 @@ func testStore(t *testing.T, s *gormStore) {
 		}
 	}
 
-	revokedAt := now.Add(time.Minute)
+	revokedAt := now.Add(-time.Minute)
 	if _, err := s.Update(ctx, "forever", Changes{RevokedAt: &revokedAt}); err != nil {
 		t.Fatal(err)
 	}
