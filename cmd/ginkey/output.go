@@ -58,6 +58,7 @@ func writeKey(w io.Writer, k *ginkey.Key) error {
 		{"id", k.ID},
 		{"prefix", k.Prefix},
 		{"name", orDash(k.Name)},
+		{"owner", orDash(k.Owner)},
 		{"status", string(k.Status)},
 		{"scopes", joinOr(k.Scopes, "(none)")},
 		{"rate limit", rateOr(k.RateLimit, "server default")},
@@ -68,6 +69,12 @@ func writeKey(w io.Writer, k *ginkey.Key) error {
 		{"expires", formatTime(k.ExpiresAt, "never")},
 		{"revoked", formatTime(k.RevokedAt, "-")},
 		{"last used", formatTime(k.LastUsedAt, "never")},
+	}
+	if k.RotatedFrom != "" {
+		rows = append(rows, [2]string{"rotated from", k.RotatedFrom})
+	}
+	if k.RotatedTo != "" {
+		rows = append(rows, [2]string{"rotated to", k.RotatedTo})
 	}
 	for _, r := range rows {
 		t.printf("%s:\t%s\n", r[0], r[1])
@@ -82,10 +89,10 @@ func writeKeyList(w io.Writer, l *ginkey.KeyList, offset int) error {
 		return err
 	}
 	t := newTable(w, 0)
-	t.printf("ID\tPREFIX\tNAME\tSTATUS\tSCOPES\tEXPIRES\tLAST USED\n")
+	t.printf("ID\tPREFIX\tNAME\tOWNER\tSTATUS\tSCOPES\tEXPIRES\tLAST USED\n")
 	for i := range l.Keys {
 		k := &l.Keys[i]
-		t.printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Prefix, cell(orDash(k.Name)), k.Status,
+		t.printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Prefix, cell(orDash(k.Name)), cell(orDash(k.Owner)), k.Status,
 			cell(joinOr(k.Scopes, "-")), formatTime(k.ExpiresAt, "never"), formatTime(k.LastUsedAt, "never"))
 	}
 	if err := t.done(); err != nil {
