@@ -489,4 +489,3 @@ func TestConcurrentRotationsOfOneKeyMakeOneSuccessor(t *testing.T) {
 		}
 	})
 }
-

@@ -22,7 +22,7 @@ type Record struct {
 // later (revoking a key in its grace period ends the grace at once).
 type Changes struct {
 	RevokedAt *time.Time
-	RotatedTo *string // with RevokedAt, by the fallback of RotateKey
+	RotatedTo *string    // with RevokedAt, by the fallback of RotateKey
 	ExpiresAt *time.Time // with SetExpiry; nil then means "never expires"
 	SetExpiry bool
 	Name      *string
