@@ -44,6 +44,9 @@ type Guard struct {
 	ttl          time.Duration
 	maxBody      int64
 	hideDocs     bool
+	adminAuths   []Authenticator        // AdminAuth and AdminKeyScope's; none: the secret only
+	adminChecks  []string               // their WWW-Authenticate challenges
+	adminSchemes []string               // their schemes in the OpenAPI document
 	adminBase    atomic.Pointer[string] // the first group given to RegisterAdmin, for Docs
 	log          *slog.Logger
 	now          func() time.Time
@@ -128,6 +131,9 @@ func New(cfg Config) (*Guard, error) {
 	g.cacheTTL, g.storeTimeout, g.staleIfError = cfg.CacheTTL, cfg.StoreTimeout, cfg.StaleIfError
 	g.challenges = wwwAuthenticate(cfg.Realm)
 	g.plain = g.newRequirement(nil, false, false)
+	if err := g.setAdminAuth(&cfg); err != nil {
+		return nil, err
+	}
 	g.skip = cfg.Skipper
 	g.rateLimit = cfg.RateLimit
 	g.limiter = cfg.Limiter
