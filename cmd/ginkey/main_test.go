@@ -390,7 +390,7 @@ func TestOwnerSearchAndRotate(t *testing.T) {
 			t.Errorf("rotate output lacks %q:\n%s", want, out)
 		}
 	}
-	if show := mustRun(t, db, "show", a.ID); !strings.Contains(show, "rotated to:") || !strings.Contains(show, "active") {
+	if show := mustRun(t, db, "show", a.ID); !strings.Contains(show, "rotated to:") || !strings.Contains(show, "active (grace)") || !strings.Contains(show, "(end of the rotation's grace)") {
 		t.Errorf("the old key in its grace:\n%s", show)
 	}
 	r := ginkeyCmd(t, "", "--db", db, "rotate", a.ID)

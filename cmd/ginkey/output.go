@@ -59,7 +59,7 @@ func writeKey(w io.Writer, k *ginkey.Key) error {
 		{"prefix", k.Prefix},
 		{"name", orDash(k.Name)},
 		{"owner", orDash(k.Owner)},
-		{"status", string(k.Status)},
+		{"status", statusText(k)},
 		{"scopes", joinOr(k.Scopes, "(none)")},
 		{"rate limit", rateOr(k.RateLimit, "server default")},
 		{"quota", quotaOr(k.Quota, "none")},
@@ -67,7 +67,7 @@ func writeKey(w io.Writer, k *ginkey.Key) error {
 		{"metadata", metadataText(k.Metadata)},
 		{"created", formatTime(&k.CreatedAt, "-")},
 		{"expires", formatTime(k.ExpiresAt, "never")},
-		{"revoked", formatTime(k.RevokedAt, "-")},
+		{"revoked", revokedText(k)},
 		{"last used", formatTime(k.LastUsedAt, "never")},
 	}
 	if k.RotatedFrom != "" {
@@ -92,7 +92,7 @@ func writeKeyList(w io.Writer, l *ginkey.KeyList, offset int) error {
 	t.printf("ID\tPREFIX\tNAME\tOWNER\tSTATUS\tSCOPES\tEXPIRES\tLAST USED\n")
 	for i := range l.Keys {
 		k := &l.Keys[i]
-		t.printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Prefix, cell(orDash(k.Name)), cell(orDash(k.Owner)), k.Status,
+		t.printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Prefix, cell(orDash(k.Name)), cell(orDash(k.Owner)), statusText(k),
 			cell(joinOr(k.Scopes, "-")), formatTime(k.ExpiresAt, "never"), formatTime(k.LastUsedAt, "never"))
 	}
 	if err := t.done(); err != nil {
@@ -149,6 +149,22 @@ func pageFooter(w io.Writer, n, offset int, total int64, what string) error {
 	}
 	_, err := fmt.Fprintf(w, "%s %d-%d of %d (--offset %d for more)\n", what, offset+1, offset+n, total, offset+n)
 	return err
+}
+
+// statusText is a key's status, marking a rotated key in its grace period,
+// which is active until its revoked_at.
+func statusText(k *ginkey.Key) string {
+	if k.Status == ginkey.StatusActive && k.RevokedAt != nil {
+		return "active (grace)"
+	}
+	return string(k.Status)
+}
+
+func revokedText(k *ginkey.Key) string {
+	if k.Status != ginkey.StatusRevoked && k.RevokedAt != nil {
+		return formatTime(k.RevokedAt, "-") + " (end of the rotation's grace)"
+	}
+	return formatTime(k.RevokedAt, "-")
 }
 
 func formatTime(t *time.Time, none string) string {
