@@ -198,6 +198,12 @@ type Config struct {
 	// throttle off (failures are still logged). Optional. Default: 10.
 	AdminFailureLimit int
 
+	// Observers are told of every store call and admin operation as it
+	// starts and ends: the ginkeyprom package's collector times them, the
+	// ginkeyotel package's tracer makes spans of them. Optional. Default:
+	// none.
+	Observers []Observer
+
 	// Logger receives ginkey's logs; keys and secrets never reach it (but
 	// for the generated admin secret, once). Optional. Default: slog.Default().
 	Logger *slog.Logger

@@ -44,6 +44,9 @@ type Guard struct {
 	ttl          time.Duration
 	maxBody      int64
 	hideDocs     bool
+	counters     counters               // verification outcomes and cache lookups
+	flushErrors  atomic.Uint64          // usage flushes that failed
+	observers    []Observer             // told of store calls and admin operations
 	adminAuths   []Authenticator        // AdminAuth and AdminKeyScope's; none: the secret only
 	adminChecks  []string               // their WWW-Authenticate challenges
 	adminSchemes []string               // their schemes in the OpenAPI document
@@ -127,6 +130,11 @@ func New(cfg Config) (*Guard, error) {
 	}
 	g.stopCtx, g.cancel = context.WithCancel(context.Background())
 	g.hideDocs = cfg.HideDocs
+	for _, o := range cfg.Observers {
+		if o != nil {
+			g.observers = append(g.observers, o)
+		}
+	}
 	g.health.log = cfg.Logger
 	g.cacheTTL, g.storeTimeout, g.staleIfError = cfg.CacheTTL, cfg.StoreTimeout, cfg.StaleIfError
 	g.challenges = wwwAuthenticate(cfg.Realm)

@@ -74,9 +74,13 @@ func guardSetups(t *testing.T) []guardSetup {
 // stores it cannot run a transaction on.
 type plainStore struct{ Store }
 
-// forEachSetup runs test on every guard setup, in parallel.
-func forEachSetup(t *testing.T, test func(t *testing.T, s guardSetup)) {
+// forEachSetup runs test on every guard setup, or on those named, in
+// parallel.
+func forEachSetup(t *testing.T, test func(t *testing.T, s guardSetup), only ...string) {
 	for _, s := range guardSetups(t) {
+		if len(only) > 0 && !slices.Contains(only, s.name) {
+			continue
+		}
 		t.Run(s.name, func(t *testing.T) {
 			t.Parallel()
 			test(t, s)

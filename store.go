@@ -68,9 +68,15 @@ type ListQuery struct {
 // UsageDelta is a batch of requests made with one key on one UTC day.
 type UsageDelta struct {
 	KeyID    string
-	Day      string // YYYY-MM-DD, UTC
-	Requests int64
-	LastUsed time.Time
+	Day      string    // YYYY-MM-DD, UTC
+	Requests int64     // admitted requests
+	LastUsed time.Time // the latest admitted request; zero when Requests is 0
+	// Refused counts the key's refused verifications that day by outcome
+	// (OutcomeExpired, OutcomeRevoked, OutcomeInsufficientScope,
+	// OutcomeIPNotAllowed, OutcomeRateLimited, OutcomeQuotaExceeded); nil
+	// when there were none. A UsageStore that keeps no outcomes may ignore
+	// it; Requests never includes them.
+	Refused map[string]int64
 }
 
 // Store keeps keys. Implementations return ErrNotFound for an unknown id or

@@ -95,6 +95,9 @@ func (s *gormStore) migrateTables(db *gorm.DB) error {
 	if err := db.Table(s.marks).AutoMigrate(&flushMarkRow{}); err != nil {
 		return err
 	}
+	if err := db.Table(s.refused).AutoMigrate(&outcomeRow{}); err != nil {
+		return err
+	}
 	mariaDB := false
 	if db.Name() == "mysql" {
 		var version string

@@ -1042,7 +1042,16 @@ const docTemplate = `{
                     "format": "date",
                     "example": "2026-11-25"
                 },
+                "outcomes": {
+                    "description": "Outcomes counts the day's verifications of the key by outcome:\nvalid (= requests), expired, revoked, insufficient_scope,\nip_not_allowed, rate_limited and quota_exceeded, zeros included.",
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "integer",
+                        "format": "int64"
+                    }
+                },
                 "requests": {
+                    "description": "admitted",
                     "type": "integer",
                     "example": 42
                 }
@@ -1294,6 +1303,14 @@ const docTemplate = `{
                     "type": "string",
                     "format": "date-time"
                 },
+                "outcomes": {
+                    "description": "Outcomes counts all the key's verifications by outcome, as\nDailyUsage's; valid equals total_requests.",
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "integer",
+                        "format": "int64"
+                    }
+                },
                 "total_requests": {
                     "type": "integer",
                     "example": 1234
@@ -1316,6 +1333,14 @@ const docTemplate = `{
                 "prefix": {
                     "type": "string",
                     "example": "gk_AbC1x"
+                },
+                "refused": {
+                    "description": "Refused counts the key's refused verifications in all, by outcome:\nexpired, revoked, insufficient_scope, ip_not_allowed, rate_limited\nand quota_exceeded, zeros included.",
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "integer",
+                        "format": "int64"
+                    }
                 },
                 "total_requests": {
                     "type": "integer",
