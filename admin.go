@@ -50,17 +50,23 @@ func (g *Guard) createKey(c *gin.Context) {
 //	@Description	Lists keys, newest first, a page at a time. The key itself and its hash are never returned.
 //	@Tags			ginkey
 //	@Produce		json
-//	@Param			status	query		string		false	"Only keys in this state"	Enums(active, expired, revoked)
+//	@Param			status	query		string		false	"Only keys in this state"						Enums(active, expired, revoked)
+//	@Param			owner	query		string		false	"Only keys of this owner (exact)"
+//	@Param			prefix	query		string		false	"Only keys with this display prefix (exact), e.g. gk_AbC1x"
+//	@Param			name	query		string		false	"Only keys whose name contains this (ignoring case)"
 //	@Param			limit	query		int			false	"Page size"					minimum(1)	maximum(500)	default(50)
 //	@Param			offset	query		int			false	"Keys to skip"				minimum(0)	default(0)
 //	@Success		200		{object}	KeyList		"A page of keys and the total number matching"
-//	@Failure		400		{object}	ErrorBody	"bad_request: status, limit or offset is out of range"
+//	@Failure		400		{object}	ErrorBody	"bad_request: status, owner, prefix, name, limit or offset is out of range"
 //	@Failure		401		{object}	ErrorBody	"admin_unauthorized: the X-Admin-Secret header is missing or wrong, or a secret was sent in the query string"
 //	@Failure		503		{object}	ErrorBody	"unavailable: the key store could not be read"
 //	@Security		AdminSecret
 //	@Router			/auth/keys [get]
 func (g *Guard) listKeys(c *gin.Context) {
-	q := KeyQuery{Status: Status(c.Query("status")), Limit: queryInt(c, limitRange), Offset: queryInt(c, offsetRange)}
+	q := KeyQuery{
+		Status: Status(c.Query("status")), Owner: c.Query("owner"), Prefix: c.Query("prefix"), Name: c.Query("name"),
+		Limit: queryInt(c, limitRange), Offset: queryInt(c, offsetRange),
+	}
 	out, err := g.ListKeys(c.Request.Context(), q)
 	if err != nil {
 		g.fail(c, "list keys", err)
@@ -118,7 +124,7 @@ func (g *Guard) deleteKey(c *gin.Context) {
 //
 //	@ID				ginkeyRevokeKey
 //	@Summary		Revoke an API key
-//	@Description	Revokes the key; it stops working on the next request. Revocation is final and idempotent: revoking a revoked key answers 200 with its record.
+//	@Description	Revokes the key; it stops working on the next request. Revocation is final and idempotent: revoking a revoked key answers 200 with its record. Revoking a rotated key in its grace period ends the grace now.
 //	@Tags			ginkey
 //	@Produce		json
 //	@Param			id	path		string		true	"Key id"
@@ -141,7 +147,7 @@ func (g *Guard) revokeKey(c *gin.Context) {
 //
 //	@ID				ginkeyRenewKey
 //	@Summary		Renew an API key
-//	@Description	Sets a new expiry: the given expires_at, none with never_expires, else now plus the configured TTL. A revoked key cannot be renewed.
+//	@Description	Sets a new expiry: the given expires_at, none with never_expires, else now plus the configured TTL. A revoked or rotated key cannot be renewed.
 //	@Tags			ginkey
 //	@Accept			json
 //	@Produce		json
@@ -151,7 +157,7 @@ func (g *Guard) revokeKey(c *gin.Context) {
 //	@Failure		400		{object}	ErrorBody		"bad_request: the body is not one JSON object, expires_at is not RFC 3339 or in the past, or both expires_at and never_expires are set"
 //	@Failure		401		{object}	ErrorBody		"admin_unauthorized: the X-Admin-Secret header is missing or wrong, or a secret was sent in the query string"
 //	@Failure		404		{object}	ErrorBody		"not_found: no key with that id"
-//	@Failure		409		{object}	ErrorBody		"key_revoked: the key is revoked; revocation is final"
+//	@Failure		409		{object}	ErrorBody		"key_revoked: the key is revoked; revocation is final. key_rotated: the key has been rotated"
 //	@Failure		413		{object}	ErrorBody		"payload_too_large: the body is larger than MaxBodyBytes (default 64 KiB)"
 //	@Failure		503		{object}	ErrorBody		"unavailable: the key store could not be written"
 //	@Security		AdminSecret

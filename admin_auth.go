@@ -60,7 +60,7 @@ func hashSecrets(secrets string) *[][sha256.Size]byte {
 // mode it is a configuration error, reported as gin reports conflicting
 // routes, by a panic while the routes are built.
 func (g *Guard) ensureAdminSecret() {
-	if g.secretHashes.Load() != nil {
+	if g.secretHashes.Load() != nil || len(g.adminAuths) > 0 { // AdminAuth alone needs no secret
 		return
 	}
 	g.secretOnce.Do(func() {
@@ -90,7 +90,15 @@ func (g *Guard) requireAdmin(c *gin.Context) {
 	}
 	given := c.GetHeader(AdminHeader)
 	if given == "" { // no guess made: nothing to throttle
-		writeError(c, ErrAdminUnauthorized)
+		if len(g.adminAuths) == 0 {
+			writeError(c, ErrAdminUnauthorized)
+			return
+		}
+		if !g.hostAdmin(c) {
+			return
+		}
+		c.Header("Cache-Control", "no-store")
+		c.Next()
 		return
 	}
 	ip, throttled := netip.Addr{}, g.adminThrottle != nil

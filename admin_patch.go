@@ -13,6 +13,7 @@ import (
 // allow-list. Scopes and allowed_ips are replaced, not merged.
 type PatchKeyRequest struct {
 	Name       *string    `json:"name" example:"billing service" maxLength:"200"`
+	Owner      *string    `json:"owner" example:"user_42" maxLength:"200"`
 	Scopes     *[]string  `json:"scopes" example:"items:read,items:write"`
 	Metadata   *Metadata  `json:"metadata" swaggertype:"object"`
 	RateLimit  *RateLimit `json:"rate_limit"`
@@ -40,12 +41,12 @@ func (p *PatchKeyRequest) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// patchKey changes a key's name, scopes, metadata, rate limit, allow-list or
+// patchKey changes a key's name, owner, scopes, metadata, rate limit, allow-list or
 // quota.
 //
 //	@ID				ginkeyUpdateKey
 //	@Summary		Update an API key
-//	@Description	Sets the given fields and leaves the others alone; the change applies from the key's next request. Scopes and allowed_ips are replaced as a whole; "rate_limit": null reverts to the guard's default, "quota": null removes the quota, "allowed_ips": [] allows every address. A revoked key cannot be changed.
+//	@Description	Sets the given fields and leaves the others alone; the change applies from the key's next request. Scopes and allowed_ips are replaced as a whole; "rate_limit": null reverts to the guard's default, "quota": null removes the quota, "allowed_ips": [] allows every address. A revoked key cannot be changed, nor a rotated one (change the key that replaced it).
 //	@Tags			ginkey
 //	@Accept			json
 //	@Produce		json
@@ -55,7 +56,7 @@ func (p *PatchKeyRequest) UnmarshalJSON(b []byte) error {
 //	@Failure		400		{object}	ErrorBody		"bad_request: the body is empty or not one JSON object, a field has the wrong type or is unknown, or a value is invalid (scope, CIDR, rate_limit, quota)"
 //	@Failure		401		{object}	ErrorBody		"admin_unauthorized: the X-Admin-Secret header is missing or wrong, or a secret was sent in the query string"
 //	@Failure		404		{object}	ErrorBody		"not_found: no key with that id"
-//	@Failure		409		{object}	ErrorBody		"key_revoked: the key is revoked; revocation is final"
+//	@Failure		409		{object}	ErrorBody		"key_revoked: the key is revoked; revocation is final. key_rotated: the key has been rotated"
 //	@Failure		413		{object}	ErrorBody		"payload_too_large: the body is larger than MaxBodyBytes (default 64 KiB)"
 //	@Failure		503		{object}	ErrorBody		"unavailable: the key store could not be written"
 //	@Security		AdminSecret
@@ -82,6 +83,7 @@ func (g *Guard) patchKey(c *gin.Context) {
 func (p *PatchKeyRequest) update() KeyUpdate {
 	return KeyUpdate{
 		Name:           p.Name,
+		Owner:          p.Owner,
 		Scopes:         p.Scopes,
 		Metadata:       (*map[string]any)(p.Metadata),
 		AllowedIPs:     p.AllowedIPs,

@@ -55,6 +55,7 @@ func (g *Guard) adminRoutes() adminRouter {
 		{http.MethodDelete, "/keys/:id", g.deleteKey},
 		{http.MethodPost, "/keys/:id/revoke", g.revokeKey},
 		{http.MethodPost, "/keys/:id/renew", g.renewKey},
+		{http.MethodPost, "/keys/:id/rotate", g.rotateKey},
 		{http.MethodGet, "/keys/:id/usage", g.keyUsage},
 		{http.MethodGet, "/usage", g.usageSummary},
 	}

@@ -22,6 +22,7 @@ func (m *Metadata) UnmarshalJSON(b []byte) error {
 // CreateKeyRequest is the body of POST /keys; every field is optional.
 type CreateKeyRequest struct {
 	Name         string     `json:"name" example:"billing service" maxLength:"200"`
+	Owner        string     `json:"owner" example:"user_42" maxLength:"200"` // the user, team or tenant it belongs to
 	Scopes       []string   `json:"scopes" example:"items:read"`
 	Metadata     Metadata   `json:"metadata" swaggertype:"object"`
 	ExpiresAt    *string    `json:"expires_at" example:"2099-12-31T23:59:59Z" format:"date-time"`
@@ -54,15 +55,22 @@ type KeyList struct {
 // DailyUsage is one UTC day's request count.
 type DailyUsage struct {
 	Date     string `json:"date" example:"2026-11-25" format:"date"`
-	Requests int64  `json:"requests" example:"42"`
+	Requests int64  `json:"requests" example:"42"` // admitted
+	// Outcomes counts the day's verifications of the key by outcome:
+	// valid (= requests), expired, revoked, insufficient_scope,
+	// ip_not_allowed, rate_limited and quota_exceeded, zeros included.
+	Outcomes map[string]int64 `json:"outcomes"`
 }
 
 // UsageReport is GET /keys/{id}/usage.
 type UsageReport struct {
-	ID            string       `json:"id"`
-	TotalRequests int64        `json:"total_requests" example:"1234"`
-	LastUsedAt    *time.Time   `json:"last_used_at" format:"date-time"`
-	Daily         []DailyUsage `json:"daily"`
+	ID            string     `json:"id"`
+	TotalRequests int64      `json:"total_requests" example:"1234"`
+	LastUsedAt    *time.Time `json:"last_used_at" format:"date-time"`
+	// Outcomes counts all the key's verifications by outcome, as
+	// DailyUsage's; valid equals total_requests.
+	Outcomes map[string]int64 `json:"outcomes"`
+	Daily    []DailyUsage     `json:"daily"`
 }
 
 // UsageSummary is one key's line in GET /usage.
@@ -72,6 +80,10 @@ type UsageSummary struct {
 	Name          string     `json:"name"`
 	TotalRequests int64      `json:"total_requests" example:"1234"`
 	LastUsedAt    *time.Time `json:"last_used_at" format:"date-time"`
+	// Refused counts the key's refused verifications in all, by outcome:
+	// expired, revoked, insufficient_scope, ip_not_allowed, rate_limited
+	// and quota_exceeded, zeros included.
+	Refused map[string]int64 `json:"refused"`
 }
 
 // UsageSummaryList is GET /usage.
@@ -87,7 +99,7 @@ func (r *CreateKeyRequest) spec() (KeySpec, *Error) {
 		return KeySpec{}, e
 	}
 	return KeySpec{
-		Name: r.Name, Scopes: r.Scopes, Metadata: r.Metadata,
+		Name: r.Name, Owner: r.Owner, Scopes: r.Scopes, Metadata: r.Metadata,
 		ExpiresAt: expires, NeverExpires: r.NeverExpires,
 		RateLimit: r.RateLimit, AllowedIPs: r.AllowedIPs, Quota: r.Quota,
 		metadataChecked: true,

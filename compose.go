@@ -49,29 +49,39 @@ func AnyOf(auths ...Authenticator) gin.HandlerFunc {
 	auths = append([]Authenticator(nil), auths...)
 	challenges := challengesOf(auths)
 	return func(c *gin.Context) {
-		var (
-			refusal    error
-			refusalHdr rateHeaders
-		)
-		for _, a := range auths {
-			err := a.Authenticate(c)
-			if err == nil {
-				c.Next()
-				return
-			}
-			// A refusing guard's RateLimit-* headers describe a key that did
-			// not get the request in; they go out only with its refusal.
-			hdr := takeRateHeaders(c.Writer.Header())
-			if refusal == nil || (isMissing(refusal) && !isMissing(err)) {
-				refusal, refusalHdr = err, hdr
-			}
+		if err := anyAccepts(c, auths); err != nil {
+			refuse(c, err, challenges)
+			return
 		}
-		if refusal == nil {
-			refusal = ErrCredentialsMissing
-		}
-		refusalHdr.restore(c.Writer.Header())
-		refuse(c, refusal, challenges)
+		c.Next()
 	}
+}
+
+// anyAccepts tries auths in order and returns nil at the first that accepts
+// the request, else the refusal AnyOf answers with (ErrCredentialsMissing
+// for no auths), the refusing guard's RateLimit-* headers set.
+func anyAccepts(c *gin.Context, auths []Authenticator) error {
+	var (
+		refusal    error
+		refusalHdr rateHeaders
+	)
+	for _, a := range auths {
+		err := a.Authenticate(c)
+		if err == nil {
+			return nil
+		}
+		// A refusing guard's RateLimit-* headers describe a key that did
+		// not get the request in; they go out only with its refusal.
+		hdr := takeRateHeaders(c.Writer.Header())
+		if refusal == nil || (isMissing(refusal) && !isMissing(err)) {
+			refusal, refusalHdr = err, hdr
+		}
+	}
+	if refusal == nil {
+		refusal = ErrCredentialsMissing
+	}
+	refusalHdr.restore(c.Writer.Header())
+	return refusal
 }
 
 // rateHeaders holds the RateLimit-* header values of one refusal.

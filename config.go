@@ -183,6 +183,31 @@ type Config struct {
 	// warning. A negative value turns this off. Optional. Default: 30.
 	FailureLimit int
 
+	// AdminAuth lets the host application's own authentication admit admin
+	// requests: its session or JWT check, BasicAuth, BearerAuth, or an API
+	// key of another guard with an admin scope (its WithScopes). A
+	// request with an X-Admin-Secret header is judged by the secret alone;
+	// one without is judged by AdminAuth. With AdminAuth and no AdminSecret
+	// (nor GINKEY_SECRET) the admin API has no secret at all: none is
+	// generated, and release mode does not require one. To demand both, put
+	// the host's middleware on the group given to RegisterAdmin instead.
+	// Optional. Default: nil (the secret only).
+	AdminAuth Authenticator
+
+	// AdminKeyScope lets this guard's own API keys use the admin API when
+	// they hold this scope (e.g. "ginkey:admin"), sent wherever Sources
+	// look; the key's IP allow-list, rate limit and quota apply. It joins
+	// AdminAuth as another way in. Optional. Default: "" (no key is an
+	// admin's).
+	AdminKeyScope string
+
+	// AdminAuthSchemes names the security schemes of the application's
+	// OpenAPI document that AdminAuth accepts (e.g. "BearerAuth"): Docs
+	// lists them on every admin operation beside AdminSecret. Optional.
+	// Default: none; APIKeyHeader and APIKeyQuery are listed by themselves
+	// with AdminKeyScope.
+	AdminAuthSchemes []string
+
 	// AdminFailureLimit is how many wrong X-Admin-Secret headers one client
 	// address (IPv6 grouped by /64) may send per minute; beyond it, its admin
 	// requests get 429 too_many_failures, with Retry-After, before the
@@ -193,6 +218,12 @@ type Config struct {
 	// without an IP address are not throttled. A negative value turns the
 	// throttle off (failures are still logged). Optional. Default: 10.
 	AdminFailureLimit int
+
+	// Observers are told of every store call and admin operation as it
+	// starts and ends: the ginkeyprom package's collector times them, the
+	// ginkeyotel package's tracer makes spans of them. Optional. Default:
+	// none.
+	Observers []Observer
 
 	// Logger receives ginkey's logs; keys and secrets never reach it (but
 	// for the generated admin secret, once). Optional. Default: slog.Default().

@@ -74,6 +74,8 @@ var (
 	ErrBadRequest         = newError(http.StatusBadRequest, "bad_request", "the request is not valid")
 	ErrNotFound           = newError(http.StatusNotFound, "not_found", "no key with that id")
 	ErrRevokedConflict    = newError(http.StatusConflict, "key_revoked", "the key is revoked; revocation is final")
+	ErrRotatedConflict    = newError(http.StatusConflict, "key_rotated", "the key has been rotated and is in (or past) its grace period; change or rotate the key that replaced it")
+	ErrExpiredConflict    = newError(http.StatusConflict, "key_expired", "the key has expired; renew it first")
 	ErrPayloadTooLarge    = newError(http.StatusRequestEntityTooLarge, "payload_too_large", "the request body is too large")
 	ErrUnavailable        = newError(http.StatusServiceUnavailable, "unavailable", "the key store is unavailable; try again")
 )

@@ -72,10 +72,15 @@ func (g *Guard) Flush(ctx context.Context) error {
 		g.flushMu.Unlock()
 
 		var err error
+		octx, end := g.observed(ctx, "flush", false)
 		if once != nil {
-			err = once.AddUsageOnce(ctx, g.instance, b.seq, b.deltas)
+			err = once.AddUsageOnce(octx, g.instance, b.seq, b.deltas)
 		} else {
-			err = g.usageStore.AddUsage(ctx, b.deltas)
+			err = g.usageStore.AddUsage(octx, b.deltas)
+		}
+		end(err)
+		if err != nil {
+			g.flushErrors.Add(1)
 		}
 		g.flushMu.Lock()
 		switch {

@@ -44,6 +44,12 @@ type Guard struct {
 	ttl          time.Duration
 	maxBody      int64
 	hideDocs     bool
+	counters     counters               // verification outcomes and cache lookups
+	flushErrors  atomic.Uint64          // usage flushes that failed
+	observers    []Observer             // told of store calls and admin operations
+	adminAuths   []Authenticator        // AdminAuth and AdminKeyScope's; none: the secret only
+	adminChecks  []string               // their WWW-Authenticate challenges
+	adminSchemes []string               // their schemes in the OpenAPI document
 	adminBase    atomic.Pointer[string] // the first group given to RegisterAdmin, for Docs
 	log          *slog.Logger
 	now          func() time.Time
@@ -126,10 +132,18 @@ func New(cfg Config) (*Guard, error) {
 	}
 	g.stopCtx, g.cancel = context.WithCancel(context.Background())
 	g.hideDocs = cfg.HideDocs
+	for _, o := range cfg.Observers {
+		if o != nil {
+			g.observers = append(g.observers, o)
+		}
+	}
 	g.health.log = cfg.Logger
 	g.cacheTTL, g.storeTimeout, g.staleIfError = cfg.CacheTTL, cfg.StoreTimeout, cfg.StaleIfError
 	g.challenges = wwwAuthenticate(cfg.Realm)
 	g.plain = g.newRequirement(nil, false, false)
+	if err := g.setAdminAuth(&cfg); err != nil {
+		return nil, err
+	}
 	g.skip = cfg.Skipper
 	g.rateLimit = cfg.RateLimit
 	g.limiter = cfg.Limiter
@@ -339,6 +353,7 @@ type Key struct {
 	ID         string         `json:"id" example:"3uV8rKQ0mZ1bXy7wE2tLp4"`
 	Prefix     string         `json:"prefix" example:"gk_AbC1x"`
 	Name       string         `json:"name" example:"billing service"`
+	Owner      string         `json:"owner" example:"user_42"` // the user, team or tenant it belongs to; "" for none
 	Scopes     []string       `json:"scopes"`
 	Metadata   map[string]any `json:"metadata" swaggertype:"object"`                  // numbers are json.Number, digit for digit as sent
 	RateLimit  *RateLimit     `json:"rate_limit"`                                     // null: the guard's default
@@ -349,11 +364,15 @@ type Key struct {
 	RevokedAt  *time.Time     `json:"revoked_at"`
 	LastUsedAt *time.Time     `json:"last_used_at"`
 	Status     Status         `json:"status" enums:"active,expired,revoked" swaggertype:"string"`
+	// RotatedFrom is the key this one replaced; RotatedTo the key that
+	// replaced this one, whose RevokedAt is the end of its grace period.
+	RotatedFrom string `json:"rotated_from,omitempty" example:"7yQ2mN4pR8sT1vW3xZ5bC0"`
+	RotatedTo   string `json:"rotated_to,omitempty" example:"9aB3cD5eF7gH1iJ3kL5mN0"`
 }
 
 func statusAt(k *Key, now time.Time) Status {
 	switch {
-	case k.RevokedAt != nil:
+	case k.RevokedAt != nil && !now.Before(*k.RevokedAt):
 		return StatusRevoked
 	case k.ExpiresAt != nil && !now.Before(*k.ExpiresAt):
 		return StatusExpired

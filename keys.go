@@ -24,6 +24,9 @@ type KeySpec struct {
 	// Name is at most 200 bytes of letters, marks, numbers, punctuation,
 	// symbols and the ASCII space.
 	Name string
+	// Owner is the user, team or tenant of the host application the key
+	// belongs to, under the rules of Name. ListKeys finds keys by it.
+	Owner string
 	// Scopes hold at most 64 entries of 1 to 128 letters, digits and
 	// ": . _ - / *". Duplicates are dropped, order kept.
 	Scopes []string
@@ -49,9 +52,13 @@ type KeySpec struct {
 	metadataChecked bool
 }
 
-// KeyQuery selects a page of keys for ListKeys.
+// KeyQuery selects a page of keys for ListKeys. The filters set combine:
+// a key is listed when it matches all of them.
 type KeyQuery struct {
 	Status Status // only keys in this state; "" for all
+	Owner  string // only keys of this owner, exactly
+	Prefix string // only keys with this display prefix, exactly ("gk_AbC1x")
+	Name   string // only keys whose name contains this, ignoring case
 	Limit  int    // page size, 1 to 500; 0 means 50
 	Offset int    // keys to skip, 0 to 1073741824
 }
@@ -60,6 +67,7 @@ type KeyQuery struct {
 // The rules of KeySpec apply to each field set.
 type KeyUpdate struct {
 	Name       *string
+	Owner      *string
 	Scopes     *[]string       // replaced as a whole
 	Metadata   *map[string]any // replaced as a whole
 	AllowedIPs *[]string       // replaced as a whole; empty: any address
@@ -121,6 +129,9 @@ func (g *Guard) checkSpec(spec *KeySpec, now time.Time) (Key, *Error) {
 	if e := validateName(spec.Name); e != nil {
 		return Key{}, e
 	}
+	if e := validateOwner(spec.Owner); e != nil {
+		return Key{}, e
+	}
 	scopes, e := validateScopes(spec.Scopes)
 	if e != nil {
 		return Key{}, e
@@ -139,7 +150,7 @@ func (g *Guard) checkSpec(spec *KeySpec, now time.Time) (Key, *Error) {
 		return Key{}, e
 	}
 	return Key{
-		Name: spec.Name, Scopes: scopes, Metadata: metadata,
+		Name: spec.Name, Owner: spec.Owner, Scopes: scopes, Metadata: metadata,
 		RateLimit: clone(spec.RateLimit), AllowedIPs: ips, Quota: clone(spec.Quota),
 		CreatedAt: now, ExpiresAt: expires,
 	}, nil
@@ -160,13 +171,27 @@ func (g *Guard) GetKey(ctx context.Context, id string) (Key, error) {
 }
 
 // ListKeys returns a page of keys, newest first, and the number of keys
-// matching q. A Status other than "", active, expired and revoked, or a
-// Limit or Offset out of range, is a bad_request naming it.
+// matching q. A Status other than "", active, expired and revoked, an owner
+// or name that no key could have, a prefix that is not a display prefix's
+// shape, or a Limit or Offset out of range, is a bad_request naming it.
+//
+// An owner's keys and a prefix's are read off an index: listing one owner's
+// among a million keys takes a few milliseconds. A name alone is searched
+// for in every key.
 func (g *Guard) ListKeys(ctx context.Context, q KeyQuery) (KeyList, error) {
 	switch q.Status {
 	case "", StatusActive, StatusExpired, StatusRevoked:
 	default:
 		return KeyList{}, BadRequest("status must be active, expired or revoked")
+	}
+	if e := validateOwner(q.Owner); e != nil {
+		return KeyList{}, e
+	}
+	if e := validateName(q.Name); e != nil {
+		return KeyList{}, e
+	}
+	if e := checkDisplayPrefix(q.Prefix); e != nil {
+		return KeyList{}, e
 	}
 	limit, e := limitRange.value(q.Limit)
 	if e != nil {
@@ -179,7 +204,10 @@ func (g *Guard) ListKeys(ctx context.Context, q KeyQuery) (KeyList, error) {
 	ctx, cancel := context.WithTimeout(ctx, g.adminTimeout())
 	defer cancel()
 	now := g.now().UTC()
-	recs, total, err := g.store.List(ctx, ListQuery{Status: q.Status, Now: now, Limit: limit, Offset: offset})
+	recs, total, err := g.store.List(ctx, ListQuery{
+		Status: q.Status, Owner: q.Owner, Prefix: q.Prefix, Name: q.Name,
+		Now: now, Limit: limit, Offset: offset,
+	})
 	if err != nil {
 		return KeyList{}, storeError("list keys", err)
 	}
@@ -230,6 +258,12 @@ func (u *KeyUpdate) changes() (Changes, []string, *Error) {
 		}
 		ch.Name, fields = u.Name, append(fields, "name")
 	}
+	if u.Owner != nil {
+		if e := validateOwner(*u.Owner); e != nil {
+			return ch, nil, e
+		}
+		ch.Owner, fields = u.Owner, append(fields, "owner")
+	}
 	if u.Scopes != nil {
 		scopes, e := validateScopes(*u.Scopes)
 		if e != nil {
@@ -274,14 +308,15 @@ func (u *KeyUpdate) changes() (Changes, []string, *Error) {
 		ch.SetQuota, ch.Quota, fields = true, clone(u.Quota), append(fields, "quota")
 	}
 	if len(fields) == 0 {
-		return ch, nil, BadRequest("give at least one of name, scopes, metadata, rate_limit, allowed_ips, quota")
+		return ch, nil, BadRequest("give at least one of name, owner, scopes, metadata, rate_limit, allowed_ips, quota")
 	}
 	return ch, fields, nil
 }
 
 // RevokeKey revokes the key with id for good; it fails from the key's next
 // request. Revoking a revoked key is not an error: it returns the key as it
-// is. An unknown id is ErrNotFound.
+// is. Revoking a rotated key in its grace period ends the grace now. An
+// unknown id is ErrNotFound.
 func (g *Guard) RevokeKey(ctx context.Context, id string) (Key, error) {
 	if e := checkID(id); e != nil {
 		return Key{}, e
@@ -290,7 +325,7 @@ func (g *Guard) RevokeKey(ctx context.Context, id string) (Key, error) {
 	defer cancel()
 	now := g.now().UTC().Truncate(time.Microsecond)
 	rec, err := g.store.Update(ctx, id, Changes{RevokedAt: &now})
-	if errors.Is(err, ErrRevokedConflict) { // already revoked: the record as it is
+	if errors.Is(err, ErrRevokedConflict) || errors.Is(err, ErrRotatedConflict) { // already revoked: the record as it is
 		rec, err = g.store.ByID(ctx, id)
 	}
 	if err != nil {
@@ -359,6 +394,19 @@ func storeError(what string, err error) error {
 		return e
 	}
 	return fmt.Errorf("ginkey: %s: %w", what, err)
+}
+
+// checkDisplayPrefix refuses a prefix filter no key's display prefix could
+// equal: a key prefix, "_", and base62 characters, at most 32 bytes.
+func checkDisplayPrefix(p string) *Error {
+	if p == "" {
+		return nil
+	}
+	head, body, ok := strings.Cut(p, "_")
+	if !ok || len(p) > 32 || head == "" || body == "" || !isBase62(head) || !isBase62(body) {
+		return BadRequest(`prefix must be a key's display prefix, such as "gk_AbC1x"`)
+	}
+	return nil
 }
 
 // checkID refuses an id that cannot be a key's as unknown, before any I/O.

@@ -410,6 +410,14 @@ func TestHTTPAdminErrorsAreTheGoAPIErrors(t *testing.T) {
 		{"GET", "/keys/" + unknown + "/usage", "", func() error { _, err := g.KeyUsage(bg, unknown, 0); return err }},
 		{"GET", "/usage?limit=501", "", func() error { _, err := g.UsageSummary(bg, 501, 0); return err }},
 		{"GET", "/usage?offset=-1", "", func() error { _, err := g.UsageSummary(bg, 0, -1); return err }},
+		{"GET", "/keys?owner=a%E2%80%8Bb", "", func() error { _, err := g.ListKeys(bg, KeyQuery{Owner: "a\u200bb"}); return err }},
+		{"GET", "/keys?prefix=nope", "", func() error { _, err := g.ListKeys(bg, KeyQuery{Prefix: "nope"}); return err }},
+		{"GET", "/keys?name=" + strings.Repeat("n", 201), "", func() error { _, err := g.ListKeys(bg, KeyQuery{Name: strings.Repeat("n", 201)}); return err }},
+		{"POST", "/keys", `{"owner":"` + strings.Repeat("o", 201) + `"}`, func() error { _, err := g.CreateKey(bg, KeySpec{Owner: strings.Repeat("o", 201)}); return err }},
+		{"PATCH", "/keys/" + live, `{"owner":"a\tb"}`, func() error { o := "a\tb"; _, err := g.UpdateKey(bg, live, KeyUpdate{Owner: &o}); return err }},
+		{"POST", "/keys/" + live + "/rotate", `{"grace":"721h"}`, func() error { _, err := g.RotateKey(bg, live, 721*time.Hour); return err }},
+		{"POST", "/keys/" + revoked + "/rotate", "", func() error { _, err := g.RotateKey(bg, revoked, 0); return err }},
+		{"POST", "/keys/" + unknown + "/rotate", "", func() error { _, err := g.RotateKey(bg, unknown, 0); return err }},
 	}
 	for _, tc := range cases {
 		var e *Error

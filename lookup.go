@@ -140,7 +140,9 @@ func (g *Guard) fetch(ctx context.Context, h *keyHash, tag uint64, now time.Time
 	ctx, cancel := context.WithTimeout(ctx, g.storeTimeout)
 	defer cancel()
 	hexHash := h.String()
+	ctx, end := g.observed(ctx, "lookup", false)
 	rec, err := g.store.ByHash(ctx, hexHash)
+	end(err)
 	if isNotFound(err) {
 		g.health.ok(now)
 		if g.cache != nil { // deleted since it was cached (e.g. by another instance)

@@ -50,25 +50,42 @@ func (g *Guard) authenticate(c *gin.Context, r *requirement) error {
 	if g.skip != nil && g.skip(c) {
 		return nil
 	}
+	if rec := g.admitted(c); rec != nil {
+		// Checked and counted once already (a Handler on the group, Require
+		// on the route): only r's scopes are left, and only a refusal counts.
+		if err := r.check(&rec.policy.scopes); err != nil {
+			g.count(rec, err)
+			return err
+		}
+		return nil
+	}
 	rec, err := g.authorize(c, r)
 	if err != nil {
+		g.count(rec, err)
 		return err
 	}
 	if rec != nil { // nil: an anonymous request Optional lets through
 		c.Set(contextKey, rec)
+		g.counters.shard().outcomes[oValid].Add(1)
 	}
 	return nil
 }
 
-// authorize runs the request path: extract, parse (no I/O), cache, store,
-// checks (revoked, expired, scopes, IP, limits), usage. A request this guard
-// already admitted (a Handler on the group, Require on the route) is only
-// checked against r's scopes. It returns nil and no error for an anonymous
-// request that r lets through.
-func (g *Guard) authorize(c *gin.Context, r *requirement) (*Record, error) {
-	if rec := g.admitted(c); rec != nil {
-		return rec, r.check(&rec.policy.scopes)
+// count adds a refusal to the guard's outcomes and, when the key was
+// identified (rec is not nil), to the key's.
+func (g *Guard) count(rec *Record, err error) {
+	o := outcomeOf(err)
+	g.counters.shard().outcomes[o].Add(1)
+	if rec != nil && int(o) < keyOutcomes && g.usage != nil {
+		g.usage.refuse(rec.ID, o, g.now().UnixNano())
 	}
+}
+
+// authorize runs the request path: extract, parse (no I/O), cache, store,
+// checks (revoked, expired, scopes, IP, limits), usage. It returns nil and no error for an anonymous
+// request that r lets through, and the key's record with the error when an
+// identified key is refused.
+func (g *Guard) authorize(c *gin.Context, r *requirement) (*Record, error) {
 	raw := extractKey(c.Request, g.lookups)
 	if raw == "" {
 		if r.optional {
@@ -85,19 +102,19 @@ func (g *Guard) authorize(c *gin.Context, r *requirement) (*Record, error) {
 		return nil, err
 	}
 	if err := checkUsable(&rec.Key, now); err != nil {
-		return nil, err
+		return rec, err
 	}
 	if err := r.check(&rec.policy.scopes); err != nil {
-		return nil, err
+		return rec, err
 	}
 	if err := checkIP(c, rec.policy); err != nil {
-		return nil, err
+		return rec, err
 	}
 	if err := g.checkRate(c, rec, now.UnixNano()); err != nil {
-		return nil, err
+		return rec, err
 	}
 	if err := g.checkQuota(c.Request.Context(), rec, now); err != nil {
-		return nil, err
+		return rec, err
 	}
 	if g.usage != nil {
 		g.usage.record(rec.ID, now.UnixNano())
@@ -139,9 +156,15 @@ func (g *Guard) identify(c *gin.Context, raw string, now time.Time) (*Record, er
 		if g.cache != nil {
 			var fresh bool
 			if e, fresh, _ = g.cache.entry(&h, ns); fresh {
+				g.counters.shard().cacheHit.Add(1)
 				return e.rec, nil
 			}
 		}
+	}
+	if unknown {
+		g.counters.shard().cacheNeg.Add(1)
+	} else {
+		g.counters.shard().cacheMiss.Add(1)
 	}
 	// A key this guard verified before, whose entry merely went stale, is no
 	// guess: it skips the throttle, so a neighbour's failures behind the same
@@ -212,7 +235,7 @@ func (g *Guard) throttleAddr(c *gin.Context) (netip.Addr, bool) {
 // checkUsable is evaluated against the clock on every request: the cache
 // holds records, never verdicts.
 func checkUsable(k *Key, now time.Time) error {
-	if k.RevokedAt != nil {
+	if k.RevokedAt != nil && !now.Before(*k.RevokedAt) { // a rotated key's grace ends at RevokedAt
 		return ErrKeyRevoked
 	}
 	if k.ExpiresAt != nil && !now.Before(*k.ExpiresAt) {

@@ -176,14 +176,27 @@ func (g *Guard) patchDoc(app, own map[string]any) {
 	defs := objectAt(app, "definitions")
 	schemes := objectAt(app, "securityDefinitions")
 	if show {
+		withSecret := g.secretHashes.Load() != nil
+		security := g.adminSecurity(withSecret)
 		for p, item := range objectAt(own, "paths") {
+			ops, _ := item.(map[string]any)
+			for _, op := range ops {
+				if op, ok := op.(map[string]any); ok {
+					op["security"] = security
+				}
+			}
 			paths[prefix+strings.TrimPrefix(p, annotatedBase)] = item
 		}
 		for name, def := range objectAt(own, "definitions") {
 			defs[name] = def
 		}
-		if _, ok := schemes[adminScheme]; !ok {
+		_, defined := schemes[adminScheme]
+		switch {
+		case withSecret && !defined:
 			schemes[adminScheme] = objectAt(own, "securityDefinitions")[adminScheme]
+		case !withSecret: // AdminAuth alone: no header would be accepted
+			delete(schemes, adminScheme)
+			removeRequirement(app, adminScheme)
 		}
 	} else {
 		delete(schemes, adminScheme)
@@ -192,6 +205,19 @@ func (g *Guard) patchDoc(app, own map[string]any) {
 		pruneDefinitions(app, docsTag+".")
 	}
 	g.matchKeySchemes(schemes, objectAt(own, "securityDefinitions"))
+}
+
+// adminSecurity is the security of every admin operation: the secret, when
+// there is one, or any of AdminAuth's schemes.
+func (g *Guard) adminSecurity(withSecret bool) []any {
+	var out []any
+	if withSecret {
+		out = append(out, map[string]any{adminScheme: []any{}})
+	}
+	for _, s := range g.adminSchemes {
+		out = append(out, map[string]any{s: []any{}})
+	}
+	return out
 }
 
 // adminPrefix is where the admin operations go, relative to the document's

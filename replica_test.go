@@ -200,6 +200,7 @@ func TestEveryKeyChangeThroughTheAPIIsSeenByAnotherReplicaAtOnce(t *testing.T) {
 			_, err := a.guard.UpdateKey(ctx, id, KeyUpdate{AllowedIPs: &ips})
 			return err
 		}, http.StatusForbidden},
+		{"rotate without grace", func(id string) error { _, err := a.guard.RotateKey(ctx, id, 0); return err }, http.StatusUnauthorized},
 		{"update quota", func(id string) error {
 			_, err := a.guard.UpdateKey(ctx, id, KeyUpdate{Quota: &Quota{Requests: 1, Per: "day"}})
 			return err

@@ -15,11 +15,18 @@ type Record struct {
 }
 
 // Changes lists the fields an update sets; nil fields are left alone.
+//
+// RevokedAt may lie in the future: a rotated key keeps working until then
+// (its grace period). A key with RevokedAt set accepts no other change; a
+// Changes holding RevokedAt alone also applies to a key whose RevokedAt is
+// later (revoking a key in its grace period ends the grace at once).
 type Changes struct {
-	RevokedAt *time.Time // set once; a revoked key accepts no further change
+	RevokedAt *time.Time
+	RotatedTo *string    // with RevokedAt, by the fallback of RotateKey
 	ExpiresAt *time.Time // with SetExpiry; nil then means "never expires"
 	SetExpiry bool
 	Name      *string
+	Owner     *string
 	Scopes    *[]string
 	Metadata  *map[string]any
 
@@ -28,6 +35,11 @@ type Changes struct {
 	SetRateLimit bool
 	Quota        *Quota // with SetQuota; nil then means "no quota"
 	SetQuota     bool
+}
+
+// revocationOnly reports whether ch revokes and changes nothing else.
+func (ch *Changes) revocationOnly() bool {
+	return ch.RevokedAt != nil && *ch == Changes{RevokedAt: ch.RevokedAt}
 }
 
 // Status filters a listing.
@@ -40,9 +52,14 @@ const (
 	StatusRevoked Status = "revoked"
 )
 
-// ListQuery selects a page of keys; Status "" means all.
+// ListQuery selects a page of keys. Every filter set must hold: Status ""
+// means all; Owner and Prefix match exactly, Name as a case-insensitive
+// substring.
 type ListQuery struct {
 	Status Status
+	Owner  string
+	Prefix string
+	Name   string
 	Now    time.Time
 	Limit  int
 	Offset int
@@ -51,14 +68,20 @@ type ListQuery struct {
 // UsageDelta is a batch of requests made with one key on one UTC day.
 type UsageDelta struct {
 	KeyID    string
-	Day      string // YYYY-MM-DD, UTC
-	Requests int64
-	LastUsed time.Time
+	Day      string    // YYYY-MM-DD, UTC
+	Requests int64     // admitted requests
+	LastUsed time.Time // the latest admitted request; zero when Requests is 0
+	// Refused counts the key's refused verifications that day by outcome
+	// (OutcomeExpired, OutcomeRevoked, OutcomeInsufficientScope,
+	// OutcomeIPNotAllowed, OutcomeRateLimited, OutcomeQuotaExceeded); nil
+	// when there were none. A UsageStore that keeps no outcomes may ignore
+	// it; Requests never includes them.
+	Refused map[string]int64
 }
 
 // Store keeps keys. Implementations return ErrNotFound for an unknown id or
-// hash, and ErrRevokedConflict when Update targets a revoked key. All times
-// are UTC.
+// hash, and ErrRevokedConflict when Update targets a revoked key
+// (ErrRotatedConflict when it was revoked by a rotation). All times are UTC.
 type Store interface {
 	Insert(ctx context.Context, r *Record) error
 	ByHash(ctx context.Context, hash string) (*Record, error)

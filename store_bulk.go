@@ -20,7 +20,7 @@ type BulkInserter interface {
 var _ BulkInserter = (*gormStore)(nil)
 
 // insertBatchRows keeps one INSERT well under SQLite's 32,766 bound
-// variables (a row binds thirteen).
+// variables (a row binds sixteen).
 const insertBatchRows = 1000
 
 // InsertBatch inserts records in one transaction, a multi-row INSERT per

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -19,6 +20,7 @@ type gormStore struct {
 	keys    string // table names, prefix included
 	usage   string
 	marks   string        // each instance's last flushed batch (OnceUsageStore)
+	refused string        // refused verifications per key, day and outcome
 	sqlite  bool          // writes one at a time (nobody sees "database is locked"); SQLite-only SQL
 	byHash  *hashLookup   // set on the guard's own SQLite file; nil: ByHash goes through GORM
 	writeMu sync.Mutex    // held around writes on SQLite
@@ -32,11 +34,12 @@ var (
 
 func newGormStore(ctx context.Context, db *gorm.DB, tablePrefix string) (*gormStore, error) {
 	s := &gormStore{
-		db:     db,
-		keys:   tablePrefix + "keys",
-		usage:  tablePrefix + "usage",
-		marks:  tablePrefix + "flush_marks",
-		sqlite: db.Name() == "sqlite",
+		db:      db,
+		keys:    tablePrefix + "keys",
+		usage:   tablePrefix + "usage",
+		marks:   tablePrefix + "flush_marks",
+		refused: tablePrefix + "outcomes",
+		sqlite:  db.Name() == "sqlite",
 	}
 	if err := s.migrate(ctx); err != nil {
 		return nil, err
@@ -89,8 +92,23 @@ func (s *gormStore) first(ctx context.Context, where string, arg string) (*Recor
 
 func (s *gormStore) Update(ctx context.Context, id string, ch Changes) (*Record, error) {
 	set := map[string]any{}
+	// Only a revocation applies to a key in its grace period: it ends the
+	// grace. Any other change needs a key that is not revoked at all.
+	live := "id = ? AND revoked_at IS NULL"
+	args := []any{id}
 	if ch.RevokedAt != nil {
-		set["revoked_at"] = ch.RevokedAt.UTC()
+		at := ch.RevokedAt.UTC()
+		set["revoked_at"] = at
+		if ch.revocationOnly() {
+			live = "id = ? AND (revoked_at IS NULL OR revoked_at > ?)"
+			args = append(args, at)
+		}
+	}
+	if ch.RotatedTo != nil {
+		set["rotated_to"] = *ch.RotatedTo
+	}
+	if ch.Owner != nil {
+		set["owner"] = *ch.Owner
 	}
 	if ch.SetExpiry {
 		if ch.ExpiresAt == nil {
@@ -142,7 +160,7 @@ func (s *gormStore) Update(ctx context.Context, id string, ch Changes) (*Record,
 		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 			// The revoked_at guard makes revocation final even against a
 			// concurrent renew: whichever update lands second changes nothing.
-			res := tx.Table(s.keys).Where("id = ? AND revoked_at IS NULL", id).Updates(set)
+			res := tx.Table(s.keys).Where(live, args...).Updates(set)
 			if res.Error != nil {
 				return res.Error
 			}
@@ -156,6 +174,9 @@ func (s *gormStore) Update(ctx context.Context, id string, ch Changes) (*Record,
 			// RowsAffected alone cannot tell "revoked" from "already so":
 			// MySQL counts changed rows, not matched ones.
 			if res.RowsAffected == 0 && rows[0].RevokedAt != nil {
+				if rows[0].RotatedTo != nil {
+					return ErrRotatedConflict
+				}
 				return ErrRevokedConflict
 			}
 			r, err := fromRow(&rows[0])
@@ -175,6 +196,9 @@ func (s *gormStore) Delete(ctx context.Context, id string) error {
 			}
 			if res.RowsAffected == 0 {
 				return ErrNotFound
+			}
+			if err := tx.Table(s.refused).Where("key_id = ?", id).Delete(&outcomeRow{}).Error; err != nil {
+				return err
 			}
 			return tx.Table(s.usage).Where("key_id = ?", id).Delete(&usageRow{}).Error
 		})
@@ -211,18 +235,34 @@ func (s *gormStore) addUsage(ctx context.Context, batch []UsageDelta, first func
 			if err != nil || len(batch) == 0 {
 				return err
 			}
-			rows := make([]usageRow, len(batch))
-			for i, d := range batch {
-				rows[i] = usageRow{KeyID: d.KeyID, Day: d.Day, Requests: d.Requests}
+			rows := make([]usageRow, 0, len(batch))
+			var refused []outcomeRow
+			for _, d := range batch {
+				if d.Requests > 0 {
+					rows = append(rows, usageRow{KeyID: d.KeyID, Day: d.Day, Requests: d.Requests})
+				}
+				for _, o := range slices.Sorted(maps.Keys(d.Refused)) { // one lock order, as for the usage rows
+					if n := d.Refused[o]; n > 0 {
+						refused = append(refused, outcomeRow{KeyID: d.KeyID, Day: d.Day, Outcome: o, Refusals: n})
+					}
+				}
 			}
-			err = tx.Table(s.usage).Clauses(clause.OnConflict{
-				Columns:   []clause.Column{{Name: "key_id"}, {Name: "day"}},
-				DoUpdates: clause.Assignments(map[string]any{"requests": add}),
-			}).CreateInBatches(rows, 500).Error
-			if err != nil {
+			if len(rows) > 0 {
+				err = tx.Table(s.usage).Clauses(clause.OnConflict{
+					Columns:   []clause.Column{{Name: "key_id"}, {Name: "day"}},
+					DoUpdates: clause.Assignments(map[string]any{"requests": add}),
+				}).CreateInBatches(rows, 500).Error
+				if err != nil {
+					return err
+				}
+			}
+			if err := s.addRefused(tx, refused); err != nil {
 				return err
 			}
 			for _, d := range batch {
+				if d.Requests == 0 {
+					continue
+				}
 				at := d.LastUsed.UTC().Truncate(time.Microsecond)
 				err := tx.Table(s.keys).
 					Where("id = ? AND (last_used_at IS NULL OR last_used_at < ?)", d.KeyID, at).

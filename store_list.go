@@ -2,8 +2,10 @@ package ginkey
 
 import (
 	"context"
+	"strings"
 	"time"
 
+	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 )
 
@@ -11,30 +13,47 @@ import (
 const (
 	createdIndex = "created_idx" // (created_at DESC, id): the listing order
 	statusIndex  = "status_idx"  // (revoked_at, expires_at): status filters and counts
+	ownerIndex   = "owner_idx"   // (owner, created_at DESC, id): one owner's keys in listing order
+	prefixIndex  = "prefix_idx"  // (prefix): the display prefix a customer reads out
+)
+
+// A key's state at a time now, as SQL. A rotated key has revoked_at in the
+// future until its grace period ends, and is active (or expired) until then.
+const (
+	notRevokedSQL = "(revoked_at IS NULL OR revoked_at > ?)"
+	activeSQL     = notRevokedSQL + " AND (expires_at IS NULL OR expires_at > ?)"
+	expiredSQL    = notRevokedSQL + " AND expires_at <= ?"
+	revokedSQL    = "revoked_at <= ?"
 )
 
 // keyCounts are exact counts read in one statement, so from one snapshot.
 type keyCounts struct {
-	Total, Revoked, Expired int64
+	Total, Revoked, Expired, GraceExpired int64
 }
 
 func (k keyCounts) of(st Status) int64 {
+	expired := k.Expired + k.GraceExpired
 	switch st {
 	case StatusActive:
-		return k.Total - k.Revoked - k.Expired
+		return k.Total - k.Revoked - expired
 	case StatusExpired:
-		return k.Expired
+		return expired
 	case StatusRevoked:
 		return k.Revoked
 	}
 	return k.Total
 }
 
-// List pages through keys newest first. The total is exact. Revoked and
-// expired keys are counted on the status index, which holds them in ranges;
-// active keys, usually nearly all, are the rest of the table; so counting a
-// million keys reads one small index once and never the rows.
+// List pages through keys newest first. The total is exact. Without a
+// search filter, revoked and expired keys are counted on the status index,
+// which holds them in ranges; active keys, usually nearly all, are the rest
+// of the table; so counting a million keys reads one small index once and
+// never the rows. An owner or a prefix is read off its own index, so one
+// owner's keys among a million are a short range; a name alone scans.
 func (s *gormStore) List(ctx context.Context, q ListQuery) ([]Record, int64, error) {
+	if q.Owner != "" || q.Prefix != "" || q.Name != "" {
+		return s.search(ctx, q)
+	}
 	counts, err := s.counts(ctx, q.Now)
 	if err != nil {
 		return nil, 0, err
@@ -48,16 +67,79 @@ func (s *gormStore) List(ctx context.Context, q ListQuery) ([]Record, int64, err
 		// SQLite keeps no statistics unless ANALYZE is run, so it cannot know
 		// that "not revoked" matches nearly every row; the exact counts tell
 		// which plan reads fewer rows.
-		db = s.db.WithContext(ctx).Table(s.keys + " INDEXED BY " + s.keys + "_" + s.listIndex(q, counts.Total, total))
+		db = s.db.WithContext(ctx).Table(s.indexed(s.listIndex(q, counts.Total, total)))
 	}
+	return s.page(whereStatus(db, q), q, total)
+}
+
+// search is List with an owner, prefix or name filter: counted and read
+// through the same conditions.
+func (s *gormStore) search(ctx context.Context, q ListQuery) ([]Record, int64, error) {
+	table := s.keys
+	if s.sqlite {
+		switch {
+		case q.Owner != "":
+			table = s.indexed(ownerIndex)
+		case q.Prefix != "":
+			table = s.indexed(prefixIndex)
+		}
+	}
+	where := func() *gorm.DB {
+		db := whereStatus(s.db.WithContext(ctx).Table(table), q)
+		exact := func(col, v string) {
+			db = db.Where(col+" = ?", v)
+			if s.db.Name() == "mysql" {
+				// MySQL's default collations ignore case: the index finds
+				// the candidates, the binary comparison the match.
+				db = db.Where("BINARY "+col+" = ?", v)
+			}
+		}
+		if q.Owner != "" {
+			exact("owner", q.Owner)
+		}
+		if q.Prefix != "" {
+			exact("prefix", q.Prefix)
+		}
+		if q.Name != "" {
+			db = db.Where("LOWER(name) LIKE ? ESCAPE '!'", "%"+likeEscaper.Replace(strings.ToLower(q.Name))+"%")
+		}
+		return db
+	}
+	var total int64
+	if err := where().Count(&total).Error; err != nil {
+		return nil, 0, err
+	}
+	if total == 0 || int64(q.Offset) >= total {
+		return []Record{}, total, nil
+	}
+	return s.page(where(), q, total)
+}
+
+// likeEscaper quotes LIKE's wildcards with '!', an escape character that
+// means the same in every dialect (a backslash does not).
+var likeEscaper = strings.NewReplacer("!", "!!", "%", "!%", "_", "!_")
+
+// indexed is the keys table for a FROM clause that makes SQLite read it
+// through the named index.
+func (s *gormStore) indexed(index string) string {
+	return s.keys + " INDEXED BY " + s.keys + "_" + index
+}
+
+// whereStatus adds q's status filter to db.
+func whereStatus(db *gorm.DB, q ListQuery) *gorm.DB {
 	switch q.Status {
 	case StatusActive:
-		db = db.Where("revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)", q.Now)
+		return db.Where(activeSQL, q.Now, q.Now)
 	case StatusExpired:
-		db = db.Where("revoked_at IS NULL AND expires_at <= ?", q.Now)
+		return db.Where(expiredSQL, q.Now, q.Now)
 	case StatusRevoked:
-		db = db.Where("revoked_at IS NOT NULL")
+		return db.Where(revokedSQL, q.Now)
 	}
+	return db
+}
+
+// page reads q's page off db, newest first.
+func (s *gormStore) page(db *gorm.DB, q ListQuery, total int64) ([]Record, int64, error) {
 	var rows []keyRow
 	if err := db.Order("created_at DESC, id").Limit(q.Limit).Offset(q.Offset).Find(&rows).Error; err != nil {
 		return nil, 0, err
@@ -88,12 +170,16 @@ func (s *gormStore) listIndex(q ListQuery, all, matching int64) string {
 	return statusIndex
 }
 
+// counts reads each state's count off the status index: every condition is
+// one range of (revoked_at, expires_at). Keys in a rotation's grace period
+// (revoked_at in the future) count as what their expiry makes them.
 func (s *gormStore) counts(ctx context.Context, now time.Time) (keyCounts, error) {
 	t := clause.Table{Name: s.keys}
 	var c keyCounts
 	err := s.db.WithContext(ctx).Raw("SELECT (SELECT COUNT(*) FROM ?) AS total,"+
-		" (SELECT COUNT(*) FROM ? WHERE revoked_at IS NOT NULL) AS revoked,"+
-		" (SELECT COUNT(*) FROM ? WHERE revoked_at IS NULL AND expires_at <= ?) AS expired",
-		t, t, t, now).Scan(&c).Error
+		" (SELECT COUNT(*) FROM ? WHERE revoked_at <= ?) AS revoked,"+
+		" (SELECT COUNT(*) FROM ? WHERE revoked_at IS NULL AND expires_at <= ?) AS expired,"+
+		" (SELECT COUNT(*) FROM ? WHERE revoked_at > ? AND expires_at <= ?) AS grace_expired",
+		t, t, now, t, now, t, now, now).Scan(&c).Error
 	return c, err
 }

@@ -12,7 +12,7 @@ import (
 
 // keyColumns are keyRow's fields in the order hashLookup.find scans them.
 var keyColumns = []string{
-	"ID", "Hash", "Prefix", "Name", "Scopes", "Metadata", "RateLimit", "AllowedIPs",
+	"ID", "Hash", "Prefix", "Name", "Owner", "RotatedFrom", "RotatedTo", "Scopes", "Metadata", "RateLimit", "AllowedIPs",
 	"Quota", "CreatedAt", "ExpiresAt", "RevokedAt", "LastUsedAt",
 }
 
@@ -69,12 +69,12 @@ func newHashLookup(ctx context.Context, db *gorm.DB, table string) (*hashLookup,
 // reads it.
 func (l *hashLookup) find(ctx context.Context, hash string) (*Record, error) {
 	var (
-		row                            keyRow
-		rateLimit, ips, quota          sql.Null[string]
-		created, expires, revoked, lst sql.Null[time.Time]
+		row                             keyRow
+		rateLimit, ips, quota, from, to sql.Null[string]
+		created, expires, revoked, lst  sql.Null[time.Time]
 	)
 	err := l.stmt.QueryRowContext(ctx, hash).Scan(&row.ID, &row.Hash, &row.Prefix, &row.Name,
-		&row.Scopes, &row.Metadata, &rateLimit, &ips, &quota, &created, &expires, &revoked, &lst)
+		&row.Owner, &from, &to, &row.Scopes, &row.Metadata, &rateLimit, &ips, &quota, &created, &expires, &revoked, &lst)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -83,6 +83,7 @@ func (l *hashLookup) find(ctx context.Context, hash string) (*Record, error) {
 	}
 	row.CreatedAt = created.V
 	row.RateLimit, row.AllowedIPs, row.Quota = nullPtr(rateLimit), nullPtr(ips), nullPtr(quota)
+	row.RotatedFrom, row.RotatedTo = nullPtr(from), nullPtr(to)
 	row.ExpiresAt, row.RevokedAt, row.LastUsedAt = nullPtr(expires), nullPtr(revoked), nullPtr(lst)
 	return fromRow(&row)
 }

@@ -41,6 +41,9 @@ func keysIndexes() []keysIndex {
 		{createdIndex, []string{"created_at DESC", "id"}, false},
 		// Serves the status filters and their counts.
 		{statusIndex, []string{"revoked_at", "expires_at"}, false},
+		// Serve the owner and prefix filters, the owner's in listing order.
+		{ownerIndex, []string{"owner", "created_at DESC", "id"}, false},
+		{prefixIndex, []string{"prefix"}, false},
 	}
 }
 
@@ -90,6 +93,9 @@ func (s *gormStore) migrateTables(db *gorm.DB) error {
 		return err
 	}
 	if err := db.Table(s.marks).AutoMigrate(&flushMarkRow{}); err != nil {
+		return err
+	}
+	if err := db.Table(s.refused).AutoMigrate(&outcomeRow{}); err != nil {
 		return err
 	}
 	mariaDB := false

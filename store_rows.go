@@ -14,6 +14,11 @@ type keyRow struct {
 	Name     string `gorm:"size:200;not null"`
 	Scopes   string `gorm:"type:text;not null"`
 	Metadata string `gorm:"type:text;not null"`
+	// Added with key management: owner has a default, so that AutoMigrate
+	// can add it to a populated table; the rotation links are nullable.
+	Owner       string  `gorm:"size:200;not null;default:''"`
+	RotatedFrom *string `gorm:"column:rotated_from;size:32"`
+	RotatedTo   *string `gorm:"column:rotated_to;size:32"`
 	// Added with authorization; nullable so that AutoMigrate can add them to
 	// a populated table in every dialect.
 	RateLimit  *string    `gorm:"column:rate_limit;type:text"`
@@ -57,7 +62,8 @@ func toRow(r *Record) (keyRow, error) {
 		return keyRow{}, err
 	}
 	return keyRow{
-		ID: r.ID, Hash: r.Hash, Prefix: r.Prefix, Name: r.Name,
+		ID: r.ID, Hash: r.Hash, Prefix: r.Prefix, Name: r.Name, Owner: r.Owner,
+		RotatedFrom: idColumn(r.RotatedFrom), RotatedTo: idColumn(r.RotatedTo),
 		Scopes: string(scopes), Metadata: string(metadata),
 		AllowedIPs: ips, RateLimit: rl, Quota: quota,
 		CreatedAt: r.CreatedAt.UTC(), ExpiresAt: utcPtr(r.ExpiresAt),
@@ -67,7 +73,13 @@ func toRow(r *Record) (keyRow, error) {
 
 func fromRow(row *keyRow) (*Record, error) {
 	r := &Record{Hash: row.Hash}
-	r.ID, r.Prefix, r.Name = row.ID, row.Prefix, row.Name
+	r.ID, r.Prefix, r.Name, r.Owner = row.ID, row.Prefix, row.Name, row.Owner
+	if row.RotatedFrom != nil {
+		r.RotatedFrom = *row.RotatedFrom
+	}
+	if row.RotatedTo != nil {
+		r.RotatedTo = *row.RotatedTo
+	}
 	r.CreatedAt = row.CreatedAt.UTC()
 	r.ExpiresAt, r.RevokedAt, r.LastUsedAt = utcPtr(row.ExpiresAt), utcPtr(row.RevokedAt), utcPtr(row.LastUsedAt)
 	// Most keys carry neither scopes nor metadata: skip the decoder for them.
@@ -98,6 +110,14 @@ func fromRow(row *keyRow) (*Record, error) {
 		r.Metadata = map[string]any{}
 	}
 	return r, nil
+}
+
+// idColumn stores a key id, or NULL for none.
+func idColumn(id string) *string {
+	if id == "" {
+		return nil
+	}
+	return &id
 }
 
 // jsonColumn renders v for a nullable JSON text column; none stores NULL.

@@ -89,7 +89,7 @@ func dropAndClose(db *gorm.DB, prefix string) {
 
 // dropTables drops every table ginkey keeps under prefix.
 func dropTables(db *gorm.DB, prefix string) {
-	_ = db.Migrator().DropTable(prefix+"keys", prefix+"usage", prefix+"flush_marks")
+	_ = db.Migrator().DropTable(prefix+"keys", prefix+"usage", prefix+"flush_marks", prefix+"outcomes")
 }
 
 // storeFactories lists every Store the conformance suite runs against.
@@ -197,7 +197,7 @@ func testStore(t *testing.T, s *gormStore) {
 		}
 	}
 
-	revokedAt := now.Add(time.Minute)
+	revokedAt := now.Add(-time.Minute)
 	if _, err := s.Update(ctx, "forever", Changes{RevokedAt: &revokedAt}); err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,9 @@ package ginkey
 
 import (
 	"context"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 )
@@ -34,8 +36,9 @@ type usageKey struct {
 }
 
 type usageCount struct {
-	n    int64
-	last int64 // unix nanoseconds of the latest request
+	n       int64
+	last    int64                  // unix nanoseconds of the latest admitted request
+	refused [keyOutcomes - 1]int64 // by outcome, oExpired first
 }
 
 func newUsageRecorder(maxPending int) *usageRecorder {
@@ -60,8 +63,25 @@ func (r *usageRecorder) record(id string, now int64) {
 	}
 }
 
+// refuse counts one refused verification of key id at now (unix
+// nanoseconds) with outcome o, one of an identified key's refusals.
+func (r *usageRecorder) refuse(id string, o outcome, now int64) {
+	var c usageCount
+	c.refused[o-1] = 1
+	if r.addCount(usageKey{id: id, day: now / int64(24*time.Hour)}, &c) {
+		select {
+		case r.kick <- struct{}{}:
+		default:
+		}
+	}
+}
+
 // add reports whether the shard is full enough to ask for an early flush.
 func (r *usageRecorder) add(k usageKey, n, last int64) (full bool) {
+	return r.addCount(k, &usageCount{n: n, last: last})
+}
+
+func (r *usageRecorder) addCount(k usageKey, d *usageCount) (full bool) {
 	s := r.shard()
 	s.mu.Lock()
 	c := s.m[k]
@@ -69,11 +89,32 @@ func (r *usageRecorder) add(k usageKey, n, last int64) (full bool) {
 		c = &usageCount{}
 		s.m[k] = c
 	}
-	c.n += n
-	c.last = max(c.last, last)
+	c.merge(d)
 	full = len(s.m) >= r.perShard
 	s.mu.Unlock()
 	return full
+}
+
+func (c *usageCount) merge(d *usageCount) {
+	c.n += d.n
+	c.last = max(c.last, d.last)
+	for i, n := range d.refused {
+		c.refused[i] += n
+	}
+}
+
+// pendingTotal is the number of requests counted and not yet drained.
+func (r *usageRecorder) pendingTotal() int64 {
+	var n int64
+	for i := range r.shards {
+		s := &r.shards[i]
+		s.mu.Lock()
+		for _, c := range s.m {
+			n += c.n
+		}
+		s.mu.Unlock()
+	}
+	return n
 }
 
 // drain takes every pending count out of the recorder, one delta per key and
@@ -94,19 +135,29 @@ func (r *usageRecorder) drain() []UsageDelta {
 		s.mu.Unlock()
 		for k, c := range m {
 			t := merged[k]
-			t.n += c.n
-			t.last = max(t.last, c.last)
+			t.merge(c)
 			merged[k] = t
 		}
 	}
 	out := make([]UsageDelta, 0, len(merged))
 	for k, c := range merged {
-		out = append(out, UsageDelta{
+		d := UsageDelta{
 			KeyID:    k.id,
 			Day:      time.Unix(k.day*86400, 0).UTC().Format(time.DateOnly),
 			Requests: c.n,
-			LastUsed: time.Unix(0, c.last).UTC(),
-		})
+		}
+		if c.n > 0 {
+			d.LastUsed = time.Unix(0, c.last).UTC()
+		}
+		for i, n := range c.refused {
+			if n > 0 {
+				if d.Refused == nil {
+					d.Refused = make(map[string]int64)
+				}
+				d.Refused[outcomeNames[i+1]] = n
+			}
+		}
+		out = append(out, d)
 	}
 	return out
 }
@@ -120,7 +171,14 @@ func (r *usageRecorder) restore(batch []UsageDelta) {
 		if err != nil {
 			continue
 		}
-		_ = r.add(usageKey{id: d.KeyID, day: day.Unix() / 86400}, d.Requests, d.LastUsed.UnixNano())
+		c := usageCount{n: d.Requests}
+		if d.Requests > 0 {
+			c.last = d.LastUsed.UnixNano()
+		}
+		for i := range c.refused {
+			c.refused[i] = d.Refused[outcomeNames[i+1]]
+		}
+		_ = r.addCount(usageKey{id: d.KeyID, day: day.Unix() / 86400}, &c)
 	}
 }
 
@@ -160,7 +218,43 @@ func (g *Guard) KeyUsage(ctx context.Context, id string, days int) (UsageReport,
 	if err != nil {
 		return UsageReport{}, storeError("read usage", err)
 	}
-	return UsageReport{ID: rec.ID, TotalRequests: total, LastUsedAt: rec.LastUsedAt, Daily: daily}, nil
+	var (
+		refused      map[string]int64
+		refusedDaily map[string]map[string]int64
+	)
+	if ost, ok := g.usageStore.(OutcomeStore); ok {
+		if refused, refusedDaily, err = ost.Outcomes(ctx, rec.ID, since); err != nil {
+			return UsageReport{}, storeError("read outcomes", err)
+		}
+	}
+	out := UsageReport{ID: rec.ID, TotalRequests: total, LastUsedAt: rec.LastUsedAt, Outcomes: keyOutcomeCounts(total, refused)}
+	// A day with refusals only has no usage row: merge both, in date order.
+	byDay := make(map[string]int64, len(daily))
+	for _, d := range daily {
+		byDay[d.Date] = d.Requests
+	}
+	for day := range refusedDaily {
+		if _, ok := byDay[day]; !ok {
+			byDay[day] = 0
+		}
+	}
+	for _, day := range slices.Sorted(maps.Keys(byDay)) {
+		out.Daily = append(out.Daily, DailyUsage{Date: day, Requests: byDay[day], Outcomes: keyOutcomeCounts(byDay[day], refusedDaily[day])})
+	}
+	if out.Daily == nil {
+		out.Daily = []DailyUsage{}
+	}
+	return out, nil
+}
+
+// keyOutcomeCounts is every outcome of a key, valid first, zeros included.
+func keyOutcomeCounts(valid int64, refused map[string]int64) map[string]int64 {
+	out := make(map[string]int64, keyOutcomes)
+	out[OutcomeValid] = valid
+	for _, o := range outcomeNames[1:keyOutcomes] {
+		out[o] = refused[o]
+	}
+	return out
 }
 
 // UsageSummary reports every key's requests in all and last use, newest key
@@ -182,6 +276,21 @@ func (g *Guard) UsageSummary(ctx context.Context, limit, offset int) (UsageSumma
 	rows, total, err := g.usageStore.UsageSummaries(ctx, limit, offset)
 	if err != nil {
 		return UsageSummaryList{}, storeError("read usage", err)
+	}
+	var refused map[string]map[string]int64
+	if ost, ok := g.usageStore.(OutcomeStore); ok && len(rows) > 0 {
+		ids := make([]string, len(rows))
+		for i := range rows {
+			ids[i] = rows[i].ID
+		}
+		if refused, err = ost.RefusalTotals(ctx, ids); err != nil {
+			return UsageSummaryList{}, storeError("read outcomes", err)
+		}
+	}
+	for i := range rows {
+		r := keyOutcomeCounts(0, refused[rows[i].ID])
+		delete(r, OutcomeValid)
+		rows[i].Refused = r
 	}
 	return UsageSummaryList{Usage: rows, Total: total}, nil
 }

@@ -267,20 +267,23 @@ func (r intRange) value(n int) (int, *Error) {
 }
 
 // validateName allows letters, marks, numbers, punctuation, symbols and the
-// ASCII space (unicode.IsGraphic, less the other spaces). Format characters
-// are refused because they make one name display as another: "abc\u202egpj.exe"
-// shows as "abcexe.jpg"; U+200B and U+FEFF are invisible. Spaces other than
-// U+0020 (U+00A0, U+3000...) look like it but compare unequal.
-func validateName(name string) *Error {
-	if len(name) > maxNameLen {
-		return BadRequest("name must be at most 200 bytes")
+// ASCII space: no control, format (bidi overrides, zero-width) or other
+// invisible characters that would make two names look alike.
+func validateName(name string) *Error { return validateText("name", name) }
+
+// validateOwner holds an owner to a name's rules.
+func validateOwner(owner string) *Error { return validateText("owner", owner) }
+
+func validateText(field, s string) *Error {
+	if len(s) > maxNameLen {
+		return BadRequest(field + " must be at most 200 bytes")
 	}
-	if !utf8.ValidString(name) {
-		return BadRequest("name must be valid UTF-8")
+	if !utf8.ValidString(s) {
+		return BadRequest(field + " must be valid UTF-8")
 	}
-	if i := strings.IndexFunc(name, notNameRune); i >= 0 {
-		r, _ := utf8.DecodeRuneInString(name[i:])
-		return BadRequest(fmt.Sprintf("name must not contain %U: only letters, marks, numbers, punctuation, symbols and the ASCII space are allowed", r))
+	if i := strings.IndexFunc(s, notNameRune); i >= 0 {
+		r, _ := utf8.DecodeRuneInString(s[i:])
+		return BadRequest(fmt.Sprintf("%s must not contain %U: only letters, marks, numbers, punctuation, symbols and the ASCII space are allowed", field, r))
 	}
 	return nil
 }

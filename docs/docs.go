@@ -44,6 +44,24 @@ const docTemplate = `{
                         "in": "query"
                     },
                     {
+                        "type": "string",
+                        "description": "Only keys of this owner (exact)",
+                        "name": "owner",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Only keys with this display prefix (exact), e.g. gk_AbC1x",
+                        "name": "prefix",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Only keys whose name contains this (ignoring case)",
+                        "name": "name",
+                        "in": "query"
+                    },
+                    {
                         "maximum": 500,
                         "minimum": 1,
                         "type": "integer",
@@ -69,7 +87,7 @@ const docTemplate = `{
                         }
                     },
                     "400": {
-                        "description": "bad_request: status, limit or offset is out of range",
+                        "description": "bad_request: status, owner, prefix, name, limit or offset is out of range",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
                         }
@@ -256,7 +274,7 @@ const docTemplate = `{
                         "AdminSecret": []
                     }
                 ],
-                "description": "Sets the given fields and leaves the others alone; the change applies from the key's next request. Scopes and allowed_ips are replaced as a whole; \"rate_limit\": null reverts to the guard's default, \"quota\": null removes the quota, \"allowed_ips\": [] allows every address. A revoked key cannot be changed.",
+                "description": "Sets the given fields and leaves the others alone; the change applies from the key's next request. Scopes and allowed_ips are replaced as a whole; \"rate_limit\": null reverts to the guard's default, \"quota\": null removes the quota, \"allowed_ips\": [] allows every address. A revoked key cannot be changed, nor a rotated one (change the key that replaced it).",
                 "consumes": [
                     "application/json"
                 ],
@@ -312,7 +330,7 @@ const docTemplate = `{
                         }
                     },
                     "409": {
-                        "description": "key_revoked: the key is revoked; revocation is final",
+                        "description": "key_revoked: the key is revoked; revocation is final. key_rotated: the key has been rotated",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
                         }
@@ -339,7 +357,7 @@ const docTemplate = `{
                         "AdminSecret": []
                     }
                 ],
-                "description": "Sets a new expiry: the given expires_at, none with never_expires, else now plus the configured TTL. A revoked key cannot be renewed.",
+                "description": "Sets a new expiry: the given expires_at, none with never_expires, else now plus the configured TTL. A revoked or rotated key cannot be renewed.",
                 "consumes": [
                     "application/json"
                 ],
@@ -394,7 +412,7 @@ const docTemplate = `{
                         }
                     },
                     "409": {
-                        "description": "key_revoked: the key is revoked; revocation is final",
+                        "description": "key_revoked: the key is revoked; revocation is final. key_rotated: the key has been rotated",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
                         }
@@ -421,7 +439,7 @@ const docTemplate = `{
                         "AdminSecret": []
                     }
                 ],
-                "description": "Revokes the key; it stops working on the next request. Revocation is final and idempotent: revoking a revoked key answers 200 with its record.",
+                "description": "Revokes the key; it stops working on the next request. Revocation is final and idempotent: revoking a revoked key answers 200 with its record. Revoking a rotated key in its grace period ends the grace now.",
                 "produces": [
                     "application/json"
                 ],
@@ -454,6 +472,88 @@ const docTemplate = `{
                     },
                     "404": {
                         "description": "not_found: no key with that id",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    },
+                    "503": {
+                        "description": "unavailable: the key store could not be written",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
+        "/auth/keys/{id}/rotate": {
+            "post": {
+                "security": [
+                    {
+                        "AdminSecret": []
+                    }
+                ],
+                "description": "Creates a key that replaces this one and returns it once, in the \"key\" field. The new key has the old one's name, owner, scopes, metadata, rate limit, allowed IPs, quota and expiry, and a usage history of its own; rotated_from names the old key.\nThe old key keeps working for the grace period (default 0s: it stops at once; at most 720h), then is refused as key_revoked; its revoked_at is the end of the grace and rotated_to names the new key. Meanwhile it accepts no other change; revoking it ends the grace.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "ginkey"
+                ],
+                "summary": "Rotate an API key",
+                "operationId": "ginkeyRotateKey",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Key id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "Grace period (optional)",
+                        "name": "body",
+                        "in": "body",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.RotateRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "201": {
+                        "description": "The new key's record plus the plaintext key, shown only here",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.CreatedKey"
+                        }
+                    },
+                    "400": {
+                        "description": "bad_request: the body is not one JSON object, or grace is not a Go duration from 0s to 720h",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    },
+                    "401": {
+                        "description": "admin_unauthorized: the X-Admin-Secret header is missing or wrong, or a secret was sent in the query string",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    },
+                    "404": {
+                        "description": "not_found: no key with that id",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    },
+                    "409": {
+                        "description": "key_revoked: the key is revoked. key_rotated: the key has already been rotated (rotate the key that replaced it). key_expired: the key has expired (renew it first)",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    },
+                    "413": {
+                        "description": "payload_too_large: the body is larger than MaxBodyBytes (default 64 KiB)",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
                         }
@@ -808,6 +908,12 @@ const docTemplate = `{
                     "type": "boolean",
                     "example": false
                 },
+                "owner": {
+                    "description": "the user, team or tenant it belongs to",
+                    "type": "string",
+                    "maxLength": 200,
+                    "example": "user_42"
+                },
                 "quota": {
                     "description": "default: none",
                     "allOf": [
@@ -875,6 +981,11 @@ const docTemplate = `{
                     "type": "string",
                     "example": "billing service"
                 },
+                "owner": {
+                    "description": "the user, team or tenant it belongs to; \"\" for none",
+                    "type": "string",
+                    "example": "user_42"
+                },
                 "prefix": {
                     "type": "string",
                     "example": "gk_AbC1x"
@@ -897,6 +1008,15 @@ const docTemplate = `{
                 },
                 "revoked_at": {
                     "type": "string"
+                },
+                "rotated_from": {
+                    "description": "RotatedFrom is the key this one replaced; RotatedTo the key that\nreplaced this one, whose RevokedAt is the end of its grace period.",
+                    "type": "string",
+                    "example": "7yQ2mN4pR8sT1vW3xZ5bC0"
+                },
+                "rotated_to": {
+                    "type": "string",
+                    "example": "9aB3cD5eF7gH1iJ3kL5mN0"
                 },
                 "scopes": {
                     "type": "array",
@@ -922,7 +1042,16 @@ const docTemplate = `{
                     "format": "date",
                     "example": "2026-11-25"
                 },
+                "outcomes": {
+                    "description": "Outcomes counts the day's verifications of the key by outcome:\nvalid (= requests), expired, revoked, insufficient_scope,\nip_not_allowed, rate_limited and quota_exceeded, zeros included.",
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "integer",
+                        "format": "int64"
+                    }
+                },
                 "requests": {
+                    "description": "admitted",
                     "type": "integer",
                     "example": 42
                 }
@@ -984,6 +1113,11 @@ const docTemplate = `{
                     "type": "string",
                     "example": "billing service"
                 },
+                "owner": {
+                    "description": "the user, team or tenant it belongs to; \"\" for none",
+                    "type": "string",
+                    "example": "user_42"
+                },
                 "prefix": {
                     "type": "string",
                     "example": "gk_AbC1x"
@@ -1006,6 +1140,15 @@ const docTemplate = `{
                 },
                 "revoked_at": {
                     "type": "string"
+                },
+                "rotated_from": {
+                    "description": "RotatedFrom is the key this one replaced; RotatedTo the key that\nreplaced this one, whose RevokedAt is the end of its grace period.",
+                    "type": "string",
+                    "example": "7yQ2mN4pR8sT1vW3xZ5bC0"
+                },
+                "rotated_to": {
+                    "type": "string",
+                    "example": "9aB3cD5eF7gH1iJ3kL5mN0"
                 },
                 "scopes": {
                     "type": "array",
@@ -1058,6 +1201,11 @@ const docTemplate = `{
                     "type": "string",
                     "maxLength": 200,
                     "example": "billing service"
+                },
+                "owner": {
+                    "type": "string",
+                    "maxLength": 200,
+                    "example": "user_42"
                 },
                 "quota": {
                     "$ref": "#/definitions/ginkey.Quota"
@@ -1129,6 +1277,16 @@ const docTemplate = `{
                 }
             }
         },
+        "ginkey.RotateRequest": {
+            "type": "object",
+            "properties": {
+                "grace": {
+                    "description": "Grace is how long the old key keeps working, as a Go duration from\n\"0s\" (it stops at once) to \"720h\". Default: \"0s\".",
+                    "type": "string",
+                    "example": "24h"
+                }
+            }
+        },
         "ginkey.UsageReport": {
             "type": "object",
             "properties": {
@@ -1144,6 +1302,14 @@ const docTemplate = `{
                 "last_used_at": {
                     "type": "string",
                     "format": "date-time"
+                },
+                "outcomes": {
+                    "description": "Outcomes counts all the key's verifications by outcome, as\nDailyUsage's; valid equals total_requests.",
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "integer",
+                        "format": "int64"
+                    }
                 },
                 "total_requests": {
                     "type": "integer",
@@ -1167,6 +1333,14 @@ const docTemplate = `{
                 "prefix": {
                     "type": "string",
                     "example": "gk_AbC1x"
+                },
+                "refused": {
+                    "description": "Refused counts the key's refused verifications in all, by outcome:\nexpired, revoked, insufficient_scope, ip_not_allowed, rate_limited\nand quota_exceeded, zeros included.",
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "integer",
+                        "format": "int64"
+                    }
                 },
                 "total_requests": {
                     "type": "integer",

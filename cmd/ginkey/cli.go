@@ -105,6 +105,10 @@ func keyError(id string, err error) error {
 		return fmt.Errorf("no key with id %s", printable(id))
 	case errors.Is(err, ginkey.ErrRevokedConflict):
 		return fmt.Errorf("key %s is revoked; revocation is final", printable(id))
+	case errors.Is(err, ginkey.ErrRotatedConflict):
+		return fmt.Errorf("key %s has been rotated; change or rotate the key that replaced it (see: ginkey show %s)", printable(id), printable(id))
+	case errors.Is(err, ginkey.ErrExpiredConflict):
+		return fmt.Errorf("key %s has expired; renew it first", printable(id))
 	}
 	return err
 }
@@ -139,7 +143,7 @@ func (c *cli) report(cmd string, err error) int {
 func flagFor(message string) string {
 	field, _, _ := strings.Cut(message, " ")
 	flags := map[string]string{
-		"name": "--name", "scopes": "--scope", "metadata": "--metadata", "expires_at": "--expires",
+		"name": "--name", "owner": "--owner", "prefix": "--prefix", "grace": "--grace", "scopes": "--scope", "metadata": "--metadata", "expires_at": "--expires",
 		"rate_limit": "--rate", "rate_limit:": "--rate", "quota": "--quota", "quota:": "--quota",
 		"allowed_ips": "--allow-ip", "status": "--status", "limit": "--limit", "offset": "--offset", "days": "--days",
 	}

@@ -31,9 +31,10 @@ func commands() []command {
 		{name: "create", summary: "Create a key and print it, once.", setup: setupCreate},
 		{name: "list", summary: "List keys, newest first.", setup: setupList},
 		{name: "show", args: "ID", minArgs: 1, maxArgs: 1, summary: "Show one key.", setup: setupShow},
-		{name: "update", args: "ID", minArgs: 1, maxArgs: 1, summary: "Change a key's name, scopes, limits or allowed addresses.", setup: setupUpdate},
+		{name: "update", args: "ID", minArgs: 1, maxArgs: 1, summary: "Change a key's name, owner, scopes, limits or allowed addresses.", setup: setupUpdate},
 		{name: "revoke", args: "ID", minArgs: 1, maxArgs: 1, summary: "Revoke a key for good.", setup: setupRevoke},
 		{name: "renew", args: "ID", minArgs: 1, maxArgs: 1, summary: "Set a key's expiry (default: the server's TTL from now).", setup: setupRenew},
+		{name: "rotate", args: "ID", minArgs: 1, maxArgs: 1, summary: "Replace a key by a new one, printed once; the old one works for --grace.", setup: setupRotate},
 		{name: "delete", args: "ID", minArgs: 1, maxArgs: 1, summary: "Delete a key and its usage.", setup: setupDelete},
 		{name: "usage", args: "[ID]", maxArgs: 1, summary: "Show one key's daily usage, or every key's totals.", setup: setupUsage},
 		{name: "version", summary: "Print ginkey's version.", setup: setupVersion},
@@ -52,6 +53,7 @@ func findCommand(name string) (command, bool) {
 
 func setupCreate(fs *flag.FlagSet, c *cli) func(context.Context, []string) error {
 	name := fs.String("name", "", "a `name` for people to recognize the key by")
+	owner := fs.String("owner", "", "the user, team or tenant (`OWNER`) the key belongs to, e.g. user_42")
 	var scopes, ips listFlag
 	fs.Var(&scopes, "scope", "a `scope` the key holds, e.g. items:read (repeatable, or comma-separated)")
 	exp := &expiryFlag{now: time.Now}
@@ -65,7 +67,7 @@ func setupCreate(fs *flag.FlagSet, c *cli) func(context.Context, []string) error
 	quiet := fs.Bool("quiet", false, "print only the key")
 	return func(ctx context.Context, _ []string) error {
 		spec := ginkey.KeySpec{
-			Name: *name, Scopes: scopes, AllowedIPs: ips,
+			Name: *name, Owner: *owner, Scopes: scopes, AllowedIPs: ips,
 			ExpiresAt: exp.v.at, NeverExpires: exp.v.never,
 		}
 		if rate.set {
@@ -90,23 +92,32 @@ func setupCreate(fs *flag.FlagSet, c *cli) func(context.Context, []string) error
 		if err != nil {
 			return err
 		}
-		switch {
-		case *quiet:
-			_, err = fmt.Fprintln(c.stdout, created.Secret)
-			return err
-		case c.json:
-			return writeJSON(c.stdout, created)
-		}
-		if err := writeKey(c.stdout, &created.Key); err != nil {
-			return err
-		}
-		_, err = fmt.Fprintf(c.stdout, "\nkey: %s\n\nStore it now: it cannot be shown again.\n", created.Secret)
+		return c.writeCreated(&created, *quiet)
+	}
+}
+
+// writeCreated prints a new key: its record and the key, or with quiet the
+// key alone.
+func (c *cli) writeCreated(created *ginkey.CreatedKey, quiet bool) error {
+	switch {
+	case quiet:
+		_, err := fmt.Fprintln(c.stdout, created.Secret)
+		return err
+	case c.json:
+		return writeJSON(c.stdout, created)
+	}
+	if err := writeKey(c.stdout, &created.Key); err != nil {
 		return err
 	}
+	_, err := fmt.Fprintf(c.stdout, "\nkey: %s\n\nStore it now: it cannot be shown again.\n", created.Secret)
+	return err
 }
 
 func setupList(fs *flag.FlagSet, c *cli) func(context.Context, []string) error {
 	status := fs.String("status", "", "only keys that are active, expired or revoked")
+	owner := fs.String("owner", "", "only keys of this `OWNER` (exact)")
+	prefix := fs.String("prefix", "", "only the key with this display `PREFIX`, e.g. gk_AbC1x")
+	name := fs.String("name", "", "only keys whose name contains `TEXT` (ignoring case)")
 	limit := fs.Int("limit", 0, "keys per page, 1 to 500 (default 50)")
 	offset := fs.Int("offset", 0, "keys to skip")
 	return func(ctx context.Context, _ []string) error {
@@ -115,7 +126,10 @@ func setupList(fs *flag.FlagSet, c *cli) func(context.Context, []string) error {
 			return err
 		}
 		defer closeGuard(g)
-		l, err := g.ListKeys(ctx, ginkey.KeyQuery{Status: ginkey.Status(*status), Limit: *limit, Offset: *offset})
+		l, err := g.ListKeys(ctx, ginkey.KeyQuery{
+			Status: ginkey.Status(*status), Owner: *owner, Prefix: *prefix, Name: *name,
+			Limit: *limit, Offset: *offset,
+		})
 		if err != nil {
 			return err
 		}
@@ -135,8 +149,9 @@ func setupShow(_ *flag.FlagSet, c *cli) func(context.Context, []string) error {
 }
 
 func setupUpdate(fs *flag.FlagSet, c *cli) func(context.Context, []string) error {
-	var name optString
+	var name, owner optString
 	fs.Var(&name, "name", "the key's new `name`")
+	fs.Var(&owner, "owner", "the key's new `OWNER` (\"\" for none)")
 	var scopes, ips listFlag
 	fs.Var(&scopes, "scope", "a `scope` the key holds; the scopes given replace the key's (repeatable)")
 	clearScopes := fs.Bool("clear-scopes", false, "remove every scope")
@@ -151,6 +166,9 @@ func setupUpdate(fs *flag.FlagSet, c *cli) func(context.Context, []string) error
 		var u ginkey.KeyUpdate
 		if name.set {
 			u.Name = &name.v
+		}
+		if owner.set {
+			u.Owner = &owner.v
 		}
 		switch {
 		case *clearScopes && len(scopes) > 0:
@@ -191,7 +209,7 @@ func setupUpdate(fs *flag.FlagSet, c *cli) func(context.Context, []string) error
 			u.Metadata = &m
 		}
 		if u == (ginkey.KeyUpdate{}) {
-			return usagef("nothing to change: give at least one of --name, --scope, --clear-scopes, --rate, --quota, --allow-ip, --any-ip, --metadata")
+			return usagef("nothing to change: give at least one of --name, --owner, --scope, --clear-scopes, --rate, --quota, --allow-ip, --any-ip, --metadata")
 		}
 		return c.withKey(args[0], func(g *ginkey.Guard, id string) (ginkey.Key, error) {
 			return g.UpdateKey(ctx, id, u)
@@ -214,6 +232,27 @@ func setupRenew(fs *flag.FlagSet, c *cli) func(context.Context, []string) error 
 		return c.withKey(args[0], func(g *ginkey.Guard, id string) (ginkey.Key, error) {
 			return g.RenewKey(ctx, id, ginkey.Renewal{ExpiresAt: exp.v.at, NeverExpires: exp.v.never})
 		})
+	}
+}
+
+func setupRotate(fs *flag.FlagSet, c *cli) func(context.Context, []string) error {
+	grace := fs.Duration("grace", 0, "how long the old key keeps working (`DURATION`, 0s to 720h), e.g. 24h; 0s stops it at once")
+	quiet := fs.Bool("quiet", false, "print only the new key")
+	return func(ctx context.Context, args []string) error {
+		g, err := c.open(false)
+		if err != nil {
+			return err
+		}
+		defer closeGuard(g)
+		created, err := g.RotateKey(ctx, args[0], *grace)
+		if err != nil {
+			return keyError(args[0], err)
+		}
+		if err := c.writeCreated(&created, *quiet); err != nil || *quiet || c.json {
+			return err
+		}
+		_, err = fmt.Fprintf(c.stdout, "The old key %s works until %s.\n", args[0], created.CreatedAt.Add(*grace).UTC().Format(time.RFC3339))
+		return err
 	}
 }
 

@@ -345,3 +345,84 @@ func TestCLIKeysWorkOnARunningGuardAndRevocationReachesIt(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+func TestOwnerSearchAndRotate(t *testing.T) {
+	t.Parallel()
+	db := tempDB(t)
+	a := createJSON(t, db, "--name", "Billing API", "--owner", "user_42", "--scope", "items:read", "--rate", "10/1m")
+	b := createJSON(t, db, "--name", "cron", "--owner", "user_42")
+	c := createJSON(t, db, "--name", "billing export", "--owner", "team:acme")
+	if a.Owner != "user_42" {
+		t.Fatalf("create --owner: %+v", a.Key)
+	}
+	ids := func(args ...string) string {
+		var l ginkey.KeyList
+		if err := json.Unmarshal([]byte(mustRun(t, db, append([]string{"list", "--json"}, args...)...)), &l); err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, k := range l.Keys {
+			out = append(out, k.ID)
+		}
+		return strings.Join(out, ",")
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--owner", "user_42"}, b.ID + "," + a.ID},
+		{[]string{"--name", "BILLING"}, c.ID + "," + a.ID},
+		{[]string{"--owner", "user_42", "--name", "billing"}, a.ID},
+		{[]string{"--prefix", c.Prefix}, c.ID},
+	} {
+		if got := ids(tc.args...); got != tc.want {
+			t.Errorf("list %q = %s, want %s", tc.args, got, tc.want)
+		}
+	}
+	if out := mustRun(t, db, "list", "--owner", "team:acme"); !strings.Contains(out, "OWNER") || !strings.Contains(out, "team:acme") {
+		t.Errorf("list table without the owner:\n%s", out)
+	}
+	mustRun(t, db, "update", b.ID, "--owner", "")
+	if got := ids("--owner", "user_42"); got != a.ID {
+		t.Errorf("after update --owner \"\": %s", got)
+	}
+
+	out := mustRun(t, db, "rotate", a.ID, "--grace", "24h")
+	for _, want := range []string{"rotated from:", a.ID, "key: gk_", "cannot be shown again", "The old key " + a.ID + " works until "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("rotate output lacks %q:\n%s", want, out)
+		}
+	}
+	if show := mustRun(t, db, "show", a.ID); !strings.Contains(show, "rotated to:") || !strings.Contains(show, "active (grace)") || !strings.Contains(show, "(end of the rotation's grace)") {
+		t.Errorf("the old key in its grace:\n%s", show)
+	}
+	r := ginkeyCmd(t, "", "--db", db, "rotate", a.ID)
+	if r.code != 1 || !strings.Contains(r.stderr, "has been rotated") {
+		t.Errorf("rotating twice: exit %d, %s", r.code, r.stderr)
+	}
+	var next ginkey.CreatedKey
+	if err := json.Unmarshal([]byte(mustRun(t, db, "rotate", c.ID, "--json")), &next); err != nil || next.RotatedFrom != c.ID || next.Owner != "team:acme" || next.Secret == "" {
+		t.Fatalf("rotate --json: %+v %v", next, err)
+	}
+	key := strings.TrimSpace(mustRun(t, db, "rotate", next.ID, "--quiet"))
+	if !strings.HasPrefix(key, "gk_") || strings.Contains(key, "\n") {
+		t.Errorf("rotate --quiet printed %q", key)
+	}
+	if show := mustRun(t, db, "show", c.ID); !strings.Contains(show, "revoked") {
+		t.Errorf("a key rotated without grace:\n%s", show)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"rotate", b.ID, "--grace", "1000h"}, "--grace: grace must be from"},
+		{[]string{"rotate", b.ID, "--grace", "soon"}, "-grace"},
+		{[]string{"list", "--prefix", "nope"}, "--prefix: prefix must be"},
+		{[]string{"create", "--owner", "a\tb"}, "--owner: owner must not contain"},
+	} {
+		r := ginkeyCmd(t, "", append([]string{"--db", db}, tc.args...)...)
+		if r.code != 2 || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("ginkey %q: exit %d, stderr %q, want 2 and %q", tc.args, r.code, r.stderr, tc.want)
+		}
+	}
+}

@@ -58,7 +58,8 @@ func writeKey(w io.Writer, k *ginkey.Key) error {
 		{"id", k.ID},
 		{"prefix", k.Prefix},
 		{"name", orDash(k.Name)},
-		{"status", string(k.Status)},
+		{"owner", orDash(k.Owner)},
+		{"status", statusText(k)},
 		{"scopes", joinOr(k.Scopes, "(none)")},
 		{"rate limit", rateOr(k.RateLimit, "server default")},
 		{"quota", quotaOr(k.Quota, "none")},
@@ -66,8 +67,14 @@ func writeKey(w io.Writer, k *ginkey.Key) error {
 		{"metadata", metadataText(k.Metadata)},
 		{"created", formatTime(&k.CreatedAt, "-")},
 		{"expires", formatTime(k.ExpiresAt, "never")},
-		{"revoked", formatTime(k.RevokedAt, "-")},
+		{"revoked", revokedText(k)},
 		{"last used", formatTime(k.LastUsedAt, "never")},
+	}
+	if k.RotatedFrom != "" {
+		rows = append(rows, [2]string{"rotated from", k.RotatedFrom})
+	}
+	if k.RotatedTo != "" {
+		rows = append(rows, [2]string{"rotated to", k.RotatedTo})
 	}
 	for _, r := range rows {
 		t.printf("%s:\t%s\n", r[0], r[1])
@@ -82,10 +89,10 @@ func writeKeyList(w io.Writer, l *ginkey.KeyList, offset int) error {
 		return err
 	}
 	t := newTable(w, 0)
-	t.printf("ID\tPREFIX\tNAME\tSTATUS\tSCOPES\tEXPIRES\tLAST USED\n")
+	t.printf("ID\tPREFIX\tNAME\tOWNER\tSTATUS\tSCOPES\tEXPIRES\tLAST USED\n")
 	for i := range l.Keys {
 		k := &l.Keys[i]
-		t.printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Prefix, cell(orDash(k.Name)), k.Status,
+		t.printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Prefix, cell(orDash(k.Name)), cell(orDash(k.Owner)), statusText(k),
 			cell(joinOr(k.Scopes, "-")), formatTime(k.ExpiresAt, "never"), formatTime(k.LastUsedAt, "never"))
 	}
 	if err := t.done(); err != nil {
@@ -142,6 +149,22 @@ func pageFooter(w io.Writer, n, offset int, total int64, what string) error {
 	}
 	_, err := fmt.Fprintf(w, "%s %d-%d of %d (--offset %d for more)\n", what, offset+1, offset+n, total, offset+n)
 	return err
+}
+
+// statusText is a key's status, marking a rotated key in its grace period,
+// which is active until its revoked_at.
+func statusText(k *ginkey.Key) string {
+	if k.Status == ginkey.StatusActive && k.RevokedAt != nil {
+		return "active (grace)"
+	}
+	return string(k.Status)
+}
+
+func revokedText(k *ginkey.Key) string {
+	if k.Status != ginkey.StatusRevoked && k.RevokedAt != nil {
+		return formatTime(k.RevokedAt, "-") + " (end of the rotation's grace)"
+	}
+	return formatTime(k.RevokedAt, "-")
 }
 
 func formatTime(t *time.Time, none string) string {

@@ -1,0 +1,88 @@
+package ginkey
+
+import (
+	"errors"
+
+	"github.com/gin-gonic/gin"
+)
+
+// WithScopes returns an Authenticator that accepts a request with one of
+// this guard's keys holding every one of scopes: Require as an
+// Authenticator, for AnyOf, AllOf and another guard's Config.AdminAuth. It
+// panics on a malformed scope, as Require does.
+func (g *Guard) WithScopes(scopes ...string) Authenticator {
+	return &scopedAuth{g: g, r: g.newRequirement(scopes, false, false)}
+}
+
+type scopedAuth struct {
+	g *Guard
+	r *requirement
+}
+
+var (
+	_ Authenticator = (*scopedAuth)(nil)
+	_ Challenger    = (*scopedAuth)(nil)
+)
+
+func (s *scopedAuth) Authenticate(c *gin.Context) error { return s.g.authenticate(c, s.r) }
+func (s *scopedAuth) Challenge() string                 { return s.g.Challenge() }
+
+// setAdminAuth prepares the ways into the admin API other than the secret.
+func (g *Guard) setAdminAuth(cfg *Config) error {
+	if cfg.AdminKeyScope != "" {
+		if !validScope(cfg.AdminKeyScope) {
+			return errors.New("ginkey: AdminKeyScope must be " + scopeRule)
+		}
+		g.adminAuths = append(g.adminAuths, g.WithScopes(cfg.AdminKeyScope))
+		for _, src := range g.sources {
+			switch src.From {
+			case FromHeader:
+				g.adminSchemes = appendNew(g.adminSchemes, headerScheme)
+			case FromQuery:
+				g.adminSchemes = appendNew(g.adminSchemes, queryScheme)
+			}
+		}
+	}
+	if cfg.AdminAuth != nil {
+		g.adminAuths = append(g.adminAuths, cfg.AdminAuth)
+	}
+	for _, s := range cfg.AdminAuthSchemes {
+		if s == "" || s == adminScheme {
+			return errors.New("ginkey: AdminAuthSchemes names the application's own security schemes, not \"\" or " + adminScheme)
+		}
+		g.adminSchemes = appendNew(g.adminSchemes, s)
+	}
+	g.adminChecks = challengesOf(g.adminAuths)
+	return nil
+}
+
+func appendNew(list []string, s string) []string {
+	for _, e := range list {
+		if e == s {
+			return list
+		}
+	}
+	return append(list, s)
+}
+
+// errAdminCredentialsMissing answers an admin request without credentials
+// when AdminAuth or AdminKeyScope offer other ways in than the secret.
+var errAdminCredentialsMissing = newError(401, "admin_unauthorized",
+	"admin credentials are required: the X-Admin-Secret header or the application's own")
+
+// hostAdmin admits an admin request without the X-Admin-Secret header
+// through AdminAuth or AdminKeyScope, and reports whether it did; else it
+// has answered. Credentials presented and refused are answered with their
+// refusal (an invalid key, a key without the scope, a wrong password);
+// none at all with admin_unauthorized, challenges included.
+func (g *Guard) hostAdmin(c *gin.Context) bool {
+	err := anyAccepts(c, g.adminAuths)
+	if err == nil {
+		return true
+	}
+	if isMissing(err) {
+		err = errAdminCredentialsMissing
+	}
+	refuse(c, err, g.adminChecks)
+	return false
+}

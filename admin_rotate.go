@@ -1,0 +1,70 @@
+package ginkey
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+)
+
+// RotateRequest is the optional body of POST /keys/{id}/rotate.
+type RotateRequest struct {
+	// Grace is how long the old key keeps working, as a Go duration from
+	// "0s" (it stops at once) to "720h". Default: "0s".
+	Grace *string `json:"grace" example:"24h"`
+}
+
+// grace is the request's grace period.
+func (r *RotateRequest) grace() (time.Duration, *Error) {
+	if r.Grace == nil {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(*r.Grace)
+	if err != nil {
+		return 0, BadRequest(`grace must be a Go duration such as "24h", "90m" or "0s"`)
+	}
+	return d, nil
+}
+
+// rotateKey replaces a key by a new one.
+//
+//	@ID				ginkeyRotateKey
+//	@Summary		Rotate an API key
+//	@Description	Creates a key that replaces this one and returns it once, in the "key" field. The new key has the old one's name, owner, scopes, metadata, rate limit, allowed IPs, quota and expiry, and a usage history of its own; rotated_from names the old key.
+//	@Description	The old key keeps working for the grace period (default 0s: it stops at once; at most 720h), then is refused as key_revoked; its revoked_at is the end of the grace and rotated_to names the new key. Meanwhile it accepts no other change; revoking it ends the grace.
+//	@Tags			ginkey
+//	@Accept			json
+//	@Produce		json
+//	@Param			id		path		string			true	"Key id"
+//	@Param			body	body		RotateRequest	false	"Grace period (optional)"
+//	@Success		201		{object}	CreatedKey		"The new key's record plus the plaintext key, shown only here"
+//	@Failure		400		{object}	ErrorBody		"bad_request: the body is not one JSON object, or grace is not a Go duration from 0s to 720h"
+//	@Failure		401		{object}	ErrorBody		"admin_unauthorized: the X-Admin-Secret header is missing or wrong, or a secret was sent in the query string"
+//	@Failure		404		{object}	ErrorBody		"not_found: no key with that id"
+//	@Failure		409		{object}	ErrorBody		"key_revoked: the key is revoked. key_rotated: the key has already been rotated (rotate the key that replaced it). key_expired: the key has expired (renew it first)"
+//	@Failure		413		{object}	ErrorBody		"payload_too_large: the body is larger than MaxBodyBytes (default 64 KiB)"
+//	@Failure		503		{object}	ErrorBody		"unavailable: the key store could not be written"
+//	@Security		AdminSecret
+//	@Router			/auth/keys/{id}/rotate [post]
+func (g *Guard) rotateKey(c *gin.Context) {
+	id, ok := idParam(c)
+	if !ok {
+		return
+	}
+	var req RotateRequest
+	if e := g.decodeBody(c, &req); e != nil {
+		writeError(c, e)
+		return
+	}
+	grace, e := req.grace()
+	if e != nil {
+		writeError(c, e)
+		return
+	}
+	out, err := g.RotateKey(c.Request.Context(), id, grace)
+	if err != nil {
+		g.fail(c, "rotate key", err)
+		return
+	}
+	c.JSON(http.StatusCreated, out)
+}

@@ -1,0 +1,217 @@
+package ginkey
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gin-gonic/gin"
+)
+
+// outcomeEngine serves /r behind Handler and /scoped behind Require("s:x").
+func outcomeEngine(g *Guard) *gin.Engine {
+	r := gin.New()
+	g.RegisterAdmin(r.Group("/auth"))
+	ok := func(c *gin.Context) { c.String(http.StatusOK, "ok") }
+	r.GET("/r", g.Handler(), ok)
+	r.GET("/scoped", g.Require("s:x"), ok)
+	return r
+}
+
+func hit(r *gin.Engine, path, remote, key string) int {
+	req := httptest.NewRequestWithContext(context.Background(), http.MethodGet, path, nil)
+	req.RemoteAddr = remote
+	if key != "" {
+		req.Header.Set("X-API-Key", key)
+	}
+	w := httptest.NewRecorder()
+	r.ServeHTTP(w, req)
+	return w.Code
+}
+
+func TestEveryOutcomeIsCountedPerKeyAndPerGuard(t *testing.T) {
+	t.Parallel()
+	forEachSetup(t, func(t *testing.T, s guardSetup) {
+		clock := newFakeClock()
+		g := s.open(t, func(c *Config) { c.Now, c.FailureLimit = clock.Now, 3 })
+		r := outcomeEngine(g)
+		soon := clock.Now().Add(time.Hour)
+		k := mustCreate(t, g, KeySpec{
+			Scopes: []string{"a:b"}, RateLimit: &RateLimit{Requests: 3, Per: PerMinute},
+			Quota: &Quota{Requests: 4, Per: PerDay}, AllowedIPs: []string{"192.0.2.0/24"}, ExpiresAt: &soon,
+		})
+		in, out := "192.0.2.7:1000", "198.51.100.7:1000"
+		want := map[string]int{}
+		step := func(path, remote, key string, status int, outcome string) {
+			t.Helper()
+			if got := hit(r, path, remote, key); got != status {
+				t.Fatalf("%s from %s: %d, want %d (%s)", path, remote, got, status, outcome)
+			}
+			want[outcome]++
+		}
+		step("/r", in, k.Secret, 200, OutcomeValid)
+		step("/r", in, k.Secret, 200, OutcomeValid)
+		step("/r", out, k.Secret, 403, OutcomeIPNotAllowed)
+		step("/scoped", in, k.Secret, 403, OutcomeInsufficientScope)
+		step("/r", in, k.Secret, 200, OutcomeValid) // the third of 3 a minute
+		step("/r", in, k.Secret, 429, OutcomeRateLimited)
+		clock.Advance(time.Minute)
+		step("/r", in, k.Secret, 200, OutcomeValid) // the fourth of 4 a day
+		clock.Advance(time.Minute)
+		step("/r", in, k.Secret, 429, OutcomeQuotaExceeded)
+		clock.Advance(time.Hour) // past expires_at
+		step("/r", in, k.Secret, 401, OutcomeExpired)
+		if _, err := g.RenewKey(bg, k.ID, Renewal{NeverExpires: true}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := g.RevokeKey(bg, k.ID); err != nil {
+			t.Fatal(err)
+		}
+		step("/r", in, k.Secret, 401, OutcomeRevoked)
+		step("/r", in, "", 401, "key_missing")
+		step("/r", in, "gk_nope", 401, "key_invalid")
+		for range 3 { // unknown well-formed keys: the throttle allows 3
+			other, _, _ := g.format.generate()
+			step("/r", "203.0.113.9:1", other, 401, "key_invalid")
+		}
+		other, _, _ := g.format.generate()
+		step("/r", "203.0.113.9:1", other, 429, "too_many_failures")
+
+		// The guard's counters.
+		st := g.Stats()
+		for _, o := range VerificationOutcomes() {
+			if st.Verifications[o] != uint64(want[o]) {
+				t.Errorf("Stats.Verifications[%s] = %d, want %d", o, st.Verifications[o], want[o])
+			}
+		}
+		// The key's, through the Go API and the admin endpoints.
+		u, err := g.KeyUsage(bg, k.ID, 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range KeyOutcomes() {
+			if u.Outcomes[o] != int64(want[o]) {
+				t.Errorf("KeyUsage.Outcomes[%s] = %d, want %d", o, u.Outcomes[o], want[o])
+			}
+		}
+		if u.TotalRequests != 4 || len(u.Daily) != 1 || u.Daily[0].Requests != 4 || !maps.Equal(u.Daily[0].Outcomes, u.Outcomes) {
+			t.Errorf("usage report: %+v", u)
+		}
+		sum, err := g.UsageSummary(bg, 10, 0)
+		if err != nil || len(sum.Usage) != 1 {
+			t.Fatalf("UsageSummary: %+v %v", sum, err)
+		}
+		for _, o := range KeyOutcomes()[1:] {
+			if sum.Usage[0].Refused[o] != int64(want[o]) {
+				t.Errorf("UsageSummary.Refused[%s] = %d, want %d", o, sum.Usage[0].Refused[o], want[o])
+			}
+		}
+		if _, ok := sum.Usage[0].Refused[OutcomeValid]; ok {
+			t.Error("UsageSummary.Refused holds valid")
+		}
+	}, "sqlite", "postgres", "mysql") // the store without transactions keeps no usage: TestOutcomesWithoutAnOutcomeStore
+}
+
+func TestOutcomesSurviveAFlushAndARestartExactly(t *testing.T) {
+	t.Parallel()
+	forEachSetup(t, func(t *testing.T, s guardSetup) {
+		mod := func(c *Config) { c.FlushInterval = 50 * time.Millisecond }
+		g := s.open(t, mod)
+		k := mustCreate(t, g, KeySpec{RateLimit: &RateLimit{Requests: 200, Per: PerSecond}})
+		r := outcomeEngine(g)
+		const clients = 32
+		var admitted, limited, other atomic.Int64
+		deadline := time.Now().Add(3 * time.Second)
+		var wg sync.WaitGroup
+		for i := range clients {
+			wg.Go(func() {
+				for time.Now().Before(deadline) {
+					switch hit(r, "/r", fmt.Sprintf("192.0.2.%d:1", i), k.Secret) {
+					case 200:
+						admitted.Add(1)
+					case 429:
+						limited.Add(1)
+					default:
+						other.Add(1)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		if err := g.Close(); err != nil { // the final flush
+			t.Fatal(err)
+		}
+		g2 := s.open(t, mod) // a restart on the same database
+		u, err := g2.KeyUsage(bg, k.ID, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: %d admitted, %d rate limited in 3 s by %d clients", s.name, admitted.Load(), limited.Load(), clients)
+		if other.Load() != 0 || limited.Load() == 0 {
+			t.Fatalf("unexpected answers: %d other, %d limited", other.Load(), limited.Load())
+		}
+		if u.Outcomes[OutcomeValid] != admitted.Load() || u.Outcomes[OutcomeRateLimited] != limited.Load() || u.TotalRequests != admitted.Load() {
+			t.Fatalf("stored %v (total %d), client saw %d admitted and %d rate limited", u.Outcomes, u.TotalRequests, admitted.Load(), limited.Load())
+		}
+	}, "sqlite", "postgres")
+}
+
+func TestOutcomesWithoutAnOutcomeStore(t *testing.T) {
+	t.Parallel()
+	// A UsageStore that is not an OutcomeStore: valid only, refusals zero.
+	s := storeFactories()["sqlite"](t)
+	g, err := New(Config{Store: usageOnly{s, s}, AdminSecret: testSecret, LookupEnv: noEnv, Logger: slogDiscard()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = g.Close() })
+	k := mustCreate(t, g, KeySpec{AllowedIPs: []string{"192.0.2.1"}})
+	r := outcomeEngine(g)
+	hit(r, "/r", "192.0.2.1:1", k.Secret)
+	hit(r, "/r", "192.0.2.2:1", k.Secret)
+	u, err := g.KeyUsage(bg, k.ID, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Outcomes[OutcomeValid] != 1 || u.Outcomes[OutcomeIPNotAllowed] != 0 || !slices.Equal(slices.Sorted(maps.Keys(u.Outcomes)), slices.Sorted(slices.Values(KeyOutcomes()))) {
+		t.Fatalf("outcomes: %v", u.Outcomes)
+	}
+	if st := g.Stats(); st.Verifications[OutcomeIPNotAllowed] != 1 {
+		t.Fatalf("the guard's count: %v", st.Verifications)
+	}
+}
+
+// usageOnly is a Store and a UsageStore, nothing more.
+type usageOnly struct {
+	Store
+	UsageStore
+}
+
+func TestStatsCountCacheLookupsAndPendingUsage(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(c *Config) { c.FlushInterval = time.Hour })
+	k := h.createKey(`{}`)
+	for range 3 {
+		wantOK(t, h.secure(k.Secret), k.ID)
+	}
+	unknown, _, _ := h.guard.format.generate()
+	h.secure(unknown)
+	h.secure(unknown)
+	st := h.guard.Stats()
+	// The first use reads the store (the create left nothing cached); the
+	// unknown key is read once, then refused from memory.
+	if st.CacheHits != 2 || st.CacheMisses != 2 || st.CacheNegative != 1 || st.CachedKeys != 1 || st.UsagePending != 3 {
+		t.Fatalf("stats: %+v", st)
+	}
+	if !strings.Contains(fmt.Sprint(VerificationOutcomes()), "too_many_failures") {
+		t.Fatal("VerificationOutcomes lacks a code")
+	}
+}
