@@ -88,7 +88,10 @@ func (g *Guard) announce(h *keyHash) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), g.adminTimeout())
 	defer cancel()
-	if err := g.notifier.Publish(ctx, h.String()); err != nil {
+	ctx, end := g.observed(ctx, "notify", false)
+	err := g.notifier.Publish(ctx, h.String())
+	end(err)
+	if err != nil {
 		g.log.Warn("ginkey: a key change could not be announced to other instances; they see it within CacheTTL",
 			"error", err)
 	}

@@ -175,3 +175,36 @@ func (failingNotifier) Listen(ctx context.Context, s Subscriber) error {
 	<-ctx.Done()
 	return nil
 }
+
+// opRecorder is an Observer that notes the store operations it is told of.
+type opRecorder struct {
+	mu  sync.Mutex
+	ops []string
+}
+
+func (r *opRecorder) Store(ctx context.Context, op string) (context.Context, func(string)) {
+	return ctx, func(outcome string) {
+		r.mu.Lock()
+		r.ops = append(r.ops, op+":"+outcome)
+		r.mu.Unlock()
+	}
+}
+
+func (r *opRecorder) Admin(ctx context.Context, _ string) (context.Context, func(string)) {
+	return ctx, nil
+}
+
+func TestAnnouncementsAreObservedAsStoreOperations(t *testing.T) {
+	t.Parallel()
+	rec := &opRecorder{}
+	h := newHarness(t, func(c *Config) { c.Notifier, c.Observers = &hub{}, []Observer{rec} })
+	k := h.createKey(`{}`)
+	if w := h.admin(http.MethodPost, "/keys/"+k.ID+"/revoke", ""); w.Code != http.StatusOK {
+		t.Fatalf("revoke: %d", w.Code)
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if !strings.Contains(strings.Join(rec.ops, " "), "notify:ok") {
+		t.Fatalf("observed %v, want notify:ok", rec.ops)
+	}
+}

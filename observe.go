@@ -184,7 +184,8 @@ func (g *Guard) Stats() Stats {
 // called on every cache miss.
 //
 // The operations are "lookup" (a key's record read on a cache miss),
-// "flush" (a batch of usage), and the admin actions "create", "update",
+// "flush" (a batch of usage), "notify" (a key change announced to the
+// other instances, see Notifier), and the admin actions "create", "update",
 // "revoke", "renew", "rotate", "delete", "get", "list" and "usage". The
 // outcome is "ok" or an error code of the HTTP contract ("not_found",
 // "unavailable", ...). Nothing secret is passed: no key, hash or secret.
