@@ -38,13 +38,24 @@ func isPostgresURL(dsn string) bool {
 
 // redactURL is dsn with its password, if any, replaced, for errors and logs.
 func redactURL(dsn string) string {
-	u, err := url.Parse(dsn)
-	if err != nil {
-		// Not parsable: nothing of it can be shown safely but its scheme.
-		scheme, _, _ := strings.Cut(dsn, ":")
-		return scheme + "://…"
+	if u, err := url.Parse(dsn); err == nil {
+		return u.Redacted()
 	}
-	return u.Redacted()
+	// Not a URL to Go (several hosts, a stray character): the user info
+	// ends at the last "@" before the path.
+	scheme, rest, _ := strings.Cut(dsn, "://")
+	authority, path, slash := strings.Cut(rest, "/")
+	if at := strings.LastIndex(authority, "@"); at >= 0 {
+		user, _, hasPassword := strings.Cut(authority[:at], ":")
+		if hasPassword {
+			user += ":xxxxx"
+		}
+		authority = user + authority[at:]
+	}
+	if slash {
+		authority += "/" + path
+	}
+	return scheme + "://" + authority
 }
 
 // openPostgresURL opens the PostgreSQL database at the URL dsn with a bounded
@@ -52,17 +63,17 @@ func redactURL(dsn string) string {
 // keeps New from hanging on an unreachable host.
 func openPostgresURL(dsn string) (*gorm.DB, error) {
 	shown := redactURL(dsn)
-	u, err := url.Parse(dsn)
-	if err != nil {
-		return nil, fmt.Errorf("ginkey: %s is not a valid PostgreSQL URL (postgres://user:password@host:port/dbname?sslmode=...)", shown)
+	if !strings.Contains(dsn, "connect_timeout=") {
+		sep := "?"
+		if strings.Contains(dsn, "?") {
+			sep = "&"
+		}
+		dsn += sep + "connect_timeout=" + pgConnectTimeoutSec
 	}
-	if q := u.Query(); !q.Has("connect_timeout") {
-		q.Set("connect_timeout", pgConnectTimeoutSec)
-		u.RawQuery = q.Encode()
-		dsn = u.String()
-	}
+	// pgx parses what url.Parse cannot, such as several hosts for failover.
 	if _, err := pgx.ParseConfig(dsn); err != nil {
-		return nil, fmt.Errorf("ginkey: PostgreSQL URL %s: %w", shown, err) // pgx redacts the password itself
+		return nil, fmt.Errorf("ginkey: %s is not a valid PostgreSQL URL (postgres://user:password@host:port/dbname?sslmode=...): %w",
+			shown, err) // pgx redacts the password itself
 	}
 	db, err := gorm.Open(postgres.Open(dsn), &gorm.Config{
 		Logger:                 logger.Discard,

@@ -443,6 +443,8 @@ func TestNewRefusesABadPostgreSQLURLWithoutShowingItsPassword(t *testing.T) {
 		"postgres://user:s3cr3t-pw@127.0.0.1:1/db?sslmode=disable&connect_timeout=1", // nothing listens on port 1
 		"postgresql://user:s3cr3t-pw@127.0.0.1:5432/db?sslmode=bogus",
 		"postgres://user:s3cr3t-pw@[::1/db",
+		"postgres://user:s3cr3t-pw@127.0.0.1:1,127.0.0.1:2/db?sslmode=disable&connect_timeout=1", // several hosts: pgx's syntax, not Go's
+		"postgres://user:s3cr3t@pw@127.0.0.1:1/db?sslmode=disable&connect_timeout=1",             // an "@" left unescaped
 	} {
 		_, err := New(Config{DBPath: dsn, LookupEnv: noEnv, Logger: slogDiscard()})
 		if err == nil {
@@ -451,6 +453,7 @@ func TestNewRefusesABadPostgreSQLURLWithoutShowingItsPassword(t *testing.T) {
 		if strings.Contains(err.Error(), "s3cr3t") {
 			t.Fatalf("the password is in the error: %v", err)
 		}
+		t.Log(err)
 		if !strings.Contains(err.Error(), "PostgreSQL") {
 			t.Fatalf("the error does not say what failed: %v", err)
 		}

@@ -236,7 +236,7 @@ func TestExitCodes(t *testing.T) {
 		{"no subcommand", nil, 2, "Usage:"},
 		{"empty update", []string{"update", id}, 2, "nothing to change"},
 		{"unreachable postgres url", []string{"--db", "postgres://u:hunter2pw@127.0.0.1:1/db?sslmode=disable&connect_timeout=2", "list"}, 1, "PostgreSQL postgres://u:xxxxx@127.0.0.1:1/db"},
-		{"bad postgresql url", []string{"list", "--db", "postgresql://u:hunter2pw@h/db?sslmode=bogus"}, 1, "PostgreSQL URL postgresql://u:xxxxx@h/db"},
+		{"bad postgresql url", []string{"list", "--db", "postgresql://u:hunter2pw@h/db?sslmode=bogus"}, 1, "postgresql://u:xxxxx@h/db?sslmode=bogus is not a valid PostgreSQL URL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
