@@ -31,6 +31,7 @@ type pgNotifier struct {
 	channel string
 	config  *pgx.ConnConfig // the listener's connection; copied for each attempt
 	timeout time.Duration   // of a connection attempt and of a ping
+	ping    time.Duration   // pgListenPing; shorter in tests
 }
 
 var _ Notifier = (*pgNotifier)(nil)
@@ -52,7 +53,7 @@ func newPgNotifier(ctx context.Context, db *gorm.DB, prefix string, timeout time
 	// The copy still delivers notifications to the pool's connection it
 	// came from; pgx sets its own when this is nil.
 	cfg.OnNotification = nil
-	return &pgNotifier{db: db, channel: channel, config: cfg, timeout: timeout}, nil
+	return &pgNotifier{db: db, channel: channel, config: cfg, timeout: timeout, ping: pgListenPing}, nil
 }
 
 func (n *pgNotifier) Publish(ctx context.Context, keyHash string) error {
@@ -105,7 +106,7 @@ func (n *pgNotifier) listen(ctx context.Context, s Subscriber) (bool, error) {
 	}
 	s.Subscribed()
 	for {
-		waitCtx, cancel := context.WithTimeout(ctx, pgListenPing)
+		waitCtx, cancel := context.WithTimeout(ctx, n.ping)
 		note, err := conn.WaitForNotification(waitCtx)
 		cancel()
 		switch {

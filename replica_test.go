@@ -538,3 +538,68 @@ func missLatencies(b *testing.B, g *Guard, key string) {
 	b.ReportMetric(float64(p50.Microseconds()), "p50-µs")
 	b.ReportMetric(float64(p99.Microseconds()), "p99-µs")
 }
+
+func TestTheListenerPingsWhileIdleAndKeepsHearing(t *testing.T) {
+	dbURL := postgresURL(t)
+	db, prefix := openPostgres(t)
+	n, err := newPgNotifier(context.Background(), db, prefix, 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.ping = 20 * time.Millisecond // many idle timeouts and pings on one connection
+	a := newHarness(t, func(c *Config) { c.DBPath, c.TablePrefix = dbURL, prefix })
+	b := newHarness(t, func(c *Config) { c.DBPath, c.TablePrefix, c.CacheTTL, c.Notifier = dbURL, prefix, time.Hour, n })
+	waitSubscribed(t, b.guard, 1)
+	ctx := context.Background()
+	for range 3 {
+		k, err := a.guard.CreateKey(ctx, KeySpec{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w := b.secure(k.Secret); w.Code != http.StatusOK {
+			t.Fatalf("before: %d", w.Code)
+		}
+		time.Sleep(150 * time.Millisecond) // several pings
+		if _, err := a.guard.RevokeKey(ctx, k.ID); err != nil {
+			t.Fatal(err)
+		}
+		waitStatus(t, b, k.Secret, http.StatusUnauthorized, "revoke after idle pings")
+	}
+	if got := b.guard.notify.subscribed.Load(); got != 1 {
+		t.Fatalf("the listener reconnected %d times while idle, want never", got-1)
+	}
+	if strings.Contains(b.logs.String(), "not hearing") {
+		t.Fatalf("an outage was logged:\n%s", b.logs)
+	}
+}
+
+func TestAListenerWhoseConnectionGoesSilentNoticesItAndReconnects(t *testing.T) {
+	dbURL := postgresURL(t)
+	db, prefix := openPostgres(t)
+	cfg, err := pgconn.ParseConfig(postgresDSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := newFaultProxy(t, net.JoinHostPort(cfg.Host, strconv.Itoa(int(cfg.Port))))
+	n, err := newPgNotifier(context.Background(), db, prefix, 300*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, port, _ := net.SplitHostPort(proxy.addr())
+	p, _ := strconv.Atoi(port)
+	n.config.Host, n.config.Port = host, uint16(p)
+	n.ping = 50 * time.Millisecond
+	b := newHarness(t, func(c *Config) { c.DBPath, c.TablePrefix, c.Notifier = dbURL, prefix, n })
+	waitSubscribed(t, b.guard, 1)
+
+	proxy.freeze() // nothing refused, nothing answered: only a ping can tell
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(b.logs.String(), "not hearing key changes") {
+		if time.Now().After(deadline) {
+			t.Fatalf("a silent connection went unnoticed for 5s:\n%s", b.logs)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	proxy.heal()
+	waitSubscribed(t, b.guard, 2)
+}
