@@ -19,6 +19,7 @@ type gormStore struct {
 	keys    string // table names, prefix included
 	usage   string
 	marks   string        // each instance's last flushed batch (OnceUsageStore)
+	audit   string        // the audit log (AuditStore)
 	sqlite  bool          // writes one at a time (nobody sees "database is locked"); SQLite-only SQL
 	byHash  *hashLookup   // set on the guard's own SQLite file; nil: ByHash goes through GORM
 	writeMu sync.Mutex    // held around writes on SQLite
@@ -36,6 +37,7 @@ func newGormStore(ctx context.Context, db *gorm.DB, tablePrefix string) (*gormSt
 		keys:   tablePrefix + "keys",
 		usage:  tablePrefix + "usage",
 		marks:  tablePrefix + "flush_marks",
+		audit:  tablePrefix + "audit",
 		sqlite: db.Name() == "sqlite",
 	}
 	if err := s.migrate(ctx); err != nil {

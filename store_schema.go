@@ -16,6 +16,9 @@ func (s *gormStore) checkSchema(db *gorm.DB) error {
 	if _, err := checkColumns(db, s.keys, &keyRow{}); err != nil {
 		return err
 	}
+	if _, err := checkColumns(db, s.audit, &auditRow{}); err != nil {
+		return err
+	}
 	cols, err := checkColumns(db, s.usage, &usageRow{})
 	if err != nil {
 		return err
