@@ -2,9 +2,11 @@ package ginkey
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/netip"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -530,4 +532,43 @@ func TestAuditStoreConformance(t *testing.T) {
 			}
 		}
 	})
+}
+
+func TestTheAuditEndpointIsInTheGeneratedOpenAPIDocument(t *testing.T) {
+	t.Parallel()
+	for _, file := range []string{"docs/ginkey_swagger.json", "docs/swagger.json"} {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := parseOpenAPI(t, b)
+		op, ok := d.Paths["/auth/audit"]["get"]
+		if !ok {
+			t.Fatalf("%s: no GET /auth/audit", file)
+		}
+		if op.OperationID != "ginkeyAuditLog" || len(op.Security) != 1 || op.Security[0]["AdminSecret"] == nil ||
+			!strings.HasSuffix(op.Responses["200"].Schema.Ref, "AuditList") {
+			t.Errorf("%s: GET /auth/audit = %+v", file, op)
+		}
+		for _, code := range []string{"400", "401", "503"} {
+			if _, ok := op.Responses[code]; !ok {
+				t.Errorf("%s: GET /auth/audit documents no %s", file, code)
+			}
+		}
+		var params struct {
+			Paths map[string]map[string]struct {
+				Parameters []struct{ Name, In string } `json:"parameters"`
+			} `json:"paths"`
+		}
+		if err := json.Unmarshal(b, &params); err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, p := range params.Paths["/auth/audit"]["get"].Parameters {
+			names = append(names, p.In+":"+p.Name)
+		}
+		if want := []string{"query:key_id", "query:action", "query:since", "query:limit", "query:offset"}; !slices.Equal(names, want) {
+			t.Errorf("%s: parameters %v, want %v", file, names, want)
+		}
+	}
 }
