@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"gorm.io/gorm"
 )
 
 // auditAll returns every entry of the harness's audit log, oldest first.
@@ -571,4 +573,25 @@ func TestTheAuditEndpointIsInTheGeneratedOpenAPIDocument(t *testing.T) {
 			t.Errorf("%s: parameters %v, want %v", file, names, want)
 		}
 	}
+}
+
+// tenantAuditRow is an audit table an operator extended.
+type tenantAuditRow struct {
+	ID     int64  `gorm:"primaryKey;autoIncrement"`
+	Action string `gorm:"size:16;not null"`
+	Tenant string `gorm:"size:20;not null"`
+}
+
+func TestStartFailsOnAnAuditTableGinkeyCouldNotWriteTo(t *testing.T) {
+	t.Parallel()
+	forEachDatabase(t, func(t *testing.T, db *gorm.DB, prefix string) {
+		if err := db.Table(prefix + "audit").AutoMigrate(&tenantAuditRow{}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := newGormStore(context.Background(), db, prefix)
+		want := `ginkey: table ` + prefix + `audit: column "tenant" is NOT NULL without a default`
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Fatalf("start: %v, want an error with %q", err, want)
+		}
+	})
 }

@@ -269,10 +269,11 @@ func (g *Guard) closeStore() error {
 }
 
 // Close stops the usage flusher and the audit log's goroutine, writes
-// pending usage and counted admin authentication failures, and closes the
-// database if the guard opened it. While the store fails, it retries the write for up
-// to five StoreTimeouts (10 s by default), then drops the counts and logs how
-// many requests they held. It is safe to call more than once.
+// pending usage and the counted admin authentication failures, and closes
+// the database if the guard opened it. While the store fails, it retries the
+// usage write for up to five StoreTimeouts (10 s by default), then drops the
+// counts and logs how many requests they held. It is safe to call more than
+// once.
 func (g *Guard) Close() error {
 	g.closeOnce.Do(func() {
 		close(g.stop)
