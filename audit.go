@@ -192,8 +192,10 @@ func (g *Guard) audit(ctx context.Context, action, keyID string, fields []string
 		Time: g.now().UTC(), Action: action, KeyID: keyID, Actor: actorFrom(ctx),
 		Fields: fields, Outcome: outcome(err), Count: 1,
 	}
-	// The operation has happened even if its caller has gone since.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), g.adminTimeout())
+	// The operation has happened even if its caller has gone since. One
+	// StoreTimeout, not an admin operation's five: an operation that failed
+	// for an outage should not wait out a second deadline.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), g.storeTimeout)
 	defer cancel()
 	if werr := g.audits.store.AddAudit(ctx, []AuditEntry{e}); werr != nil {
 		g.audits.lost.Add(1)
