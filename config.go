@@ -50,7 +50,7 @@ type Config struct {
 	// Optional. Default: $GINKEY_DB, else "ginkey.db".
 	DBPath string
 
-	// TablePrefix names ginkey's tables (<prefix>keys, <prefix>usage): lower-case
+	// TablePrefix names ginkey's tables (<prefix>keys, <prefix>usage, <prefix>audit...): lower-case
 	// letters, digits and underscores. Optional. Default: "ginkey_".
 	TablePrefix string
 
@@ -204,6 +204,12 @@ type Config struct {
 	// none.
 	Observers []Observer
 
+	// AuditRetention is how long audit log entries are kept: older ones are
+	// deleted in the background, at start and every hour. A negative value
+	// keeps them for ever. Optional. Default: $GINKEY_AUDIT_RETENTION (a Go
+	// duration or "never"), else 2160h (90 days).
+	AuditRetention time.Duration
+
 	// Logger receives ginkey's logs; keys and secrets never reach it (but
 	// for the generated admin secret, once). Optional. Default: slog.Default().
 	Logger *slog.Logger
@@ -235,6 +241,17 @@ func applyEnv(cfg *Config) error {
 				return fmt.Errorf("ginkey: GINKEY_TTL %q is neither a positive Go duration nor \"never\"", v)
 			}
 			cfg.TTL = d
+		}
+	}
+	if v, ok := lookup("GINKEY_AUDIT_RETENTION"); ok && v != "" && cfg.AuditRetention == 0 {
+		if strings.EqualFold(v, "never") {
+			cfg.AuditRetention = -1
+		} else {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				return fmt.Errorf("ginkey: GINKEY_AUDIT_RETENTION %q is neither a positive Go duration nor \"never\"", v)
+			}
+			cfg.AuditRetention = d
 		}
 	}
 	if v, ok := lookup("GINKEY_HIDE_DOCS"); ok && !cfg.HideDocs {
@@ -279,6 +296,9 @@ func applyDefaults(cfg *Config) {
 	}
 	if cfg.AdminFailureLimit == 0 {
 		cfg.AdminFailureLimit = DefaultAdminFailureLimit
+	}
+	if cfg.AuditRetention == 0 {
+		cfg.AuditRetention = DefaultAuditRetention
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()

@@ -66,6 +66,7 @@ type Guard struct {
 	adminFailures   *failureLog
 	unthrottledOnce sync.Once // warns of clients without an IP address once
 	quotas          *quotaCounter
+	audits          auditLog
 
 	health       storeHealth
 	flights      flights
@@ -180,6 +181,7 @@ func New(cfg Config) (*Guard, error) {
 	} else {
 		close(g.done)
 	}
+	g.startAudit(cfg.AuditRetention)
 	return g, nil
 }
 
@@ -280,15 +282,18 @@ func (g *Guard) closeStore() error {
 	return g.closeDB()
 }
 
-// Close stops the usage flusher, writes pending usage and closes the database
-// if the guard opened it. While the store fails, it retries the write for up
-// to five StoreTimeouts (10 s by default), then drops the counts and logs how
-// many requests they held. It is safe to call more than once.
+// Close stops the usage flusher and the audit log's goroutine, writes
+// pending usage and the counted admin authentication failures, and closes
+// the database if the guard opened it. While the store fails, it retries the
+// usage write for up to five StoreTimeouts (10 s by default), then drops the
+// counts and logs how many requests they held. It is safe to call more than
+// once.
 func (g *Guard) Close() error {
 	g.closeOnce.Do(func() {
 		close(g.stop)
 		g.cancel()
 		<-g.done
+		g.stopAudit()
 		g.closeErr = errors.Join(g.finalFlush(), g.closeStore())
 	})
 	return g.closeErr

@@ -142,7 +142,11 @@ func writeUsageSummary(w io.Writer, s *ginkey.UsageSummaryList, offset int) erro
 func pageFooter(w io.Writer, n, offset int, total int64, what string) error {
 	if int64(n) == total {
 		if total == 1 {
-			what = strings.TrimSuffix(what, "s")
+			if stem, ok := strings.CutSuffix(what, "ies"); ok {
+				what = stem + "y"
+			} else {
+				what = strings.TrimSuffix(what, "s")
+			}
 		}
 		_, err := fmt.Fprintf(w, "%d %s\n", total, what)
 		return err
@@ -229,4 +233,23 @@ func cell(s string) string {
 		}
 		return r
 	}, s)
+}
+
+// writeAudit writes a page of the audit log as a table.
+func writeAudit(w io.Writer, l *ginkey.AuditList, offset int) error {
+	if len(l.Entries) == 0 {
+		_, err := fmt.Fprintf(w, "no entries (%d in all)\n", l.Total)
+		return err
+	}
+	t := newTable(w, 0)
+	t.printf("TIME\tACTION\tKEY\tACTOR\tFIELDS\tOUTCOME\tCOUNT\n")
+	for i := range l.Entries {
+		e := &l.Entries[i]
+		t.printf("%s\t%s\t%s\t%s\t%s\t%s\t%d\n", formatTime(&e.Time, "-"), e.Action, orDash(e.KeyID),
+			cell(e.Actor), joinOr(e.Fields, "-"), e.Outcome, e.Count)
+	}
+	if err := t.done(); err != nil {
+		return err
+	}
+	return pageFooter(w, len(l.Entries), offset, l.Total, "entries")
 }
