@@ -102,7 +102,12 @@ func (g *Guard) requireAdmin(c *gin.Context) {
 	if throttled {
 		// Reserved before the compare, so that a guesser past its allowance
 		// learns nothing, not even from a right guess.
-		if wait, ok := g.adminThrottle.acquire(ip, now.UnixNano()); !ok {
+		wait, err := g.adminThrottle.acquire(c.Request.Context(), ip, now.UnixNano())
+		if err != nil { // FailClosed, and the shared counter is down
+			WriteError(c, err)
+			return
+		}
+		if wait > 0 {
 			g.adminFailures.note(ip, now, true)
 			WriteError(c, retryLater(ErrTooManyFailures, wait))
 			return
@@ -114,7 +119,7 @@ func (g *Guard) requireAdmin(c *gin.Context) {
 		return
 	}
 	if throttled {
-		g.adminThrottle.refund(ip)
+		g.adminThrottle.refund(c.Request.Context(), ip)
 	}
 	// Admin answers can carry a plaintext key: keep them out of caches.
 	c.Header("Cache-Control", "no-store")

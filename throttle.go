@@ -1,6 +1,7 @@
 package ginkey
 
 import (
+	"context"
 	"net/netip"
 	"sync"
 	"time"
@@ -123,4 +124,78 @@ func (t *failureThrottle) refund(a netip.Addr) {
 		s.tat[a] = tat - t.interval
 	}
 	s.mu.Unlock()
+}
+
+// throttle is one of the guard's failure throttles: in memory, or counted
+// by a shared FailureCounter, which gets addresses grouped by throttleKey.
+// A wait greater than zero refuses; an error is the answer of a
+// FailClosed guard whose counter is down.
+type throttle struct {
+	mem    *failureThrottle // nil: shared
+	shared FailureCounter
+	spec   Throttle
+	down   *outage
+}
+
+// newThrottle returns nil (throttling off) for limit <= 0.
+func newThrottle(name string, limit int, shared FailureCounter, down *outage) *throttle {
+	if limit <= 0 {
+		return nil
+	}
+	if shared == nil {
+		return &throttle{mem: newFailureThrottle(limit)}
+	}
+	return &throttle{shared: shared, spec: Throttle{Name: name, Limit: int64(limit), Per: throttleWindow}, down: down}
+}
+
+func (t *throttle) allowed(ctx context.Context, a netip.Addr, now int64) (time.Duration, error) {
+	if t.mem != nil {
+		wait, _ := t.mem.allowed(a, now)
+		return wait, nil
+	}
+	wait, err := t.shared.Allowed(ctx, t.spec, throttleKey(a))
+	if err != nil {
+		return 0, t.down.failed(err, true)
+	}
+	t.down.ok()
+	return wait, nil
+}
+
+func (t *throttle) acquire(ctx context.Context, a netip.Addr, now int64) (time.Duration, error) {
+	if t.mem != nil {
+		wait, _ := t.mem.acquire(a, now)
+		return wait, nil
+	}
+	wait, err := t.shared.Acquire(ctx, t.spec, throttleKey(a))
+	if err != nil {
+		return 0, t.down.failed(err, true)
+	}
+	t.down.ok()
+	return wait, nil
+}
+
+// charge counts even for a client that hung up meanwhile.
+func (t *throttle) charge(ctx context.Context, a netip.Addr, now int64) {
+	if t.mem != nil {
+		t.mem.charge(a, now)
+		return
+	}
+	t.settle(t.shared.Charge(context.WithoutCancel(ctx), t.spec, throttleKey(a)))
+}
+
+func (t *throttle) refund(ctx context.Context, a netip.Addr) {
+	if t.mem != nil {
+		t.mem.refund(a)
+		return
+	}
+	t.settle(t.shared.Refund(context.WithoutCancel(ctx), t.spec, throttleKey(a)))
+}
+
+// settle notes the outcome of a call that decides nothing.
+func (t *throttle) settle(err error) {
+	if err != nil {
+		_ = t.down.failed(err, false) // the request's answer is already decided
+		return
+	}
+	t.down.ok()
 }
