@@ -102,12 +102,7 @@ func (g *Guard) requireAdmin(c *gin.Context) {
 	if throttled {
 		// Reserved before the compare, so that a guesser past its allowance
 		// learns nothing, not even from a right guess.
-		wait, err := g.adminThrottle.acquire(c.Request.Context(), ip, now.UnixNano())
-		if err != nil { // FailClosed, and the shared counter is down
-			WriteError(c, err)
-			return
-		}
-		if wait > 0 {
+		if wait := g.adminThrottle.acquire(c.Request.Context(), ip, now.UnixNano()); wait > 0 {
 			g.adminFailures.note(ip, now, true)
 			WriteError(c, retryLater(ErrTooManyFailures, wait))
 			return

@@ -61,7 +61,7 @@ type Guard struct {
 	adminFailures   *failureLog
 	unthrottledOnce sync.Once // warns of clients without an IP address once
 	quotas          *quotaCounter
-	sharedQuotas    QuotaCounter // Config.QuotaCounter; nil: quotas counts
+	sharedQuotas    QuotaCounter // Config.QuotaCounter; nil: quotas, in memory
 	quotasDown      *outage
 
 	health       storeHealth
@@ -139,7 +139,9 @@ func New(cfg Config) (*Guard, error) {
 		g.limiter = g.ownLimiter
 	}
 	g.limiterDown = newOutage("rate limiter", cfg.Logger, cfg.FailClosed)
-	failuresDown := newOutage("failure counter", cfg.Logger, cfg.FailClosed)
+	failuresDown := newOutage("failure counter", cfg.Logger, false)
+	failuresDown.meanwhile = "the failure throttles count on this instance alone until it answers again"
+	failuresDown.decided = "checks_made_locally"
 	g.throttle = newThrottle(ThrottleUnknownKeys, cfg.FailureLimit, cfg.FailureCounter, failuresDown)
 	g.adminThrottle = newThrottle(ThrottleAdminSecrets, cfg.AdminFailureLimit, cfg.FailureCounter, failuresDown)
 	g.sharedQuotas = cfg.QuotaCounter

@@ -153,11 +153,7 @@ func (g *Guard) identify(c *gin.Context, raw string, now time.Time) (*Record, er
 	// a store that is down.
 	ip, throttled := g.throttleAddr(c)
 	if throttled {
-		wait, err := g.throttle.allowed(c.Request.Context(), ip, ns)
-		if err != nil {
-			return nil, err
-		}
-		if wait > 0 {
+		if wait := g.throttle.allowed(c.Request.Context(), ip, ns); wait > 0 {
 			return nil, retryLater(ErrTooManyFailures, wait)
 		}
 	}

@@ -13,9 +13,11 @@ import (
 // Limits shared between instances: the guard owns the policy (what is
 // counted, when, and what a refusal looks like); a Limiter, FailureCounter
 // or QuotaCounter owns only the counting, e.g. in Redis (see the
-// ginkeyredis subpackage). An error from one of them makes the guard decide
-// without it: the request passes, or with Config.FailClosed it gets 503
-// unavailable. Either way the outage is logged once, not per request.
+// ginkeyredis subpackage). While a Limiter or QuotaCounter fails, the
+// guard lets requests through unchecked by it, or with Config.FailClosed
+// answers 503 unavailable; while a FailureCounter fails, the throttles count
+// on this instance alone. Either way the outage is logged once when it
+// starts and once when it ends, never per request.
 
 // Throttle names one of the guard's failure throttles and its allowance:
 // Limit failed attempts per Per, per client address.
@@ -37,6 +39,7 @@ const (
 // Limit of them outstanding, and they come back gradually. addr is the
 // client's address with IPv6 already grouped by /64. Replace the default
 // (in memory, per instance) to share the throttles between instances.
+// While it fails, the guard counts in memory, per instance, as without it.
 // Implementations must be safe for concurrent use.
 //
 // A wait greater than zero means "no": the address must wait that long
@@ -77,12 +80,14 @@ var errLimitsUnavailable = newError(http.StatusServiceUnavailable, "unavailable"
 	"a rate-limit service is unavailable; try again")
 
 // outage logs one shared counter's failures: a WARN line when a call fails
-// first, an INFO line with the number of requests decided without it when
+// first, an INFO line with the number of decisions made without it when
 // one succeeds again; nothing in between.
 type outage struct {
 	what       string // "rate limiter", "quota counter", "failure counter"
 	log        *slog.Logger
 	failClosed bool
+	meanwhile  string // what happens during the outage, for the WARN line
+	decided    string // the INFO line's name for the count
 
 	down      atomic.Bool
 	mu        sync.Mutex
@@ -90,8 +95,16 @@ type outage struct {
 	decisions int64
 }
 
+// newOutage returns the outage of a counter whose failures let requests
+// through, or with failClosed refuse them.
 func newOutage(what string, log *slog.Logger, failClosed bool) *outage {
-	return &outage{what: what, log: log, failClosed: failClosed}
+	o := &outage{what: what, log: log, failClosed: failClosed,
+		meanwhile: "requests pass unchecked by it until it answers again", decided: "requests_let_through"}
+	if failClosed {
+		o.meanwhile = "requests that need it get 503 unavailable until it answers again (FailClosed)"
+		o.decided = "requests_refused"
+	}
+	return o
 }
 
 // failed notes a failed call and returns the error to answer with: nil
@@ -109,11 +122,7 @@ func (o *outage) failed(err error, decided bool) error {
 	}
 	o.mu.Unlock()
 	if first {
-		then := "requests pass unchecked by it until it answers again"
-		if o.failClosed {
-			then = "requests that need it get 503 unavailable until it answers again (FailClosed)"
-		}
-		o.log.Warn("ginkey: the "+o.what+" failed; "+then, "error", err)
+		o.log.Warn("ginkey: the "+o.what+" failed; "+o.meanwhile, "error", err)
 	}
 	if o.failClosed {
 		return errLimitsUnavailable
@@ -134,9 +143,5 @@ func (o *outage) ok() {
 	o.down.Store(false)
 	n, since := o.decisions, o.since
 	o.mu.Unlock()
-	decided := "requests_let_through"
-	if o.failClosed {
-		decided = "requests_refused"
-	}
-	o.log.Info("ginkey: the "+o.what+" answers again", decided, n, "outage", time.Since(since).Round(time.Millisecond).String())
+	o.log.Info("ginkey: the "+o.what+" answers again", o.decided, n, "outage", time.Since(since).Round(time.Millisecond).String())
 }

@@ -12,9 +12,10 @@
 //	guard, err := ginkey.New(cfg)
 //
 // While Redis cannot be reached, the guard lets requests through unchecked
-// by these limits, or with ginkey.Config.FailClosed answers 503
-// unavailable; it logs the outage once when it starts and once when it
-// ends.
+// by rate limits and quotas, or with ginkey.Config.FailClosed answers 503
+// unavailable; the failure throttles count per instance meanwhile. The
+// guard logs the outage once when it starts and once when it ends (go-redis
+// logs failed dials through its own logger, see redis.SetLogger).
 //
 // Redis keys start with a prefix ("ginkey:" by default) and expire on their
 // own: <prefix>rate:<key id>, <prefix>quota:<key id>:<period>,
@@ -95,7 +96,8 @@ func New(client redis.UniversalClient, opts ...Option) *Limits {
 
 // FromURL returns Limits with a client of its own for url
 // ("redis://[user:password@]host:port/db" or "rediss://..."), with the
-// timeouts of WithTimeout and one retry. It does not connect yet: Redis may
+// timeouts of WithTimeout, one retry and one dial attempt per command (a
+// request never waits for a Redis that is down). It does not connect yet: Redis may
 // be down when the application starts. An error names what is wrong with
 // the URL, never the URL itself, which may hold a password.
 func FromURL(url string, opts ...Option) (*Limits, error) {
@@ -108,7 +110,8 @@ func FromURL(url string, opts ...Option) (*Limits, error) {
 		l.timeout = DefaultTimeout
 	}
 	o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout = l.timeout, l.timeout, l.timeout, l.timeout
-	o.MaxRetries = 1 // a pooled connection broken by a restart is dialled again once
+	o.MaxRetries = 1    // a pooled connection broken by a restart is dialled again once
+	o.DialerRetries = 1 // a refused dial fails the request at once, not after 5 tries
 	l.client, l.owned = redis.NewClient(o), true
 	return l, nil
 }
