@@ -37,39 +37,45 @@ func benchServe(b *testing.B, in *instance, key string) func() {
 }
 
 // BenchmarkRateLimitedCacheHit serves a rate-limited key's requests (cache
-// hits) with the in-memory limiter and with the Redis limiter (one round
-// trip each), and a route without the guard. The ratio sub-benchmark runs
-// the three in alternating chunks, so that the drift of a shared machine
-// cancels out, and reports Redis's time over each of the others'.
+// hits) with the in-memory limiter, with the Redis limiter (one round trip
+// each; "single": without AutoPipeline), and on a route without the guard,
+// serially and from 16 goroutines per CPU. The ratio sub-benchmark runs
+// public, memory and redis in alternating chunks, so that the drift of a
+// shared machine cancels out, and reports Redis's time over each of the
+// others'.
 func BenchmarkRateLimitedCacheHit(b *testing.B) {
 	url := redisURL(b)
-	mem := newInstance(b, filepath.Join(b.TempDir(), "mem.db"), nil, nil)
-	red := newInstance(b, filepath.Join(b.TempDir(), "redis.db"), newLimits(b, url, testPrefix(b, url)), nil)
-	km := createKey(b, mem.guard, ginkey.KeySpec{RateLimit: &benchLimit})
-	kr := createKey(b, red.guard, ginkey.KeySpec{RateLimit: &benchLimit})
-	public, memory, redis := benchServe(b, nil, ""), benchServe(b, mem, km.Secret), benchServe(b, red, kr.Secret)
-	for _, serve := range []func(){public, memory, redis} {
-		serve() // the keys into the caches, the script into Redis
+	guarded := func(limits *Limits) func() {
+		in := newInstance(b, filepath.Join(b.TempDir(), "keys.db"), limits, nil)
+		k := createKey(b, in.guard, ginkey.KeySpec{RateLimit: &benchLimit})
+		serve := benchServe(b, in, k.Secret)
+		serve() // the key into the cache, the script into Redis
+		return serve
 	}
-	loop := func(serve func()) func(*testing.B) {
-		return func(b *testing.B) {
+	public := benchServe(b, nil, "")
+	memory := guarded(nil)
+	redis := guarded(newLimits(b, url, testPrefix(b, url)))
+	single := guarded(newLimits(b, url, testPrefix(b, url), WithAutoPipeline(false)))
+	for _, c := range []struct {
+		name  string
+		serve func()
+	}{{"public", public}, {"memory", memory}, {"redis", redis}, {"redis_single", single}} {
+		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				serve()
-			}
-		}
-	}
-	b.Run("public", loop(public))
-	b.Run("memory", loop(memory))
-	b.Run("redis", loop(redis))
-	b.Run("redis_parallel", func(b *testing.B) {
-		b.ReportAllocs()
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				redis()
+				c.serve()
 			}
 		})
-	})
+		b.Run(c.name+"_parallel", func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetParallelism(16)
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					c.serve()
+				}
+			})
+		})
+	}
 	b.Run("ratio", func(b *testing.B) {
 		const chunk = 200
 		var took [3]time.Duration
@@ -102,7 +108,8 @@ func BenchmarkAllow(b *testing.B) {
 		lim  ginkey.Limiter
 	}{
 		{"memory", ginkey.NewMemoryLimiter(0, nil)},
-		{"redis", newLimits(b, url, testPrefix(b, url))},
+		{"redis", newLimits(b, url, testPrefix(b, url), WithAutoPipeline(false))},
+		{"redis_autopipeline", newLimits(b, url, testPrefix(b, url))},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()

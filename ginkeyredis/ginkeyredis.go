@@ -55,6 +55,8 @@ const quotaGrace = time.Hour
 // they use the same Redis and prefix.
 type Limits struct {
 	client  redis.UniversalClient
+	run     redis.Scripter // where scripts run: client, or its autopipeliner
+	batch   bool
 	owned   bool // made by FromURL: Close closes it
 	prefix  string
 	timeout time.Duration
@@ -87,12 +89,31 @@ func WithClock(now func() time.Time) Option { return func(l *Limits) { l.now = n
 // Give the client short timeouts (go-redis's default is seconds): a request
 // waits for Redis at most that long before the guard decides without it.
 func New(client redis.UniversalClient, opts ...Option) *Limits {
-	l := &Limits{client: client, prefix: DefaultPrefix, timeout: DefaultTimeout}
+	l := &Limits{prefix: DefaultPrefix, timeout: DefaultTimeout, batch: true}
 	for _, o := range opts {
 		o(l)
 	}
+	l.setClient(client)
 	return l
 }
+
+func (l *Limits) setClient(client redis.UniversalClient) {
+	l.client, l.run = client, client
+	if client == nil || !l.batch {
+		return
+	}
+	if ap, err := client.AutoPipeline(); err == nil {
+		l.run = ap
+	}
+}
+
+// WithAutoPipeline(false) sends each decision on its own instead of
+// batching the decisions of concurrent requests into pipelines (go-redis's
+// AutoPipeline, marked experimental there). Batching costs a lone request
+// nothing and, under load, saves system calls on both sides: over loopback
+// it nearly doubles a rate-limited key's requests per second. Either way a
+// request waits for one round trip. Default: true.
+func WithAutoPipeline(on bool) Option { return func(l *Limits) { l.batch = on } }
 
 // FromURL returns Limits with a client of its own for url
 // ("redis://[user:password@]host:port/db" or "rediss://..."), with the
@@ -112,7 +133,8 @@ func FromURL(url string, opts ...Option) (*Limits, error) {
 	o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout = l.timeout, l.timeout, l.timeout, l.timeout
 	o.MaxRetries = 1    // a pooled connection broken by a restart is dialled again once
 	o.DialerRetries = 1 // a refused dial fails the request at once, not after 5 tries
-	l.client, l.owned = redis.NewClient(o), true
+	l.setClient(redis.NewClient(o))
+	l.owned = true
 	return l, nil
 }
 
@@ -160,7 +182,7 @@ func (l *Limits) Allow(ctx context.Context, id string, limit int64, per time.Dur
 		return ginkey.Decision{Allowed: true}, nil
 	}
 	interval, window := gcraSteps(limit, per)
-	r, err := rateScript.Run(ctx, l.client, []string{l.prefix + "rate:" + id}, interval, window, l.nowMicros()).Int64Slice()
+	r, err := rateScript.Run(ctx, l.run, []string{l.prefix + "rate:" + id}, interval, window, l.nowMicros()).Int64Slice()
 	if err != nil {
 		return ginkey.Decision{}, err
 	}
@@ -186,7 +208,7 @@ func (l *Limits) throttle(ctx context.Context, op string, t ginkey.Throttle, add
 		return 0, nil
 	}
 	interval, window := gcraSteps(t.Limit, t.Per)
-	wait, err := failureScript.Run(ctx, l.client, []string{l.failureKey(t, addr)}, interval, window, l.nowMicros(), op).Int64()
+	wait, err := failureScript.Run(ctx, l.run, []string{l.failureKey(t, addr)}, interval, window, l.nowMicros(), op).Int64()
 	return micros(wait), err
 }
 
@@ -220,7 +242,7 @@ func (l *Limits) Take(ctx context.Context, id string, start, end time.Time, limi
 	seed func(context.Context) (int64, error)) (bool, error) {
 	key := l.prefix + "quota:" + id + ":" + start.UTC().Format(time.DateOnly) + "/" + end.UTC().Format(time.DateOnly)
 	expire := strconv.FormatInt(end.Add(quotaGrace).Unix(), 10)
-	r, err := quotaScript.Run(ctx, l.client, []string{key}, limit, expire, "").Int64()
+	r, err := quotaScript.Run(ctx, l.run, []string{key}, limit, expire, "").Int64()
 	if err != nil {
 		return false, err
 	}
@@ -229,7 +251,7 @@ func (l *Limits) Take(ctx context.Context, id string, start, end time.Time, limi
 		if err != nil {
 			return false, err
 		}
-		if r, err = quotaScript.Run(ctx, l.client, []string{key}, limit, expire, n).Int64(); err != nil {
+		if r, err = quotaScript.Run(ctx, l.run, []string{key}, limit, expire, n).Int64(); err != nil {
 			return false, err
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -223,6 +225,36 @@ func TestRedisKeysNameKeyIDsNeverKeys(t *testing.T) {
 	for w, seen := range want {
 		if !seen {
 			t.Errorf("no Redis key %q among %q", w, keys)
+		}
+	}
+}
+
+// Concurrent requests, batched into pipelines, are counted exactly too.
+func TestTwoGuardsCountConcurrentRequestsExactly(t *testing.T) {
+	t.Parallel()
+	a, b, _ := twoInstances(t, nil)
+	rated := createKey(t, a.guard, ginkey.KeySpec{RateLimit: &ginkey.RateLimit{Requests: 10, Per: ginkey.PerMinute}})
+	quota := createKey(t, a.guard, ginkey.KeySpec{Quota: &ginkey.Quota{Requests: 5, Per: ginkey.PerDay}})
+	for _, c := range []struct {
+		key  string
+		want int64
+	}{{rated.Secret, 10}, {quota.Secret, 5}} {
+		var passed atomic.Int64
+		var wg sync.WaitGroup
+		for i := range 40 {
+			in := a
+			if i%2 == 1 {
+				in = b
+			}
+			wg.Go(func() {
+				if in.get("", c.key).Code == http.StatusOK {
+					passed.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		if n := passed.Load(); n != c.want {
+			t.Fatalf("%d of 40 concurrent requests passed, want exactly %d", n, c.want)
 		}
 	}
 }
