@@ -107,9 +107,9 @@ func (l *Limits) setClient(client redis.UniversalClient) {
 	}
 }
 
-// WithAutoPipeline(false) sends each decision on its own instead of
-// batching the decisions of concurrent requests into pipelines (go-redis's
-// AutoPipeline, marked experimental there). Batching costs a lone request
+// WithAutoPipeline turns off (false) or on the batching of concurrent
+// requests' decisions into pipelines (go-redis's AutoPipeline, marked
+// experimental there); off, each decision is sent on its own. Batching costs a lone request
 // nothing and, under load, saves system calls on both sides: over loopback
 // it nearly doubles a rate-limited key's requests per second. Either way a
 // request waits for one round trip. Default: true.

@@ -199,7 +199,7 @@ func TestRedisKeysNameKeyIDsNeverKeys(t *testing.T) {
 	a.admin("192.0.2.2:1", "wrong-secret-0123456789")
 	opt, _ := redis.ParseURL(redisURL(t))
 	c := redis.NewClient(opt)
-	defer c.Close()
+	defer func() { _ = c.Close() }()
 	keys, err := c.Keys(context.Background(), prefix+"*").Result()
 	if err != nil {
 		t.Fatal(err)
