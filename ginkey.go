@@ -138,14 +138,14 @@ func New(cfg Config) (*Guard, error) {
 		g.ownLimiter = NewMemoryLimiter(cfg.CacheSize, cfg.Now)
 		g.limiter = g.ownLimiter
 	}
-	g.limiterDown = newOutage("rate limiter", cfg.Logger, cfg.FailClosed)
-	failuresDown := newOutage("failure counter", cfg.Logger, false)
+	g.limiterDown = newOutage("rate limiter", cfg.Logger, cfg.Now, cfg.FailClosed)
+	failuresDown := newOutage("failure counter", cfg.Logger, cfg.Now, false)
 	failuresDown.meanwhile = "the failure throttles count on this instance alone until it answers again"
 	failuresDown.decided = "checks_made_locally"
 	g.throttle = newThrottle(ThrottleUnknownKeys, cfg.FailureLimit, cfg.FailureCounter, failuresDown)
 	g.adminThrottle = newThrottle(ThrottleAdminSecrets, cfg.AdminFailureLimit, cfg.FailureCounter, failuresDown)
 	g.sharedQuotas = cfg.QuotaCounter
-	g.quotasDown = newOutage("quota counter", cfg.Logger, cfg.FailClosed)
+	g.quotasDown = newOutage("quota counter", cfg.Logger, cfg.Now, cfg.FailClosed)
 	g.adminFailures = newFailureLog(g.logAdminFailures)
 	if cfg.CacheSize > 0 {
 		g.cache = newKeyCache(cfg.CacheSize, int64(cfg.CacheTTL))

@@ -85,6 +85,7 @@ var errLimitsUnavailable = newError(http.StatusServiceUnavailable, "unavailable"
 type outage struct {
 	what       string // "rate limiter", "quota counter", "failure counter"
 	log        *slog.Logger
+	now        func() time.Time
 	failClosed bool
 	meanwhile  string // what happens during the outage, for the WARN line
 	decided    string // the INFO line's name for the count
@@ -97,8 +98,8 @@ type outage struct {
 
 // newOutage returns the outage of a counter whose failures let requests
 // through, or with failClosed refuse them.
-func newOutage(what string, log *slog.Logger, failClosed bool) *outage {
-	o := &outage{what: what, log: log, failClosed: failClosed,
+func newOutage(what string, log *slog.Logger, now func() time.Time, failClosed bool) *outage {
+	o := &outage{what: what, log: log, now: now, failClosed: failClosed,
 		meanwhile: "requests pass unchecked by it until it answers again", decided: "requests_let_through"}
 	if failClosed {
 		o.meanwhile = "requests that need it get 503 unavailable until it answers again (FailClosed)"
@@ -115,7 +116,7 @@ func (o *outage) failed(err error, decided bool) error {
 	first := !o.down.Load()
 	if first {
 		o.down.Store(true)
-		o.since, o.decisions = time.Now(), 0
+		o.since, o.decisions = o.now(), 0
 	}
 	if decided {
 		o.decisions++
@@ -143,5 +144,5 @@ func (o *outage) ok() {
 	o.down.Store(false)
 	n, since := o.decisions, o.since
 	o.mu.Unlock()
-	o.log.Info("ginkey: the "+o.what+" answers again", o.decided, n, "outage", time.Since(since).Round(time.Millisecond).String())
+	o.log.Info("ginkey: the "+o.what+" answers again", o.decided, n, "outage", o.now().Sub(since).Round(time.Millisecond).String())
 }

@@ -85,7 +85,8 @@ func WithTimeout(d time.Duration) Option { return func(l *Limits) { l.timeout = 
 // default, one clock for every instance). For tests.
 func WithClock(now func() time.Time) Option { return func(l *Limits) { l.now = now } }
 
-// New returns Limits counting in client, which stays the caller's to close.
+// New returns Limits counting in client, which stays the caller's to close
+// (closing it also stops the client's autopipeliner, see WithAutoPipeline).
 // Give the client short timeouts (go-redis's default is seconds): a request
 // waits for Redis at most that long before the guard decides without it.
 func New(client redis.UniversalClient, opts ...Option) *Limits {

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/ginkey/ginkey"
 )
 
@@ -173,5 +175,47 @@ func TestHungRedisHoldsRequestsOnlyForTheTimeout(t *testing.T) {
 	w := in.get("", limited.Secret)
 	if took := time.Since(start); w.Code != http.StatusOK || took > 2*time.Second {
 		t.Fatalf("hung Redis: %d after %v, want 200 within the timeout (%v, retried once, twice over)", w.Code, took, DefaultTimeout)
+	}
+}
+
+// Each decision is one command: a rate-limited key's request costs Redis
+// one EVALSHA (whose script calls TIME, GET and SET), nothing else.
+func TestARateLimitedRequestIsOneRedisCommand(t *testing.T) {
+	t.Parallel()
+	r, in, _, _ := outageSetup(t, false)
+	k := createKey(t, in.guard, ginkey.KeySpec{RateLimit: &ginkey.RateLimit{Requests: 1000, Per: ginkey.PerMinute}})
+	in.get("", k.Secret) // into the cache
+	opt, _ := redis.ParseURL(r.url())
+	c := redis.NewClient(opt)
+	defer func() { _ = c.Close() }()
+	// sent returns how many commands clients sent Redis: those scripts
+	// call are left out.
+	sent := func() int64 {
+		info, err := c.Info(context.Background(), "commandstats").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int64
+		for _, l := range strings.Split(info, "\r\n") {
+			name, rest, ok := strings.Cut(strings.TrimPrefix(l, "cmdstat_"), ":calls=")
+			if !ok || strings.Contains(" time get set exists decrby incr expireat ", " "+name+" ") {
+				continue
+			}
+			calls, _, _ := strings.Cut(rest, ",")
+			v, _ := strconv.ParseInt(calls, 10, 64)
+			n += v
+		}
+		return n
+	}
+	before := sent()
+	const n = 50
+	for range n {
+		if w := in.get("", k.Secret); w.Code != http.StatusOK {
+			t.Fatalf("%d %s", w.Code, w.Body)
+		}
+	}
+	if got := sent() - before - 1; got != n { // - 1: the first INFO
+		info, _ := c.Info(context.Background(), "commandstats").Result()
+		t.Fatalf("%d requests sent Redis %d commands, want %d:\n%s", n, got, n, info)
 	}
 }
