@@ -190,6 +190,7 @@ func TestARateLimitedRequestIsOneRedisCommand(t *testing.T) {
 	defer func() { _ = c.Close() }()
 	// sent returns how many commands clients sent Redis: those scripts
 	// call are left out.
+	scriptCalls := map[string]bool{"time": true, "get": true, "set": true, "exists": true, "decrby": true, "incr": true, "expireat": true}
 	sent := func() int64 {
 		info, err := c.Info(context.Background(), "commandstats").Result()
 		if err != nil {
@@ -198,7 +199,7 @@ func TestARateLimitedRequestIsOneRedisCommand(t *testing.T) {
 		var n int64
 		for _, l := range strings.Split(info, "\r\n") {
 			name, rest, ok := strings.Cut(strings.TrimPrefix(l, "cmdstat_"), ":calls=")
-			if !ok || strings.Contains(" time get set exists decrby incr expireat ", " "+name+" ") {
+			if !ok || scriptCalls[name] {
 				continue
 			}
 			calls, _, _ := strings.Cut(rest, ",")
