@@ -118,9 +118,11 @@ func WithAutoPipeline(on bool) Option { return func(l *Limits) { l.batch = on } 
 
 // FromURL returns Limits with a client of its own for url
 // ("redis://[user:password@]host:port/db" or "rediss://..."), with the
-// timeouts of WithTimeout, one retry and one dial attempt per command (a
-// request never waits for a Redis that is down). It does not connect yet: Redis may
-// be down when the application starts. An error names what is wrong with
+// timeouts of WithTimeout, one dial attempt per command (a request never
+// waits for a Redis that is down) and no retries (a script that ran but
+// whose answer was lost must not count twice; go-redis checks a pooled
+// connection before reusing it). It does not connect yet: Redis may be down
+// when the application starts. An error names what is wrong with
 // the URL, never the URL itself, which may hold a password.
 func FromURL(url string, opts ...Option) (*Limits, error) {
 	o, err := redis.ParseURL(url)
@@ -132,7 +134,7 @@ func FromURL(url string, opts ...Option) (*Limits, error) {
 		l.timeout = DefaultTimeout
 	}
 	o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout = l.timeout, l.timeout, l.timeout, l.timeout
-	o.MaxRetries = 1    // a pooled connection broken by a restart is dialled again once
+	o.MaxRetries = -1   // a script that ran but whose answer was lost must not run twice
 	o.DialerRetries = 1 // a refused dial fails the request at once, not after 5 tries
 	l.setClient(redis.NewClient(o))
 	l.owned = true

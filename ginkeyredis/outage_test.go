@@ -173,8 +173,8 @@ func TestHungRedisHoldsRequestsOnlyForTheTimeout(t *testing.T) {
 	defer func() { _ = r.cmd.Process.Signal(syscall.SIGCONT) }()
 	start := time.Now()
 	w := in.get("", limited.Secret)
-	if took := time.Since(start); w.Code != http.StatusOK || took > 2*time.Second {
-		t.Fatalf("hung Redis: %d after %v, want 200 within the timeout (%v, retried once, twice over)", w.Code, took, DefaultTimeout)
+	if took := time.Since(start); w.Code != http.StatusOK || took > 5*DefaultTimeout {
+		t.Fatalf("hung Redis: %d after %v, want 200 within the timeout (%v) and some slack", w.Code, took, DefaultTimeout)
 	}
 }
 
