@@ -110,10 +110,11 @@ func (l *Limits) setClient(client redis.UniversalClient) {
 
 // WithAutoPipeline turns off (false) or on the batching of concurrent
 // requests' decisions into pipelines (go-redis's AutoPipeline, marked
-// experimental there); off, each decision is sent on its own. Batching costs a lone request
-// nothing and, under load, saves system calls on both sides: over loopback
-// it nearly doubles a rate-limited key's requests per second. Either way a
-// request waits for one round trip. Default: true.
+// experimental there); off, each decision is sent on its own. Either way a
+// request waits for one round trip. Batching adds a goroutine hand-off to a
+// lone request (some 20 µs on a busy machine) and, under load, saves system
+// calls on both sides: over loopback it nearly doubles a rate-limited key's
+// requests per second. Default: true.
 func WithAutoPipeline(on bool) Option { return func(l *Limits) { l.batch = on } }
 
 // FromURL returns Limits with a client of its own for url
@@ -122,8 +123,8 @@ func WithAutoPipeline(on bool) Option { return func(l *Limits) { l.batch = on } 
 // waits for a Redis that is down) and no retries (a script that ran but
 // whose answer was lost must not count twice; go-redis checks a pooled
 // connection before reusing it). It does not connect yet: Redis may be down
-// when the application starts. An error names what is wrong with
-// the URL, never the URL itself, which may hold a password.
+// when the application starts. Its error never repeats the URL, which may
+// hold a password.
 func FromURL(url string, opts ...Option) (*Limits, error) {
 	o, err := redis.ParseURL(url)
 	if err != nil {
