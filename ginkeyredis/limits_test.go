@@ -258,3 +258,19 @@ func TestTwoGuardsCountConcurrentRequestsExactly(t *testing.T) {
 		}
 	}
 }
+
+func TestFromURLNeverRepeatsTheURLAndDoesNotConnectYet(t *testing.T) {
+	t.Parallel()
+	for _, bad := range []string{"http://user:hunter2@localhost:6379/0", "redis://user:hunter2@localhost:6379/notadb", "hunter2"} {
+		if _, err := FromURL(bad); err == nil || strings.Contains(err.Error(), "hunter2") {
+			t.Fatalf("FromURL(%q): %v", bad, err)
+		}
+	}
+	l, err := FromURL("redis://user:hunter2@127.0.0.1:1/0") // nothing listens there
+	if err != nil {
+		t.Fatalf("FromURL connected, or failed: %v", err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
