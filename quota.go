@@ -20,7 +20,10 @@ const maxQuotaRequests = 1 << 40
 // flushed (FlushInterval) or this instance had not yet re-read (CacheTTL).
 // With a Store that keeps no usage (no UsageStore), counts live only in
 // memory and are never re-read: they start from zero when the process does,
-// and when a key's count is dropped to keep the map within CacheSize.
+// and when a key's count is dropped to keep the map within CacheSize. With
+// Config.QuotaCounter (e.g. ginkeyredis), the counter keeps the count,
+// started once per period from the usage table, and is exact across
+// instances.
 type Quota struct {
 	Requests int64  `json:"requests" example:"10000" minimum:"1"`
 	Per      Period `json:"per" enums:"day,month" swaggertype:"string" example:"day"`

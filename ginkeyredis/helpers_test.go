@@ -32,7 +32,7 @@ func init() { gin.SetMode(gin.TestMode) }
 func needService(t testing.TB, why string) {
 	t.Helper()
 	if os.Getenv("GINKEY_REQUIRE_SERVICES") == "1" {
-		t.Fatal(why + " but GINKEY_REQUIRE_SERVICES=1")
+		t.Fatal("a Redis test cannot run (" + why + ") but GINKEY_REQUIRE_SERVICES=1")
 	}
 	t.Skip("SKIPPING Redis test: " + why)
 }
