@@ -149,6 +149,29 @@ type Config struct {
 	// CacheSize keys (100,000 when the cache is off) using Now.
 	Limiter Limiter
 
+	// FailClosed makes rate limits and quotas refuse requests with 503
+	// unavailable while the Limiter or QuotaCounter that counts them fails
+	// (e.g. a shared Redis is down), instead of letting them through
+	// unchecked. Either way the outage is logged once when it starts (WARN,
+	// with the error) and once when it ends (INFO, with the number of
+	// requests decided without the counter). The failure throttles never
+	// fail open nor closed: while their FailureCounter fails, they count in
+	// memory, per instance. The in-memory defaults never fail.
+	// Optional. Default: false (fail open).
+	FailClosed bool
+
+	// FailureCounter counts the failure throttles' attempts (FailureLimit,
+	// AdminFailureLimit) per client address. Replace it to share the
+	// throttles between instances; while it fails, each instance counts in
+	// memory. Optional. Default: in memory, at most 100,000 addresses per
+	// throttle.
+	FailureCounter FailureCounter
+
+	// QuotaCounter counts requests against quotas. Replace it to make quotas
+	// exact across instances. Optional. Default: in memory, seeded from the
+	// usage table and re-read every CacheTTL (see Quota).
+	QuotaCounter QuotaCounter
+
 	// FailureLimit is how many unknown keys one client address (gin's
 	// ClientIP, IPv6 grouped by /64) may present per minute; beyond it, its
 	// requests with keys not in the cache get 429 too_many_failures without

@@ -60,13 +60,16 @@ type Guard struct {
 	skip            func(*gin.Context) bool
 	rateLimit       RateLimit // Config.RateLimit
 	limiter         Limiter
-	ownLimiter      *MemoryLimiter   // the default limiter, when Config.Limiter is nil
-	throttle        *failureThrottle // nil: off
-	adminThrottle   *failureThrottle // wrong admin secrets; nil: off
+	ownLimiter      *MemoryLimiter // the default limiter, when Config.Limiter is nil
+	limiterDown     *outage
+	throttle        *throttle // nil: off
+	adminThrottle   *throttle // wrong admin secrets; nil: off
 	adminFailures   *failureLog
 	unthrottledOnce sync.Once // warns of clients without an IP address once
 	quotas          *quotaCounter
 	audits          auditLog
+	sharedQuotas    QuotaCounter // Config.QuotaCounter; nil: quotas, in memory
+	quotasDown      *outage
 
 	health       storeHealth
 	flights      flights
@@ -150,8 +153,14 @@ func New(cfg Config) (*Guard, error) {
 		g.ownLimiter = NewMemoryLimiter(cfg.CacheSize, cfg.Now)
 		g.limiter = g.ownLimiter
 	}
-	g.throttle = newFailureThrottle(cfg.FailureLimit)
-	g.adminThrottle = newFailureThrottle(cfg.AdminFailureLimit)
+	g.limiterDown = newOutage("rate limiter", cfg.Logger, cfg.Now, cfg.FailClosed)
+	failuresDown := newOutage("failure counter", cfg.Logger, cfg.Now, false)
+	failuresDown.meanwhile = "the failure throttles count on this instance alone until it answers again"
+	failuresDown.decided = "checks_made_locally"
+	g.throttle = newThrottle(ThrottleUnknownKeys, cfg.FailureLimit, cfg.FailureCounter, failuresDown)
+	g.adminThrottle = newThrottle(ThrottleAdminSecrets, cfg.AdminFailureLimit, cfg.FailureCounter, failuresDown)
+	g.sharedQuotas = cfg.QuotaCounter
+	g.quotasDown = newOutage("quota counter", cfg.Logger, cfg.Now, cfg.FailClosed)
 	g.adminFailures = newFailureLog(g.logAdminFailures)
 	if cfg.CacheSize > 0 {
 		g.cache = newKeyCache(cfg.CacheSize, int64(cfg.CacheTTL))

@@ -1,7 +1,8 @@
 // Command example is a gin API protected by ginkey with zero configuration:
 // keys live in ginkey.db, the admin API is under /auth, the admin secret is
 // printed at start-up unless GINKEY_SECRET is set, and Swagger UI is at
-// /docs/index.html.
+// /docs/index.html. With GINKEY_REDIS set (redis://host:6379/0), rate
+// limits, quotas and the failure throttles are shared through Redis.
 package main
 
 import (
@@ -25,6 +26,7 @@ import (
 
 	"github.com/ginkey/ginkey"
 	"github.com/ginkey/ginkey/docs"
+	"github.com/ginkey/ginkey/ginkeyredis"
 )
 
 // The OpenAPI document in ../docs is generated from this file's general info
@@ -62,7 +64,18 @@ func main() {
 }
 
 func run() error {
-	guard, err := ginkey.New(ginkey.Config{})
+	var cfg ginkey.Config
+	// GINKEY_REDIS (redis://host:6379/0) shares rate limits, quotas and the
+	// failure throttles between instances.
+	if url := os.Getenv(ginkeyredis.EnvVar); url != "" {
+		limits, err := ginkeyredis.FromURL(url)
+		if err != nil {
+			return err
+		}
+		defer func() { _ = limits.Close() }()
+		limits.Apply(&cfg)
+	}
+	guard, err := ginkey.New(cfg)
 	if err != nil {
 		return err
 	}
