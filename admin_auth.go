@@ -101,28 +101,26 @@ func (g *Guard) requireAdmin(c *gin.Context) {
 		c.Next()
 		return
 	}
-	ip, throttled := netip.Addr{}, g.adminThrottle != nil
-	if throttled {
-		ip = clientAddr(c)
-		throttled = ip.IsValid() // no address (unix socket): one shared bucket would lock out everyone
-	}
+	ip := clientAddr(c)
+	// No address (unix socket): one shared bucket would lock out everyone.
+	throttled := g.adminThrottle != nil && ip.IsValid()
 	now := g.now()
 	if throttled {
 		// Reserved before the compare, so that a guesser past its allowance
 		// learns nothing, not even from a right guess.
-		if wait, ok := g.adminThrottle.acquire(ip, now.UnixNano()); !ok {
-			g.adminFailures.note(ip, now, true)
+		if wait := g.adminThrottle.acquire(c.Request.Context(), ip, now.UnixNano()); wait > 0 {
+			g.adminFailed(ip, now, true)
 			WriteError(c, retryLater(ErrTooManyFailures, wait))
 			return
 		}
 	}
 	if !g.adminAuthorized(given) {
-		g.adminFailures.note(ip, now, false)
+		g.adminFailed(ip, now, false)
 		writeError(c, ErrAdminUnauthorized)
 		return
 	}
 	if throttled {
-		g.adminThrottle.refund(ip)
+		g.adminThrottle.refund(c.Request.Context(), ip)
 	}
 	// Admin answers can carry a plaintext key: keep them out of caches.
 	c.Header("Cache-Control", "no-store")

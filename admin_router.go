@@ -27,7 +27,7 @@ func (g *Guard) RegisterAdmin(rg *gin.RouterGroup) {
 	dispatch := func(c *gin.Context) {
 		ctx, cancel := context.WithTimeout(c.Request.Context(), g.adminTimeout())
 		defer cancel()
-		c.Request = c.Request.WithContext(ctx)
+		c.Request = c.Request.WithContext(WithActor(ctx, httpActor(clientAddr(c))))
 		routes.serve(c, c.Param(adminPathParam))
 	}
 	a := rg.Group("", g.requireAdmin)
@@ -58,6 +58,7 @@ func (g *Guard) adminRoutes() adminRouter {
 		{http.MethodPost, "/keys/:id/rotate", g.rotateKey},
 		{http.MethodGet, "/keys/:id/usage", g.keyUsage},
 		{http.MethodGet, "/usage", g.usageSummary},
+		{http.MethodGet, "/audit", g.listAudit},
 	}
 }
 

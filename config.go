@@ -68,7 +68,7 @@ type Config struct {
 	// change goes unseen).
 	Notifier Notifier
 
-	// TablePrefix names ginkey's tables (<prefix>keys, <prefix>usage): lower-case
+	// TablePrefix names ginkey's tables (<prefix>keys, <prefix>usage, <prefix>audit...): lower-case
 	// letters, digits and underscores. Optional. Default: "ginkey_".
 	TablePrefix string
 
@@ -170,6 +170,29 @@ type Config struct {
 	// CacheSize keys (100,000 when the cache is off) using Now.
 	Limiter Limiter
 
+	// FailClosed makes rate limits and quotas refuse requests with 503
+	// unavailable while the Limiter or QuotaCounter that counts them fails
+	// (e.g. a shared Redis is down), instead of letting them through
+	// unchecked. Either way the outage is logged once when it starts (WARN,
+	// with the error) and once when it ends (INFO, with the number of
+	// requests decided without the counter). The failure throttles never
+	// fail open nor closed: while their FailureCounter fails, they count in
+	// memory, per instance. The in-memory defaults never fail.
+	// Optional. Default: false (fail open).
+	FailClosed bool
+
+	// FailureCounter counts the failure throttles' attempts (FailureLimit,
+	// AdminFailureLimit) per client address. Replace it to share the
+	// throttles between instances; while it fails, each instance counts in
+	// memory. Optional. Default: in memory, at most 100,000 addresses per
+	// throttle.
+	FailureCounter FailureCounter
+
+	// QuotaCounter counts requests against quotas. Replace it to make quotas
+	// exact across instances. Optional. Default: in memory, seeded from the
+	// usage table and re-read every CacheTTL (see Quota).
+	QuotaCounter QuotaCounter
+
 	// FailureLimit is how many unknown keys one client address (gin's
 	// ClientIP, IPv6 grouped by /64) may present per minute; beyond it, its
 	// requests with keys not in the cache get 429 too_many_failures without
@@ -225,6 +248,12 @@ type Config struct {
 	// none.
 	Observers []Observer
 
+	// AuditRetention is how long audit log entries are kept: older ones are
+	// deleted in the background, at start and every hour. A negative value
+	// keeps them for ever. Optional. Default: $GINKEY_AUDIT_RETENTION (a Go
+	// duration or "never"), else 2160h (90 days).
+	AuditRetention time.Duration
+
 	// Logger receives ginkey's logs; keys and secrets never reach it (but
 	// for the generated admin secret, once). Optional. Default: slog.Default().
 	Logger *slog.Logger
@@ -256,6 +285,17 @@ func applyEnv(cfg *Config) error {
 				return fmt.Errorf("ginkey: GINKEY_TTL %q is neither a positive Go duration nor \"never\"", v)
 			}
 			cfg.TTL = d
+		}
+	}
+	if v, ok := lookup("GINKEY_AUDIT_RETENTION"); ok && v != "" && cfg.AuditRetention == 0 {
+		if strings.EqualFold(v, "never") {
+			cfg.AuditRetention = -1
+		} else {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				return fmt.Errorf("ginkey: GINKEY_AUDIT_RETENTION %q is neither a positive Go duration nor \"never\"", v)
+			}
+			cfg.AuditRetention = d
 		}
 	}
 	if v, ok := lookup("GINKEY_HIDE_DOCS"); ok && !cfg.HideDocs {
@@ -300,6 +340,9 @@ func applyDefaults(cfg *Config) {
 	}
 	if cfg.AdminFailureLimit == 0 {
 		cfg.AdminFailureLimit = DefaultAdminFailureLimit
+	}
+	if cfg.AuditRetention == 0 {
+		cfg.AuditRetention = DefaultAuditRetention
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()

@@ -62,12 +62,16 @@ type Guard struct {
 	skip            func(*gin.Context) bool
 	rateLimit       RateLimit // Config.RateLimit
 	limiter         Limiter
-	ownLimiter      *MemoryLimiter   // the default limiter, when Config.Limiter is nil
-	throttle        *failureThrottle // nil: off
-	adminThrottle   *failureThrottle // wrong admin secrets; nil: off
+	ownLimiter      *MemoryLimiter // the default limiter, when Config.Limiter is nil
+	limiterDown     *outage
+	throttle        *throttle // nil: off
+	adminThrottle   *throttle // wrong admin secrets; nil: off
 	adminFailures   *failureLog
 	unthrottledOnce sync.Once // warns of clients without an IP address once
 	quotas          *quotaCounter
+	audits          auditLog
+	sharedQuotas    QuotaCounter // Config.QuotaCounter; nil: quotas, in memory
+	quotasDown      *outage
 
 	health       storeHealth
 	flights      flights
@@ -151,8 +155,14 @@ func New(cfg Config) (*Guard, error) {
 		g.ownLimiter = NewMemoryLimiter(cfg.CacheSize, cfg.Now)
 		g.limiter = g.ownLimiter
 	}
-	g.throttle = newFailureThrottle(cfg.FailureLimit)
-	g.adminThrottle = newFailureThrottle(cfg.AdminFailureLimit)
+	g.limiterDown = newOutage("rate limiter", cfg.Logger, cfg.Now, cfg.FailClosed)
+	failuresDown := newOutage("failure counter", cfg.Logger, cfg.Now, false)
+	failuresDown.meanwhile = "the failure throttles count on this instance alone until it answers again"
+	failuresDown.decided = "checks_made_locally"
+	g.throttle = newThrottle(ThrottleUnknownKeys, cfg.FailureLimit, cfg.FailureCounter, failuresDown)
+	g.adminThrottle = newThrottle(ThrottleAdminSecrets, cfg.AdminFailureLimit, cfg.FailureCounter, failuresDown)
+	g.sharedQuotas = cfg.QuotaCounter
+	g.quotasDown = newOutage("quota counter", cfg.Logger, cfg.Now, cfg.FailClosed)
 	g.adminFailures = newFailureLog(g.logAdminFailures)
 	if cfg.CacheSize > 0 {
 		g.cache = newKeyCache(cfg.CacheSize, int64(cfg.CacheTTL))
@@ -182,6 +192,7 @@ func New(cfg Config) (*Guard, error) {
 	} else {
 		close(g.done)
 	}
+	g.startAudit(cfg.AuditRetention)
 	if n := g.notifierFor(&cfg); n != nil {
 		g.startNotify(n)
 	}
@@ -310,15 +321,18 @@ func (g *Guard) closeStore() error {
 	return g.closeDB()
 }
 
-// Close stops the usage flusher, writes pending usage and closes the database
-// if the guard opened it. While the store fails, it retries the write for up
-// to five StoreTimeouts (10 s by default), then drops the counts and logs how
-// many requests they held. It is safe to call more than once.
+// Close stops the usage flusher and the audit log's goroutine, writes
+// pending usage and the counted admin authentication failures, and closes
+// the database if the guard opened it. While the store fails, it retries the
+// usage write for up to five StoreTimeouts (10 s by default), then drops the
+// counts and logs how many requests they held. It is safe to call more than
+// once.
 func (g *Guard) Close() error {
 	g.closeOnce.Do(func() {
 		close(g.stop)
 		g.cancel()
 		<-g.done
+		g.stopAudit()
 		g.stopNotify()
 		g.closeErr = errors.Join(g.finalFlush(), g.closeStore())
 	})

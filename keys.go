@@ -93,7 +93,9 @@ type Renewal struct {
 //
 // A field that breaks its rule is a *Error with code bad_request whose
 // message names the field; a store failure is an internal error.
-func (g *Guard) CreateKey(ctx context.Context, spec KeySpec) (CreatedKey, error) {
+func (g *Guard) CreateKey(ctx context.Context, spec KeySpec) (out CreatedKey, err error) {
+	ctx, done := g.adminOp(ctx, ActionCreate)
+	defer func() { done(out.ID, spec.given(), err) }()
 	now := g.now().UTC().Truncate(time.Microsecond)
 	k, e := g.checkSpec(&spec, now)
 	if e != nil {
@@ -223,11 +225,13 @@ func (g *Guard) ListKeys(ctx context.Context, q KeyQuery) (KeyList, error) {
 // the change applies from the key's next request. An update that changes
 // nothing, or a field that breaks its rule, is a bad_request; an unknown id
 // is ErrNotFound; a revoked key is ErrRevokedConflict.
-func (g *Guard) UpdateKey(ctx context.Context, id string, u KeyUpdate) (Key, error) {
+func (g *Guard) UpdateKey(ctx context.Context, id string, u KeyUpdate) (_ Key, err error) {
 	if e := checkID(id); e != nil {
 		return Key{}, e
 	}
 	ch, fields, e := u.changes()
+	ctx, done := g.adminOp(ctx, ActionUpdate)
+	defer func() { done(id, fields, err) }()
 	if e != nil {
 		return Key{}, e
 	}
@@ -317,10 +321,12 @@ func (u *KeyUpdate) changes() (Changes, []string, *Error) {
 // request. Revoking a revoked key is not an error: it returns the key as it
 // is. Revoking a rotated key in its grace period ends the grace now. An
 // unknown id is ErrNotFound.
-func (g *Guard) RevokeKey(ctx context.Context, id string) (Key, error) {
+func (g *Guard) RevokeKey(ctx context.Context, id string) (_ Key, err error) {
 	if e := checkID(id); e != nil {
 		return Key{}, e
 	}
+	ctx, done := g.adminOp(ctx, ActionRevoke)
+	defer func() { done(id, nil, err) }()
 	ctx, cancel := context.WithTimeout(ctx, g.adminTimeout())
 	defer cancel()
 	now := g.now().UTC().Truncate(time.Microsecond)
@@ -339,10 +345,12 @@ func (g *Guard) RevokeKey(ctx context.Context, id string) (Key, error) {
 // RenewKey sets the expiry of the key with id to r's. A bad expiry is a
 // bad_request; an unknown id is ErrNotFound; a revoked key is
 // ErrRevokedConflict, since revocation is final.
-func (g *Guard) RenewKey(ctx context.Context, id string, r Renewal) (Key, error) {
+func (g *Guard) RenewKey(ctx context.Context, id string, r Renewal) (_ Key, err error) {
 	if e := checkID(id); e != nil {
 		return Key{}, e
 	}
+	ctx, done := g.adminOp(ctx, ActionRenew)
+	defer func() { done(id, nil, err) }()
 	now := g.now().UTC().Truncate(time.Microsecond)
 	expires, e := g.expiry(r.ExpiresAt, r.NeverExpires, now)
 	if e != nil {
@@ -361,10 +369,12 @@ func (g *Guard) RenewKey(ctx context.Context, id string, r Renewal) (Key, error)
 
 // DeleteKey deletes the key with id and its usage; it fails from its next
 // request. An unknown id is ErrNotFound.
-func (g *Guard) DeleteKey(ctx context.Context, id string) error {
+func (g *Guard) DeleteKey(ctx context.Context, id string) (err error) {
 	if e := checkID(id); e != nil {
 		return e
 	}
+	ctx, done := g.adminOp(ctx, ActionDelete)
+	defer func() { done(id, nil, err) }()
 	ctx, cancel := context.WithTimeout(ctx, g.adminTimeout())
 	defer cancel()
 	rec, err := g.store.ByID(ctx, id)

@@ -21,12 +21,12 @@ const (
 	OutcomeQuotaExceeded     = "quota_exceeded"
 )
 
-// outcome indexes the counters: first the outcomes kept per key, then the
+// verdict indexes the counters: first the outcomes kept per key, then the
 // other codes of the HTTP contract a verification can end with.
-type outcome uint8
+type verdict uint8
 
 const (
-	oValid outcome = iota
+	oValid verdict = iota
 	oExpired
 	oRevoked
 	oInsufficientScope
@@ -60,7 +60,7 @@ func KeyOutcomes() []string { return append([]string(nil), outcomeNames[:keyOutc
 func VerificationOutcomes() []string { return append([]string(nil), outcomeNames[:]...) }
 
 // outcomeOf classifies a verification's error.
-func outcomeOf(err error) outcome {
+func outcomeOf(err error) verdict {
 	var e *Error
 	switch v := err.(type) { //nolint:errorlint // the guard returns these unwrapped
 	case *Error:
@@ -185,8 +185,8 @@ func (g *Guard) Stats() Stats {
 //
 // The operations are "lookup" (a key's record read on a cache miss),
 // "flush" (a batch of usage), "notify" (a key change announced to the
-// other instances, see Notifier), and the admin actions "create", "update",
-// "revoke", "renew", "rotate", "delete", "get", "list" and "usage". The
+// other instances, see Notifier), and the admin actions "create",
+// "update", "revoke", "renew", "rotate" and "delete", from any caller. The
 // outcome is "ok" or an error code of the HTTP contract ("not_found",
 // "unavailable", ...). Nothing secret is passed: no key, hash or secret.
 type Observer interface {
@@ -210,7 +210,7 @@ func (g *Guard) observed(ctx context.Context, op string, admin bool) (context.Co
 		}
 	}
 	return ctx, func(err error) {
-		out := outcomeCode(err)
+		out := outcome(err)
 		for _, end := range ends {
 			if end != nil {
 				end(out)
@@ -221,11 +221,12 @@ func (g *Guard) observed(ctx context.Context, op string, admin bool) (context.Co
 
 func noEnd(error) {}
 
-// outcomeCode names err for an Observer: "ok", or its code.
-func outcomeCode(err error) string {
-	if err == nil {
-		return "ok"
+// adminOp starts an admin action: the observers see it start, and done
+// ends it for them and appends it to the audit log.
+func (g *Guard) adminOp(ctx context.Context, action string) (context.Context, func(keyID string, fields []string, err error)) {
+	ctx, end := g.observed(ctx, action, true)
+	return ctx, func(keyID string, fields []string, err error) {
+		end(err)
+		g.audit(ctx, action, keyID, fields, err)
 	}
-	e, _ := asError(err)
-	return e.Code
 }

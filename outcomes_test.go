@@ -215,3 +215,61 @@ func TestStatsCountCacheLookupsAndPendingUsage(t *testing.T) {
 		t.Fatal("VerificationOutcomes lacks a code")
 	}
 }
+
+// recorder is an Observer that notes "kind op outcome" for every operation.
+type recorder struct {
+	mu     sync.Mutex
+	events []string
+}
+
+func (r *recorder) note(kind, op string) func(string) {
+	return func(outcome string) {
+		r.mu.Lock()
+		r.events = append(r.events, kind+" "+op+" "+outcome)
+		r.mu.Unlock()
+	}
+}
+
+func (r *recorder) Store(ctx context.Context, op string) (context.Context, func(string)) {
+	return ctx, r.note("store", op)
+}
+
+func (r *recorder) Admin(ctx context.Context, action string) (context.Context, func(string)) {
+	return ctx, r.note("admin", action)
+}
+
+func (r *recorder) has(event string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Contains(r.events, event)
+}
+
+func TestObserversSeeStoreCallsAndAdminActionsWithOutcomes(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{}
+	h := newHarness(t, func(c *Config) { c.Observers = []Observer{rec, nil} })
+	k := h.createKey(`{"name":"o"}`)
+	wantOK(t, h.secure(k.Secret), k.ID)
+	unknown, _, _ := h.guard.format.generate()
+	h.secure(unknown)
+	if err := h.guard.Flush(bg); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.guard.RotateKey(bg, k.ID, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = h.guard.RenewKey(bg, k.ID, Renewal{}) // rotated: key_rotated
+	_ = h.guard.DeleteKey(bg, "NoSuchKey0123456789abc")
+	for _, want := range []string{
+		"admin create ok", "store lookup ok", "store lookup not_found", "store flush ok",
+		"admin rotate ok", "admin renew key_rotated", "admin delete not_found",
+	} {
+		if !rec.has(want) {
+			t.Errorf("no %q among %q", want, rec.events)
+		}
+	}
+	audit, err := h.guard.Audit(bg, AuditQuery{KeyID: k.ID, Action: ActionRotate})
+	if err != nil || audit.Total != 1 || audit.Entries[0].Outcome != OutcomeOK {
+		t.Fatalf("the rotation's audit entry: %+v %v", audit, err)
+	}
+}

@@ -29,10 +29,12 @@ const MaxRotationGrace = 30 * 24 * time.Hour
 // A grace out of range is a bad_request; an unknown id is ErrNotFound; a
 // revoked key is ErrRevokedConflict, a key already rotated (in its grace or
 // past it) ErrRotatedConflict, an expired one ErrExpiredConflict.
-func (g *Guard) RotateKey(ctx context.Context, id string, grace time.Duration) (CreatedKey, error) {
+func (g *Guard) RotateKey(ctx context.Context, id string, grace time.Duration) (_ CreatedKey, err error) {
 	if e := checkID(id); e != nil {
 		return CreatedKey{}, e
 	}
+	ctx, done := g.adminOp(ctx, ActionRotate)
+	defer func() { done(id, []string{"revoked_at", "rotated_to"}, err) }()
 	if grace < 0 || grace > MaxRotationGrace {
 		return CreatedKey{}, BadRequest(`grace must be from "0s" to "720h" (30 days)`)
 	}

@@ -21,6 +21,7 @@ type gormStore struct {
 	usage   string
 	marks   string        // each instance's last flushed batch (OnceUsageStore)
 	refused string        // refused verifications per key, day and outcome
+	audit   string        // the audit log (AuditStore)
 	sqlite  bool          // writes one at a time (nobody sees "database is locked"); SQLite-only SQL
 	byHash  *hashLookup   // set on the guard's own SQLite file; nil: ByHash goes through GORM
 	writeMu sync.Mutex    // held around writes on SQLite
@@ -39,6 +40,7 @@ func newGormStore(ctx context.Context, db *gorm.DB, tablePrefix string) (*gormSt
 		usage:   tablePrefix + "usage",
 		marks:   tablePrefix + "flush_marks",
 		refused: tablePrefix + "outcomes",
+		audit:   tablePrefix + "audit",
 		sqlite:  db.Name() == "sqlite",
 	}
 	if err := s.migrate(ctx); err != nil {

@@ -112,11 +112,11 @@ func (s *gormStore) migrateTables(db *gorm.DB) error {
 		}
 	}
 	for _, ix := range keysIndexes() {
-		if err := s.createIndex(db, ix, mariaDB); err != nil {
+		if err := s.createIndex(db, s.keys, ix, mariaDB); err != nil {
 			return err
 		}
 	}
-	return nil
+	return s.migrateAudit(db, mariaDB)
 }
 
 // declaringHashIndex is a keyRow whose hash field declares the unique index
@@ -150,11 +150,11 @@ func (s *gormStore) dropIndex(db *gorm.DB, name string, mariaDB bool) error {
 	return nil
 }
 
-// createIndex creates ix unless an index of its name exists. It does not
-// judge the shape of an existing index: checkSchema does.
-func (s *gormStore) createIndex(db *gorm.DB, ix keysIndex, mariaDB bool) error {
-	name := s.keys + "_" + ix.name
-	args := []any{clause.Table{Name: name}, clause.Table{Name: s.keys}}
+// createIndex creates ix on table unless an index of its name exists. It
+// does not judge the shape of an existing index: checkSchema does.
+func (s *gormStore) createIndex(db *gorm.DB, table string, ix keysIndex, mariaDB bool) error {
+	name := table + "_" + ix.name
+	args := []any{clause.Table{Name: name}, clause.Table{Name: table}}
 	cols := make([]string, len(ix.columns))
 	for i, c := range ix.columns {
 		col, desc := strings.CutSuffix(c, " DESC")
@@ -171,10 +171,10 @@ func (s *gormStore) createIndex(db *gorm.DB, ix keysIndex, mariaDB bool) error {
 	on := " ? ON ? (" + strings.Join(cols, ", ") + ")"
 	switch {
 	case db.Name() == "postgres":
-		return s.createPostgresIndex(db, name, verb, on, args)
+		return createPostgresIndex(db, table, name, verb, on, args)
 	case s.sqlite, mariaDB: // MariaDB has IF NOT EXISTS since 10.1.4
 		return db.Exec(verb+"IF NOT EXISTS"+on, args...).Error
-	case db.Migrator().HasIndex(s.keys, name): // MySQL 8 has no IF NOT EXISTS here
+	case db.Migrator().HasIndex(table, name): // MySQL 8 has no IF NOT EXISTS here
 		return nil
 	}
 	return db.Exec(verb+on, args...).Error
@@ -184,7 +184,7 @@ func (s *gormStore) createIndex(db *gorm.DB, ix keysIndex, mariaDB bool) error {
 // rows, so requests keep reading and writing it meanwhile. A concurrent
 // build that failed (here or in an earlier start) leaves an INVALID index
 // that IF NOT EXISTS would take for done: it is dropped and built again.
-func (s *gormStore) createPostgresIndex(db *gorm.DB, name, verb, on string, args []any) error {
+func createPostgresIndex(db *gorm.DB, table, name, verb, on string, args []any) error {
 	var valid []bool
 	if err := db.Raw(validity, name).Scan(&valid).Error; err != nil {
 		return err
@@ -198,7 +198,7 @@ func (s *gormStore) createPostgresIndex(db *gorm.DB, name, verb, on string, args
 		}
 	}
 	var populated bool
-	if err := db.Raw("SELECT EXISTS (SELECT 1 FROM ?)", clause.Table{Name: s.keys}).Scan(&populated).Error; err != nil {
+	if err := db.Raw("SELECT EXISTS (SELECT 1 FROM ?)", clause.Table{Name: table}).Scan(&populated).Error; err != nil {
 		return err
 	}
 	if !populated {

@@ -19,6 +19,9 @@ func (s *gormStore) checkSchema(db *gorm.DB) error {
 	if _, err := checkColumns(db, s.refused, &outcomeRow{}); err != nil {
 		return err
 	}
+	if _, err := checkColumns(db, s.audit, &auditRow{}); err != nil {
+		return err
+	}
 	cols, err := checkColumns(db, s.usage, &usageRow{})
 	if err != nil {
 		return err

@@ -89,7 +89,7 @@ func dropAndClose(db *gorm.DB, prefix string) {
 
 // dropTables drops every table ginkey keeps under prefix.
 func dropTables(db *gorm.DB, prefix string) {
-	_ = db.Migrator().DropTable(prefix+"keys", prefix+"usage", prefix+"flush_marks", prefix+"outcomes")
+	_ = db.Migrator().DropTable(prefix+"keys", prefix+"usage", prefix+"flush_marks", prefix+"outcomes", prefix+"audit")
 }
 
 // storeFactories lists every Store the conformance suite runs against.

@@ -65,7 +65,7 @@ func (r *usageRecorder) record(id string, now int64) {
 
 // refuse counts one refused verification of key id at now (unix
 // nanoseconds) with outcome o, one of an identified key's refusals.
-func (r *usageRecorder) refuse(id string, o outcome, now int64) {
+func (r *usageRecorder) refuse(id string, o verdict, now int64) {
 	var c usageCount
 	c.refused[o-1] = 1
 	if r.addCount(usageKey{id: id, day: now / int64(24*time.Hour)}, &c) {

@@ -15,6 +15,97 @@ const docTemplate = `{
     "host": "{{.Host}}",
     "basePath": "{{.BasePath}}",
     "paths": {
+        "/auth/audit": {
+            "get": {
+                "security": [
+                    {
+                        "AdminSecret": []
+                    }
+                ],
+                "description": "Lists what was done to keys, newest first, a page at a time: every create, update, revoke, renew, rotate and delete, from the admin API, the ginkey command or Go code, whether it succeeded or not (outcome \"ok\" or the error's code), and who did it (actor \"http:\u003cclient address\u003e\", \"cli:\u003cOS user\u003e\", or what the Go caller gave).\nEntries name the fields given or changed, never their values; never a key, a hash or the admin secret.\nFailed admin authentications are counted per client address and minute into one auth_failed entry (its count), which appears once the minute is over. Entries older than the configured retention (default 90 days) are deleted.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "ginkey"
+                ],
+                "summary": "List the audit log",
+                "operationId": "ginkeyAuditLog",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Only entries about this key",
+                        "name": "key_id",
+                        "in": "query"
+                    },
+                    {
+                        "enum": [
+                            "create",
+                            "update",
+                            "revoke",
+                            "renew",
+                            "rotate",
+                            "delete",
+                            "auth_failed"
+                        ],
+                        "type": "string",
+                        "description": "Only entries of this action",
+                        "name": "action",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "format": "date-time",
+                        "description": "Only entries at or after this time (RFC 3339)",
+                        "name": "since",
+                        "in": "query"
+                    },
+                    {
+                        "maximum": 500,
+                        "minimum": 1,
+                        "type": "integer",
+                        "default": 50,
+                        "description": "Page size",
+                        "name": "limit",
+                        "in": "query"
+                    },
+                    {
+                        "minimum": 0,
+                        "type": "integer",
+                        "default": 0,
+                        "description": "Entries to skip",
+                        "name": "offset",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "A page of entries and the total number matching",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.AuditList"
+                        }
+                    },
+                    "400": {
+                        "description": "bad_request: key_id is not a key id, action is not one of the actions, since is not RFC 3339, or limit or offset is out of range",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    },
+                    "401": {
+                        "description": "admin_unauthorized: the X-Admin-Secret header is missing or wrong, or a secret was sent in the query string",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    },
+                    "503": {
+                        "description": "unavailable: the store could not be read, or it keeps no audit log",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
         "/auth/keys": {
             "get": {
                 "security": [
@@ -877,6 +968,79 @@ const docTemplate = `{
         }
     },
     "definitions": {
+        "ginkey.AuditEntry": {
+            "type": "object",
+            "properties": {
+                "action": {
+                    "description": "Action is one of create, update, revoke, renew, rotate, delete,\nauth_failed.",
+                    "type": "string",
+                    "enum": [
+                        "create",
+                        "update",
+                        "revoke",
+                        "renew",
+                        "rotate",
+                        "delete",
+                        "auth_failed"
+                    ],
+                    "example": "update"
+                },
+                "actor": {
+                    "description": "Actor is who acted: \"http:\u003cclient address\u003e\" for the admin API,\n\"cli:\u003cOS user\u003e\" for the ginkey command, what WithActor gave for Go\ncode, else \"go\". For auth_failed, \"http:other\" counts the addresses\nbeyond the bound of those counted apart.",
+                    "type": "string",
+                    "example": "http:10.0.0.7"
+                },
+                "count": {
+                    "description": "failures counted, for auth_failed; else 1",
+                    "type": "integer",
+                    "example": 1
+                },
+                "fields": {
+                    "description": "the fields given or changed: names, never values",
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    },
+                    "example": [
+                        "name",
+                        "scopes"
+                    ]
+                },
+                "id": {
+                    "type": "integer",
+                    "example": 42
+                },
+                "key_id": {
+                    "description": "\"\" for auth_failed and a create that failed",
+                    "type": "string",
+                    "example": "3uV8rKQ0mZ1bXy7wE2tLp4"
+                },
+                "outcome": {
+                    "description": "\"ok\" or the error's code",
+                    "type": "string",
+                    "example": "ok"
+                },
+                "time": {
+                    "description": "for auth_failed, the start of the minute counted",
+                    "type": "string"
+                }
+            }
+        },
+        "ginkey.AuditList": {
+            "type": "object",
+            "properties": {
+                "entries": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/ginkey.AuditEntry"
+                    }
+                },
+                "total": {
+                    "type": "integer",
+                    "example": 1
+                }
+            }
+        },
         "ginkey.CreateKeyRequest": {
             "type": "object",
             "properties": {

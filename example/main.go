@@ -3,7 +3,9 @@
 // printed at start-up unless GINKEY_SECRET is set, and Swagger UI is at
 // /docs/index.html. With GINKEY_DB=postgres://user:password@host/dbname
 // the keys live in PostgreSQL instead, and several instances of the example
-// share them: a key revoked through one is refused by all at once.
+// share them: a key revoked through one is refused by all at once. With
+// GINKEY_REDIS set (redis://host:6379/0), rate limits, quotas and the
+// failure throttles are shared through Redis.
 package main
 
 import (
@@ -27,6 +29,7 @@ import (
 
 	"github.com/ginkey/ginkey"
 	"github.com/ginkey/ginkey/docs"
+	"github.com/ginkey/ginkey/ginkeyredis"
 )
 
 // The OpenAPI document in ../docs is generated from this file's general info
@@ -64,7 +67,18 @@ func main() {
 }
 
 func run() error {
-	guard, err := ginkey.New(ginkey.Config{})
+	var cfg ginkey.Config
+	// GINKEY_REDIS (redis://host:6379/0) shares rate limits, quotas and the
+	// failure throttles between instances.
+	if url := os.Getenv(ginkeyredis.EnvVar); url != "" {
+		limits, err := ginkeyredis.FromURL(url)
+		if err != nil {
+			return err
+		}
+		defer func() { _ = limits.Close() }()
+		limits.Apply(&cfg)
+	}
+	guard, err := ginkey.New(cfg)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"os/user"
 	"strconv"
 	"strings"
 	"unicode"
@@ -82,7 +83,10 @@ func (c *cli) open(create bool) (*ginkey.Guard, error) {
 	}
 	return ginkey.New(ginkey.Config{
 		DBPath: path,
-		Logger: slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		// Pruning is the server's: the CLI cannot know the server's
+		// retention, and what it deleted would be gone.
+		AuditRetention: -1,
+		Logger:         slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		// The server's TTL is the default expiry; the admin secret and the
 		// rest of the environment are the server's business, not the CLI's.
 		LookupEnv: func(name string) (string, bool) {
@@ -96,6 +100,22 @@ func (c *cli) open(create bool) (*ginkey.Guard, error) {
 
 func closeGuard(g *ginkey.Guard) {
 	_ = g.Close() // the command's outcome is decided; closing the database has nothing left to report
+}
+
+// actor is who the audit log records for this invocation: "cli:" and the
+// OS user.
+func (c *cli) actor() string {
+	name := ""
+	if u, err := user.Current(); err == nil {
+		name = u.Username
+	}
+	if name == "" {
+		name, _ = c.env("USER")
+	}
+	if name == "" {
+		name = "unknown"
+	}
+	return "cli:" + name
 }
 
 // keyError names id when err says there is no such key.
@@ -146,6 +166,7 @@ func flagFor(message string) string {
 		"name": "--name", "owner": "--owner", "prefix": "--prefix", "grace": "--grace", "scopes": "--scope", "metadata": "--metadata", "expires_at": "--expires",
 		"rate_limit": "--rate", "rate_limit:": "--rate", "quota": "--quota", "quota:": "--quota",
 		"allowed_ips": "--allow-ip", "status": "--status", "limit": "--limit", "offset": "--offset", "days": "--days",
+		"key_id": "--key", "action": "--action",
 	}
 	if f, ok := flags[field]; ok {
 		return f + ": "

@@ -37,6 +37,7 @@ func commands() []command {
 		{name: "rotate", args: "ID", minArgs: 1, maxArgs: 1, summary: "Replace a key by a new one, printed once; the old one works for --grace.", setup: setupRotate},
 		{name: "delete", args: "ID", minArgs: 1, maxArgs: 1, summary: "Delete a key and its usage.", setup: setupDelete},
 		{name: "usage", args: "[ID]", maxArgs: 1, summary: "Show one key's daily usage, or every key's totals.", setup: setupUsage},
+		{name: "audit", summary: "Show the audit log of key operations, newest first.", setup: setupAudit},
 		{name: "version", summary: "Print ginkey's version.", setup: setupVersion},
 		{name: "help", args: "[SUBCOMMAND]", maxArgs: 1, summary: "Explain a subcommand.", setup: setupHelp},
 	}
@@ -416,4 +417,28 @@ func parseMetadata(s string) (map[string]any, error) {
 		return nil, usagef(`--metadata must be one JSON object, e.g. '{"team":"billing"}'`)
 	}
 	return m, nil
+}
+
+func setupAudit(fs *flag.FlagSet, c *cli) func(context.Context, []string) error {
+	key := fs.String("key", "", "only entries about the key with this `ID`")
+	action := fs.String("action", "", "only entries of this action: create, update, revoke, renew, rotate, delete or auth_failed")
+	since := &sinceFlag{now: time.Now}
+	fs.Var(since, "since", "only entries from `when` on: an RFC 3339 time, or a duration back from now (24h, 7d)")
+	limit := fs.Int("limit", 0, "entries per page, 1 to 500 (default 50)")
+	offset := fs.Int("offset", 0, "entries to skip")
+	return func(ctx context.Context, _ []string) error {
+		g, err := c.open(false)
+		if err != nil {
+			return err
+		}
+		defer closeGuard(g)
+		l, err := g.Audit(ctx, ginkey.AuditQuery{KeyID: *key, Action: *action, Since: since.v, Limit: *limit, Offset: *offset})
+		if err != nil {
+			return err
+		}
+		if c.json {
+			return writeJSON(c.stdout, l)
+		}
+		return writeAudit(c.stdout, &l, *offset)
+	}
 }

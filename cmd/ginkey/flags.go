@@ -208,3 +208,36 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos, args = append(pos, rest[0]), rest[1:]
 	}
 }
+
+// sinceFlag is --since: an RFC 3339 time, or a duration (24h, 7d) back from
+// now.
+type sinceFlag struct {
+	v   time.Time
+	now func() time.Time
+}
+
+func (f *sinceFlag) String() string {
+	if f == nil || f.v.IsZero() {
+		return ""
+	}
+	return f.v.UTC().Format(time.RFC3339)
+}
+
+func (f *sinceFlag) Set(s string) error {
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		f.v = t
+		return nil
+	}
+	d, err := time.ParseDuration(s)
+	if days, ok := strings.CutSuffix(s, "d"); ok && err != nil {
+		n, convErr := strconv.Atoi(days)
+		if convErr == nil && n > 0 && n <= 100_000 {
+			d, err = time.Duration(n)*24*time.Hour, nil
+		}
+	}
+	if err != nil || d <= 0 {
+		return errors.New("want an RFC 3339 time such as 2030-01-02T15:04:05Z, or a duration back from now such as 24h or 7d")
+	}
+	f.v = f.now().Add(-d)
+	return nil
+}

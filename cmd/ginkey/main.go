@@ -17,6 +17,8 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"github.com/ginkey/ginkey"
 )
 
 func main() {
@@ -58,6 +60,7 @@ func run(args []string, c *cli) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	ctx = ginkey.WithActor(ctx, c.actor())
 	return c.report(name, exec(ctx, pos))
 }
 

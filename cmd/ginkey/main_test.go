@@ -325,11 +325,18 @@ func TestCLIKeysWorkOnARunningGuardAndRevocationReachesIt(t *testing.T) {
 	gin.SetMode(gin.TestMode)
 	engine := gin.New()
 	engine.GET("/items", guard.Handler(), func(c *gin.Context) { c.String(http.StatusOK, "ok") })
+	var admitted, revoked int64 // what the client saw
 	status := func() int {
 		req := httptest.NewRequest(http.MethodGet, "/items", nil)
 		req.Header.Set("X-API-Key", created.Secret)
 		w := httptest.NewRecorder()
 		engine.ServeHTTP(w, req)
+		switch w.Code {
+		case http.StatusOK:
+			admitted++
+		case http.StatusUnauthorized:
+			revoked++
+		}
 		return w.Code
 	}
 
@@ -343,6 +350,25 @@ func TestCLIKeysWorkOnARunningGuardAndRevocationReachesIt(t *testing.T) {
 			t.Fatal("the guard still accepts the key 2s after the CLI revoked it (CacheTTL 100ms)")
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+	// What the guard counted reaches the CLI's usage once flushed.
+	status()
+	if err := guard.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var u ginkey.UsageReport
+	if err := json.Unmarshal([]byte(mustRun(t, db, "usage", created.ID, "--json")), &u); err != nil {
+		t.Fatal(err)
+	}
+	if u.Outcomes[ginkey.OutcomeValid] != admitted || u.Outcomes[ginkey.OutcomeRevoked] != revoked || revoked < 2 {
+		t.Fatalf("usage --json outcomes %v, the client saw %d admitted and %d revoked", u.Outcomes, admitted, revoked)
+	}
+	out := mustRun(t, db, "usage", created.ID)
+	if !strings.Contains(out, "refused:         revoked ") || !strings.Contains(out, "REVOKED") {
+		t.Errorf("usage output without the refusals:\n%s", out)
+	}
+	if out := mustRun(t, db, "usage"); !strings.Contains(out, "REFUSED") {
+		t.Errorf("usage summary without REFUSED:\n%s", out)
 	}
 }
 

@@ -107,6 +107,7 @@ func writeUsage(w io.Writer, u *ginkey.UsageReport) error {
 	t.printf("id:\t%s\n", u.ID)
 	t.printf("total requests:\t%d\n", u.TotalRequests)
 	t.printf("last used:\t%s\n", formatTime(u.LastUsedAt, "never"))
+	t.printf("refused:\t%s\n", refusedText(u.Outcomes))
 	if err := t.done(); err != nil {
 		return err
 	}
@@ -114,12 +115,32 @@ func writeUsage(w io.Writer, u *ginkey.UsageReport) error {
 		_, err := fmt.Fprintln(w, "\nno requests in these days")
 		return err
 	}
+	outcomes := ginkey.KeyOutcomes()[1:]
 	t = newTable(w, tabwriter.AlignRight)
-	t.printf("\nDATE\tREQUESTS\t\n")
+	t.printf("\nDATE\tREQUESTS\t")
+	for _, o := range outcomes {
+		t.printf("%s\t", strings.ToUpper(o))
+	}
+	t.printf("\n")
 	for _, d := range u.Daily {
-		t.printf("%s\t%d\t\n", d.Date, d.Requests)
+		t.printf("%s\t%d\t", d.Date, d.Requests)
+		for _, o := range outcomes {
+			t.printf("%d\t", d.Outcomes[o])
+		}
+		t.printf("\n")
 	}
 	return t.done()
+}
+
+// refusedText lists the nonzero refusals among outcomes, "none" without.
+func refusedText(outcomes map[string]int64) string {
+	var parts []string
+	for _, o := range ginkey.KeyOutcomes()[1:] {
+		if n := outcomes[o]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", o, n))
+		}
+	}
+	return joinOr(parts, "none")
 }
 
 // writeUsageSummary writes every key's usage as a table.
@@ -129,9 +150,13 @@ func writeUsageSummary(w io.Writer, s *ginkey.UsageSummaryList, offset int) erro
 		return err
 	}
 	t := newTable(w, 0)
-	t.printf("ID\tPREFIX\tNAME\tREQUESTS\tLAST USED\n")
+	t.printf("ID\tPREFIX\tNAME\tREQUESTS\tREFUSED\tLAST USED\n")
 	for _, u := range s.Usage {
-		t.printf("%s\t%s\t%s\t%d\t%s\n", u.ID, u.Prefix, cell(orDash(u.Name)), u.TotalRequests, formatTime(u.LastUsedAt, "never"))
+		var refused int64
+		for _, n := range u.Refused {
+			refused += n
+		}
+		t.printf("%s\t%s\t%s\t%d\t%d\t%s\n", u.ID, u.Prefix, cell(orDash(u.Name)), u.TotalRequests, refused, formatTime(u.LastUsedAt, "never"))
 	}
 	if err := t.done(); err != nil {
 		return err
@@ -142,7 +167,11 @@ func writeUsageSummary(w io.Writer, s *ginkey.UsageSummaryList, offset int) erro
 func pageFooter(w io.Writer, n, offset int, total int64, what string) error {
 	if int64(n) == total {
 		if total == 1 {
-			what = strings.TrimSuffix(what, "s")
+			if stem, ok := strings.CutSuffix(what, "ies"); ok {
+				what = stem + "y"
+			} else {
+				what = strings.TrimSuffix(what, "s")
+			}
 		}
 		_, err := fmt.Fprintf(w, "%d %s\n", total, what)
 		return err
@@ -229,4 +258,23 @@ func cell(s string) string {
 		}
 		return r
 	}, s)
+}
+
+// writeAudit writes a page of the audit log as a table.
+func writeAudit(w io.Writer, l *ginkey.AuditList, offset int) error {
+	if len(l.Entries) == 0 {
+		_, err := fmt.Fprintf(w, "no entries (%d in all)\n", l.Total)
+		return err
+	}
+	t := newTable(w, 0)
+	t.printf("TIME\tACTION\tKEY\tACTOR\tFIELDS\tOUTCOME\tCOUNT\n")
+	for i := range l.Entries {
+		e := &l.Entries[i]
+		t.printf("%s\t%s\t%s\t%s\t%s\t%s\t%d\n", formatTime(&e.Time, "-"), e.Action, orDash(e.KeyID),
+			cell(e.Actor), joinOr(e.Fields, "-"), e.Outcome, e.Count)
+	}
+	if err := t.done(); err != nil {
+		return err
+	}
+	return pageFooter(w, len(l.Entries), offset, l.Total, "entries")
 }

@@ -1,0 +1,49 @@
+package ginkey
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+)
+
+// listAudit lists the audit log.
+//
+//	@ID				ginkeyAuditLog
+//	@Summary		List the audit log
+//	@Description	Lists what was done to keys, newest first, a page at a time: every create, update, revoke, renew, rotate and delete, from the admin API, the ginkey command or Go code, whether it succeeded or not (outcome "ok" or the error's code), and who did it (actor "http:<client address>", "cli:<OS user>", or what the Go caller gave).
+//	@Description	Entries name the fields given or changed, never their values; never a key, a hash or the admin secret.
+//	@Description	Failed admin authentications are counted per client address and minute into one auth_failed entry (its count), which appears once the minute is over. Entries older than the configured retention (default 90 days) are deleted.
+//	@Tags			ginkey
+//	@Produce		json
+//	@Param			key_id	query		string		false	"Only entries about this key"
+//	@Param			action	query		string		false	"Only entries of this action"							Enums(create, update, revoke, renew, rotate, delete, auth_failed)
+//	@Param			since	query		string		false	"Only entries at or after this time (RFC 3339)"		format(date-time)
+//	@Param			limit	query		int			false	"Page size"												minimum(1)	maximum(500)	default(50)
+//	@Param			offset	query		int			false	"Entries to skip"										minimum(0)	default(0)
+//	@Success		200		{object}	AuditList	"A page of entries and the total number matching"
+//	@Failure		400		{object}	ErrorBody	"bad_request: key_id is not a key id, action is not one of the actions, since is not RFC 3339, or limit or offset is out of range"
+//	@Failure		401		{object}	ErrorBody	"admin_unauthorized: the X-Admin-Secret header is missing or wrong, or a secret was sent in the query string"
+//	@Failure		503		{object}	ErrorBody	"unavailable: the store could not be read, or it keeps no audit log"
+//	@Security		AdminSecret
+//	@Router			/auth/audit [get]
+func (g *Guard) listAudit(c *gin.Context) {
+	q := AuditQuery{
+		KeyID: c.Query("key_id"), Action: c.Query("action"),
+		Limit: queryInt(c, limitRange), Offset: queryInt(c, offsetRange),
+	}
+	if v := c.Query("since"); v != "" {
+		t, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil {
+			writeError(c, BadRequest("since must be an RFC 3339 time, e.g. 2026-01-02T15:04:05Z"))
+			return
+		}
+		q.Since = t
+	}
+	out, err := g.Audit(c.Request.Context(), q)
+	if err != nil {
+		g.fail(c, "read audit log", err)
+		return
+	}
+	c.JSON(http.StatusOK, out)
+}

@@ -1,0 +1,131 @@
+package ginkey
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// AuditStore keeps the audit log: rows are appended and, past the
+// retention, pruned; never changed. The GORM store implements it; a Store
+// without it keeps no audit log (Guard.Audit answers ErrUnavailable).
+type AuditStore interface {
+	// AddAudit appends entries; their ID is the store's to assign.
+	AddAudit(ctx context.Context, entries []AuditEntry) error
+	// Audit returns the entries matching q, newest first, and how many
+	// match. q's Limit and Offset are already within their bounds.
+	Audit(ctx context.Context, q AuditQuery) ([]AuditEntry, int64, error)
+	// PruneAudit deletes at most limit entries older than before and
+	// returns how many it deleted.
+	PruneAudit(ctx context.Context, before time.Time, limit int) (int64, error)
+}
+
+var _ AuditStore = (*gormStore)(nil)
+
+// auditRow is one row of <prefix>audit. The time column is "at": "time" is
+// a type name in PostgreSQL and a keyword in MySQL.
+type auditRow struct {
+	ID      int64     `gorm:"primaryKey;autoIncrement"`
+	At      time.Time `gorm:"precision:6;not null"`
+	Action  string    `gorm:"size:16;not null"`
+	KeyID   string    `gorm:"size:32;not null"` // "" for an entry about no key
+	Actor   string    `gorm:"size:200;not null"`
+	Fields  string    `gorm:"size:200;not null"` // comma-separated names
+	Outcome string    `gorm:"size:32;not null"`
+	Count   int64     `gorm:"not null"`
+}
+
+// auditIndexes serve the listing (newest first) and its key filter, and the
+// pruning by age.
+func auditIndexes() []keysIndex {
+	return []keysIndex{
+		{"at_idx", []string{"at"}, false},
+		{"key_at_idx", []string{"key_id", "at"}, false},
+	}
+}
+
+func (s *gormStore) migrateAudit(db *gorm.DB, mariaDB bool) error {
+	if err := db.Table(s.audit).AutoMigrate(&auditRow{}); err != nil {
+		return err
+	}
+	for _, ix := range auditIndexes() {
+		if err := s.createIndex(db, s.audit, ix, mariaDB); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *gormStore) AddAudit(ctx context.Context, entries []AuditEntry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	rows := make([]auditRow, len(entries))
+	for i := range entries {
+		e := &entries[i]
+		rows[i] = auditRow{
+			At: e.Time.UTC().Truncate(time.Microsecond), Action: e.Action, KeyID: e.KeyID,
+			Actor: e.Actor, Fields: strings.Join(e.Fields, ","), Outcome: e.Outcome, Count: e.Count,
+		}
+	}
+	return s.write(func() error {
+		return s.db.WithContext(ctx).Table(s.audit).CreateInBatches(rows, 500).Error
+	})
+}
+
+func (s *gormStore) Audit(ctx context.Context, q AuditQuery) ([]AuditEntry, int64, error) {
+	where := s.db.WithContext(ctx).Table(s.audit)
+	if q.KeyID != "" {
+		where = where.Where("key_id = ?", q.KeyID)
+	}
+	if q.Action != "" {
+		where = where.Where("action = ?", q.Action)
+	}
+	if !q.Since.IsZero() {
+		where = where.Where("at >= ?", q.Since.UTC())
+	}
+	var total int64
+	if err := where.Session(&gorm.Session{}).Count(&total).Error; err != nil {
+		return nil, 0, err
+	}
+	var rows []auditRow
+	err := where.Session(&gorm.Session{}).Order("at DESC").Order("id DESC").
+		Limit(q.Limit).Offset(q.Offset).Find(&rows).Error
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]AuditEntry, len(rows))
+	for i := range rows {
+		r := &rows[i]
+		fields := []string{}
+		if r.Fields != "" {
+			fields = strings.Split(r.Fields, ",")
+		}
+		out[i] = AuditEntry{
+			ID: r.ID, Time: r.At.UTC(), Action: r.Action, KeyID: r.KeyID, Actor: r.Actor,
+			Fields: fields, Outcome: r.Outcome, Count: r.Count,
+		}
+	}
+	return out, total, nil
+}
+
+func (s *gormStore) PruneAudit(ctx context.Context, before time.Time, limit int) (int64, error) {
+	var deleted int64
+	err := s.write(func() error {
+		// Ids first: MySQL takes no LIMIT in an IN subquery.
+		var ids []int64
+		db := s.db.WithContext(ctx)
+		if err := db.Table(s.audit).Where("at < ?", before.UTC()).Order("at").Limit(limit).Pluck("id", &ids).Error; err != nil {
+			return err
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		res := db.Table(s.audit).Where("id IN ?", ids).Delete(&auditRow{})
+		deleted = res.RowsAffected
+		return res.Error
+	})
+	return deleted, err
+}
