@@ -88,6 +88,18 @@ func forEachSetup(t *testing.T, test func(t *testing.T, s guardSetup), only ...s
 	}
 }
 
+// rotationTTL is the CacheTTL of twoInstances' guards.
+const rotationTTL = 2 * time.Second
+
+// twoInstances opens two guards of s on one database and one fake clock,
+// with a CacheTTL of rotationTTL.
+func twoInstances(t *testing.T, s guardSetup) (clock *fakeClock, a, b *Guard) {
+	t.Helper()
+	clock = newFakeClock()
+	mod := func(c *Config) { c.Now, c.CacheTTL = clock.Now, rotationTTL }
+	return clock, s.open(t, mod), s.open(t, mod)
+}
+
 // serveKeys is a gin engine whose /secure route g guards.
 func serveKeys(g *Guard) *gin.Engine {
 	r := gin.New()
@@ -235,10 +247,7 @@ func TestOwnerTravelsThroughHTTPAndKeyFrom(t *testing.T) {
 func TestRotateKeyKeepsTheOldKeyForItsGraceOnEveryInstance(t *testing.T) {
 	t.Parallel()
 	forEachSetup(t, func(t *testing.T, s guardSetup) {
-		clock := newFakeClock()
-		const ttl = 2 * time.Second
-		mod := func(c *Config) { c.Now, c.CacheTTL = clock.Now, ttl }
-		a, b := s.open(t, mod), s.open(t, mod)
+		clock, a, b := twoInstances(t, s)
 		ra, rb := serveKeys(a), serveKeys(b)
 		expires := clock.Now().Add(90 * 24 * time.Hour).Truncate(time.Second)
 		old := mustCreate(t, a, KeySpec{
@@ -282,7 +291,7 @@ func TestRotateKeyKeepsTheOldKeyForItsGraceOnEveryInstance(t *testing.T) {
 		}
 		// B read the old key's record before the rotation, and keeps it for
 		// CacheTTL; then it has the grace's end too.
-		clock.Advance(ttl + time.Millisecond)
+		clock.Advance(rotationTTL + time.Millisecond)
 		wantOK(t, use(rb, old.Secret), old.ID)
 
 		// Meanwhile the old key is frozen, and cannot be rotated again.
@@ -319,10 +328,7 @@ func TestRotateKeyKeepsTheOldKeyForItsGraceOnEveryInstance(t *testing.T) {
 func TestRotateKeyWithoutGraceStopsTheOldKeyAtOnce(t *testing.T) {
 	t.Parallel()
 	forEachSetup(t, func(t *testing.T, s guardSetup) {
-		clock := newFakeClock()
-		const ttl = 2 * time.Second
-		mod := func(c *Config) { c.Now, c.CacheTTL = clock.Now, ttl }
-		a, b := s.open(t, mod), s.open(t, mod)
+		clock, a, b := twoInstances(t, s)
 		ra, rb := serveKeys(a), serveKeys(b)
 		old := mustCreate(t, a, KeySpec{})
 		wantOK(t, use(rb, old.Secret), old.ID)
@@ -337,7 +343,7 @@ func TestRotateKeyWithoutGraceStopsTheOldKeyAtOnce(t *testing.T) {
 		if w := use(rb, old.Secret); w.Code != http.StatusOK && w.Code != http.StatusUnauthorized {
 			t.Fatalf("B within CacheTTL: %d %s", w.Code, w.Body)
 		}
-		clock.Advance(ttl + time.Millisecond)
+		clock.Advance(rotationTTL + time.Millisecond)
 		wantError(t, use(rb, old.Secret), http.StatusUnauthorized, "key_revoked")
 		wantOK(t, use(rb, next.Secret), next.ID)
 	})
