@@ -1,7 +1,7 @@
 // Command example is a gin API protected by ginkey with zero configuration:
 // keys live in ginkey.db, the admin API is under /auth, the admin secret is
-// printed at start-up unless GINKEY_SECRET is set, and Swagger UI is at
-// /docs/index.html.
+// printed at start-up unless GINKEY_SECRET is set, Swagger UI is at
+// /docs/index.html, and the guard's Prometheus metrics are at /metrics.
 package main
 
 import (
@@ -20,11 +20,14 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	swaggerFiles "github.com/swaggo/files"
 	ginSwagger "github.com/swaggo/gin-swagger"
 
 	"github.com/ginkey/ginkey"
 	"github.com/ginkey/ginkey/docs"
+	"github.com/ginkey/ginkey/ginkeyprom"
 )
 
 // The OpenAPI document in ../docs is generated from this file's general info
@@ -62,7 +65,10 @@ func main() {
 }
 
 func run() error {
-	guard, err := ginkey.New(ginkey.Config{})
+	// The metrics observe the guard's store calls and admin actions from
+	// the start, so they go into its Config.
+	metrics := ginkeyprom.New()
+	guard, err := ginkey.New(ginkey.Config{Observers: []ginkey.Observer{metrics}})
 	if err != nil {
 		return err
 	}
@@ -77,7 +83,11 @@ func run() error {
 		port = "8080"
 	}
 	// HOST empty listens on every interface; bench/load.sh sets 127.0.0.1.
-	srv := newServer(os.Getenv("HOST")+":"+port, newRouter(guard))
+	r := newRouter(guard)
+	if err := serveMetrics(r, metrics.Watch(guard)); err != nil {
+		return err
+	}
+	srv := newServer(os.Getenv("HOST")+":"+port, r)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -151,6 +161,20 @@ func newRouter(guard *ginkey.Guard) *gin.Engine {
 	r.GET("/items", guard.Require("items:read"), items.list)
 	r.POST("/items", guard.Require("items:write"), items.create)
 	return r
+}
+
+// serveMetrics serves the guard's metrics at GET /metrics, in Prometheus'
+// text format, on the API's own port and without a key: their labels name
+// nothing secret (outcomes, operations and error codes; never a key, key
+// id, prefix or client address). A production service would usually serve
+// them on an internal port of its own, out of the public's reach.
+func serveMetrics(r *gin.Engine, metrics *ginkeyprom.Metrics) error {
+	reg := prometheus.NewRegistry()
+	if err := reg.Register(metrics); err != nil {
+		return err
+	}
+	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+	return nil
 }
 
 func recovered(c *gin.Context, err any) {

@@ -28,8 +28,10 @@
 // Every label takes its values from a fixed set, so the number of series
 // is bounded: no key, key id, prefix, owner or client address is ever a
 // label. A value outside the set (a custom store's own error code, say)
-// is counted as "other". Every series whose labels are known in advance is
-// exported from the start, zeros included.
+// is counted as "other". Every verification outcome, cache result and
+// store op, and each admin action's ok and unavailable, is exported from
+// the start, zeros included, so that rates and alerts see a series before
+// its first event.
 package ginkeyprom
 
 import (
@@ -46,28 +48,29 @@ import (
 // other stands for a label value outside a label's fixed set.
 const other = "other"
 
-// storeOps are the values of ginkey_store_seconds' op label: the store
-// lookup on a cache miss, the usage flush, and the admin actions, each
-// timed whole (its store write and its audit entry).
+// storeOps are the values of ginkey_store_seconds' op label (and
+// "other"): the store lookup on a cache miss, the usage flush, and the
+// admin actions, each timed whole (its store write and its audit entry).
 var storeOps = []string{
 	"lookup", "flush",
 	ginkey.ActionCreate, ginkey.ActionUpdate, ginkey.ActionRevoke,
 	ginkey.ActionRenew, ginkey.ActionRotate, ginkey.ActionDelete,
-	other,
 }
 
-// adminActions are the values of ginkey_admin_actions_total's action label.
+// adminActions are the values of ginkey_admin_actions_total's action label
+// (and "other").
 var adminActions = []string{
 	ginkey.ActionCreate, ginkey.ActionUpdate, ginkey.ActionRevoke,
 	ginkey.ActionRenew, ginkey.ActionRotate, ginkey.ActionDelete,
-	other,
 }
 
 // adminOutcomes are the values of ginkey_admin_actions_total's outcome
-// label: ok and the error codes an admin action can end with.
+// label (and "other"): ok and the error codes an admin action can end with.
+// Each action's ok and unavailable series are exported from the start, the
+// others once they happen.
 var adminOutcomes = []string{
 	ginkey.OutcomeOK, "bad_request", "not_found", "key_revoked", "key_rotated",
-	"key_expired", "payload_too_large", "unavailable", other,
+	"key_expired", "payload_too_large", "unavailable",
 }
 
 // DefaultBuckets are ginkey_store_seconds' buckets, in seconds: from
@@ -104,9 +107,8 @@ type Metrics struct {
 	guard atomic.Pointer[ginkey.Guard]
 
 	storeSeconds *prometheus.HistogramVec
-	storeBy      map[string]prometheus.Observer // by op, resolved once
+	storeBy      map[string]prometheus.Observer // by op, resolved once for the request path
 	adminTotal   *prometheus.CounterVec
-	adminBy      map[string]map[string]prometheus.Counter // by action, outcome
 
 	verifications, cacheLookups, cacheKeys, flushPending, flushErrors *prometheus.Desc
 	outcomes                                                          []string
@@ -153,12 +155,9 @@ func New(opts ...Option) *Metrics {
 	for _, op := range storeOps {
 		m.storeBy[op] = m.storeSeconds.WithLabelValues(op)
 	}
-	m.adminBy = make(map[string]map[string]prometheus.Counter, len(adminActions))
 	for _, a := range adminActions {
-		m.adminBy[a] = make(map[string]prometheus.Counter, len(adminOutcomes))
-		for _, out := range adminOutcomes {
-			m.adminBy[a][out] = m.adminTotal.WithLabelValues(a, out)
-		}
+		m.adminTotal.WithLabelValues(a, ginkey.OutcomeOK)
+		m.adminTotal.WithLabelValues(a, "unavailable")
 	}
 	return m
 }
@@ -179,27 +178,28 @@ func (m *Metrics) Store(ctx context.Context, op string) (context.Context, func(s
 // Admin times and counts an admin action, implementing ginkey.Observer.
 func (m *Metrics) Admin(ctx context.Context, action string) (context.Context, func(string)) {
 	stop := m.timer(action)
-	byOutcome, ok := m.adminBy[action]
-	if !ok {
-		byOutcome = m.adminBy[other]
-	}
+	action = bounded(action, adminActions)
 	return ctx, func(outcome string) {
 		stop(outcome)
-		c, ok := byOutcome[outcome]
-		if !ok {
-			c = byOutcome[other]
-		}
-		c.Inc()
+		m.adminTotal.WithLabelValues(action, bounded(outcome, adminOutcomes)).Inc()
 	}
 }
 
 func (m *Metrics) timer(op string) func(string) {
 	h, ok := m.storeBy[op]
 	if !ok {
-		h = m.storeBy[other]
+		h = m.storeSeconds.WithLabelValues(other)
 	}
 	start := time.Now()
 	return func(string) { h.Observe(time.Since(start).Seconds()) }
+}
+
+// bounded is v if set holds it, else "other".
+func bounded(v string, set []string) string {
+	if slices.Contains(set, v) {
+		return v
+	}
+	return other
 }
 
 // Describe implements prometheus.Collector.
