@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -28,6 +29,13 @@ import (
 )
 
 var bg = context.Background()
+
+const testSecret = "otel-test-admin-secret" //nolint:gosec // a test's admin secret
+
+func TestMain(m *testing.M) {
+	gin.SetMode(gin.TestMode)
+	os.Exit(m.Run())
+}
 
 // traced is a guard whose observer records spans in memory, on a SQLite
 // file whose reads fail while down is set, behind a gin engine that starts
@@ -66,7 +74,7 @@ func newTraced(t *testing.T) *traced {
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exporter))
 	t.Cleanup(func() { _ = tp.Shutdown(bg) })
 	g, err := ginkey.New(ginkey.Config{
-		DB: db, AdminSecret: "otel-test-admin-secret", FlushInterval: time.Hour,
+		DB: db, AdminSecret: testSecret, FlushInterval: time.Hour,
 		LookupEnv: func(string) (string, bool) { return "", false },
 		Logger:    slog.New(slog.DiscardHandler),
 		Observers: []ginkey.Observer{ginkeyotel.New(tp)},
@@ -75,7 +83,6 @@ func newTraced(t *testing.T) *traced {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = g.Close() })
-	gin.SetMode(gin.TestMode)
 	r := gin.New()
 	requests := tp.Tracer("test")
 	r.Use(func(c *gin.Context) {
@@ -139,12 +146,12 @@ func noSecrets(t *testing.T, spans tracetest.SpanStubs, secrets ...string) {
 	for _, s := range spans {
 		texts := []string{s.Name, s.Status.Description}
 		for _, a := range s.Attributes {
-			texts = append(texts, string(a.Key), a.Value.Emit())
+			texts = append(texts, string(a.Key), a.Value.String())
 		}
 		for _, e := range s.Events {
 			texts = append(texts, e.Name)
 			for _, a := range e.Attributes {
-				texts = append(texts, string(a.Key), a.Value.Emit())
+				texts = append(texts, string(a.Key), a.Value.String())
 			}
 		}
 		for _, text := range texts {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -33,7 +34,10 @@ var bg = context.Background()
 
 const testSecret = "metrics-test-admin-secret" //nolint:gosec // a test's admin secret
 
-func init() { gin.SetMode(gin.TestMode) } //nolint:gochecknoinits // gin's mode, for the test binary only
+func TestMain(m *testing.M) {
+	gin.SetMode(gin.TestMode)
+	os.Exit(m.Run())
+}
 
 type clock struct {
 	mu sync.Mutex
