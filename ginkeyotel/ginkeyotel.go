@@ -9,8 +9,8 @@
 //
 // Each store lookup on a cache miss is a span named "ginkey.store.lookup",
 // each usage flush "ginkey.store.flush" (both of kind client), and each
-// admin action (from the HTTP admin API, the CLI or the application's own
-// code) "ginkey.admin.create", "ginkey.admin.update", "ginkey.admin.revoke",
+// admin action through the guard (its HTTP admin API or the application's
+// Go calls) "ginkey.admin.create", "ginkey.admin.update", "ginkey.admin.revoke",
 // "ginkey.admin.renew", "ginkey.admin.rotate" or "ginkey.admin.delete". A
 // span is a child of the span in the operation's context (the request's,
 // for a lookup), and carries one attribute, ginkey.outcome: "ok" or the

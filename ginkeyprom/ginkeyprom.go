@@ -23,7 +23,7 @@
 //	ginkey_usage_flush_pending                  gauge     requests counted in memory, not yet written
 //	ginkey_usage_flush_errors_total             counter   usage flushes that failed
 //	ginkey_store_seconds{op}                    histogram store lookups, usage flushes and admin writes
-//	ginkey_admin_actions_total{action,outcome}  counter   admin actions, from any caller
+//	ginkey_admin_actions_total{action,outcome}  counter   admin actions: admin API and Go calls
 //
 // Every label takes its values from a fixed set, so the number of series
 // is bounded: no key, key id, prefix, owner or client address is ever a
@@ -73,10 +73,10 @@ var adminOutcomes = []string{
 	"key_expired", "payload_too_large", "unavailable",
 }
 
-// DefaultBuckets are ginkey_store_seconds' buckets, in seconds: from
+// defaultBuckets are ginkey_store_seconds' buckets, in seconds: from
 // 100 µs (a lookup in a local SQLite file) to 10 s (beyond any sensible
 // StoreTimeout).
-var DefaultBuckets = []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
+var defaultBuckets = []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
 
 // Option changes a Metrics made by New.
 type Option func(*options)
@@ -87,7 +87,8 @@ type options struct {
 }
 
 // WithBuckets sets ginkey_store_seconds' bucket upper bounds, in seconds,
-// increasing. Default: DefaultBuckets.
+// increasing. Default: 16 buckets from 100 µs to 10 s (.0001, .00025,
+// .0005, .001 ... 2.5, 5, 10).
 func WithBuckets(buckets ...float64) Option {
 	return func(o *options) { o.buckets = slices.Clone(buckets) }
 }
@@ -122,7 +123,7 @@ var (
 // New returns the metrics of a guard still to be made: pass it in
 // Config.Observers, then call Watch with the guard and register it.
 func New(opts ...Option) *Metrics {
-	o := options{buckets: DefaultBuckets}
+	o := options{buckets: defaultBuckets}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -136,7 +137,7 @@ func New(opts ...Option) *Metrics {
 		}, []string{"op"}),
 		adminTotal: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name:        "ginkey_admin_actions_total",
-			Help:        "Admin actions on keys, from any caller, by action and outcome (ok or an error code).",
+			Help:        "Admin actions on keys through this guard (its admin API or Go calls), by action and outcome (ok or an error code).",
 			ConstLabels: cl,
 		}, []string{"action", "outcome"}),
 		verifications: prometheus.NewDesc("ginkey_verifications_total",
