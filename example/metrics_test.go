@@ -244,3 +244,37 @@ func TestMetricsEndpointCountsAMixedWorkloadExactly(t *testing.T) {
 	}
 	t.Logf("GET /metrics after the workload:\n%s", shown.String())
 }
+
+// checkLoadMetrics compares the example's /metrics with what the load
+// test's clients saw: every /secure request decided once, every 200
+// counted as valid, every key the clients made and revoked counted.
+func checkLoadMetrics(t *testing.T, c *http.Client, base string, tr *traffic, ring *keyring) {
+	t.Helper()
+	fams, _ := scrapeMetrics(t, c, base)
+	var decided float64
+	for _, m := range fams["ginkey_verifications_total"].GetMetric() {
+		decided += m.GetCounter().GetValue()
+	}
+	var revoked float64
+	for _, k := range ring.all() {
+		if k.state.Load() == keyRevoked {
+			revoked++
+		}
+	}
+	for _, chk := range []struct {
+		what      string
+		got, want float64
+	}{
+		{"verifications in all", decided, float64(tr.sent[kindVerify].Load())},
+		{`verifications{outcome="valid"}`, sample(fams, "ginkey_verifications_total", "outcome=valid"), float64(tr.admitted.Load())},
+		{`verifications{outcome="too_many_failures"}`, sample(fams, "ginkey_verifications_total", "outcome=too_many_failures"), float64(tr.throttled.Load())},
+		{`admin_actions{create,ok}`, sample(fams, "ginkey_admin_actions_total", "action=create", "outcome=ok"), float64(len(ring.all()))},
+		{`admin_actions{revoke,ok}`, sample(fams, "ginkey_admin_actions_total", "action=revoke", "outcome=ok"), revoked},
+	} {
+		if chk.got != chk.want {
+			t.Errorf("after the load, /metrics has %s = %v, the clients saw %v", chk.what, chk.got, chk.want)
+		}
+	}
+	t.Logf("after the load, /metrics: %v verifications (%v valid), %v keys created, %v revoked",
+		decided, sample(fams, "ginkey_verifications_total", "outcome=valid"), len(ring.all()), revoked)
+}
