@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -503,5 +504,42 @@ func TestUnknownOperationsAndOutcomesAreCountedAsOther(t *testing.T) {
 	h := byName["ginkey_store_seconds"].GetMetric()[0].GetHistogram()
 	if len(h.GetBucket()) != 2 {
 		t.Errorf("WithBuckets(0.001, 1): %d buckets", len(h.GetBucket()))
+	}
+}
+
+func TestScrapesDuringTrafficRiseMonotonicallyToTheExactTotal(t *testing.T) {
+	t.Parallel()
+	tg := newTestGuard(t, nil)
+	k := mustCreate(t, tg.guard, ginkey.KeySpec{Name: "busy"})
+	const clients, each = 4, 200
+	var wg sync.WaitGroup
+	for i := range clients {
+		wg.Go(func() {
+			for range each {
+				if got := tg.hit("/r", fmt.Sprintf("192.0.2.%d:1", i+1), k.Secret); got != 200 {
+					t.Errorf("a valid key: %d", got)
+					return
+				}
+			}
+		})
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	last := 0.0
+	for scraping := true; scraping; {
+		select {
+		case <-done:
+			scraping = false
+		default:
+		}
+		fams, _ := tg.scrape(t)
+		v := value(fams, "ginkey_verifications_total", "outcome=valid")
+		if v < last {
+			t.Fatalf("valid went down from %v to %v between scrapes", last, v)
+		}
+		last = v
+	}
+	if last != clients*each {
+		t.Fatalf("the last scrape has %v valid, want %d", last, clients*each)
 	}
 }
