@@ -108,7 +108,7 @@ func (g *Guard) requireAdmin(c *gin.Context) {
 	if throttled {
 		// Reserved before the compare, so that a guesser past its allowance
 		// learns nothing, not even from a right guess.
-		if wait, ok := g.adminThrottle.acquire(ip, now.UnixNano()); !ok {
+		if wait := g.adminThrottle.acquire(c.Request.Context(), ip, now.UnixNano()); wait > 0 {
 			g.adminFailed(ip, now, true)
 			WriteError(c, retryLater(ErrTooManyFailures, wait))
 			return
@@ -120,7 +120,7 @@ func (g *Guard) requireAdmin(c *gin.Context) {
 		return
 	}
 	if throttled {
-		g.adminThrottle.refund(ip)
+		g.adminThrottle.refund(c.Request.Context(), ip)
 	}
 	// Admin answers can carry a plaintext key: keep them out of caches.
 	c.Header("Cache-Control", "no-store")

@@ -21,8 +21,9 @@ const (
 // loads and takes no lock; only writers (a miss being filled, an
 // invalidation) lock, and only the stripe their set belongs to.
 //
-// A change made through the guard drops the entry (invalidate); a change made
-// elsewhere is seen once ttl has passed.
+// A change made through the guard drops the entry (invalidate), here and,
+// with a Notifier, on the other instances; a change made elsewhere and not
+// announced is seen once ttl has passed.
 type keyCache struct {
 	slots []atomic.Pointer[cacheEntry] // sets*cacheWays
 	sets  uint64
@@ -153,6 +154,27 @@ func (c *keyCache) invalidate(h *keyHash) {
 	_, lock := c.set(h)
 	lock.gen.Add(1)
 	c.remove(h)
+}
+
+// expireAll makes every entry stale as of now, and voids every fill in
+// flight, as invalidate does for one key: changes made elsewhere may have
+// been missed. A stale entry is read again at its key's next request, but
+// still vouches for it while the store cannot be read (StaleIfError).
+func (c *keyCache) expireAll(now int64) {
+	for i := range c.locks {
+		lock := &c.locks[i]
+		lock.mu.Lock()
+		lock.gen.Add(1)
+		for s := uint64(i); s < c.sets; s += cacheLocks {
+			ways := c.slots[s*cacheWays : (s+1)*cacheWays]
+			for j := range ways {
+				if e := ways[j].Load(); e != nil && c.fresh(e, now) {
+					ways[j].Store(&cacheEntry{hash: e.hash, rec: e.rec, fetched: now - c.ttl})
+				}
+			}
+		}
+		lock.mu.Unlock()
+	}
 }
 
 // len counts the verified keys cached now, by a pass over every slot: for

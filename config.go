@@ -39,16 +39,34 @@ const (
 // the README's table).
 type Config struct {
 	// DB is a database of any GORM dialect to keep keys in. ginkey migrates
-	// its tables there and never closes it. Optional. Default: a SQLite file
-	// at DBPath, opened (WAL, busy timeout, one writer) and closed by the guard.
+	// its tables there and never closes it. On PostgreSQL through pgx (the
+	// driver of gorm.io/driver/postgres), the guard also listens for key
+	// changes made by other instances, on a connection of its own opened
+	// with the same settings (see Notifier). Optional. Default: the database
+	// DBPath names, opened and closed by the guard.
 	DB *gorm.DB
 
 	// Store replaces the GORM store entirely. Optional. Default: nil (use DB).
 	Store Store
 
-	// DBPath is the SQLite file used when DB and Store are nil.
-	// Optional. Default: $GINKEY_DB, else "ginkey.db".
+	// DBPath is the database used when DB and Store are nil: a PostgreSQL
+	// URL (postgres://user:password@host:5432/dbname?sslmode=require, or
+	// postgresql://...) or else the path of a SQLite file (WAL, busy
+	// timeout, one writer). PostgreSQL gets a pool of 4 connections a CPU
+	// (at least 8), each closed after 5 minutes idle and replaced after 30,
+	// a connect_timeout of 5 s unless the URL gives one, and the
+	// notification of changes between instances (see Notifier). The
+	// password never reaches a log or an error. Optional. Default:
+	// $GINKEY_DB, else "ginkey.db".
 	DBPath string
+
+	// Notifier tells the other instances sharing the store which keys
+	// changed (revoked, deleted, renewed, updated), and hears what they
+	// change, so that every cache drops a changed key at once. Optional.
+	// Default: on PostgreSQL, LISTEN/NOTIFY on the channel
+	// <TablePrefix>keys_changed; elsewhere none (CacheTTL bounds how long a
+	// change goes unseen).
+	Notifier Notifier
 
 	// TablePrefix names ginkey's tables (<prefix>keys, <prefix>usage, <prefix>audit...): lower-case
 	// letters, digits and underscores. Optional. Default: "ginkey_".
@@ -96,8 +114,11 @@ type Config struct {
 	// instance, the CLI) goes unseen for up to CacheTTL, or up to twice that
 	// for a key in use while one request re-reads it and the others keep the
 	// record it replaces; longer only during a store outage (StaleIfError).
-	// Changes made through this guard apply on the next request.
-	// Optional. Default: 2s.
+	// Changes made through this guard apply on the next request, and on
+	// other instances as soon as the Notifier brings word of them (on
+	// PostgreSQL, within milliseconds); CacheTTL then bounds only what the
+	// Notifier misses: changes while it is reconnecting, or made to the
+	// database directly. Optional. Default: 2s.
 	CacheTTL time.Duration
 
 	// StoreTimeout bounds each store call a request waits for: a key's
@@ -148,6 +169,29 @@ type Config struct {
 	// counts between instances. Optional. Default: a MemoryLimiter of
 	// CacheSize keys (100,000 when the cache is off) using Now.
 	Limiter Limiter
+
+	// FailClosed makes rate limits and quotas refuse requests with 503
+	// unavailable while the Limiter or QuotaCounter that counts them fails
+	// (e.g. a shared Redis is down), instead of letting them through
+	// unchecked. Either way the outage is logged once when it starts (WARN,
+	// with the error) and once when it ends (INFO, with the number of
+	// requests decided without the counter). The failure throttles never
+	// fail open nor closed: while their FailureCounter fails, they count in
+	// memory, per instance. The in-memory defaults never fail.
+	// Optional. Default: false (fail open).
+	FailClosed bool
+
+	// FailureCounter counts the failure throttles' attempts (FailureLimit,
+	// AdminFailureLimit) per client address. Replace it to share the
+	// throttles between instances; while it fails, each instance counts in
+	// memory. Optional. Default: in memory, at most 100,000 addresses per
+	// throttle.
+	FailureCounter FailureCounter
+
+	// QuotaCounter counts requests against quotas. Replace it to make quotas
+	// exact across instances. Optional. Default: in memory, seeded from the
+	// usage table and re-read every CacheTTL (see Quota).
+	QuotaCounter QuotaCounter
 
 	// FailureLimit is how many unknown keys one client address (gin's
 	// ClientIP, IPv6 grouped by /64) may present per minute; beyond it, its

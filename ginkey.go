@@ -55,18 +55,23 @@ type Guard struct {
 	now          func() time.Time
 	challenges   *challenges // WWW-Authenticate value of each 401 key error
 	closeDB      func() error
+	notifier     Notifier     // nil: changes made elsewhere are seen within CacheTTL
+	notify       *notifyState // the listener's side; nil without a notifier
 
 	plain           *requirement // Handler's: no scopes
 	skip            func(*gin.Context) bool
 	rateLimit       RateLimit // Config.RateLimit
 	limiter         Limiter
-	ownLimiter      *MemoryLimiter   // the default limiter, when Config.Limiter is nil
-	throttle        *failureThrottle // nil: off
-	adminThrottle   *failureThrottle // wrong admin secrets; nil: off
+	ownLimiter      *MemoryLimiter // the default limiter, when Config.Limiter is nil
+	limiterDown     *outage
+	throttle        *throttle // nil: off
+	adminThrottle   *throttle // wrong admin secrets; nil: off
 	adminFailures   *failureLog
 	unthrottledOnce sync.Once // warns of clients without an IP address once
 	quotas          *quotaCounter
 	audits          auditLog
+	sharedQuotas    QuotaCounter // Config.QuotaCounter; nil: quotas, in memory
+	quotasDown      *outage
 
 	health       storeHealth
 	flights      flights
@@ -150,8 +155,14 @@ func New(cfg Config) (*Guard, error) {
 		g.ownLimiter = NewMemoryLimiter(cfg.CacheSize, cfg.Now)
 		g.limiter = g.ownLimiter
 	}
-	g.throttle = newFailureThrottle(cfg.FailureLimit)
-	g.adminThrottle = newFailureThrottle(cfg.AdminFailureLimit)
+	g.limiterDown = newOutage("rate limiter", cfg.Logger, cfg.Now, cfg.FailClosed)
+	failuresDown := newOutage("failure counter", cfg.Logger, cfg.Now, false)
+	failuresDown.meanwhile = "the failure throttles count on this instance alone until it answers again"
+	failuresDown.decided = "checks_made_locally"
+	g.throttle = newThrottle(ThrottleUnknownKeys, cfg.FailureLimit, cfg.FailureCounter, failuresDown)
+	g.adminThrottle = newThrottle(ThrottleAdminSecrets, cfg.AdminFailureLimit, cfg.FailureCounter, failuresDown)
+	g.sharedQuotas = cfg.QuotaCounter
+	g.quotasDown = newOutage("quota counter", cfg.Logger, cfg.Now, cfg.FailClosed)
 	g.adminFailures = newFailureLog(g.logAdminFailures)
 	if cfg.CacheSize > 0 {
 		g.cache = newKeyCache(cfg.CacheSize, int64(cfg.CacheTTL))
@@ -182,6 +193,9 @@ func New(cfg Config) (*Guard, error) {
 		close(g.done)
 	}
 	g.startAudit(cfg.AuditRetention)
+	if n := g.notifierFor(&cfg); n != nil {
+		g.startNotify(n)
+	}
 	return g, nil
 }
 
@@ -203,7 +217,11 @@ func (g *Guard) openStore(cfg *Config) error {
 	}
 	db := cfg.DB
 	if db == nil {
-		opened, err := openSQLite(cfg.DBPath)
+		open := openSQLite
+		if isPostgresURL(cfg.DBPath) {
+			open = openPostgresURL
+		}
+		opened, err := open(cfg.DBPath)
 		if err != nil {
 			return err
 		}
@@ -222,7 +240,7 @@ func (g *Guard) openStore(cfg *Config) error {
 		return err
 	}
 	g.store, g.usageStore = s, s
-	if cfg.DB == nil { // the guard's own SQLite file: nobody else's plugins to respect
+	if cfg.DB == nil && s.sqlite { // the guard's own SQLite file: nobody else's plugins to respect
 		if s.file, err = newFileIdentity(sqliteFile(cfg.DBPath)); err != nil {
 			_ = g.closeStore()
 			return err
@@ -234,6 +252,27 @@ func (g *Guard) openStore(cfg *Config) error {
 		g.closeDB = func() error { return errors.Join(s.byHash.close(), closeDB()) }
 	}
 	return nil
+}
+
+// notifierFor returns Config.Notifier, else the PostgreSQL store's own,
+// else nil.
+func (g *Guard) notifierFor(cfg *Config) Notifier {
+	if cfg.Notifier != nil {
+		return cfg.Notifier
+	}
+	s, ok := g.store.(*gormStore)
+	if !ok || s.db.Name() != "postgres" {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.StoreTimeout)
+	defer cancel()
+	n, err := newPgNotifier(ctx, s.db, cfg.TablePrefix, cfg.StoreTimeout)
+	if err != nil {
+		g.log.Warn("ginkey: key changes made by other instances are seen within CacheTTL only: cannot listen for them (set Config.Notifier)",
+			"error", err)
+		return nil
+	}
+	return n
 }
 
 // openSQLite opens path in WAL mode with a busy timeout and cached prepared
@@ -294,6 +333,7 @@ func (g *Guard) Close() error {
 		g.cancel()
 		<-g.done
 		g.stopAudit()
+		g.stopNotify()
 		g.closeErr = errors.Join(g.finalFlush(), g.closeStore())
 	})
 	return g.closeErr

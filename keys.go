@@ -115,7 +115,7 @@ func (g *Guard) CreateKey(ctx context.Context, spec KeySpec) (out CreatedKey, er
 	if err := g.store.Insert(ctx, &Record{Hash: h.String(), Key: k}); err != nil {
 		return CreatedKey{}, storeError("insert key", err)
 	}
-	g.invalidate(&h)
+	g.drop(&h) // a new key: other instances have nothing to drop
 	g.log.Info("ginkey: key created", "key_id", k.ID, "prefix", display)
 	k.Status = statusAt(&k, now)
 	return CreatedKey{Key: k, Secret: plaintext}, nil

@@ -63,6 +63,13 @@ func (f *flights) forget(h *keyHash) {
 	f.mu.Unlock()
 }
 
+// forgetAll is forget for every key.
+func (f *flights) forgetAll() {
+	f.mu.Lock()
+	clear(f.m)
+	f.mu.Unlock()
+}
+
 // revalidate serves a key this guard verified before whose cache entry went
 // stale. While another request re-reads it, the stale record serves for a
 // little longer (up to twice CacheTTL old); when the store fails, for up to

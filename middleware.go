@@ -176,13 +176,13 @@ func (g *Guard) identify(c *gin.Context, raw string, now time.Time) (*Record, er
 	// a store that is down.
 	ip, throttled := g.throttleAddr(c)
 	if throttled {
-		if wait, ok := g.throttle.allowed(ip, ns); !ok {
+		if wait := g.throttle.allowed(c.Request.Context(), ip, ns); wait > 0 {
 			return nil, retryLater(ErrTooManyFailures, wait)
 		}
 	}
 	if unknown {
 		if throttled {
-			g.throttle.charge(ip, ns)
+			g.throttle.charge(c.Request.Context(), ip, ns)
 		}
 		return nil, ErrKeyInvalid
 	}
@@ -199,7 +199,7 @@ func (g *Guard) identify(c *gin.Context, raw string, now time.Time) (*Record, er
 	// so (a lookup in flight holds nothing against the address), and
 	// charged even if the client hung up meanwhile.
 	if throttled && landedUnknown(fl) {
-		g.throttle.charge(ip, ns)
+		g.throttle.charge(c.Request.Context(), ip, ns)
 	}
 	return rec, err
 }

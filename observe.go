@@ -184,8 +184,9 @@ func (g *Guard) Stats() Stats {
 // called on every cache miss.
 //
 // The operations are "lookup" (a key's record read on a cache miss),
-// "flush" (a batch of usage), and the admin actions "create", "update",
-// "revoke", "renew", "rotate" and "delete", from any caller. The
+// "flush" (a batch of usage), "notify" (a key change announced to the
+// other instances, see Notifier), and the admin actions "create",
+// "update", "revoke", "renew", "rotate" and "delete", from any caller. The
 // outcome is "ok" or an error code of the HTTP contract ("not_found",
 // "unavailable", ...). Nothing secret is passed: no key, hash or secret.
 type Observer interface {

@@ -20,7 +20,10 @@ const maxQuotaRequests = 1 << 40
 // flushed (FlushInterval) or this instance had not yet re-read (CacheTTL).
 // With a Store that keeps no usage (no UsageStore), counts live only in
 // memory and are never re-read: they start from zero when the process does,
-// and when a key's count is dropped to keep the map within CacheSize.
+// and when a key's count is dropped to keep the map within CacheSize. With
+// Config.QuotaCounter (e.g. ginkeyredis), the counter keeps the count,
+// started once per period from the usage table, and is exact across
+// instances.
 type Quota struct {
 	Requests int64  `json:"requests" example:"10000" minimum:"1"`
 	Per      Period `json:"per" enums:"day,month" swaggertype:"string" example:"day"`
@@ -139,6 +142,9 @@ func (g *Guard) checkQuota(ctx context.Context, rec *Record, now time.Time) erro
 	if p.quota == 0 {
 		return nil
 	}
+	if g.sharedQuotas != nil {
+		return g.takeShared(ctx, rec, now)
+	}
 	ns := now.UnixNano()
 	v, refresh, end := g.quotas.take(rec.ID, p.quotaPer, p.quota, ns)
 	if (v == quotaUnread || refresh) && g.usageStore != nil && g.health.down.Load() { // known to fail: don't wait for it
@@ -174,6 +180,40 @@ func (g *Guard) checkQuota(ctx context.Context, rec *Record, now time.Time) erro
 		return retryLater(ErrQuotaExceeded, time.Duration(end-ns))
 	}
 	return nil // taken, or (evicted in between) let through
+}
+
+// takeShared spends one request of the key's quota through
+// Config.QuotaCounter, which seeds a period's count from usedSince.
+func (g *Guard) takeShared(ctx context.Context, rec *Record, now time.Time) error {
+	p := rec.policy
+	start, end := quotaPeriod(p.quotaPer, now)
+	var seedErr error
+	seed := func(ctx context.Context) (int64, error) {
+		if g.usageStore != nil && g.health.down.Load() { // known to fail: don't wait for it
+			seedErr = ErrUnavailable
+			return 0, seedErr
+		}
+		readCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), g.storeTimeout)
+		defer cancel()
+		var n int64
+		n, seedErr = g.usedSince(readCtx, rec.ID, start, now)
+		return n, seedErr
+	}
+	taken, err := g.sharedQuotas.Take(ctx, rec.ID, start, end, p.quota, seed)
+	switch {
+	case seedErr != nil: // the usage store failed, not the counter: as for the in-memory count
+		if seedErr != ErrUnavailable { //nolint:errorlint // our own sentinel, set above
+			g.log.Error("ginkey: reading usage for a quota failed", "key_id", rec.ID, "error", seedErr)
+		}
+		return ErrUnavailable
+	case err != nil:
+		return g.quotasDown.failed(err, true)
+	}
+	g.quotasDown.ok()
+	if !taken {
+		return retryLater(ErrQuotaExceeded, end.Sub(now))
+	}
+	return nil
 }
 
 // usedSince counts the key's requests from start (a UTC midnight) to now:

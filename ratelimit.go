@@ -62,8 +62,9 @@ func validateRateLimit(rl *RateLimit) *Error {
 // used unless Config.Limiter names another (e.g. one shared through Redis by
 // several instances). Implementations must be safe for concurrent use.
 //
-// An error from Allow lets the request through and is logged: an outage of a
-// shared limiter must not take the API down with it.
+// An error from Allow lets the request through without RateLimit-* headers
+// (with Config.FailClosed: answers 503 unavailable); an outage is logged
+// once, when it starts, and once more when Allow answers again.
 type Limiter interface {
 	Allow(ctx context.Context, id string, limit int64, per time.Duration) (Decision, error)
 }
@@ -260,9 +261,9 @@ func (g *Guard) checkRate(c *gin.Context, rec *Record, now int64) error {
 		var err error
 		d, err = g.limiter.Allow(c.Request.Context(), rec.ID, p.rateLimit, p.ratePer)
 		if err != nil {
-			g.log.Error("ginkey: rate limiter failed; request let through", "key_id", rec.ID, "error", err)
-			return nil
+			return g.limiterDown.failed(err, true)
 		}
+		g.limiterDown.ok()
 	}
 	setRateHeaders(c.Writer.Header(), p.rateLimitHeader, d)
 	if !d.Allowed {

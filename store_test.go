@@ -272,13 +272,15 @@ func testStore(t *testing.T, s *gormStore) {
 
 // TestTwoGuardsOnOnePostgresShareKeys is the multi-instance shape: a key
 // created on one instance works on the other, and a revoke on one is seen by
-// the other within CacheTTL.
+// the other at once, announced by NOTIFY; a change the other does not hear
+// of (made to the table directly) is seen within CacheTTL.
 func TestTwoGuardsOnOnePostgresShareKeys(t *testing.T) {
 	t.Parallel()
 	db, prefix := openPostgres(t)
 	clock := newFakeClock()
 	mod := func(c *Config) { c.DB = db; c.TablePrefix = prefix; c.Now = clock.Now }
 	a, b := newHarness(t, mod), newHarness(t, mod)
+	waitSubscribed(t, b.guard, 1)
 	k := a.createKey(`{"name":"shared"}`)
 	if w := b.secure(k.Secret); w.Code != 200 {
 		t.Fatalf("key from instance a on b: %d %s", w.Code, w.Body)
@@ -287,11 +289,20 @@ func TestTwoGuardsOnOnePostgresShareKeys(t *testing.T) {
 		t.Fatal(w.Body)
 	}
 	wantError(t, a.secure(k.Secret), 401, "key_revoked")
-	if w := b.secure(k.Secret); w.Code != 200 {
+	waitStatus(t, b, k.Secret, 401, "revoke")
+
+	unheard := a.createKey(`{"name":"changed behind ginkey's back"}`)
+	if w := b.secure(unheard.Secret); w.Code != 200 {
+		t.Fatalf("key from instance a on b: %d %s", w.Code, w.Body)
+	}
+	if err := db.Table(prefix+"keys").Where("id = ?", unheard.ID).Update("revoked_at", clock.Now()).Error; err != nil {
+		t.Fatal(err)
+	}
+	if w := b.secure(unheard.Secret); w.Code != 200 {
 		t.Fatalf("within CacheTTL instance b may still serve its cached record; got %d", w.Code)
 	}
 	clock.Advance(DefaultCacheTTL)
-	wantError(t, b.secure(k.Secret), 401, "key_revoked")
+	wantError(t, b.secure(unheard.Secret), 401, "key_revoked")
 }
 
 func TestSQLiteOpenedByGuardUsesWAL(t *testing.T) {

@@ -1,6 +1,7 @@
 package ginkey
 
 import (
+	"context"
 	"net/netip"
 	"sync"
 	"time"
@@ -123,4 +124,75 @@ func (t *failureThrottle) refund(a netip.Addr) {
 		s.tat[a] = tat - t.interval
 	}
 	s.mu.Unlock()
+}
+
+// throttle is one of the guard's failure throttles: in memory, or counted
+// by a shared FailureCounter, which gets addresses grouped by throttleKey.
+// While the FailureCounter fails, the in-memory throttle stands in for it:
+// the allowance holds per instance rather than not at all, and nobody is
+// refused for want of a counter. A wait greater than zero refuses.
+type throttle struct {
+	mem    *failureThrottle
+	shared FailureCounter // nil: mem alone
+	spec   Throttle
+	down   *outage
+}
+
+// newThrottle returns nil (throttling off) for limit <= 0.
+func newThrottle(name string, limit int, shared FailureCounter, down *outage) *throttle {
+	if limit <= 0 {
+		return nil
+	}
+	return &throttle{
+		mem:    newFailureThrottle(limit),
+		shared: shared,
+		spec:   Throttle{Name: name, Limit: int64(limit), Per: throttleWindow},
+		down:   down,
+	}
+}
+
+func (t *throttle) allowed(ctx context.Context, a netip.Addr, now int64) time.Duration {
+	if t.shared != nil {
+		wait, err := t.shared.Allowed(ctx, t.spec, throttleKey(a))
+		if t.settle(err, true) {
+			return wait
+		}
+	}
+	wait, _ := t.mem.allowed(a, now)
+	return wait
+}
+
+func (t *throttle) acquire(ctx context.Context, a netip.Addr, now int64) time.Duration {
+	if t.shared != nil {
+		wait, err := t.shared.Acquire(ctx, t.spec, throttleKey(a))
+		if t.settle(err, true) {
+			return wait
+		}
+	}
+	wait, _ := t.mem.acquire(a, now)
+	return wait
+}
+
+// charge counts even for a client that hung up meanwhile.
+func (t *throttle) charge(ctx context.Context, a netip.Addr, now int64) {
+	if t.shared == nil || !t.settle(t.shared.Charge(context.WithoutCancel(ctx), t.spec, throttleKey(a)), false) {
+		t.mem.charge(a, now)
+	}
+}
+
+func (t *throttle) refund(ctx context.Context, a netip.Addr) {
+	if t.shared == nil || !t.settle(t.shared.Refund(context.WithoutCancel(ctx), t.spec, throttleKey(a)), false) {
+		t.mem.refund(a)
+	}
+}
+
+// settle notes the outcome of a call to the shared counter and reports
+// whether it succeeded.
+func (t *throttle) settle(err error, decided bool) bool {
+	if err != nil {
+		_ = t.down.failed(err, decided) // never closed: the in-memory throttle decides
+		return false
+	}
+	t.down.ok()
+	return true
 }

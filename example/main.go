@@ -1,7 +1,12 @@
 // Command example is a gin API protected by ginkey with zero configuration:
 // keys live in ginkey.db, the admin API is under /auth, the admin secret is
-// printed at start-up unless GINKEY_SECRET is set, Swagger UI is at
-// /docs/index.html, and the guard's Prometheus metrics are at /metrics.
+// printed at start-up unless GINKEY_SECRET is set, and Swagger UI is at
+// /docs/index.html. With GINKEY_DB=postgres://user:password@host/dbname
+// the keys live in PostgreSQL instead, and several instances of the example
+// share them: a key revoked through one is refused by all at once. With
+// GINKEY_REDIS set (redis://host:6379/0), rate limits, quotas and the
+// failure throttles are shared through Redis. The guard's Prometheus
+// metrics are at /metrics.
 package main
 
 import (
@@ -28,6 +33,7 @@ import (
 	"github.com/ginkey/ginkey"
 	"github.com/ginkey/ginkey/docs"
 	"github.com/ginkey/ginkey/ginkeyprom"
+	"github.com/ginkey/ginkey/ginkeyredis"
 )
 
 // The OpenAPI document in ../docs is generated from this file's general info
@@ -68,7 +74,18 @@ func run() error {
 	// The metrics observe the guard's store calls and admin actions from
 	// the start, so they go into its Config.
 	metrics := ginkeyprom.New()
-	guard, err := ginkey.New(ginkey.Config{Observers: []ginkey.Observer{metrics}})
+	cfg := ginkey.Config{Observers: []ginkey.Observer{metrics}}
+	// GINKEY_REDIS (redis://host:6379/0) shares rate limits, quotas and the
+	// failure throttles between instances.
+	if url := os.Getenv(ginkeyredis.EnvVar); url != "" {
+		limits, err := ginkeyredis.FromURL(url)
+		if err != nil {
+			return err
+		}
+		defer func() { _ = limits.Close() }()
+		limits.Apply(&cfg)
+	}
+	guard, err := ginkey.New(cfg)
 	if err != nil {
 		return err
 	}

@@ -50,8 +50,9 @@ func usagef(format string, a ...any) error {
 	return &usageError{msg: fmt.Sprintf(format, a...)}
 }
 
-// dbPath is --db, else $GINKEY_DB, else the server's default.
-func (c *cli) dbPath() (string, error) {
+// dbPath is --db, else $GINKEY_DB, else the server's default: a SQLite
+// file or a PostgreSQL URL.
+func (c *cli) dbPath() string {
 	path := c.db
 	if path == "" {
 		path, _ = c.env("GINKEY_DB")
@@ -59,21 +60,23 @@ func (c *cli) dbPath() (string, error) {
 	if path == "" {
 		path = ginkey.DefaultDBPath
 	}
-	lower := strings.ToLower(path)
-	if strings.HasPrefix(lower, "postgres://") || strings.HasPrefix(lower, "postgresql://") {
-		return "", usagef("--db: only SQLite file paths are supported so far, not PostgreSQL URLs")
-	}
-	return path, nil
+	return path
 }
 
-// open opens a guard on the database. Unless create is true, the file must
-// exist already: a mistyped path would otherwise leave an empty database.
+// isPostgresURL reports whether path is a PostgreSQL URL, as ginkey reads
+// it, rather than a SQLite file.
+func isPostgresURL(path string) bool {
+	lower := strings.ToLower(path)
+	return strings.HasPrefix(lower, "postgres://") || strings.HasPrefix(lower, "postgresql://")
+}
+
+// open opens a guard on the database. Unless create is true, a SQLite file
+// must exist already: a mistyped path would otherwise leave an empty
+// database. On PostgreSQL, the guard announces each change it makes to the
+// running servers, which drop the key from their caches at once.
 func (c *cli) open(create bool) (*ginkey.Guard, error) {
-	path, err := c.dbPath()
-	if err != nil {
-		return nil, err
-	}
-	if !create {
+	path := c.dbPath()
+	if !create && !isPostgresURL(path) {
 		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("no database at %s (give --db or $GINKEY_DB the server's file)", path)
 		}
@@ -96,7 +99,7 @@ func (c *cli) open(create bool) (*ginkey.Guard, error) {
 }
 
 func closeGuard(g *ginkey.Guard) {
-	_ = g.Close() // the command's outcome is decided; closing a SQLite file has nothing left to report
+	_ = g.Close() // the command's outcome is decided; closing the database has nothing left to report
 }
 
 // actor is who the audit log records for this invocation: "cli:" and the

@@ -1,7 +1,7 @@
 // Command ginkey manages ginkey's API keys on the database a server uses,
 // through the same key-management API as the server's admin endpoints.
 //
-//	ginkey [--db PATH] [--json] SUBCOMMAND [flags] [ID]
+//	ginkey [--db PATH|URL] [--json] SUBCOMMAND [flags] [ID]
 //
 // Run "ginkey help" for the subcommands. Exit status: 0 on success, 1 when
 // the operation fails (unknown key id, store error), 2 for a usage error.
@@ -76,7 +76,7 @@ func (c *cli) flagSet(cmd command) *flag.FlagSet {
 // globalFlags defines --db and --json on fs, defaulting to what an earlier
 // parse has set, so that "ginkey --json list" and "ginkey list --json" agree.
 func (c *cli) globalFlags(fs *flag.FlagSet) {
-	fs.StringVar(&c.db, "db", c.db, "the SQLite `file` the server uses (default: $GINKEY_DB, else ginkey.db)")
+	fs.StringVar(&c.db, "db", c.db, "the SQLite `file` or PostgreSQL URL the server uses (default: $GINKEY_DB, else ginkey.db)")
 	fs.BoolVar(&c.json, "json", c.json, "print JSON, in the shapes the HTTP admin API answers with")
 }
 
@@ -84,7 +84,7 @@ func writeMainUsage(w io.Writer) error {
 	_, err := fmt.Fprint(w, `ginkey manages API keys in the database a ginkey server uses.
 
 Usage:
-  ginkey [--db PATH] [--json] SUBCOMMAND [flags] [ID]
+  ginkey [--db PATH|URL] [--json] SUBCOMMAND [flags] [ID]
 
 Subcommands:
 `)
@@ -100,11 +100,13 @@ Subcommands:
 	}
 	_, err = fmt.Fprint(w, `
 Global flags (before or after the subcommand):
-  --db PATH   the SQLite file the server uses (default: $GINKEY_DB, else ginkey.db)
+  --db PATH   the SQLite file or PostgreSQL URL (postgres://...) the server
+              uses (default: $GINKEY_DB, else ginkey.db)
   --json      print JSON, in the shapes the HTTP admin API answers with
 
 Keys created without --expires last the server's TTL ($GINKEY_TTL, else 15 days).
-A running server sees changes within its CacheTTL (default 2s).
+A running server sees changes within its CacheTTL (default 2s); on
+PostgreSQL, at once.
 Exit status: 0 ok, 1 the operation failed, 2 usage error.
 Run "ginkey help SUBCOMMAND" or "ginkey SUBCOMMAND -h" for its flags.
 `)

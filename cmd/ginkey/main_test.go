@@ -235,8 +235,8 @@ func TestExitCodes(t *testing.T) {
 		{"missing id", []string{"show"}, 2, "usage: ginkey show ID"},
 		{"no subcommand", nil, 2, "Usage:"},
 		{"empty update", []string{"update", id}, 2, "nothing to change"},
-		{"postgres url", []string{"--db", "postgres://u@h/db", "list"}, 2, "only SQLite"},
-		{"postgresql url", []string{"list", "--db", "postgresql://u@h/db"}, 2, "only SQLite"},
+		{"unreachable postgres url", []string{"--db", "postgres://u:hunter2pw@127.0.0.1:1/db?sslmode=disable&connect_timeout=2", "list"}, 1, "PostgreSQL postgres://u:xxxxx@127.0.0.1:1/db"},
+		{"bad postgresql url", []string{"list", "--db", "postgresql://u:hunter2pw@h/db?sslmode=bogus"}, 1, "postgresql://u:xxxxx@h/db?sslmode=bogus is not a valid PostgreSQL URL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -251,6 +251,9 @@ func TestExitCodes(t *testing.T) {
 			}
 			if tt.wantStderr != "" && !strings.Contains(r.stderr, tt.wantStderr) {
 				t.Errorf("stderr %q lacks %q", r.stderr, tt.wantStderr)
+			}
+			if strings.Contains(r.stderr, "hunter2pw") {
+				t.Errorf("stderr shows the database password: %q", r.stderr)
 			}
 			if tt.code != 0 && tt.wantStderr != "Usage:" {
 				if !strings.HasPrefix(r.stderr, "ginkey: ") || strings.Count(r.stderr, "\n") != 1 {
@@ -322,11 +325,18 @@ func TestCLIKeysWorkOnARunningGuardAndRevocationReachesIt(t *testing.T) {
 	gin.SetMode(gin.TestMode)
 	engine := gin.New()
 	engine.GET("/items", guard.Handler(), func(c *gin.Context) { c.String(http.StatusOK, "ok") })
+	var admitted, revoked int64 // what the client saw
 	status := func() int {
 		req := httptest.NewRequest(http.MethodGet, "/items", nil)
 		req.Header.Set("X-API-Key", created.Secret)
 		w := httptest.NewRecorder()
 		engine.ServeHTTP(w, req)
+		switch w.Code {
+		case http.StatusOK:
+			admitted++
+		case http.StatusUnauthorized:
+			revoked++
+		}
 		return w.Code
 	}
 
@@ -340,6 +350,25 @@ func TestCLIKeysWorkOnARunningGuardAndRevocationReachesIt(t *testing.T) {
 			t.Fatal("the guard still accepts the key 2s after the CLI revoked it (CacheTTL 100ms)")
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+	// What the guard counted reaches the CLI's usage once flushed.
+	status()
+	if err := guard.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var u ginkey.UsageReport
+	if err := json.Unmarshal([]byte(mustRun(t, db, "usage", created.ID, "--json")), &u); err != nil {
+		t.Fatal(err)
+	}
+	if u.Outcomes[ginkey.OutcomeValid] != admitted || u.Outcomes[ginkey.OutcomeRevoked] != revoked || revoked < 2 {
+		t.Fatalf("usage --json outcomes %v, the client saw %d admitted and %d revoked", u.Outcomes, admitted, revoked)
+	}
+	out := mustRun(t, db, "usage", created.ID)
+	if !strings.Contains(out, "refused:         revoked ") || !strings.Contains(out, "REVOKED") {
+		t.Errorf("usage output without the refusals:\n%s", out)
+	}
+	if out := mustRun(t, db, "usage"); !strings.Contains(out, "REFUSED") {
+		t.Errorf("usage summary without REFUSED:\n%s", out)
 	}
 }
 

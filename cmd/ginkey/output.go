@@ -107,6 +107,7 @@ func writeUsage(w io.Writer, u *ginkey.UsageReport) error {
 	t.printf("id:\t%s\n", u.ID)
 	t.printf("total requests:\t%d\n", u.TotalRequests)
 	t.printf("last used:\t%s\n", formatTime(u.LastUsedAt, "never"))
+	t.printf("refused:\t%s\n", refusedText(u.Outcomes))
 	if err := t.done(); err != nil {
 		return err
 	}
@@ -114,12 +115,32 @@ func writeUsage(w io.Writer, u *ginkey.UsageReport) error {
 		_, err := fmt.Fprintln(w, "\nno requests in these days")
 		return err
 	}
+	outcomes := ginkey.KeyOutcomes()[1:]
 	t = newTable(w, tabwriter.AlignRight)
-	t.printf("\nDATE\tREQUESTS\t\n")
+	t.printf("\nDATE\tREQUESTS\t")
+	for _, o := range outcomes {
+		t.printf("%s\t", strings.ToUpper(o))
+	}
+	t.printf("\n")
 	for _, d := range u.Daily {
-		t.printf("%s\t%d\t\n", d.Date, d.Requests)
+		t.printf("%s\t%d\t", d.Date, d.Requests)
+		for _, o := range outcomes {
+			t.printf("%d\t", d.Outcomes[o])
+		}
+		t.printf("\n")
 	}
 	return t.done()
+}
+
+// refusedText lists the nonzero refusals among outcomes, "none" without.
+func refusedText(outcomes map[string]int64) string {
+	var parts []string
+	for _, o := range ginkey.KeyOutcomes()[1:] {
+		if n := outcomes[o]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", o, n))
+		}
+	}
+	return joinOr(parts, "none")
 }
 
 // writeUsageSummary writes every key's usage as a table.
@@ -129,9 +150,13 @@ func writeUsageSummary(w io.Writer, s *ginkey.UsageSummaryList, offset int) erro
 		return err
 	}
 	t := newTable(w, 0)
-	t.printf("ID\tPREFIX\tNAME\tREQUESTS\tLAST USED\n")
+	t.printf("ID\tPREFIX\tNAME\tREQUESTS\tREFUSED\tLAST USED\n")
 	for _, u := range s.Usage {
-		t.printf("%s\t%s\t%s\t%d\t%s\n", u.ID, u.Prefix, cell(orDash(u.Name)), u.TotalRequests, formatTime(u.LastUsedAt, "never"))
+		var refused int64
+		for _, n := range u.Refused {
+			refused += n
+		}
+		t.printf("%s\t%s\t%s\t%d\t%d\t%s\n", u.ID, u.Prefix, cell(orDash(u.Name)), u.TotalRequests, refused, formatTime(u.LastUsedAt, "never"))
 	}
 	if err := t.done(); err != nil {
 		return err

@@ -1,0 +1,222 @@
+package ginkeyredis
+
+import (
+	"context"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/ginkey/ginkey"
+)
+
+// outageSetup starts a Redis of the test's own and a guard counting in it,
+// with a key limited by rate and quota, and a deleted key for the failure
+// throttle.
+func outageSetup(t *testing.T, failClosed bool) (r *ownRedis, in *instance, limited, gone ginkey.CreatedKey) {
+	t.Helper()
+	r = startOwnRedis(t)
+	in = newInstance(t, filepath.Join(t.TempDir(), "keys.db"), newLimits(t, r.url(), "ginkey:"), func(c *ginkey.Config) {
+		c.FailClosed = failClosed
+		c.FailureLimit = 100
+	})
+	limited = createKey(t, in.guard, ginkey.KeySpec{
+		RateLimit: &ginkey.RateLimit{Requests: 2, Per: ginkey.PerMinute},
+		Quota:     &ginkey.Quota{Requests: 100, Per: ginkey.PerDay},
+	})
+	gone = createKey(t, in.guard, ginkey.KeySpec{})
+	if err := in.guard.DeleteKey(context.Background(), gone.ID); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if w := in.get("", limited.Secret); w.Code != http.StatusOK || w.Header().Get("RateLimit-Remaining") == "" {
+			t.Fatalf("Redis up: %d %v", w.Code, w.Header())
+		}
+	}
+	wantError(t, in.get("", limited.Secret), http.StatusTooManyRequests, "rate_limited")
+	return r, in, limited, gone
+}
+
+// recover starts r again (empty, as after a crash without persistence) and
+// sends requests with key until one is counted again; it returns how many
+// were decided without Redis meanwhile.
+func recoverRedis(t *testing.T, r *ownRedis, in *instance, key string) int {
+	t.Helper()
+	r.start()
+	// go-redis waits a moment before it dials a server that refused it.
+	for n := 0; ; n++ {
+		w := in.get("", key)
+		if w.Header().Get("RateLimit-Limit") != "" {
+			if w.Code != http.StatusOK {
+				t.Fatalf("after the restart: %d %s", w.Code, w.Body)
+			}
+			return n
+		}
+		if n > 200 {
+			t.Fatal("the guard did not use Redis again within 10s of its restart")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func wantLines(t *testing.T, logs *syncBuffer, n int, parts ...string) []string {
+	t.Helper()
+	got := logs.lines(parts...)
+	if len(got) != n {
+		t.Fatalf("%d log lines with %q, want %d; logs:\n%s", len(got), parts, n, logs)
+	}
+	return got
+}
+
+func TestRedisOutageFailsOpenAndIsLoggedOnceWhenItStartsAndEnds(t *testing.T) {
+	t.Parallel()
+	r, in, limited, gone := outageSetup(t, false)
+	r.stop()
+	const during = 10
+	for i := range during {
+		w := in.get("", limited.Secret)
+		if w.Code != http.StatusOK || w.Header().Get("RateLimit-Limit") != "" {
+			t.Fatalf("Redis down, request %d: %d %v, want 200 without RateLimit headers", i+1, w.Code, w.Header())
+		}
+		wantError(t, in.get("203.0.113.1:1", gone.Secret), http.StatusUnauthorized, "key_invalid")
+	}
+	for _, what := range []string{"rate limiter", "quota counter"} {
+		line := wantLines(t, in.logs, 1, "level=WARN", "the "+what+" failed")[0]
+		if !strings.Contains(line, "requests pass unchecked") || !strings.Contains(line, "error=") {
+			t.Fatalf("WARN line: %s", line)
+		}
+	}
+	wantLines(t, in.logs, 1, "level=WARN", "the failure counter failed", "count on this instance alone")
+	if strings.Contains(in.logs.String(), limited.Secret) || strings.Contains(in.logs.String(), gone.Secret) {
+		t.Fatal("a key reached the log")
+	}
+
+	more := recoverRedis(t, r, in, limited.Secret)
+	wantError(t, in.get("203.0.113.1:1", gone.Secret), http.StatusUnauthorized, "key_invalid")
+	line := wantLines(t, in.logs, 1, "level=INFO", "the rate limiter answers again")[0]
+	if want := "requests_let_through=" + strconv.Itoa(during+more); !strings.Contains(line, want) {
+		t.Fatalf("INFO line %q, want %s", line, want)
+	}
+	wantLines(t, in.logs, 1, "level=INFO", "the quota counter answers again")
+	wantLines(t, in.logs, 1, "level=INFO", "the failure counter answers again")
+	// Counting again: the restarted Redis lost the old count, so one more
+	// request passes and the next is refused.
+	if w := in.get("", limited.Secret); w.Code != http.StatusOK {
+		t.Fatalf("second request after the restart: %d", w.Code)
+	}
+	wantError(t, in.get("", limited.Secret), http.StatusTooManyRequests, "rate_limited")
+	wantLines(t, in.logs, 1, "level=WARN", "the rate limiter failed")
+}
+
+func TestRedisOutageWithFailClosedAnswers503(t *testing.T) {
+	t.Parallel()
+	r, in, limited, gone := outageSetup(t, true)
+	quotaOnly := createKey(t, in.guard, ginkey.KeySpec{Quota: &ginkey.Quota{Requests: 100, Per: ginkey.PerDay}})
+	free := createKey(t, in.guard, ginkey.KeySpec{})
+	if w := in.get("", quotaOnly.Secret); w.Code != http.StatusOK {
+		t.Fatalf("quota-only key, Redis up: %d", w.Code)
+	}
+	r.stop()
+	for range 3 {
+		wantError(t, in.get("", limited.Secret), http.StatusServiceUnavailable, "unavailable")
+		wantError(t, in.get("", quotaOnly.Secret), http.StatusServiceUnavailable, "unavailable")
+		// The failure throttles count on this instance meanwhile: unknown
+		// keys, good keys and the admin secret are still told apart.
+		wantError(t, in.get("203.0.113.1:1", gone.Secret), http.StatusUnauthorized, "key_invalid")
+		if w := in.admin("203.0.113.2:1", testSecret); w.Code != http.StatusOK {
+			t.Fatalf("admin, Redis down: %d %s", w.Code, w.Body)
+		}
+		if w := in.get("203.0.113.3:1", free.Secret); w.Code != http.StatusOK {
+			t.Fatalf("unlimited key, Redis down: %d %s", w.Code, w.Body)
+		}
+	}
+	line := wantLines(t, in.logs, 1, "level=WARN", "the rate limiter failed")[0]
+	if !strings.Contains(line, "503 unavailable") {
+		t.Fatalf("WARN line: %s", line)
+	}
+	wantLines(t, in.logs, 1, "level=WARN", "the quota counter failed")
+	wantLines(t, in.logs, 1, "level=WARN", "the failure counter failed")
+	// ... and still throttle (100 unknown keys a minute; some come back
+	// while the test runs).
+	for range 110 {
+		in.get("203.0.113.1:1", gone.Secret)
+	}
+	wantError(t, in.get("203.0.113.1:1", gone.Secret), http.StatusTooManyRequests, "too_many_failures")
+
+	more := recoverRedis(t, r, in, limited.Secret)
+	line = wantLines(t, in.logs, 1, "level=INFO", "the rate limiter answers again")[0]
+	if want := "requests_refused=" + strconv.Itoa(3+more); !strings.Contains(line, want) {
+		t.Fatalf("INFO line %q, want %s", line, want)
+	}
+	if w := in.get("", quotaOnly.Secret); w.Code != http.StatusOK {
+		t.Fatalf("quota-only key after the restart: %d %s", w.Code, w.Body)
+	}
+	wantError(t, in.get("203.0.113.1:1", gone.Secret), http.StatusUnauthorized, "key_invalid")
+	if w := in.admin("203.0.113.2:1", testSecret); w.Code != http.StatusOK {
+		t.Fatalf("admin after the restart: %d %s", w.Code, w.Body)
+	}
+}
+
+// A Redis that hangs (stopped, not dead) holds a request no longer than
+// the client's timeout.
+func TestHungRedisHoldsRequestsOnlyForTheTimeout(t *testing.T) {
+	t.Parallel()
+	r, in, limited, _ := outageSetup(t, false)
+	if err := r.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = r.cmd.Process.Signal(syscall.SIGCONT) }()
+	start := time.Now()
+	w := in.get("", limited.Secret)
+	if took := time.Since(start); w.Code != http.StatusOK || took > 5*DefaultTimeout {
+		t.Fatalf("hung Redis: %d after %v, want 200 within the timeout (%v) and some slack", w.Code, took, DefaultTimeout)
+	}
+}
+
+// Each decision is one command: a rate-limited key's request costs Redis
+// one EVALSHA (whose script calls TIME, GET and SET), nothing else.
+func TestARateLimitedRequestIsOneRedisCommand(t *testing.T) {
+	t.Parallel()
+	r, in, _, _ := outageSetup(t, false)
+	k := createKey(t, in.guard, ginkey.KeySpec{RateLimit: &ginkey.RateLimit{Requests: 1000, Per: ginkey.PerMinute}})
+	in.get("", k.Secret) // into the cache
+	opt, _ := redis.ParseURL(r.url())
+	c := redis.NewClient(opt)
+	defer func() { _ = c.Close() }()
+	// sent returns how many commands clients sent Redis: those scripts
+	// call are left out.
+	scriptCalls := map[string]bool{"time": true, "get": true, "set": true, "exists": true, "decrby": true, "incr": true, "expireat": true}
+	sent := func() int64 {
+		info, err := c.Info(context.Background(), "commandstats").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int64
+		for _, l := range strings.Split(info, "\r\n") {
+			name, rest, ok := strings.Cut(strings.TrimPrefix(l, "cmdstat_"), ":calls=")
+			if !ok || scriptCalls[name] {
+				continue
+			}
+			calls, _, _ := strings.Cut(rest, ",")
+			v, _ := strconv.ParseInt(calls, 10, 64)
+			n += v
+		}
+		return n
+	}
+	before := sent()
+	const n = 50
+	for range n {
+		if w := in.get("", k.Secret); w.Code != http.StatusOK {
+			t.Fatalf("%d %s", w.Code, w.Body)
+		}
+	}
+	if got := sent() - before - 1; got != n { // - 1: the first INFO
+		info, _ := c.Info(context.Background(), "commandstats").Result()
+		t.Fatalf("%d requests sent Redis %d commands, want %d:\n%s", n, got, n, info)
+	}
+}

@@ -1,0 +1,210 @@
+package ginkey
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// hub is a Notifier for guards in one process, delivering each
+// announcement before Publish returns: a carrier other than PostgreSQL,
+// plugged in through Config.Notifier as a Redis one would be.
+type hub struct {
+	mu   sync.Mutex
+	subs map[Subscriber]bool
+}
+
+var _ Notifier = (*hub)(nil)
+
+func (h *hub) Publish(_ context.Context, keyHash string) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for s := range h.subs {
+		s.Changed(keyHash)
+	}
+	return nil
+}
+
+func (h *hub) Listen(ctx context.Context, s Subscriber) error {
+	h.mu.Lock()
+	if h.subs == nil {
+		h.subs = map[Subscriber]bool{}
+	}
+	h.subs[s] = true
+	h.mu.Unlock()
+	s.Subscribed()
+	<-ctx.Done()
+	h.mu.Lock()
+	delete(h.subs, s)
+	h.mu.Unlock()
+	return nil
+}
+
+func TestAConfiguredNotifierCarriesEveryChangeToTheOtherGuards(t *testing.T) {
+	t.Parallel()
+	n := &hub{}
+	st := newTestGormStore(t)
+	mod := func(c *Config) { c.Store, c.Notifier, c.CacheTTL = st, n, time.Hour }
+	a, b := newHarness(t, mod), newHarness(t, mod)
+	waitSubscribed(t, b.guard, 1)
+	k := a.createKey(`{}`)
+	for range 2 {
+		if w := b.secure(k.Secret); w.Code != http.StatusOK {
+			t.Fatalf("before: %d %s", w.Code, w.Body)
+		}
+	}
+	if w := a.admin(http.MethodPost, "/keys/"+k.ID+"/revoke", ""); w.Code != http.StatusOK {
+		t.Fatalf("revoke: %d", w.Code)
+	}
+	wantError(t, b.secure(k.Secret), http.StatusUnauthorized, "key_revoked")
+}
+
+func TestAnAnnouncedChangeVoidsAnotherGuardsReadFromBeforeIt(t *testing.T) {
+	t.Parallel()
+	n := &hub{}
+	st := &readThenWait{gormStore: newTestGormStore(t), release: make(chan struct{}), reading: make(chan struct{})}
+	a := newHarness(t, func(c *Config) { c.Store, c.Notifier = st.gormStore, n })
+	b := newHarness(t, func(c *Config) { c.Store, c.Notifier, c.CacheTTL = st, n, time.Hour })
+	waitSubscribed(t, b.guard, 1)
+	k := a.createKey(`{}`)
+	st.hold.Store(true)
+	before := make(chan int)
+	go func() { before <- b.secure(k.Secret).Code }()
+	<-st.reading // B has read the key as active; its answer is held
+	if w := a.admin(http.MethodPost, "/keys/"+k.ID+"/revoke", ""); w.Code != http.StatusOK {
+		t.Fatalf("revoke: %d", w.Code)
+	}
+	close(st.release)
+	<-before // concurrent with the revoke: either answer is right
+	// The read from before the revoke landed after the announcement: it
+	// must not have been cached.
+	wantError(t, b.secure(k.Secret), http.StatusUnauthorized, "key_revoked")
+}
+
+func TestListeningAgainRereadsEveryCachedKeyAndAnOutageIsLoggedOnce(t *testing.T) {
+	t.Parallel()
+	n := &hub{}
+	st := newTestGormStore(t)
+	h := newHarness(t, func(c *Config) { c.Store, c.Notifier, c.CacheTTL = st, n, time.Hour })
+	waitSubscribed(t, h.guard, 1)
+	k := h.createKey(`{}`)
+	if w := h.secure(k.Secret); w.Code != http.StatusOK {
+		t.Fatalf("before: %d", w.Code)
+	}
+	now := time.Now().UTC()
+	if _, err := st.Update(context.Background(), k.ID, Changes{RevokedAt: &now}); err != nil { // unannounced
+		t.Fatal(err)
+	}
+	if w := h.secure(k.Secret); w.Code != http.StatusOK {
+		t.Fatalf("an unannounced change is seen within CacheTTL, not before: %d", w.Code)
+	}
+	for range 3 { // three failed reconnection attempts: one outage
+		h.guard.notify.Lost(errors.New("connection refused"))
+	}
+	h.guard.notify.Subscribed()
+	wantError(t, h.secure(k.Secret), http.StatusUnauthorized, "key_revoked")
+	logs := h.logs.String()
+	if got := strings.Count(logs, "not hearing key changes"); got != 1 {
+		t.Errorf("outage start logged %d times, want once:\n%s", got, logs)
+	}
+	if got := strings.Count(logs, "hearing key changes from other instances again"); got != 1 {
+		t.Errorf("outage end logged %d times, want once:\n%s", got, logs)
+	}
+}
+
+func TestExpiringTheCacheMakesEveryEntryStaleAndVoidsFillsInFlight(t *testing.T) {
+	t.Parallel()
+	const ttl = int64(time.Hour)
+	c := newKeyCache(256, ttl)
+	var hashes []keyHash
+	for i := range 100 {
+		h := hashKey("key" + strings.Repeat("x", i))
+		_, _, gen := c.get(&h, 1)
+		c.put(&h, &Record{}, 1, gen)
+		hashes = append(hashes, h)
+	}
+	late := hashKey("in flight")
+	_, _, gen := c.get(&late, 1)
+	c.expireAll(2)
+	c.put(&late, &Record{}, 2, gen) // read before, landing after
+	if rec, _, _ := c.get(&late, 2); rec != nil {
+		t.Fatal("a fill begun before expireAll was cached")
+	}
+	kept := 0
+	for i := range hashes {
+		rec, fresh, _ := c.get(&hashes[i], 2)
+		if fresh {
+			t.Fatal("an entry is still fresh")
+		}
+		if rec != nil {
+			kept++
+		}
+	}
+	if kept == 0 {
+		t.Fatal("no stale entry kept for StaleIfError")
+	}
+	_, _, gen = c.get(&hashes[0], 3)
+	c.put(&hashes[0], &Record{}, 3, gen)
+	if _, fresh, _ := c.get(&hashes[0], 3); !fresh {
+		t.Fatal("a fill begun after expireAll was dropped")
+	}
+}
+
+func TestAFailedAnnouncementIsLoggedAndTheChangeStands(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(c *Config) { c.Notifier = failingNotifier{} })
+	k := h.createKey(`{}`)
+	if w := h.admin(http.MethodPost, "/keys/"+k.ID+"/revoke", ""); w.Code != http.StatusOK {
+		t.Fatalf("revoke: %d %s", w.Code, w.Body)
+	}
+	wantError(t, h.secure(k.Secret), http.StatusUnauthorized, "key_revoked")
+	if !strings.Contains(h.logs.String(), "could not be announced") {
+		t.Fatalf("no warning:\n%s", h.logs)
+	}
+}
+
+type failingNotifier struct{}
+
+func (failingNotifier) Publish(context.Context, string) error { return errors.New("carrier down") }
+func (failingNotifier) Listen(ctx context.Context, s Subscriber) error {
+	s.Subscribed()
+	<-ctx.Done()
+	return nil
+}
+
+// opRecorder is an Observer that notes the store operations it is told of.
+type opRecorder struct {
+	mu  sync.Mutex
+	ops []string
+}
+
+func (r *opRecorder) Store(ctx context.Context, op string) (context.Context, func(string)) {
+	return ctx, func(outcome string) {
+		r.mu.Lock()
+		r.ops = append(r.ops, op+":"+outcome)
+		r.mu.Unlock()
+	}
+}
+
+func (r *opRecorder) Admin(ctx context.Context, _ string) (context.Context, func(string)) {
+	return ctx, nil
+}
+
+func TestAnnouncementsAreObservedAsStoreOperations(t *testing.T) {
+	t.Parallel()
+	rec := &opRecorder{}
+	h := newHarness(t, func(c *Config) { c.Notifier, c.Observers = &hub{}, []Observer{rec} })
+	k := h.createKey(`{}`)
+	if w := h.admin(http.MethodPost, "/keys/"+k.ID+"/revoke", ""); w.Code != http.StatusOK {
+		t.Fatalf("revoke: %d", w.Code)
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if !strings.Contains(strings.Join(rec.ops, " "), "notify:ok") {
+		t.Fatalf("observed %v, want notify:ok", rec.ops)
+	}
+}

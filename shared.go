@@ -1,0 +1,148 @@
+package ginkey
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Limits shared between instances: the guard owns the policy (what is
+// counted, when, and what a refusal looks like); a Limiter, FailureCounter
+// or QuotaCounter owns only the counting, e.g. in Redis (see the
+// ginkeyredis subpackage). While a Limiter or QuotaCounter fails, the
+// guard lets requests through unchecked by it, or with Config.FailClosed
+// answers 503 unavailable; while a FailureCounter fails, the throttles count
+// on this instance alone. Either way the outage is logged once when it
+// starts and once when it ends, never per request.
+
+// Throttle names one of the guard's failure throttles and its allowance:
+// Limit failed attempts per Per, per client address.
+type Throttle struct {
+	Name  string // ThrottleUnknownKeys or ThrottleAdminSecrets
+	Limit int64
+	Per   time.Duration
+}
+
+// The names of the guard's failure throttles, as a FailureCounter sees them.
+const (
+	ThrottleUnknownKeys  = "unknown_key"  // Config.FailureLimit
+	ThrottleAdminSecrets = "admin_secret" // Config.AdminFailureLimit
+)
+
+// FailureCounter counts failed attempts per client address for the guard's
+// two failure throttles (unknown keys, wrong admin secrets) as a generic
+// cell rate algorithm: each failure occupies Per/Limit, a client may have
+// Limit of them outstanding, and they come back gradually. addr is the
+// client's address with IPv6 already grouped by /64. Replace the default
+// (in memory, per instance) to share the throttles between instances.
+// While it fails, the guard counts in memory, per instance, as without it.
+// Implementations must be safe for concurrent use.
+//
+// A wait greater than zero means "no": the address must wait that long
+// before one more attempt would be allowed.
+type FailureCounter interface {
+	// Allowed reports whether addr may make one more attempt, counting
+	// nothing.
+	Allowed(ctx context.Context, t Throttle, addr netip.Addr) (wait time.Duration, err error)
+	// Charge counts one failed attempt, past the allowance if need be: a
+	// burst that went over it while in flight locks addr out for as long.
+	Charge(ctx context.Context, t Throttle, addr netip.Addr) error
+	// Acquire reserves one attempt if addr has one left; an attempt that
+	// turns out not to have failed is given back with Refund.
+	Acquire(ctx context.Context, t Throttle, addr netip.Addr) (wait time.Duration, err error)
+	// Refund gives back an attempt Acquire reserved.
+	Refund(ctx context.Context, t Throttle, addr netip.Addr) error
+}
+
+// QuotaCounter counts quota-limited keys' requests per period. The guard
+// calls Take once per request of such a key, after every other check.
+// Replace the default (in memory, per instance, re-read from the usage
+// table every CacheTTL) to make quotas exact across instances.
+// Implementations must be safe for concurrent use.
+type QuotaCounter interface {
+	// Take spends one request of key id's quota of limit for the period
+	// [start, end) if one is left, and reports whether it did. A request
+	// refused is not counted. When the counter has no count for the period
+	// yet, it starts from seed's: the requests the usage table (and this
+	// instance's unwritten counts) hold for the period so far. An error of
+	// seed must be returned, wrapped or not.
+	Take(ctx context.Context, id string, start, end time.Time, limit int64,
+		seed func(context.Context) (int64, error)) (bool, error)
+}
+
+// errLimitsUnavailable answers a request that Config.FailClosed refuses
+// while a shared counter is down. It is ErrUnavailable to errors.Is.
+var errLimitsUnavailable = newError(http.StatusServiceUnavailable, "unavailable",
+	"a rate-limit service is unavailable; try again")
+
+// outage logs one shared counter's failures: a WARN line when a call fails
+// first, an INFO line with the number of decisions made without it when
+// one succeeds again; nothing in between.
+type outage struct {
+	what       string // "rate limiter", "quota counter", "failure counter"
+	log        *slog.Logger
+	now        func() time.Time
+	failClosed bool
+	meanwhile  string // what happens during the outage, for the WARN line
+	decided    string // the INFO line's name for the count
+
+	down      atomic.Bool
+	mu        sync.Mutex
+	since     time.Time
+	decisions int64
+}
+
+// newOutage returns the outage of a counter whose failures let requests
+// through, or with failClosed refuse them.
+func newOutage(what string, log *slog.Logger, now func() time.Time, failClosed bool) *outage {
+	o := &outage{what: what, log: log, now: now, failClosed: failClosed,
+		meanwhile: "requests pass unchecked by it until it answers again", decided: "requests_let_through"}
+	if failClosed {
+		o.meanwhile = "requests that need it get 503 unavailable until it answers again (FailClosed)"
+		o.decided = "requests_refused"
+	}
+	return o
+}
+
+// failed notes a failed call and returns the error to answer with: nil
+// (fail open) or errLimitsUnavailable. decided is false for a call that
+// decides nothing (a charge, a refund).
+func (o *outage) failed(err error, decided bool) error {
+	o.mu.Lock()
+	first := !o.down.Load()
+	if first {
+		o.down.Store(true)
+		o.since, o.decisions = o.now(), 0
+	}
+	if decided {
+		o.decisions++
+	}
+	o.mu.Unlock()
+	if first {
+		o.log.Warn("ginkey: the "+o.what+" failed; "+o.meanwhile, "error", err)
+	}
+	if o.failClosed {
+		return errLimitsUnavailable
+	}
+	return nil
+}
+
+// ok notes a successful call: the end of an outage, if there was one.
+func (o *outage) ok() {
+	if !o.down.Load() {
+		return
+	}
+	o.mu.Lock()
+	if !o.down.Load() {
+		o.mu.Unlock()
+		return
+	}
+	o.down.Store(false)
+	n, since := o.decisions, o.since
+	o.mu.Unlock()
+	o.log.Info("ginkey: the "+o.what+" answers again", o.decided, n, "outage", o.now().Sub(since).Round(time.Millisecond).String())
+}
