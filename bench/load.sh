@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Loopback load run: the example app's /secure (a valid key, cache on) against
 # the same server's /public, with wrk. Prints requests/s, p99 latency, their
-# ratio, and the server's peak RSS.
+# ratio, the server's peak RSS, and what its /metrics (ginkeyprom, which the
+# example registers) counted.
 #
 #   bench/load.sh                # empty database, 10 s per run
 #   bench/load.sh -k 1000000     # a million keys in the database first
@@ -116,3 +117,5 @@ rss=$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status")
 total=$(curl -fsS -H "X-Admin-Secret: $secret" "$base/auth/keys?limit=1" | sed -n 's/.*"total":\([0-9]*\).*/\1/p')
 [[ $total == $((keys + 1)) ]] || { echo "the database holds $total keys, want $((keys + 1))" >&2; exit 1; }
 printf 'server peak RSS %.1f MB with %s keys in the database (target < 100 MB)\n' "$(echo "$rss / 1024" | bc -l)" "$total"
+echo "the server's /metrics:"
+curl -fsS "$base/metrics" | grep -E '^ginkey_(verifications_total\{outcome="valid"\}|cache_lookups_total|cache_keys|usage_flush)'

@@ -89,6 +89,7 @@ func TestMixedLoadHasNoServerErrorsAndLosesNoUsageOnCleanShutdown(t *testing.T) 
 	if n := tr.fiveXX.Load(); n > 0 {
 		t.Errorf("%d answers were 5xx", n)
 	}
+	checkLoadMetrics(t, client, e.base, tr, ring)
 
 	stopStart := time.Now()
 	e.stop()

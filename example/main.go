@@ -5,7 +5,8 @@
 // the keys live in PostgreSQL instead, and several instances of the example
 // share them: a key revoked through one is refused by all at once. With
 // GINKEY_REDIS set (redis://host:6379/0), rate limits, quotas and the
-// failure throttles are shared through Redis.
+// failure throttles are shared through Redis. The guard's Prometheus
+// metrics are at /metrics.
 package main
 
 import (
@@ -24,11 +25,14 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	swaggerFiles "github.com/swaggo/files"
 	ginSwagger "github.com/swaggo/gin-swagger"
 
 	"github.com/ginkey/ginkey"
 	"github.com/ginkey/ginkey/docs"
+	"github.com/ginkey/ginkey/ginkeyprom"
 	"github.com/ginkey/ginkey/ginkeyredis"
 )
 
@@ -67,7 +71,10 @@ func main() {
 }
 
 func run() error {
-	var cfg ginkey.Config
+	// The metrics observe the guard's store calls and admin actions from
+	// the start, so they go into its Config.
+	metrics := ginkeyprom.New()
+	cfg := ginkey.Config{Observers: []ginkey.Observer{metrics}}
 	// GINKEY_REDIS (redis://host:6379/0) shares rate limits, quotas and the
 	// failure throttles between instances.
 	if url := os.Getenv(ginkeyredis.EnvVar); url != "" {
@@ -93,7 +100,11 @@ func run() error {
 		port = "8080"
 	}
 	// HOST empty listens on every interface; bench/load.sh sets 127.0.0.1.
-	srv := newServer(os.Getenv("HOST")+":"+port, newRouter(guard))
+	r := newRouter(guard)
+	if err := serveMetrics(r, metrics.Watch(guard)); err != nil {
+		return err
+	}
+	srv := newServer(os.Getenv("HOST")+":"+port, r)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -167,6 +178,20 @@ func newRouter(guard *ginkey.Guard) *gin.Engine {
 	r.GET("/items", guard.Require("items:read"), items.list)
 	r.POST("/items", guard.Require("items:write"), items.create)
 	return r
+}
+
+// serveMetrics serves the guard's metrics at GET /metrics, in Prometheus'
+// text format, on the API's own port and without a key: their labels name
+// nothing secret (outcomes, operations and error codes; never a key, key
+// id, prefix or client address). A production service would usually serve
+// them on an internal port of its own, out of the public's reach.
+func serveMetrics(r *gin.Engine, metrics *ginkeyprom.Metrics) error {
+	reg := prometheus.NewRegistry()
+	if err := reg.Register(metrics); err != nil {
+		return err
+	}
+	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+	return nil
 }
 
 func recovered(c *gin.Context, err any) {

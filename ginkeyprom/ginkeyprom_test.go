@@ -1,0 +1,545 @@
+package ginkeyprom_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+	"gorm.io/driver/sqlite"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"github.com/ginkey/ginkey"
+	"github.com/ginkey/ginkey/ginkeyprom"
+)
+
+var bg = context.Background()
+
+const testSecret = "metrics-test-admin-secret" //nolint:gosec // a test's admin secret
+
+func TestMain(m *testing.M) {
+	gin.SetMode(gin.TestMode)
+	os.Exit(m.Run())
+}
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// testGuard is a guard on a SQLite file whose every statement fails while
+// down is set, with metrics registered on its own registry, a gin engine
+// serving /r (Handler), /scoped (Require("s:x")) and /metrics, and that
+// engine on a real HTTP server.
+type testGuard struct {
+	guard  *ginkey.Guard
+	engine *gin.Engine
+	srv    *httptest.Server
+	down   *atomic.Bool
+}
+
+func newTestGuard(t *testing.T, mod func(*ginkey.Config)) *testGuard {
+	t.Helper()
+	db, err := gorm.Open(sqlite.Open(filepath.Join(t.TempDir(), "keys.db")), &gorm.Config{Logger: logger.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := new(atomic.Bool)
+	fail := func(tx *gorm.DB) {
+		if down.Load() {
+			_ = tx.AddError(errors.New("the test's store is down"))
+		}
+	}
+	cb := db.Callback()
+	for _, err := range []error{
+		cb.Query().Before("gorm:query").Register("test:down", fail),
+		cb.Create().Before("gorm:create").Register("test:down", fail),
+		cb.Update().Before("gorm:update").Register("test:down", fail),
+		cb.Delete().Before("gorm:delete").Register("test:down", fail),
+		cb.Raw().Before("gorm:raw").Register("test:down", fail),
+		cb.Row().Before("gorm:row").Register("test:down", fail),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() {
+		if sqlDB, err := db.DB(); err == nil {
+			_ = sqlDB.Close()
+		}
+	})
+
+	metrics := ginkeyprom.New()
+	cfg := ginkey.Config{
+		DB: db, AdminSecret: testSecret, FlushInterval: time.Hour,
+		LookupEnv: func(string) (string, bool) { return "", false },
+		Observers: []ginkey.Observer{metrics}, Logger: slog.New(slog.DiscardHandler),
+	}
+	if mod != nil {
+		mod(&cfg)
+	}
+	g, err := ginkey.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = g.Close() })
+	reg := prometheus.NewRegistry()
+	if err := reg.Register(metrics.Watch(g)); err != nil {
+		t.Fatal(err)
+	}
+	r := gin.New()
+	ok := func(c *gin.Context) { c.String(http.StatusOK, "ok") }
+	r.GET("/r", g.Handler(), ok)
+	r.GET("/scoped", g.Require("s:x"), ok)
+	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+	srv := httptest.NewServer(r)
+	t.Cleanup(srv.Close)
+	return &testGuard{guard: g, engine: r, srv: srv, down: down}
+}
+
+// hit sends GET path with key from remote through the engine.
+func (tg *testGuard) hit(path, remote, key string) int {
+	req := httptest.NewRequestWithContext(bg, http.MethodGet, path, nil)
+	req.RemoteAddr = remote
+	if key != "" {
+		req.Header.Set("X-API-Key", key)
+	}
+	w := httptest.NewRecorder()
+	tg.engine.ServeHTTP(w, req)
+	return w.Code
+}
+
+// scrape reads /metrics over HTTP and parses the text format.
+func (tg *testGuard) scrape(t *testing.T) (map[string]*dto.MetricFamily, string) {
+	t.Helper()
+	return scrapeURL(t, tg.srv.URL+"/metrics")
+}
+
+func scrapeURL(t *testing.T, url string) (map[string]*dto.MetricFamily, string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(bg, http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	var body bytes.Buffer
+	if _, err := body.ReadFrom(resp.Body); err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain") {
+		t.Fatalf("GET /metrics: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(strings.NewReader(body.String()))
+	if err != nil {
+		t.Fatalf("parsing the scrape: %v\n%s", err, body.String())
+	}
+	return fams, body.String()
+}
+
+// value is the value of the counter or gauge name{labels} (labels as
+// "k=v" pairs), or a histogram's sample count; -1 if there is none.
+func value(fams map[string]*dto.MetricFamily, name string, labels ...string) float64 {
+	f := fams[name]
+	if f == nil {
+		return -1
+	}
+	for _, m := range f.GetMetric() {
+		var got []string
+		for _, l := range m.GetLabel() {
+			got = append(got, l.GetName()+"="+l.GetValue())
+		}
+		if !slices.Equal(got, labels) { // the text format sorts labels by name
+			continue
+		}
+		switch {
+		case m.Counter != nil:
+			return m.GetCounter().GetValue()
+		case m.Gauge != nil:
+			return m.GetGauge().GetValue()
+		case m.Histogram != nil:
+			return float64(m.GetHistogram().GetSampleCount())
+		}
+	}
+	return -1
+}
+
+// allowedLabels are every ginkey metric's label names: nothing else may
+// be a label, least of all a key, id, prefix or address.
+var allowedLabels = map[string][]string{
+	"ginkey_verifications_total":      {"outcome"},
+	"ginkey_cache_lookups_total":      {"result"},
+	"ginkey_cache_keys":               nil,
+	"ginkey_usage_flush_pending":      nil,
+	"ginkey_usage_flush_errors_total": nil,
+	"ginkey_store_seconds":            {"op"},
+	"ginkey_admin_actions_total":      {"action", "outcome"},
+}
+
+// checkLabels fails t unless the scrape holds exactly the ginkey metrics
+// with exactly their allowed label names, and no label value and nothing
+// else in the text holds any of secrets.
+func checkLabels(t *testing.T, fams map[string]*dto.MetricFamily, text string, secrets ...string) {
+	t.Helper()
+	for name := range allowedLabels {
+		if fams[name] == nil {
+			t.Errorf("the scrape lacks %s", name)
+		}
+	}
+	for name, f := range fams {
+		want, ok := allowedLabels[name]
+		if !ok {
+			t.Errorf("unexpected metric %s", name)
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			var got []string
+			for _, l := range m.GetLabel() {
+				got = append(got, l.GetName())
+				for _, s := range secrets {
+					if s != "" && strings.Contains(l.GetValue(), s) {
+						t.Errorf("%s has a label %s=%q holding %q", name, l.GetName(), l.GetValue(), s)
+					}
+				}
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("%s has labels %v, want %v", name, got, want)
+			}
+		}
+	}
+	for _, s := range secrets {
+		if s != "" && strings.Contains(text, s) {
+			t.Errorf("the scrape holds %q", s)
+		}
+	}
+}
+
+func mustCreate(t *testing.T, g *ginkey.Guard, spec ginkey.KeySpec) ginkey.CreatedKey {
+	t.Helper()
+	k, err := g.CreateKey(bg, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func TestEveryOutcomeIsScrapedWithExactCountsAndBoundedLabels(t *testing.T) {
+	t.Parallel()
+	clk := &clock{t: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}
+	tg := newTestGuard(t, func(c *ginkey.Config) { c.Now, c.FailureLimit = clk.Now, 3 })
+	g := tg.guard
+
+	// Before any traffic every known series is there, at zero.
+	fams, _ := tg.scrape(t)
+	for _, o := range ginkey.VerificationOutcomes() {
+		if v := value(fams, "ginkey_verifications_total", "outcome="+o); v != 0 {
+			t.Errorf("before traffic, verifications{%s} = %v, want 0", o, v)
+		}
+	}
+	if v := value(fams, "ginkey_admin_actions_total", "action=rotate", "outcome=unavailable"); v != 0 {
+		t.Errorf("before traffic, admin_actions{rotate,unavailable} = %v, want 0", v)
+	}
+
+	soon := clk.Now().Add(time.Hour)
+	k := mustCreate(t, g, ginkey.KeySpec{
+		Name: "limited", Scopes: []string{"a:b"}, RateLimit: &ginkey.RateLimit{Requests: 3, Per: ginkey.PerMinute},
+		Quota: &ginkey.Quota{Requests: 4, Per: ginkey.PerDay}, AllowedIPs: []string{"192.0.2.0/24"}, ExpiresAt: &soon,
+	})
+	plain := mustCreate(t, g, ginkey.KeySpec{Name: "plain", NeverExpires: true})
+	gone := mustCreate(t, g, ginkey.KeySpec{Name: "deleted"}) // well-formed, then unknown
+	if err := g.DeleteKey(bg, gone.ID); err != nil {
+		t.Fatal(err)
+	}
+	in, out := "192.0.2.7:1000", "198.51.100.7:1000"
+	want := map[string]float64{}
+	step := func(path, remote, key string, status int, outcome string) {
+		t.Helper()
+		if got := tg.hit(path, remote, key); got != status {
+			t.Fatalf("%s from %s: %d, want %d (%s)", path, remote, got, status, outcome)
+		}
+		want[outcome]++
+	}
+	step("/r", in, k.Secret, 200, ginkey.OutcomeValid)
+	step("/r", in, k.Secret, 200, ginkey.OutcomeValid)
+	step("/r", out, k.Secret, 403, ginkey.OutcomeIPNotAllowed)
+	step("/scoped", in, k.Secret, 403, ginkey.OutcomeInsufficientScope)
+	step("/r", in, k.Secret, 200, ginkey.OutcomeValid) // the third of 3 a minute
+	step("/r", in, k.Secret, 429, ginkey.OutcomeRateLimited)
+	clk.Advance(time.Minute)
+	step("/r", in, k.Secret, 200, ginkey.OutcomeValid) // the fourth of 4 a day
+	clk.Advance(time.Minute)
+	step("/r", in, k.Secret, 429, ginkey.OutcomeQuotaExceeded)
+	clk.Advance(time.Hour) // past expires_at
+	step("/r", in, k.Secret, 401, ginkey.OutcomeExpired)
+	if _, err := g.RenewKey(bg, k.ID, ginkey.Renewal{NeverExpires: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.RevokeKey(bg, k.ID); err != nil {
+		t.Fatal(err)
+	}
+	step("/r", in, k.Secret, 401, ginkey.OutcomeRevoked)
+	step("/r", in, "", 401, "key_missing")
+	step("/r", in, "gk_nope", 401, "key_invalid")
+	for range 3 { // the throttle allows 3 unknown keys a minute
+		step("/r", "203.0.113.9:1", gone.Secret, 401, "key_invalid")
+	}
+	step("/r", "203.0.113.9:1", gone.Secret, 429, "too_many_failures")
+	step("/r", in, plain.Secret, 200, ginkey.OutcomeValid)
+
+	// More admin actions, each outcome known.
+	if _, err := g.RenewKey(bg, k.ID, ginkey.Renewal{}); err == nil { // revoked: final
+		t.Fatal("renewed a revoked key")
+	}
+	if err := g.DeleteKey(bg, gone.ID); !errors.Is(err, ginkey.ErrNotFound) {
+		t.Fatalf("deleting a deleted key: %v", err)
+	}
+	if _, err := g.CreateKey(bg, ginkey.KeySpec{Scopes: []string{"bad scope"}}); err == nil {
+		t.Fatal("created a key with a bad scope")
+	}
+	rotated, err := g.RotateKey(bg, plain.ID, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.UpdateKey(bg, plain.ID, ginkey.KeyUpdate{Name: ptr("renamed")}); err == nil {
+		t.Fatal("updated a rotated key")
+	}
+
+	// A flush that works, then the store goes down: a flush and a lookup
+	// fail, and so does an admin action.
+	if err := g.Flush(bg); err != nil {
+		t.Fatal(err)
+	}
+	step("/r", in, rotated.Secret, 200, ginkey.OutcomeValid) // pending: 1
+	tg.down.Store(true)
+	if err := g.Flush(bg); err == nil {
+		t.Fatal("a flush to a store that is down succeeded")
+	}
+	other := mustCreateWhileUp(t, tg)
+	step("/r", "192.0.2.200:1", other, 503, "unavailable")
+	if _, err := g.RevokeKey(bg, rotated.ID); err == nil {
+		t.Fatal("revoked a key in a store that is down")
+	}
+	tg.down.Store(false)
+
+	fams, text := tg.scrape(t)
+	for _, o := range ginkey.VerificationOutcomes() {
+		if got := value(fams, "ginkey_verifications_total", "outcome="+o); got != want[o] {
+			t.Errorf("ginkey_verifications_total{outcome=%q} = %v, want %v", o, got, want[o])
+		}
+	}
+	for _, c := range []struct {
+		action, outcome string
+		n               float64
+	}{
+		{"create", "ok", 4}, {"create", "bad_request", 1}, {"renew", "ok", 1}, {"renew", "key_revoked", 1},
+		{"revoke", "ok", 1}, {"revoke", "unavailable", 1}, {"delete", "ok", 2}, {"delete", "not_found", 1},
+		{"rotate", "ok", 1}, {"update", "key_rotated", 1}, {"update", "ok", 0},
+	} {
+		if got := value(fams, "ginkey_admin_actions_total", "action="+c.action, "outcome="+c.outcome); got != c.n {
+			t.Errorf("ginkey_admin_actions_total{action=%q,outcome=%q} = %v, want %v", c.action, c.outcome, got, c.n)
+		}
+	}
+	var admin float64
+	for _, m := range fams["ginkey_admin_actions_total"].GetMetric() {
+		admin += m.GetCounter().GetValue()
+	}
+	if admin != 14 {
+		t.Errorf("%v admin actions in all, want 14", admin)
+	}
+	for op, n := range map[string]float64{"create": 5, "renew": 2, "revoke": 2, "delete": 3, "rotate": 1, "update": 1, "flush": 2} {
+		if got := value(fams, "ginkey_store_seconds", "op="+op); got != n {
+			t.Errorf("ginkey_store_seconds{op=%q} count = %v, want %v", op, got, n)
+		}
+	}
+	st := g.Stats()
+	for result, n := range map[string]uint64{"hit": st.CacheHits, "miss": st.CacheMisses, "negative": st.CacheNegative} {
+		if got := value(fams, "ginkey_cache_lookups_total", "result="+result); got != float64(n) {
+			t.Errorf("ginkey_cache_lookups_total{result=%q} = %v, Stats says %d", result, got, n)
+		}
+	}
+	if got := value(fams, "ginkey_store_seconds", "op=lookup"); got < 1 || got > float64(st.CacheMisses) {
+		t.Errorf("ginkey_store_seconds{op=lookup} count = %v, with %d cache misses", got, st.CacheMisses)
+	}
+	if got := value(fams, "ginkey_usage_flush_errors_total"); got != 1 {
+		t.Errorf("ginkey_usage_flush_errors_total = %v, want 1", got)
+	}
+	if got := value(fams, "ginkey_usage_flush_pending"); got != 1 {
+		t.Errorf("ginkey_usage_flush_pending = %v, want 1", got)
+	}
+	checkLabels(t, fams, text, k.ID, k.Prefix, k.Secret, plain.ID, plain.Prefix, plain.Secret,
+		gone.ID, gone.Secret, rotated.ID, rotated.Secret, other, "192.0.2", "198.51.100", "203.0.113", "127.0.0.1", testSecret)
+}
+
+// mustCreateWhileUp makes a key, deletes it, and returns it: a well-formed
+// key the store does not know, whatever the store's state when it is used.
+func mustCreateWhileUp(t *testing.T, tg *testGuard) string {
+	t.Helper()
+	tg.down.Store(false)
+	defer tg.down.Store(true)
+	k := mustCreate(t, tg.guard, ginkey.KeySpec{Name: "unknown"})
+	if err := tg.guard.DeleteKey(bg, k.ID); err != nil {
+		t.Fatal(err)
+	}
+	return k.Secret
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func TestCacheLookupsStoreTimesAndPendingUsageAreScraped(t *testing.T) {
+	t.Parallel()
+	tg := newTestGuard(t, nil)
+	k := mustCreate(t, tg.guard, ginkey.KeySpec{Name: "cached"})
+	for range 3 {
+		if got := tg.hit("/r", "192.0.2.1:1", k.Secret); got != 200 {
+			t.Fatalf("a valid key: %d", got)
+		}
+	}
+	gone := mustCreate(t, tg.guard, ginkey.KeySpec{Name: "gone"})
+	if err := tg.guard.DeleteKey(bg, gone.ID); err != nil {
+		t.Fatal(err)
+	}
+	tg.hit("/r", "192.0.2.1:1", gone.Secret) // read from the store: unknown
+	tg.hit("/r", "192.0.2.1:1", gone.Secret) // refused from memory
+	fams, text := tg.scrape(t)
+	for _, c := range []struct {
+		name  string
+		label []string
+		want  float64
+	}{
+		{"ginkey_cache_lookups_total", []string{"result=hit"}, 2},
+		{"ginkey_cache_lookups_total", []string{"result=miss"}, 2},
+		{"ginkey_cache_lookups_total", []string{"result=negative"}, 1},
+		{"ginkey_cache_keys", nil, 1},
+		{"ginkey_usage_flush_pending", nil, 3},
+		{"ginkey_usage_flush_errors_total", nil, 0},
+		{"ginkey_store_seconds", []string{"op=lookup"}, 2},
+		{"ginkey_store_seconds", []string{"op=flush"}, 0},
+		{"ginkey_verifications_total", []string{"outcome=valid"}, 3},
+		{"ginkey_verifications_total", []string{"outcome=key_invalid"}, 2},
+	} {
+		if got := value(fams, c.name, c.label...); got != c.want {
+			t.Errorf("%s%v = %v, want %v", c.name, c.label, got, c.want)
+		}
+	}
+	checkLabels(t, fams, text, k.ID, k.Prefix, k.Secret, gone.ID, gone.Secret)
+	if err := tg.guard.Flush(bg); err != nil {
+		t.Fatal(err)
+	}
+	fams, _ = tg.scrape(t)
+	if got := value(fams, "ginkey_usage_flush_pending"); got != 0 {
+		t.Errorf("after a flush, ginkey_usage_flush_pending = %v", got)
+	}
+	if got := value(fams, "ginkey_store_seconds", "op=flush"); got != 1 {
+		t.Errorf("after a flush, ginkey_store_seconds{op=flush} count = %v", got)
+	}
+}
+
+func TestUnknownOperationsAndOutcomesAreCountedAsOther(t *testing.T) {
+	t.Parallel()
+	m := ginkeyprom.New(ginkeyprom.WithConstLabels(prometheus.Labels{"guard": "partners"}), ginkeyprom.WithBuckets(0.001, 1))
+	_, end := m.Admin(bg, "frobnicate")
+	end("some_custom_code")
+	_, end = m.Admin(bg, ginkey.ActionCreate)
+	end("another_code")
+	_, end = m.Store(bg, "scan")
+	end("ok")
+	reg := prometheus.NewRegistry()
+	if err := reg.Register(m); err != nil { // not watching a guard: store times and admin actions only
+		t.Fatal(err)
+	}
+	fams, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]*dto.MetricFamily{}
+	for _, f := range fams {
+		byName[f.GetName()] = f
+	}
+	if len(byName) != 2 {
+		t.Errorf("without a guard, %d families, want 2", len(byName))
+	}
+	if got := value(byName, "ginkey_admin_actions_total", "action=other", "guard=partners", "outcome=other"); got != 1 {
+		t.Errorf("admin_actions{other,other} = %v, want 1", got)
+	}
+	if got := value(byName, "ginkey_admin_actions_total", "action=create", "guard=partners", "outcome=other"); got != 1 {
+		t.Errorf("admin_actions{create,other} = %v, want 1", got)
+	}
+	if got := value(byName, "ginkey_store_seconds", "guard=partners", "op=other"); got != 2 {
+		t.Errorf("store_seconds{op=other} count = %v, want 2 (the unknown action and the unknown store op)", got)
+	}
+	h := byName["ginkey_store_seconds"].GetMetric()[0].GetHistogram()
+	if len(h.GetBucket()) != 2 {
+		t.Errorf("WithBuckets(0.001, 1): %d buckets", len(h.GetBucket()))
+	}
+}
+
+func TestScrapesDuringTrafficRiseMonotonicallyToTheExactTotal(t *testing.T) {
+	t.Parallel()
+	tg := newTestGuard(t, nil)
+	k := mustCreate(t, tg.guard, ginkey.KeySpec{Name: "busy"})
+	const clients, each = 4, 200
+	var wg sync.WaitGroup
+	for i := range clients {
+		wg.Go(func() {
+			for range each {
+				if got := tg.hit("/r", fmt.Sprintf("192.0.2.%d:1", i+1), k.Secret); got != 200 {
+					t.Errorf("a valid key: %d", got)
+					return
+				}
+			}
+		})
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	last := 0.0
+	for scraping := true; scraping; {
+		select {
+		case <-done:
+			scraping = false
+		default:
+		}
+		fams, _ := tg.scrape(t)
+		v := value(fams, "ginkey_verifications_total", "outcome=valid")
+		if v < last {
+			t.Fatalf("valid went down from %v to %v between scrapes", last, v)
+		}
+		last = v
+	}
+	if last != clients*each {
+		t.Fatalf("the last scrape has %v valid, want %d", last, clients*each)
+	}
+}
