@@ -54,28 +54,28 @@ func (g *Guard) authenticate(c *gin.Context, r *requirement) error {
 		// Checked and counted once already (a Handler on the group, Require
 		// on the route): only r's scopes are left, and only a refusal counts.
 		if err := r.check(&rec.policy.scopes); err != nil {
-			g.count(rec, err)
+			g.count(c, rec, err)
 			return err
 		}
 		return nil
 	}
 	rec, err := g.authorize(c, r)
 	if err != nil {
-		g.count(rec, err)
+		g.count(c, rec, err)
 		return err
 	}
 	if rec != nil { // nil: an anonymous request Optional lets through
 		c.Set(contextKey, rec)
-		g.counters.shard().outcomes[oValid].Add(1)
+		g.counters.of(c).outcomes[oValid].Add(1)
 	}
 	return nil
 }
 
 // count adds a refusal to the guard's outcomes and, when the key was
 // identified (rec is not nil), to the key's.
-func (g *Guard) count(rec *Record, err error) {
+func (g *Guard) count(c *gin.Context, rec *Record, err error) {
 	o := outcomeOf(err)
-	g.counters.shard().outcomes[o].Add(1)
+	g.counters.of(c).outcomes[o].Add(1)
 	if rec != nil && int(o) < keyOutcomes && g.usage != nil {
 		g.usage.refuse(rec.ID, o, g.now().UnixNano())
 	}
@@ -156,15 +156,15 @@ func (g *Guard) identify(c *gin.Context, raw string, now time.Time) (*Record, er
 		if g.cache != nil {
 			var fresh bool
 			if e, fresh, _ = g.cache.entry(&h, ns); fresh {
-				g.counters.shard().cacheHit.Add(1)
+				g.counters.of(c).cacheHit.Add(1)
 				return e.rec, nil
 			}
 		}
 	}
 	if unknown {
-		g.counters.shard().cacheNeg.Add(1)
+		g.counters.of(c).cacheNeg.Add(1)
 	} else {
-		g.counters.shard().cacheMiss.Add(1)
+		g.counters.of(c).cacheMiss.Add(1)
 	}
 	// A key this guard verified before, whose entry merely went stale, is no
 	// guess: it skips the throttle, so a neighbour's failures behind the same
