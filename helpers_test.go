@@ -12,7 +12,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
+
+	"github.com/ginkey/ginkey/internal/testkit"
 
 	"github.com/gin-gonic/gin"
 )
@@ -22,26 +23,9 @@ const testSecret = "test-admin-secret-0123456789" //nolint:gosec // a test fixtu
 func init() { gin.SetMode(gin.TestMode) }
 
 // fakeClock is a settable clock for expiry tests.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+type fakeClock = testkit.Clock
 
-func newFakeClock() *fakeClock {
-	return &fakeClock{t: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+func newFakeClock() *fakeClock { return testkit.NewClock() }
 
 // syncBuffer is a log sink safe for the flusher goroutine.
 type syncBuffer struct {

@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ginkey/ginkey/internal/testkit"
+
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -38,23 +40,6 @@ const testSecret = "metrics-test-admin-secret" //nolint:gosec // a test's admin 
 func TestMain(m *testing.M) {
 	gin.SetMode(gin.TestMode)
 	os.Exit(m.Run())
-}
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
 }
 
 // testGuard is a guard on a SQLite file whose every statement fails while
@@ -259,7 +244,7 @@ func mustCreate(t *testing.T, g *ginkey.Guard, spec ginkey.KeySpec) ginkey.Creat
 
 func TestEveryOutcomeIsScrapedWithExactCountsAndBoundedLabels(t *testing.T) {
 	t.Parallel()
-	clk := &clock{t: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}
+	clk := testkit.NewClock()
 	tg := newTestGuard(t, func(c *ginkey.Config) { c.Now, c.FailureLimit = clk.Now, 3 })
 	g := tg.guard
 

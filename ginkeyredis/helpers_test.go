@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ginkey/ginkey/internal/testkit"
+
 	"github.com/gin-gonic/gin"
 	"github.com/redis/go-redis/v9"
 
@@ -201,26 +203,9 @@ func wantError(t testing.TB, w *httptest.ResponseRecorder, status int, code stri
 }
 
 // fakeClock is a settable clock.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+type fakeClock = testkit.Clock
 
-func newFakeClock() *fakeClock {
-	return &fakeClock{t: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+func newFakeClock() *fakeClock { return testkit.NewClock() }
 
 // ownRedis is a redis-server of the test's own, on a free port, that the
 // test can stop and start again.
