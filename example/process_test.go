@@ -84,9 +84,10 @@ type example struct {
 	waitErr error
 }
 
-// startExample runs the binary on db and port, appending its stdout and
-// stderr to logPath, and waits until it answers.
-func startExample(t *testing.T, db, port, logPath string) *example {
+// startExample runs the binary on db and port, with env's variables
+// ("NAME=value") added, appending its stdout and stderr to logPath, and
+// waits until it answers.
+func startExample(t *testing.T, db, port, logPath string, env ...string) *example {
 	t.Helper()
 	log, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600) //nolint:gosec // a file in t.TempDir
 	if err != nil {
@@ -94,6 +95,7 @@ func startExample(t *testing.T, db, port, logPath string) *example {
 	}
 	cmd := exec.Command(exampleBinary(t)) //nolint:gosec // the binary this test built
 	cmd.Env = append(os.Environ(), "HOST=127.0.0.1", "PORT="+port, "GINKEY_DB="+db, "GINKEY_SECRET="+testSecret)
+	cmd.Env = append(cmd.Env, env...)
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
 		_ = log.Close()
