@@ -33,7 +33,11 @@ func (g *Guard) setAdminAuth(cfg *Config) error {
 		if !validScope(cfg.AdminKeyScope) {
 			return errors.New("ginkey: AdminKeyScope must be " + scopeRule)
 		}
-		g.adminAuths = append(g.adminAuths, g.WithScopes(cfg.AdminKeyScope))
+		// Held literally: a key scoped "*" for the application's own routes
+		// must not become an administrator of every key.
+		r := g.newRequirement([]string{cfg.AdminKeyScope}, false, false)
+		r.literal = true
+		g.adminAuths = append(g.adminAuths, &scopedAuth{g: g, r: r})
 		for _, src := range g.sources {
 			switch src.From {
 			case FromHeader:

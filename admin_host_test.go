@@ -58,6 +58,8 @@ func TestAdminAuthAdmitsTheHostsCredentialsAndScopedKeys(t *testing.T) {
 	g, r, logs := hostAdminGuard(t, true)
 	admin := mustCreate(t, g, KeySpec{Name: "ops bot", Scopes: []string{"ginkey:admin"}})
 	plain := mustCreate(t, g, KeySpec{Name: "customer", Scopes: []string{"items:read"}})
+	everything := mustCreate(t, g, KeySpec{Name: "full API access", Scopes: []string{"*"}})
+	ginkeyAll := mustCreate(t, g, KeySpec{Name: "ginkey wildcard", Scopes: []string{"ginkey:*"}})
 	for _, tc := range []struct {
 		name   string
 		header map[string]string
@@ -70,6 +72,9 @@ func TestAdminAuthAdmitsTheHostsCredentialsAndScopedKeys(t *testing.T) {
 		{"nothing", nil, 401, "admin_unauthorized"},
 		{"a wrong password", basicAuthHeader("ops", "guess"), 401, "credentials_invalid"},
 		{"a key without the scope", map[string]string{"X-API-Key": plain.Secret}, 403, "insufficient_scope"},
+		// The admin scope is held literally: wildcards are for the application's routes.
+		{"a key scoped *", map[string]string{"X-API-Key": everything.Secret}, 403, "insufficient_scope"},
+		{"a key scoped ginkey:*", map[string]string{"X-API-Key": ginkeyAll.Secret}, 403, "insufficient_scope"},
 		{"an unknown key", map[string]string{"X-API-Key": "gk_" + strings.Repeat("A", 49)}, 401, "key_invalid"},
 		// The secret header is judged by the secret alone, whatever else is sent.
 		{"a wrong secret beside good Basic credentials", map[string]string{AdminHeader: "wrong-secret-wrong-secret", "Authorization": basicHeader("ops", "pw-for-ops")}, 401, "admin_unauthorized"},

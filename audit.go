@@ -286,6 +286,7 @@ func (spec *KeySpec) given() []string {
 		set  bool
 	}{
 		{"name", spec.Name != ""},
+		{"owner", spec.Owner != ""},
 		{"scopes", len(spec.Scopes) > 0},
 		{"metadata", len(spec.Metadata) > 0},
 		{"expires_at", spec.ExpiresAt != nil},

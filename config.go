@@ -218,7 +218,8 @@ type Config struct {
 	AdminAuth Authenticator
 
 	// AdminKeyScope lets this guard's own API keys use the admin API when
-	// they hold this scope (e.g. "ginkey:admin"), sent wherever Sources
+	// they hold this scope (e.g. "ginkey:admin") itself: a wildcard scope
+	// ("*", "ginkey:*") does not grant it. The key is sent wherever Sources
 	// look; the key's IP allow-list, rate limit and quota apply. It joins
 	// AdminAuth as another way in. Optional. Default: "" (no key is an
 	// admin's).

@@ -384,9 +384,17 @@ type Key struct {
 	RotatedTo   string `json:"rotated_to,omitempty" example:"9aB3cD5eF7gH1iJ3kL5mN0"`
 }
 
+// revokedAt reports whether k is revoked at now. Only a rotated key has a
+// revoked_at that may lie ahead, the end of its grace; any other revocation
+// holds from the moment it is stored, whatever the clocks of the instance
+// that wrote it and of this one say.
+func revokedAt(k *Key, now time.Time) bool {
+	return k.RevokedAt != nil && (k.RotatedTo == "" || !now.Before(*k.RevokedAt))
+}
+
 func statusAt(k *Key, now time.Time) Status {
 	switch {
-	case k.RevokedAt != nil && !now.Before(*k.RevokedAt):
+	case revokedAt(k, now):
 		return StatusRevoked
 	case k.ExpiresAt != nil && !now.Before(*k.ExpiresAt):
 		return StatusExpired

@@ -132,6 +132,7 @@ func TestListKeysFiltersByOwnerPrefixNameAndStatusTogether(t *testing.T) {
 			{"b1", "team:acme", "Billing for acme"},
 			{"b2", "team:acme", "100x off"},
 			{"n1", "", "unowned billing"},
+			{"u1", "team:acme", "ÉCOLE Billing"},
 		} {
 			clock.Advance(time.Second) // a distinct creation time each: newest first is a known order
 			made[k.label] = mustCreate(t, g, KeySpec{Name: k.name, Owner: k.owner})
@@ -151,9 +152,10 @@ func TestListKeysFiltersByOwnerPrefixNameAndStatusTogether(t *testing.T) {
 			{KeyQuery{Owner: "user_42", Status: StatusActive}, "a3,a1"},
 			{KeyQuery{Owner: "user_42", Status: StatusRevoked}, "a2"},
 			{KeyQuery{Owner: "USER_42"}, ""},
-			{KeyQuery{Owner: "team:acme", Name: "BILLING"}, "b1"},
-			{KeyQuery{Name: "billing"}, "n1,b1,a2,a1"},
-			{KeyQuery{Name: "billing", Status: StatusActive}, "n1,b1,a1"},
+			{KeyQuery{Owner: "team:acme", Name: "BILLING"}, "u1,b1"},
+			{KeyQuery{Name: "billing"}, "u1,n1,b1,a2,a1"},
+			{KeyQuery{Name: "billing", Status: StatusActive}, "u1,n1,b1,a1"},
+			{KeyQuery{Name: "ÉCOLE"}, "u1"}, // as stored: found by every dialect's fold
 			{KeyQuery{Name: "100%_"}, "a3"}, // % and _ are literal
 			{KeyQuery{Name: "_"}, "a3"},
 			{KeyQuery{Prefix: made["b2"].Prefix}, "b2"},
@@ -373,6 +375,32 @@ func TestRevokingARotatedKeyEndsItsGrace(t *testing.T) {
 		again, err := g.RevokeKey(bg, old.ID)
 		if err != nil || !again.RevokedAt.Equal(*k.RevokedAt) {
 			t.Fatalf("second revoke: %+v %v", again, err)
+		}
+	})
+}
+
+func TestARevocationHoldsAtOnceWhateverTheClocks(t *testing.T) {
+	t.Parallel()
+	forEachSetup(t, func(t *testing.T, s guardSetup) {
+		// A's clock runs three minutes ahead of B's: the revoked_at it
+		// stores lies in B's future. Only a rotation's grace may do that.
+		fast, slow := newFakeClock(), newFakeClock()
+		fast.Advance(3 * time.Minute)
+		a := s.open(t, func(c *Config) { c.Now = fast.Now })
+		b := s.open(t, func(c *Config) { c.Now = slow.Now })
+		k := mustCreate(t, a, KeySpec{})
+		if _, err := a.RevokeKey(bg, k.ID); err != nil {
+			t.Fatal(err)
+		}
+		wantError(t, use(serveKeys(b), k.Secret), http.StatusUnauthorized, "key_revoked")
+		got, err := b.GetKey(bg, k.ID)
+		if err != nil || got.Status != StatusRevoked {
+			t.Fatalf("B's view of the key: %s %v", got.Status, err)
+		}
+		for st, want := range map[Status]int64{StatusRevoked: 1, StatusActive: 0} {
+			if list, err := b.ListKeys(bg, KeyQuery{Status: st}); err != nil || list.Total != want {
+				t.Errorf("B lists %d %s keys, want %d (%v)", list.Total, st, want, err)
+			}
 		}
 	})
 }

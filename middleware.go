@@ -235,7 +235,7 @@ func (g *Guard) throttleAddr(c *gin.Context) (netip.Addr, bool) {
 // checkUsable is evaluated against the clock on every request: the cache
 // holds records, never verdicts.
 func checkUsable(k *Key, now time.Time) error {
-	if k.RevokedAt != nil && !now.Before(*k.RevokedAt) { // a rotated key's grace ends at RevokedAt
+	if revokedAt(k, now) {
 		return ErrKeyRevoked
 	}
 	if k.ExpiresAt != nil && !now.Before(*k.ExpiresAt) {

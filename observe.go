@@ -246,7 +246,7 @@ func noEnd(error) {}
 func (g *Guard) adminOp(ctx context.Context, action string) (context.Context, func(keyID string, fields []string, err error)) {
 	ctx, end := g.observed(ctx, action, true)
 	return ctx, func(keyID string, fields []string, err error) {
+		g.audit(ctx, action, keyID, fields, err) // timed with the action
 		end(err)
-		g.audit(ctx, action, keyID, fields, err)
 	}
 }

@@ -189,6 +189,7 @@ func (g *Guard) takeShared(ctx context.Context, rec *Record, now time.Time) erro
 	start, end := quotaPeriod(p.quotaPer, now)
 	var seedErr error
 	seed := func(ctx context.Context) (int64, error) {
+		seedErr = nil                                    // of this call: a counter may retry a failed seed
 		if g.usageStore != nil && g.health.down.Load() { // known to fail: don't wait for it
 			seedErr = ErrUnavailable
 			return 0, seedErr

@@ -50,6 +50,7 @@ type requirement struct {
 	scopes   []string
 	any      bool
 	optional bool  // no key at all is let through as anonymous
+	literal  bool  // a scope is met only by itself, never by a wildcard ("*", "items:*")
 	denied   error // the 403, with its challenge naming the scopes
 }
 
@@ -85,6 +86,9 @@ func (r *requirement) check(s *scopeSet) error {
 	}
 	for _, want := range r.scopes {
 		has := s.grants(want)
+		if r.literal {
+			_, has = s.exact[want]
+		}
 		if r.any && has {
 			return nil
 		}

@@ -17,13 +17,14 @@ const (
 	prefixIndex  = "prefix_idx"  // (prefix): the display prefix a customer reads out
 )
 
-// A key's state at a time now, as SQL. A rotated key has revoked_at in the
-// future until its grace period ends, and is active (or expired) until then.
+// A key's state at a time now, as SQL (see revokedAt). A rotated key has
+// revoked_at in the future until its grace period ends, and is active (or
+// expired) until then.
 const (
-	notRevokedSQL = "(revoked_at IS NULL OR revoked_at > ?)"
+	notRevokedSQL = "(revoked_at IS NULL OR (revoked_at > ? AND rotated_to IS NOT NULL))"
 	activeSQL     = notRevokedSQL + " AND (expires_at IS NULL OR expires_at > ?)"
 	expiredSQL    = notRevokedSQL + " AND expires_at <= ?"
-	revokedSQL    = "revoked_at <= ?"
+	revokedSQL    = "(revoked_at <= ? OR (revoked_at IS NOT NULL AND rotated_to IS NULL))"
 )
 
 // keyCounts are exact counts read in one statement, so from one snapshot.
@@ -101,7 +102,9 @@ func (s *gormStore) search(ctx context.Context, q ListQuery) ([]Record, int64, e
 			exact("prefix", q.Prefix)
 		}
 		if q.Name != "" {
-			db = db.Where("LOWER(name) LIKE ? ESCAPE '!'", "%"+likeEscaper.Replace(strings.ToLower(q.Name))+"%")
+			// Both sides folded by the database, by the same rules (SQLite's
+			// fold only ASCII letters).
+			db = db.Where("LOWER(name) LIKE LOWER(?) ESCAPE '!'", "%"+likeEscaper.Replace(q.Name)+"%")
 		}
 		return db
 	}
@@ -177,9 +180,10 @@ func (s *gormStore) counts(ctx context.Context, now time.Time) (keyCounts, error
 	t := clause.Table{Name: s.keys}
 	var c keyCounts
 	err := s.db.WithContext(ctx).Raw("SELECT (SELECT COUNT(*) FROM ?) AS total,"+
-		" (SELECT COUNT(*) FROM ? WHERE revoked_at <= ?) AS revoked,"+
+		" (SELECT COUNT(*) FROM ? WHERE revoked_at <= ?)"+
+		" + (SELECT COUNT(*) FROM ? WHERE revoked_at > ? AND rotated_to IS NULL) AS revoked,"+
 		" (SELECT COUNT(*) FROM ? WHERE revoked_at IS NULL AND expires_at <= ?) AS expired,"+
-		" (SELECT COUNT(*) FROM ? WHERE revoked_at > ? AND expires_at <= ?) AS grace_expired",
-		t, t, now, t, now, t, now, now).Scan(&c).Error
+		" (SELECT COUNT(*) FROM ? WHERE revoked_at > ? AND rotated_to IS NOT NULL AND expires_at <= ?) AS grace_expired",
+		t, t, now, t, now, t, now, t, now, now).Scan(&c).Error
 	return c, err
 }

@@ -51,7 +51,7 @@ var normal = map[string]bool{
 // spanNames are the names of the spans of the operations the guard
 // reports, made once.
 var spanNames = map[string]string{
-	"lookup": "ginkey.store.lookup", "flush": "ginkey.store.flush",
+	"lookup": "ginkey.store.lookup", "flush": "ginkey.store.flush", "notify": "ginkey.store.notify",
 	ginkey.ActionCreate: "ginkey.admin.create", ginkey.ActionUpdate: "ginkey.admin.update",
 	ginkey.ActionRevoke: "ginkey.admin.revoke", ginkey.ActionRenew: "ginkey.admin.renew",
 	ginkey.ActionRotate: "ginkey.admin.rotate", ginkey.ActionDelete: "ginkey.admin.delete",

@@ -49,10 +49,11 @@ import (
 const other = "other"
 
 // storeOps are the values of ginkey_store_seconds' op label (and
-// "other"): the store lookup on a cache miss, the usage flush, and the
+// "other"): the store lookup on a cache miss, the usage flush, the change
+// announcement to other instances, and the
 // admin actions, each timed whole (its store write and its audit entry).
 var storeOps = []string{
-	"lookup", "flush",
+	"lookup", "flush", "notify",
 	ginkey.ActionCreate, ginkey.ActionUpdate, ginkey.ActionRevoke,
 	ginkey.ActionRenew, ginkey.ActionRotate, ginkey.ActionDelete,
 }
