@@ -58,7 +58,7 @@ type KeyQuery struct {
 	Status Status // only keys in this state; "" for all
 	Owner  string // only keys of this owner, exactly
 	Prefix string // only keys with this display prefix, exactly ("gk_AbC1x")
-	Name   string // only keys whose name contains this, ignoring case
+	Name   string // only keys whose name contains this, ignoring case (SQLite: ASCII letters only)
 	Limit  int    // page size, 1 to 500; 0 means 50
 	Offset int    // keys to skip, 0 to 1073741824
 }
