@@ -71,7 +71,7 @@ func TestEveryKeyOperationFromGoWritesOneAuditEntry(t *testing.T) {
 	h := newHarness(t, nil)
 	g := h.guard
 	ctx := WithActor(context.Background(), "job:nightly")
-	created, err := g.CreateKey(ctx, KeySpec{Name: "billing", Scopes: []string{"a:b"}, Metadata: map[string]any{"team": "core"}})
+	created, err := g.CreateKey(ctx, KeySpec{Name: "billing", Owner: "user_42", Scopes: []string{"a:b"}, Metadata: map[string]any{"team": "core"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func TestEveryKeyOperationFromGoWritesOneAuditEntry(t *testing.T) {
 	}
 
 	checkEntries(t, h.auditAll(AuditQuery{}), []wantEntry{
-		{action: ActionCreate, keyID: id, actor: "job:nightly", outcome: OutcomeOK, fields: []string{"name", "scopes", "metadata"}},
+		{action: ActionCreate, keyID: id, actor: "job:nightly", outcome: OutcomeOK, fields: []string{"name", "owner", "scopes", "metadata"}},
 		{action: ActionUpdate, keyID: id, actor: "job:nightly", outcome: OutcomeOK, fields: []string{"name", "metadata"}},
 		{action: ActionRenew, keyID: id, actor: "job:nightly", outcome: OutcomeOK},
 		{action: ActionRevoke, keyID: id, actor: "job:nightly", outcome: OutcomeOK},

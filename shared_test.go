@@ -1,9 +1,13 @@
 package ginkey
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 func countLines(logs, substr string) int {
@@ -50,5 +54,39 @@ func TestLimiterOutageIsLoggedOnceWhenItStartsAndOnceWhenItEnds(t *testing.T) {
 		if countLines(logs, "the rate limiter answers again") != 1 || countLines(logs, want) != 1 {
 			t.Fatalf("FailClosed %v: want one INFO line with %s:\n%s", failClosed, want, logs)
 		}
+	}
+}
+
+// retryingQuota is a QuotaCounter whose first seed finds the store down and
+// whose second, the retry, reads it: the request must not pay for the
+// failure its counter recovered from.
+type retryingQuota struct {
+	g     *atomic.Pointer[Guard]
+	seeds atomic.Int32
+}
+
+func (q *retryingQuota) Take(ctx context.Context, _ string, _, _ time.Time, limit int64, seed func(context.Context) (int64, error)) (bool, error) {
+	g := q.g.Load()
+	g.health.down.Store(true)
+	_, first := seed(ctx)
+	g.health.down.Store(false)
+	n, err := seed(ctx)
+	q.seeds.Add(2)
+	if first == nil || err != nil {
+		return false, fmt.Errorf("seeds: first %v, want an error; retry %v, want none", first, err)
+	}
+	return n < limit, nil
+}
+
+func TestARetriedQuotaSeedThatSucceedsAdmitsTheRequest(t *testing.T) {
+	t.Parallel()
+	var gp atomic.Pointer[Guard]
+	q := &retryingQuota{g: &gp}
+	h := newHarness(t, func(c *Config) { c.QuotaCounter = q })
+	gp.Store(h.guard)
+	k := mustCreate(t, h.guard, KeySpec{Quota: &Quota{Requests: 5, Per: PerDay}})
+	wantOK(t, h.secure(k.Secret), k.ID)
+	if q.seeds.Load() != 2 {
+		t.Fatalf("%d seeds, want 2", q.seeds.Load())
 	}
 }

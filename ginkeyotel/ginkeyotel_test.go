@@ -258,3 +258,17 @@ func TestWithoutAProviderTheGlobalNoopMakesNoSpans(t *testing.T) {
 	_, end = o.Store(bg, "lookup")
 	end("unavailable")
 }
+
+func TestEveryStoreOperationOfTheGuardHasItsOwnSpanName(t *testing.T) {
+	t.Parallel()
+	exporter := tracetest.NewInMemoryExporter()
+	o := ginkeyotel.New(sdktrace.NewTracerProvider(sdktrace.WithSyncer(exporter)))
+	for _, op := range []string{"lookup", "flush", "notify"} {
+		_, end := o.Store(bg, op)
+		end("ok")
+	}
+	spans := exporter.GetSpans()
+	for _, name := range []string{"ginkey.store.lookup", "ginkey.store.flush", "ginkey.store.notify"} {
+		wantSpan(t, spans, name, "ok", codes.Unset)
+	}
+}

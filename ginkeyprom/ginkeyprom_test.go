@@ -462,6 +462,8 @@ func TestUnknownOperationsAndOutcomesAreCountedAsOther(t *testing.T) {
 	end("another_code")
 	_, end = m.Store(bg, "scan")
 	end("ok")
+	_, end = m.Store(bg, "notify") // a change announced to the other instances
+	end("ok")
 	reg := prometheus.NewRegistry()
 	if err := reg.Register(m); err != nil { // not watching a guard: store times and admin actions only
 		t.Fatal(err)
@@ -485,6 +487,9 @@ func TestUnknownOperationsAndOutcomesAreCountedAsOther(t *testing.T) {
 	}
 	if got := value(byName, "ginkey_store_seconds", "guard=partners", "op=other"); got != 2 {
 		t.Errorf("store_seconds{op=other} count = %v, want 2 (the unknown action and the unknown store op)", got)
+	}
+	if got := value(byName, "ginkey_store_seconds", "guard=partners", "op=notify"); got != 1 {
+		t.Errorf("store_seconds{op=notify} count = %v, want 1", got)
 	}
 	h := byName["ginkey_store_seconds"].GetMetric()[0].GetHistogram()
 	if len(h.GetBucket()) != 2 {
