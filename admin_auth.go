@@ -105,10 +105,12 @@ func (g *Guard) requireAdmin(c *gin.Context) {
 	// No address (unix socket): one shared bucket would lock out everyone.
 	throttled := g.adminThrottle != nil && ip.IsValid()
 	now := g.now()
+	var reservedShared bool
 	if throttled {
 		// Reserved before the compare, so that a guesser past its allowance
 		// learns nothing, not even from a right guess.
-		if wait := g.adminThrottle.acquire(c.Request.Context(), ip, now.UnixNano()); wait > 0 {
+		var wait time.Duration
+		if wait, reservedShared = g.adminThrottle.acquire(c.Request.Context(), ip, now.UnixNano()); wait > 0 {
 			g.adminFailed(ip, now, true)
 			WriteError(c, retryLater(ErrTooManyFailures, wait))
 			return
@@ -120,7 +122,7 @@ func (g *Guard) requireAdmin(c *gin.Context) {
 		return
 	}
 	if throttled {
-		g.adminThrottle.refund(c.Request.Context(), ip)
+		g.adminThrottle.refund(c.Request.Context(), ip, reservedShared)
 	}
 	// Admin answers can carry a plaintext key: keep them out of caches.
 	c.Header("Cache-Control", "no-store")

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/netip"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -73,7 +75,7 @@ func (q *retryingQuota) Take(ctx context.Context, _ string, _, _ time.Time, limi
 	n, err := seed(ctx)
 	q.seeds.Add(2)
 	if first == nil || err != nil {
-		return false, fmt.Errorf("seeds: first %v, want an error; retry %v, want none", first, err)
+		return false, fmt.Errorf("seeds: first %w, want an error; retry %w, want none", first, err)
 	}
 	return n < limit, nil
 }
@@ -88,5 +90,57 @@ func TestARetriedQuotaSeedThatSucceedsAdmitsTheRequest(t *testing.T) {
 	wantOK(t, h.secure(k.Secret), k.ID)
 	if q.seeds.Load() != 2 {
 		t.Fatalf("%d seeds, want 2", q.seeds.Load())
+	}
+}
+
+// flakyCounter is a FailureCounter that fails Acquire while down and
+// counts the refunds it is sent; it allows every attempt.
+type flakyCounter struct {
+	down    atomic.Bool
+	refunds atomic.Int32
+}
+
+func (f *flakyCounter) Allowed(context.Context, Throttle, netip.Addr) (time.Duration, error) {
+	return 0, nil
+}
+
+func (f *flakyCounter) Charge(context.Context, Throttle, netip.Addr) error { return nil }
+
+func (f *flakyCounter) Acquire(context.Context, Throttle, netip.Addr) (time.Duration, error) {
+	if f.down.Load() {
+		return 0, errors.New("counter down")
+	}
+	return 0, nil
+}
+
+func (f *flakyCounter) Refund(context.Context, Throttle, netip.Addr) error {
+	f.refunds.Add(1)
+	return nil
+}
+
+func TestAnAdminAttemptIsRefundedWhereItWasReserved(t *testing.T) {
+	t.Parallel()
+	fc := &flakyCounter{}
+	h := newHarness(t, func(c *Config) { c.FailureCounter, c.AdminFailureLimit = fc, 2 })
+	ok := func() {
+		t.Helper()
+		if w := h.admin(http.MethodGet, "/keys", ""); w.Code != http.StatusOK {
+			t.Fatalf("admin call: %d %s", w.Code, w.Body)
+		}
+	}
+	// Reserved in the shared counter: refunded there.
+	ok()
+	if fc.refunds.Load() != 1 {
+		t.Fatalf("%d refunds to the shared counter, want 1", fc.refunds.Load())
+	}
+	// Reserved in memory while the shared counter failed: refunded in memory,
+	// never to the shared counter, which held nothing. Without the refund
+	// memory's allowance of 2 is spent by the second call and the third is 429.
+	fc.down.Store(true)
+	for range 3 {
+		ok()
+	}
+	if fc.refunds.Load() != 1 {
+		t.Fatalf("%d refunds to the shared counter, want still 1", fc.refunds.Load())
 	}
 }

@@ -162,15 +162,17 @@ func (t *throttle) allowed(ctx context.Context, a netip.Addr, now int64) time.Du
 	return wait
 }
 
-func (t *throttle) acquire(ctx context.Context, a netip.Addr, now int64) time.Duration {
+// acquire reserves an attempt, and reports where: the refund must go to
+// the same counter, whichever is up by then.
+func (t *throttle) acquire(ctx context.Context, a netip.Addr, now int64) (wait time.Duration, shared bool) {
 	if t.shared != nil {
 		wait, err := t.shared.Acquire(ctx, t.spec, throttleKey(a))
 		if t.settle(err, true) {
-			return wait
+			return wait, true
 		}
 	}
-	wait, _ := t.mem.acquire(a, now)
-	return wait
+	wait, _ = t.mem.acquire(a, now)
+	return wait, false
 }
 
 // charge counts even for a client that hung up meanwhile.
@@ -180,10 +182,15 @@ func (t *throttle) charge(ctx context.Context, a netip.Addr, now int64) {
 	}
 }
 
-func (t *throttle) refund(ctx context.Context, a netip.Addr) {
-	if t.shared == nil || !t.settle(t.shared.Refund(context.WithoutCancel(ctx), t.spec, throttleKey(a)), false) {
+// refund gives back an attempt acquire reserved, to the counter that
+// reserved it. A shared counter that fails meanwhile keeps it: its GCRA
+// gives it back with time, and memory never held it.
+func (t *throttle) refund(ctx context.Context, a netip.Addr, shared bool) {
+	if !shared {
 		t.mem.refund(a)
+		return
 	}
+	t.settle(t.shared.Refund(context.WithoutCancel(ctx), t.spec, throttleKey(a)), false)
 }
 
 // settle notes the outcome of a call to the shared counter and reports
