@@ -88,19 +88,27 @@ func (g *Guard) requireAdmin(c *gin.Context) {
 			return
 		}
 	}
-	given := c.GetHeader(AdminHeader)
-	if given == "" { // no guess made: nothing to throttle
-		if len(g.adminAuths) == 0 {
-			writeError(c, ErrAdminUnauthorized)
-			return
-		}
-		if !g.hostAdmin(c) {
-			return
-		}
-		c.Header("Cache-Control", "no-store")
-		c.Next()
+	var admitted bool
+	switch given := c.GetHeader(AdminHeader); {
+	case given != "":
+		admitted = g.secretAdmits(c, given)
+	case len(g.adminAuths) > 0:
+		admitted = g.hostAdmin(c)
+	default: // no guess made: nothing to throttle
+		writeError(c, ErrAdminUnauthorized)
+	}
+	if !admitted {
 		return
 	}
+	// Admin answers can carry a plaintext key: keep them out of caches.
+	c.Header("Cache-Control", "no-store")
+	c.Next()
+}
+
+// secretAdmits checks the X-Admin-Secret header's value, behind the admin
+// failure throttle, and reports whether it admits the request; else it has
+// answered.
+func (g *Guard) secretAdmits(c *gin.Context, given string) bool {
 	ip := clientAddr(c)
 	// No address (unix socket): one shared bucket would lock out everyone.
 	throttled := g.adminThrottle != nil && ip.IsValid()
@@ -113,20 +121,18 @@ func (g *Guard) requireAdmin(c *gin.Context) {
 		if wait, reservedShared = g.adminThrottle.acquire(c.Request.Context(), ip, now.UnixNano()); wait > 0 {
 			g.adminFailed(ip, now, true)
 			WriteError(c, retryLater(ErrTooManyFailures, wait))
-			return
+			return false
 		}
 	}
 	if !g.adminAuthorized(given) {
 		g.adminFailed(ip, now, false)
 		writeError(c, ErrAdminUnauthorized)
-		return
+		return false
 	}
 	if throttled {
 		g.adminThrottle.refund(c.Request.Context(), ip, reservedShared)
 	}
-	// Admin answers can carry a plaintext key: keep them out of caches.
-	c.Header("Cache-Control", "no-store")
-	c.Next()
+	return true
 }
 
 // adminAuthorized compares given with every configured secret in constant
