@@ -1,7 +1,6 @@
 package ginkey
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -10,7 +9,6 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/ginkey/ginkey/internal/testkit"
@@ -27,23 +25,8 @@ type fakeClock = testkit.Clock
 
 func newFakeClock() *fakeClock { return testkit.NewClock() }
 
-// syncBuffer is a log sink safe for the flusher goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is a log sink safe for the guard's goroutines.
+type syncBuffer = testkit.Buffer
 
 // harness is a guard on a real SQLite file behind a real gin engine.
 type harness struct {

@@ -7,29 +7,16 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ginkey/ginkey/internal/testkit/promcheck"
+
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 
 	"github.com/ginkey/ginkey"
 )
-
-// metricLabels are the label names each ginkey metric may have: none
-// names a key, key id, prefix or client address.
-var metricLabels = map[string][]string{
-	"ginkey_verifications_total":      {"outcome"},
-	"ginkey_cache_lookups_total":      {"result"},
-	"ginkey_cache_keys":               nil,
-	"ginkey_usage_flush_pending":      nil,
-	"ginkey_usage_flush_errors_total": nil,
-	"ginkey_store_seconds":            {"op"},
-	"ginkey_admin_actions_total":      {"action", "outcome"},
-}
 
 // scrapeMetrics reads GET /metrics and parses Prometheus' text format.
 func scrapeMetrics(t *testing.T, c *http.Client, base string) (map[string]*dto.MetricFamily, []byte) {
@@ -38,33 +25,7 @@ func scrapeMetrics(t *testing.T, c *http.Client, base string) (map[string]*dto.M
 	if err != nil || status != http.StatusOK {
 		t.Fatalf("GET /metrics: %d %v", status, err)
 	}
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := parser.TextToMetricFamilies(bytes.NewReader(body))
-	if err != nil {
-		t.Fatalf("parsing /metrics: %v\n%s", err, body)
-	}
-	return fams, body
-}
-
-// sample is the value of name{labels} ("k=v" pairs in name order), or -1.
-func sample(fams map[string]*dto.MetricFamily, name string, labels ...string) float64 {
-	for _, m := range fams[name].GetMetric() {
-		var got []string
-		for _, l := range m.GetLabel() {
-			got = append(got, l.GetName()+"="+l.GetValue())
-		}
-		if slices.Equal(got, labels) {
-			switch {
-			case m.Counter != nil:
-				return m.GetCounter().GetValue()
-			case m.Gauge != nil:
-				return m.GetGauge().GetValue()
-			case m.Histogram != nil:
-				return float64(m.GetHistogram().GetSampleCount())
-			}
-		}
-	}
-	return -1
+	return promcheck.Parse(t, string(body)), body
 }
 
 // TestMetricsEndpointCountsAMixedWorkloadExactly drives the example binary
@@ -78,7 +39,7 @@ func TestMetricsEndpointCountsAMixedWorkloadExactly(t *testing.T) {
 
 	fams, _ := scrapeMetrics(t, c, e.base)
 	for _, o := range ginkey.VerificationOutcomes() {
-		if v := sample(fams, "ginkey_verifications_total", "outcome="+o); v != 0 {
+		if v := promcheck.Value(fams, "ginkey_verifications_total", "outcome="+o); v != 0 {
 			t.Errorf("before any request, verifications{%s} = %v, want 0", o, v)
 		}
 	}
@@ -175,7 +136,7 @@ func TestMetricsEndpointCountsAMixedWorkloadExactly(t *testing.T) {
 
 	fams, text := scrapeMetrics(t, c, e.base)
 	for _, o := range ginkey.VerificationOutcomes() {
-		if got := sample(fams, "ginkey_verifications_total", "outcome="+o); got != verified[o] {
+		if got := promcheck.Value(fams, "ginkey_verifications_total", "outcome="+o); got != verified[o] {
 			t.Errorf("ginkey_verifications_total{outcome=%q} = %v, want %v", o, got, verified[o])
 		}
 	}
@@ -186,7 +147,7 @@ func TestMetricsEndpointCountsAMixedWorkloadExactly(t *testing.T) {
 	for ao, n := range admin {
 		action, out, _ := strings.Cut(ao, " ")
 		wantAdminTotal += n
-		if got := sample(fams, "ginkey_admin_actions_total", "action="+action, "outcome="+out); got != n {
+		if got := promcheck.Value(fams, "ginkey_admin_actions_total", "action="+action, "outcome="+out); got != n {
 			t.Errorf("ginkey_admin_actions_total{action=%q,outcome=%q} = %v, want %v", action, out, got, n)
 		}
 	}
@@ -195,45 +156,25 @@ func TestMetricsEndpointCountsAMixedWorkloadExactly(t *testing.T) {
 	}
 	var lookups float64
 	for _, r := range []string{"hit", "miss", "negative"} {
-		lookups += sample(fams, "ginkey_cache_lookups_total", "result="+r)
+		lookups += promcheck.Value(fams, "ginkey_cache_lookups_total", "result="+r)
 	}
 	// The deleted key: read from the store once, then refused from memory.
-	if neg := sample(fams, "ginkey_cache_lookups_total", "result=negative"); lookups != float64(withKey) || neg != ginkey.DefaultFailureLimit {
+	if neg := promcheck.Value(fams, "ginkey_cache_lookups_total", "result=negative"); lookups != float64(withKey) || neg != ginkey.DefaultFailureLimit {
 		t.Errorf("cache lookups: %v in all (want %d), %v negative (want %d)", lookups, withKey, neg, ginkey.DefaultFailureLimit)
 	}
-	if got := sample(fams, "ginkey_usage_flush_errors_total"); got != 0 {
+	if got := promcheck.Value(fams, "ginkey_usage_flush_errors_total"); got != 0 {
 		t.Errorf("ginkey_usage_flush_errors_total = %v", got)
 	}
-	if got := sample(fams, "ginkey_store_seconds", "op=create"); got != admin["create ok"]+admin["create bad_request"] {
+	if got := promcheck.Value(fams, "ginkey_store_seconds", "op=create"); got != admin["create ok"]+admin["create bad_request"] {
 		t.Errorf("ginkey_store_seconds{op=create} count = %v", got)
 	}
-	if got := sample(fams, "ginkey_store_seconds", "op=lookup"); got < 1 {
+	if got := promcheck.Value(fams, "ginkey_store_seconds", "op=lookup"); got < 1 {
 		t.Errorf("ginkey_store_seconds{op=lookup} count = %v", got)
 	}
 
 	// Bounded labels: exactly the allowed names, and nothing a client sent
 	// or a key is made of anywhere in the scrape.
-	for name, f := range fams {
-		want, ok := metricLabels[name]
-		if !ok {
-			t.Errorf("unexpected metric %s", name)
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			var got []string
-			for _, l := range m.GetLabel() {
-				got = append(got, l.GetName())
-			}
-			if !slices.Equal(got, want) {
-				t.Errorf("%s has labels %v, want %v", name, got, want)
-			}
-		}
-	}
-	for _, s := range append(secrets, testSecret, "127.0.0.1", "gk_nope") {
-		if bytes.Contains(text, []byte(s)) {
-			t.Errorf("the scrape holds %q", s)
-		}
-	}
+	promcheck.CheckLabels(t, fams, string(text), append(secrets, testSecret, "127.0.0.1", "gk_nope")...)
 	// The scrape, for the record (go test -v), without the histograms' buckets.
 	var shown strings.Builder
 	sc := bufio.NewScanner(bytes.NewReader(text))
@@ -266,15 +207,15 @@ func checkLoadMetrics(t *testing.T, c *http.Client, base string, tr *traffic, ri
 		got, want float64
 	}{
 		{"verifications in all", decided, float64(tr.sent[kindVerify].Load())},
-		{`verifications{outcome="valid"}`, sample(fams, "ginkey_verifications_total", "outcome=valid"), float64(tr.admitted.Load())},
-		{`verifications{outcome="too_many_failures"}`, sample(fams, "ginkey_verifications_total", "outcome=too_many_failures"), float64(tr.throttled.Load())},
-		{`admin_actions{create,ok}`, sample(fams, "ginkey_admin_actions_total", "action=create", "outcome=ok"), float64(len(ring.all()))},
-		{`admin_actions{revoke,ok}`, sample(fams, "ginkey_admin_actions_total", "action=revoke", "outcome=ok"), revoked},
+		{`verifications{outcome="valid"}`, promcheck.Value(fams, "ginkey_verifications_total", "outcome=valid"), float64(tr.admitted.Load())},
+		{`verifications{outcome="too_many_failures"}`, promcheck.Value(fams, "ginkey_verifications_total", "outcome=too_many_failures"), float64(tr.throttled.Load())},
+		{`admin_actions{create,ok}`, promcheck.Value(fams, "ginkey_admin_actions_total", "action=create", "outcome=ok"), float64(len(ring.all()))},
+		{`admin_actions{revoke,ok}`, promcheck.Value(fams, "ginkey_admin_actions_total", "action=revoke", "outcome=ok"), revoked},
 	} {
 		if chk.got != chk.want {
 			t.Errorf("after the load, /metrics has %s = %v, the clients saw %v", chk.what, chk.got, chk.want)
 		}
 	}
 	t.Logf("after the load, /metrics: %v verifications (%v valid), %v keys created, %v revoked",
-		decided, sample(fams, "ginkey_verifications_total", "outcome=valid"), len(ring.all()), revoked)
+		decided, promcheck.Value(fams, "ginkey_verifications_total", "outcome=valid"), len(ring.all()), revoked)
 }

@@ -10,12 +10,13 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/ginkey/ginkey/internal/testkit/promcheck"
 
 	"github.com/ginkey/ginkey/internal/testkit"
 
@@ -23,8 +24,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -148,89 +147,7 @@ func scrapeURL(t *testing.T, url string) (map[string]*dto.MetricFamily, string) 
 	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain") {
 		t.Fatalf("GET /metrics: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := p.TextToMetricFamilies(strings.NewReader(body.String()))
-	if err != nil {
-		t.Fatalf("parsing the scrape: %v\n%s", err, body.String())
-	}
-	return fams, body.String()
-}
-
-// value is the value of the counter or gauge name{labels} (labels as
-// "k=v" pairs), or a histogram's sample count; -1 if there is none.
-func value(fams map[string]*dto.MetricFamily, name string, labels ...string) float64 {
-	f := fams[name]
-	if f == nil {
-		return -1
-	}
-	for _, m := range f.GetMetric() {
-		var got []string
-		for _, l := range m.GetLabel() {
-			got = append(got, l.GetName()+"="+l.GetValue())
-		}
-		if !slices.Equal(got, labels) { // the text format sorts labels by name
-			continue
-		}
-		switch {
-		case m.Counter != nil:
-			return m.GetCounter().GetValue()
-		case m.Gauge != nil:
-			return m.GetGauge().GetValue()
-		case m.Histogram != nil:
-			return float64(m.GetHistogram().GetSampleCount())
-		}
-	}
-	return -1
-}
-
-// allowedLabels are every ginkey metric's label names: nothing else may
-// be a label, least of all a key, id, prefix or address.
-var allowedLabels = map[string][]string{
-	"ginkey_verifications_total":      {"outcome"},
-	"ginkey_cache_lookups_total":      {"result"},
-	"ginkey_cache_keys":               nil,
-	"ginkey_usage_flush_pending":      nil,
-	"ginkey_usage_flush_errors_total": nil,
-	"ginkey_store_seconds":            {"op"},
-	"ginkey_admin_actions_total":      {"action", "outcome"},
-}
-
-// checkLabels fails t unless the scrape holds exactly the ginkey metrics
-// with exactly their allowed label names, and no label value and nothing
-// else in the text holds any of secrets.
-func checkLabels(t *testing.T, fams map[string]*dto.MetricFamily, text string, secrets ...string) {
-	t.Helper()
-	for name := range allowedLabels {
-		if fams[name] == nil {
-			t.Errorf("the scrape lacks %s", name)
-		}
-	}
-	for name, f := range fams {
-		want, ok := allowedLabels[name]
-		if !ok {
-			t.Errorf("unexpected metric %s", name)
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			var got []string
-			for _, l := range m.GetLabel() {
-				got = append(got, l.GetName())
-				for _, s := range secrets {
-					if s != "" && strings.Contains(l.GetValue(), s) {
-						t.Errorf("%s has a label %s=%q holding %q", name, l.GetName(), l.GetValue(), s)
-					}
-				}
-			}
-			if !slices.Equal(got, want) {
-				t.Errorf("%s has labels %v, want %v", name, got, want)
-			}
-		}
-	}
-	for _, s := range secrets {
-		if s != "" && strings.Contains(text, s) {
-			t.Errorf("the scrape holds %q", s)
-		}
-	}
+	return promcheck.Parse(t, body.String()), body.String()
 }
 
 func mustCreate(t *testing.T, g *ginkey.Guard, spec ginkey.KeySpec) ginkey.CreatedKey {
@@ -251,11 +168,11 @@ func TestEveryOutcomeIsScrapedWithExactCountsAndBoundedLabels(t *testing.T) {
 	// Before any traffic every known series is there, at zero.
 	fams, _ := tg.scrape(t)
 	for _, o := range ginkey.VerificationOutcomes() {
-		if v := value(fams, "ginkey_verifications_total", "outcome="+o); v != 0 {
+		if v := promcheck.Value(fams, "ginkey_verifications_total", "outcome="+o); v != 0 {
 			t.Errorf("before traffic, verifications{%s} = %v, want 0", o, v)
 		}
 	}
-	if v := value(fams, "ginkey_admin_actions_total", "action=rotate", "outcome=unavailable"); v != 0 {
+	if v := promcheck.Value(fams, "ginkey_admin_actions_total", "action=rotate", "outcome=unavailable"); v != 0 {
 		t.Errorf("before traffic, admin_actions{rotate,unavailable} = %v, want 0", v)
 	}
 
@@ -342,7 +259,7 @@ func TestEveryOutcomeIsScrapedWithExactCountsAndBoundedLabels(t *testing.T) {
 
 	fams, text := tg.scrape(t)
 	for _, o := range ginkey.VerificationOutcomes() {
-		if got := value(fams, "ginkey_verifications_total", "outcome="+o); got != want[o] {
+		if got := promcheck.Value(fams, "ginkey_verifications_total", "outcome="+o); got != want[o] {
 			t.Errorf("ginkey_verifications_total{outcome=%q} = %v, want %v", o, got, want[o])
 		}
 	}
@@ -354,7 +271,7 @@ func TestEveryOutcomeIsScrapedWithExactCountsAndBoundedLabels(t *testing.T) {
 		{"revoke", "ok", 1}, {"revoke", "unavailable", 1}, {"delete", "ok", 2}, {"delete", "not_found", 1},
 		{"rotate", "ok", 1}, {"update", "key_rotated", 1}, {"update", "ok", 0},
 	} {
-		if got := value(fams, "ginkey_admin_actions_total", "action="+c.action, "outcome="+c.outcome); got != c.n {
+		if got := promcheck.Value(fams, "ginkey_admin_actions_total", "action="+c.action, "outcome="+c.outcome); got != c.n {
 			t.Errorf("ginkey_admin_actions_total{action=%q,outcome=%q} = %v, want %v", c.action, c.outcome, got, c.n)
 		}
 	}
@@ -366,26 +283,26 @@ func TestEveryOutcomeIsScrapedWithExactCountsAndBoundedLabels(t *testing.T) {
 		t.Errorf("%v admin actions in all, want 14", admin)
 	}
 	for op, n := range map[string]float64{"create": 5, "renew": 2, "revoke": 2, "delete": 3, "rotate": 1, "update": 1, "flush": 2} {
-		if got := value(fams, "ginkey_store_seconds", "op="+op); got != n {
+		if got := promcheck.Value(fams, "ginkey_store_seconds", "op="+op); got != n {
 			t.Errorf("ginkey_store_seconds{op=%q} count = %v, want %v", op, got, n)
 		}
 	}
 	st := g.Stats()
 	for result, n := range map[string]uint64{"hit": st.CacheHits, "miss": st.CacheMisses, "negative": st.CacheNegative} {
-		if got := value(fams, "ginkey_cache_lookups_total", "result="+result); got != float64(n) {
+		if got := promcheck.Value(fams, "ginkey_cache_lookups_total", "result="+result); got != float64(n) {
 			t.Errorf("ginkey_cache_lookups_total{result=%q} = %v, Stats says %d", result, got, n)
 		}
 	}
-	if got := value(fams, "ginkey_store_seconds", "op=lookup"); got < 1 || got > float64(st.CacheMisses) {
+	if got := promcheck.Value(fams, "ginkey_store_seconds", "op=lookup"); got < 1 || got > float64(st.CacheMisses) {
 		t.Errorf("ginkey_store_seconds{op=lookup} count = %v, with %d cache misses", got, st.CacheMisses)
 	}
-	if got := value(fams, "ginkey_usage_flush_errors_total"); got != 1 {
+	if got := promcheck.Value(fams, "ginkey_usage_flush_errors_total"); got != 1 {
 		t.Errorf("ginkey_usage_flush_errors_total = %v, want 1", got)
 	}
-	if got := value(fams, "ginkey_usage_flush_pending"); got != 1 {
+	if got := promcheck.Value(fams, "ginkey_usage_flush_pending"); got != 1 {
 		t.Errorf("ginkey_usage_flush_pending = %v, want 1", got)
 	}
-	checkLabels(t, fams, text, k.ID, k.Prefix, k.Secret, plain.ID, plain.Prefix, plain.Secret,
+	promcheck.CheckLabels(t, fams, text, k.ID, k.Prefix, k.Secret, plain.ID, plain.Prefix, plain.Secret,
 		gone.ID, gone.Secret, rotated.ID, rotated.Secret, other, "192.0.2", "198.51.100", "203.0.113", "127.0.0.1", testSecret)
 }
 
@@ -436,19 +353,19 @@ func TestCacheLookupsStoreTimesAndPendingUsageAreScraped(t *testing.T) {
 		{"ginkey_verifications_total", []string{"outcome=valid"}, 3},
 		{"ginkey_verifications_total", []string{"outcome=key_invalid"}, 2},
 	} {
-		if got := value(fams, c.name, c.label...); got != c.want {
+		if got := promcheck.Value(fams, c.name, c.label...); got != c.want {
 			t.Errorf("%s%v = %v, want %v", c.name, c.label, got, c.want)
 		}
 	}
-	checkLabels(t, fams, text, k.ID, k.Prefix, k.Secret, gone.ID, gone.Secret)
+	promcheck.CheckLabels(t, fams, text, k.ID, k.Prefix, k.Secret, gone.ID, gone.Secret)
 	if err := tg.guard.Flush(bg); err != nil {
 		t.Fatal(err)
 	}
 	fams, _ = tg.scrape(t)
-	if got := value(fams, "ginkey_usage_flush_pending"); got != 0 {
+	if got := promcheck.Value(fams, "ginkey_usage_flush_pending"); got != 0 {
 		t.Errorf("after a flush, ginkey_usage_flush_pending = %v", got)
 	}
-	if got := value(fams, "ginkey_store_seconds", "op=flush"); got != 1 {
+	if got := promcheck.Value(fams, "ginkey_store_seconds", "op=flush"); got != 1 {
 		t.Errorf("after a flush, ginkey_store_seconds{op=flush} count = %v", got)
 	}
 }
@@ -479,16 +396,16 @@ func TestUnknownOperationsAndOutcomesAreCountedAsOther(t *testing.T) {
 	if len(byName) != 2 {
 		t.Errorf("without a guard, %d families, want 2", len(byName))
 	}
-	if got := value(byName, "ginkey_admin_actions_total", "action=other", "guard=partners", "outcome=other"); got != 1 {
+	if got := promcheck.Value(byName, "ginkey_admin_actions_total", "action=other", "guard=partners", "outcome=other"); got != 1 {
 		t.Errorf("admin_actions{other,other} = %v, want 1", got)
 	}
-	if got := value(byName, "ginkey_admin_actions_total", "action=create", "guard=partners", "outcome=other"); got != 1 {
+	if got := promcheck.Value(byName, "ginkey_admin_actions_total", "action=create", "guard=partners", "outcome=other"); got != 1 {
 		t.Errorf("admin_actions{create,other} = %v, want 1", got)
 	}
-	if got := value(byName, "ginkey_store_seconds", "guard=partners", "op=other"); got != 2 {
+	if got := promcheck.Value(byName, "ginkey_store_seconds", "guard=partners", "op=other"); got != 2 {
 		t.Errorf("store_seconds{op=other} count = %v, want 2 (the unknown action and the unknown store op)", got)
 	}
-	if got := value(byName, "ginkey_store_seconds", "guard=partners", "op=notify"); got != 1 {
+	if got := promcheck.Value(byName, "ginkey_store_seconds", "guard=partners", "op=notify"); got != 1 {
 		t.Errorf("store_seconds{op=notify} count = %v, want 1", got)
 	}
 	h := byName["ginkey_store_seconds"].GetMetric()[0].GetHistogram()
@@ -523,7 +440,7 @@ func TestScrapesDuringTrafficRiseMonotonicallyToTheExactTotal(t *testing.T) {
 		default:
 		}
 		fams, _ := tg.scrape(t)
-		v := value(fams, "ginkey_verifications_total", "outcome=valid")
+		v := promcheck.Value(fams, "ginkey_verifications_total", "outcome=valid")
 		if v < last {
 			t.Fatalf("valid went down from %v to %v between scrapes", last, v)
 		}

@@ -66,7 +66,7 @@ func recoverRedis(t *testing.T, r *ownRedis, in *instance, key string) int {
 
 func wantLines(t *testing.T, logs *syncBuffer, n int, parts ...string) []string {
 	t.Helper()
-	got := logs.lines(parts...)
+	got := logs.Lines(parts...)
 	if len(got) != n {
 		t.Fatalf("%d log lines with %q, want %d; logs:\n%s", len(got), parts, n, logs)
 	}
