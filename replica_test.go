@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"gorm.io/gorm"
 )
 
 // Tests of several guards sharing one PostgreSQL database, as instances of
@@ -341,20 +342,9 @@ func TestAReplicaWhoseListenerIsTerminatedReconnectsAndLogsTheOutageOnce(t *test
 func TestWhileAReplicaCannotListenCacheTTLBoundsChangesAndTheOutageIsLoggedOnce(t *testing.T) {
 	dbURL := postgresURL(t)
 	db, prefix := openPostgres(t)
-	cfg, err := pgconn.ParseConfig(postgresDSN(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := newFaultProxy(t, net.JoinHostPort(cfg.Host, strconv.Itoa(int(cfg.Port))))
 	// B listens through the proxy, and reads the store directly: only its
 	// notifications are cut off.
-	n, err := newPgNotifier(context.Background(), db, prefix, 2*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	host, port, _ := net.SplitHostPort(proxy.addr())
-	p, _ := strconv.Atoi(port)
-	n.config.Host, n.config.Port = host, uint16(p)
+	n, proxy := proxiedNotifier(t, db, prefix, 2*time.Second)
 
 	const ttl = time.Second
 	a := newHarness(t, func(c *Config) { c.DBPath, c.TablePrefix, c.CacheTTL = dbURL, prefix, ttl })
@@ -585,18 +575,7 @@ func TestTheListenerPingsWhileIdleAndKeepsHearing(t *testing.T) {
 func TestAListenerWhoseConnectionGoesSilentNoticesItAndReconnects(t *testing.T) {
 	dbURL := postgresURL(t)
 	db, prefix := openPostgres(t)
-	cfg, err := pgconn.ParseConfig(postgresDSN(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := newFaultProxy(t, net.JoinHostPort(cfg.Host, strconv.Itoa(int(cfg.Port))))
-	n, err := newPgNotifier(context.Background(), db, prefix, 300*time.Millisecond)
-	if err != nil {
-		t.Fatal(err)
-	}
-	host, port, _ := net.SplitHostPort(proxy.addr())
-	p, _ := strconv.Atoi(port)
-	n.config.Host, n.config.Port = host, uint16(p)
+	n, proxy := proxiedNotifier(t, db, prefix, 300*time.Millisecond)
 	n.ping = 50 * time.Millisecond
 	b := newHarness(t, func(c *Config) { c.DBPath, c.TablePrefix, c.Notifier = dbURL, prefix, n })
 	waitSubscribed(t, b.guard, 1)
@@ -611,4 +590,23 @@ func TestAListenerWhoseConnectionGoesSilentNoticesItAndReconnects(t *testing.T) 
 	}
 	proxy.heal()
 	waitSubscribed(t, b.guard, 2)
+}
+
+// proxiedNotifier is a PostgreSQL notifier for db's tables under prefix
+// whose listening connection goes through a fault proxy the test owns.
+func proxiedNotifier(t *testing.T, db *gorm.DB, prefix string, timeout time.Duration) (*pgNotifier, *faultProxy) {
+	t.Helper()
+	cfg, err := pgconn.ParseConfig(postgresDSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := newFaultProxy(t, net.JoinHostPort(cfg.Host, strconv.Itoa(int(cfg.Port))))
+	n, err := newPgNotifier(context.Background(), db, prefix, timeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, port, _ := net.SplitHostPort(proxy.addr())
+	p, _ := strconv.Atoi(port)
+	n.config.Host, n.config.Port = host, uint16(p)
+	return n, proxy
 }
