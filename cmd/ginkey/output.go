@@ -84,21 +84,30 @@ func writeKey(w io.Writer, k *ginkey.Key) error {
 
 // writeKeyList writes a page of keys as a table.
 func writeKeyList(w io.Writer, l *ginkey.KeyList, offset int) error {
-	if len(l.Keys) == 0 {
-		_, err := fmt.Fprintf(w, "no keys (%d in all)\n", l.Total)
+	return writePage(w, len(l.Keys), offset, l.Total, "keys",
+		"ID\tPREFIX\tNAME\tOWNER\tSTATUS\tSCOPES\tEXPIRES\tLAST USED\n", func(t *table, i int) {
+			k := &l.Keys[i]
+			t.printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Prefix, cell(orDash(k.Name)), cell(orDash(k.Owner)), statusText(k),
+				cell(joinOr(k.Scopes, "-")), formatTime(k.ExpiresAt, "never"), formatTime(k.LastUsedAt, "never"))
+		})
+}
+
+// writePage writes n rows (row writes row i) under header as an aligned
+// table, then the page's footer; with no rows, a line saying so.
+func writePage(w io.Writer, n, offset int, total int64, what, header string, row func(t *table, i int)) error {
+	if n == 0 {
+		_, err := fmt.Fprintf(w, "no %s (%d in all)\n", what, total)
 		return err
 	}
 	t := newTable(w, 0)
-	t.printf("ID\tPREFIX\tNAME\tOWNER\tSTATUS\tSCOPES\tEXPIRES\tLAST USED\n")
-	for i := range l.Keys {
-		k := &l.Keys[i]
-		t.printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Prefix, cell(orDash(k.Name)), cell(orDash(k.Owner)), statusText(k),
-			cell(joinOr(k.Scopes, "-")), formatTime(k.ExpiresAt, "never"), formatTime(k.LastUsedAt, "never"))
+	t.printf("%s", header)
+	for i := range n {
+		row(t, i)
 	}
 	if err := t.done(); err != nil {
 		return err
 	}
-	return pageFooter(w, len(l.Keys), offset, l.Total, "keys")
+	return pageFooter(w, n, offset, total, what)
 }
 
 // writeUsage writes one key's usage: totals, then a row per day.
@@ -145,23 +154,15 @@ func refusedText(outcomes map[string]int64) string {
 
 // writeUsageSummary writes every key's usage as a table.
 func writeUsageSummary(w io.Writer, s *ginkey.UsageSummaryList, offset int) error {
-	if len(s.Usage) == 0 {
-		_, err := fmt.Fprintf(w, "no keys (%d in all)\n", s.Total)
-		return err
-	}
-	t := newTable(w, 0)
-	t.printf("ID\tPREFIX\tNAME\tREQUESTS\tREFUSED\tLAST USED\n")
-	for _, u := range s.Usage {
-		var refused int64
-		for _, n := range u.Refused {
-			refused += n
-		}
-		t.printf("%s\t%s\t%s\t%d\t%d\t%s\n", u.ID, u.Prefix, cell(orDash(u.Name)), u.TotalRequests, refused, formatTime(u.LastUsedAt, "never"))
-	}
-	if err := t.done(); err != nil {
-		return err
-	}
-	return pageFooter(w, len(s.Usage), offset, s.Total, "keys")
+	return writePage(w, len(s.Usage), offset, s.Total, "keys",
+		"ID\tPREFIX\tNAME\tREQUESTS\tREFUSED\tLAST USED\n", func(t *table, i int) {
+			u := &s.Usage[i]
+			var refused int64
+			for _, n := range u.Refused {
+				refused += n
+			}
+			t.printf("%s\t%s\t%s\t%d\t%d\t%s\n", u.ID, u.Prefix, cell(orDash(u.Name)), u.TotalRequests, refused, formatTime(u.LastUsedAt, "never"))
+		})
 }
 
 func pageFooter(w io.Writer, n, offset int, total int64, what string) error {
@@ -262,19 +263,10 @@ func cell(s string) string {
 
 // writeAudit writes a page of the audit log as a table.
 func writeAudit(w io.Writer, l *ginkey.AuditList, offset int) error {
-	if len(l.Entries) == 0 {
-		_, err := fmt.Fprintf(w, "no entries (%d in all)\n", l.Total)
-		return err
-	}
-	t := newTable(w, 0)
-	t.printf("TIME\tACTION\tKEY\tACTOR\tFIELDS\tOUTCOME\tCOUNT\n")
-	for i := range l.Entries {
-		e := &l.Entries[i]
-		t.printf("%s\t%s\t%s\t%s\t%s\t%s\t%d\n", formatTime(&e.Time, "-"), e.Action, orDash(e.KeyID),
-			cell(e.Actor), joinOr(e.Fields, "-"), e.Outcome, e.Count)
-	}
-	if err := t.done(); err != nil {
-		return err
-	}
-	return pageFooter(w, len(l.Entries), offset, l.Total, "entries")
+	return writePage(w, len(l.Entries), offset, l.Total, "entries",
+		"TIME\tACTION\tKEY\tACTOR\tFIELDS\tOUTCOME\tCOUNT\n", func(t *table, i int) {
+			e := &l.Entries[i]
+			t.printf("%s\t%s\t%s\t%s\t%s\t%s\t%d\n", formatTime(&e.Time, "-"), e.Action, orDash(e.KeyID),
+				cell(e.Actor), joinOr(e.Fields, "-"), e.Outcome, e.Count)
+		})
 }
