@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/ginkey/ginkey/internal/limits"
 )
 
 // DefaultAdminFailureLimit is Config.AdminFailureLimit's default: wrong
@@ -60,10 +61,10 @@ func hashSecrets(secrets string) *[][sha256.Size]byte {
 // mode it is a configuration error, reported as gin reports conflicting
 // routes, by a panic while the routes are built.
 func (g *Guard) ensureAdminSecret() {
-	if g.secretHashes.Load() != nil || len(g.adminAuths) > 0 { // AdminAuth alone needs no secret
+	if g.admin.secretHashes.Load() != nil || len(g.admin.auths) > 0 { // AdminAuth alone needs no secret
 		return
 	}
-	g.secretOnce.Do(func() {
+	g.admin.secretOnce.Do(func() {
 		if gin.Mode() == gin.ReleaseMode {
 			panic("ginkey: RegisterAdmin in gin release mode needs an admin secret: set GINKEY_SECRET " +
 				"(or Config.AdminSecret); a secret generated at start-up is for development only")
@@ -77,7 +78,7 @@ func (g *Guard) ensureAdminSecret() {
 		g.log.Warn("ginkey: no admin secret configured; generated one for this process only. "+
 			"Set GINKEY_SECRET (or Config.AdminSecret) to keep a stable secret; "+
 			"in gin release mode it is required.", "admin_secret", secret)
-		g.secretHashes.Store(hashSecrets(secret))
+		g.admin.secretHashes.Store(hashSecrets(secret))
 	})
 }
 
@@ -92,7 +93,7 @@ func (g *Guard) requireAdmin(c *gin.Context) {
 	switch given := c.GetHeader(AdminHeader); {
 	case given != "":
 		admitted = g.secretAdmits(c, given)
-	case len(g.adminAuths) > 0:
+	case len(g.admin.auths) > 0:
 		admitted = g.hostAdmin(c)
 	default: // no guess made: nothing to throttle
 		writeError(c, ErrAdminUnauthorized)
@@ -111,14 +112,14 @@ func (g *Guard) requireAdmin(c *gin.Context) {
 func (g *Guard) secretAdmits(c *gin.Context, given string) bool {
 	ip := clientAddr(c)
 	// No address (unix socket): one shared bucket would lock out everyone.
-	throttled := g.adminThrottle != nil && ip.IsValid()
+	throttled := g.limits.admin != nil && ip.IsValid()
 	now := g.now()
 	var reservedShared bool
 	if throttled {
 		// Reserved before the compare, so that a guesser past its allowance
 		// learns nothing, not even from a right guess.
 		var wait time.Duration
-		if wait, reservedShared = g.adminThrottle.acquire(c.Request.Context(), ip, now.UnixNano()); wait > 0 {
+		if wait, reservedShared = g.limits.admin.acquire(c.Request.Context(), ip, now.UnixNano()); wait > 0 {
 			g.adminFailed(ip, now, true)
 			WriteError(c, retryLater(ErrTooManyFailures, wait))
 			return false
@@ -130,7 +131,7 @@ func (g *Guard) secretAdmits(c *gin.Context, given string) bool {
 		return false
 	}
 	if throttled {
-		g.adminThrottle.refund(c.Request.Context(), ip, reservedShared)
+		g.limits.admin.refund(c.Request.Context(), ip, reservedShared)
 	}
 	return true
 }
@@ -139,7 +140,7 @@ func (g *Guard) secretAdmits(c *gin.Context, given string) bool {
 // time (both sides hashed, so length leaks nothing either, and every secret
 // is compared, so which one matched leaks nothing).
 func (g *Guard) adminAuthorized(given string) bool {
-	want := g.secretHashes.Load()
+	want := g.admin.secretHashes.Load()
 	if given == "" || want == nil {
 		return false
 	}
@@ -188,7 +189,7 @@ func newFailureLog(log func(addr netip.Addr, wrong, refused int)) *failureLog {
 // note counts one failure of addr: a wrong secret, or one refused by the
 // throttle.
 func (l *failureLog) note(addr netip.Addr, now time.Time, refused bool) {
-	addr = throttleKey(addr)
+	addr = limits.AddrKey(addr)
 	l.mu.Lock()
 	e := l.entries[addr]
 	if e == nil {
@@ -219,7 +220,7 @@ func (l *failureLog) note(addr netip.Addr, now time.Time, refused bool) {
 // whose minute is over goes, or else the one logged longest ago. A
 // forgotten address only gets its next line sooner.
 func (l *failureLog) dropOldest(now time.Time) {
-	evictFull(l.entries, now.UnixNano(), func(e *failureCount) int64 {
+	limits.EvictFull(l.entries, now.UnixNano(), func(e *failureCount) int64 {
 		return e.logged.Add(failureLogEvery).UnixNano()
 	})
 }

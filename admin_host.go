@@ -37,26 +37,26 @@ func (g *Guard) setAdminAuth(cfg *Config) error {
 		// must not become an administrator of every key.
 		r := g.newRequirement([]string{cfg.AdminKeyScope}, false, false)
 		r.literal = true
-		g.adminAuths = append(g.adminAuths, &scopedAuth{g: g, r: r})
-		for _, src := range g.sources {
+		g.admin.auths = append(g.admin.auths, &scopedAuth{g: g, r: r})
+		for _, src := range g.admin.sources {
 			switch src.From {
 			case FromHeader:
-				g.adminSchemes = appendNew(g.adminSchemes, headerScheme)
+				g.admin.schemes = appendNew(g.admin.schemes, headerScheme)
 			case FromQuery:
-				g.adminSchemes = appendNew(g.adminSchemes, queryScheme)
+				g.admin.schemes = appendNew(g.admin.schemes, queryScheme)
 			}
 		}
 	}
 	if cfg.AdminAuth != nil {
-		g.adminAuths = append(g.adminAuths, cfg.AdminAuth)
+		g.admin.auths = append(g.admin.auths, cfg.AdminAuth)
 	}
 	for _, s := range cfg.AdminAuthSchemes {
 		if s == "" || s == adminScheme {
 			return errors.New("ginkey: AdminAuthSchemes names the application's own security schemes, not \"\" or " + adminScheme)
 		}
-		g.adminSchemes = appendNew(g.adminSchemes, s)
+		g.admin.schemes = appendNew(g.admin.schemes, s)
 	}
-	g.adminChecks = challengesOf(g.adminAuths)
+	g.admin.checks = challengesOf(g.admin.auths)
 	return nil
 }
 
@@ -80,13 +80,13 @@ var errAdminCredentialsMissing = newError(401, "admin_unauthorized",
 // refusal (an invalid key, a key without the scope, a wrong password);
 // none at all with admin_unauthorized, challenges included.
 func (g *Guard) hostAdmin(c *gin.Context) bool {
-	err := anyAccepts(c, g.adminAuths)
+	err := anyAccepts(c, g.admin.auths)
 	if err == nil {
 		return true
 	}
 	if isMissing(err) {
 		err = errAdminCredentialsMissing
 	}
-	refuse(c, err, g.adminChecks)
+	refuse(c, err, g.admin.checks)
 	return false
 }

@@ -2,7 +2,6 @@ package ginkey
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"strconv"
 
@@ -55,47 +54,4 @@ func (g *Guard) fail(c *gin.Context, what string, err error) {
 		g.log.Error("ginkey: "+what+" failed", "error", err)
 	}
 	writeError(c, e)
-}
-
-// invalidate drops the record of the key with hash h, here and, through
-// the Notifier, on every other instance. The key-management API calls it
-// after each write to the store.
-func (g *Guard) invalidate(h *keyHash) {
-	g.drop(h)
-	g.announce(h)
-}
-
-func (g *Guard) invalidateHex(hexHash string) {
-	if h, ok := parseKeyHash(hexHash); ok {
-		g.invalidate(&h)
-	}
-}
-
-// drop forgets h's record and voids its reads in flight, in this guard only.
-func (g *Guard) drop(h *keyHash) {
-	g.flights.forget(h)
-	if g.cache != nil {
-		g.cache.invalidate(h)
-	}
-}
-
-// expireAll makes every cached record stale and voids every read in
-// flight: changes may have been missed. Each key is read again at its next
-// request; while the store cannot be read, StaleIfError still applies.
-func (g *Guard) expireAll() {
-	g.flights.forgetAll()
-	if g.cache != nil {
-		g.cache.expireAll(g.now().UnixNano())
-	}
-}
-
-// parseKeyHash reads a key's hash as the store keeps it, in hex.
-func parseKeyHash(hexHash string) (keyHash, bool) {
-	var h keyHash
-	b, err := hex.DecodeString(hexHash)
-	if err != nil || len(b) != len(h) {
-		return h, false
-	}
-	copy(h[:], b)
-	return h, true
 }

@@ -154,15 +154,15 @@ func (g *Guard) auditLoop() {
 	defer flush.Stop()
 	prune := time.NewTicker(auditPruneEvery)
 	defer prune.Stop()
-	g.pruneAudit(g.stopCtx)
+	g.pruneAudit(g.life.ctx)
 	for {
 		select {
-		case <-g.stop:
+		case <-g.life.ctx.Done():
 			return
 		case <-flush.C:
-			g.flushAuthFailures(g.stopCtx, false)
+			g.flushAuthFailures(g.life.ctx, false)
 		case <-prune.C:
-			g.pruneAudit(g.stopCtx)
+			g.pruneAudit(g.life.ctx)
 		}
 	}
 }

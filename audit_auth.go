@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"sync"
 	"time"
+
+	"github.com/ginkey/ginkey/internal/limits"
 )
 
 // authFailures counts failed admin authentications per client address
@@ -40,9 +42,9 @@ func newAuthFailures() *authFailures {
 // secret, or one the throttle refused. It logs as failureLog does and
 // counts for the audit log.
 func (g *Guard) adminFailed(addr netip.Addr, now time.Time, refused bool) {
-	g.adminFailures.note(addr, now, refused)
+	g.admin.failures.note(addr, now, refused)
 	if f := g.audits.failures; f != nil {
-		f.note(throttleKey(addr), now)
+		f.note(limits.AddrKey(addr), now)
 	}
 }
 

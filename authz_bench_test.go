@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/ginkey/ginkey/internal/limits"
 )
 
 type benchCase struct {
@@ -122,13 +123,13 @@ func BenchmarkAuthzCheck(b *testing.B) {
 		}
 	})
 	b.Run("rate-cell", func(b *testing.B) { // what a cached request of the guard's own limiter does
-		var c gcraCell
-		interval, window := gcraSteps(1_000_000, time.Second)
+		var c limits.Cell
+		interval, window := limits.Steps(1_000_000, int64(time.Second))
 		now := time.Now().UnixNano()
 		b.ReportAllocs()
 		for b.Loop() {
 			now += interval
-			if !c.allow(1_000_000, interval, window, now).Allowed {
+			if !c.Allow(1_000_000, interval, window, now).Allowed {
 				b.Fatal("denied")
 			}
 		}

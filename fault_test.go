@@ -397,9 +397,7 @@ func TestAPanickingLookupLeavesNoReadInFlight(t *testing.T) {
 	if !st.done.Load() {
 		t.Fatal("the lookup did not run")
 	}
-	h.guard.flights.mu.Lock()
-	left := len(h.guard.flights.m)
-	h.guard.flights.mu.Unlock()
+	left := h.guard.keys.Flights.InFlight()
 	if left != 0 {
 		t.Fatalf("%d reads left in flight after a panic", left)
 	}

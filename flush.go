@@ -3,8 +3,117 @@ package ginkey
 import (
 	"context"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"time"
 )
+
+// usage is the guard's usage component: the counts of the request path in
+// memory, and the batches the flusher writes from them. It owns its locks;
+// the quota and Stats read what is unwritten through its methods.
+type usage struct {
+	usageRecorder // counts not yet drained; the request path records here
+
+	run      sync.Mutex    // one Flush at a time
+	mu       sync.RWMutex  // guards unsent and seq, and the recorder's drain against quota reads; never held across I/O
+	flushed  atomic.Uint64 // batches written: a quota read that sees it move re-reads
+	errors   atomic.Uint64 // usage flushes that failed
+	instance string        // this guard's id in the store's flush marks
+	seq      int64         // the last batch's sequence number; under mu
+	unsent   *unsentBatch  // the batch being written, or kept to be written again; under mu
+	done     chan struct{} // closed when the flusher has stopped
+}
+
+func newUsage(instance string) *usage {
+	u := &usage{instance: instance, done: make(chan struct{})}
+	u.usageRecorder.init(100_000)
+	return u
+}
+
+// unwritten counts key id's requests on UTC days from..to that are pending
+// or in a batch being written, and returns the flush generation it saw:
+// a read of the store that sees another generation after it may overlap.
+func (u *usage) unwritten(id string, from, to time.Time) (n int64, gen uint64) {
+	fromDay, toDay := from.UTC().Format(time.DateOnly), to.UTC().Format(time.DateOnly)
+	u.mu.RLock()
+	defer u.mu.RUnlock()
+	n = u.pending(id, from.Unix()/86400, to.Unix()/86400) + u.unsent.count(id, fromDay, toDay)
+	return n, u.flushed.Load()
+}
+
+// generation is the number of batches written so far.
+func (u *usage) generation() uint64 { return u.flushed.Load() }
+
+// total is the number of requests counted and not yet written.
+func (u *usage) total() int64 {
+	n := u.pendingTotal()
+	u.mu.Lock()
+	if u.unsent != nil {
+		for _, d := range u.unsent.deltas {
+			n += d.Requests
+		}
+	}
+	u.mu.Unlock()
+	return n
+}
+
+// hasUnsent reports whether a failed batch waits to be written again.
+func (u *usage) hasUnsent() bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.unsent != nil
+}
+
+// next returns the batch to write: the one a failure left, else a new one
+// of what is pending; nil when there is nothing to write.
+func (u *usage) next() *unsentBatch {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.unsent == nil {
+		batch := u.drain()
+		if len(batch) == 0 {
+			return nil
+		}
+		u.seq++
+		u.unsent = &unsentBatch{seq: u.seq, deltas: batch}
+	}
+	return u.unsent
+}
+
+// settle notes how the write of b ended. A batch whose write failed stays
+// to be sent again under its sequence number (once), or goes back into the
+// counts, to be sent anew (a plain store cannot tell a retry).
+func (u *usage) settle(b *unsentBatch, err error, once bool) {
+	if err != nil {
+		u.errors.Add(1)
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	switch {
+	case err == nil:
+		u.unsent = nil
+		u.flushed.Add(1)
+	case !once:
+		u.restore(b.deltas)
+		u.unsent = nil
+	}
+}
+
+// dropAll takes every count out, written or not, and returns how many
+// requests they held.
+func (u *usage) dropAll() int64 {
+	u.mu.Lock()
+	pending := u.drain()
+	if u.unsent != nil {
+		pending, u.unsent = append(pending, u.unsent.deltas...), nil
+	}
+	u.mu.Unlock()
+	var dropped int64
+	for _, d := range pending {
+		dropped += d.Requests
+	}
+	return dropped
+}
 
 // finalFlush writes pending usage, retrying for up to five StoreTimeouts
 // (10 s by default) while the store fails; what still cannot be written is
@@ -25,16 +134,7 @@ func (g *Guard) finalFlush() error {
 			time.Sleep(min(wait, 500*time.Millisecond))
 			continue
 		}
-		var dropped int64
-		g.flushMu.Lock()
-		pending := g.usage.drain()
-		if g.unsent != nil {
-			pending, g.unsent = append(pending, g.unsent.deltas...), nil
-		}
-		g.flushMu.Unlock()
-		for _, d := range pending {
-			dropped += d.Requests
-		}
+		dropped := g.usage.dropAll()
 		g.log.Error("ginkey: usage could not be written before closing; dropped", "requests", dropped, "error", err)
 		return err
 	}
@@ -49,49 +149,27 @@ func (g *Guard) Flush(ctx context.Context) error {
 	if g.usage == nil {
 		return nil
 	}
-	// One flush at a time; flushMu is held only around the bookkeeping, never
-	// across the store's I/O, so quota reads never wait for a slow store.
-	g.flushRun.Lock()
-	defer g.flushRun.Unlock()
+	// One flush at a time; the usage's lock is held only around the
+	// bookkeeping, never across the store's I/O, so quota reads never wait
+	// for a slow store.
+	g.usage.run.Lock()
+	defer g.usage.run.Unlock()
 	once, _ := g.usageStore.(OnceUsageStore)
-	g.flushMu.Lock()
-	retry := g.unsent != nil
-	g.flushMu.Unlock()
+	retry := g.usage.hasUnsent()
 	for range 2 { // the batch a failure left, if any, then what came since
-		g.flushMu.Lock()
-		if g.unsent == nil {
-			batch := g.usage.drain()
-			if len(batch) == 0 {
-				g.flushMu.Unlock()
-				return nil
-			}
-			g.flushSeq++
-			g.unsent = &unsentBatch{seq: g.flushSeq, deltas: batch}
+		b := g.usage.next()
+		if b == nil {
+			return nil
 		}
-		b := g.unsent
-		g.flushMu.Unlock()
-
 		var err error
 		octx, end := g.observed(ctx, "flush", false)
 		if once != nil {
-			err = once.AddUsageOnce(octx, g.instance, b.seq, b.deltas)
+			err = once.AddUsageOnce(octx, g.usage.instance, b.seq, b.deltas)
 		} else {
 			err = g.usageStore.AddUsage(octx, b.deltas)
 		}
 		end(err)
-		if err != nil {
-			g.flushErrors.Add(1)
-		}
-		g.flushMu.Lock()
-		switch {
-		case err == nil:
-			g.unsent = nil
-			g.flushed.Add(1)
-		case once == nil: // a plain store cannot tell a retry: the counts go back, to be sent anew
-			g.usage.restore(b.deltas)
-			g.unsent = nil
-		}
-		g.flushMu.Unlock()
+		g.usage.settle(b, err, once != nil)
 		if err != nil {
 			return fmt.Errorf("ginkey: flush usage: %w", err)
 		}
@@ -124,7 +202,7 @@ func (b *unsentBatch) count(id, from, to string) int64 {
 }
 
 func (g *Guard) flushLoop(every time.Duration) {
-	defer close(g.done)
+	defer close(g.usage.done)
 	t := time.NewTicker(every)
 	defer t.Stop()
 	failed := false
@@ -134,14 +212,14 @@ func (g *Guard) flushLoop(every time.Duration) {
 			kick = nil
 		}
 		select {
-		case <-g.stop:
+		case <-g.life.ctx.Done():
 			return
 		case <-t.C:
 		case <-kick:
 		}
 		// Close cancels a flush under way rather than wait for it and then
 		// make its own: a batch cut short is sent again, and counted once.
-		ctx, cancel := context.WithTimeout(g.stopCtx, 5*g.storeTimeout)
+		ctx, cancel := context.WithTimeout(g.life.ctx, 5*g.storeTimeout)
 		err := g.Flush(ctx)
 		cancel()
 		if failed = err != nil; failed {

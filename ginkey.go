@@ -11,7 +11,6 @@ package ginkey
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -19,7 +18,6 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -31,66 +29,39 @@ import (
 // Guard checks API keys and serves the admin API. It is safe for concurrent
 // use. Call Close when done.
 type Guard struct {
-	store        Store
-	usageStore   UsageStore // nil: usage is not recorded
-	format       keyFormat
-	sources      []Source // as configured, for the OpenAPI document
-	lookups      []source // sources prepared for the request path
-	cache        *keyCache
-	unknown      *unknownKeys
-	usage        *usageRecorder
-	secretHashes atomic.Pointer[[][sha256.Size]byte] // nil until configured or generated
-	secretOnce   sync.Once
-	ttl          time.Duration
-	maxBody      int64
-	hideDocs     bool
-	counters     counters               // verification outcomes and cache lookups
-	flushErrors  atomic.Uint64          // usage flushes that failed
-	observers    []Observer             // told of store calls and admin operations
-	adminAuths   []Authenticator        // AdminAuth and AdminKeyScope's; none: the secret only
-	adminChecks  []string               // their WWW-Authenticate challenges
-	adminSchemes []string               // their schemes in the OpenAPI document
-	adminBase    atomic.Pointer[string] // the first group given to RegisterAdmin, for Docs
-	log          *slog.Logger
-	now          func() time.Time
-	challenges   *challenges // WWW-Authenticate value of each 401 key error
-	closeDB      func() error
-	notifier     Notifier     // nil: changes made elsewhere are seen within CacheTTL
-	notify       *notifyState // the listener's side; nil without a notifier
+	store      Store
+	usageStore UsageStore // nil: usage is not recorded
+	closeDB    func() error
+	format     keyFormat
+	lookups    []source     // sources prepared for the request path
+	plain      *requirement // Handler's: no scopes
+	skip       func(*gin.Context) bool
+	challenges *challenges // WWW-Authenticate value of each 401 key error
+	ttl        time.Duration
+	log        *slog.Logger
+	now        func() time.Time
+	counters   counters   // verification outcomes and cache lookups
+	observers  []Observer // told of store calls and admin operations
 
-	plain           *requirement // Handler's: no scopes
-	skip            func(*gin.Context) bool
-	rateLimit       RateLimit // Config.RateLimit
-	limiter         Limiter
-	ownLimiter      *MemoryLimiter // the default limiter, when Config.Limiter is nil
-	limiterDown     *outage
-	throttle        *throttle // nil: off
-	adminThrottle   *throttle // wrong admin secrets; nil: off
-	adminFailures   *failureLog
-	unthrottledOnce sync.Once // warns of clients without an IP address once
-	quotas          *quotaCounter
-	audits          auditLog
-	sharedQuotas    QuotaCounter // Config.QuotaCounter; nil: quotas, in memory
-	quotasDown      *outage
-
-	health       storeHealth
-	flights      flights
-	cacheTTL     time.Duration
+	// The components, each owning its fields and lock.
+	keys         keyCache     // verified records, unknown keys, reads in flight
+	limits       *limiting    // rate limits, quotas, failure throttles
+	usage        *usage       // usage counts and their flusher; nil: not recorded
+	admin        adminGate    // the ways into the admin API
+	audits       auditLog     // the audit log and its writer
+	notify       *notifyState // the Notifier's listener; nil without one
+	health       storeHealth  // the store's outages, as the request path sees them
 	storeTimeout time.Duration
-	staleIfError time.Duration // <= 0: off
+	life         lifecycle
+}
 
-	flushRun  sync.Mutex    // one Flush at a time
-	flushMu   sync.RWMutex  // guards unsent and the recorder's drain against quota reads; never held across I/O
-	flushed   atomic.Uint64 // batches written: a quota read that sees it move re-reads
-	instance  string        // this guard's id in the store's flush marks
-	flushSeq  int64         // the last batch's sequence number; under flushMu
-	unsent    *unsentBatch  // the batch being written, or kept to be written again; under flushMu
-	stop      chan struct{}
-	stopCtx   context.Context // cancelled by Close, for the flusher
-	cancel    context.CancelFunc
-	done      chan struct{}
-	closeOnce sync.Once
-	closeErr  error
+// lifecycle is what Close stops: ctx is cancelled by it, for the flusher,
+// the audit writer and the listener.
+type lifecycle struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	once   sync.Once
+	err    error
 }
 
 var tablePrefixRE = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,31}$`)
@@ -125,49 +96,29 @@ func New(cfg Config) (*Guard, error) {
 
 	g := &Guard{
 		format:  format,
-		sources: cfg.Sources,
 		lookups: compileSources(cfg.Sources),
 		ttl:     cfg.TTL,
-		maxBody: cfg.MaxBodyBytes,
 		log:     cfg.Logger,
 		now:     cfg.Now,
-		stop:    make(chan struct{}),
-		done:    make(chan struct{}),
 	}
-	g.stopCtx, g.cancel = context.WithCancel(context.Background())
-	g.hideDocs = cfg.HideDocs
+	g.life.ctx, g.life.cancel = context.WithCancel(context.Background())
+	g.admin.sources, g.admin.maxBody, g.admin.hideDocs = cfg.Sources, cfg.MaxBodyBytes, cfg.HideDocs
 	for _, o := range cfg.Observers {
 		if o != nil {
 			g.observers = append(g.observers, o)
 		}
 	}
 	g.health.log = cfg.Logger
-	g.cacheTTL, g.storeTimeout, g.staleIfError = cfg.CacheTTL, cfg.StoreTimeout, cfg.StaleIfError
+	g.storeTimeout = cfg.StoreTimeout
+	g.keys.ttl, g.keys.staleIfError = cfg.CacheTTL, cfg.StaleIfError
 	g.challenges = wwwAuthenticate(cfg.Realm)
 	g.plain = g.newRequirement(nil, false, false)
 	if err := g.setAdminAuth(&cfg); err != nil {
 		return nil, err
 	}
 	g.skip = cfg.Skipper
-	g.rateLimit = cfg.RateLimit
-	g.limiter = cfg.Limiter
-	if g.limiter == nil {
-		g.ownLimiter = NewMemoryLimiter(cfg.CacheSize, cfg.Now)
-		g.limiter = g.ownLimiter
-	}
-	g.limiterDown = newOutage("rate limiter", cfg.Logger, cfg.Now, cfg.FailClosed)
-	failuresDown := newOutage("failure counter", cfg.Logger, cfg.Now, false)
-	failuresDown.meanwhile = "the failure throttles count on this instance alone until it answers again"
-	failuresDown.decided = "checks_made_locally"
-	g.throttle = newThrottle(ThrottleUnknownKeys, cfg.FailureLimit, cfg.FailureCounter, failuresDown)
-	g.adminThrottle = newThrottle(ThrottleAdminSecrets, cfg.AdminFailureLimit, cfg.FailureCounter, failuresDown)
-	g.sharedQuotas = cfg.QuotaCounter
-	g.quotasDown = newOutage("quota counter", cfg.Logger, cfg.Now, cfg.FailClosed)
-	g.adminFailures = newFailureLog(g.logAdminFailures)
-	if cfg.CacheSize > 0 {
-		g.cache = newKeyCache(cfg.CacheSize, int64(cfg.CacheTTL))
-		g.unknown = newUnknownKeys(max(cacheWays, cfg.CacheSize/unknownShare), int64(cfg.CacheTTL))
-	}
+	g.admin.failures = newFailureLog(g.logAdminFailures)
+	g.keys.Init(cfg.CacheSize, int64(cfg.CacheTTL))
 
 	if err := g.openStore(&cfg); err != nil {
 		return nil, err
@@ -176,21 +127,20 @@ func New(cfg Config) (*Guard, error) {
 	if g.usageStore == nil {
 		resync = 0 // nothing to re-read: the count in memory is all there is
 	}
-	g.quotas = newQuotaCounter(max(cfg.CacheSize, DefaultCacheSize), resync)
+	g.limits = newLimiting(&cfg, resync)
 
 	if cfg.AdminSecret != "" { // else RegisterAdmin generates one, where that is allowed
-		g.secretHashes.Store(hashSecrets(cfg.AdminSecret))
+		g.admin.secretHashes.Store(hashSecrets(cfg.AdminSecret))
 	}
 
 	if g.usageStore != nil {
-		if g.instance, err = randomBase62(22); err != nil {
+		instance, err := randomBase62(22)
+		if err != nil {
 			_ = g.closeStore()
 			return nil, fmt.Errorf("ginkey: generate instance id: %w", err)
 		}
-		g.usage = newUsageRecorder(100_000)
+		g.usage = newUsage(instance)
 		go g.flushLoop(cfg.FlushInterval)
-	} else {
-		close(g.done)
 	}
 	g.startAudit(cfg.AuditRetention)
 	if n := g.notifierFor(&cfg); n != nil {
@@ -328,15 +278,16 @@ func (g *Guard) closeStore() error {
 // counts and logs how many requests they held. It is safe to call more than
 // once.
 func (g *Guard) Close() error {
-	g.closeOnce.Do(func() {
-		close(g.stop)
-		g.cancel()
-		<-g.done
+	g.life.once.Do(func() {
+		g.life.cancel()
+		if g.usage != nil {
+			<-g.usage.done
+		}
 		g.stopAudit()
 		g.stopNotify()
-		g.closeErr = errors.Join(g.finalFlush(), g.closeStore())
+		g.life.err = errors.Join(g.finalFlush(), g.closeStore())
 	})
-	return g.closeErr
+	return g.life.err
 }
 
 // contextKey is where the verified key sits in gin.Context.

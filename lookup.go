@@ -3,10 +3,10 @@ package ginkey
 import (
 	"context"
 	"crypto/subtle"
-	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/ginkey/ginkey/internal/keycache"
 )
 
 // errClientGone answers a request whose client hung up while it waited for
@@ -14,61 +14,10 @@ import (
 // requests, rather than a 503 that never happened.
 var errClientGone = newError(499, "client_closed_request", "the client closed the request")
 
-// flights lets concurrent cache misses of one key share a single store
-// read. Entries live only while their read does, so the map is bounded by
-// the requests in flight.
-type flights struct {
-	mu sync.Mutex
-	m  map[keyHash]*flight
-}
-
-type flight struct {
-	done chan struct{}
-	rec  *Record
-	err  error
-}
-
-// join returns h's read in flight, or starts one; lead reports whether the
-// caller must do the read and then call land.
-func (f *flights) join(h *keyHash) (fl *flight, lead bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if fl = f.m[*h]; fl != nil {
-		return fl, false
-	}
-	if f.m == nil {
-		f.m = make(map[keyHash]*flight)
-	}
-	fl = &flight{done: make(chan struct{})}
-	f.m[*h] = fl
-	return fl, true
-}
-
-// land publishes the leader's result to the flight's followers.
-func (f *flights) land(h *keyHash, fl *flight) {
-	f.mu.Lock()
-	if f.m[*h] == fl {
-		delete(f.m, *h)
-	}
-	f.mu.Unlock()
-	close(fl.done)
-}
-
-// forget detaches h's read in flight, if any, so that no request joins it
-// any more: it began before a change to the key, and its record must not
-// reach a request that comes after the change.
-func (f *flights) forget(h *keyHash) {
-	f.mu.Lock()
-	delete(f.m, *h)
-	f.mu.Unlock()
-}
-
-// forgetAll is forget for every key.
-func (f *flights) forgetAll() {
-	f.mu.Lock()
-	clear(f.m)
-	f.mu.Unlock()
-}
+type (
+	cacheEntry = keycache.Entry[*Record]
+	flight     = keycache.Flight[*Record]
+)
 
 // revalidate serves a key this guard verified before whose cache entry went
 // stale. While another request re-reads it, the stale record serves for a
@@ -76,13 +25,13 @@ func (f *flights) forgetAll() {
 // StaleIfError. A key changed through this guard is never here: a change
 // drops its entry.
 func (g *Guard) revalidate(c *gin.Context, e *cacheEntry, h *keyHash, tag uint64, now time.Time) (*Record, error) {
-	age := time.Duration(now.UnixNano() - e.fetched)
+	age := time.Duration(now.UnixNano() - e.Fetched)
 	if !g.health.allow(now.UnixNano()) {
 		return g.staleOr(e, age)
 	}
-	fl, lead := g.flights.join(h)
-	if !lead && age >= 0 && age < 2*g.cacheTTL {
-		return e.rec, nil
+	fl, lead := g.keys.Flights.Join(hashOf(h))
+	if !lead && age >= 0 && age < 2*g.keys.ttl {
+		return e.Val, nil
 	}
 	rec, err := g.await(c, fl, lead, h, tag, now)
 	if err == ErrUnavailable { //nolint:errorlint // fetch returns the sentinel itself
@@ -94,9 +43,9 @@ func (g *Guard) revalidate(c *gin.Context, e *cacheEntry, h *keyHash, tag uint64
 // staleOr admits e's record if it is young enough for StaleIfError, else
 // answers 503.
 func (g *Guard) staleOr(e *cacheEntry, age time.Duration) (*Record, error) {
-	if g.staleIfError > 0 && age >= 0 && age < g.staleIfError { // a clock set back vouches for nothing
+	if g.keys.staleIfError > 0 && age >= 0 && age < g.keys.staleIfError { // a clock set back vouches for nothing
 		g.health.servedStale()
-		return e.rec, nil
+		return e.Val, nil
 	}
 	g.health.unavailable()
 	return nil, ErrUnavailable
@@ -110,32 +59,32 @@ func (g *Guard) await(c *gin.Context, fl *flight, lead bool, h *keyHash, tag uin
 		g.lead(ctx, fl, h, tag, now)
 	} else {
 		select {
-		case <-fl.done:
+		case <-fl.Done():
 		case <-ctx.Done():
 			return nil, errClientGone
 		}
 	}
-	if fl.err != nil && ctx.Err() != nil {
+	if fl.Err != nil && ctx.Err() != nil {
 		return nil, errClientGone
 	}
-	return fl.rec, fl.err
+	return fl.Val, fl.Err
 }
 
 // lead does the read of fl for everyone waiting on it. The read goes on if
 // this client hangs up, since others may be waiting; and however it ends,
 // even in a panic of the store, the flight lands.
 func (g *Guard) lead(ctx context.Context, fl *flight, h *keyHash, tag uint64, now time.Time) {
-	fl.err = ErrUnavailable
-	defer g.flights.land(h, fl)
-	fl.rec, fl.err = g.fetch(context.WithoutCancel(ctx), h, tag, now)
+	fl.Err = ErrUnavailable
+	defer g.keys.Flights.Land(hashOf(h), fl)
+	fl.Val, fl.Err = g.fetch(context.WithoutCancel(ctx), h, tag, now)
 }
 
 // fetch reads the record for h from the store, within StoreTimeout, and
 // caches it, prepared; or remembers tag as unknown.
 func (g *Guard) fetch(ctx context.Context, h *keyHash, tag uint64, now time.Time) (*Record, error) {
 	var gen uint64
-	if g.cache != nil {
-		_, _, gen = g.cache.entry(h, now.UnixNano())
+	if g.keys.Verified != nil {
+		_, _, gen = g.keys.Verified.Get(hashOf(h), now.UnixNano())
 	}
 	ctx, cancel := context.WithTimeout(ctx, g.storeTimeout)
 	defer cancel()
@@ -145,11 +94,11 @@ func (g *Guard) fetch(ctx context.Context, h *keyHash, tag uint64, now time.Time
 	end(err)
 	if isNotFound(err) {
 		g.health.ok(now)
-		if g.cache != nil { // deleted since it was cached (e.g. by another instance)
-			g.cache.remove(h)
+		if g.keys.Verified != nil { // deleted since it was cached (e.g. by another instance)
+			g.keys.Verified.Remove(hashOf(h))
 		}
-		if g.unknown != nil {
-			g.unknown.put(tag, now.UnixNano())
+		if g.keys.Unknown != nil {
+			g.keys.Unknown.Put(tag, now.UnixNano())
 		}
 		return nil, ErrKeyInvalid
 	}
@@ -164,8 +113,8 @@ func (g *Guard) fetch(ctx context.Context, h *keyHash, tag uint64, now time.Time
 		return nil, ErrKeyInvalid
 	}
 	rec = g.prepare(rec)
-	if g.cache != nil {
-		g.cache.put(h, rec, now.UnixNano(), gen)
+	if g.keys.Verified != nil {
+		g.keys.Verified.Put(hashOf(h), rec, now.UnixNano(), gen)
 	}
 	return rec, nil
 }

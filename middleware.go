@@ -110,7 +110,7 @@ func (g *Guard) authorize(c *gin.Context, r *requirement) (*Record, error) {
 	if err := checkIP(c, rec.policy); err != nil {
 		return rec, err
 	}
-	if err := g.checkRate(c, rec, now.UnixNano()); err != nil {
+	if err := g.limits.checkRate(c, rec, now.UnixNano()); err != nil {
 		return rec, err
 	}
 	if err := g.checkQuota(c.Request.Context(), rec, now); err != nil {
@@ -147,17 +147,17 @@ func (g *Guard) identify(c *gin.Context, raw string, now time.Time) (*Record, er
 		unknown bool // the store did not know raw less than CacheTTL ago
 	)
 	ns := now.UnixNano()
-	if g.unknown != nil {
-		tag = g.unknown.tag(raw)
-		unknown = g.unknown.has(tag, ns)
+	if g.keys.Unknown != nil {
+		tag = g.keys.Unknown.Tag(raw)
+		unknown = g.keys.Unknown.Has(tag, ns)
 	}
 	if !unknown {
 		h = hashKey(raw)
-		if g.cache != nil {
+		if g.keys.Verified != nil {
 			var fresh bool
-			if e, fresh, _ = g.cache.entry(&h, ns); fresh {
+			if e, fresh, _ = g.keys.Verified.Get(hashOf(&h), ns); fresh {
 				g.counters.of(c).cacheHit.Add(1)
-				return e.rec, nil
+				return e.Val, nil
 			}
 		}
 	}
@@ -176,13 +176,13 @@ func (g *Guard) identify(c *gin.Context, raw string, now time.Time) (*Record, er
 	// a store that is down.
 	ip, throttled := g.throttleAddr(c)
 	if throttled {
-		if wait := g.throttle.allowed(c.Request.Context(), ip, ns); wait > 0 {
+		if wait := g.limits.throttle.allowed(c.Request.Context(), ip, ns); wait > 0 {
 			return nil, retryLater(ErrTooManyFailures, wait)
 		}
 	}
 	if unknown {
 		if throttled {
-			g.throttle.charge(c.Request.Context(), ip, ns)
+			g.limits.throttle.charge(c.Request.Context(), ip, ns)
 		}
 		return nil, ErrKeyInvalid
 	}
@@ -190,7 +190,7 @@ func (g *Guard) identify(c *gin.Context, raw string, now time.Time) (*Record, er
 		g.health.unavailable()
 		return nil, ErrUnavailable
 	}
-	fl, lead := g.flights.join(&h)
+	fl, lead := g.keys.Flights.Join(hashOf(&h))
 	rec, err := g.await(c, fl, lead, &h, tag, now)
 	if err == ErrUnavailable { //nolint:errorlint // fetch returns the sentinel itself
 		g.health.unavailable()
@@ -199,7 +199,7 @@ func (g *Guard) identify(c *gin.Context, raw string, now time.Time) (*Record, er
 	// so (a lookup in flight holds nothing against the address), and
 	// charged even if the client hung up meanwhile.
 	if throttled && landedUnknown(fl) {
-		g.throttle.charge(c.Request.Context(), ip, ns)
+		g.limits.throttle.charge(c.Request.Context(), ip, ns)
 	}
 	return rec, err
 }
@@ -207,8 +207,8 @@ func (g *Guard) identify(c *gin.Context, raw string, now time.Time) (*Record, er
 // landedUnknown reports whether fl's read is over and found no such key.
 func landedUnknown(fl *flight) bool {
 	select {
-	case <-fl.done:
-		return fl.err == ErrKeyInvalid //nolint:errorlint // fetch returns the sentinel itself
+	case <-fl.Done():
+		return fl.Err == ErrKeyInvalid //nolint:errorlint // fetch returns the sentinel itself
 	default:
 		return false
 	}
@@ -219,12 +219,12 @@ func landedUnknown(fl *flight) bool {
 // address for the client (e.g. a peer on a unix socket), where one shared
 // bucket would let any client lock out every other.
 func (g *Guard) throttleAddr(c *gin.Context) (netip.Addr, bool) {
-	if g.throttle == nil {
+	if g.limits.throttle == nil {
 		return netip.Addr{}, false
 	}
 	ip := clientAddr(c)
 	if !ip.IsValid() {
-		g.unthrottledOnce.Do(func() {
+		g.limits.noAddrOnce.Do(func() {
 			g.log.Warn("ginkey: a client has no IP address (e.g. a unix socket peer); its unknown keys are not throttled")
 		})
 		return ip, false

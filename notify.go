@@ -2,9 +2,10 @@ package ginkey
 
 import (
 	"context"
-	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/ginkey/ginkey/internal/limits"
 )
 
 // Notifier carries word of key changes between guards that share a store,
@@ -44,28 +45,34 @@ type Subscriber interface {
 	Lost(err error)
 }
 
-// notifyState is the guard's side of its Notifier: it drops what it hears
-// from the cache, makes the whole cache stale when it starts hearing again, and logs each outage of the subscription twice, at its
-// start and at its end, whatever the number of reconnection attempts.
+// notifyState is the guard's notify component, its side of its Notifier:
+// it drops what it hears from the cache, makes the whole cache stale when it
+// starts hearing again, and logs each outage of the subscription twice, at
+// its start and at its end, whatever the number of reconnection attempts.
 type notifyState struct {
-	g          *Guard
+	notifier   Notifier
+	keys       *keyCache
+	now        func() time.Time
 	done       chan struct{} // closed when Listen has returned
 	subscribed atomic.Int64  // times Subscribed was called, for tests
-
-	mu    sync.Mutex
-	down  bool
-	since time.Time
+	down       *limits.Outage
 }
 
 var _ Subscriber = (*notifyState)(nil)
 
 // startNotify starts listening with n, stopped by Close.
 func (g *Guard) startNotify(n Notifier) {
-	g.notifier = n
-	g.notify = &notifyState{g: g, done: make(chan struct{})}
+	s := &notifyState{notifier: n, keys: &g.keys, now: g.now, done: make(chan struct{})}
+	s.down = limits.NewOutage(g.log, g.now, limits.OutageLog{
+		Start:      "ginkey: not hearing key changes from other instances; until this is over, they are seen within CacheTTL",
+		StartAttrs: []any{"cache_ttl", g.keys.ttl.String()},
+		End:        "ginkey: hearing key changes from other instances again; every cached key is read again, since some may have been missed",
+		Lasted:     "down_for",
+	})
+	g.notify = s
 	go func() {
-		defer close(g.notify.done)
-		if err := n.Listen(g.stopCtx, g.notify); err != nil {
+		defer close(s.done)
+		if err := n.Listen(g.life.ctx, s); err != nil {
 			g.log.Error("ginkey: cannot listen for key changes from other instances; they are seen within CacheTTL",
 				"error", err)
 		}
@@ -83,13 +90,13 @@ func (g *Guard) stopNotify() {
 // failure is logged, not returned: the change itself is committed, and the
 // others see it within CacheTTL.
 func (g *Guard) announce(h *keyHash) {
-	if g.notifier == nil {
+	if g.notify == nil {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), g.adminTimeout())
 	defer cancel()
 	ctx, end := g.observed(ctx, "notify", false)
-	err := g.notifier.Publish(ctx, h.String())
+	err := g.notify.notifier.Publish(ctx, h.String())
 	end(err)
 	if err != nil {
 		g.log.Warn("ginkey: a key change could not be announced to other instances; they see it within CacheTTL",
@@ -99,30 +106,14 @@ func (g *Guard) announce(h *keyHash) {
 
 func (s *notifyState) Changed(keyHash string) {
 	if h, ok := parseKeyHash(keyHash); ok {
-		s.g.drop(&h)
+		s.keys.Drop(hashOf(&h))
 	}
 }
 
 func (s *notifyState) Subscribed() {
-	s.g.expireAll()
+	s.keys.ExpireAll(s.now().UnixNano())
 	s.subscribed.Add(1)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.down {
-		return
-	}
-	s.down = false
-	s.g.log.Info("ginkey: hearing key changes from other instances again; every cached key is read again, since some may have been missed",
-		"down_for", s.g.now().Sub(s.since).Round(time.Millisecond).String())
+	s.down.OK()
 }
 
-func (s *notifyState) Lost(err error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.down {
-		return
-	}
-	s.down, s.since = true, s.g.now()
-	s.g.log.Warn("ginkey: not hearing key changes from other instances; until this is over, they are seen within CacheTTL",
-		"error", err, "cache_ttl", s.g.cacheTTL.String())
-}
+func (s *notifyState) Lost(err error) { s.down.Failed(err, false) }

@@ -116,44 +116,6 @@ func TestListeningAgainRereadsEveryCachedKeyAndAnOutageIsLoggedOnce(t *testing.T
 	}
 }
 
-func TestExpiringTheCacheMakesEveryEntryStaleAndVoidsFillsInFlight(t *testing.T) {
-	t.Parallel()
-	const ttl = int64(time.Hour)
-	c := newKeyCache(256, ttl)
-	var hashes []keyHash
-	for i := range 100 {
-		h := hashKey("key" + strings.Repeat("x", i))
-		_, _, gen := c.get(&h, 1)
-		c.put(&h, &Record{}, 1, gen)
-		hashes = append(hashes, h)
-	}
-	late := hashKey("in flight")
-	_, _, gen := c.get(&late, 1)
-	c.expireAll(2)
-	c.put(&late, &Record{}, 2, gen) // read before, landing after
-	if rec, _, _ := c.get(&late, 2); rec != nil {
-		t.Fatal("a fill begun before expireAll was cached")
-	}
-	kept := 0
-	for i := range hashes {
-		rec, fresh, _ := c.get(&hashes[i], 2)
-		if fresh {
-			t.Fatal("an entry is still fresh")
-		}
-		if rec != nil {
-			kept++
-		}
-	}
-	if kept == 0 {
-		t.Fatal("no stale entry kept for StaleIfError")
-	}
-	_, _, gen = c.get(&hashes[0], 3)
-	c.put(&hashes[0], &Record{}, 3, gen)
-	if _, fresh, _ := c.get(&hashes[0], 3); !fresh {
-		t.Fatal("a fill begun after expireAll was dropped")
-	}
-}
-
 func TestAFailedAnnouncementIsLoggedAndTheChangeStands(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, func(c *Config) { c.Notifier = failingNotifier{} })

@@ -178,20 +178,13 @@ func (g *Guard) Stats() Stats {
 	for o, n := range totals {
 		s.Verifications[outcomeNames[o]] = n
 	}
-	if g.cache != nil {
-		s.CachedKeys = g.cache.len()
+	if g.keys.Verified != nil {
+		s.CachedKeys = g.keys.Verified.Len()
 	}
 	if g.usage != nil {
-		s.UsagePending = g.usage.pendingTotal()
-		g.flushMu.Lock()
-		if g.unsent != nil {
-			for _, d := range g.unsent.deltas {
-				s.UsagePending += d.Requests
-			}
-		}
-		g.flushMu.Unlock()
+		s.UsagePending = g.usage.total()
+		s.FlushErrors = g.usage.errors.Load()
 	}
-	s.FlushErrors = g.flushErrors.Load()
 	return s
 }
 

@@ -114,7 +114,7 @@ func (g *Guard) Docs(doc DocReader, next gin.HandlerFunc) gin.HandlerFunc {
 // noteAdminMount remembers the first group the admin API is mounted on.
 func (g *Guard) noteAdminMount(base string) {
 	base = strings.TrimSuffix(base, "/")
-	g.adminBase.CompareAndSwap(nil, &base)
+	g.admin.base.CompareAndSwap(nil, &base)
 }
 
 // buildDoc reads doc and rewrites ginkey's part of it.
@@ -176,7 +176,7 @@ func (g *Guard) patchDoc(app, own map[string]any) {
 	defs := objectAt(app, "definitions")
 	schemes := objectAt(app, "securityDefinitions")
 	if show {
-		withSecret := g.secretHashes.Load() != nil
+		withSecret := g.admin.secretHashes.Load() != nil
 		security := g.adminSecurity(withSecret)
 		for p, item := range objectAt(own, "paths") {
 			ops, _ := item.(map[string]any)
@@ -214,7 +214,7 @@ func (g *Guard) adminSecurity(withSecret bool) []any {
 	if withSecret {
 		out = append(out, map[string]any{adminScheme: []any{}})
 	}
-	for _, s := range g.adminSchemes {
+	for _, s := range g.admin.schemes {
 		out = append(out, map[string]any{s: []any{}})
 	}
 	return out
@@ -223,8 +223,8 @@ func (g *Guard) adminSecurity(withSecret bool) []any {
 // adminPrefix is where the admin operations go, relative to the document's
 // basePath; show is false when they must not appear.
 func (g *Guard) adminPrefix(app map[string]any) (prefix string, show bool) {
-	mount := g.adminBase.Load()
-	if g.hideDocs || mount == nil {
+	mount := g.admin.base.Load()
+	if g.admin.hideDocs || mount == nil {
 		return "", false
 	}
 	base, _ := app["basePath"].(string)
@@ -247,7 +247,7 @@ func (g *Guard) matchKeySchemes(schemes, own map[string]any) {
 		scheme string
 		from   SourceKind
 	}{{headerScheme, FromHeader}, {queryScheme, FromQuery}} {
-		i := slices.IndexFunc(g.sources, func(src Source) bool { return src.From == s.from })
+		i := slices.IndexFunc(g.admin.sources, func(src Source) bool { return src.From == s.from })
 		if i < 0 {
 			continue
 		}
@@ -256,7 +256,7 @@ func (g *Guard) matchKeySchemes(schemes, own map[string]any) {
 			def = cloneObject(own[s.scheme])
 			schemes[s.scheme] = def
 		}
-		def["name"] = g.sources[i].Name
+		def["name"] = g.admin.sources[i].Name
 	}
 }
 

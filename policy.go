@@ -4,6 +4,8 @@ import (
 	"net/netip"
 	"strconv"
 	"time"
+
+	"github.com/ginkey/ginkey/internal/limits"
 )
 
 // keyPolicy is what the request path needs of a key's authorization fields,
@@ -17,9 +19,9 @@ type keyPolicy struct {
 
 	rateLimit                int64 // requests per ratePer; 0: no rate limit
 	ratePer                  time.Duration
-	rateInterval, rateWindow int64     // GCRA steps, for the guard's own limiter
-	rateCell                 *gcraCell // the key's state in the guard's own limiter
-	rateLimitHeader          string    // RateLimit-Limit value
+	rateInterval, rateWindow int64        // GCRA steps, for the guard's own limiter
+	rateCell                 *limits.Cell // the key's state in the guard's own limiter
+	rateLimitHeader          string       // RateLimit-Limit value
 
 	quota    int64 // requests per quotaPer; 0: no quota
 	quotaPer Period
@@ -39,7 +41,7 @@ func (g *Guard) prepare(rec *Record) *Record {
 		}
 		p.nets = nets
 	}
-	rl := g.rateLimit
+	rl := g.limits.rateLimit
 	if rec.RateLimit != nil {
 		if validateRateLimit(rec.RateLimit) == nil {
 			rl = *rec.RateLimit
@@ -50,9 +52,9 @@ func (g *Guard) prepare(rec *Record) *Record {
 	if w := rl.window(); w > 0 && rl.Requests > 0 {
 		p.rateLimit, p.ratePer = rl.Requests, w
 		p.rateLimitHeader = strconv.FormatInt(rl.Requests, 10)
-		if g.ownLimiter != nil {
-			p.rateInterval, p.rateWindow = gcraSteps(rl.Requests, w)
-			p.rateCell = g.ownLimiter.cell(rec.ID, g.now().UnixNano())
+		if g.limits.own != nil {
+			p.rateInterval, p.rateWindow = limits.Steps(rl.Requests, int64(w))
+			p.rateCell = g.limits.own.Cell(rec.ID, g.now().UnixNano())
 		}
 	}
 	if q := rec.Quota; q != nil {

@@ -4,11 +4,10 @@ import (
 	"context"
 	"net/http"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/ginkey/ginkey/internal/limits"
 )
 
 // Period names a rate-limit window ("1s", "1m", "1h") or a quota period
@@ -69,35 +68,15 @@ type Limiter interface {
 	Allow(ctx context.Context, id string, limit int64, per time.Duration) (Decision, error)
 }
 
-// Decision is a Limiter's answer for one request.
-type Decision struct {
-	Allowed    bool
-	Limit      int64         // requests allowed per period
-	Remaining  int64         // requests that could be made right now
-	Reset      time.Duration // until the full limit is available again
-	RetryAfter time.Duration // when not Allowed: until one request will be
-}
-
-const limiterShards = 32
+// Decision is a Limiter's answer for one request: Allowed, the Limit per
+// period, the Remaining requests, the time until the full limit is back
+// (Reset) and, when refused, until one request will be (RetryAfter).
+type Decision = limits.Decision
 
 // MemoryLimiter is the in-memory Limiter: a generic cell rate algorithm
 // (GCRA) keeping one timestamp per key in a bounded map. It is exact for one
 // process; instances behind a load balancer each count on their own.
-type MemoryLimiter struct {
-	shards   [limiterShards]limiterShard
-	perShard int
-	now      func() time.Time
-}
-
-type limiterShard struct {
-	mu    sync.Mutex
-	cells map[string]*gcraCell
-}
-
-// gcraCell is one key's state: its theoretical arrival time (unix
-// nanoseconds), updated lock-free. The guard keeps a pointer to its key's
-// cell in the cached record, so a cached request skips the map.
-type gcraCell struct{ tat atomic.Int64 }
+type MemoryLimiter = limits.MemoryLimiter
 
 var _ Limiter = (*MemoryLimiter)(nil)
 
@@ -110,79 +89,18 @@ func NewMemoryLimiter(size int, now func() time.Time) *MemoryLimiter {
 	if size <= 0 {
 		size = DefaultCacheSize
 	}
-	if now == nil {
-		now = time.Now
-	}
-	l := &MemoryLimiter{perShard: max(1, (size+limiterShards-1)/limiterShards), now: now}
-	for i := range l.shards {
-		l.shards[i].cells = make(map[string]*gcraCell)
-	}
-	return l
-}
-
-// Allow spends one request of id's allowance if there is one left.
-func (l *MemoryLimiter) Allow(_ context.Context, id string, limit int64, per time.Duration) (Decision, error) {
-	if limit <= 0 || per <= 0 {
-		return Decision{Allowed: true}, nil
-	}
-	now := l.now().UnixNano()
-	interval, window := gcraSteps(limit, per)
-	return l.cell(id, now).allow(limit, interval, window, now), nil
-}
-
-// gcraSteps returns the time one request occupies and the period it is
-// spread over (per, rounded down to a multiple of it).
-func gcraSteps(limit int64, per time.Duration) (interval, window int64) {
-	interval = max(1, int64(per)/limit)
-	return interval, interval * limit
-}
-
-// cell returns id's cell, creating it (and making room) if need be.
-func (l *MemoryLimiter) cell(id string, now int64) *gcraCell {
-	s := &l.shards[hashString(id)%limiterShards]
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c := s.cells[id]
-	if c == nil {
-		if len(s.cells) >= l.perShard {
-			evictFull(s.cells, now, func(c *gcraCell) int64 { return c.tat.Load() })
-		}
-		c = &gcraCell{}
-		s.cells[id] = c
-	}
-	return c
-}
-
-func (c *gcraCell) allow(limit, interval, window, now int64) Decision {
-	for {
-		old := c.tat.Load()
-		if old > now+window {
-			// No request at this rate leaves more than a window of debt: the
-			// limit was raised or the clock stepped back. Keep at most a
-			// window, so the key waits one interval rather than the old debt.
-			c.tat.CompareAndSwap(old, now+window)
-			continue
-		}
-		tat := max(old, now)
-		next := tat + interval
-		if next-now > window {
-			return Decision{Limit: limit, Reset: time.Duration(tat - now), RetryAfter: time.Duration(next - window - now)}
-		}
-		if c.tat.CompareAndSwap(old, next) {
-			return Decision{Allowed: true, Limit: limit, Remaining: (window - (next - now)) / interval, Reset: time.Duration(next - now)}
-		}
-	}
+	return limits.NewMemoryLimiter(size, now)
 }
 
 // rateChanged applies a key's new rate limit rl (nil: the guard's default)
 // from now: whatever the key owed under its old rate is capped at one
 // window of the new one, so raising a limit is not held back by debt run up
 // at the old, slower rate.
-func (g *Guard) rateChanged(id string, rl *RateLimit) {
-	if g.ownLimiter == nil {
+func (l *limiting) rateChanged(id string, rl *RateLimit, now time.Time) {
+	if l.own == nil {
 		return
 	}
-	r := g.rateLimit
+	r := l.rateLimit
 	if rl != nil {
 		r = *rl
 	}
@@ -190,53 +108,8 @@ func (g *Guard) rateChanged(id string, rl *RateLimit) {
 	if w == 0 || r.Requests <= 0 {
 		return
 	}
-	_, window := gcraSteps(r.Requests, w)
-	g.ownLimiter.capDebt(id, g.now().UnixNano()+window)
-}
-
-// capDebt lowers id's theoretical arrival time to at most limit.
-func (l *MemoryLimiter) capDebt(id string, limit int64) {
-	s := &l.shards[hashString(id)%limiterShards]
-	s.mu.Lock()
-	c := s.cells[id]
-	s.mu.Unlock()
-	if c == nil {
-		return
-	}
-	for {
-		old := c.tat.Load()
-		if old <= limit || c.tat.CompareAndSwap(old, limit) {
-			return
-		}
-	}
-}
-
-// evictFull makes room in a map of GCRA states: a state at or before now
-// describes a whole allowance, exactly like a missing one, so dropping it
-// changes nothing. Failing that, of the entries looked at, the one closest
-// to whole goes: it gives away the least.
-func evictFull[K comparable, V any](m map[K]V, now int64, tat func(V) int64) {
-	var (
-		dropped bool
-		least   K
-		leastAt int64
-		n       int
-	)
-	for k, v := range m {
-		t := tat(v)
-		if t <= now {
-			delete(m, k)
-			dropped = true
-		} else if n == 0 || t < leastAt {
-			least, leastAt = k, t
-		}
-		if n++; n >= 64 {
-			break
-		}
-	}
-	if !dropped && n > 0 {
-		delete(m, least)
-	}
+	_, window := limits.Steps(r.Requests, int64(w))
+	l.own.CapDebt(id, now.UnixNano(), window)
 }
 
 // Response headers of a rate-limited key, in canonical form so that setting
@@ -249,21 +122,21 @@ const (
 
 // checkRate spends one request of the key's rate limit and describes what is
 // left in the RateLimit-* headers, on success and refusal alike.
-func (g *Guard) checkRate(c *gin.Context, rec *Record, now int64) error {
+func (l *limiting) checkRate(c *gin.Context, rec *Record, now int64) error {
 	p := rec.policy
 	if p.rateLimit == 0 {
 		return nil
 	}
 	var d Decision
 	if p.rateCell != nil { // the guard's own limiter: straight to the key's cell
-		d = p.rateCell.allow(p.rateLimit, p.rateInterval, p.rateWindow, now)
+		d = p.rateCell.Allow(p.rateLimit, p.rateInterval, p.rateWindow, now)
 	} else {
 		var err error
-		d, err = g.limiter.Allow(c.Request.Context(), rec.ID, p.rateLimit, p.ratePer)
+		d, err = l.limiter.Allow(c.Request.Context(), rec.ID, p.rateLimit, p.ratePer)
 		if err != nil {
-			return g.limiterDown.failed(err, true)
+			return l.failed(l.limiterDown, err)
 		}
-		g.limiterDown.ok()
+		l.limiterDown.OK()
 	}
 	setRateHeaders(c.Writer.Header(), p.rateLimitHeader, d)
 	if !d.Allowed {
@@ -283,3 +156,7 @@ func setRateHeaders(h http.Header, limit string, d Decision) {
 	h[hdrRateRemaining] = v[1:2:2]
 	h[hdrRateReset] = v[2:3:3]
 }
+
+// rateChanged applies a key's new rate limit rl (nil: the guard's default)
+// from now; see limiting.rateChanged.
+func (g *Guard) rateChanged(id string, rl *RateLimit) { g.limits.rateChanged(id, rl, g.now()) }

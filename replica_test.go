@@ -476,7 +476,7 @@ func TestGINKEY_DBAcceptsAPostgreSQLURL(t *testing.T) {
 	if !db.Migrator().HasTable(prefix + "keys") {
 		t.Fatal("no keys table in PostgreSQL")
 	}
-	if g.notifier == nil {
+	if g.notify == nil {
 		t.Fatal("no change notification on PostgreSQL")
 	}
 	if _, err := os.Stat(DefaultDBPath); err == nil {

@@ -2,11 +2,8 @@ package ginkey
 
 import (
 	"context"
-	"log/slog"
 	"net/http"
 	"net/netip"
-	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -78,71 +75,3 @@ type QuotaCounter interface {
 // while a shared counter is down. It is ErrUnavailable to errors.Is.
 var errLimitsUnavailable = newError(http.StatusServiceUnavailable, "unavailable",
 	"a rate-limit service is unavailable; try again")
-
-// outage logs one shared counter's failures: a WARN line when a call fails
-// first, an INFO line with the number of decisions made without it when
-// one succeeds again; nothing in between.
-type outage struct {
-	what       string // "rate limiter", "quota counter", "failure counter"
-	log        *slog.Logger
-	now        func() time.Time
-	failClosed bool
-	meanwhile  string // what happens during the outage, for the WARN line
-	decided    string // the INFO line's name for the count
-
-	down      atomic.Bool
-	mu        sync.Mutex
-	since     time.Time
-	decisions int64
-}
-
-// newOutage returns the outage of a counter whose failures let requests
-// through, or with failClosed refuse them.
-func newOutage(what string, log *slog.Logger, now func() time.Time, failClosed bool) *outage {
-	o := &outage{what: what, log: log, now: now, failClosed: failClosed,
-		meanwhile: "requests pass unchecked by it until it answers again", decided: "requests_let_through"}
-	if failClosed {
-		o.meanwhile = "requests that need it get 503 unavailable until it answers again (FailClosed)"
-		o.decided = "requests_refused"
-	}
-	return o
-}
-
-// failed notes a failed call and returns the error to answer with: nil
-// (fail open) or errLimitsUnavailable. decided is false for a call that
-// decides nothing (a charge, a refund).
-func (o *outage) failed(err error, decided bool) error {
-	o.mu.Lock()
-	first := !o.down.Load()
-	if first {
-		o.down.Store(true)
-		o.since, o.decisions = o.now(), 0
-	}
-	if decided {
-		o.decisions++
-	}
-	o.mu.Unlock()
-	if first {
-		o.log.Warn("ginkey: the "+o.what+" failed; "+o.meanwhile, "error", err)
-	}
-	if o.failClosed {
-		return errLimitsUnavailable
-	}
-	return nil
-}
-
-// ok notes a successful call: the end of an outage, if there was one.
-func (o *outage) ok() {
-	if !o.down.Load() {
-		return
-	}
-	o.mu.Lock()
-	if !o.down.Load() {
-		o.mu.Unlock()
-		return
-	}
-	o.down.Store(false)
-	n, since := o.decisions, o.since
-	o.mu.Unlock()
-	o.log.Info("ginkey: the "+o.what+" answers again", o.decided, n, "outage", o.now().Sub(since).Round(time.Millisecond).String())
-}

@@ -41,12 +41,13 @@ type usageCount struct {
 	refused [keyOutcomes - 1]int64 // by outcome, oExpired first
 }
 
-func newUsageRecorder(maxPending int) *usageRecorder {
-	r := &usageRecorder{perShard: max(1, maxPending/usageShards), kick: make(chan struct{}, 1)}
+// init readies r to hold up to about maxPending counts before it asks for
+// an early flush.
+func (r *usageRecorder) init(maxPending int) {
+	r.perShard, r.kick = max(1, maxPending/usageShards), make(chan struct{}, 1)
 	for i := range r.shards {
 		r.shards[i].m = make(map[usageKey]*usageCount)
 	}
-	return r
 }
 
 func (r *usageRecorder) shard() *usageShard {
@@ -117,6 +118,24 @@ func (r *usageRecorder) pendingTotal() int64 {
 	return n
 }
 
+// pending counts key id's requests on UTC days from..to (days since the
+// epoch) that are still waiting for a flush. One key's requests are spread
+// over every shard; this runs only when a quota's count is re-read.
+func (r *usageRecorder) pending(id string, from, to int64) int64 {
+	var n int64
+	for i := range r.shards {
+		s := &r.shards[i]
+		s.mu.Lock()
+		for day := from; day <= to; day++ {
+			if c := s.m[usageKey{id: id, day: day}]; c != nil {
+				n += c.n
+			}
+		}
+		s.mu.Unlock()
+	}
+	return n
+}
+
 // drain takes every pending count out of the recorder, one delta per key and
 // day.
 func (r *usageRecorder) drain() []UsageDelta {
@@ -180,16 +199,6 @@ func (r *usageRecorder) restore(batch []UsageDelta) {
 		}
 		_ = r.addCount(usageKey{id: d.KeyID, day: day.Unix() / 86400}, &c)
 	}
-}
-
-// hashString picks a shard for a key id, where one key's state must always
-// live in the same shard (the limiter's and the quotas' maps).
-func hashString(s string) byte {
-	var h byte
-	for i := 0; i < len(s); i++ {
-		h = h*31 + s[i]
-	}
-	return h
 }
 
 // KeyUsage reports the requests made with the key with id: in all, and per

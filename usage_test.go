@@ -17,7 +17,8 @@ import (
 // empty shard ranged over the shard's live map after unlocking it.
 func TestDrainRacesWithRecordOnEmptyShards(t *testing.T) {
 	t.Parallel()
-	r := newUsageRecorder(1 << 20)
+	r := &usageRecorder{}
+	r.init(1 << 20)
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() {

@@ -31,10 +31,10 @@ const (
 // the limit are ErrPayloadTooLarge; anything else wrong is a bad_request
 // naming the field and the rule (see decodeJSON).
 func (g *Guard) decodeBody(c *gin.Context, dst any) *Error {
-	if c.Request.ContentLength > g.maxBody {
+	if c.Request.ContentLength > g.admin.maxBody {
 		return ErrPayloadTooLarge
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, g.maxBody))
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, g.admin.maxBody))
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {

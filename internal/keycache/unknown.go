@@ -1,4 +1,4 @@
-package ginkey
+package keycache
 
 import (
 	"hash/maphash"
@@ -6,11 +6,7 @@ import (
 	"sync/atomic"
 )
 
-// unknownShare sizes the table of unknown keys: a quarter of CacheSize (at
-// least one set).
-const unknownShare = 4
-
-// unknownKeys remembers, for a bounded time, well-formed keys the store does
+// Unknown remembers, for a bounded time, well-formed keys the store does
 // not know, so that a key presented again is refused without hashing it with
 // SHA-256 or reading the store. It is indexed by a 63-bit tag: a maphash of
 // the key itself under a seed made at start-up, low bit forced to 1 so that 0
@@ -26,8 +22,8 @@ const unknownShare = 4
 // Slots hold plain atomics: a reader that races a writer may pair one key's
 // tag with another's time, which can only keep an unknown key refused a
 // little longer.
-type unknownKeys struct {
-	slots []unknownSlot // sets*cacheWays
+type Unknown struct {
+	slots []unknownSlot // sets*Ways
 	sets  uint64
 	seed  maphash.Seed
 	ttl   int64 // nanoseconds
@@ -38,33 +34,33 @@ type unknownSlot struct {
 	at  atomic.Int64  // unix nanoseconds of the store's answer
 }
 
-// newUnknownKeys holds at most size entries, rounded up to a multiple of
-// cacheWays; nil when size or ttl is not positive.
-func newUnknownKeys(size int, ttlNanos int64) *unknownKeys {
+// NewUnknown holds at most size entries, rounded up to a multiple of Ways;
+// nil when size or ttl is not positive.
+func NewUnknown(size int, ttlNanos int64) *Unknown {
 	if size <= 0 || ttlNanos <= 0 {
 		return nil
 	}
-	sets := (size + cacheWays - 1) / cacheWays
-	return &unknownKeys{
-		slots: make([]unknownSlot, sets*cacheWays),
+	sets := (size + Ways - 1) / Ways
+	return &Unknown{
+		slots: make([]unknownSlot, sets*Ways),
 		sets:  uint64(sets),
 		seed:  maphash.MakeSeed(),
 		ttl:   ttlNanos,
 	}
 }
 
-// tag is raw's index, never 0.
-func (u *unknownKeys) tag(raw string) uint64 {
+// Tag is raw's index, never 0.
+func (u *Unknown) Tag(raw string) uint64 {
 	return maphash.String(u.seed, raw) | 1
 }
 
-func (u *unknownKeys) set(tag uint64) []unknownSlot {
+func (u *Unknown) set(tag uint64) []unknownSlot {
 	s := (tag >> 1) % u.sets // bit 0 is always set
-	return u.slots[s*cacheWays : (s+1)*cacheWays]
+	return u.slots[s*Ways : (s+1)*Ways]
 }
 
-// has reports whether tag's key was unknown to the store less than ttl ago.
-func (u *unknownKeys) has(tag uint64, now int64) bool {
+// Has reports whether tag's key was unknown to the store less than ttl ago.
+func (u *Unknown) Has(tag uint64, now int64) bool {
 	ways := u.set(tag)
 	for i := range ways {
 		if ways[i].tag.Load() == tag {
@@ -74,11 +70,11 @@ func (u *unknownKeys) has(tag uint64, now int64) bool {
 	return false
 }
 
-func (u *unknownKeys) fresh(at, now int64) bool { return now >= at && now-at < u.ttl }
+func (u *Unknown) fresh(at, now int64) bool { return now >= at && now-at < u.ttl }
 
-// put records that the store did not know tag's key at now. It takes the
+// Put records that the store did not know tag's key at now. It takes the
 // key's own slot, else an empty or stale one, else the oldest.
-func (u *unknownKeys) put(tag uint64, now int64) {
+func (u *Unknown) Put(tag uint64, now int64) {
 	ways := u.set(tag)
 	victim, oldest := 0, int64(math.MaxInt64)
 	for i := range ways {

@@ -1,0 +1,76 @@
+package ginkey
+
+import (
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/ginkey/ginkey/internal/limits"
+)
+
+// limiting is the guard's limits component: the rate limiter, the quota
+// counter, the two failure throttles, and the outages of the shared
+// counters that may stand in for them.
+type limiting struct {
+	rateLimit   RateLimit             // Config.RateLimit
+	limiter     Limiter               // Config.Limiter, else own
+	own         *limits.MemoryLimiter // the default limiter, when Config.Limiter is nil
+	limiterDown *limits.Outage
+	failClosed  bool
+
+	throttle   *throttle // unknown keys; nil: off
+	admin      *throttle // wrong admin secrets; nil: off
+	noAddrOnce sync.Once // warns of clients without an IP address once
+
+	quotas     *limits.Quotas
+	shared     QuotaCounter // Config.QuotaCounter; nil: quotas, in memory
+	quotasDown *limits.Outage
+}
+
+// newLimiting sets up cfg's limits; quotaResync is how often an in-memory
+// quota count is read again from the usage store (0: never).
+func newLimiting(cfg *Config, quotaResync time.Duration) *limiting {
+	l := &limiting{rateLimit: cfg.RateLimit, limiter: cfg.Limiter, failClosed: cfg.FailClosed, shared: cfg.QuotaCounter}
+	if l.limiter == nil {
+		l.own = NewMemoryLimiter(cfg.CacheSize, cfg.Now)
+		l.limiter = l.own
+	}
+	l.limiterDown = counterOutage("rate limiter", cfg.Logger, cfg.Now, cfg.FailClosed)
+	failuresDown := limits.NewOutage(cfg.Logger, cfg.Now, limits.OutageLog{
+		Start:   "ginkey: the failure counter failed; the failure throttles count on this instance alone until it answers again",
+		End:     "ginkey: the failure counter answers again",
+		Counted: "checks_made_locally",
+		Lasted:  "outage",
+	})
+	l.throttle = newThrottle(ThrottleUnknownKeys, cfg.FailureLimit, cfg.FailureCounter, failuresDown)
+	l.admin = newThrottle(ThrottleAdminSecrets, cfg.AdminFailureLimit, cfg.FailureCounter, failuresDown)
+	l.quotasDown = counterOutage("quota counter", cfg.Logger, cfg.Now, cfg.FailClosed)
+	l.quotas = limits.NewQuotas(max(cfg.CacheSize, DefaultCacheSize), quotaResync)
+	return l
+}
+
+// counterOutage is the outage log of a shared counter whose failures let
+// requests through, or with failClosed refuse them.
+func counterOutage(what string, log *slog.Logger, now func() time.Time, failClosed bool) *limits.Outage {
+	meanwhile, decided := "requests pass unchecked by it until it answers again", "requests_let_through"
+	if failClosed {
+		meanwhile = "requests that need it get 503 unavailable until it answers again (FailClosed)"
+		decided = "requests_refused"
+	}
+	return limits.NewOutage(log, now, limits.OutageLog{
+		Start:   "ginkey: the " + what + " failed; " + meanwhile,
+		End:     "ginkey: the " + what + " answers again",
+		Counted: decided,
+		Lasted:  "outage",
+	})
+}
+
+// failed notes a failed decision of the limiter or the quota counter and
+// returns the error to answer with: nil (fail open) or errLimitsUnavailable.
+func (l *limiting) failed(o *limits.Outage, err error) error {
+	o.Failed(err, true)
+	if l.failClosed {
+		return errLimitsUnavailable
+	}
+	return nil
+}
