@@ -13,6 +13,9 @@ import (
 // StoreTimeout; one request a second probes it. Failures are logged at most
 // once a second with a count of the rest, and the outage's end once, with
 // its length and totals.
+//
+// It keeps its own log rather than limits.Outage's start/end pair: a store
+// outage is an ERROR repeated every second with a count, not one WARN line.
 type storeHealth struct {
 	down      atomic.Bool  // the request path reads only this while all is well
 	nextProbe atomic.Int64 // unix nanoseconds

@@ -33,6 +33,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ginkey/ginkey"
+	"github.com/ginkey/ginkey/internal/limits"
 )
 
 // EnvVar names the environment variable the example app reads a Redis URL
@@ -173,19 +174,12 @@ func (l *Limits) nowMicros() int64 {
 	return l.now().UnixMicro()
 }
 
-// gcraSteps returns, in microseconds, the time one request occupies and the
-// period they are spread over, as ginkey's MemoryLimiter computes them.
-func gcraSteps(limit int64, per time.Duration) (interval, window int64) {
-	interval = max(1, per.Microseconds()/limit)
-	return interval, interval * limit
-}
-
 // Allow implements ginkey.Limiter: one GCRA decision in Redis.
 func (l *Limits) Allow(ctx context.Context, id string, limit int64, per time.Duration) (ginkey.Decision, error) {
 	if limit <= 0 || per <= 0 {
 		return ginkey.Decision{Allowed: true}, nil
 	}
-	interval, window := gcraSteps(limit, per)
+	interval, window := limits.Steps(limit, per.Microseconds()) // the scripts count in microseconds
 	r, err := rateScript.Run(ctx, l.run, []string{l.prefix + "rate:" + id}, interval, window, l.nowMicros()).Int64Slice()
 	if err != nil {
 		return ginkey.Decision{}, err
@@ -211,7 +205,7 @@ func (l *Limits) throttle(ctx context.Context, op string, t ginkey.Throttle, add
 	if t.Limit <= 0 || t.Per <= 0 {
 		return 0, nil
 	}
-	interval, window := gcraSteps(t.Limit, t.Per)
+	interval, window := limits.Steps(t.Limit, t.Per.Microseconds())
 	wait, err := failureScript.Run(ctx, l.run, []string{l.failureKey(t, addr)}, interval, window, l.nowMicros(), op).Int64()
 	return micros(wait), err
 }

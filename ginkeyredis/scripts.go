@@ -9,7 +9,8 @@ import "github.com/redis/go-redis/v9"
 // instance. Numbers are written back with %.0f: Lua's tostring would round
 // them to 14 digits.
 
-// rateScript is one GCRA decision, as ginkey's MemoryLimiter makes it.
+// rateScript is one GCRA decision, as ginkey's MemoryLimiter makes it: it
+// mirrors limits.Cell.Allow (internal/limits/gcra.go), in microseconds.
 //
 // KEYS[1]: the key's theoretical arrival time (TAT).
 // ARGV: interval (the time one request occupies), window (interval*limit), now.
@@ -33,7 +34,8 @@ return {1, nxt - now, 0}
 `)
 
 // failureScript is one operation of a failure throttle, as ginkey's
-// in-memory throttle does it: "allowed" (count nothing), "charge" (count,
+// in-memory throttle does it (it mirrors limits.Failures in
+// internal/limits/throttle.go): "allowed" (count nothing), "charge" (count,
 // past the allowance if need be), "acquire" (count if allowed), "refund"
 // (give back one).
 //
