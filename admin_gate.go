@@ -16,10 +16,12 @@ type adminGate struct {
 	checks       []string               // their WWW-Authenticate challenges
 	schemes      []string               // their schemes in the OpenAPI document
 	base         atomic.Pointer[string] // the first group given to RegisterAdmin, for Docs
-	// failures writes the failed-authentication log lines. It stays apart
-	// from the audit's per-minute counts (authFailures): a log line may
-	// forget an address (its next line comes sooner), an audit count may
-	// not, so each has the bound its failure mode allows.
+	// failures writes the failed-authentication log lines. Why it is not
+	// one counter with the audit's per-minute counts (authFailures) and the
+	// admin throttle's: a log line may forget an address (its next line
+	// comes sooner), an audit count may not (extra addresses go to
+	// "http:other"), and the throttle holds GCRA times, may be off, and may
+	// count in Redis; each keeps the bound its own loss allows.
 	failures *failureLog
 	sources  []Source // as configured, for the OpenAPI document
 	maxBody  int64

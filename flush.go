@@ -26,7 +26,7 @@ type usage struct {
 
 func newUsage(instance string) *usage {
 	u := &usage{instance: instance, done: make(chan struct{})}
-	u.usageRecorder.init(100_000)
+	u.init(100_000)
 	return u
 }
 

@@ -67,15 +67,15 @@ func (c *Cell) capAt(limit int64) {
 	}
 }
 
-// Shards is the number of shards of the limiter's and the quota counter's
+// mapShards is the number of shards of the limiter's and the quota counter's
 // maps.
-const Shards = 32
+const mapShards = 32
 
 // MemoryLimiter is the in-memory rate limiter: a GCRA keeping one timestamp
 // per key in a bounded map. It is exact for one process; instances behind a
 // load balancer each count on their own.
 type MemoryLimiter struct {
-	shards   [Shards]limiterShard
+	shards   [mapShards]limiterShard
 	perShard int
 	now      func() time.Time
 }
@@ -94,7 +94,7 @@ func NewMemoryLimiter(size int, now func() time.Time) *MemoryLimiter {
 	if now == nil {
 		now = time.Now
 	}
-	l := &MemoryLimiter{perShard: max(1, (size+Shards-1)/Shards), now: now}
+	l := &MemoryLimiter{perShard: max(1, (size+mapShards-1)/mapShards), now: now}
 	for i := range l.shards {
 		l.shards[i].cells = make(map[string]*Cell)
 	}
@@ -113,7 +113,7 @@ func (l *MemoryLimiter) Allow(_ context.Context, id string, limit int64, per tim
 
 // Cell returns id's cell, creating it (and making room) if need be.
 func (l *MemoryLimiter) Cell(id string, now int64) *Cell {
-	s := &l.shards[ShardOf(id)%Shards]
+	s := &l.shards[shardOf(id)%mapShards]
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := s.cells[id]
@@ -131,7 +131,7 @@ func (l *MemoryLimiter) Cell(id string, now int64) *Cell {
 // rate is capped at window (the new rate's), so raising a limit is not held
 // back by debt run up at the old, slower rate.
 func (l *MemoryLimiter) CapDebt(id string, now, window int64) {
-	s := &l.shards[ShardOf(id)%Shards]
+	s := &l.shards[shardOf(id)%mapShards]
 	s.mu.Lock()
 	c := s.cells[id]
 	s.mu.Unlock()
@@ -140,9 +140,9 @@ func (l *MemoryLimiter) CapDebt(id string, now, window int64) {
 	}
 }
 
-// ShardOf picks a shard for a key id, where one key's state must always
+// shardOf picks a shard for a key id, where one key's state must always
 // live in the same shard (the limiter's and the quota counter's maps).
-func ShardOf(s string) byte {
+func shardOf(s string) byte {
 	var h byte
 	for i := 0; i < len(s); i++ {
 		h = h*31 + s[i]

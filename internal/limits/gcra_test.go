@@ -27,7 +27,7 @@ func TestMemoryLimiterStaysWithinItsBound(t *testing.T) {
 	for i := range l.shards {
 		n += len(l.shards[i].cells)
 	}
-	if n > 64+Shards {
+	if n > 64+mapShards {
 		t.Fatalf("limiter holds %d keys, bound 64", n)
 	}
 	// A key that is tracked keeps its state.
@@ -94,7 +94,7 @@ func TestFullLimiterEvictsTheKeyThatOwesLeast(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	clock := testkit.NewClock()
-	l := NewMemoryLimiter(4*Shards, clock.Now) // 4 keys per shard
+	l := NewMemoryLimiter(4*mapShards, clock.Now) // 4 keys per shard
 	const heavy = "heavy"
 	if d, _ := l.Allow(ctx, heavy, 1, time.Hour); !d.Allowed {
 		t.Fatal("first request refused")
@@ -102,7 +102,7 @@ func TestFullLimiterEvictsTheKeyThatOwesLeast(t *testing.T) {
 	// Fill heavy's shard, over and over, with keys that owe little.
 	for i, n := 0, 0; n < 40; i++ {
 		id := "light" + strconv.Itoa(i)
-		if ShardOf(id)%Shards != ShardOf(heavy)%Shards {
+		if shardOf(id)%mapShards != shardOf(heavy)%mapShards {
 			continue
 		}
 		n++

@@ -21,7 +21,7 @@ func Period(monthly bool, now time.Time) (start, end time.Time) {
 // store), so eviction loses nothing, except without one: then the key
 // starts from zero.
 type Quotas struct {
-	shards   [Shards]quotaShard
+	shards   [mapShards]quotaShard
 	perShard int
 	resync   int64 // nanoseconds between re-reads; 0: never re-read
 }
@@ -42,7 +42,7 @@ type quotaState struct {
 // NewQuotas returns a counter holding about size keys, whose counts are due
 // for a re-read every resync (0: never).
 func NewQuotas(size int, resync time.Duration) *Quotas {
-	q := &Quotas{perShard: max(1, size/Shards), resync: int64(resync)}
+	q := &Quotas{perShard: max(1, size/mapShards), resync: int64(resync)}
 	for i := range q.shards {
 		q.shards[i].m = make(map[string]*quotaState)
 	}
@@ -64,7 +64,7 @@ const (
 // caller (refresh), who must then call Set or ReadDone; the others go on
 // with the count as it is. end is the period's end, unix nanoseconds.
 func (q *Quotas) Take(id, per string, limit, now int64) (v Verdict, refresh bool, end int64) {
-	s := &q.shards[ShardOf(id)%Shards]
+	s := &q.shards[shardOf(id)%mapShards]
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := s.m[id]
@@ -83,7 +83,7 @@ func (q *Quotas) Take(id, per string, limit, now int64) (v Verdict, refresh bool
 
 // Set records a count read at now for the period [start, end).
 func (q *Quotas) Set(id, per string, start, end, count, now int64) {
-	s := &q.shards[ShardOf(id)%Shards]
+	s := &q.shards[shardOf(id)%mapShards]
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.m[id]; !ok && len(s.m) >= q.perShard {
@@ -97,7 +97,7 @@ func (q *Quotas) Set(id, per string, start, end, count, now int64) {
 
 // ReadDone ends a failed re-read: the old count stays in use.
 func (q *Quotas) ReadDone(id string) {
-	s := &q.shards[ShardOf(id)%Shards]
+	s := &q.shards[shardOf(id)%mapShards]
 	s.mu.Lock()
 	if st := s.m[id]; st != nil {
 		st.reading = false
