@@ -16,7 +16,7 @@ import (
 //	@Tags			ginkey
 //	@Accept			json
 //	@Produce		json
-//	@Param			body	body		CreateKeyRequest	false	"Key settings (all optional)"
+//	@Param			body	body		createKeyRequest	false	"Key settings (all optional)"
 //	@Success		201		{object}	CreatedKey			"The key's record plus the plaintext key, shown only here"
 //	@Failure		400		{object}	ErrorBody			"bad_request: the body is not one JSON object, a field has the wrong type or is unknown, expires_at is not RFC 3339 or in the past, both expires_at and never_expires are set, or name, scopes or metadata are too long"
 //	@Failure		401		{object}	ErrorBody			"admin_unauthorized: the X-Admin-Secret header is missing or wrong, or a secret was sent in the query string"
@@ -25,7 +25,7 @@ import (
 //	@Security		AdminSecret
 //	@Router			/auth/keys [post]
 func (g *Guard) createKey(c *gin.Context) {
-	var req CreateKeyRequest
+	var req createKeyRequest
 	if e := g.decodeBody(c, &req); e != nil {
 		writeError(c, e)
 		return
@@ -152,7 +152,7 @@ func (g *Guard) revokeKey(c *gin.Context) {
 //	@Accept			json
 //	@Produce		json
 //	@Param			id		path		string			true	"Key id"
-//	@Param			body	body		RenewRequest	false	"New expiry (optional)"
+//	@Param			body	body		renewRequest	false	"New expiry (optional)"
 //	@Success		200		{object}	Key				"The key's record with its new expires_at"
 //	@Failure		400		{object}	ErrorBody		"bad_request: the body is not one JSON object, expires_at is not RFC 3339 or in the past, or both expires_at and never_expires are set"
 //	@Failure		401		{object}	ErrorBody		"admin_unauthorized: the X-Admin-Secret header is missing or wrong, or a secret was sent in the query string"
@@ -167,7 +167,7 @@ func (g *Guard) renewKey(c *gin.Context) {
 	if !ok {
 		return
 	}
-	var req RenewRequest
+	var req renewRequest
 	if e := g.decodeBody(c, &req); e != nil {
 		writeError(c, e)
 		return

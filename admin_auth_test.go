@@ -261,7 +261,7 @@ func TestEveryAnswerUnderTheAdminGroupIsJSON(t *testing.T) {
 	for _, rt := range h.guard.adminRoutes() {
 		path := "/auth" + strings.ReplaceAll(rt.pattern, ":id", "0000000000000000000000")
 		w := h.do(req{method: rt.method, path: path, header: secret, body: "{}"})
-		if strings.Contains(w.Body.String(), ErrRouteNotFound.Message) || w.Code == 405 {
+		if strings.Contains(w.Body.String(), errRouteNotFound.Message) || w.Code == 405 {
 			t.Errorf("%s %s is not served: %d %s", rt.method, path, w.Code, w.Body)
 		}
 	}

@@ -3,7 +3,6 @@ package ginkey
 import (
 	"context"
 	"errors"
-	"strconv"
 
 	"github.com/gin-gonic/gin"
 )
@@ -20,24 +19,13 @@ func idParam(c *gin.Context) (string, bool) {
 	return id, true
 }
 
-// queryInt reads the query parameter named by r: absent or empty is r's
-// default. Anything but an integer within r's bounds is passed on as
-// badCount, which the API refuses with r's message, in the order in which it
-// checks its arguments.
+// queryInt reads the count named by r from the query, as the Go API's
+// argument: the API checks the range, in the order in which it checks its
+// arguments (see intRange.fromQuery).
 func queryInt(c *gin.Context, r intRange) int {
-	v, ok := c.GetQuery(r.name)
-	if !ok || v == "" {
-		return r.def
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || !r.within(n) {
-		return badCount
-	}
-	return n
+	v, _ := c.GetQuery(r.name)
+	return r.fromQuery(v)
 }
-
-// badCount is outside every intRange.
-const badCount = -1
 
 // fail answers with err's client-facing form; internal errors are logged
 // with what was attempted and reach the client only as "unavailable".

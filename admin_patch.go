@@ -7,28 +7,28 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// PatchKeyRequest is the body of PATCH /keys/{id}. Absent fields are left
+// patchKeyRequest is the body of PATCH /keys/{id}. Absent fields are left
 // alone; "rate_limit": null falls back to the guard's default rate limit,
 // "quota": null removes the quota and "allowed_ips": [] lifts the
 // allow-list. Scopes and allowed_ips are replaced, not merged.
-type PatchKeyRequest struct {
-	Name       *string    `json:"name" example:"billing service" maxLength:"200"`
-	Owner      *string    `json:"owner" example:"user_42" maxLength:"200"`
-	Scopes     *[]string  `json:"scopes" example:"items:read,items:write"`
-	Metadata   *Metadata  `json:"metadata" swaggertype:"object"`
-	RateLimit  *RateLimit `json:"rate_limit"`
-	AllowedIPs *[]string  `json:"allowed_ips" example:"10.0.0.0/8,2001:db8::/32"`
-	Quota      *Quota     `json:"quota"`
+type patchKeyRequest struct {
+	Name       *string       `json:"name" example:"billing service" maxLength:"200"`
+	Owner      *string       `json:"owner" example:"user_42" maxLength:"200"`
+	Scopes     *[]string     `json:"scopes" example:"items:read,items:write"`
+	Metadata   *jsonMetadata `json:"metadata" swaggertype:"object"`
+	RateLimit  *RateLimit    `json:"rate_limit"`
+	AllowedIPs *[]string     `json:"allowed_ips" example:"10.0.0.0/8,2001:db8::/32"`
+	Quota      *Quota        `json:"quota"`
 
 	// whether the body named them at all, so that null can clear them
 	hasRateLimit, hasQuota bool
-}
+} //	@name	ginkey.PatchKeyRequest
 
 // UnmarshalJSON decodes the body as the admin API does (field names are
 // exact; an error is a *Error with code bad_request) and notes which nullable
 // fields were present.
-func (p *PatchKeyRequest) UnmarshalJSON(b []byte) error {
-	type plain PatchKeyRequest
+func (p *patchKeyRequest) UnmarshalJSON(b []byte) error {
+	type plain patchKeyRequest
 	if e := decodeJSON(b, (*plain)(p)); e != nil {
 		return e
 	}
@@ -51,7 +51,7 @@ func (p *PatchKeyRequest) UnmarshalJSON(b []byte) error {
 //	@Accept			json
 //	@Produce		json
 //	@Param			id		path		string			true	"Key id"
-//	@Param			body	body		PatchKeyRequest	true	"Fields to change (at least one)"
+//	@Param			body	body		patchKeyRequest	true	"Fields to change (at least one)"
 //	@Success		200		{object}	Key				"The key's record after the change"
 //	@Failure		400		{object}	ErrorBody		"bad_request: the body is empty or not one JSON object, a field has the wrong type or is unknown, or a value is invalid (scope, CIDR, rate_limit, quota)"
 //	@Failure		401		{object}	ErrorBody		"admin_unauthorized: the X-Admin-Secret header is missing or wrong, or a secret was sent in the query string"
@@ -66,7 +66,7 @@ func (g *Guard) patchKey(c *gin.Context) {
 	if !ok {
 		return
 	}
-	var req PatchKeyRequest
+	var req patchKeyRequest
 	if e := g.decodeBody(c, &req); e != nil {
 		writeError(c, e)
 		return
@@ -80,7 +80,7 @@ func (g *Guard) patchKey(c *gin.Context) {
 }
 
 // update is the request as a KeyUpdate: a null rate_limit or quota clears it.
-func (p *PatchKeyRequest) update() KeyUpdate {
+func (p *patchKeyRequest) update() KeyUpdate {
 	return KeyUpdate{
 		Name:           p.Name,
 		Owner:          p.Owner,
@@ -91,7 +91,5 @@ func (p *PatchKeyRequest) update() KeyUpdate {
 		ClearRateLimit: p.hasRateLimit && p.RateLimit == nil,
 		Quota:          p.Quota,
 		ClearQuota:     p.hasQuota && p.Quota == nil,
-
-		metadataChecked: true,
 	}
 }

@@ -7,15 +7,15 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// RotateRequest is the optional body of POST /keys/{id}/rotate.
-type RotateRequest struct {
+// rotateRequest is the optional body of POST /keys/{id}/rotate.
+type rotateRequest struct {
 	// Grace is how long the old key keeps working, as a Go duration from
 	// "0s" (it stops at once) to "720h". Default: "0s".
 	Grace *string `json:"grace" example:"24h"`
-}
+} //	@name	ginkey.RotateRequest
 
 // grace is the request's grace period.
-func (r *RotateRequest) grace() (time.Duration, *Error) {
+func (r *rotateRequest) grace() (time.Duration, *Error) {
 	if r.Grace == nil {
 		return 0, nil
 	}
@@ -36,7 +36,7 @@ func (r *RotateRequest) grace() (time.Duration, *Error) {
 //	@Accept			json
 //	@Produce		json
 //	@Param			id		path		string			true	"Key id"
-//	@Param			body	body		RotateRequest	false	"Grace period (optional)"
+//	@Param			body	body		rotateRequest	false	"Grace period (optional)"
 //	@Success		201		{object}	CreatedKey		"The new key's record plus the plaintext key, shown only here"
 //	@Failure		400		{object}	ErrorBody		"bad_request: the body is not one JSON object, or grace is not a Go duration from 0s to 720h"
 //	@Failure		401		{object}	ErrorBody		"admin_unauthorized: the X-Admin-Secret header is missing or wrong, or a secret was sent in the query string"
@@ -51,7 +51,7 @@ func (g *Guard) rotateKey(c *gin.Context) {
 	if !ok {
 		return
 	}
-	var req RotateRequest
+	var req rotateRequest
 	if e := g.decodeBody(c, &req); e != nil {
 		writeError(c, e)
 		return

@@ -1,7 +1,6 @@
 package ginkey
 
 import (
-	"context"
 	"net/http"
 	"strings"
 	"time"
@@ -25,9 +24,9 @@ func (g *Guard) RegisterAdmin(rg *gin.RouterGroup) {
 	g.noteAdminMount(rg.BasePath())
 	routes := g.adminRoutes()
 	dispatch := func(c *gin.Context) {
-		ctx, cancel := context.WithTimeout(c.Request.Context(), g.adminTimeout())
-		defer cancel()
-		c.Request = c.Request.WithContext(WithActor(ctx, httpActor(clientAddr(c))))
+		// No deadline here: each operation of the management API sets its
+		// own (adminTimeout), for HTTP and Go callers alike.
+		c.Request = c.Request.WithContext(WithActor(c.Request.Context(), httpActor(clientAddr(c))))
 		routes.serve(c, c.Param(adminPathParam))
 	}
 	a := rg.Group("", g.requireAdmin)
@@ -62,10 +61,12 @@ func (g *Guard) adminRoutes() adminRouter {
 	}
 }
 
-// Answers of the admin API to a request no operation serves.
+// Answers of the admin API to a request no operation serves. A path with no
+// operation is not a key that is not there: it shares ErrNotFound's code on
+// the wire, not its identity.
 var (
-	ErrRouteNotFound    = newError(http.StatusNotFound, "not_found", "no admin operation at this path")
-	ErrMethodNotAllowed = newError(http.StatusMethodNotAllowed, "method_not_allowed", "the admin operation at this path does not take this method")
+	errRouteNotFound    = distinct(newError(http.StatusNotFound, "not_found", "no admin operation at this path"))
+	errMethodNotAllowed = newError(http.StatusMethodNotAllowed, "method_not_allowed", "the admin operation at this path does not take this method")
 )
 
 type adminRoute struct {
@@ -98,10 +99,10 @@ func (rt adminRouter) serve(c *gin.Context, path string) {
 	}
 	if len(allow) > 0 {
 		c.Header("Allow", strings.Join(allow, ", "))
-		writeError(c, ErrMethodNotAllowed)
+		writeError(c, errMethodNotAllowed)
 		return
 	}
-	writeError(c, ErrRouteNotFound)
+	writeError(c, errRouteNotFound)
 }
 
 // match reports whether path fits pattern, and the segment ":id" matched.

@@ -2,35 +2,35 @@ package ginkey
 
 import "time"
 
-// Metadata is a key's free-form JSON object in a create or update body.
-// Decoding refuses anything but an object of at most 4096 bytes, measured as
-// the client sent it (compacted), and keeps numbers exactly as written, as
-// json.Number. It converts to and from map[string]any without a cast.
-type Metadata map[string]any
+// jsonMetadata is a key's free-form JSON object in a create or update body.
+// Decoding refuses anything but an object and keeps numbers exactly as
+// written, as json.Number; its size is the management API's to check. It
+// converts to and from map[string]any without a cast.
+type jsonMetadata map[string]any
 
-// UnmarshalJSON implements json.Unmarshaler with the rules above; an error
-// is a *Error with code bad_request.
-func (m *Metadata) UnmarshalJSON(b []byte) error {
-	v, e := decodeMetadata(b)
-	if e != nil {
-		return e
+// UnmarshalJSON implements json.Unmarshaler; an error is a *Error with code
+// bad_request.
+func (m *jsonMetadata) UnmarshalJSON(b []byte) error {
+	var v map[string]any
+	if unmarshalExact(b, &v) != nil {
+		return errMetadata
 	}
 	*m = v
 	return nil
 }
 
-// CreateKeyRequest is the body of POST /keys; every field is optional.
-type CreateKeyRequest struct {
-	Name         string     `json:"name" example:"billing service" maxLength:"200"`
-	Owner        string     `json:"owner" example:"user_42" maxLength:"200"` // the user, team or tenant it belongs to
-	Scopes       []string   `json:"scopes" example:"items:read"`
-	Metadata     Metadata   `json:"metadata" swaggertype:"object"`
-	ExpiresAt    *string    `json:"expires_at" example:"2099-12-31T23:59:59Z" format:"date-time"`
-	NeverExpires bool       `json:"never_expires" example:"false"`
-	RateLimit    *RateLimit `json:"rate_limit"`                                 // default: the guard's
-	AllowedIPs   []string   `json:"allowed_ips" example:"10.0.0.0/8,127.0.0.1"` // CIDR prefixes or addresses; default: any
-	Quota        *Quota     `json:"quota"`                                      // default: none
-}
+// createKeyRequest is the body of POST /keys; every field is optional.
+type createKeyRequest struct {
+	Name         string       `json:"name" example:"billing service" maxLength:"200"`
+	Owner        string       `json:"owner" example:"user_42" maxLength:"200"` // the user, team or tenant it belongs to
+	Scopes       []string     `json:"scopes" example:"items:read"`
+	Metadata     jsonMetadata `json:"metadata" swaggertype:"object"`
+	ExpiresAt    *string      `json:"expires_at" example:"2099-12-31T23:59:59Z" format:"date-time"`
+	NeverExpires bool         `json:"never_expires" example:"false"`
+	RateLimit    *RateLimit   `json:"rate_limit"`                                 // default: the guard's
+	AllowedIPs   []string     `json:"allowed_ips" example:"10.0.0.0/8,127.0.0.1"` // CIDR prefixes or addresses; default: any
+	Quota        *Quota       `json:"quota"`                                      // default: none
+} //	@name	ginkey.CreateKeyRequest
 
 // CreatedKey is a new key's record plus the key itself, returned once.
 type CreatedKey struct {
@@ -39,12 +39,12 @@ type CreatedKey struct {
 	Secret string `json:"key" example:"gk_zChrl7bMU1rjrRMS25e9IX1zKzQK7HmbPwyMGzyZo2y2UarF3"`
 }
 
-// RenewRequest is the optional body of POST /keys/{id}/renew. With neither
+// renewRequest is the optional body of POST /keys/{id}/renew. With neither
 // field the key expires one TTL from now.
-type RenewRequest struct {
+type renewRequest struct {
 	ExpiresAt    *string `json:"expires_at" example:"2099-12-31T23:59:59Z" format:"date-time"`
 	NeverExpires bool    `json:"never_expires" example:"false"`
-}
+} //	@name	ginkey.RenewRequest
 
 // KeyList is a page of keys.
 type KeyList struct {
@@ -93,8 +93,8 @@ type UsageSummaryList struct {
 }
 
 // spec is the request as a KeySpec.
-func (r *CreateKeyRequest) spec() (KeySpec, *Error) {
-	expires, e := parseExpiresAt(r.ExpiresAt, r.NeverExpires)
+func (r *createKeyRequest) spec() (KeySpec, *Error) {
+	expires, e := parseExpiresAt(r.ExpiresAt)
 	if e != nil {
 		return KeySpec{}, e
 	}
@@ -102,25 +102,20 @@ func (r *CreateKeyRequest) spec() (KeySpec, *Error) {
 		Name: r.Name, Owner: r.Owner, Scopes: r.Scopes, Metadata: r.Metadata,
 		ExpiresAt: expires, NeverExpires: r.NeverExpires,
 		RateLimit: r.RateLimit, AllowedIPs: r.AllowedIPs, Quota: r.Quota,
-		metadataChecked: true,
 	}, nil
 }
 
 // renewal is the request as a Renewal.
-func (r *RenewRequest) renewal() (Renewal, *Error) {
-	expires, e := parseExpiresAt(r.ExpiresAt, r.NeverExpires)
+func (r *renewRequest) renewal() (Renewal, *Error) {
+	expires, e := parseExpiresAt(r.ExpiresAt)
 	return Renewal{ExpiresAt: expires, NeverExpires: r.NeverExpires}, e
 }
 
-// parseExpiresAt reads a body's expires_at. Beside never_expires the API
-// refuses it whatever it says, so it is not parsed: the client hears of the
-// conflict, not of the format.
-func parseExpiresAt(s *string, never bool) (*time.Time, *Error) {
-	switch {
-	case s == nil:
+// parseExpiresAt reads a body's expires_at. Whether it may be given at all
+// (not beside never_expires) is the API's rule: the time goes to it as read.
+func parseExpiresAt(s *string) (*time.Time, *Error) {
+	if s == nil {
 		return nil, nil
-	case never:
-		return &time.Time{}, nil
 	}
 	t, err := time.Parse(time.RFC3339Nano, *s)
 	if err != nil {

@@ -80,7 +80,7 @@ func (f *authFailures) finish(actor string, m *failureMinute) {
 	}
 	f.pending = append(f.pending, AuditEntry{
 		Time: m.minute, Action: ActionAuthFailed, Actor: actor, Fields: []string{},
-		Outcome: ErrAdminUnauthorized.Code, Count: m.count,
+		Outcome: errAdminUnauthorized.Code, Count: m.count,
 	})
 	m.count = 0
 }

@@ -2,7 +2,6 @@ package ginkey
 
 import (
 	"crypto/sha256"
-	"crypto/subtle"
 	"errors"
 	"net/http"
 	"strings"
@@ -181,37 +180,28 @@ func BasicAuth(realm string, accounts map[string]string) (Authenticator, error) 
 		if user == "" || strings.Contains(user, ":") {
 			return nil, errors.New("ginkey: BasicAuth user names must be non-empty and free of colons")
 		}
-		b.accounts = append(b.accounts, basicAccount{user: user, user256: sha256.Sum256([]byte(user)), pass256: sha256.Sum256([]byte(pass))})
+		b.users = append(b.users, user)
+		b.hashes = append(b.hashes, sha256.Sum256([]byte(user+":"+pass)))
 	}
 	return b, nil
 }
 
 type basicAuth struct {
 	challenge string
-	accounts  []basicAccount
-}
-
-type basicAccount struct {
-	user             string
-	user256, pass256 [sha256.Size]byte
+	users     []string
+	hashes    [][sha256.Size]byte // of "user:password"; a user name has no colon, so the pair is unambiguous
 }
 
 func (b *basicAuth) Authenticate(c *gin.Context) error {
-	user, pass, ok := c.Request.BasicAuth()
+	user, pass, ok := c.Request.BasicAuth() // splits at the first colon: user has none
 	if !ok {
 		return ErrCredentialsMissing
 	}
-	u, p := sha256.Sum256([]byte(user)), sha256.Sum256([]byte(pass))
-	match := -1
-	for i := range b.accounts {
-		a := &b.accounts[i]
-		ok := subtle.ConstantTimeCompare(u[:], a.user256[:]) & subtle.ConstantTimeCompare(p[:], a.pass256[:])
-		match = subtle.ConstantTimeSelect(ok, i, match)
-	}
+	match := hashedMatch(user+":"+pass, b.hashes)
 	if match < 0 {
 		return ErrCredentialsInvalid
 	}
-	c.Set(gin.AuthUserKey, b.accounts[match].user)
+	c.Set(gin.AuthUserKey, b.users[match])
 	return nil
 }
 

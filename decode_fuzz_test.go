@@ -65,7 +65,7 @@ func encodeJSON(t *testing.T, v any) []byte {
 }
 
 // validateCreate checks a create request as createKey does.
-func validateCreate(g *Guard, r *CreateKeyRequest) *Error {
+func validateCreate(g *Guard, r *createKeyRequest) *Error {
 	spec, e := r.spec()
 	if e != nil {
 		return e
@@ -75,7 +75,7 @@ func validateCreate(g *Guard, r *CreateKeyRequest) *Error {
 }
 
 // validateRenew checks a renew request as renewKey does.
-func validateRenew(g *Guard, r *RenewRequest) (*time.Time, *Error) {
+func validateRenew(g *Guard, r *renewRequest) (*time.Time, *Error) {
 	rn, e := r.renewal()
 	if e != nil {
 		return nil, e
@@ -86,7 +86,7 @@ func validateRenew(g *Guard, r *RenewRequest) (*time.Time, *Error) {
 func FuzzCreateBody(f *testing.F) {
 	g, decodeBody := bodyDecoder(f)
 	f.Fuzz(func(t *testing.T, body []byte) {
-		var r CreateKeyRequest
+		var r createKeyRequest
 		e := decodeBody(body, &r)
 		if e == nil {
 			e = validateCreate(g, &r)
@@ -95,7 +95,7 @@ func FuzzCreateBody(f *testing.F) {
 			wantClientError(t, e)
 			return
 		}
-		var again CreateKeyRequest
+		var again createKeyRequest
 		if !redecode(t, encodeJSON(t, r), r.Metadata, &again) {
 			return
 		}
@@ -109,7 +109,7 @@ func FuzzCreateBody(f *testing.F) {
 }
 
 // patchFields is what a patch request said, nulls that clear a field included.
-func patchFields(p *PatchKeyRequest) map[string]any {
+func patchFields(p *patchKeyRequest) map[string]any {
 	m := map[string]any{}
 	if p.Name != nil {
 		m["name"] = *p.Name
@@ -135,7 +135,7 @@ func patchFields(p *PatchKeyRequest) map[string]any {
 func FuzzPatchBody(f *testing.F) {
 	_, decodeBody := bodyDecoder(f)
 	f.Fuzz(func(t *testing.T, body []byte) {
-		var p PatchKeyRequest
+		var p patchKeyRequest
 		e := decodeBody(body, &p)
 		var ch Changes
 		if e == nil {
@@ -146,7 +146,7 @@ func FuzzPatchBody(f *testing.F) {
 			wantClientError(t, e)
 			return
 		}
-		var again PatchKeyRequest
+		var again patchKeyRequest
 		if !redecode(t, encodeJSON(t, patchFields(&p)), p.Metadata, &again) {
 			return
 		}
@@ -164,7 +164,7 @@ func FuzzPatchBody(f *testing.F) {
 func FuzzRenewBody(f *testing.F) {
 	g, decodeBody := bodyDecoder(f)
 	f.Fuzz(func(t *testing.T, body []byte) {
-		var r RenewRequest
+		var r renewRequest
 		e := decodeBody(body, &r)
 		var expires *time.Time
 		if e == nil {
@@ -174,7 +174,7 @@ func FuzzRenewBody(f *testing.F) {
 			wantClientError(t, e)
 			return
 		}
-		var again RenewRequest
+		var again renewRequest
 		if e := decodeJSON(encodeJSON(t, r), &again); e != nil || !reflect.DeepEqual(r, again) {
 			t.Fatalf("round trip: %v\n%#v\n%#v", e, r, again)
 		}

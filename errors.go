@@ -21,6 +21,9 @@ type Error struct {
 	// body is pre-rendered, so rejecting a request costs no reflection and
 	// no allocation. net/http adds the Content-Length of so short a body.
 	body []byte
+	// distinct errors match only themselves under errors.Is: they share a
+	// wire code with an error they must not be taken for.
+	distinct bool
 }
 
 // jsonContentType is shared by every error response, as gin's renderers
@@ -34,7 +37,10 @@ func (e *Error) Error() string { return e.Code + ": " + e.Message }
 // built by BadRequest still matches ErrBadRequest under errors.Is.
 func (e *Error) Is(target error) bool {
 	t, ok := target.(*Error)
-	return ok && t.Code == e.Code && t.Status == e.Status
+	if !ok || e.distinct || t.distinct {
+		return ok && e == t
+	}
+	return t.Code == e.Code && t.Status == e.Status
 }
 
 // ErrorBody is the JSON shape of every error response:
@@ -55,6 +61,12 @@ func newError(status int, code, message string) *Error {
 	return e
 }
 
+// distinct makes e match only itself under errors.Is.
+func distinct(e *Error) *Error {
+	e.distinct = true
+	return e
+}
+
 func renderBody(code, message string) []byte {
 	b, err := json.Marshal(ErrorBody{Error: ErrorDetail{Code: code, Message: message}})
 	if err != nil { // cannot happen for two strings; keep a valid body regardless
@@ -69,14 +81,14 @@ var (
 	ErrKeyInvalid         = newError(http.StatusUnauthorized, "key_invalid", "the API key is not valid")
 	ErrKeyExpired         = newError(http.StatusUnauthorized, "key_expired", "the API key has expired")
 	ErrKeyRevoked         = newError(http.StatusUnauthorized, "key_revoked", "the API key has been revoked")
-	ErrAdminUnauthorized  = newError(http.StatusUnauthorized, "admin_unauthorized", "a valid X-Admin-Secret header is required")
-	ErrAdminSecretInQuery = newError(http.StatusUnauthorized, "admin_unauthorized", "the admin secret must be sent in the X-Admin-Secret header, never in the query string")
+	errAdminUnauthorized  = newError(http.StatusUnauthorized, "admin_unauthorized", "a valid X-Admin-Secret header is required")
+	errAdminSecretInQuery = newError(http.StatusUnauthorized, "admin_unauthorized", "the admin secret must be sent in the X-Admin-Secret header, never in the query string")
 	ErrBadRequest         = newError(http.StatusBadRequest, "bad_request", "the request is not valid")
 	ErrNotFound           = newError(http.StatusNotFound, "not_found", "no key with that id")
 	ErrRevokedConflict    = newError(http.StatusConflict, "key_revoked", "the key is revoked; revocation is final")
 	ErrRotatedConflict    = newError(http.StatusConflict, "key_rotated", "the key has been rotated and is in (or past) its grace period; change or rotate the key that replaced it")
 	ErrExpiredConflict    = newError(http.StatusConflict, "key_expired", "the key has expired; renew it first")
-	ErrPayloadTooLarge    = newError(http.StatusRequestEntityTooLarge, "payload_too_large", "the request body is too large")
+	errPayloadTooLarge    = newError(http.StatusRequestEntityTooLarge, "payload_too_large", "the request body is too large")
 	ErrUnavailable        = newError(http.StatusServiceUnavailable, "unavailable", "the key store is unavailable; try again")
 )
 

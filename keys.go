@@ -45,11 +45,6 @@ type KeySpec struct {
 	AllowedIPs []string
 	// Quota caps the key's requests per UTC day or month. Default: none.
 	Quota *Quota
-
-	// metadataChecked is set by the admin API, whose decoder has already
-	// measured the metadata as the client sent it: re-encoding it would
-	// measure Go's escapes instead.
-	metadataChecked bool
 }
 
 // KeyQuery selects a page of keys for ListKeys. The filters set combine:
@@ -76,8 +71,6 @@ type KeyUpdate struct {
 	ClearRateLimit bool       // back to Config.RateLimit; not with RateLimit
 	Quota          *Quota     // the key's quota
 	ClearQuota     bool       // no quota; not with Quota
-
-	metadataChecked bool // see KeySpec
 }
 
 // Renewal is RenewKey's new expiry. The zero value means one Config.TTL from
@@ -138,11 +131,9 @@ func (g *Guard) checkSpec(spec *KeySpec, now time.Time) (Key, *Error) {
 	if e != nil {
 		return Key{}, e
 	}
-	metadata := spec.Metadata
-	if !spec.metadataChecked {
-		if metadata, e = checkMetadata(metadata); e != nil {
-			return Key{}, e
-		}
+	metadata, e := checkMetadata(spec.Metadata)
+	if e != nil {
+		return Key{}, e
 	}
 	if metadata == nil {
 		metadata = map[string]any{}
@@ -276,12 +267,9 @@ func (u *KeyUpdate) changes() (Changes, []string, *Error) {
 		ch.Scopes, fields = &scopes, append(fields, "scopes")
 	}
 	if u.Metadata != nil {
-		m := *u.Metadata
-		if !u.metadataChecked {
-			var e *Error
-			if m, e = checkMetadata(m); e != nil {
-				return ch, nil, e
-			}
+		m, e := checkMetadata(*u.Metadata)
+		if e != nil {
+			return ch, nil, e
 		}
 		if m == nil {
 			m = map[string]any{}

@@ -123,7 +123,7 @@ func validateSwagger2(t *testing.T, b []byte) error {
 // adminErrorCodes maps each status to the codes an admin call can answer with.
 func adminErrorCodes() map[string][]string {
 	m := map[string][]string{}
-	for _, e := range []*Error{ErrAdminUnauthorized, ErrBadRequest, ErrNotFound, ErrRevokedConflict, ErrPayloadTooLarge, ErrUnavailable} {
+	for _, e := range []*Error{errAdminUnauthorized, ErrBadRequest, ErrNotFound, ErrRevokedConflict, errPayloadTooLarge, ErrUnavailable} {
 		s := strconv.Itoa(e.Status)
 		m[s] = append(m[s], e.Code)
 	}
@@ -319,7 +319,7 @@ func TestHideDocsRemovesAdminOperationsButNotTheEndpoints(t *testing.T) {
 			if bytes.Contains(served, []byte("AdminSecret")) || bytes.Contains(served, []byte("X-Admin-Secret")) {
 				t.Errorf("the document still mentions the admin secret:\n%s", served)
 			}
-			for _, def := range []string{"ginkey.CreatedKey", "ginkey.CreateKeyRequest", "ginkey.KeyList", "ginkey.Key"} {
+			for _, def := range []string{"ginkey.CreatedKey", "ginkey.createKeyRequest", "ginkey.KeyList", "ginkey.Key"} {
 				if _, ok := d.Definitions[def]; ok {
 					t.Errorf("definition %s, used only by admin operations, is still served", def)
 				}

@@ -28,17 +28,17 @@ const (
 
 // decodeBody reads an optional JSON object into dst, a pointer to one of the
 // admin request types. An empty body leaves dst at its zero value. Bodies over
-// the limit are ErrPayloadTooLarge; anything else wrong is a bad_request
+// the limit are errPayloadTooLarge; anything else wrong is a bad_request
 // naming the field and the rule (see decodeJSON).
 func (g *Guard) decodeBody(c *gin.Context, dst any) *Error {
 	if c.Request.ContentLength > g.admin.maxBody {
-		return ErrPayloadTooLarge
+		return errPayloadTooLarge
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, g.admin.maxBody))
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			return ErrPayloadTooLarge
+			return errPayloadTooLarge
 		}
 		return BadRequest("the body could not be read")
 	}
@@ -51,7 +51,7 @@ func (g *Guard) decodeBody(c *gin.Context, dst any) *Error {
 // decodeJSON decodes the one JSON object in b into dst, a pointer to a
 // struct. Field names must equal the json tags exactly, at every depth:
 // encoding/json alone would also take "Rate_Limit" or "QUOTA", and a type
-// that notes which fields were present (PatchKeyRequest) would disagree with
+// that notes which fields were present (patchKeyRequest) would disagree with
 // it about what the body said.
 func decodeJSON(b []byte, dst any) *Error {
 	root := reflect.TypeOf(dst).Elem()
@@ -123,7 +123,7 @@ func deref(t reflect.Type) reflect.Type {
 
 func decodeError(err error, root reflect.Type) *Error {
 	var (
-		own     *Error // from a field's own UnmarshalJSON (Metadata, PatchKeyRequest)
+		own     *Error // from a field's own UnmarshalJSON (Metadata, patchKeyRequest)
 		typeErr *json.UnmarshalTypeError
 	)
 	switch {
@@ -207,10 +207,10 @@ func (g *Guard) expiry(at *time.Time, never bool, now time.Time) (*time.Time, *E
 	return &t, nil
 }
 
-// checkMetadata measures a Go caller's metadata as JSON, by the rule the
-// admin API applies to the bytes a client sends (decodeMetadata), and
-// returns it as it will read back from the store: a copy, numbers as
-// json.Number.
+// checkMetadata measures metadata as JSON, unescaped ("<" is one byte, as a
+// client would send it), and returns it as it will read back from the
+// store: a copy, numbers as json.Number. It is the one check, whichever way
+// the metadata came in.
 func checkMetadata(m map[string]any) (map[string]any, *Error) {
 	if m == nil {
 		return nil, nil
@@ -219,7 +219,7 @@ func checkMetadata(m map[string]any) (map[string]any, *Error) {
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false) // "<" is one byte, as a client would send it
 	if enc.Encode(m) != nil {
-		return nil, BadRequest("metadata must be a JSON object of at most 4096 bytes")
+		return nil, errMetadata
 	}
 	return decodeMetadata(buf.Bytes())
 }
@@ -249,10 +249,21 @@ var (
 	daysRange   = intRange{"days", 30, 1, 366}
 )
 
-func (r intRange) within(n int) bool { return n >= r.lo && n <= r.hi }
 
-func (r intRange) err() *Error {
-	return BadRequest(r.name + " must be an integer from " + strconv.Itoa(r.lo) + " to " + strconv.Itoa(r.hi))
+// fromQuery is the count a query parameter's text asks the Go API for:
+// none ("") is 0, the API's default. The API reads 0 as its default, so a 0
+// written where the default is not 0 (limit=0), like text that is not an
+// integer, asks for one past r's maximum: value refuses it as it refuses
+// any count out of range.
+func (r intRange) fromQuery(text string) int {
+	if text == "" {
+		return 0
+	}
+	n, err := strconv.Atoi(text)
+	if err != nil || (n == 0 && r.def != 0) {
+		return r.hi + 1
+	}
+	return n
 }
 
 // value returns n, or the default for 0, or the error naming r.
@@ -260,8 +271,8 @@ func (r intRange) value(n int) (int, *Error) {
 	if n == 0 {
 		return r.def, nil
 	}
-	if !r.within(n) {
-		return 0, r.err()
+	if n < r.lo || n > r.hi {
+		return 0, BadRequest(r.name + " must be an integer from " + strconv.Itoa(r.lo) + " to " + strconv.Itoa(r.hi))
 	}
 	return n, nil
 }
@@ -320,18 +331,19 @@ func notScopeRune(r rune) bool {
 	return !strings.ContainsRune(":._-/*", r)
 }
 
-// decodeMetadata checks metadata as the client sent it, compacted:
-// re-encoding it would measure Go's escapes (json.Marshal turns "<" into 6
-// bytes), not the client's. Numbers stay exactly as written (json.Number):
-// as float64, 12345678901234567890 would come back as 12345678901234567000.
+// decodeMetadata checks the JSON encoding of metadata, compacted, against
+// the limit. Numbers stay exactly as written (json.Number): as float64,
+// 12345678901234567890 would come back as 12345678901234567000.
 func decodeMetadata(raw []byte) (map[string]any, *Error) {
 	var compact bytes.Buffer
 	var m map[string]any
 	if json.Compact(&compact, raw) != nil || compact.Len() > maxMetadataSize || unmarshalExact(compact.Bytes(), &m) != nil {
-		return nil, BadRequest("metadata must be a JSON object of at most 4096 bytes")
+		return nil, errMetadata
 	}
 	return m, nil
 }
+
+var errMetadata = BadRequest("metadata must be a JSON object of at most 4096 bytes")
 
 // unmarshalExact is json.Unmarshal keeping numbers as json.Number, so that
 // metadata reads back from the store exactly as it was written.
