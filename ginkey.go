@@ -1,12 +1,3 @@
-// Package ginkey adds API-key authentication to gin: a middleware that checks
-// keys stored as SHA-256 hashes in any GORM database (SQLite by default), and
-// an admin API that creates, lists, revokes, renews and reports on keys.
-//
-//	guard, err := ginkey.New(ginkey.Config{})
-//	if err != nil { ... }
-//	defer guard.Close()
-//	guard.RegisterAdmin(r.Group("/auth"))
-//	r.GET("/secure", guard.Handler(), handler)
 package ginkey
 
 import (
