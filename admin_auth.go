@@ -13,9 +13,9 @@ import (
 	"github.com/ginkey/ginkey/internal/limits"
 )
 
-// DefaultAdminFailureLimit is Config.AdminFailureLimit's default: wrong
+// defaultAdminFailureLimit is Config.AdminFailureLimit's default: wrong
 // admin secrets per client address per minute.
-const DefaultAdminFailureLimit = 10
+const defaultAdminFailureLimit = 10
 
 // checkAdminSecret rejects a secret that can never match or is too weak.
 // HTTP strips a header value's surrounding whitespace and forbids control
@@ -89,7 +89,7 @@ func (g *Guard) requireAdmin(c *gin.Context) {
 		}
 	}
 	var admitted bool
-	switch given := c.GetHeader(AdminHeader); {
+	switch given := c.GetHeader(adminHeader); {
 	case given != "":
 		admitted = g.secretAdmits(c, given)
 	case len(g.admin.auths) > 0:

@@ -20,7 +20,7 @@ func adminFrom(h *harness, remote, secret string) *httptest.ResponseRecorder {
 	h.t.Helper()
 	hdr := map[string]string{}
 	if secret != "" {
-		hdr[AdminHeader] = secret
+		hdr[adminHeader] = secret
 	}
 	return h.doFrom(remote, req{method: http.MethodGet, path: "/auth/keys", header: hdr})
 }
@@ -227,7 +227,7 @@ func TestAGuardWithoutTheAdminAPILogsNoSecret(t *testing.T) {
 func TestEveryAnswerUnderTheAdminGroupIsJSON(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, nil)
-	secret := map[string]string{AdminHeader: testSecret}
+	secret := map[string]string{adminHeader: testSecret}
 	for _, tc := range []struct {
 		method, path string
 		status       int

@@ -66,7 +66,7 @@ func TestAdminAuthAdmitsTheHostsCredentialsAndScopedKeys(t *testing.T) {
 		status int
 		code   string
 	}{
-		{"the secret", map[string]string{AdminHeader: testSecret}, 200, ""},
+		{"the secret", map[string]string{adminHeader: testSecret}, 200, ""},
 		{"Basic credentials", basicAuthHeader("ops", "pw-for-ops"), 200, ""},
 		{"a key with the admin scope", map[string]string{"X-API-Key": admin.Secret}, 200, ""},
 		{"nothing", nil, 401, "admin_unauthorized"},
@@ -77,7 +77,7 @@ func TestAdminAuthAdmitsTheHostsCredentialsAndScopedKeys(t *testing.T) {
 		{"a key scoped ginkey:*", map[string]string{"X-API-Key": ginkeyAll.Secret}, 403, "insufficient_scope"},
 		{"an unknown key", map[string]string{"X-API-Key": "gk_" + strings.Repeat("A", 49)}, 401, "key_invalid"},
 		// The secret header is judged by the secret alone, whatever else is sent.
-		{"a wrong secret beside good Basic credentials", map[string]string{AdminHeader: "wrong-secret-wrong-secret", "Authorization": basicHeader("ops", "pw-for-ops")}, 401, "admin_unauthorized"},
+		{"a wrong secret beside good Basic credentials", map[string]string{adminHeader: "wrong-secret-wrong-secret", "Authorization": basicHeader("ops", "pw-for-ops")}, 401, "admin_unauthorized"},
 	} {
 		w := adminWith(r, http.MethodGet, "/auth/keys", tc.header)
 		if tc.status == 200 {
@@ -115,7 +115,7 @@ func TestAdminAuthAloneNeedsNoSecretEvenInReleaseMode(t *testing.T) {
 		t.Fatalf("Basic credentials: %d %s", w.Code, w.Body)
 	}
 	// No secret is configured, so no header value can match.
-	wantError(t, adminWith(r, http.MethodGet, "/auth/keys", map[string]string{AdminHeader: testSecret}), 401, "admin_unauthorized")
+	wantError(t, adminWith(r, http.MethodGet, "/auth/keys", map[string]string{adminHeader: testSecret}), 401, "admin_unauthorized")
 }
 
 func TestDocsListAdminAuthSchemesBesideTheSecret(t *testing.T) {

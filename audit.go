@@ -27,25 +27,25 @@ import (
 
 // The actions of the audit log.
 const (
-	ActionCreate     = "create"
-	ActionUpdate     = "update"
-	ActionRevoke     = "revoke"
-	ActionRenew      = "renew"
-	ActionRotate     = "rotate"
-	ActionDelete     = "delete"
-	ActionAuthFailed = "auth_failed" // wrong X-Admin-Secret headers, per address and minute
+	actionCreate     = "create"
+	actionUpdate     = "update"
+	actionRevoke     = "revoke"
+	actionRenew      = "renew"
+	actionRotate     = "rotate"
+	actionDelete     = "delete"
+	actionAuthFailed = "auth_failed" // wrong X-Admin-Secret headers, per address and minute
 )
 
 // auditActions lists every action, in the order messages name them.
-var auditActions = []string{ActionCreate, ActionUpdate, ActionRevoke, ActionRenew, ActionRotate, ActionDelete, ActionAuthFailed}
+var auditActions = []string{actionCreate, actionUpdate, actionRevoke, actionRenew, actionRotate, actionDelete, actionAuthFailed}
 
-// OutcomeOK is the outcome of an operation that succeeded; any other
+// outcomeOK is the outcome of an operation that succeeded; any other
 // outcome is the stable code of the error it failed with (not_found,
 // bad_request, key_revoked, unavailable...).
-const OutcomeOK = "ok"
+const outcomeOK = "ok"
 
-// DefaultAuditRetention is Config.AuditRetention's default: 90 days.
-const DefaultAuditRetention = 90 * 24 * time.Hour
+// defaultAuditRetention is Config.AuditRetention's default: 90 days.
+const defaultAuditRetention = 90 * 24 * time.Hour
 
 // AuditEntry is one entry of the audit log.
 type AuditEntry struct {
@@ -69,7 +69,7 @@ type AuditEntry struct {
 // is optional.
 type AuditQuery struct {
 	KeyID  string    // only entries about this key
-	Action string    // only entries of this action
+	Action string    // only entries of this action: create, update, revoke, renew, rotate, delete or auth_failed
 	Since  time.Time // only entries at or after this time
 	Limit  int       // page size, 1 to 500; 0 means 50
 	Offset int       // entries to skip, 0 to 1073741824
@@ -204,10 +204,10 @@ func (g *Guard) audit(ctx context.Context, action, keyID string, fields []string
 	}
 }
 
-// outcome is err's stable code, OutcomeOK for nil.
+// outcome is err's stable code, outcomeOK for nil.
 func outcome(err error) string {
 	if err == nil {
-		return OutcomeOK
+		return outcomeOK
 	}
 	e, _ := asError(err)
 	return e.Code

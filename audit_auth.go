@@ -79,7 +79,7 @@ func (f *authFailures) finish(actor string, m *failureMinute) {
 		f.head++
 	}
 	f.pending = append(f.pending, AuditEntry{
-		Time: m.minute, Action: ActionAuthFailed, Actor: actor, Fields: []string{},
+		Time: m.minute, Action: actionAuthFailed, Actor: actor, Fields: []string{},
 		Outcome: errAdminUnauthorized.Code, Count: m.count,
 	})
 	m.count = 0

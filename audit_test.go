@@ -112,17 +112,17 @@ func TestEveryKeyOperationFromGoWritesOneAuditEntry(t *testing.T) {
 	}
 
 	checkEntries(t, h.auditAll(AuditQuery{}), []wantEntry{
-		{action: ActionCreate, keyID: id, actor: "job:nightly", outcome: OutcomeOK, fields: []string{"name", "owner", "scopes", "metadata"}},
-		{action: ActionUpdate, keyID: id, actor: "job:nightly", outcome: OutcomeOK, fields: []string{"name", "metadata"}},
-		{action: ActionRenew, keyID: id, actor: "job:nightly", outcome: OutcomeOK},
-		{action: ActionRevoke, keyID: id, actor: "job:nightly", outcome: OutcomeOK},
-		{action: ActionRenew, keyID: id, actor: "job:nightly", outcome: "key_revoked"},
-		{action: ActionDelete, keyID: id, actor: "go", outcome: OutcomeOK},
-		{action: ActionDelete, keyID: unknown, actor: "job:nightly", outcome: "not_found"},
-		{action: ActionUpdate, keyID: unknown, actor: "job:nightly", outcome: "not_found", fields: []string{"name"}},
-		{action: ActionCreate, actor: "job:nightly", outcome: "bad_request", fields: []string{"name"}},
+		{action: actionCreate, keyID: id, actor: "job:nightly", outcome: outcomeOK, fields: []string{"name", "owner", "scopes", "metadata"}},
+		{action: actionUpdate, keyID: id, actor: "job:nightly", outcome: outcomeOK, fields: []string{"name", "metadata"}},
+		{action: actionRenew, keyID: id, actor: "job:nightly", outcome: outcomeOK},
+		{action: actionRevoke, keyID: id, actor: "job:nightly", outcome: outcomeOK},
+		{action: actionRenew, keyID: id, actor: "job:nightly", outcome: "key_revoked"},
+		{action: actionDelete, keyID: id, actor: "go", outcome: outcomeOK},
+		{action: actionDelete, keyID: unknown, actor: "job:nightly", outcome: "not_found"},
+		{action: actionUpdate, keyID: unknown, actor: "job:nightly", outcome: "not_found", fields: []string{"name"}},
+		{action: actionCreate, actor: "job:nightly", outcome: "bad_request", fields: []string{"name"}},
 	})
-	if got := h.auditAll(AuditQuery{KeyID: id, Action: ActionRenew}); len(got) != 2 {
+	if got := h.auditAll(AuditQuery{KeyID: id, Action: actionRenew}); len(got) != 2 {
 		t.Errorf("key_id and action filters: %d entries, want 2:\n%s", len(got), entriesText(got))
 	}
 }
@@ -133,7 +133,7 @@ func TestEveryAdminRequestWritesOneAuditEntryWithTheClientAddress(t *testing.T) 
 	const from = "10.1.2.3:4567"
 	admin := func(method, path, body string) int {
 		return h.doFrom(from, req{method: method, path: "/auth" + path, body: body,
-			header: map[string]string{AdminHeader: testSecret}}).Code
+			header: map[string]string{adminHeader: testSecret}}).Code
 	}
 	if code := admin(http.MethodPost, "/keys", `{"name":"n","quota":{"requests":5,"per":"day"}}`); code != http.StatusCreated {
 		t.Fatalf("create: %d", code)
@@ -162,14 +162,14 @@ func TestEveryAdminRequestWritesOneAuditEntryWithTheClientAddress(t *testing.T) 
 
 	actor := "http:10.1.2.3"
 	checkEntries(t, h.auditAll(AuditQuery{}), []wantEntry{
-		{action: ActionCreate, keyID: id, actor: actor, outcome: OutcomeOK, fields: []string{"name", "quota"}},
-		{action: ActionUpdate, keyID: id, actor: actor, outcome: OutcomeOK, fields: []string{"scopes", "allowed_ips"}},
-		{action: ActionRenew, keyID: id, actor: actor, outcome: OutcomeOK},
-		{action: ActionRevoke, keyID: id, actor: actor, outcome: OutcomeOK},
-		{action: ActionRenew, keyID: id, actor: actor, outcome: "key_revoked"},
-		{action: ActionDelete, keyID: id, actor: actor, outcome: OutcomeOK},
-		{action: ActionDelete, keyID: id, actor: actor, outcome: "not_found"},
-		{action: ActionUpdate, keyID: id, actor: "http:192.0.2.1", outcome: "not_found", fields: []string{"name"}},
+		{action: actionCreate, keyID: id, actor: actor, outcome: outcomeOK, fields: []string{"name", "quota"}},
+		{action: actionUpdate, keyID: id, actor: actor, outcome: outcomeOK, fields: []string{"scopes", "allowed_ips"}},
+		{action: actionRenew, keyID: id, actor: actor, outcome: outcomeOK},
+		{action: actionRevoke, keyID: id, actor: actor, outcome: outcomeOK},
+		{action: actionRenew, keyID: id, actor: actor, outcome: "key_revoked"},
+		{action: actionDelete, keyID: id, actor: actor, outcome: outcomeOK},
+		{action: actionDelete, keyID: id, actor: actor, outcome: "not_found"},
+		{action: actionUpdate, keyID: id, actor: "http:192.0.2.1", outcome: "not_found", fields: []string{"name"}},
 	})
 }
 
@@ -180,7 +180,7 @@ func TestAuditLogAndLogsNeverHoldTheKeyItsHashOrTheAdminSecret(t *testing.T) {
 	h.admin(http.MethodPatch, "/keys/"+created.ID, `{"metadata":{"other":"value-not-logged"}}`)
 	h.admin(http.MethodPost, "/keys/"+created.ID+"/revoke", "")
 	wrong := "wrong-admin-secret-0123456789"
-	h.do(req{method: http.MethodGet, path: "/auth/keys", header: map[string]string{AdminHeader: wrong}})
+	h.do(req{method: http.MethodGet, path: "/auth/keys", header: map[string]string{adminHeader: wrong}})
 	h.do(req{method: http.MethodGet, path: "/auth/keys?admin_secret=" + testSecret})
 	if err := h.guard.Close(); err != nil { // writes the failure's entry
 		t.Fatal(err)
@@ -203,7 +203,7 @@ func TestAuditLogAndLogsNeverHoldTheKeyItsHashOrTheAdminSecret(t *testing.T) {
 		t.Fatalf("%d rows, want create, update, revoke, auth_failed: %v", len(rows), rows)
 	}
 	// With the throttle off the address is still known: httptest's.
-	if got := rows[3]["actor"]; got != "http:192.0.2.1" || rows[3]["action"] != ActionAuthFailed {
+	if got := rows[3]["actor"]; got != "http:192.0.2.1" || rows[3]["action"] != actionAuthFailed {
 		t.Errorf("auth_failed row: %v", rows[3])
 	}
 	text := fmt.Sprint(rows)
@@ -228,7 +228,7 @@ func TestFailedAdminAuthenticationsAreAuditedOncePerAddressAndMinute(t *testing.
 	wrong := func(remote string, n int) {
 		for range n {
 			w := h.doFrom(remote, req{method: http.MethodGet, path: "/auth/keys",
-				header: map[string]string{AdminHeader: "wrong-admin-secret-0123456789"}})
+				header: map[string]string{adminHeader: "wrong-admin-secret-0123456789"}})
 			if w.Code != http.StatusUnauthorized && w.Code != http.StatusTooManyRequests {
 				t.Fatalf("wrong secret: %d", w.Code)
 			}
@@ -239,18 +239,18 @@ func TestFailedAdminAuthenticationsAreAuditedOncePerAddressAndMinute(t *testing.
 	wrong("[2001:db8::1]:1000", 3)
 	wrong("[2001:db8::2]:1000", 2) // the same /64
 	h.guard.flushAuthFailures(ctx, false)
-	if got := h.auditAll(AuditQuery{Action: ActionAuthFailed}); len(got) != 0 {
+	if got := h.auditAll(AuditQuery{Action: actionAuthFailed}); len(got) != 0 {
 		t.Fatalf("entries before the minute is over:\n%s", entriesText(got))
 	}
 	clock.Advance(time.Minute)
 	wrong("10.0.0.1:1000", 1)
 	h.guard.flushAuthFailures(ctx, false)
-	got := h.auditAll(AuditQuery{Action: ActionAuthFailed})
+	got := h.auditAll(AuditQuery{Action: actionAuthFailed})
 	// Entries of one minute come in no particular order.
 	slices.SortFunc(got, func(a, b AuditEntry) int { return strings.Compare(a.Actor, b.Actor) })
 	checkEntries(t, got, []wantEntry{
-		{action: ActionAuthFailed, actor: "http:10.0.0.1", outcome: "admin_unauthorized", count: 50},
-		{action: ActionAuthFailed, actor: "http:2001:db8::", outcome: "admin_unauthorized", count: 5},
+		{action: actionAuthFailed, actor: "http:10.0.0.1", outcome: "admin_unauthorized", count: 50},
+		{action: actionAuthFailed, actor: "http:2001:db8::", outcome: "admin_unauthorized", count: 5},
 	})
 	if want := clock.Now().Add(-time.Minute); !got[0].Time.Equal(want) {
 		t.Errorf("time %v, want the minute's start %v", got[0].Time, want)
@@ -259,7 +259,7 @@ func TestFailedAdminAuthenticationsAreAuditedOncePerAddressAndMinute(t *testing.
 		t.Fatal(err)
 	}
 	h.start(Config{DBPath: h.dbPath, AdminSecret: testSecret, LookupEnv: noEnv, Logger: slogDiscard(), Now: clock.Now})
-	got = h.auditAll(AuditQuery{Action: ActionAuthFailed, KeyID: ""})
+	got = h.auditAll(AuditQuery{Action: actionAuthFailed, KeyID: ""})
 	if len(got) != 3 || got[2].Actor != "http:10.0.0.1" || got[2].Count != 1 || !got[2].Time.Equal(clock.Now()) {
 		t.Fatalf("after Close, want a third entry for the second minute:\n%s", entriesText(got))
 	}
@@ -321,7 +321,7 @@ func TestAdminAPIListsTheAuditLogWithFilters(t *testing.T) {
 		return l
 	}
 	all := list("")
-	if all.Total != 3 || len(all.Entries) != 3 || all.Entries[0].Action != ActionRevoke || all.Entries[2].KeyID != a.ID {
+	if all.Total != 3 || len(all.Entries) != 3 || all.Entries[0].Action != actionRevoke || all.Entries[2].KeyID != a.ID {
 		t.Fatalf("all, newest first: %+v", all)
 	}
 	for _, c := range []struct {
@@ -342,7 +342,7 @@ func TestAdminAPIListsTheAuditLogWithFilters(t *testing.T) {
 			t.Errorf("GET /audit%s: total %d, %d entries; want %d, %d", c.query, l.Total, len(l.Entries), c.total, c.n)
 		}
 	}
-	if l := list("?limit=1&offset=1"); l.Entries[0].Action != ActionCreate || l.Entries[0].KeyID != b.ID {
+	if l := list("?limit=1&offset=1"); l.Entries[0].Action != actionCreate || l.Entries[0].KeyID != b.ID {
 		t.Errorf("second page: %+v", l.Entries)
 	}
 	if w := h.admin(http.MethodGet, "/audit?action=rotate", ""); !strings.Contains(w.Body.String(), `"entries":[]`) {
@@ -375,7 +375,7 @@ func TestAuditRetentionPrunesOldEntriesInBatches(t *testing.T) {
 	store := h.guard.audits.store
 	old := make([]AuditEntry, 2*auditPruneBatch+5)
 	for i := range old {
-		old[i] = AuditEntry{Time: clock.Now().Add(-time.Duration(i) * time.Second), Action: ActionCreate, Actor: "go", Outcome: OutcomeOK, Count: 1}
+		old[i] = AuditEntry{Time: clock.Now().Add(-time.Duration(i) * time.Second), Action: actionCreate, Actor: "go", Outcome: outcomeOK, Count: 1}
 	}
 	if err := store.AddAudit(ctx, old); err != nil {
 		t.Fatal(err)
@@ -414,7 +414,7 @@ func TestAuditRetentionDefaultsAndEnvironment(t *testing.T) {
 		want time.Duration
 		bad  bool
 	}{
-		{"", DefaultAuditRetention, false},
+		{"", defaultAuditRetention, false},
 		{"720h", 720 * time.Hour, false},
 		{"never", -1, false},
 		{"-1h", 0, true},
@@ -485,10 +485,10 @@ func TestAuditStoreConformance(t *testing.T) {
 		ctx := context.Background()
 		base := time.Date(2026, 11, 25, 12, 0, 0, 123456000, time.UTC)
 		entries := []AuditEntry{
-			{Time: base, Action: ActionCreate, KeyID: "k1", Actor: "go", Fields: []string{"name", "scopes"}, Outcome: OutcomeOK, Count: 1},
-			{Time: base.Add(time.Second), Action: ActionRevoke, KeyID: "k1", Actor: "http:10.0.0.1", Fields: []string{}, Outcome: OutcomeOK, Count: 1},
-			{Time: base.Add(time.Second), Action: ActionAuthFailed, Actor: "http:10.0.0.2", Outcome: "admin_unauthorized", Count: 50},
-			{Time: base.Add(2 * time.Second), Action: ActionDelete, KeyID: "k2", Actor: "cli:bob", Outcome: "not_found", Count: 1},
+			{Time: base, Action: actionCreate, KeyID: "k1", Actor: "go", Fields: []string{"name", "scopes"}, Outcome: outcomeOK, Count: 1},
+			{Time: base.Add(time.Second), Action: actionRevoke, KeyID: "k1", Actor: "http:10.0.0.1", Fields: []string{}, Outcome: outcomeOK, Count: 1},
+			{Time: base.Add(time.Second), Action: actionAuthFailed, Actor: "http:10.0.0.2", Outcome: "admin_unauthorized", Count: 50},
+			{Time: base.Add(2 * time.Second), Action: actionDelete, KeyID: "k2", Actor: "cli:bob", Outcome: "not_found", Count: 1},
 		}
 		if err := s.AddAudit(ctx, entries); err != nil {
 			t.Fatal(err)
@@ -498,7 +498,7 @@ func TestAuditStoreConformance(t *testing.T) {
 			t.Fatalf("Audit: %d of %d, %v", len(got), total, err)
 		}
 		// Newest first; one time: the later-written first.
-		if got[0].KeyID != "k2" || got[1].Action != ActionAuthFailed || got[3].Action != ActionCreate ||
+		if got[0].KeyID != "k2" || got[1].Action != actionAuthFailed || got[3].Action != actionCreate ||
 			!got[3].Time.Equal(base) || got[3].Time.Location() != time.UTC ||
 			!slices.Equal(got[3].Fields, []string{"name", "scopes"}) || got[1].Count != 50 || got[2].Actor != "http:10.0.0.1" {
 			t.Fatalf("Audit:\n%s", entriesText(got))
@@ -508,7 +508,7 @@ func TestAuditStoreConformance(t *testing.T) {
 			want int64
 		}{
 			{AuditQuery{KeyID: "k1"}, 2},
-			{AuditQuery{Action: ActionAuthFailed}, 1},
+			{AuditQuery{Action: actionAuthFailed}, 1},
 			{AuditQuery{Since: base.Add(time.Second)}, 3},
 			{AuditQuery{KeyID: "k1", Since: base.Add(time.Second)}, 1},
 		} {

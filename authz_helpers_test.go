@@ -94,7 +94,7 @@ func newTestGormStore(t *testing.T) *gormStore {
 			_ = sqlDB.Close()
 		}
 	})
-	gs, err := newGormStore(context.Background(), db, DefaultTablePrefix)
+	gs, err := newGormStore(context.Background(), db, defaultTablePrefix)
 	if err != nil {
 		t.Fatal(err)
 	}

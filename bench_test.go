@@ -392,7 +392,7 @@ func benchNoCache(b *testing.B, n int) {
 		{"list_offset10k_limit50", "limit=50&offset=10000"},
 	} {
 		b.Run(q.name, func(b *testing.B) {
-			r := benchRequest(AdminHeader, testSecret)
+			r := benchRequest(adminHeader, testSecret)
 			r.URL.Path, r.URL.RawQuery = "/auth/keys", q.query
 			serveLoop(b, admin, r, http.StatusOK)
 		})

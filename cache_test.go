@@ -66,7 +66,7 @@ func TestAKeyDeletedElsewhereLeavesTheCache(t *testing.T) {
 	if w := b.admin(http.MethodDelete, "/keys/"+k.ID, ""); w.Code != http.StatusNoContent && w.Code != http.StatusOK {
 		t.Fatalf("delete through the other guard: %d %s", w.Code, w.Body)
 	}
-	clock.Advance(DefaultCacheTTL)
+	clock.Advance(defaultCacheTTL)
 	wantError(t, a.secure(k.Secret), http.StatusUnauthorized, "key_invalid")
 	hash := hashKey(k.Secret)
 	if e, _, _ := a.guard.keys.Verified.Get(hashOf(&hash), clock.Now().UnixNano()); e != nil {
@@ -91,6 +91,6 @@ func TestChangesFromAnotherProcessAreSeenWithinCacheTTL(t *testing.T) {
 	if w := b.secure(k.Secret); w.Code != http.StatusOK {
 		t.Fatalf("within CacheTTL the other guard may still serve its cached record; got %d", w.Code)
 	}
-	clock.Advance(DefaultCacheTTL)
+	clock.Advance(defaultCacheTTL)
 	wantError(t, b.secure(k.Secret), http.StatusUnauthorized, "key_revoked")
 }

@@ -16,20 +16,20 @@ import (
 // valid until revoked.
 const NeverExpire time.Duration = -1
 
-// AdminHeader is the only place the admin API reads its secret from.
-const AdminHeader = "X-Admin-Secret"
+// adminHeader is the only place the admin API reads its secret from.
+const adminHeader = "X-Admin-Secret"
 
 // Defaults for Config's zero values.
 const (
-	DefaultTTL           = 15 * 24 * time.Hour
+	defaultTTL           = 15 * 24 * time.Hour
 	DefaultDBPath        = "ginkey.db"
-	DefaultTablePrefix   = "ginkey_"
-	DefaultCacheSize     = 100_000
-	DefaultCacheTTL      = 2 * time.Second
-	DefaultFlushInterval = time.Second
-	DefaultMaxBodyBytes  = 64 << 10
-	DefaultStoreTimeout  = 2 * time.Second
-	DefaultStaleIfError  = 5 * time.Minute
+	defaultTablePrefix   = "ginkey_"
+	defaultCacheSize     = 100_000
+	defaultCacheTTL      = 2 * time.Second
+	defaultFlushInterval = time.Second
+	defaultMaxBodyBytes  = 64 << 10
+	defaultStoreTimeout  = 2 * time.Second
+	defaultStaleIfError  = 5 * time.Minute
 	minSecretLen         = 16
 )
 
@@ -310,40 +310,40 @@ func applyDefaults(cfg *Config) {
 		cfg.DBPath = DefaultDBPath
 	}
 	if cfg.TablePrefix == "" {
-		cfg.TablePrefix = DefaultTablePrefix
+		cfg.TablePrefix = defaultTablePrefix
 	}
 	if cfg.TTL == 0 {
-		cfg.TTL = DefaultTTL
+		cfg.TTL = defaultTTL
 	}
 	if len(cfg.Sources) == 0 {
 		cfg.Sources = DefaultSources()
 	}
 	if cfg.CacheSize == 0 {
-		cfg.CacheSize = DefaultCacheSize
+		cfg.CacheSize = defaultCacheSize
 	}
 	if cfg.CacheTTL <= 0 {
-		cfg.CacheTTL = DefaultCacheTTL
+		cfg.CacheTTL = defaultCacheTTL
 	}
 	if cfg.StoreTimeout <= 0 {
-		cfg.StoreTimeout = DefaultStoreTimeout
+		cfg.StoreTimeout = defaultStoreTimeout
 	}
 	if cfg.StaleIfError == 0 {
-		cfg.StaleIfError = DefaultStaleIfError
+		cfg.StaleIfError = defaultStaleIfError
 	}
 	if cfg.FlushInterval <= 0 {
-		cfg.FlushInterval = DefaultFlushInterval
+		cfg.FlushInterval = defaultFlushInterval
 	}
 	if cfg.MaxBodyBytes <= 0 {
-		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+		cfg.MaxBodyBytes = defaultMaxBodyBytes
 	}
 	if cfg.FailureLimit == 0 {
-		cfg.FailureLimit = DefaultFailureLimit
+		cfg.FailureLimit = defaultFailureLimit
 	}
 	if cfg.AdminFailureLimit == 0 {
-		cfg.AdminFailureLimit = DefaultAdminFailureLimit
+		cfg.AdminFailureLimit = defaultAdminFailureLimit
 	}
 	if cfg.AuditRetention == 0 {
-		cfg.AuditRetention = DefaultAuditRetention
+		cfg.AuditRetention = defaultAuditRetention
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()

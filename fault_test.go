@@ -48,7 +48,7 @@ func TestCachedKeysKeepWorkingThroughAStoreOutage(t *testing.T) {
 	proxy.kill()
 	served, unavailable := 0, 0
 	for range 10 { // ten seconds of outage, every cache entry stale from the first
-		clock.Advance(time.Second + DefaultCacheTTL)
+		clock.Advance(time.Second + defaultCacheTTL)
 		for _, k := range known {
 			if w := h.secure(k.Secret); w.Code == 200 {
 				served++
@@ -66,7 +66,7 @@ func TestCachedKeysKeepWorkingThroughAStoreOutage(t *testing.T) {
 		t.Fatalf("known keys: %d of 30 requests served through the outage", served)
 	}
 	// Past StaleIfError the records are too old to vouch for anything.
-	clock.Advance(DefaultStaleIfError)
+	clock.Advance(defaultStaleIfError)
 	for _, k := range known {
 		wantError(t, h.secure(k.Secret), 503, "unavailable")
 	}

@@ -421,10 +421,10 @@ func TestAdminAPIRequiresTheSecretInTheHeader(t *testing.T) {
 		r    req
 	}{
 		{"no secret", req{method: "GET", path: "/auth/keys"}},
-		{"wrong secret", req{method: "GET", path: "/auth/keys", header: map[string]string{AdminHeader: testSecret + "x"}}},
-		{"prefix of the secret", req{method: "GET", path: "/auth/keys", header: map[string]string{AdminHeader: testSecret[:10]}}},
+		{"wrong secret", req{method: "GET", path: "/auth/keys", header: map[string]string{adminHeader: testSecret + "x"}}},
+		{"prefix of the secret", req{method: "GET", path: "/auth/keys", header: map[string]string{adminHeader: testSecret[:10]}}},
 		{"secret in the query", req{method: "GET", path: "/auth/keys?admin_secret=" + testSecret}},
-		{"secret in query and header", req{method: "POST", path: "/auth/keys?X-Admin-Secret=" + testSecret, header: map[string]string{AdminHeader: testSecret}}},
+		{"secret in query and header", req{method: "POST", path: "/auth/keys?X-Admin-Secret=" + testSecret, header: map[string]string{adminHeader: testSecret}}},
 		{"api key is no admin secret", req{method: "POST", path: "/auth/keys", header: map[string]string{"X-API-Key": testSecret}}},
 	}
 	for _, tc := range cases {
@@ -443,11 +443,11 @@ func TestGeneratedAdminSecretIsLoggedOnceAndWorks(t *testing.T) {
 		t.Fatalf("want one generated secret in the log, got %q", h.logs.String())
 	}
 	secret := m[0][1]
-	w := h.do(req{method: "POST", path: "/auth/keys", header: map[string]string{AdminHeader: secret}})
+	w := h.do(req{method: "POST", path: "/auth/keys", header: map[string]string{adminHeader: secret}})
 	if w.Code != 201 {
 		t.Fatalf("generated secret: %d %s", w.Code, w.Body)
 	}
-	wantError(t, h.do(req{method: "GET", path: "/auth/keys", header: map[string]string{AdminHeader: testSecret}}), 401, "admin_unauthorized")
+	wantError(t, h.do(req{method: "GET", path: "/auth/keys", header: map[string]string{adminHeader: testSecret}}), 401, "admin_unauthorized")
 
 	h2 := newHarness(t, func(c *Config) { c.AdminSecret = "" })
 	if strings.Contains(h2.logs.String(), secret) {

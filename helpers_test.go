@@ -112,7 +112,7 @@ func (h *harness) doFrom(remote string, r req) *httptest.ResponseRecorder {
 
 func (h *harness) admin(method, path, body string) *httptest.ResponseRecorder {
 	h.t.Helper()
-	return h.do(req{method: method, path: "/auth" + path, body: body, header: map[string]string{AdminHeader: testSecret}})
+	return h.do(req{method: method, path: "/auth" + path, body: body, header: map[string]string{adminHeader: testSecret}})
 }
 
 func (h *harness) secure(key string) *httptest.ResponseRecorder {

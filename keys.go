@@ -87,7 +87,7 @@ type Renewal struct {
 // A field that breaks its rule is a *Error with code bad_request whose
 // message names the field; a store failure is an internal error.
 func (g *Guard) CreateKey(ctx context.Context, spec KeySpec) (out CreatedKey, err error) {
-	ctx, done := g.adminOp(ctx, ActionCreate)
+	ctx, done := g.adminOp(ctx, actionCreate)
 	defer func() { done(out.ID, spec.given(), err) }()
 	now := g.now().UTC().Truncate(time.Microsecond)
 	k, e := g.checkSpec(&spec, now)
@@ -221,7 +221,7 @@ func (g *Guard) UpdateKey(ctx context.Context, id string, u KeyUpdate) (_ Key, e
 		return Key{}, e
 	}
 	ch, fields, e := u.changes()
-	ctx, done := g.adminOp(ctx, ActionUpdate)
+	ctx, done := g.adminOp(ctx, actionUpdate)
 	defer func() { done(id, fields, err) }()
 	if e != nil {
 		return Key{}, e
@@ -313,7 +313,7 @@ func (g *Guard) RevokeKey(ctx context.Context, id string) (_ Key, err error) {
 	if e := checkID(id); e != nil {
 		return Key{}, e
 	}
-	ctx, done := g.adminOp(ctx, ActionRevoke)
+	ctx, done := g.adminOp(ctx, actionRevoke)
 	defer func() { done(id, nil, err) }()
 	ctx, cancel := context.WithTimeout(ctx, g.adminTimeout())
 	defer cancel()
@@ -337,7 +337,7 @@ func (g *Guard) RenewKey(ctx context.Context, id string, r Renewal) (_ Key, err 
 	if e := checkID(id); e != nil {
 		return Key{}, e
 	}
-	ctx, done := g.adminOp(ctx, ActionRenew)
+	ctx, done := g.adminOp(ctx, actionRenew)
 	defer func() { done(id, nil, err) }()
 	now := g.now().UTC().Truncate(time.Microsecond)
 	expires, e := g.expiry(r.ExpiresAt, r.NeverExpires, now)
@@ -361,7 +361,7 @@ func (g *Guard) DeleteKey(ctx context.Context, id string) (err error) {
 	if e := checkID(id); e != nil {
 		return e
 	}
-	ctx, done := g.adminOp(ctx, ActionDelete)
+	ctx, done := g.adminOp(ctx, actionDelete)
 	defer func() { done(id, nil, err) }()
 	ctx, cancel := context.WithTimeout(ctx, g.adminTimeout())
 	defer cancel()

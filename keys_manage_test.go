@@ -428,7 +428,7 @@ func TestRotateKeyRefusesWhatCannotBeRotated(t *testing.T) {
 			{"nosuchkey", 0, ErrNotFound},
 			{"not/an/id", 0, ErrNotFound},
 			{live.ID, -time.Second, ErrBadRequest},
-			{live.ID, MaxRotationGrace + time.Second, ErrBadRequest},
+			{live.ID, maxRotationGrace + time.Second, ErrBadRequest},
 		} {
 			if _, err := g.RotateKey(bg, tc.id, tc.grace); !errors.Is(err, tc.want) {
 				t.Errorf("RotateKey(%s, %v) = %v, want %v", tc.id, tc.grace, err, tc.want)
@@ -439,7 +439,7 @@ func TestRotateKeyRefusesWhatCannotBeRotated(t *testing.T) {
 		if err != nil || list.Total != 3 {
 			t.Fatalf("keys after refused rotations: %d %v", list.Total, err)
 		}
-		if _, err := g.RotateKey(bg, live.ID, MaxRotationGrace); err != nil {
+		if _, err := g.RotateKey(bg, live.ID, maxRotationGrace); err != nil {
 			t.Fatalf("the longest grace: %v", err)
 		}
 	})

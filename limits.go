@@ -42,10 +42,10 @@ func newLimiting(cfg *Config, quotaResync time.Duration) *limiting {
 		Counted: "checks_made_locally",
 		Lasted:  "outage",
 	})
-	l.throttle = newThrottle(ThrottleUnknownKeys, cfg.FailureLimit, cfg.FailureCounter, failuresDown)
-	l.admin = newThrottle(ThrottleAdminSecrets, cfg.AdminFailureLimit, cfg.FailureCounter, failuresDown)
+	l.throttle = newThrottle(throttleUnknownKeys, cfg.FailureLimit, cfg.FailureCounter, failuresDown)
+	l.admin = newThrottle(throttleAdminSecrets, cfg.AdminFailureLimit, cfg.FailureCounter, failuresDown)
 	l.quotasDown = counterOutage("quota counter", cfg.Logger, cfg.Now, cfg.FailClosed)
-	l.quotas = limits.NewQuotas(max(cfg.CacheSize, DefaultCacheSize), quotaResync)
+	l.quotas = limits.NewQuotas(max(cfg.CacheSize, defaultCacheSize), quotaResync)
 	return l
 }
 

@@ -177,7 +177,7 @@ func TestConcurrentStartsOnOneSQLiteFileAllSucceed(t *testing.T) {
 				for i := range dbs {
 					dbs[i] = open(t, path)
 				}
-				for _, err := range startTogether(dbs, DefaultTablePrefix) {
+				for _, err := range startTogether(dbs, defaultTablePrefix) {
 					if err != nil {
 						failed++
 						if first == nil {

@@ -14,13 +14,13 @@ import (
 // and day; the others cannot be attributed to a key and are counted per
 // guard only.
 const (
-	OutcomeValid             = "valid"
-	OutcomeExpired           = "expired"
-	OutcomeRevoked           = "revoked"
-	OutcomeInsufficientScope = "insufficient_scope"
-	OutcomeIPNotAllowed      = "ip_not_allowed"
-	OutcomeRateLimited       = "rate_limited"
-	OutcomeQuotaExceeded     = "quota_exceeded"
+	outcomeValid             = "valid"
+	outcomeExpired           = "expired"
+	outcomeRevoked           = "revoked"
+	outcomeInsufficientScope = "insufficient_scope"
+	outcomeIPNotAllowed      = "ip_not_allowed"
+	outcomeRateLimited       = "rate_limited"
+	outcomeQuotaExceeded     = "quota_exceeded"
 )
 
 // verdict indexes the counters: first the outcomes kept per key, then the
@@ -50,8 +50,8 @@ const keyOutcomes = int(oKeyMissing)
 // outcomeNames are the outcomes' names in Stats: an identified key's as in
 // KeyUsage, the others as the HTTP contract's codes.
 var outcomeNames = [numOutcomes]string{
-	OutcomeValid, OutcomeExpired, OutcomeRevoked, OutcomeInsufficientScope,
-	OutcomeIPNotAllowed, OutcomeRateLimited, OutcomeQuotaExceeded,
+	outcomeValid, outcomeExpired, outcomeRevoked, outcomeInsufficientScope,
+	outcomeIPNotAllowed, outcomeRateLimited, outcomeQuotaExceeded,
 	"key_missing", "key_invalid", "too_many_failures", "unavailable", "other",
 }
 

@@ -319,7 +319,7 @@ func TestHideDocsRemovesAdminOperationsButNotTheEndpoints(t *testing.T) {
 			if bytes.Contains(served, []byte("AdminSecret")) || bytes.Contains(served, []byte("X-Admin-Secret")) {
 				t.Errorf("the document still mentions the admin secret:\n%s", served)
 			}
-			for _, def := range []string{"ginkey.CreatedKey", "ginkey.createKeyRequest", "ginkey.KeyList", "ginkey.Key"} {
+			for _, def := range []string{"ginkey.CreatedKey", "ginkey.CreateKeyRequest", "ginkey.KeyList", "ginkey.Key"} {
 				if _, ok := d.Definitions[def]; ok {
 					t.Errorf("definition %s, used only by admin operations, is still served", def)
 				}
@@ -337,7 +337,7 @@ func TestHideDocsRemovesAdminOperationsButNotTheEndpoints(t *testing.T) {
 				t.Errorf("served document is not valid Swagger 2.0: %v", err)
 			}
 			create := httptest.NewRequest(http.MethodPost, "/auth/keys", strings.NewReader(`{"name":"still works"}`))
-			create.Header.Set(AdminHeader, testSecret)
+			create.Header.Set(adminHeader, testSecret)
 			w := httptest.NewRecorder()
 			r.ServeHTTP(w, create)
 			if w.Code != http.StatusCreated {

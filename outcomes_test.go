@@ -57,25 +57,25 @@ func TestEveryOutcomeIsCountedPerKeyAndPerGuard(t *testing.T) {
 			}
 			want[outcome]++
 		}
-		step("/r", in, k.Secret, 200, OutcomeValid)
-		step("/r", in, k.Secret, 200, OutcomeValid)
-		step("/r", out, k.Secret, 403, OutcomeIPNotAllowed)
-		step("/scoped", in, k.Secret, 403, OutcomeInsufficientScope)
-		step("/r", in, k.Secret, 200, OutcomeValid) // the third of 3 a minute
-		step("/r", in, k.Secret, 429, OutcomeRateLimited)
+		step("/r", in, k.Secret, 200, outcomeValid)
+		step("/r", in, k.Secret, 200, outcomeValid)
+		step("/r", out, k.Secret, 403, outcomeIPNotAllowed)
+		step("/scoped", in, k.Secret, 403, outcomeInsufficientScope)
+		step("/r", in, k.Secret, 200, outcomeValid) // the third of 3 a minute
+		step("/r", in, k.Secret, 429, outcomeRateLimited)
 		clock.Advance(time.Minute)
-		step("/r", in, k.Secret, 200, OutcomeValid) // the fourth of 4 a day
+		step("/r", in, k.Secret, 200, outcomeValid) // the fourth of 4 a day
 		clock.Advance(time.Minute)
-		step("/r", in, k.Secret, 429, OutcomeQuotaExceeded)
+		step("/r", in, k.Secret, 429, outcomeQuotaExceeded)
 		clock.Advance(time.Hour) // past expires_at
-		step("/r", in, k.Secret, 401, OutcomeExpired)
+		step("/r", in, k.Secret, 401, outcomeExpired)
 		if _, err := g.RenewKey(bg, k.ID, Renewal{NeverExpires: true}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := g.RevokeKey(bg, k.ID); err != nil {
 			t.Fatal(err)
 		}
-		step("/r", in, k.Secret, 401, OutcomeRevoked)
+		step("/r", in, k.Secret, 401, outcomeRevoked)
 		step("/r", in, "", 401, "key_missing")
 		step("/r", in, "gk_nope", 401, "key_invalid")
 		for range 3 { // unknown well-formed keys: the throttle allows 3
@@ -114,7 +114,7 @@ func TestEveryOutcomeIsCountedPerKeyAndPerGuard(t *testing.T) {
 				t.Errorf("UsageSummary.Refused[%s] = %d, want %d", o, sum.Usage[0].Refused[o], want[o])
 			}
 		}
-		if _, ok := sum.Usage[0].Refused[OutcomeValid]; ok {
+		if _, ok := sum.Usage[0].Refused[outcomeValid]; ok {
 			t.Error("UsageSummary.Refused holds valid")
 		}
 	}, "sqlite", "postgres", "mysql") // the store without transactions keeps no usage: TestOutcomesWithoutAnOutcomeStore
@@ -158,7 +158,7 @@ func TestOutcomesSurviveAFlushAndARestartExactly(t *testing.T) {
 		if other.Load() != 0 || limited.Load() == 0 {
 			t.Fatalf("unexpected answers: %d other, %d limited", other.Load(), limited.Load())
 		}
-		if u.Outcomes[OutcomeValid] != admitted.Load() || u.Outcomes[OutcomeRateLimited] != limited.Load() || u.TotalRequests != admitted.Load() {
+		if u.Outcomes[outcomeValid] != admitted.Load() || u.Outcomes[outcomeRateLimited] != limited.Load() || u.TotalRequests != admitted.Load() {
 			t.Fatalf("stored %v (total %d), client saw %d admitted and %d rate limited", u.Outcomes, u.TotalRequests, admitted.Load(), limited.Load())
 		}
 	}, "sqlite", "postgres")
@@ -181,10 +181,10 @@ func TestOutcomesWithoutAnOutcomeStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if u.Outcomes[OutcomeValid] != 1 || u.Outcomes[OutcomeIPNotAllowed] != 0 || !slices.Equal(slices.Sorted(maps.Keys(u.Outcomes)), slices.Sorted(slices.Values(KeyOutcomes()))) {
+	if u.Outcomes[outcomeValid] != 1 || u.Outcomes[outcomeIPNotAllowed] != 0 || !slices.Equal(slices.Sorted(maps.Keys(u.Outcomes)), slices.Sorted(slices.Values(KeyOutcomes()))) {
 		t.Fatalf("outcomes: %v", u.Outcomes)
 	}
-	if st := g.Stats(); st.Verifications[OutcomeIPNotAllowed] != 1 {
+	if st := g.Stats(); st.Verifications[outcomeIPNotAllowed] != 1 {
 		t.Fatalf("the guard's count: %v", st.Verifications)
 	}
 }
@@ -268,8 +268,8 @@ func TestObserversSeeStoreCallsAndAdminActionsWithOutcomes(t *testing.T) {
 			t.Errorf("no %q among %q", want, rec.events)
 		}
 	}
-	audit, err := h.guard.Audit(bg, AuditQuery{KeyID: k.ID, Action: ActionRotate})
-	if err != nil || audit.Total != 1 || audit.Entries[0].Outcome != OutcomeOK {
+	audit, err := h.guard.Audit(bg, AuditQuery{KeyID: k.ID, Action: actionRotate})
+	if err != nil || audit.Total != 1 || audit.Entries[0].Outcome != outcomeOK {
 		t.Fatalf("the rotation's audit entry: %+v %v", audit, err)
 	}
 }

@@ -120,7 +120,7 @@ func TestQuotaSeesAnotherInstancesFlushedUsageWithinCacheTTL(t *testing.T) {
 		t.Fatal(err)
 	}
 	// b counted 4 of its own; once its count is due for a re-read it sees a's 4 too.
-	clock.Advance(DefaultCacheTTL)
+	clock.Advance(defaultCacheTTL)
 	b.secure(k.Secret) // 9
 	b.secure(k.Secret) // 10
 	wantError(t, b.secure(k.Secret), 429, "quota_exceeded")
@@ -162,7 +162,7 @@ func TestQuotaWithoutAUsageStoreHoldsAcrossCacheTTL(t *testing.T) {
 		} else {
 			wantError(t, w, 429, "quota_exceeded")
 		}
-		clock.Advance(DefaultCacheTTL)
+		clock.Advance(defaultCacheTTL)
 	}
 	if admitted != 3 {
 		t.Fatalf("%d requests admitted within a day under a quota of 3/day", admitted)

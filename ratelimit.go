@@ -87,7 +87,7 @@ var _ Limiter = (*MemoryLimiter)(nil)
 // afresh.
 func NewMemoryLimiter(size int, now func() time.Time) *MemoryLimiter {
 	if size <= 0 {
-		size = DefaultCacheSize
+		size = defaultCacheSize
 	}
 	return limits.NewMemoryLimiter(size, now)
 }

@@ -10,14 +10,14 @@ import (
 	"gorm.io/gorm/clause"
 )
 
-// MaxRotationGrace is the longest grace period RotateKey accepts.
-const MaxRotationGrace = 30 * 24 * time.Hour
+// maxRotationGrace is the longest grace period RotateKey accepts.
+const maxRotationGrace = 30 * 24 * time.Hour
 
 // RotateKey replaces the key with id by a new one and returns the new key,
 // its plaintext in Secret as CreateKey does. The new key has the old one's
 // name, owner, scopes, metadata, rate limit, allowed IPs, quota and expiry,
 // a usage history of its own, and RotatedFrom set to id. The old key keeps
-// working for grace (0 to MaxRotationGrace; 0 stops it at once), then is
+// working for grace (0 to 720h, 30 days; 0 stops it at once), then is
 // refused as key_revoked: its RevokedAt is the end of the grace, its
 // RotatedTo the new key's id. Meanwhile it accepts no other change;
 // revoking it ends the grace.
@@ -33,9 +33,9 @@ func (g *Guard) RotateKey(ctx context.Context, id string, grace time.Duration) (
 	if e := checkID(id); e != nil {
 		return CreatedKey{}, e
 	}
-	ctx, done := g.adminOp(ctx, ActionRotate)
+	ctx, done := g.adminOp(ctx, actionRotate)
 	defer func() { done(id, []string{"revoked_at", "rotated_to"}, err) }()
-	if grace < 0 || grace > MaxRotationGrace {
+	if grace < 0 || grace > maxRotationGrace {
 		return CreatedKey{}, BadRequest(`grace must be from "0s" to "720h" (30 days)`)
 	}
 	plaintext, display, err := g.format.generate()

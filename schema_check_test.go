@@ -49,8 +49,8 @@ func forEachDatabase(t *testing.T, test func(t *testing.T, db *gorm.DB, prefix s
 			if err != nil {
 				t.Fatal(err)
 			}
-			t.Cleanup(func() { dropAndClose(db, DefaultTablePrefix) })
-			return db, DefaultTablePrefix
+			t.Cleanup(func() { dropAndClose(db, defaultTablePrefix) })
+			return db, defaultTablePrefix
 		},
 		"postgres": openPostgres,
 		"mysql":    openMySQL,

@@ -19,15 +19,15 @@ import (
 // Throttle names one of the guard's failure throttles and its allowance:
 // Limit failed attempts per Per, per client address.
 type Throttle struct {
-	Name  string // ThrottleUnknownKeys or ThrottleAdminSecrets
+	Name  string // "unknown_key" (Config.FailureLimit) or "admin_secret" (Config.AdminFailureLimit)
 	Limit int64
 	Per   time.Duration
 }
 
 // The names of the guard's failure throttles, as a FailureCounter sees them.
 const (
-	ThrottleUnknownKeys  = "unknown_key"  // Config.FailureLimit
-	ThrottleAdminSecrets = "admin_secret" // Config.AdminFailureLimit
+	throttleUnknownKeys  = "unknown_key"  // Config.FailureLimit
+	throttleAdminSecrets = "admin_secret" // Config.AdminFailureLimit
 )
 
 // FailureCounter counts failed attempts per client address for the guard's

@@ -72,8 +72,8 @@ type UsageDelta struct {
 	Requests int64     // admitted requests
 	LastUsed time.Time // the latest admitted request; zero when Requests is 0
 	// Refused counts the key's refused verifications that day by outcome
-	// (OutcomeExpired, OutcomeRevoked, OutcomeInsufficientScope,
-	// OutcomeIPNotAllowed, OutcomeRateLimited, OutcomeQuotaExceeded); nil
+	// (expired, revoked, insufficient_scope, ip_not_allowed, rate_limited,
+	// quota_exceeded: KeyOutcomes but valid); nil
 	// when there were none. A UsageStore that keeps no outcomes may ignore
 	// it; Requests never includes them.
 	Refused map[string]int64

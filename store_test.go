@@ -301,7 +301,7 @@ func TestTwoGuardsOnOnePostgresShareKeys(t *testing.T) {
 	if w := b.secure(unheard.Secret); w.Code != 200 {
 		t.Fatalf("within CacheTTL instance b may still serve its cached record; got %d", w.Code)
 	}
-	clock.Advance(DefaultCacheTTL)
+	clock.Advance(defaultCacheTTL)
 	wantError(t, b.secure(unheard.Secret), 401, "key_revoked")
 }
 

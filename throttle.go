@@ -8,9 +8,9 @@ import (
 	"github.com/ginkey/ginkey/internal/limits"
 )
 
-// DefaultFailureLimit is Config.FailureLimit's default: failed key checks
+// defaultFailureLimit is Config.FailureLimit's default: failed key checks
 // per client address per minute.
-const DefaultFailureLimit = 30
+const defaultFailureLimit = 30
 
 // throttle is one of the guard's failure throttles: in memory, or counted
 // by a shared FailureCounter, which gets addresses grouped by limits.AddrKey.

@@ -35,7 +35,7 @@ func TestFailedKeyChecksThrottleOnlyTheirClientAddress(t *testing.T) {
 	// Fresh keys miss the cache, a repeated one is found among the unknown keys:
 	// both count.
 	repeated := unknownKey(t, h)
-	for i := range DefaultFailureLimit {
+	for i := range defaultFailureLimit {
 		key := repeated
 		if i%2 == 0 {
 			key = unknownKey(t, h)
@@ -60,7 +60,7 @@ func TestFailedKeyChecksThrottleOnlyTheirClientAddress(t *testing.T) {
 	wantError(t, h.get(attacker, "/secure", unknownKey(t, h)), 401, "key_invalid")
 	wantError(t, h.get(attacker, "/secure", unknownKey(t, h)), 429, "too_many_failures")
 	clock.Advance(time.Minute)
-	for range DefaultFailureLimit {
+	for range defaultFailureLimit {
 		wantError(t, h.get(attacker, "/secure", unknownKey(t, h)), 401, "key_invalid")
 	}
 }
@@ -97,7 +97,7 @@ func TestFailureThrottleGroupsIPv6ByPrefix64(t *testing.T) {
 func TestNegativeFailureLimitTurnsTheThrottleOff(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, func(c *Config) { c.FailureLimit = -1 })
-	for range 2 * DefaultFailureLimit {
+	for range 2 * defaultFailureLimit {
 		wantError(t, h.get("203.0.113.7:1", "/secure", unknownKey(t, h)), 401, "key_invalid")
 	}
 }
@@ -181,7 +181,7 @@ func TestClientsWithoutAnIPAddressDoNotShareAThrottleBucket(t *testing.T) {
 	h := newHarness(t, func(c *Config) { c.FailureLimit = 2 })
 	honest := h.createKey(`{}`)
 	const unixPeer = "@" // RemoteAddr of a unix socket peer: gin's ClientIP is ""
-	for range 2 * DefaultFailureLimit {
+	for range 2 * defaultFailureLimit {
 		wantError(t, h.get(unixPeer, "/secure", unknownKey(t, h)), 401, "key_invalid")
 	}
 	wantOK(t, h.get(unixPeer, "/secure", honest.Secret), honest.ID) // not in the cache yet

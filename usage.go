@@ -259,7 +259,7 @@ func (g *Guard) KeyUsage(ctx context.Context, id string, days int) (UsageReport,
 // keyOutcomeCounts is every outcome of a key, valid first, zeros included.
 func keyOutcomeCounts(valid int64, refused map[string]int64) map[string]int64 {
 	out := make(map[string]int64, keyOutcomes)
-	out[OutcomeValid] = valid
+	out[outcomeValid] = valid
 	for _, o := range outcomeNames[1:keyOutcomes] {
 		out[o] = refused[o]
 	}
@@ -298,7 +298,7 @@ func (g *Guard) UsageSummary(ctx context.Context, limit, offset int) (UsageSumma
 	}
 	for i := range rows {
 		r := keyOutcomeCounts(0, refused[rows[i].ID])
-		delete(r, OutcomeValid)
+		delete(r, outcomeValid)
 		rows[i].Refused = r
 	}
 	return UsageSummaryList{Usage: rows, Total: total}, nil

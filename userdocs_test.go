@@ -165,7 +165,7 @@ func TestSwagInitInAUsersModuleDocumentsGinkey(t *testing.T) {
 	if got, want := d.ginkeyOps(), adminRoutes(t, "/auth"); !slices.Equal(got, want) {
 		t.Errorf("ginkey operations in the user's document:\n  %v\nwant (as annotated, below /auth)\n  %v", got, want)
 	}
-	for _, def := range []string{"ginkey.createKeyRequest", "ginkey.CreatedKey", "ginkey.Key", "ginkey.KeyList", "ginkey.ErrorBody", "ginkey.ErrorDetail", "ginkey.UsageReport", "main.Order"} {
+	for _, def := range []string{"ginkey.CreateKeyRequest", "ginkey.CreatedKey", "ginkey.Key", "ginkey.KeyList", "ginkey.ErrorBody", "ginkey.ErrorDetail", "ginkey.UsageReport", "main.Order"} {
 		if _, ok := d.Definitions[def]; !ok {
 			t.Errorf("definition %s missing from the user's document", def)
 		}

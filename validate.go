@@ -249,7 +249,6 @@ var (
 	daysRange   = intRange{"days", 30, 1, 366}
 )
 
-
 // fromQuery is the count a query parameter's text asks the Go API for:
 // none ("") is 0, the API's default. The API reads 0 as its default, so a 0
 // written where the default is not 0 (limit=0), like text that is not an

@@ -111,25 +111,27 @@ func TestMetricsEndpointCountsAMixedWorkloadExactly(t *testing.T) {
 	adminCall(http.MethodDelete, "/keys/"+goneID, "delete", 404)
 
 	for range 3 {
-		use(http.MethodGet, "/secure", plain, 200, ginkey.OutcomeValid)
+		use(http.MethodGet, "/secure", plain, 200, "valid")
 	}
 	use(http.MethodGet, "/secure", "", 401, "key_missing")
 	use(http.MethodGet, "/secure", "gk_nope", 401, "key_invalid")
-	use(http.MethodGet, "/items", reader, 200, ginkey.OutcomeValid)
-	use(http.MethodPost, "/items", reader, 403, ginkey.OutcomeInsufficientScope)
-	use(http.MethodGet, "/secure", limited, 200, ginkey.OutcomeValid)
-	use(http.MethodGet, "/secure", limited, 429, ginkey.OutcomeRateLimited)
-	use(http.MethodGet, "/secure", quota, 200, ginkey.OutcomeValid)
-	use(http.MethodGet, "/secure", quota, 429, ginkey.OutcomeQuotaExceeded)
-	use(http.MethodGet, "/secure", elsewhere, 403, ginkey.OutcomeIPNotAllowed)
+	use(http.MethodGet, "/items", reader, 200, "valid")
+	use(http.MethodPost, "/items", reader, 403, "insufficient_scope")
+	use(http.MethodGet, "/secure", limited, 200, "valid")
+	use(http.MethodGet, "/secure", limited, 429, "rate_limited")
+	use(http.MethodGet, "/secure", quota, 200, "valid")
+	use(http.MethodGet, "/secure", quota, 429, "quota_exceeded")
+	use(http.MethodGet, "/secure", elsewhere, 403, "ip_not_allowed")
 	adminCall(http.MethodPost, "/keys/"+plainID+"/revoke", "revoke", 200)
-	use(http.MethodGet, "/secure", plain, 401, ginkey.OutcomeRevoked)
+	use(http.MethodGet, "/secure", plain, 401, "revoked")
 	adminCall(http.MethodPost, "/keys/"+plainID+"/renew", "renew", 409) // revocation is final
 	time.Sleep(time.Until(expiresAt.Add(100 * time.Millisecond)))
-	use(http.MethodGet, "/secure", expiring, 401, ginkey.OutcomeExpired)
+	use(http.MethodGet, "/secure", expiring, 401, "expired")
 	// Last, as it locks 127.0.0.1 out of keys not in the cache: the
-	// throttle allows 30 unknown keys a minute.
-	for range ginkey.DefaultFailureLimit {
+	// throttle allows 30 unknown keys a minute (Config.FailureLimit's
+	// default, which the example leaves unset).
+	const failureLimit = 30
+	for range failureLimit {
 		use(http.MethodGet, "/secure", gone, 401, "key_invalid")
 	}
 	use(http.MethodGet, "/secure", gone, 429, "too_many_failures")
@@ -159,8 +161,8 @@ func TestMetricsEndpointCountsAMixedWorkloadExactly(t *testing.T) {
 		lookups += promcheck.Value(fams, "ginkey_cache_lookups_total", "result="+r)
 	}
 	// The deleted key: read from the store once, then refused from memory.
-	if neg := promcheck.Value(fams, "ginkey_cache_lookups_total", "result=negative"); lookups != float64(withKey) || neg != ginkey.DefaultFailureLimit {
-		t.Errorf("cache lookups: %v in all (want %d), %v negative (want %d)", lookups, withKey, neg, ginkey.DefaultFailureLimit)
+	if neg := promcheck.Value(fams, "ginkey_cache_lookups_total", "result=negative"); lookups != float64(withKey) || neg != failureLimit {
+		t.Errorf("cache lookups: %v in all (want %d), %v negative (want %d)", lookups, withKey, neg, failureLimit)
 	}
 	if got := promcheck.Value(fams, "ginkey_usage_flush_errors_total"); got != 0 {
 		t.Errorf("ginkey_usage_flush_errors_total = %v", got)

@@ -44,7 +44,7 @@ const OutcomeKey = attribute.Key("ginkey.outcome")
 
 // normal are the outcomes that are answers, not failures.
 var normal = map[string]bool{
-	ginkey.OutcomeOK: true, "not_found": true, "bad_request": true, "key_revoked": true,
+	"ok": true, "not_found": true, "bad_request": true, "key_revoked": true,
 	"key_rotated": true, "key_expired": true, "payload_too_large": true,
 }
 
@@ -52,9 +52,9 @@ var normal = map[string]bool{
 // reports, made once.
 var spanNames = map[string]string{
 	"lookup": "ginkey.store.lookup", "flush": "ginkey.store.flush", "notify": "ginkey.store.notify",
-	ginkey.ActionCreate: "ginkey.admin.create", ginkey.ActionUpdate: "ginkey.admin.update",
-	ginkey.ActionRevoke: "ginkey.admin.revoke", ginkey.ActionRenew: "ginkey.admin.renew",
-	ginkey.ActionRotate: "ginkey.admin.rotate", ginkey.ActionDelete: "ginkey.admin.delete",
+	"create": "ginkey.admin.create", "update": "ginkey.admin.update",
+	"revoke": "ginkey.admin.revoke", "renew": "ginkey.admin.renew",
+	"rotate": "ginkey.admin.rotate", "delete": "ginkey.admin.delete",
 }
 
 // tracer is a ginkey.Observer that makes spans.

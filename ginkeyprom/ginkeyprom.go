@@ -54,15 +54,15 @@ const other = "other"
 // admin actions, each timed whole (its store write and its audit entry).
 var storeOps = []string{
 	"lookup", "flush", "notify",
-	ginkey.ActionCreate, ginkey.ActionUpdate, ginkey.ActionRevoke,
-	ginkey.ActionRenew, ginkey.ActionRotate, ginkey.ActionDelete,
+	"create", "update", "revoke",
+	"renew", "rotate", "delete",
 }
 
 // adminActions are the values of ginkey_admin_actions_total's action label
 // (and "other").
 var adminActions = []string{
-	ginkey.ActionCreate, ginkey.ActionUpdate, ginkey.ActionRevoke,
-	ginkey.ActionRenew, ginkey.ActionRotate, ginkey.ActionDelete,
+	"create", "update", "revoke",
+	"renew", "rotate", "delete",
 }
 
 // adminOutcomes are the values of ginkey_admin_actions_total's outcome
@@ -70,7 +70,7 @@ var adminActions = []string{
 // Each action's ok and unavailable series are exported from the start, the
 // others once they happen.
 var adminOutcomes = []string{
-	ginkey.OutcomeOK, "bad_request", "not_found", "key_revoked", "key_rotated",
+	"ok", "bad_request", "not_found", "key_revoked", "key_rotated",
 	"key_expired", "payload_too_large", "unavailable",
 }
 
@@ -158,7 +158,7 @@ func New(opts ...Option) *Metrics {
 		m.storeBy[op] = m.storeSeconds.WithLabelValues(op)
 	}
 	for _, a := range adminActions {
-		m.adminTotal.WithLabelValues(a, ginkey.OutcomeOK)
+		m.adminTotal.WithLabelValues(a, "ok")
 		m.adminTotal.WithLabelValues(a, "unavailable")
 	}
 	return m

@@ -195,32 +195,32 @@ func TestEveryOutcomeIsScrapedWithExactCountsAndBoundedLabels(t *testing.T) {
 		}
 		want[outcome]++
 	}
-	step("/r", in, k.Secret, 200, ginkey.OutcomeValid)
-	step("/r", in, k.Secret, 200, ginkey.OutcomeValid)
-	step("/r", out, k.Secret, 403, ginkey.OutcomeIPNotAllowed)
-	step("/scoped", in, k.Secret, 403, ginkey.OutcomeInsufficientScope)
-	step("/r", in, k.Secret, 200, ginkey.OutcomeValid) // the third of 3 a minute
-	step("/r", in, k.Secret, 429, ginkey.OutcomeRateLimited)
+	step("/r", in, k.Secret, 200, "valid")
+	step("/r", in, k.Secret, 200, "valid")
+	step("/r", out, k.Secret, 403, "ip_not_allowed")
+	step("/scoped", in, k.Secret, 403, "insufficient_scope")
+	step("/r", in, k.Secret, 200, "valid") // the third of 3 a minute
+	step("/r", in, k.Secret, 429, "rate_limited")
 	clk.Advance(time.Minute)
-	step("/r", in, k.Secret, 200, ginkey.OutcomeValid) // the fourth of 4 a day
+	step("/r", in, k.Secret, 200, "valid") // the fourth of 4 a day
 	clk.Advance(time.Minute)
-	step("/r", in, k.Secret, 429, ginkey.OutcomeQuotaExceeded)
+	step("/r", in, k.Secret, 429, "quota_exceeded")
 	clk.Advance(time.Hour) // past expires_at
-	step("/r", in, k.Secret, 401, ginkey.OutcomeExpired)
+	step("/r", in, k.Secret, 401, "expired")
 	if _, err := g.RenewKey(bg, k.ID, ginkey.Renewal{NeverExpires: true}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := g.RevokeKey(bg, k.ID); err != nil {
 		t.Fatal(err)
 	}
-	step("/r", in, k.Secret, 401, ginkey.OutcomeRevoked)
+	step("/r", in, k.Secret, 401, "revoked")
 	step("/r", in, "", 401, "key_missing")
 	step("/r", in, "gk_nope", 401, "key_invalid")
 	for range 3 { // the throttle allows 3 unknown keys a minute
 		step("/r", "203.0.113.9:1", gone.Secret, 401, "key_invalid")
 	}
 	step("/r", "203.0.113.9:1", gone.Secret, 429, "too_many_failures")
-	step("/r", in, plain.Secret, 200, ginkey.OutcomeValid)
+	step("/r", in, plain.Secret, 200, "valid")
 
 	// More admin actions, each outcome known.
 	if _, err := g.RenewKey(bg, k.ID, ginkey.Renewal{}); err == nil { // revoked: final
@@ -245,7 +245,7 @@ func TestEveryOutcomeIsScrapedWithExactCountsAndBoundedLabels(t *testing.T) {
 	if err := g.Flush(bg); err != nil {
 		t.Fatal(err)
 	}
-	step("/r", in, rotated.Secret, 200, ginkey.OutcomeValid) // pending: 1
+	step("/r", in, rotated.Secret, 200, "valid") // pending: 1
 	tg.down.Store(true)
 	if err := g.Flush(bg); err == nil {
 		t.Fatal("a flush to a store that is down succeeded")
@@ -375,7 +375,7 @@ func TestUnknownOperationsAndOutcomesAreCountedAsOther(t *testing.T) {
 	m := ginkeyprom.New(ginkeyprom.WithConstLabels(prometheus.Labels{"guard": "partners"}), ginkeyprom.WithBuckets(0.001, 1))
 	_, end := m.Admin(bg, "frobnicate")
 	end("some_custom_code")
-	_, end = m.Admin(bg, ginkey.ActionCreate)
+	_, end = m.Admin(bg, "create")
 	end("another_code")
 	_, end = m.Store(bg, "scan")
 	end("ok")

@@ -139,7 +139,7 @@ func (in *instance) get(remote, key string) *httptest.ResponseRecorder {
 
 // admin lists keys with secret as the admin secret.
 func (in *instance) admin(remote, secret string) *httptest.ResponseRecorder {
-	return in.do(remote, "/auth/keys", ginkey.AdminHeader, secret)
+	return in.do(remote, "/auth/keys", "X-Admin-Secret", secret)
 }
 
 func (in *instance) do(remote, path, header, value string) *httptest.ResponseRecorder {

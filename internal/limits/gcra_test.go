@@ -10,7 +10,7 @@ import (
 	"github.com/ginkey/ginkey/internal/testkit"
 )
 
-// defaultSize is the root's DefaultCacheSize, what a guard's own limiter
+// defaultSize is the root's defaultCacheSize, what a guard's own limiter
 // holds by default.
 const defaultSize = 100_000
 
