@@ -9,6 +9,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/ginkey/ginkey/keystore"
 )
 
 // The audit log. Every key-management call that names a well-formed key id,
@@ -106,19 +108,26 @@ func (g *Guard) Audit(ctx context.Context, q AuditQuery) (AuditList, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, g.adminTimeout())
 	defer cancel()
-	entries, total, err := g.audits.store.Audit(ctx, q)
+	stored, total, err := g.audits.store.Audit(ctx, keystore.AuditQuery{
+		KeyID: q.KeyID, Action: q.Action, Since: q.Since, Limit: q.Limit, Offset: q.Offset,
+	})
 	if err != nil {
 		return AuditList{}, storeError("read audit log", err)
 	}
-	if entries == nil {
-		entries = []AuditEntry{}
+	entries := make([]AuditEntry, len(stored))
+	for i := range stored {
+		e := &stored[i]
+		entries[i] = AuditEntry{
+			ID: e.ID, Time: e.Time, Action: e.Action, KeyID: e.KeyID, Actor: e.Actor,
+			Fields: e.Fields, Outcome: e.Outcome, Count: e.Count,
+		}
 	}
 	return AuditList{Entries: entries, Total: total}, nil
 }
 
 // auditLog is the guard's part of the audit log.
 type auditLog struct {
-	store     AuditStore // nil: no audit log
+	store     keystore.AuditStore // nil: no audit log
 	retention time.Duration
 	failures  *authFailures
 	done      chan struct{} // closed when the background goroutine has ended
@@ -128,7 +137,7 @@ type auditLog struct {
 // startAudit starts the goroutine that writes failed authentications and
 // prunes old entries, if the store keeps an audit log.
 func (g *Guard) startAudit(retention time.Duration) {
-	g.audits.store, _ = g.store.(AuditStore)
+	g.audits.store, _ = g.store.(keystore.AuditStore)
 	g.audits.retention = retention
 	g.audits.done = make(chan struct{})
 	if g.audits.store == nil {
@@ -197,7 +206,7 @@ func (g *Guard) audit(ctx context.Context, action, keyID string, fields []string
 	// for an outage should not wait out a second deadline.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), g.storeTimeout)
 	defer cancel()
-	if werr := g.audits.store.AddAudit(ctx, []AuditEntry{e}); werr != nil {
+	if werr := g.audits.store.AddAudit(ctx, storedAudit([]AuditEntry{e})); werr != nil {
 		g.audits.lost.Add(1)
 		g.log.Error("ginkey: audit entry not written", "action", action, "key_id", keyID,
 			"outcome", e.Outcome, "error", werr)
@@ -300,4 +309,17 @@ func (spec *KeySpec) given() []string {
 		}
 	}
 	return fields
+}
+
+// storedAudit is entries as the store keeps them.
+func storedAudit(entries []AuditEntry) []keystore.AuditEntry {
+	out := make([]keystore.AuditEntry, len(entries))
+	for i := range entries {
+		e := &entries[i]
+		out[i] = keystore.AuditEntry{
+			ID: e.ID, Time: e.Time, Action: e.Action, KeyID: e.KeyID, Actor: e.Actor,
+			Fields: e.Fields, Outcome: e.Outcome, Count: e.Count,
+		}
+	}
+	return out
 }

@@ -143,7 +143,7 @@ func (g *Guard) flushAuthFailures(ctx context.Context, all bool) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, g.adminTimeout())
 	defer cancel()
-	if err := g.audits.store.AddAudit(ctx, entries); err != nil {
+	if err := g.audits.store.AddAudit(ctx, storedAudit(entries)); err != nil {
 		if all {
 			g.audits.lost.Add(int64(len(entries)))
 		}

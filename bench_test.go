@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/ginkey/ginkey/keystore"
 )
 
 const million = 1_000_000
@@ -122,19 +123,19 @@ func benchOwner(i, n int) string { return "tenant-" + strconv.Itoa(i%max(n/10, 1
 
 func populate(tb testing.TB, g *Guard, n int) string {
 	tb.Helper()
-	bulk, ok := g.store.(BulkInserter)
+	bulk, ok := g.store.(keystore.BulkInserter)
 	if !ok {
 		tb.Fatal("the store cannot insert in bulk")
 	}
 	const batch = 50_000
-	batches := make(chan []Record, 1)
+	batches := make(chan []keystore.Record, 1)
 	errc := make(chan error, 1)
 	var picked string
 	go func() {
 		defer close(batches)
 		created := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 		for start := 0; start < n; start += batch {
-			recs := make([]Record, 0, min(batch, n-start))
+			recs := make([]keystore.Record, 0, min(batch, n-start))
 			for i := start; i < start+cap(recs); i++ {
 				key, display, err := g.format.generate()
 				if err != nil {
@@ -150,10 +151,10 @@ func populate(tb testing.TB, g *Guard, n int) string {
 					picked = key
 				}
 				h := hashKey(key)
-				recs = append(recs, Record{Hash: h.String(), Key: Key{
-					ID: id, Prefix: display, Name: "bench key " + strconv.Itoa(i), Owner: benchOwner(i, n),
+				recs = append(recs, keystore.Record{
+					ID: id, Hash: h.String(), Prefix: display, Name: "bench key " + strconv.Itoa(i), Owner: benchOwner(i, n),
 					CreatedAt: created.Add(time.Duration(i) * time.Millisecond),
-				}})
+				})
 			}
 			batches <- recs
 		}
@@ -248,7 +249,7 @@ func BenchmarkFloorRatio(b *testing.B) {
 		setup func(*testing.B) (*gin.Engine, *http.Request, int)
 	}{
 		{"ref_context_set", func(*testing.B) (*gin.Engine, *http.Request, int) {
-			rec := &Record{}
+			rec := &keyRecord{}
 			return benchEngine(func(c *gin.Context) { c.Set(contextKey, rec) }), benchRequest("", ""), http.StatusOK
 		}},
 		{"2_basic_auth", func(*testing.B) (*gin.Engine, *http.Request, int) {
@@ -319,7 +320,7 @@ func pairedWithFloor(b *testing.B, setup func(*testing.B) (*gin.Engine, *http.Re
 // with the floor like BenchmarkFloorRatio: where a cache hit's time goes.
 func BenchmarkCacheHitBreakdown(b *testing.B) {
 	g, key := newBenchGuard(b, 0, 1)
-	rec := &Record{}
+	rec := &keyRecord{}
 	refuse := func(c *gin.Context) { c.AbortWithStatus(http.StatusInternalServerError) }
 	steps := []struct {
 		name string

@@ -14,7 +14,7 @@ import (
 // and, with a Notifier, on the other instances; a change made elsewhere and
 // not announced is seen once CacheTTL has passed.
 type keyCache struct {
-	keycache.Keys[*Record]
+	keycache.Keys[*keyRecord]
 	ttl          time.Duration // CacheTTL
 	staleIfError time.Duration // <= 0: off
 }

@@ -5,24 +5,17 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/ginkey/ginkey"
+	"github.com/ginkey/ginkey/keystore/memstore"
 )
 
 // A route that accepts an API key or a bearer token checked by your own
 // verifier, e.g. a JWT parser.
 func ExampleAnyOf() {
-	dir, err := os.MkdirTemp("", "ginkey-example")
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	defer func() { _ = os.RemoveAll(dir) }()
-	guard, err := ginkey.New(ginkey.Config{DBPath: filepath.Join(dir, "keys.db"), Logger: slog.New(slog.DiscardHandler)})
+	guard, err := ginkey.New(ginkey.Config{Store: memstore.New(), Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		fmt.Println(err)
 		return

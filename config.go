@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/ginkey/ginkey/keystore"
 	"gorm.io/gorm"
 )
 
@@ -46,8 +47,9 @@ type Config struct {
 	// DBPath names, opened and closed by the guard.
 	DB *gorm.DB
 
-	// Store replaces the GORM store entirely. Optional. Default: nil (use DB).
-	Store Store
+	// Store replaces the GORM store entirely: any keystore.Store, such as
+	// memstore.New() in tests. Optional. Default: nil (use DB).
+	Store keystore.Store
 
 	// DBPath is the database used when DB and Store are nil: a PostgreSQL
 	// URL (postgres://user:password@host:5432/dbname?sslmode=require, or

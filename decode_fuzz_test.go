@@ -137,7 +137,7 @@ func FuzzPatchBody(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var p patchKeyRequest
 		e := decodeBody(body, &p)
-		var ch Changes
+		var ch keyChanges
 		if e == nil {
 			u := p.update()
 			ch, _, e = u.changes()

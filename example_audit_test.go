@@ -4,22 +4,15 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
 
 	"github.com/ginkey/ginkey"
+	"github.com/ginkey/ginkey/keystore/memstore"
 )
 
 // Key operations from Go name their actor with WithActor; the audit log
 // records each one, failed ones too, with the names of the fields changed.
 func ExampleGuard_Audit() {
-	dir, err := os.MkdirTemp("", "ginkey-example")
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	defer func() { _ = os.RemoveAll(dir) }()
-	guard, err := ginkey.New(ginkey.Config{DBPath: filepath.Join(dir, "keys.db"), Logger: slog.New(slog.DiscardHandler)})
+	guard, err := ginkey.New(ginkey.Config{Store: memstore.New(), Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		fmt.Println(err)
 		return

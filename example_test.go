@@ -6,27 +6,21 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/ginkey/ginkey"
+	"github.com/ginkey/ginkey/keystore/memstore"
 )
 
-// A guard on a SQLite file, its admin API under /auth and one protected
-// route: create a key, then call the route with and without it.
+// A guard, its admin API under /auth and one protected route: create a key,
+// then call the route with and without it. The keys are kept in memory
+// here; without Config.Store the guard keeps them in a SQLite file
+// (DefaultDBPath), or in the database Config.DB or DBPath names.
 func Example() {
-	dir, err := os.MkdirTemp("", "ginkey-example")
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	defer func() { _ = os.RemoveAll(dir) }()
-
 	guard, err := ginkey.New(ginkey.Config{
-		DBPath:      filepath.Join(dir, "keys.db"),
+		Store:       memstore.New(),
 		AdminSecret: "example-admin-secret-123",
 		Logger:      slog.New(slog.DiscardHandler),
 	})

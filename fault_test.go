@@ -13,6 +13,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/ginkey/ginkey/gormstore"
+	"github.com/ginkey/ginkey/keystore"
 )
 
 // outageHarness is a guard on the real PostgreSQL behind a proxy the test
@@ -188,7 +191,7 @@ func TestStoreFailuresAreLoggedOnceASecondAndTheOutagesEnd(t *testing.T) {
 
 func TestAHotKeyIsReadFromTheStoreOncePerCacheTTL(t *testing.T) {
 	t.Parallel()
-	st := &slowStore{countingStore: countingStore{gormStore: newTestGormStore(t)}, delay: 5 * time.Millisecond}
+	st := &slowStore{countingStore: countingStore{Store: newTestGormStore(t)}, delay: 5 * time.Millisecond}
 	clock := newFakeClock()
 	h := newHarness(t, func(c *Config) { c.Store = st; c.Now = clock.Now; c.FlushInterval = time.Hour })
 	k := h.createKey(`{}`)
@@ -229,18 +232,18 @@ func TestAHotKeyIsReadFromTheStoreOncePerCacheTTL(t *testing.T) {
 
 // slowLookups delays lookups until the test lets them go.
 type slowLookups struct {
-	*gormStore
+	*gormstore.Store
 	release chan struct{}
 }
 
-func (s *slowLookups) ByHash(ctx context.Context, hash string) (*Record, error) {
+func (s *slowLookups) ByHash(ctx context.Context, hash string) (*keystore.Record, error) {
 	<-s.release
-	return s.gormStore.ByHash(ctx, hash)
+	return s.Store.ByHash(ctx, hash)
 }
 
 func TestAClientThatHangsUpIsNeitherLoggedAsAStoreFailureNorAnswered503(t *testing.T) {
 	t.Parallel()
-	st := &slowLookups{gormStore: newTestGormStore(t), release: make(chan struct{})}
+	st := &slowLookups{Store: newTestGormStore(t), release: make(chan struct{})}
 	h := newHarness(t, func(c *Config) { c.Store = st })
 	k := h.createKey(`{}`)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -331,14 +334,14 @@ func TestNewNamesTheSQLitePathItCannotWrite(t *testing.T) {
 // readThenWait reads the record at once, then holds it until released: a
 // read that began before a change and lands after it.
 type readThenWait struct {
-	*gormStore
+	*gormstore.Store
 	release chan struct{}
 	reading chan struct{}
 	hold    atomic.Bool
 }
 
-func (s *readThenWait) ByHash(ctx context.Context, hash string) (*Record, error) {
-	rec, err := s.gormStore.ByHash(ctx, hash)
+func (s *readThenWait) ByHash(ctx context.Context, hash string) (*keystore.Record, error) {
+	rec, err := s.Store.ByHash(ctx, hash)
 	if s.hold.CompareAndSwap(true, false) {
 		close(s.reading)
 		<-s.release
@@ -348,7 +351,7 @@ func (s *readThenWait) ByHash(ctx context.Context, hash string) (*Record, error)
 
 func TestARequestAfterARevokeNeverJoinsAReadFromBeforeIt(t *testing.T) {
 	t.Parallel()
-	st := &readThenWait{gormStore: newTestGormStore(t), release: make(chan struct{}), reading: make(chan struct{})}
+	st := &readThenWait{Store: newTestGormStore(t), release: make(chan struct{}), reading: make(chan struct{})}
 	h := newHarness(t, func(c *Config) { c.Store = st })
 	k := h.createKey(`{}`)
 	st.hold.Store(true)
@@ -374,20 +377,20 @@ func TestARequestAfterARevokeNeverJoinsAReadFromBeforeIt(t *testing.T) {
 // panicOnce is a store whose first lookup panics, as a buggy custom store
 // might.
 type panicOnce struct {
-	*gormStore
+	*gormstore.Store
 	done atomic.Bool
 }
 
-func (s *panicOnce) ByHash(ctx context.Context, hash string) (*Record, error) {
+func (s *panicOnce) ByHash(ctx context.Context, hash string) (*keystore.Record, error) {
 	if s.done.CompareAndSwap(false, true) {
 		panic("store bug")
 	}
-	return s.gormStore.ByHash(ctx, hash)
+	return s.Store.ByHash(ctx, hash)
 }
 
 func TestAPanickingLookupLeavesNoReadInFlight(t *testing.T) {
 	t.Parallel()
-	st := &panicOnce{gormStore: newTestGormStore(t)}
+	st := &panicOnce{Store: newTestGormStore(t)}
 	h := newHarness(t, func(c *Config) { c.Store = st; c.StoreTimeout = 200 * time.Millisecond })
 	k := h.createKey(`{}`)
 	func() {
@@ -406,7 +409,7 @@ func TestAPanickingLookupLeavesNoReadInFlight(t *testing.T) {
 
 func TestAnUnknownKeyIsChargedEvenIfItsClientHangsUp(t *testing.T) {
 	t.Parallel()
-	st := &slowLookups{gormStore: newTestGormStore(t), release: make(chan struct{})}
+	st := &slowLookups{Store: newTestGormStore(t), release: make(chan struct{})}
 	h := newHarness(t, func(c *Config) { c.Store = st; c.FailureLimit = 1 })
 	if err := h.engine.SetTrustedProxies(nil); err != nil {
 		t.Fatal(err)

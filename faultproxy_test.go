@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ginkey/ginkey/internal/testkit"
 	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
@@ -193,7 +194,7 @@ func (p *faultProxy) close() {
 // The tables are dropped through a direct connection when the test ends.
 func proxiedPostgres(t *testing.T) (*gorm.DB, string, *faultProxy) {
 	t.Helper()
-	dsn := postgresDSN(t)
+	dsn := testkit.PostgresDSN(t)
 	cfg, err := pgconn.ParseConfig(dsn)
 	if err != nil {
 		t.Fatalf("GINKEY_TEST_POSTGRES: %v", err)
@@ -205,7 +206,7 @@ func proxiedPostgres(t *testing.T) (*gorm.DB, string, *faultProxy) {
 	if err != nil {
 		t.Fatalf("PostgreSQL through the proxy: %v", err)
 	}
-	_, prefix := openPostgres(t) // drops the tables at the end
+	_, prefix := testkit.OpenPostgres(t) // drops the tables at the end
 	t.Cleanup(func() {
 		if sqlDB, err := db.DB(); err == nil {
 			_ = sqlDB.Close()

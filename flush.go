@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/ginkey/ginkey/keystore"
 )
 
 // usage is the guard's usage component: the counts of the request path in
@@ -154,7 +156,7 @@ func (g *Guard) Flush(ctx context.Context) error {
 	// for a slow store.
 	g.usage.run.Lock()
 	defer g.usage.run.Unlock()
-	once, _ := g.usageStore.(OnceUsageStore)
+	once, _ := g.usageStore.(keystore.OnceUsageStore)
 	retry := g.usage.hasUnsent()
 	for range 2 { // the batch a failure left, if any, then what came since
 		b := g.usage.next()
@@ -184,7 +186,7 @@ func (g *Guard) Flush(ctx context.Context) error {
 // kept whole to be written again under the same sequence number.
 type unsentBatch struct {
 	seq    int64
-	deltas []UsageDelta
+	deltas []keystore.UsageDelta
 }
 
 // count sums key id's requests in the batch on days from..to (YYYY-MM-DD).

@@ -9,6 +9,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/ginkey/ginkey/gormstore"
+	"github.com/ginkey/ginkey/keystore"
 )
 
 // Usage through store faults: flushes that fail, whose outcome is unknown,
@@ -102,12 +105,12 @@ func TestAFlushWhoseCommitReplyIsLostIsStoredOnceOnPostgreSQL(t *testing.T) {
 // lostReply is the real SQLite store whose first usage write commits and
 // then reports failure, as a lost COMMIT reply would.
 type lostReply struct {
-	*gormStore
+	*gormstore.Store
 	lost atomic.Bool
 }
 
-func (s *lostReply) AddUsageOnce(ctx context.Context, instance string, seq int64, batch []UsageDelta) error {
-	err := s.gormStore.AddUsageOnce(ctx, instance, seq, batch)
+func (s *lostReply) AddUsageOnce(ctx context.Context, instance string, seq int64, batch []keystore.UsageDelta) error {
+	err := s.Store.AddUsageOnce(ctx, instance, seq, batch)
 	if err == nil && s.lost.CompareAndSwap(false, true) {
 		return errors.New("connection reset after COMMIT")
 	}
@@ -116,7 +119,7 @@ func (s *lostReply) AddUsageOnce(ctx context.Context, instance string, seq int64
 
 func TestAFlushWhoseOutcomeIsUnknownIsStoredOnceOnSQLite(t *testing.T) {
 	t.Parallel()
-	st := &lostReply{gormStore: newTestGormStore(t)}
+	st := &lostReply{Store: newTestGormStore(t)}
 	h := newHarness(t, func(c *Config) { c.Store = st; c.FlushInterval = time.Hour })
 	k := h.createKey(`{}`)
 	for range 1000 {
@@ -140,21 +143,21 @@ func TestAFlushWhoseOutcomeIsUnknownIsStoredOnceOnSQLite(t *testing.T) {
 
 // blockingUsage holds usage writes until released.
 type blockingUsage struct {
-	*gormStore
+	*gormstore.Store
 	writing chan struct{}
 	release chan struct{}
 	once    sync.Once
 }
 
-func (s *blockingUsage) AddUsageOnce(ctx context.Context, instance string, seq int64, batch []UsageDelta) error {
+func (s *blockingUsage) AddUsageOnce(ctx context.Context, instance string, seq int64, batch []keystore.UsageDelta) error {
 	s.once.Do(func() { close(s.writing) })
 	<-s.release
-	return s.gormStore.AddUsageOnce(ctx, instance, seq, batch)
+	return s.Store.AddUsageOnce(ctx, instance, seq, batch)
 }
 
 func TestAQuotaReadDoesNotWaitForASlowFlush(t *testing.T) {
 	t.Parallel()
-	st := &blockingUsage{gormStore: newTestGormStore(t), writing: make(chan struct{}), release: make(chan struct{})}
+	st := &blockingUsage{Store: newTestGormStore(t), writing: make(chan struct{}), release: make(chan struct{})}
 	h := newHarness(t, func(c *Config) { c.Store = st; c.FlushInterval = time.Hour })
 	plain := h.createKey(`{}`)
 	quota := h.createKey(`{"quota":{"requests":3,"per":"day"}}`)

@@ -6,22 +6,18 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
-	"runtime"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"gorm.io/driver/sqlite"
-	"gorm.io/gorm"
-	"gorm.io/gorm/logger"
+	"github.com/ginkey/ginkey/keystore"
 )
 
 // Guard checks API keys and serves the admin API. It is safe for concurrent
 // use. Call Close when done.
 type Guard struct {
-	store      Store
-	usageStore UsageStore // nil: usage is not recorded
+	store      keystore.Store
+	usageStore keystore.UsageStore // nil: usage is not recorded
 	closeDB    func() error
 	format     keyFormat
 	lookups    []source     // sources prepared for the request path
@@ -150,118 +146,6 @@ func MustNew(cfg Config) *Guard {
 	return g
 }
 
-func (g *Guard) openStore(cfg *Config) error {
-	if cfg.Store != nil {
-		g.store = cfg.Store
-		g.usageStore, _ = cfg.Store.(UsageStore)
-		return nil
-	}
-	db := cfg.DB
-	if db == nil {
-		open := openSQLite
-		if isPostgresURL(cfg.DBPath) {
-			open = openPostgresURL
-		}
-		opened, err := open(cfg.DBPath)
-		if err != nil {
-			return err
-		}
-		db = opened
-		g.closeDB = func() error {
-			sqlDB, err := db.DB()
-			if err != nil {
-				return err
-			}
-			return sqlDB.Close()
-		}
-	}
-	s, err := newGormStore(context.Background(), db, cfg.TablePrefix)
-	if err != nil {
-		_ = g.closeStore()
-		return err
-	}
-	g.store, g.usageStore = s, s
-	if cfg.DB == nil && s.sqlite { // the guard's own SQLite file: nobody else's plugins to respect
-		if s.file, err = newFileIdentity(sqliteFile(cfg.DBPath)); err != nil {
-			_ = g.closeStore()
-			return err
-		}
-		if s.byHash, err = newHashLookup(context.Background(), db, s.keys); err != nil {
-			g.log.Warn("ginkey: cache-miss lookups go through GORM, more slowly", "error", err)
-		}
-		closeDB := g.closeDB
-		g.closeDB = func() error { return errors.Join(s.byHash.close(), closeDB()) }
-	}
-	return nil
-}
-
-// notifierFor returns Config.Notifier, else the PostgreSQL store's own,
-// else nil.
-func (g *Guard) notifierFor(cfg *Config) Notifier {
-	if cfg.Notifier != nil {
-		return cfg.Notifier
-	}
-	s, ok := g.store.(*gormStore)
-	if !ok || s.db.Name() != "postgres" {
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), cfg.StoreTimeout)
-	defer cancel()
-	n, err := newPgNotifier(ctx, s.db, cfg.TablePrefix, cfg.StoreTimeout)
-	if err != nil {
-		g.log.Warn("ginkey: key changes made by other instances are seen within CacheTTL only: cannot listen for them (set Config.Notifier)",
-			"error", err)
-		return nil
-	}
-	return n
-}
-
-// openSQLite opens path in WAL mode with a busy timeout and cached prepared
-// statements; writes are further serialized by the store, so concurrent
-// requests never see "database is locked".
-func openSQLite(path string) (*gorm.DB, error) {
-	if err := createPrivate(sqliteFile(path)); err != nil {
-		return nil, err
-	}
-	sep := "?"
-	if strings.Contains(path, "?") {
-		sep = "&"
-	}
-	dsn := path + sep + "_journal_mode=WAL&_busy_timeout=10000&_synchronous=NORMAL&_txlock=immediate"
-	db, err := gorm.Open(sqlite.Open(dsn), &gorm.Config{
-		Logger:                 logger.Discard,
-		SkipDefaultTransaction: true,
-		// Admin reads and writes and usage flushes reuse their statements
-		// (the cache-miss lookup has its own, see hashLookup). Bounded:
-		// statements vary with batch sizes.
-		PrepareStmt:        true,
-		PrepareStmtMaxSize: 256,
-		PrepareStmtTTL:     time.Hour,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("ginkey: open SQLite %s: %w", path, err)
-	}
-	sqlDB, err := db.DB()
-	if err != nil {
-		return nil, fmt.Errorf("ginkey: open SQLite %s: %w", path, err)
-	}
-	conns := max(4, 2*runtime.GOMAXPROCS(0))
-	sqlDB.SetMaxOpenConns(conns)
-	sqlDB.SetMaxIdleConns(conns)
-	if err := sqlDB.Ping(); err != nil {
-		_ = sqlDB.Close()
-		return nil, fmt.Errorf("ginkey: open SQLite %s: %w", path, err)
-	}
-	return db, nil
-}
-
-func (g *Guard) closeStore() error {
-	if g.closeDB == nil {
-		return nil
-	}
-	return g.closeDB()
-}
-
 // Close stops the usage flusher and the audit log's goroutine, writes
 // pending usage and the counted admin authentication failures, and closes
 // the database if the guard opened it. While the store fails, it retries the
@@ -294,7 +178,7 @@ func KeyFrom(c *gin.Context) (Key, bool) {
 	if !ok {
 		return Key{}, false
 	}
-	rec, ok := v.(*Record)
+	rec, ok := v.(*keyRecord)
 	if !ok || rec == nil {
 		return Key{}, false
 	}
@@ -324,22 +208,4 @@ type Key struct {
 	// replaced this one, whose RevokedAt is the end of its grace period.
 	RotatedFrom string `json:"rotated_from,omitempty" example:"7yQ2mN4pR8sT1vW3xZ5bC0"`
 	RotatedTo   string `json:"rotated_to,omitempty" example:"9aB3cD5eF7gH1iJ3kL5mN0"`
-}
-
-// revokedAt reports whether k is revoked at now. Only a rotated key has a
-// revoked_at that may lie ahead, the end of its grace; any other revocation
-// holds from the moment it is stored, whatever the clocks of the instance
-// that wrote it and of this one say.
-func revokedAt(k *Key, now time.Time) bool {
-	return k.RevokedAt != nil && (k.RotatedTo == "" || !now.Before(*k.RevokedAt))
-}
-
-func statusAt(k *Key, now time.Time) Status {
-	switch {
-	case revokedAt(k, now):
-		return StatusRevoked
-	case k.ExpiresAt != nil && !now.Before(*k.ExpiresAt):
-		return StatusExpired
-	}
-	return StatusActive
 }

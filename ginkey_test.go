@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ginkey/ginkey/gormstore"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -363,7 +364,7 @@ func TestUsageIsCountedInBatches(t *testing.T) {
 
 	// Nothing is written on the request path.
 	var rows int64
-	if err := h.guard.store.(*gormStore).db.Table("ginkey_usage").Count(&rows).Error; err != nil || rows != 0 {
+	if err := h.guard.store.(*gormstore.Store).DB().Table("ginkey_usage").Count(&rows).Error; err != nil || rows != 0 {
 		t.Fatalf("usage rows before a flush: %d (%v)", rows, err)
 	}
 

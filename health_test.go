@@ -8,27 +8,30 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/ginkey/ginkey/gormstore"
+	"github.com/ginkey/ginkey/keystore"
 )
 
 // failingLookups is the real SQLite store whose key lookups fail while down
 // is set, as an unreachable database's would.
 type failingLookups struct {
-	*gormStore
+	*gormstore.Store
 	down atomic.Bool
 }
 
-func (s *failingLookups) ByHash(ctx context.Context, hash string) (*Record, error) {
+func (s *failingLookups) ByHash(ctx context.Context, hash string) (*keystore.Record, error) {
 	if s.down.Load() {
 		return nil, errors.New("connection refused")
 	}
-	return s.gormStore.ByHash(ctx, hash)
+	return s.Store.ByHash(ctx, hash)
 }
 
 // A clock set back makes a record look younger than it is: it must not
 // vouch for its key through an outage.
 func TestAClockSetBackServesNothingStale(t *testing.T) {
 	t.Parallel()
-	st := &failingLookups{gormStore: newTestGormStore(t)}
+	st := &failingLookups{Store: newTestGormStore(t)}
 	clock := newFakeClock()
 	h := newHarness(t, func(c *Config) { c.Store = st; c.Now = clock.Now })
 	k := h.createKey(`{"never_expires":true}`)
@@ -42,7 +45,7 @@ func TestAClockSetBackServesNothingStale(t *testing.T) {
 // refused by the failure throttle must not use that try up.
 func TestAThrottledClientDoesNotUseUpTheStoreProbe(t *testing.T) {
 	t.Parallel()
-	st := &failingLookups{gormStore: newTestGormStore(t)}
+	st := &failingLookups{Store: newTestGormStore(t)}
 	clock := newFakeClock()
 	h := newHarness(t, func(c *Config) { c.Store = st; c.Now = clock.Now; c.FailureLimit = 1 })
 	if err := h.engine.SetTrustedProxies(nil); err != nil {
@@ -77,12 +80,12 @@ func TestA503NeverStartsAnOutage(t *testing.T) {
 // usageSeen holds the first usage write until its context ends, and says
 // how it ended; later writes fail at once.
 type usageSeen struct {
-	*gormStore
+	*gormstore.Store
 	ended chan error
 	first atomic.Bool
 }
 
-func (s *usageSeen) AddUsageOnce(ctx context.Context, _ string, _ int64, _ []UsageDelta) error {
+func (s *usageSeen) AddUsageOnce(ctx context.Context, _ string, _ int64, _ []keystore.UsageDelta) error {
 	if !s.first.CompareAndSwap(false, true) {
 		return errors.New("usage table unavailable")
 	}
@@ -95,7 +98,7 @@ func (s *usageSeen) AddUsageOnce(ctx context.Context, _ string, _ int64, _ []Usa
 // then making its own attempt: Close's bound is its own retry's, no more.
 func TestCloseCancelsAFlushUnderWay(t *testing.T) {
 	t.Parallel()
-	st := &usageSeen{gormStore: newTestGormStore(t), ended: make(chan error, 1)}
+	st := &usageSeen{Store: newTestGormStore(t), ended: make(chan error, 1)}
 	// The flusher's write may take 5 x StoreTimeout = 2.5 s; Close comes
 	// after 200 ms and must cut it short.
 	h := newHarness(t, func(c *Config) {

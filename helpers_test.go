@@ -14,7 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ginkey/ginkey/gormstore"
 	"github.com/ginkey/ginkey/internal/testkit"
+	"github.com/ginkey/ginkey/keystore"
 
 	"github.com/gin-gonic/gin"
 )
@@ -163,7 +165,7 @@ func slogDiscard() *slog.Logger { return slog.New(slog.DiscardHandler) }
 // table, as a full disk would, until the returned function lifts it.
 func (h *harness) refuseInserts(table string) (lift func()) {
 	h.t.Helper()
-	db := h.guard.store.(*gormStore).db
+	db := h.guard.store.(*gormstore.Store).DB()
 	trigger := "refuse_" + table
 	sql := "CREATE TRIGGER " + trigger + " BEFORE INSERT ON " + table +
 		" BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"
@@ -225,19 +227,19 @@ func wantRetryAfter(t testing.TB, w *httptest.ResponseRecorder, d time.Duration)
 // countingStore counts key lookups, to prove a refusal never reached the
 // store.
 type countingStore struct {
-	*gormStore
+	*gormstore.Store
 	byHash atomic.Int64
 }
 
-func (s *countingStore) ByHash(ctx context.Context, hash string) (*Record, error) {
+func (s *countingStore) ByHash(ctx context.Context, hash string) (*keystore.Record, error) {
 	s.byHash.Add(1)
-	return s.gormStore.ByHash(ctx, hash)
+	return s.Store.ByHash(ctx, hash)
 }
 
 // newCountingHarness is a harness whose store counts lookups.
 func newCountingHarness(t *testing.T, mod func(*Config)) (*harness, *countingStore) {
 	t.Helper()
-	st := &countingStore{gormStore: newTestGormStore(t)}
+	st := &countingStore{Store: newTestGormStore(t)}
 	h := newHarness(t, func(c *Config) {
 		c.Store = st
 		if mod != nil {
@@ -248,20 +250,12 @@ func newCountingHarness(t *testing.T, mod func(*Config)) (*harness, *countingSto
 }
 
 // newTestGormStore is a GORM store on a fresh SQLite file, for wrapping.
-func newTestGormStore(t *testing.T) *gormStore {
+func newTestGormStore(t *testing.T) *gormstore.Store {
 	t.Helper()
-	db, err := openSQLite(t.TempDir() + "/wrapped.db")
+	s, err := gormstore.Open(context.Background(), t.TempDir()+"/wrapped.db", defaultTablePrefix, slogDiscard())
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		if sqlDB, err := db.DB(); err == nil {
-			_ = sqlDB.Close()
-		}
-	})
-	gs, err := newGormStore(context.Background(), db, defaultTablePrefix)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return gs
+	t.Cleanup(func() { _ = s.Close() })
+	return s
 }

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/ginkey/ginkey/gormstore"
 )
 
 func TestAllowedIPsAdmitIPv4AndIPv6PrefixesAndAddresses(t *testing.T) {
@@ -131,7 +133,7 @@ func TestAnInvalidStoredAllowListRefusesTheKeyEverywhere(t *testing.T) {
 	h := newHarness(t, nil)
 	k := h.createKey(`{}`)
 	// As if written by hand or by a buggy tool.
-	err := h.guard.store.(*gormStore).db.Table("ginkey_keys").Where("id = ?", k.ID).Update("allowed_ips", `["not an address"]`).Error
+	err := h.guard.store.(*gormstore.Store).DB().Table("ginkey_keys").Where("id = ?", k.ID).Update("allowed_ips", `["not an address"]`).Error
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/ginkey/ginkey/keystore"
 )
 
 // The key-management API. What each operation means (validation, id and key
@@ -94,24 +96,20 @@ func (g *Guard) CreateKey(ctx context.Context, spec KeySpec) (out CreatedKey, er
 	if e != nil {
 		return CreatedKey{}, e
 	}
-	plaintext, display, err := g.format.generate()
+	nk, err := g.generateKey()
 	if err != nil {
-		return CreatedKey{}, fmt.Errorf("ginkey: generate key: %w", err)
+		return CreatedKey{}, err
 	}
-	if k.ID, err = randomBase62(22); err != nil {
-		return CreatedKey{}, fmt.Errorf("ginkey: generate key id: %w", err)
-	}
-	k.Prefix = display
-	h := hashKey(plaintext)
+	k.ID, k.Prefix = nk.id, nk.prefix
 	ctx, cancel := context.WithTimeout(ctx, g.adminTimeout())
 	defer cancel()
-	if err := g.store.Insert(ctx, &Record{Hash: h.String(), Key: k}); err != nil {
+	if err := g.store.Insert(ctx, recordOf(&k, nk.hash.String())); err != nil {
 		return CreatedKey{}, storeError("insert key", err)
 	}
-	g.drop(&h) // a new key: other instances have nothing to drop
-	g.log.Info("ginkey: key created", "key_id", k.ID, "prefix", display)
+	g.drop(&nk.hash) // a new key: other instances have nothing to drop
+	g.log.Info("ginkey: key created", "key_id", k.ID, "prefix", nk.prefix)
 	k.Status = statusAt(&k, now)
-	return CreatedKey{Key: k, Secret: plaintext}, nil
+	return CreatedKey{Key: k, Secret: nk.secret}, nil
 }
 
 // checkSpec validates spec and returns the key it describes, without id and
@@ -197,7 +195,7 @@ func (g *Guard) ListKeys(ctx context.Context, q KeyQuery) (KeyList, error) {
 	ctx, cancel := context.WithTimeout(ctx, g.adminTimeout())
 	defer cancel()
 	now := g.now().UTC()
-	recs, total, err := g.store.List(ctx, ListQuery{
+	recs, total, err := g.store.List(ctx, keystore.ListQuery{
 		Status: q.Status, Owner: q.Owner, Prefix: q.Prefix, Name: q.Name,
 		Now: now, Limit: limit, Offset: offset,
 	})
@@ -206,8 +204,8 @@ func (g *Guard) ListKeys(ctx context.Context, q KeyQuery) (KeyList, error) {
 	}
 	out := KeyList{Keys: make([]Key, len(recs)), Total: total}
 	for i := range recs {
-		out.Keys[i] = recs[i].Key
-		out.Keys[i].Status = statusAt(&recs[i].Key, now)
+		out.Keys[i] = keyOf(&recs[i])
+		out.Keys[i].Status = statusAt(&out.Keys[i], now)
 	}
 	return out, nil
 }
@@ -228,7 +226,13 @@ func (g *Guard) UpdateKey(ctx context.Context, id string, u KeyUpdate) (_ Key, e
 	}
 	ctx, cancel := context.WithTimeout(ctx, g.adminTimeout())
 	defer cancel()
-	rec, err := g.store.Update(ctx, id, ch)
+	rec, err := g.store.Modify(ctx, id, func(r *keystore.Record) (*keystore.Record, error) {
+		if err := changeable(r); err != nil {
+			return nil, err
+		}
+		ch.apply(r)
+		return r, nil
+	})
 	if err != nil {
 		return Key{}, storeError("update key", err)
 	}
@@ -238,71 +242,6 @@ func (g *Guard) UpdateKey(ctx context.Context, id string, u KeyUpdate) (_ Key, e
 	}
 	g.log.Info("ginkey: key updated", "key_id", id, "fields", strings.Join(fields, ","))
 	return g.public(rec), nil
-}
-
-// changes validates u and turns it into store Changes, with the names of the
-// fields it sets.
-func (u *KeyUpdate) changes() (Changes, []string, *Error) {
-	var (
-		ch     Changes
-		fields []string
-	)
-	if u.Name != nil {
-		if e := validateName(*u.Name); e != nil {
-			return ch, nil, e
-		}
-		ch.Name, fields = u.Name, append(fields, "name")
-	}
-	if u.Owner != nil {
-		if e := validateOwner(*u.Owner); e != nil {
-			return ch, nil, e
-		}
-		ch.Owner, fields = u.Owner, append(fields, "owner")
-	}
-	if u.Scopes != nil {
-		scopes, e := validateScopes(*u.Scopes)
-		if e != nil {
-			return ch, nil, e
-		}
-		ch.Scopes, fields = &scopes, append(fields, "scopes")
-	}
-	if u.Metadata != nil {
-		m, e := checkMetadata(*u.Metadata)
-		if e != nil {
-			return ch, nil, e
-		}
-		if m == nil {
-			m = map[string]any{}
-		}
-		ch.Metadata, fields = &m, append(fields, "metadata")
-	}
-	switch {
-	case u.RateLimit != nil && u.ClearRateLimit:
-		return ch, nil, BadRequest("rate_limit: give a rate limit or clear it, not both")
-	case u.Quota != nil && u.ClearQuota:
-		return ch, nil, BadRequest("quota: give a quota or clear it, not both")
-	}
-	var ips []string
-	if u.AllowedIPs != nil {
-		ips = *u.AllowedIPs
-	}
-	canon, e := validateLimits(u.RateLimit, ips, u.Quota)
-	if e != nil {
-		return ch, nil, e
-	}
-	if u.AllowedIPs != nil {
-		ch.AllowedIPs, fields = &canon, append(fields, "allowed_ips")
-	}
-	if u.RateLimit != nil || u.ClearRateLimit {
-		ch.SetRateLimit, ch.RateLimit, fields = true, clone(u.RateLimit), append(fields, "rate_limit")
-	}
-	if u.Quota != nil || u.ClearQuota {
-		ch.SetQuota, ch.Quota, fields = true, clone(u.Quota), append(fields, "quota")
-	}
-	if len(fields) == 0 {
-		return ch, nil, BadRequest("give at least one of name, owner, scopes, metadata, rate_limit, allowed_ips, quota")
-	}
-	return ch, fields, nil
 }
 
 // RevokeKey revokes the key with id for good; it fails from the key's next
@@ -318,9 +257,15 @@ func (g *Guard) RevokeKey(ctx context.Context, id string) (_ Key, err error) {
 	ctx, cancel := context.WithTimeout(ctx, g.adminTimeout())
 	defer cancel()
 	now := g.now().UTC().Truncate(time.Microsecond)
-	rec, err := g.store.Update(ctx, id, Changes{RevokedAt: &now})
-	if errors.Is(err, ErrRevokedConflict) || errors.Is(err, ErrRotatedConflict) { // already revoked: the record as it is
-		rec, err = g.store.ByID(ctx, id)
+	rec, err := g.store.Modify(ctx, id, func(r *keystore.Record) (*keystore.Record, error) {
+		if !revocable(r, now) {
+			return nil, alreadyRevoked{r}
+		}
+		r.RevokedAt = &now
+		return r, nil
+	})
+	if already, ok := errors.AsType[alreadyRevoked](err); ok { // not an error: the record as it is
+		rec, err = already.rec, nil
 	}
 	if err != nil {
 		return Key{}, storeError("revoke key", err)
@@ -346,7 +291,13 @@ func (g *Guard) RenewKey(ctx context.Context, id string, r Renewal) (_ Key, err 
 	}
 	ctx, cancel := context.WithTimeout(ctx, g.adminTimeout())
 	defer cancel()
-	rec, err := g.store.Update(ctx, id, Changes{SetExpiry: true, ExpiresAt: expires})
+	rec, err := g.store.Modify(ctx, id, func(r *keystore.Record) (*keystore.Record, error) {
+		if err := changeable(r); err != nil {
+			return nil, err
+		}
+		r.ExpiresAt = expires
+		return r, nil
+	})
 	if err != nil {
 		return Key{}, storeError("renew key", err)
 	}
@@ -378,20 +329,30 @@ func (g *Guard) DeleteKey(ctx context.Context, id string) (err error) {
 }
 
 // public is rec as a caller sees it, with its status now.
-func (g *Guard) public(rec *Record) Key {
-	k := rec.Key
+func (g *Guard) public(rec *keystore.Record) Key {
+	k := keyOf(rec)
 	k.Status = statusAt(&k, g.now())
 	return k
 }
 
-// storeError returns a client-facing *Error as it is and wraps anything else
-// as an internal error, which a client sees only as ErrUnavailable.
+// storeError returns a client-facing *Error (see fromStore) as it is and
+// wraps anything else as an internal error, which a client sees only as
+// ErrUnavailable.
 func storeError(what string, err error) error {
 	var e *Error
-	if errors.As(err, &e) {
+	if errors.As(fromStore(err), &e) {
 		return e
 	}
 	return fmt.Errorf("ginkey: %s: %w", what, err)
+}
+
+// fromStore is the one place a store's own errors become the API's:
+// keystore.ErrNotFound is ErrNotFound; anything else stays as it is.
+func fromStore(err error) error {
+	if errors.Is(err, keystore.ErrNotFound) {
+		return ErrNotFound
+	}
+	return err
 }
 
 // checkDisplayPrefix refuses a prefix filter no key's display prefix could

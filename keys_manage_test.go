@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/ginkey/ginkey/internal/testkit"
+	"github.com/ginkey/ginkey/keystore"
 )
 
 // guardSetup opens guards on one database of a dialect: each call of open
@@ -56,15 +58,15 @@ func guardSetups(t *testing.T) []guardSetup {
 			return Config{DBPath: filepath.Join(t.TempDir(), "keys.db")}, true
 		}),
 		onDB("postgres", func(t *testing.T) (Config, bool) {
-			db, prefix := openPostgres(t)
+			db, prefix := testkit.OpenPostgres(t)
 			return Config{DB: db, TablePrefix: prefix}, true
 		}),
 		onDB("mysql", func(t *testing.T) (Config, bool) {
-			db, prefix := openMySQL(t)
+			db, prefix := testkit.OpenMySQL(t)
 			return Config{DB: db, TablePrefix: prefix}, true
 		}),
 		onDB("store-without-transactions", func(t *testing.T) (Config, bool) {
-			s := storeFactories()["sqlite"](t)
+			s := newTestGormStore(t)
 			return Config{Store: plainStore{s}}, true
 		}),
 	}
@@ -72,7 +74,7 @@ func guardSetups(t *testing.T) []guardSetup {
 
 // plainStore is a Store and nothing more: RotateKey takes its path for
 // stores it cannot run a transaction on.
-type plainStore struct{ Store }
+type plainStore struct{ keystore.Store }
 
 // forEachSetup runs test on every guard setup, or on those named, in
 // parallel.

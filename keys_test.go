@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/ginkey/ginkey/gormstore"
+	"github.com/ginkey/ginkey/keystore"
 )
 
 // The key-management API through a real SQLite file: each method's success
@@ -316,19 +318,19 @@ func TestStoreFailuresAreInternalErrors(t *testing.T) {
 
 // deadlineStore records the deadline of each ByID call.
 type deadlineStore struct {
-	*gormStore
+	*gormstore.Store
 	deadline chan time.Time
 }
 
-func (s *deadlineStore) ByID(ctx context.Context, id string) (*Record, error) {
+func (s *deadlineStore) ByID(ctx context.Context, id string) (*keystore.Record, error) {
 	d, _ := ctx.Deadline()
 	s.deadline <- d
-	return s.gormStore.ByID(ctx, id)
+	return s.Store.ByID(ctx, id)
 }
 
 func TestGoCallersGetTheAdminDeadlineUnlessTheirsIsSooner(t *testing.T) {
 	t.Parallel()
-	st := &deadlineStore{gormStore: newTestGormStore(t), deadline: make(chan time.Time, 1)}
+	st := &deadlineStore{Store: newTestGormStore(t), deadline: make(chan time.Time, 1)}
 	h := newHarness(t, func(c *Config) { c.Store = st; c.StoreTimeout = time.Minute })
 	id := mustCreate(t, h.guard, KeySpec{}).ID
 

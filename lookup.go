@@ -3,6 +3,7 @@ package ginkey
 import (
 	"context"
 	"crypto/subtle"
+	"errors"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -15,8 +16,8 @@ import (
 var errClientGone = newError(499, "client_closed_request", "the client closed the request")
 
 type (
-	cacheEntry = keycache.Entry[*Record]
-	flight     = keycache.Flight[*Record]
+	cacheEntry = keycache.Entry[*keyRecord]
+	flight     = keycache.Flight[*keyRecord]
 )
 
 // revalidate serves a key this guard verified before whose cache entry went
@@ -24,7 +25,7 @@ type (
 // little longer (up to twice CacheTTL old); when the store fails, for up to
 // StaleIfError. A key changed through this guard is never here: a change
 // drops its entry.
-func (g *Guard) revalidate(c *gin.Context, e *cacheEntry, h *keyHash, tag uint64, now time.Time) (*Record, error) {
+func (g *Guard) revalidate(c *gin.Context, e *cacheEntry, h *keyHash, tag uint64, now time.Time) (*keyRecord, error) {
 	age := time.Duration(now.UnixNano() - e.Fetched)
 	if !g.health.allow(now.UnixNano()) {
 		return g.staleOr(e, age)
@@ -42,7 +43,7 @@ func (g *Guard) revalidate(c *gin.Context, e *cacheEntry, h *keyHash, tag uint64
 
 // staleOr admits e's record if it is young enough for StaleIfError, else
 // answers 503.
-func (g *Guard) staleOr(e *cacheEntry, age time.Duration) (*Record, error) {
+func (g *Guard) staleOr(e *cacheEntry, age time.Duration) (*keyRecord, error) {
 	if g.keys.staleIfError > 0 && age >= 0 && age < g.keys.staleIfError { // a clock set back vouches for nothing
 		g.health.servedStale()
 		return e.Val, nil
@@ -53,7 +54,7 @@ func (g *Guard) staleOr(e *cacheEntry, age time.Duration) (*Record, error) {
 
 // await takes part in h's read: the leader does it, the others wait for it
 // or for their client to hang up.
-func (g *Guard) await(c *gin.Context, fl *flight, lead bool, h *keyHash, tag uint64, now time.Time) (*Record, error) {
+func (g *Guard) await(c *gin.Context, fl *flight, lead bool, h *keyHash, tag uint64, now time.Time) (*keyRecord, error) {
 	ctx := c.Request.Context()
 	if lead {
 		g.lead(ctx, fl, h, tag, now)
@@ -81,7 +82,7 @@ func (g *Guard) lead(ctx context.Context, fl *flight, h *keyHash, tag uint64, no
 
 // fetch reads the record for h from the store, within StoreTimeout, and
 // caches it, prepared; or remembers tag as unknown.
-func (g *Guard) fetch(ctx context.Context, h *keyHash, tag uint64, now time.Time) (*Record, error) {
+func (g *Guard) fetch(ctx context.Context, h *keyHash, tag uint64, now time.Time) (*keyRecord, error) {
 	var gen uint64
 	if g.keys.Verified != nil {
 		_, _, gen = g.keys.Verified.Get(hashOf(h), now.UnixNano())
@@ -91,8 +92,9 @@ func (g *Guard) fetch(ctx context.Context, h *keyHash, tag uint64, now time.Time
 	hexHash := h.String()
 	ctx, end := g.observed(ctx, "lookup", false)
 	rec, err := g.store.ByHash(ctx, hexHash)
+	err = fromStore(err)
 	end(err)
-	if isNotFound(err) {
+	if errors.Is(err, ErrNotFound) {
 		g.health.ok(now)
 		if g.keys.Verified != nil { // deleted since it was cached (e.g. by another instance)
 			g.keys.Verified.Remove(hashOf(h))
@@ -112,9 +114,9 @@ func (g *Guard) fetch(ctx context.Context, h *keyHash, tag uint64, now time.Time
 	if subtle.ConstantTimeCompare([]byte(rec.Hash), []byte(hexHash)) != 1 {
 		return nil, ErrKeyInvalid
 	}
-	rec = g.prepare(rec)
+	prepared := g.prepare(rec)
 	if g.keys.Verified != nil {
-		g.keys.Verified.Put(hashOf(h), rec, now.UnixNano(), gen)
+		g.keys.Verified.Put(hashOf(h), prepared, now.UnixNano(), gen)
 	}
-	return rec, nil
+	return prepared, nil
 }

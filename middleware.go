@@ -73,7 +73,7 @@ func (g *Guard) authenticate(c *gin.Context, r *requirement) error {
 
 // count adds a refusal to the guard's outcomes and, when the key was
 // identified (rec is not nil), to the key's.
-func (g *Guard) count(c *gin.Context, rec *Record, err error) {
+func (g *Guard) count(c *gin.Context, rec *keyRecord, err error) {
 	o := outcomeOf(err)
 	g.counters.of(c).outcomes[o].Add(1)
 	if rec != nil && int(o) < keyOutcomes && g.usage != nil {
@@ -85,7 +85,7 @@ func (g *Guard) count(c *gin.Context, rec *Record, err error) {
 // checks (revoked, expired, scopes, IP, limits), usage. It returns nil and no error for an anonymous
 // request that r lets through, and the key's record with the error when an
 // identified key is refused.
-func (g *Guard) authorize(c *gin.Context, r *requirement) (*Record, error) {
+func (g *Guard) authorize(c *gin.Context, r *requirement) (*keyRecord, error) {
 	raw := extractKey(c.Request, g.lookups)
 	if raw == "" {
 		if r.optional {
@@ -123,12 +123,12 @@ func (g *Guard) authorize(c *gin.Context, r *requirement) (*Record, error) {
 }
 
 // admitted returns the record this guard stored in c, if any.
-func (g *Guard) admitted(c *gin.Context) *Record {
+func (g *Guard) admitted(c *gin.Context) *keyRecord {
 	v, ok := c.Get(contextKey)
 	if !ok {
 		return nil
 	}
-	rec, ok := v.(*Record)
+	rec, ok := v.(*keyRecord)
 	if !ok || rec.policy == nil || rec.policy.owner != g {
 		return nil
 	}
@@ -139,7 +139,7 @@ func (g *Guard) admitted(c *gin.Context) *Record {
 // the store, unless the client's address has had too many unknown keys of
 // late. A key the store did not know a moment ago is refused without being
 // hashed.
-func (g *Guard) identify(c *gin.Context, raw string, now time.Time) (*Record, error) {
+func (g *Guard) identify(c *gin.Context, raw string, now time.Time) (*keyRecord, error) {
 	var (
 		e       *cacheEntry
 		h       keyHash
@@ -235,10 +235,10 @@ func (g *Guard) throttleAddr(c *gin.Context) (netip.Addr, bool) {
 // checkUsable is evaluated against the clock on every request: the cache
 // holds records, never verdicts.
 func checkUsable(k *Key, now time.Time) error {
-	if revokedAt(k, now) {
+	switch statusAt(k, now) {
+	case StatusRevoked:
 		return ErrKeyRevoked
-	}
-	if k.ExpiresAt != nil && !now.Before(*k.ExpiresAt) {
+	case StatusExpired:
 		return ErrKeyExpired
 	}
 	return nil

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ginkey/ginkey/keystore"
 )
 
 // hub is a Notifier for guards in one process, delivering each
@@ -66,8 +68,8 @@ func TestAConfiguredNotifierCarriesEveryChangeToTheOtherGuards(t *testing.T) {
 func TestAnAnnouncedChangeVoidsAnotherGuardsReadFromBeforeIt(t *testing.T) {
 	t.Parallel()
 	n := &hub{}
-	st := &readThenWait{gormStore: newTestGormStore(t), release: make(chan struct{}), reading: make(chan struct{})}
-	a := newHarness(t, func(c *Config) { c.Store, c.Notifier = st.gormStore, n })
+	st := &readThenWait{Store: newTestGormStore(t), release: make(chan struct{}), reading: make(chan struct{})}
+	a := newHarness(t, func(c *Config) { c.Store, c.Notifier = st.Store, n })
 	b := newHarness(t, func(c *Config) { c.Store, c.Notifier, c.CacheTTL = st, n, time.Hour })
 	waitSubscribed(t, b.guard, 1)
 	k := a.createKey(`{}`)
@@ -96,7 +98,7 @@ func TestListeningAgainRereadsEveryCachedKeyAndAnOutageIsLoggedOnce(t *testing.T
 		t.Fatalf("before: %d", w.Code)
 	}
 	now := time.Now().UTC()
-	if _, err := st.Update(context.Background(), k.ID, Changes{RevokedAt: &now}); err != nil { // unannounced
+	if _, err := st.Modify(context.Background(), k.ID, func(r *keystore.Record) (*keystore.Record, error) { r.RevokedAt = &now; return r, nil }); err != nil { // unannounced
 		t.Fatal(err)
 	}
 	if w := h.secure(k.Secret); w.Code != http.StatusOK {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/ginkey/ginkey/keystore"
 )
 
 // outcomeEngine serves /r behind Handler and /scoped behind Require("s:x").
@@ -167,7 +168,7 @@ func TestOutcomesSurviveAFlushAndARestartExactly(t *testing.T) {
 func TestOutcomesWithoutAnOutcomeStore(t *testing.T) {
 	t.Parallel()
 	// A UsageStore that is not an OutcomeStore: valid only, refusals zero.
-	s := storeFactories()["sqlite"](t)
+	s := newTestGormStore(t)
 	g, err := New(Config{Store: usageOnly{s, s}, AdminSecret: testSecret, LookupEnv: noEnv, Logger: slogDiscard()})
 	if err != nil {
 		t.Fatal(err)
@@ -191,8 +192,8 @@ func TestOutcomesWithoutAnOutcomeStore(t *testing.T) {
 
 // usageOnly is a Store and a UsageStore, nothing more.
 type usageOnly struct {
-	Store
-	UsageStore
+	keystore.Store
+	keystore.UsageStore
 }
 
 func TestStatsCountCacheLookupsAndPendingUsage(t *testing.T) {

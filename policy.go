@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ginkey/ginkey/internal/limits"
+	"github.com/ginkey/ginkey/keystore"
 )
 
 // keyPolicy is what the request path needs of a key's authorization fields,
@@ -27,10 +28,11 @@ type keyPolicy struct {
 	quotaPer Period
 }
 
-// prepare returns a copy of rec carrying its policy; rec itself may be
-// shared by the Store and is not written to.
-func (g *Guard) prepare(rec *Record) *Record {
-	out := *rec
+// prepare returns rec as the request path holds it: converted to a Key,
+// once, and carrying its policy. rec itself may be shared by the Store and
+// is not written to.
+func (g *Guard) prepare(rec *keystore.Record) *keyRecord {
+	out := keyRecord{Key: keyOf(rec), Hash: rec.Hash}
 	p := &keyPolicy{owner: g, scopes: newScopeSet(rec.Scopes)}
 	if len(rec.AllowedIPs) > 0 {
 		p.ipRestricted = true
@@ -42,9 +44,9 @@ func (g *Guard) prepare(rec *Record) *Record {
 		p.nets = nets
 	}
 	rl := g.limits.rateLimit
-	if rec.RateLimit != nil {
-		if validateRateLimit(rec.RateLimit) == nil {
-			rl = *rec.RateLimit
+	if out.RateLimit != nil {
+		if validateRateLimit(out.RateLimit) == nil {
+			rl = *out.RateLimit
 		} else {
 			g.log.Error("ginkey: stored rate_limit is invalid; the guard's default applies", "key_id", rec.ID)
 		}
@@ -57,7 +59,7 @@ func (g *Guard) prepare(rec *Record) *Record {
 			p.rateCell = g.limits.own.Cell(rec.ID, g.now().UnixNano())
 		}
 	}
-	if q := rec.Quota; q != nil {
+	if q := out.Quota; q != nil {
 		if validateQuota(q) == nil {
 			p.quota, p.quotaPer = q.Requests, q.Per
 		} else {

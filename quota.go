@@ -47,7 +47,7 @@ func quotaPeriod(per Period, now time.Time) (start, end time.Time) {
 
 // checkQuota spends one request of the key's quota, reading the period's
 // count from the store when this instance has none or it is due.
-func (g *Guard) checkQuota(ctx context.Context, rec *Record, now time.Time) error {
+func (g *Guard) checkQuota(ctx context.Context, rec *keyRecord, now time.Time) error {
 	p := rec.policy
 	if p.quota == 0 {
 		return nil
@@ -89,7 +89,7 @@ func (g *Guard) checkQuota(ctx context.Context, rec *Record, now time.Time) erro
 
 // takeShared spends one request of the key's quota through
 // Config.QuotaCounter, which seeds a period's count from quotaSeed.
-func (g *Guard) takeShared(ctx context.Context, rec *Record, now time.Time) error {
+func (g *Guard) takeShared(ctx context.Context, rec *keyRecord, now time.Time) error {
 	p := rec.policy
 	start, end := quotaPeriod(p.quotaPer, now)
 	var seedErr error

@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/ginkey/ginkey/keystore"
 )
 
 func TestDailyQuotaRefusesWithRetryAfterUntilMidnightUTC(t *testing.T) {
@@ -147,7 +149,7 @@ func TestRefusedRequestsDoNotCountAgainstTheQuota(t *testing.T) {
 
 // storeOnly hides every optional interface of the store it wraps, UsageStore
 // among them.
-type storeOnly struct{ Store }
+type storeOnly struct{ keystore.Store }
 
 func TestQuotaWithoutAUsageStoreHoldsAcrossCacheTTL(t *testing.T) {
 	t.Parallel()

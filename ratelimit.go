@@ -122,7 +122,7 @@ const (
 
 // checkRate spends one request of the key's rate limit and describes what is
 // left in the RateLimit-* headers, on success and refusal alike.
-func (l *limiting) checkRate(c *gin.Context, rec *Record, now int64) error {
+func (l *limiting) checkRate(c *gin.Context, rec *keyRecord, now int64) error {
 	p := rec.policy
 	if p.rateLimit == 0 {
 		return nil

@@ -14,8 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ginkey/ginkey/gormstore"
+	"github.com/ginkey/ginkey/internal/testkit"
+	"github.com/ginkey/ginkey/keystore"
 	"github.com/jackc/pgx/v5/pgconn"
-	"gorm.io/gorm"
 )
 
 // Tests of several guards sharing one PostgreSQL database, as instances of
@@ -45,7 +47,7 @@ func postgresURL(t testing.TB) string {
 	tt, ok := t.(*testing.T)
 	var dsn string
 	if ok {
-		dsn = postgresDSN(tt)
+		dsn = testkit.PostgresDSN(tt)
 	} else if dsn = os.Getenv("GINKEY_TEST_POSTGRES"); dsn == "" {
 		t.Skip("SKIPPING PostgreSQL benchmark: set GINKEY_TEST_POSTGRES")
 	}
@@ -75,7 +77,7 @@ func keywordDSNToURL(t testing.TB, dsn string) string {
 func replicas(t *testing.T, n int, mod func(*Config)) ([]*harness, string) {
 	t.Helper()
 	dbURL := postgresURL(t)
-	_, prefix := openPostgres(t) // drops the tables when the test ends, after the guards have closed
+	_, prefix := testkit.OpenPostgres(t) // drops the tables when the test ends, after the guards have closed
 	hs := make([]*harness, n)
 	for i := range hs {
 		hs[i] = newHarness(t, func(cfg *Config) {
@@ -237,7 +239,7 @@ func TestEveryKeyChangeThroughTheAPIIsSeenByAnotherReplicaAtOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.guard.store.Update(ctx, k.ID, Changes{SetExpiry: true, ExpiresAt: &past}); err != nil { // behind the guards' backs
+	if _, err := a.guard.store.Modify(ctx, k.ID, func(r *keystore.Record) (*keystore.Record, error) { r.ExpiresAt = &past; return r, nil }); err != nil { // behind the guards' backs
 		t.Fatal(err)
 	}
 	if w := b.secure(k.Secret); w.Code != http.StatusUnauthorized {
@@ -272,10 +274,10 @@ func waitStatus(t *testing.T, h *harness, key string, want int, what string) {
 // connections of the guards on prefix's tables.
 func terminateListeners(t *testing.T, prefix string) int {
 	t.Helper()
-	db, _ := openPostgres(t)
+	db, _ := testkit.OpenPostgres(t)
 	var killed []bool
 	err := db.Raw("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND application_name = ?",
-		"ginkey listener "+pgChannel(prefix)).Scan(&killed).Error
+		"ginkey listener "+prefix+"keys_changed").Scan(&killed).Error
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -341,10 +343,10 @@ func TestAReplicaWhoseListenerIsTerminatedReconnectsAndLogsTheOutageOnce(t *test
 
 func TestWhileAReplicaCannotListenCacheTTLBoundsChangesAndTheOutageIsLoggedOnce(t *testing.T) {
 	dbURL := postgresURL(t)
-	db, prefix := openPostgres(t)
+	_, prefix := testkit.OpenPostgres(t)
 	// B listens through the proxy, and reads the store directly: only its
 	// notifications are cut off.
-	n, proxy := proxiedNotifier(t, db, prefix, 2*time.Second)
+	n, proxy := proxiedNotifier(t, prefix, 2*time.Second, 15*time.Second) // Notifier's own ping
 
 	const ttl = time.Second
 	a := newHarness(t, func(c *Config) { c.DBPath, c.TablePrefix, c.CacheTTL = dbURL, prefix, ttl })
@@ -447,7 +449,7 @@ func TestNewRefusesABadPostgreSQLURLWithoutShowingItsPassword(t *testing.T) {
 	} {
 		_, err := New(Config{DBPath: dsn, LookupEnv: noEnv, Logger: slogDiscard()})
 		if err == nil {
-			t.Fatalf("%s: New succeeded", redactURL(dsn))
+			t.Fatalf("%s: New succeeded", gormstore.RedactURL(dsn))
 		}
 		if strings.Contains(err.Error(), "s3cr3t") {
 			t.Fatalf("the password is in the error: %v", err)
@@ -461,7 +463,7 @@ func TestNewRefusesABadPostgreSQLURLWithoutShowingItsPassword(t *testing.T) {
 
 func TestGINKEY_DBAcceptsAPostgreSQLURL(t *testing.T) {
 	dbURL := postgresURL(t)
-	db, prefix := openPostgres(t)
+	db, prefix := testkit.OpenPostgres(t)
 	env := func(name string) (string, bool) {
 		if name == "GINKEY_DB" {
 			return dbURL, true
@@ -482,7 +484,8 @@ func TestGINKEY_DBAcceptsAPostgreSQLURL(t *testing.T) {
 	if _, err := os.Stat(DefaultDBPath); err == nil {
 		t.Fatal("a SQLite file was created")
 	}
-	sqlDB, _ := g.store.(*gormStore).db.DB()
+	sqlDB, _ := g.store.(*gormstore.Store).DB().DB()
+	const pgMinConns = 8 // gormstore's floor of a pool it opens
 	if got := sqlDB.Stats().MaxOpenConnections; got < pgMinConns {
 		t.Fatalf("MaxOpenConnections %d, want at least %d", got, pgMinConns)
 	}
@@ -505,11 +508,11 @@ func BenchmarkLookupMissPostgres(b *testing.B) {
 			b.Fatal(err)
 		}
 		prefix := "gkb_" + strings.ToLower(suffix) + "_"
-		db, err := openPostgresURL(dbURL)
+		st, err := gormstore.Open(context.Background(), dbURL, prefix, nil)
 		if err != nil {
 			b.Fatal(err)
 		}
-		b.Cleanup(func() { dropAndClose(db, prefix) }) // after the guard has closed
+		b.Cleanup(func() { testkit.DropTables(st.DB(), prefix); _ = st.Close() }) // after the guard has closed
 		g, key := newBenchGuard(b, -1, keys, func(cfg *Config) { cfg.DBPath, cfg.TablePrefix = dbURL, prefix })
 		missLatencies(b, g, key)
 	})
@@ -540,12 +543,15 @@ func missLatencies(b *testing.B, g *Guard, key string) {
 
 func TestTheListenerPingsWhileIdleAndKeepsHearing(t *testing.T) {
 	dbURL := postgresURL(t)
-	db, prefix := openPostgres(t)
-	n, err := newPgNotifier(context.Background(), db, prefix, 2*time.Second)
+	db, prefix := testkit.OpenPostgres(t)
+	st, err := gormstore.New(context.Background(), db, prefix)
 	if err != nil {
 		t.Fatal(err)
 	}
-	n.ping = 20 * time.Millisecond // many idle timeouts and pings on one connection
+	n, err := st.PostgresNotifier(context.Background(), 2*time.Second, 20*time.Millisecond) // many idle timeouts and pings on one connection
+	if err != nil {
+		t.Fatal(err)
+	}
 	a := newHarness(t, func(c *Config) { c.DBPath, c.TablePrefix = dbURL, prefix })
 	b := newHarness(t, func(c *Config) { c.DBPath, c.TablePrefix, c.CacheTTL, c.Notifier = dbURL, prefix, time.Hour, n })
 	waitSubscribed(t, b.guard, 1)
@@ -574,9 +580,8 @@ func TestTheListenerPingsWhileIdleAndKeepsHearing(t *testing.T) {
 
 func TestAListenerWhoseConnectionGoesSilentNoticesItAndReconnects(t *testing.T) {
 	dbURL := postgresURL(t)
-	db, prefix := openPostgres(t)
-	n, proxy := proxiedNotifier(t, db, prefix, 300*time.Millisecond)
-	n.ping = 50 * time.Millisecond
+	_, prefix := testkit.OpenPostgres(t)
+	n, proxy := proxiedNotifier(t, prefix, 300*time.Millisecond, 50*time.Millisecond)
 	b := newHarness(t, func(c *Config) { c.DBPath, c.TablePrefix, c.Notifier = dbURL, prefix, n })
 	waitSubscribed(t, b.guard, 1)
 
@@ -592,21 +597,19 @@ func TestAListenerWhoseConnectionGoesSilentNoticesItAndReconnects(t *testing.T) 
 	waitSubscribed(t, b.guard, 2)
 }
 
-// proxiedNotifier is a PostgreSQL notifier for db's tables under prefix
-// whose listening connection goes through a fault proxy the test owns.
-func proxiedNotifier(t *testing.T, db *gorm.DB, prefix string, timeout time.Duration) (*pgNotifier, *faultProxy) {
+// proxiedNotifier is a PostgreSQL notifier for the tables under prefix
+// whose connections, the listener's among them, go through a fault proxy
+// the test owns; it pings after ping in silence.
+func proxiedNotifier(t *testing.T, prefix string, timeout, ping time.Duration) (Notifier, *faultProxy) {
 	t.Helper()
-	cfg, err := pgconn.ParseConfig(postgresDSN(t))
+	db, _, proxy := proxiedPostgres(t)
+	st, err := gormstore.New(context.Background(), db, prefix)
 	if err != nil {
 		t.Fatal(err)
 	}
-	proxy := newFaultProxy(t, net.JoinHostPort(cfg.Host, strconv.Itoa(int(cfg.Port))))
-	n, err := newPgNotifier(context.Background(), db, prefix, timeout)
+	n, err := st.PostgresNotifier(context.Background(), timeout, ping)
 	if err != nil {
 		t.Fatal(err)
 	}
-	host, port, _ := net.SplitHostPort(proxy.addr())
-	p, _ := strconv.Atoi(port)
-	n.config.Host, n.config.Port = host, uint16(p)
 	return n, proxy
 }

@@ -6,8 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
+	"github.com/ginkey/ginkey/keystore"
 )
 
 // maxRotationGrace is the longest grace period RotateKey accepts.
@@ -22,7 +21,8 @@ const maxRotationGrace = 30 * 24 * time.Hour
 // RotatedTo the new key's id. Meanwhile it accepts no other change;
 // revoking it ends the grace.
 //
-// Both keys change in one transaction on the GORM store. On this guard the
+// Both keys change in one transaction on a store that is a
+// keystore.Rotator, as the GORM store is. On this guard the
 // change applies from the next request; other instances see it within
 // their CacheTTL.
 //
@@ -38,121 +38,64 @@ func (g *Guard) RotateKey(ctx context.Context, id string, grace time.Duration) (
 	if grace < 0 || grace > maxRotationGrace {
 		return CreatedKey{}, BadRequest(`grace must be from "0s" to "720h" (30 days)`)
 	}
-	plaintext, display, err := g.format.generate()
+	nk, err := g.generateKey()
 	if err != nil {
-		return CreatedKey{}, fmt.Errorf("ginkey: generate key: %w", err)
+		return CreatedKey{}, err
 	}
-	nextID, err := randomBase62(22)
-	if err != nil {
-		return CreatedKey{}, fmt.Errorf("ginkey: generate key id: %w", err)
-	}
-	h := hashKey(plaintext)
 	now := g.now().UTC().Truncate(time.Microsecond)
 	stop := now.Add(grace)
-	successor := func(old *Record) (*Record, error) {
-		switch {
-		case old.RotatedTo != "":
-			return nil, ErrRotatedConflict
-		case old.RevokedAt != nil:
-			return nil, ErrRevokedConflict
-		case old.ExpiresAt != nil && !now.Before(*old.ExpiresAt):
-			return nil, ErrExpiredConflict
+	// rotation reads old under the store's lock, and returns it as rotated
+	// and its successor.
+	rotation := func(old *keystore.Record) (changed, next *keystore.Record, err error) {
+		if err := rotatable(old, now); err != nil {
+			return nil, nil, err
 		}
-		next := &Record{Key: old.Key, Hash: h.String()}
-		next.ID, next.Prefix, next.CreatedAt = nextID, display, now
-		next.RevokedAt, next.LastUsedAt, next.Status = nil, nil, ""
+		next = new(*old)
+		next.ID, next.Hash, next.Prefix, next.CreatedAt = nk.id, nk.hash.String(), nk.prefix, now
+		next.RevokedAt, next.LastUsedAt = nil, nil
 		next.RotatedFrom, next.RotatedTo = old.ID, ""
-		return next, nil
+		changed = new(*old)
+		changed.RevokedAt, changed.RotatedTo = &stop, nk.id
+		return changed, next, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, g.adminTimeout())
 	defer cancel()
-	var old, next *Record
-	if r, ok := g.store.(rotator); ok {
-		old, next, err = r.rotate(ctx, id, stop, successor)
+	var old, next *keystore.Record
+	if r, ok := g.store.(keystore.Rotator); ok {
+		old, next, err = r.Rotate(ctx, id, rotation)
 	} else {
-		old, next, err = rotateApart(ctx, g.store, id, stop, successor)
+		old, next, err = rotateApart(ctx, g.store, id, rotation)
 	}
 	if err != nil {
 		return CreatedKey{}, storeError("rotate key", err)
 	}
 	g.invalidateHex(old.Hash)
-	g.invalidate(&h)
-	g.log.Info("ginkey: key rotated", "key_id", id, "new_key_id", nextID, "grace", grace.String())
-	return CreatedKey{Key: g.public(next), Secret: plaintext}, nil
-}
-
-// rotator is a Store that rotates a key in one transaction: it marks the old
-// key with stop and the successor's id, and inserts the successor, built by
-// successor from the old key as read under lock, or changes nothing. It
-// returns the old key as changed and its successor.
-type rotator interface {
-	rotate(ctx context.Context, id string, stop time.Time, successor func(*Record) (*Record, error)) (old, next *Record, err error)
-}
-
-var _ rotator = (*gormStore)(nil)
-
-func (s *gormStore) rotate(ctx context.Context, id string, stop time.Time, successor func(*Record) (*Record, error)) (old, next *Record, err error) {
-	err = s.write(func() error {
-		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-			read := tx.Table(s.keys).Where("id = ?", id)
-			if !s.sqlite { // SQLite's writer holds the whole database
-				read = read.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate})
-			}
-			var rows []keyRow
-			if err := read.Limit(1).Find(&rows).Error; err != nil {
-				return err
-			}
-			if len(rows) == 0 {
-				return ErrNotFound
-			}
-			o, err := fromRow(&rows[0])
-			if err != nil {
-				return err
-			}
-			n, err := successor(o)
-			if err != nil {
-				return err
-			}
-			res := tx.Table(s.keys).Where("id = ? AND revoked_at IS NULL", id).
-				Updates(map[string]any{"revoked_at": stop, "rotated_to": n.ID})
-			if res.Error != nil {
-				return res.Error
-			}
-			if res.RowsAffected == 0 { // changed since it was read: a caller's SQLite without locks
-				return ErrRevokedConflict
-			}
-			row, err := toRow(n)
-			if err != nil {
-				return err
-			}
-			if err := tx.Table(s.keys).Create(&row).Error; err != nil {
-				return err
-			}
-			o.RevokedAt, o.RotatedTo = &stop, n.ID
-			old, next = o, n
-			return nil
-		})
-	})
-	return old, next, err
+	g.invalidate(&nk.hash)
+	g.log.Info("ginkey: key rotated", "key_id", id, "new_key_id", nk.id, "grace", grace.String())
+	return CreatedKey{Key: g.public(next), Secret: nk.secret}, nil
 }
 
 // rotateApart rotates on a Store without transactions: the successor is
-// inserted first, then the old key is marked, and the successor deleted
-// again if that fails, so that no key is left half rotated. A crash in
-// between leaves an unused successor that nobody ever saw.
-func rotateApart(ctx context.Context, st Store, id string, stop time.Time, successor func(*Record) (*Record, error)) (old, next *Record, err error) {
+// inserted first, then the old key is marked, under the same rules, and the
+// successor deleted again if that fails, so that no key is left half
+// rotated. A crash in between leaves an unused successor that nobody ever
+// saw.
+func rotateApart(ctx context.Context, st keystore.Store, id string, rotation func(*keystore.Record) (changed, next *keystore.Record, err error)) (old, next *keystore.Record, err error) {
 	o, err := st.ByID(ctx, id)
 	if err != nil {
 		return nil, nil, err
 	}
-	n, err := successor(o)
+	_, n, err := rotation(o)
 	if err != nil {
 		return nil, nil, err
 	}
 	if err := st.Insert(ctx, n); err != nil {
 		return nil, nil, err
 	}
-	o, err = st.Update(ctx, id, Changes{RevokedAt: &stop, RotatedTo: &n.ID})
+	o, err = st.Modify(ctx, id, func(r *keystore.Record) (*keystore.Record, error) {
+		changed, _, err := rotation(r)
+		return changed, err
+	})
 	if err != nil {
 		if derr := st.Delete(context.WithoutCancel(ctx), n.ID); derr != nil {
 			err = errors.Join(err, fmt.Errorf("removing the unused successor %s: %w", n.ID, derr))

@@ -6,25 +6,18 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/ginkey/ginkey"
+	"github.com/ginkey/ginkey/keystore/memstore"
 )
 
 // Routes that need different scopes, and a key that holds one of them.
 func ExampleGuard_Require() {
-	dir, err := os.MkdirTemp("", "ginkey-example")
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	defer func() { _ = os.RemoveAll(dir) }()
 	guard, err := ginkey.New(ginkey.Config{
-		DBPath:      filepath.Join(dir, "keys.db"),
+		Store:       memstore.New(),
 		AdminSecret: "example-admin-secret-123",
 		Logger:      slog.New(slog.DiscardHandler),
 	})

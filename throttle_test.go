@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ginkey/ginkey/keystore"
 )
 
 // unknownKey returns a well-formed key the store does not hold.
@@ -109,10 +111,10 @@ type slowStore struct {
 	delay time.Duration
 }
 
-func (s *slowStore) ByHash(ctx context.Context, hash string) (*Record, error) {
+func (s *slowStore) ByHash(ctx context.Context, hash string) (*keystore.Record, error) {
 	s.byHash.Add(1)
 	time.Sleep(cmp.Or(s.delay, 50*time.Millisecond))
-	return s.gormStore.ByHash(ctx, hash)
+	return s.Store.ByHash(ctx, hash)
 }
 
 // Lookups in flight hold nothing: good keys sent beside a burst of unknown
@@ -120,7 +122,7 @@ func (s *slowStore) ByHash(ctx context.Context, hash string) (*Record, error) {
 // lands, locking its address out for as long as it went over.
 func TestABurstOfUnknownKeysIsChargedInFullAndNeverRefusesGoodKeysInFlight(t *testing.T) {
 	t.Parallel()
-	st := &slowStore{countingStore: countingStore{gormStore: newTestGormStore(t)}}
+	st := &slowStore{countingStore: countingStore{Store: newTestGormStore(t)}}
 	clock := newFakeClock()
 	h := newHarness(t, func(c *Config) { c.Store = st; c.FailureLimit = 3; c.Now = clock.Now; c.CacheSize = -1 })
 	if err := h.engine.SetTrustedProxies(nil); err != nil {

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/ginkey/ginkey/keystore"
 )
 
 const usageShards = 32
@@ -138,7 +140,7 @@ func (r *usageRecorder) pending(id string, from, to int64) int64 {
 
 // drain takes every pending count out of the recorder, one delta per key and
 // day.
-func (r *usageRecorder) drain() []UsageDelta {
+func (r *usageRecorder) drain() []keystore.UsageDelta {
 	merged := make(map[usageKey]usageCount)
 	for i := range r.shards {
 		s := &r.shards[i]
@@ -158,9 +160,9 @@ func (r *usageRecorder) drain() []UsageDelta {
 			merged[k] = t
 		}
 	}
-	out := make([]UsageDelta, 0, len(merged))
+	out := make([]keystore.UsageDelta, 0, len(merged))
 	for k, c := range merged {
-		d := UsageDelta{
+		d := keystore.UsageDelta{
 			KeyID:    k.id,
 			Day:      time.Unix(k.day*86400, 0).UTC().Format(time.DateOnly),
 			Requests: c.n,
@@ -184,7 +186,7 @@ func (r *usageRecorder) drain() []UsageDelta {
 // restore puts back counts a failed flush could not write, so a store outage
 // delays usage rather than losing it. It never kicks the flusher: a failing
 // store is retried on the next tick, not in a loop.
-func (r *usageRecorder) restore(batch []UsageDelta) {
+func (r *usageRecorder) restore(batch []keystore.UsageDelta) {
 	for _, d := range batch {
 		day, err := time.Parse(time.DateOnly, d.Day)
 		if err != nil {
@@ -231,7 +233,7 @@ func (g *Guard) KeyUsage(ctx context.Context, id string, days int) (UsageReport,
 		refused      map[string]int64
 		refusedDaily map[string]map[string]int64
 	)
-	if ost, ok := g.usageStore.(OutcomeStore); ok {
+	if ost, ok := g.usageStore.(keystore.OutcomeStore); ok {
 		if refused, refusedDaily, err = ost.Outcomes(ctx, rec.ID, since); err != nil {
 			return UsageReport{}, storeError("read outcomes", err)
 		}
@@ -240,7 +242,7 @@ func (g *Guard) KeyUsage(ctx context.Context, id string, days int) (UsageReport,
 	// A day with refusals only has no usage row: merge both, in date order.
 	byDay := make(map[string]int64, len(daily))
 	for _, d := range daily {
-		byDay[d.Date] = d.Requests
+		byDay[d.Day] = d.Requests
 	}
 	for day := range refusedDaily {
 		if _, ok := byDay[day]; !ok {
@@ -282,12 +284,16 @@ func (g *Guard) UsageSummary(ctx context.Context, limit, offset int) (UsageSumma
 	if err := g.flushForRead(ctx); err != nil {
 		return UsageSummaryList{}, err
 	}
-	rows, total, err := g.usageStore.UsageSummaries(ctx, limit, offset)
+	stored, total, err := g.usageStore.UsageSummaries(ctx, limit, offset)
 	if err != nil {
 		return UsageSummaryList{}, storeError("read usage", err)
 	}
+	rows := make([]UsageSummary, len(stored))
+	for i, u := range stored {
+		rows[i] = UsageSummary{ID: u.ID, Prefix: u.Prefix, Name: u.Name, TotalRequests: u.Requests, LastUsedAt: u.LastUsedAt}
+	}
 	var refused map[string]map[string]int64
-	if ost, ok := g.usageStore.(OutcomeStore); ok && len(rows) > 0 {
+	if ost, ok := g.usageStore.(keystore.OutcomeStore); ok && len(rows) > 0 {
 		ids := make([]string, len(rows))
 		for i := range rows {
 			ids[i] = rows[i].ID

@@ -8,9 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"gorm.io/driver/mysql"
-	"gorm.io/gorm"
-	"gorm.io/gorm/logger"
+	"github.com/ginkey/ginkey/gormstore"
+	"github.com/ginkey/ginkey/keystore"
 )
 
 // Found by the Swagger UI browser test under -race: a drain that met an
@@ -47,16 +46,16 @@ func TestDrainRacesWithRecordOnEmptyShards(t *testing.T) {
 
 // failingUsage is a store whose usage writes always fail.
 type failingUsage struct {
-	*gormStore
+	*gormstore.Store
 	calls atomic.Int64
 }
 
-func (f *failingUsage) AddUsage(context.Context, []UsageDelta) error {
+func (f *failingUsage) AddUsage(context.Context, []keystore.UsageDelta) error {
 	f.calls.Add(1)
 	return errors.New("usage table unavailable")
 }
 
-func (f *failingUsage) AddUsageOnce(ctx context.Context, _ string, _ int64, batch []UsageDelta) error {
+func (f *failingUsage) AddUsageOnce(ctx context.Context, _ string, _ int64, batch []keystore.UsageDelta) error {
 	return f.AddUsage(ctx, batch)
 }
 
@@ -64,7 +63,7 @@ func (f *failingUsage) AddUsageOnce(ctx context.Context, _ string, _ int64, batc
 // flush attempt (and an error log line): retries wait for the ticker.
 func TestFailingFlushesRetryOnTheTickerNotOnEveryKick(t *testing.T) {
 	t.Parallel()
-	st := &failingUsage{gormStore: newTestGormStore(t)}
+	st := &failingUsage{Store: newTestGormStore(t)}
 	h := newHarness(t, func(c *Config) { c.Store = st; c.FlushInterval = time.Hour; c.StoreTimeout = 100 * time.Millisecond })
 	k := h.createKey(`{}`)
 	h.secure(k.Secret)
@@ -95,58 +94,5 @@ func TestFailingFlushesRetryOnTheTickerNotOnEveryKick(t *testing.T) {
 	// Close retries for 5 x StoreTimeout, half a second apart at most.
 	if n := st.calls.Load() - 1; n < 2 || n > 5 {
 		t.Fatalf("Close made %d attempts, want a bounded retry (2 to 5 in 500 ms)", n)
-	}
-}
-
-// The conformance of OnceUsageStore on every dialect: a batch sent again
-// under its sequence number is not counted again; later ones are, and each
-// instance has its own numbers.
-func TestUsageBatchesAreAppliedOncePerInstanceAndSequence(t *testing.T) {
-	t.Parallel()
-	forEachStore(t, batchesApplyOnce)
-}
-
-// MySQL counts an unchanged row as affected when the DSN asks for found
-// rows; the mark must not depend on it.
-func TestUsageBatchesAreAppliedOnceOnMySQLCountingFoundRows(t *testing.T) {
-	t.Parallel()
-	db, err := gorm.Open(mysql.Open(mysqlDSN(t)+"&clientFoundRows=true"), &gorm.Config{Logger: logger.Discard})
-	if err != nil {
-		t.Fatalf("MySQL: %v", err)
-	}
-	prefix := uniquePrefix(t)
-	t.Cleanup(func() { dropAndClose(db, prefix) })
-	s, err := newGormStore(context.Background(), db, prefix)
-	if err != nil {
-		t.Fatal(err)
-	}
-	batchesApplyOnce(t, s)
-}
-
-func batchesApplyOnce(t *testing.T, s *gormStore) {
-	t.Helper()
-	ctx := context.Background()
-	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	if err := s.Insert(ctx, testRecord(t, "once", now, nil)); err != nil {
-		t.Fatal(err)
-	}
-	batch := func(n int64) []UsageDelta {
-		return []UsageDelta{{KeyID: "once", Day: "2026-11-25", Requests: n, LastUsed: now}}
-	}
-	for _, step := range []struct {
-		instance string
-		seq, n   int64
-	}{
-		{"a", 1, 10}, {"a", 1, 10}, // the same batch again: a no-op
-		{"a", 2, 5}, {"a", 1, 10}, {"a", 2, 5}, // older numbers too
-		{"b", 1, 7}, // another instance's own numbering
-	} {
-		if err := s.AddUsageOnce(ctx, step.instance, step.seq, batch(step.n)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	total, _, err := s.Usage(ctx, "once", "2026-11-01")
-	if err != nil || total != 22 {
-		t.Fatalf("total %d (%v), want 10+5+7 = 22", total, err)
 	}
 }

@@ -1,4 +1,4 @@
-package ginkey
+package gormstore
 
 import (
 	"errors"

@@ -1,10 +1,11 @@
-package ginkey
+package gormstore
 
 import (
 	"context"
 	"strings"
 	"time"
 
+	"github.com/ginkey/ginkey/keystore"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 )
@@ -17,7 +18,8 @@ const (
 	prefixIndex  = "prefix_idx"  // (prefix): the display prefix a customer reads out
 )
 
-// A key's state at a time now, as SQL (see revokedAt). A rotated key has
+// A key's state at a time now, as SQL: keystore.StatusAt again, since the
+// filter and the counts must run in the database. A rotated key has
 // revoked_at in the future until its grace period ends, and is active (or
 // expired) until then.
 const (
@@ -32,14 +34,14 @@ type keyCounts struct {
 	Total, Revoked, Expired, GraceExpired int64
 }
 
-func (k keyCounts) of(st Status) int64 {
+func (k keyCounts) of(st keystore.Status) int64 {
 	expired := k.Expired + k.GraceExpired
 	switch st {
-	case StatusActive:
+	case keystore.StatusActive:
 		return k.Total - k.Revoked - expired
-	case StatusExpired:
+	case keystore.StatusExpired:
 		return expired
-	case StatusRevoked:
+	case keystore.StatusRevoked:
 		return k.Revoked
 	}
 	return k.Total
@@ -51,7 +53,7 @@ func (k keyCounts) of(st Status) int64 {
 // of the table; so counting a million keys reads one small index once and
 // never the rows. An owner or a prefix is read off its own index, so one
 // owner's keys among a million are a short range; a name alone scans.
-func (s *gormStore) List(ctx context.Context, q ListQuery) ([]Record, int64, error) {
+func (s *Store) List(ctx context.Context, q keystore.ListQuery) ([]keystore.Record, int64, error) {
 	if q.Owner != "" || q.Prefix != "" || q.Name != "" {
 		return s.search(ctx, q)
 	}
@@ -61,7 +63,7 @@ func (s *gormStore) List(ctx context.Context, q ListQuery) ([]Record, int64, err
 	}
 	total := counts.of(q.Status)
 	if total == 0 || int64(q.Offset) >= total {
-		return []Record{}, total, nil
+		return []keystore.Record{}, total, nil
 	}
 	db := s.db.WithContext(ctx).Table(s.keys)
 	if s.sqlite {
@@ -75,7 +77,7 @@ func (s *gormStore) List(ctx context.Context, q ListQuery) ([]Record, int64, err
 
 // search is List with an owner, prefix or name filter: counted and read
 // through the same conditions.
-func (s *gormStore) search(ctx context.Context, q ListQuery) ([]Record, int64, error) {
+func (s *Store) search(ctx context.Context, q keystore.ListQuery) ([]keystore.Record, int64, error) {
 	table := s.keys
 	if s.sqlite {
 		switch {
@@ -113,7 +115,7 @@ func (s *gormStore) search(ctx context.Context, q ListQuery) ([]Record, int64, e
 		return nil, 0, err
 	}
 	if total == 0 || int64(q.Offset) >= total {
-		return []Record{}, total, nil
+		return []keystore.Record{}, total, nil
 	}
 	return s.page(where(), q, total)
 }
@@ -124,30 +126,30 @@ var likeEscaper = strings.NewReplacer("!", "!!", "%", "!%", "_", "!_")
 
 // indexed is the keys table for a FROM clause that makes SQLite read it
 // through the named index.
-func (s *gormStore) indexed(index string) string {
+func (s *Store) indexed(index string) string {
 	return s.keys + " INDEXED BY " + s.keys + "_" + index
 }
 
 // whereStatus adds q's status filter to db.
-func whereStatus(db *gorm.DB, q ListQuery) *gorm.DB {
+func whereStatus(db *gorm.DB, q keystore.ListQuery) *gorm.DB {
 	switch q.Status {
-	case StatusActive:
+	case keystore.StatusActive:
 		return db.Where(activeSQL, q.Now, q.Now)
-	case StatusExpired:
+	case keystore.StatusExpired:
 		return db.Where(expiredSQL, q.Now, q.Now)
-	case StatusRevoked:
+	case keystore.StatusRevoked:
 		return db.Where(revokedSQL, q.Now)
 	}
 	return db
 }
 
 // page reads q's page off db, newest first.
-func (s *gormStore) page(db *gorm.DB, q ListQuery, total int64) ([]Record, int64, error) {
+func (s *Store) page(db *gorm.DB, q keystore.ListQuery, total int64) ([]keystore.Record, int64, error) {
 	var rows []keyRow
 	if err := db.Order("created_at DESC, id").Limit(q.Limit).Offset(q.Offset).Find(&rows).Error; err != nil {
 		return nil, 0, err
 	}
-	out := make([]Record, 0, len(rows))
+	out := make([]keystore.Record, 0, len(rows))
 	for i := range rows {
 		r, err := fromRow(&rows[i])
 		if err != nil {
@@ -163,7 +165,7 @@ func (s *gormStore) page(db *gorm.DB, q ListQuery, total int64) ([]Record, int64
 // all/matching rows; taking the matching rows off the status index and
 // sorting them reads all of them. Without a status filter the creation order
 // is always right.
-func (s *gormStore) listIndex(q ListQuery, all, matching int64) string {
+func (s *Store) listIndex(q keystore.ListQuery, all, matching int64) string {
 	if q.Status == "" {
 		return createdIndex
 	}
@@ -176,7 +178,7 @@ func (s *gormStore) listIndex(q ListQuery, all, matching int64) string {
 // counts reads each state's count off the status index: every condition is
 // one range of (revoked_at, expires_at). Keys in a rotation's grace period
 // (revoked_at in the future) count as what their expiry makes them.
-func (s *gormStore) counts(ctx context.Context, now time.Time) (keyCounts, error) {
+func (s *Store) counts(ctx context.Context, now time.Time) (keyCounts, error) {
 	t := clause.Table{Name: s.keys}
 	var c keyCounts
 	err := s.db.WithContext(ctx).Raw("SELECT (SELECT COUNT(*) FROM ?) AS total,"+

@@ -1,41 +1,58 @@
-package ginkey
+package gormstore
 
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"maps"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/ginkey/ginkey/keystore"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 )
 
-// gormStore keeps keys and their usage in tables of any GORM dialect.
-type gormStore struct {
+// Store keeps keys, their usage, refusals and the audit log in tables of
+// any GORM dialect (SQLite, PostgreSQL and MariaDB/MySQL are tested), named
+// with a prefix ("ginkey_" by default: ginkey_keys, ginkey_usage,
+// ginkey_flush_marks, ginkey_outcomes, ginkey_audit). It is safe for
+// concurrent use.
+type Store struct {
 	db      *gorm.DB
+	prefix  string
 	keys    string // table names, prefix included
 	usage   string
 	marks   string        // each instance's last flushed batch (OnceUsageStore)
 	refused string        // refused verifications per key, day and outcome
 	audit   string        // the audit log (AuditStore)
 	sqlite  bool          // writes one at a time (nobody sees "database is locked"); SQLite-only SQL
-	byHash  *hashLookup   // set on the guard's own SQLite file; nil: ByHash goes through GORM
+	byHash  *hashLookup   // set on a SQLite file Open opened; nil: ByHash goes through GORM
 	writeMu sync.Mutex    // held around writes on SQLite
-	file    *fileIdentity // the guard's own SQLite file, checked before each write; nil otherwise
+	file    *fileIdentity // the SQLite file Open opened, checked before each write; nil otherwise
+	closeDB func() error  // set by Open: the database is the store's own
 }
 
 var (
-	_ Store      = (*gormStore)(nil)
-	_ UsageStore = (*gormStore)(nil)
+	_ keystore.Store          = (*Store)(nil)
+	_ keystore.Rotator        = (*Store)(nil)
+	_ keystore.BulkInserter   = (*Store)(nil)
+	_ keystore.UsageStore     = (*Store)(nil)
+	_ keystore.OnceUsageStore = (*Store)(nil)
+	_ keystore.OutcomeStore   = (*Store)(nil)
+	_ keystore.AuditStore     = (*Store)(nil)
+	_ keystore.NotifierSource = (*Store)(nil)
 )
 
-func newGormStore(ctx context.Context, db *gorm.DB, tablePrefix string) (*gormStore, error) {
-	s := &gormStore{
+// New returns the store on the caller's db, whose tables are named with
+// tablePrefix, after bringing them up to date and checking their shape
+// (instances starting together take turns). Every query goes through GORM,
+// so db's plugins, logger and settings see it. Close leaves db open.
+func New(ctx context.Context, db *gorm.DB, tablePrefix string) (*Store, error) {
+	s := &Store{
 		db:      db,
+		prefix:  tablePrefix,
 		keys:    tablePrefix + "keys",
 		usage:   tablePrefix + "usage",
 		marks:   tablePrefix + "flush_marks",
@@ -49,7 +66,19 @@ func newGormStore(ctx context.Context, db *gorm.DB, tablePrefix string) (*gormSt
 	return s, nil
 }
 
-func (s *gormStore) write(fn func() error) error {
+// DB is the database the store works on.
+func (s *Store) DB() *gorm.DB { return s.db }
+
+// Close closes the database if Open opened it; a store from New leaves the
+// caller's open.
+func (s *Store) Close() error {
+	if s.closeDB == nil {
+		return nil
+	}
+	return s.closeDB()
+}
+
+func (s *Store) write(fn func() error) error {
 	if s.sqlite {
 		s.writeMu.Lock()
 		defer s.writeMu.Unlock()
@@ -60,7 +89,8 @@ func (s *gormStore) write(fn func() error) error {
 	return fn()
 }
 
-func (s *gormStore) Insert(ctx context.Context, r *Record) error {
+// Insert adds r; a duplicate id or hash is the database's error.
+func (s *Store) Insert(ctx context.Context, r *keystore.Record) error {
 	row, err := toRow(r)
 	if err != nil {
 		return err
@@ -70,126 +100,98 @@ func (s *gormStore) Insert(ctx context.Context, r *Record) error {
 	})
 }
 
-func (s *gormStore) ByHash(ctx context.Context, hash string) (*Record, error) {
+// ByHash returns the key with hash, or keystore.ErrNotFound.
+func (s *Store) ByHash(ctx context.Context, hash string) (*keystore.Record, error) {
 	if s.byHash != nil {
 		return s.byHash.find(ctx, hash)
 	}
 	return s.first(ctx, "hash = ?", hash)
 }
 
-func (s *gormStore) ByID(ctx context.Context, id string) (*Record, error) {
+// ByID returns the key with id, or keystore.ErrNotFound.
+func (s *Store) ByID(ctx context.Context, id string) (*keystore.Record, error) {
 	return s.first(ctx, "id = ?", id)
 }
 
-func (s *gormStore) first(ctx context.Context, where string, arg string) (*Record, error) {
+func (s *Store) first(ctx context.Context, where string, arg string) (*keystore.Record, error) {
 	var rows []keyRow
 	if err := s.db.WithContext(ctx).Table(s.keys).Where(where, arg).Limit(1).Find(&rows).Error; err != nil {
 		return nil, err
 	}
 	if len(rows) == 0 {
-		return nil, ErrNotFound
+		return nil, keystore.ErrNotFound
 	}
 	return fromRow(&rows[0])
 }
 
-func (s *gormStore) Update(ctx context.Context, id string, ch Changes) (*Record, error) {
-	set := map[string]any{}
-	// Only a revocation applies to a key in its grace period: it ends the
-	// grace. Any other change needs a key that is not revoked at all.
-	live := "id = ? AND revoked_at IS NULL"
-	args := []any{id}
-	if ch.RevokedAt != nil {
-		at := ch.RevokedAt.UTC()
-		set["revoked_at"] = at
-		if ch.revocationOnly() {
-			live = "id = ? AND (revoked_at IS NULL OR revoked_at > ?)"
-			args = append(args, at)
-		}
-	}
-	if ch.RotatedTo != nil {
-		set["rotated_to"] = *ch.RotatedTo
-	}
-	if ch.Owner != nil {
-		set["owner"] = *ch.Owner
-	}
-	if ch.SetExpiry {
-		if ch.ExpiresAt == nil {
-			set["expires_at"] = nil
-		} else {
-			set["expires_at"] = ch.ExpiresAt.UTC()
-		}
-	}
-	if ch.Name != nil {
-		set["name"] = *ch.Name
-	}
-	if ch.Scopes != nil {
-		b, err := json.Marshal(*ch.Scopes)
-		if err != nil {
-			return nil, err
-		}
-		set["scopes"] = string(b)
-	}
-	if ch.Metadata != nil {
-		b, err := json.Marshal(*ch.Metadata)
-		if err != nil {
-			return nil, err
-		}
-		set["metadata"] = string(b)
-	}
-	if ch.AllowedIPs != nil {
-		v, err := jsonColumn(*ch.AllowedIPs, len(*ch.AllowedIPs) == 0)
-		if err != nil {
-			return nil, err
-		}
-		set["allowed_ips"] = v
-	}
-	if ch.SetRateLimit {
-		v, err := jsonColumn(ch.RateLimit, ch.RateLimit == nil)
-		if err != nil {
-			return nil, err
-		}
-		set["rate_limit"] = v
-	}
-	if ch.SetQuota {
-		v, err := jsonColumn(ch.Quota, ch.Quota == nil)
-		if err != nil {
-			return nil, err
-		}
-		set["quota"] = v
-	}
-	var out *Record
+// Modify reads the key with id under a lock (SELECT ... FOR UPDATE; on
+// SQLite the database's write lock), calls fn and writes what it returns, in
+// one transaction.
+func (s *Store) Modify(ctx context.Context, id string, fn func(*keystore.Record) (*keystore.Record, error)) (*keystore.Record, error) {
+	var out *keystore.Record
 	err := s.write(func() error {
 		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-			// The revoked_at guard makes revocation final even against a
-			// concurrent renew: whichever update lands second changes nothing.
-			res := tx.Table(s.keys).Where(live, args...).Updates(set)
-			if res.Error != nil {
-				return res.Error
-			}
-			var rows []keyRow
-			if err := tx.Table(s.keys).Where("id = ?", id).Limit(1).Find(&rows).Error; err != nil {
+			old, err := s.locked(tx, id)
+			if err != nil {
 				return err
 			}
-			if len(rows) == 0 {
-				return ErrNotFound
+			read := *old // fn may change what it is given; old stays as read
+			changed, err := fn(&read)
+			if err != nil {
+				return err
 			}
-			// RowsAffected alone cannot tell "revoked" from "already so":
-			// MySQL counts changed rows, not matched ones.
-			if res.RowsAffected == 0 && rows[0].RevokedAt != nil {
-				if rows[0].RotatedTo != nil {
-					return ErrRotatedConflict
-				}
-				return ErrRevokedConflict
+			if out, err = s.persist(tx, old, changed); err != nil {
+				return err
 			}
-			r, err := fromRow(&rows[0])
-			out = r
-			return err
+			return nil
 		})
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
-func (s *gormStore) Delete(ctx context.Context, id string) error {
+// locked reads the key with id in tx, locking its row until tx ends.
+func (s *Store) locked(tx *gorm.DB, id string) (*keystore.Record, error) {
+	read := tx.Table(s.keys).Where("id = ?", id)
+	if !s.sqlite { // SQLite's writer holds the whole database
+		read = read.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate})
+	}
+	var rows []keyRow
+	if err := read.Limit(1).Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	if len(rows) == 0 {
+		return nil, keystore.ErrNotFound
+	}
+	return fromRow(&rows[0])
+}
+
+// persist writes changed over old, the row locked in tx, and returns the
+// record as stored: id, hash, created_at and last_used_at are old's.
+func (s *Store) persist(tx *gorm.DB, old, changed *keystore.Record) (*keystore.Record, error) {
+	rec := *changed
+	rec.ID, rec.Hash, rec.CreatedAt, rec.LastUsedAt = old.ID, old.Hash, old.CreatedAt, old.LastUsedAt
+	row, err := toRow(&rec)
+	if err != nil {
+		return nil, err
+	}
+	// A map, so that NULLs and empty strings are written too.
+	set := map[string]any{
+		"prefix": row.Prefix, "name": row.Name, "owner": row.Owner, "scopes": row.Scopes, "metadata": row.Metadata,
+		"rotated_from": row.RotatedFrom, "rotated_to": row.RotatedTo,
+		"rate_limit": row.RateLimit, "allowed_ips": row.AllowedIPs, "quota": row.Quota,
+		"expires_at": row.ExpiresAt, "revoked_at": row.RevokedAt,
+	}
+	if err := tx.Table(s.keys).Where("id = ?", old.ID).Updates(set).Error; err != nil {
+		return nil, err
+	}
+	return fromRow(&row)
+}
+
+// Delete removes the key with id, its usage and its refusals.
+func (s *Store) Delete(ctx context.Context, id string) error {
 	return s.write(func() error {
 		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 			res := tx.Table(s.keys).Where("id = ?", id).Delete(&keyRow{})
@@ -197,7 +199,7 @@ func (s *gormStore) Delete(ctx context.Context, id string) error {
 				return res.Error
 			}
 			if res.RowsAffected == 0 {
-				return ErrNotFound
+				return keystore.ErrNotFound
 			}
 			if err := tx.Table(s.refused).Where("key_id = ?", id).Delete(&outcomeRow{}).Error; err != nil {
 				return err
@@ -207,19 +209,20 @@ func (s *gormStore) Delete(ctx context.Context, id string) error {
 	})
 }
 
-func (s *gormStore) AddUsage(ctx context.Context, batch []UsageDelta) error {
+// AddUsage adds batch to the counts in one transaction.
+func (s *Store) AddUsage(ctx context.Context, batch []keystore.UsageDelta) error {
 	return s.addUsage(ctx, batch, nil)
 }
 
 // addUsage adds batch to the counts in one transaction, after first, when
 // given, reports that it should.
-func (s *gormStore) addUsage(ctx context.Context, batch []UsageDelta, first func(tx *gorm.DB) (bool, error)) error {
+func (s *Store) addUsage(ctx context.Context, batch []keystore.UsageDelta, first func(tx *gorm.DB) (bool, error)) error {
 	if len(batch) == 0 {
 		return nil
 	}
 	// One order for every instance, so two flushes into PostgreSQL or MySQL
 	// lock rows in the same order and cannot deadlock each other.
-	slices.SortFunc(batch, func(a, b UsageDelta) int {
+	slices.SortFunc(batch, func(a, b keystore.UsageDelta) int {
 		return cmp.Or(strings.Compare(a.KeyID, b.KeyID), strings.Compare(a.Day, b.Day))
 	})
 	add := gorm.Expr(s.usage + ".requests + excluded.requests")
@@ -280,7 +283,7 @@ func (s *gormStore) addUsage(ctx context.Context, batch []UsageDelta, first func
 
 // liveOnly drops the counts of keys deleted since they were counted, so a
 // deleted key leaves no usage rows behind. batch is sorted by key id.
-func (s *gormStore) liveOnly(tx *gorm.DB, batch []UsageDelta) ([]UsageDelta, error) {
+func (s *Store) liveOnly(tx *gorm.DB, batch []keystore.UsageDelta) ([]keystore.UsageDelta, error) {
 	ids := make([]string, 0, len(batch))
 	for i, d := range batch {
 		if i == 0 || d.KeyID != batch[i-1].KeyID {
@@ -300,7 +303,7 @@ func (s *gormStore) liveOnly(tx *gorm.DB, batch []UsageDelta) ([]UsageDelta, err
 	if len(live) == len(ids) {
 		return batch, nil
 	}
-	kept := make([]UsageDelta, 0, len(batch)) // a copy: the caller keeps batch to restore it on failure
+	kept := make([]keystore.UsageDelta, 0, len(batch)) // a copy: the caller keeps batch to restore it on failure
 	for _, d := range batch {
 		if live[d.KeyID] {
 			kept = append(kept, d)
@@ -309,7 +312,8 @@ func (s *gormStore) liveOnly(tx *gorm.DB, batch []UsageDelta) ([]UsageDelta, err
 	return kept, nil
 }
 
-func (s *gormStore) Usage(ctx context.Context, id string, since string) (int64, []DailyUsage, error) {
+// Usage returns key id's requests in all and per day from since on.
+func (s *Store) Usage(ctx context.Context, id string, since string) (int64, []keystore.DayCount, error) {
 	db := s.db.WithContext(ctx)
 	var total struct{ Sum int64 }
 	if err := db.Table(s.usage).Select("COALESCE(SUM(requests), 0) AS sum").Where("key_id = ?", id).Scan(&total).Error; err != nil {
@@ -319,14 +323,15 @@ func (s *gormStore) Usage(ctx context.Context, id string, since string) (int64, 
 	if err := db.Table(s.usage).Where("key_id = ? AND day >= ?", id, since).Order("day").Find(&rows).Error; err != nil {
 		return 0, nil, err
 	}
-	daily := make([]DailyUsage, len(rows))
+	daily := make([]keystore.DayCount, len(rows))
 	for i, r := range rows {
-		daily[i] = DailyUsage{Date: r.Day, Requests: r.Requests}
+		daily[i] = keystore.DayCount{Day: r.Day, Requests: r.Requests}
 	}
 	return total.Sum, daily, nil
 }
 
-func (s *gormStore) UsageSummaries(ctx context.Context, limit, offset int) ([]UsageSummary, int64, error) {
+// UsageSummaries returns a page of every key's requests, newest key first.
+func (s *Store) UsageSummaries(ctx context.Context, limit, offset int) ([]keystore.KeyUsage, int64, error) {
 	db := s.db.WithContext(ctx)
 	var total int64
 	if err := db.Table(s.keys).Count(&total).Error; err != nil {
@@ -348,9 +353,9 @@ func (s *gormStore) UsageSummaries(ctx context.Context, limit, offset int) ([]Us
 	if err != nil {
 		return nil, 0, err
 	}
-	out := make([]UsageSummary, len(rows))
+	out := make([]keystore.KeyUsage, len(rows))
 	for i, r := range rows {
-		out[i] = UsageSummary{ID: r.ID, Prefix: r.Prefix, Name: r.Name, TotalRequests: r.Total, LastUsedAt: utcPtr(r.LastUsedAt)}
+		out[i] = keystore.KeyUsage{ID: r.ID, Prefix: r.Prefix, Name: r.Name, Requests: r.Total, LastUsedAt: utcPtr(r.LastUsedAt)}
 	}
 	return out, total, nil
 }

@@ -1,4 +1,4 @@
-package ginkey
+package gormstore
 
 import (
 	"context"
@@ -6,18 +6,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ginkey/ginkey/keystore"
 	"gorm.io/gorm"
 )
-
-// BulkInserter is an optional power of a Store: inserting many keys at
-// once. InsertBatch writes all of records or none of them, in one
-// transaction; callers split a large import into batches (the benchmarks use
-// fifty thousand keys a batch). The GORM store implements it.
-type BulkInserter interface {
-	InsertBatch(ctx context.Context, records []Record) error
-}
-
-var _ BulkInserter = (*gormStore)(nil)
 
 // insertBatchRows keeps one INSERT well under SQLite's 32,766 bound
 // variables (a row binds sixteen).
@@ -25,7 +16,7 @@ const insertBatchRows = 1000
 
 // InsertBatch inserts records in one transaction, a multi-row INSERT per
 // thousand records.
-func (s *gormStore) InsertBatch(ctx context.Context, records []Record) error {
+func (s *Store) InsertBatch(ctx context.Context, records []keystore.Record) error {
 	if len(records) == 0 {
 		return nil
 	}

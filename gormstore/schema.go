@@ -1,4 +1,4 @@
-package ginkey
+package gormstore
 
 import (
 	"fmt"
@@ -12,7 +12,7 @@ import (
 // what is missing, but it neither removes nor judges what an operator added
 // or changed, and a start that succeeded would leave every insert or every
 // usage flush to fail, or duplicate hashes to be accepted.
-func (s *gormStore) checkSchema(db *gorm.DB) error {
+func (s *Store) checkSchema(db *gorm.DB) error {
 	if _, err := checkColumns(db, s.keys, &keyRow{}); err != nil {
 		return err
 	}
@@ -71,7 +71,7 @@ func checkColumns(db *gorm.DB, table string, model any) ([]gorm.ColumnType, erro
 	return cols, nil
 }
 
-func (s *gormStore) checkHashIndex(db *gorm.DB) error {
+func (s *Store) checkHashIndex(db *gorm.DB) error {
 	if !slices.Contains([]string{"postgres", "mysql", "sqlite"}, db.Name()) {
 		return nil // GORM's GetIndexes is not implemented everywhere
 	}
@@ -104,7 +104,7 @@ type indexShape struct {
 }
 
 // index describes the index name on the keys table, nil if there is none.
-func (s *gormStore) index(db *gorm.DB, name string) (*indexShape, error) {
+func (s *Store) index(db *gorm.DB, name string) (*indexShape, error) {
 	var rows []struct {
 		Unique, Valid, Partial bool
 		Columns                string

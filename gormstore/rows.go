@@ -1,10 +1,12 @@
-package ginkey
+package gormstore
 
 import (
+	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
+
+	"github.com/ginkey/ginkey/keystore"
 )
 
 type keyRow struct {
@@ -36,7 +38,7 @@ type usageRow struct {
 	Requests int64  `gorm:"not null"`
 }
 
-func toRow(r *Record) (keyRow, error) {
+func toRow(r *keystore.Record) (keyRow, error) {
 	scopes, err := json.Marshal(nonNilScopes(r.Scopes))
 	if err != nil {
 		return keyRow{}, err
@@ -71,8 +73,8 @@ func toRow(r *Record) (keyRow, error) {
 	}, nil
 }
 
-func fromRow(row *keyRow) (*Record, error) {
-	r := &Record{Hash: row.Hash}
+func fromRow(row *keyRow) (*keystore.Record, error) {
+	r := &keystore.Record{Hash: row.Hash}
 	r.ID, r.Prefix, r.Name, r.Owner = row.ID, row.Prefix, row.Name, row.Owner
 	if row.RotatedFrom != nil {
 		r.RotatedFrom = *row.RotatedFrom
@@ -89,7 +91,7 @@ func fromRow(row *keyRow) (*Record, error) {
 		}
 	}
 	if row.Metadata != "{}" {
-		if err := unmarshalExact([]byte(row.Metadata), &r.Metadata); err != nil {
+		if err := unmarshalNumbers([]byte(row.Metadata), &r.Metadata); err != nil {
 			return nil, fmt.Errorf("ginkey: key %s: metadata: %w", row.ID, err)
 		}
 	}
@@ -155,5 +157,10 @@ func utcPtr(t *time.Time) *time.Time {
 	return &u
 }
 
-// isNotFound reports whether err is the store's not-found answer.
-func isNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
+// unmarshalNumbers decodes b into dst with numbers as json.Number, so that
+// metadata comes back digit for digit as it was stored.
+func unmarshalNumbers(b []byte, dst any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	return dec.Decode(dst)
+}

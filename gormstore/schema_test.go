@@ -1,4 +1,4 @@
-package ginkey
+package gormstore
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ginkey/ginkey/internal/testkit"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 	"gorm.io/gorm/logger"
@@ -49,8 +50,8 @@ func forEachDatabase(t *testing.T, test func(t *testing.T, db *gorm.DB, prefix s
 			if err != nil {
 				t.Fatal(err)
 			}
-			t.Cleanup(func() { dropAndClose(db, defaultTablePrefix) })
-			return db, defaultTablePrefix
+			t.Cleanup(func() { testkit.DropAndClose(db, defaultPrefix) })
+			return db, defaultPrefix
 		},
 		"postgres": openPostgres,
 		"mysql":    openMySQL,
@@ -92,7 +93,7 @@ func TestStartFailsOnASchemaGinkeyCouldNotWriteTo(t *testing.T) {
 				if err := tc.prepare(db, prefix); err != nil {
 					t.Fatal(err)
 				}
-				s, err := newGormStore(context.Background(), db, prefix)
+				s, err := New(context.Background(), db, prefix)
 				if tc.want == "" || tc.repairedOnMySQL && db.Name() == "mysql" {
 					if err != nil {
 						t.Fatalf("start: %v", err)
@@ -124,7 +125,7 @@ func usageAs(model any) func(db *gorm.DB, prefix string) error {
 // column under the same name.
 func hashIndexAs(sql, column string) func(db *gorm.DB, prefix string) error {
 	return func(db *gorm.DB, prefix string) error {
-		if _, err := newGormStore(context.Background(), db, prefix); err != nil {
+		if _, err := New(context.Background(), db, prefix); err != nil {
 			return err
 		}
 		name := prefix + "keys_" + hashIndex
@@ -155,11 +156,11 @@ func (r *statements) Trace(_ context.Context, _ time.Time, fc func() (string, in
 func TestASecondMigrationLeavesTheHashIndexAlone(t *testing.T) {
 	t.Parallel()
 	forEachDatabase(t, func(t *testing.T, db *gorm.DB, prefix string) {
-		if _, err := newGormStore(context.Background(), db, prefix); err != nil {
+		if _, err := New(context.Background(), db, prefix); err != nil {
 			t.Fatal(err)
 		}
 		rec := &statements{Interface: logger.Discard}
-		if _, err := newGormStore(context.Background(), db.Session(&gorm.Session{Logger: rec}), prefix); err != nil {
+		if _, err := New(context.Background(), db.Session(&gorm.Session{Logger: rec}), prefix); err != nil {
 			t.Fatal(err)
 		}
 		for _, sql := range rec.sql {

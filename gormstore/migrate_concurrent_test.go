@@ -1,4 +1,4 @@
-package ginkey
+package gormstore
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ginkey/ginkey/internal/testkit"
 	"gorm.io/driver/mysql"
 	"gorm.io/driver/postgres"
 	"gorm.io/driver/sqlite"
@@ -45,7 +46,7 @@ func startTogether(dbs []*gorm.DB, prefix string) []error {
 	for i, db := range dbs {
 		wg.Go(func() {
 			<-start
-			_, errs[i] = newGormStore(context.Background(), db, prefix)
+			_, errs[i] = New(context.Background(), db, prefix)
 		})
 	}
 	close(start)
@@ -61,7 +62,7 @@ func countFailures(t *testing.T, dbs []*gorm.DB, rounds int, setup func(prefix s
 	failed, total := 0, 0
 	var first error
 	for range rounds {
-		prefix := uniquePrefix(t)
+		prefix := testkit.UniquePrefix(t)
 		if setup != nil {
 			setup(prefix)
 		}
@@ -74,7 +75,7 @@ func countFailures(t *testing.T, dbs []*gorm.DB, rounds int, setup func(prefix s
 				}
 			}
 		}
-		dropTables(dbs[0], prefix)
+		testkit.DropTables(dbs[0], prefix)
 	}
 	t.Logf("%d of %d starts failed (%d rounds of %d instances) in %v", failed, total, rounds, len(dbs), time.Since(began).Round(time.Millisecond))
 	if failed > 0 {
@@ -83,7 +84,7 @@ func countFailures(t *testing.T, dbs []*gorm.DB, rounds int, setup func(prefix s
 }
 
 func TestConcurrentStartsOnAnEmptyPostgresAllSucceed(t *testing.T) {
-	dsn := postgresDSN(t)
+	dsn := testkit.PostgresDSN(t)
 	dbs := instances(t, 4, func() gorm.Dialector { return postgres.Open(dsn) })
 	countFailures(t, dbs, 20, nil)
 }
@@ -92,7 +93,7 @@ func TestConcurrentStartsOnAnEmptyPostgresAllSucceed(t *testing.T) {
 // upgrade of a populated table from before the indexes: every instance
 // starts, and the indexes they build are valid.
 func TestConcurrentStartsAddingIndexesToALargePostgresTableAllSucceed(t *testing.T) {
-	dsn := postgresDSN(t)
+	dsn := testkit.PostgresDSN(t)
 	dbs := instances(t, 4, func() gorm.Dialector { return postgres.Open(dsn) })
 	const rows = 200_000
 	var prefixes []string
@@ -115,8 +116,8 @@ func TestConcurrentStartsAddingIndexesToALargePostgresTableAllSucceed(t *testing
 		t.Logf("%d keys inserted in %v", rows, time.Since(began).Round(time.Millisecond))
 	})
 	// countFailures dropped the tables; check the indexes of a last round.
-	prefix := uniquePrefix(t)
-	t.Cleanup(func() { dropTables(dbs[0], prefix) })
+	prefix := testkit.UniquePrefix(t)
+	t.Cleanup(func() { testkit.DropTables(dbs[0], prefix) })
 	if err := dbs[0].Table(prefix + "keys").AutoMigrate(&keyRow{}); err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +142,7 @@ func TestConcurrentStartsAddingIndexesToALargePostgresTableAllSucceed(t *testing
 }
 
 func TestConcurrentStartsOnAnEmptyMariaDBAllSucceed(t *testing.T) {
-	dsn := mysqlDSN(t)
+	dsn := testkit.MySQLDSN(t)
 	dbs := instances(t, 4, func() gorm.Dialector { return mysql.Open(dsn) })
 	countFailures(t, dbs, 8, nil)
 }
@@ -177,7 +178,7 @@ func TestConcurrentStartsOnOneSQLiteFileAllSucceed(t *testing.T) {
 				for i := range dbs {
 					dbs[i] = open(t, path)
 				}
-				for _, err := range startTogether(dbs, defaultTablePrefix) {
+				for _, err := range startTogether(dbs, defaultPrefix) {
 					if err != nil {
 						failed++
 						if first == nil {
@@ -203,7 +204,7 @@ func TestConcurrentStartsOnOneSQLiteFileAllSucceed(t *testing.T) {
 func TestMigrationRebuildsAnInvalidPostgresIndex(t *testing.T) {
 	t.Parallel()
 	db, prefix := openPostgres(t)
-	s, err := newGormStore(context.Background(), db, prefix)
+	s, err := New(context.Background(), db, prefix)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +215,7 @@ func TestMigrationRebuildsAnInvalidPostgresIndex(t *testing.T) {
 	if err := db.Exec("UPDATE pg_index SET indisvalid = false WHERE indexrelid = to_regclass(?)", name).Error; err != nil {
 		t.Fatal(err)
 	}
-	if _, err := newGormStore(context.Background(), db, prefix); err != nil {
+	if _, err := New(context.Background(), db, prefix); err != nil {
 		t.Fatal(err)
 	}
 	var valid []bool
@@ -236,7 +237,7 @@ func TestAFailedConcurrentBuildSaysWhyAndLeavesNoInvalidIndex(t *testing.T) {
 		SELECT 'k' || g, 'same', 'gk', 'n', '[]', '{}', now() FROM generate_series(1, 2) AS g`, prefix)).Error; err != nil {
 		t.Fatal(err)
 	}
-	_, err := newGormStore(context.Background(), db, prefix)
+	_, err := New(context.Background(), db, prefix)
 	name := prefix + "keys_" + hashIndex
 	if err == nil || !strings.Contains(err.Error(), "create index "+name) || !strings.Contains(err.Error(), "23505") {
 		t.Fatalf("start: %v, want the failed build of %s", err, name)
@@ -251,15 +252,15 @@ func TestAFailedConcurrentBuildSaysWhyAndLeavesNoInvalidIndex(t *testing.T) {
 // from another session, as a stuck instance would.
 func TestTheWaitForAnotherInstancesMigrationIsBounded(t *testing.T) {
 	t.Parallel()
-	dsn := postgresDSN(t)
+	dsn := testkit.PostgresDSN(t)
 	dbs := instances(t, 2, func() gorm.Dialector { return postgres.Open(dsn) })
-	prefix := uniquePrefix(t)
-	t.Cleanup(func() { dropTables(dbs[0], prefix) })
+	prefix := testkit.UniquePrefix(t)
+	t.Cleanup(func() { testkit.DropTables(dbs[0], prefix) })
 	err := dbs[1].Connection(func(conn *gorm.DB) error {
 		if err := conn.Exec("SELECT pg_advisory_lock(?)", postgresLockKey(prefix+"keys")).Error; err != nil {
 			return err
 		}
-		s := &gormStore{db: dbs[0], keys: prefix + "keys", usage: prefix + "usage"}
+		s := &Store{db: dbs[0], keys: prefix + "keys", usage: prefix + "usage"}
 		began := time.Now()
 		err := s.migrateWaiting(context.Background(), time.Second)
 		if err == nil || !strings.Contains(err.Error(), "waited 1s for another instance to finish migrating table "+prefix+"keys") {
@@ -273,7 +274,7 @@ func TestTheWaitForAnotherInstancesMigrationIsBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := newGormStore(context.Background(), dbs[0], prefix); err != nil {
+	if _, err := New(context.Background(), dbs[0], prefix); err != nil {
 		t.Fatalf("start once the lock is free: %v", err)
 	}
 }

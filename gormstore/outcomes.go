@@ -1,4 +1,4 @@
-package ginkey
+package gormstore
 
 import (
 	"context"
@@ -17,22 +17,8 @@ type outcomeRow struct {
 	Refusals int64  `gorm:"not null"`
 }
 
-// OutcomeStore is a UsageStore that also keeps each key's refused
-// verifications (UsageDelta.Refused). The GORM store implements it; with a
-// UsageStore that does not, KeyUsage reports only valid requests.
-type OutcomeStore interface {
-	// Outcomes returns key id's refusals by outcome: in all, and per day
-	// from since (YYYY-MM-DD) on.
-	Outcomes(ctx context.Context, id, since string) (totals map[string]int64, daily map[string]map[string]int64, err error)
-	// RefusalTotals returns each of ids' refusals in all, by outcome; ids
-	// without any are left out.
-	RefusalTotals(ctx context.Context, ids []string) (map[string]map[string]int64, error)
-}
-
-var _ OutcomeStore = (*gormStore)(nil)
-
 // addRefused adds rows to the counts in tx, as increments.
-func (s *gormStore) addRefused(tx *gorm.DB, rows []outcomeRow) error {
+func (s *Store) addRefused(tx *gorm.DB, rows []outcomeRow) error {
 	if len(rows) == 0 {
 		return nil
 	}
@@ -46,7 +32,9 @@ func (s *gormStore) addRefused(tx *gorm.DB, rows []outcomeRow) error {
 	}).CreateInBatches(rows, 500).Error
 }
 
-func (s *gormStore) Outcomes(ctx context.Context, id, since string) (map[string]int64, map[string]map[string]int64, error) {
+// Outcomes returns key id's refusals by outcome, in all and per day from
+// since on.
+func (s *Store) Outcomes(ctx context.Context, id, since string) (map[string]int64, map[string]map[string]int64, error) {
 	db := s.db.WithContext(ctx)
 	var sums []struct {
 		Outcome string
@@ -73,7 +61,8 @@ func (s *gormStore) Outcomes(ctx context.Context, id, since string) (map[string]
 	return totals, daily, nil
 }
 
-func (s *gormStore) RefusalTotals(ctx context.Context, ids []string) (map[string]map[string]int64, error) {
+// RefusalTotals returns each of ids' refusals in all, by outcome.
+func (s *Store) RefusalTotals(ctx context.Context, ids []string) (map[string]map[string]int64, error) {
 	out := make(map[string]map[string]int64)
 	if len(ids) == 0 {
 		return out, nil

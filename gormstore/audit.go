@@ -1,28 +1,13 @@
-package ginkey
+package gormstore
 
 import (
 	"context"
 	"strings"
 	"time"
 
+	"github.com/ginkey/ginkey/keystore"
 	"gorm.io/gorm"
 )
-
-// AuditStore keeps the audit log: rows are appended and, past the
-// retention, pruned; never changed. The GORM store implements it; a Store
-// without it keeps no audit log (Guard.Audit answers ErrUnavailable).
-type AuditStore interface {
-	// AddAudit appends entries; their ID is the store's to assign.
-	AddAudit(ctx context.Context, entries []AuditEntry) error
-	// Audit returns the entries matching q, newest first, and how many
-	// match. q's Limit and Offset are already within their bounds.
-	Audit(ctx context.Context, q AuditQuery) ([]AuditEntry, int64, error)
-	// PruneAudit deletes at most limit entries older than before and
-	// returns how many it deleted.
-	PruneAudit(ctx context.Context, before time.Time, limit int) (int64, error)
-}
-
-var _ AuditStore = (*gormStore)(nil)
 
 // auditRow is one row of <prefix>audit. The time column is "at": "time" is
 // a type name in PostgreSQL and a keyword in MySQL.
@@ -46,7 +31,7 @@ func auditIndexes() []keysIndex {
 	}
 }
 
-func (s *gormStore) migrateAudit(db *gorm.DB, mariaDB bool) error {
+func (s *Store) migrateAudit(db *gorm.DB, mariaDB bool) error {
 	if err := db.Table(s.audit).AutoMigrate(&auditRow{}); err != nil {
 		return err
 	}
@@ -58,7 +43,8 @@ func (s *gormStore) migrateAudit(db *gorm.DB, mariaDB bool) error {
 	return nil
 }
 
-func (s *gormStore) AddAudit(ctx context.Context, entries []AuditEntry) error {
+// AddAudit appends entries.
+func (s *Store) AddAudit(ctx context.Context, entries []keystore.AuditEntry) error {
 	if len(entries) == 0 {
 		return nil
 	}
@@ -75,7 +61,8 @@ func (s *gormStore) AddAudit(ctx context.Context, entries []AuditEntry) error {
 	})
 }
 
-func (s *gormStore) Audit(ctx context.Context, q AuditQuery) ([]AuditEntry, int64, error) {
+// Audit returns the entries matching q, newest first, and how many match.
+func (s *Store) Audit(ctx context.Context, q keystore.AuditQuery) ([]keystore.AuditEntry, int64, error) {
 	where := s.db.WithContext(ctx).Table(s.audit)
 	if q.KeyID != "" {
 		where = where.Where("key_id = ?", q.KeyID)
@@ -96,14 +83,14 @@ func (s *gormStore) Audit(ctx context.Context, q AuditQuery) ([]AuditEntry, int6
 	if err != nil {
 		return nil, 0, err
 	}
-	out := make([]AuditEntry, len(rows))
+	out := make([]keystore.AuditEntry, len(rows))
 	for i := range rows {
 		r := &rows[i]
 		fields := []string{}
 		if r.Fields != "" {
 			fields = strings.Split(r.Fields, ",")
 		}
-		out[i] = AuditEntry{
+		out[i] = keystore.AuditEntry{
 			ID: r.ID, Time: r.At.UTC(), Action: r.Action, KeyID: r.KeyID, Actor: r.Actor,
 			Fields: fields, Outcome: r.Outcome, Count: r.Count,
 		}
@@ -111,7 +98,8 @@ func (s *gormStore) Audit(ctx context.Context, q AuditQuery) ([]AuditEntry, int6
 	return out, total, nil
 }
 
-func (s *gormStore) PruneAudit(ctx context.Context, before time.Time, limit int) (int64, error) {
+// PruneAudit deletes at most limit entries older than before, oldest first.
+func (s *Store) PruneAudit(ctx context.Context, before time.Time, limit int) (int64, error) {
 	var deleted int64
 	err := s.write(func() error {
 		// Ids first: MySQL takes no LIMIT in an IN subquery.

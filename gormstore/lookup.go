@@ -1,4 +1,4 @@
-package ginkey
+package gormstore
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ginkey/ginkey/keystore"
 	"gorm.io/gorm"
 )
 
@@ -64,10 +65,10 @@ func newHashLookup(ctx context.Context, db *gorm.DB, table string) (*hashLookup,
 	return &hashLookup{stmt: prepared}, nil
 }
 
-// find returns the row with hash, ErrNotFound, or the driver's error. A NULL
+// find returns the row with hash, keystore.ErrNotFound, or the driver's error. A NULL
 // created_at (a row written outside ginkey) reads as the zero time, as GORM
 // reads it.
-func (l *hashLookup) find(ctx context.Context, hash string) (*Record, error) {
+func (l *hashLookup) find(ctx context.Context, hash string) (*keystore.Record, error) {
 	var (
 		row                             keyRow
 		rateLimit, ips, quota, from, to sql.Null[string]
@@ -76,7 +77,7 @@ func (l *hashLookup) find(ctx context.Context, hash string) (*Record, error) {
 	err := l.stmt.QueryRowContext(ctx, hash).Scan(&row.ID, &row.Hash, &row.Prefix, &row.Name,
 		&row.Owner, &from, &to, &row.Scopes, &row.Metadata, &rateLimit, &ips, &quota, &created, &expires, &revoked, &lst)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, ErrNotFound
+		return nil, keystore.ErrNotFound
 	}
 	if err != nil {
 		return nil, err

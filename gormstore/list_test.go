@@ -1,10 +1,12 @@
-package ginkey
+package gormstore
 
 import (
 	"context"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ginkey/ginkey/keystore"
 )
 
 // SQLite keeps no statistics, so its plans are fixed by the indexes alone:
@@ -12,7 +14,7 @@ import (
 // never scan the table.
 func TestLookupsCountsAndPagesReadIndexes(t *testing.T) {
 	t.Parallel()
-	s := newTestGormStore(t)
+	s := newTestStore(t)
 	now := time.Now().UTC()
 	for _, tc := range []struct {
 		name, sql string
@@ -43,21 +45,21 @@ func TestLookupsCountsAndPagesReadIndexes(t *testing.T) {
 
 func TestListingPicksTheIndexThatReadsFewerRows(t *testing.T) {
 	t.Parallel()
-	s := &gormStore{}
+	s := &Store{}
 	for _, tc := range []struct {
-		status        Status
+		status        keystore.Status
 		offset, limit int
 		all, matching int64
 		want          string
 	}{
 		{"", 0, 50, 1_000_000, 1_000_000, createdIndex},
 		{"", 900_000, 50, 1_000_000, 1_000_000, createdIndex},
-		{StatusActive, 0, 50, 1_000_000, 999_000, createdIndex},
-		{StatusRevoked, 0, 50, 1_000_000, 20, statusIndex},
-		{StatusExpired, 0, 50, 1_000_000, 500_000, createdIndex},
-		{StatusActive, 0, 50, 1_000_000, 100, statusIndex},
+		{keystore.StatusActive, 0, 50, 1_000_000, 999_000, createdIndex},
+		{keystore.StatusRevoked, 0, 50, 1_000_000, 20, statusIndex},
+		{keystore.StatusExpired, 0, 50, 1_000_000, 500_000, createdIndex},
+		{keystore.StatusActive, 0, 50, 1_000_000, 100, statusIndex},
 	} {
-		if got := s.listIndex(ListQuery{Status: tc.status, Offset: tc.offset, Limit: tc.limit}, tc.all, tc.matching); got != tc.want {
+		if got := s.listIndex(keystore.ListQuery{Status: tc.status, Offset: tc.offset, Limit: tc.limit}, tc.all, tc.matching); got != tc.want {
 			t.Errorf("%q offset %d of %d/%d: %s, want %s", tc.status, tc.offset, tc.matching, tc.all, got, tc.want)
 		}
 	}
@@ -65,7 +67,7 @@ func TestListingPicksTheIndexThatReadsFewerRows(t *testing.T) {
 
 func TestMigrationReplacesTheSingleColumnTimeIndexes(t *testing.T) {
 	t.Parallel()
-	s := newTestGormStore(t)
+	s := newTestStore(t)
 	for _, sql := range []string{ // the schema before the million-key work
 		"DROP INDEX ginkey_keys_created_idx", "DROP INDEX ginkey_keys_status_idx",
 		"CREATE INDEX ginkey_keys_created_at_idx ON ginkey_keys (created_at)",

@@ -1,27 +1,13 @@
-package ginkey
+package gormstore
 
 import (
 	"context"
 	"time"
 
+	"github.com/ginkey/ginkey/keystore"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 )
-
-// OnceUsageStore is a UsageStore that applies each batch of usage exactly
-// once. A flush whose outcome is unknown (the connection broke after the
-// COMMIT was sent) is retried with the same instance and sequence number;
-// the store must then do nothing if the batch was written. Sequence numbers
-// of one instance only grow. The GORM store implements it; with a
-// UsageStore that does not, a retried batch may be counted twice. A Store
-// that wraps the GORM store by embedding it, to change how usage is
-// written, must override AddUsageOnce as well as AddUsage: the guard calls
-// AddUsageOnce when it is there.
-type OnceUsageStore interface {
-	AddUsageOnce(ctx context.Context, instance string, seq int64, batch []UsageDelta) error
-}
-
-var _ OnceUsageStore = (*gormStore)(nil)
 
 // flushMarkRow is one instance's high-water mark: the sequence number of
 // the last batch it wrote, committed with the batch itself.
@@ -43,7 +29,7 @@ const flushMarkTTL = 30 * 24 * time.Hour
 // locking read on MySQL): a retry that overlaps the commit of the attempt
 // it repeats waits on the mark's row lock, then finds the mark moved and
 // changes nothing.
-func (s *gormStore) AddUsageOnce(ctx context.Context, instance string, seq int64, batch []UsageDelta) error {
+func (s *Store) AddUsageOnce(ctx context.Context, instance string, seq int64, batch []keystore.UsageDelta) error {
 	return s.addUsage(ctx, batch, func(tx *gorm.DB) (bool, error) {
 		now := time.Now().UTC()
 		table := clause.Table{Name: s.marks}

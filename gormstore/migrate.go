@@ -1,4 +1,4 @@
-package ginkey
+package gormstore
 
 import (
 	"context"
@@ -53,12 +53,12 @@ const hashIndex = "hash_idx"
 // migrate brings the tables up to date, then checks that they have the shape
 // the store relies on. Instances starting together take turns: see
 // withMigrationLock.
-func (s *gormStore) migrate(ctx context.Context) error {
+func (s *Store) migrate(ctx context.Context) error {
 	return s.migrateWaiting(ctx, migrationLockWait)
 }
 
 // migrateWaiting is migrate waiting at most wait for the lock.
-func (s *gormStore) migrateWaiting(ctx context.Context, wait time.Duration) error {
+func (s *Store) migrateWaiting(ctx context.Context, wait time.Duration) error {
 	return s.withMigrationLock(ctx, wait, func(db *gorm.DB) error {
 		if err := retryLostRace(ctx, func() error { return s.migrateOnce(db) }); err != nil {
 			return fmt.Errorf("ginkey: migrate: %w", err)
@@ -67,7 +67,7 @@ func (s *gormStore) migrateWaiting(ctx context.Context, wait time.Duration) erro
 	})
 }
 
-func (s *gormStore) migrateOnce(db *gorm.DB) error {
+func (s *Store) migrateOnce(db *gorm.DB) error {
 	if s.sqlite {
 		// SQLite's write lock serializes the migrations of every process on
 		// the file: the whole migration is one transaction (SQLite's DDL is
@@ -81,7 +81,7 @@ func (s *gormStore) migrateOnce(db *gorm.DB) error {
 	return s.migrateTables(db)
 }
 
-func (s *gormStore) migrateTables(db *gorm.DB) error {
+func (s *Store) migrateTables(db *gorm.DB) error {
 	var keys any = &keyRow{}
 	if db.Name() == "mysql" {
 		keys = declaringHashIndex(s.keys + "_" + hashIndex)
@@ -136,7 +136,7 @@ func declaringHashIndex(name string) any {
 	return reflect.New(reflect.StructOf(fields)).Interface()
 }
 
-func (s *gormStore) dropIndex(db *gorm.DB, name string, mariaDB bool) error {
+func (s *Store) dropIndex(db *gorm.DB, name string, mariaDB bool) error {
 	switch {
 	case db.Name() == "postgres":
 		return db.Exec("DROP INDEX CONCURRENTLY IF EXISTS ?", clause.Table{Name: name}).Error
@@ -152,7 +152,7 @@ func (s *gormStore) dropIndex(db *gorm.DB, name string, mariaDB bool) error {
 
 // createIndex creates ix on table unless an index of its name exists. It
 // does not judge the shape of an existing index: checkSchema does.
-func (s *gormStore) createIndex(db *gorm.DB, table string, ix keysIndex, mariaDB bool) error {
+func (s *Store) createIndex(db *gorm.DB, table string, ix keysIndex, mariaDB bool) error {
 	name := table + "_" + ix.name
 	args := []any{clause.Table{Name: name}, clause.Table{Name: table}}
 	cols := make([]string, len(ix.columns))
@@ -224,7 +224,7 @@ const validity = "SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass
 // fn gets the one connection that holds it. If the database refuses the lock
 // (a pooler in transaction mode, a lookalike server), fn runs without it and
 // relies on retryLostRace.
-func (s *gormStore) withMigrationLock(ctx context.Context, wait time.Duration, fn func(db *gorm.DB) error) error {
+func (s *Store) withMigrationLock(ctx context.Context, wait time.Duration, fn func(db *gorm.DB) error) error {
 	db := s.db.WithContext(ctx)
 	// Connection's db is not a session: each statement would add to the
 	// last one's.

@@ -1,10 +1,11 @@
-package ginkey
+package gormstore
 
 import (
 	"context"
 	"math/rand/v2"
 	"time"
 
+	"github.com/ginkey/ginkey/keystore"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/gorm"
@@ -34,7 +35,7 @@ type pgNotifier struct {
 	ping    time.Duration   // pgListenPing; shorter in tests
 }
 
-var _ Notifier = (*pgNotifier)(nil)
+var _ keystore.Notifier = (*pgNotifier)(nil)
 
 // pgChannel names the notification channel of the tables under prefix, so
 // that two sets of tables in one database do not hear each other.
@@ -56,11 +57,13 @@ func newPgNotifier(ctx context.Context, db *gorm.DB, prefix string, timeout time
 	return &pgNotifier{db: db, channel: channel, config: cfg, timeout: timeout, ping: pgListenPing}, nil
 }
 
+// Publish announces keyHash with NOTIFY.
 func (n *pgNotifier) Publish(ctx context.Context, keyHash string) error {
 	return n.db.WithContext(ctx).Exec("SELECT pg_notify(?, ?)", n.channel, keyHash).Error
 }
 
-func (n *pgNotifier) Listen(ctx context.Context, s Subscriber) error {
+// Listen hears announcements with LISTEN, reconnecting with backoff.
+func (n *pgNotifier) Listen(ctx context.Context, s keystore.Subscriber) error {
 	wait := pgListenRetryMin
 	for {
 		heard, err := n.listen(ctx, s)
@@ -86,7 +89,7 @@ func (n *pgNotifier) Listen(ctx context.Context, s Subscriber) error {
 
 // listen opens a connection, listens on it until it breaks or ctx is done,
 // and reports whether it got as far as listening.
-func (n *pgNotifier) listen(ctx context.Context, s Subscriber) (bool, error) {
+func (n *pgNotifier) listen(ctx context.Context, s keystore.Subscriber) (bool, error) {
 	connectCtx, cancel := context.WithTimeout(ctx, n.timeout)
 	conn, err := pgx.ConnectConfig(connectCtx, n.config.Copy())
 	cancel()
@@ -126,4 +129,26 @@ func (n *pgNotifier) listen(ctx context.Context, s Subscriber) (bool, error) {
 			return true, err
 		}
 	}
+}
+
+// Notifier is the PostgreSQL store's LISTEN/NOTIFY channel, named for its
+// table prefix, on a connection opened with the settings of the store's; nil
+// on other dialects. timeout bounds each connection attempt and ping.
+func (s *Store) Notifier(ctx context.Context, timeout time.Duration) (keystore.Notifier, error) {
+	return s.PostgresNotifier(ctx, timeout, pgListenPing)
+}
+
+// PostgresNotifier is Notifier with the time the listener waits in silence
+// before it pings its connection (Notifier's: 15 s): a peer gone without a
+// word is noticed within ping plus timeout.
+func (s *Store) PostgresNotifier(ctx context.Context, timeout, ping time.Duration) (keystore.Notifier, error) {
+	if s.db.Name() != "postgres" {
+		return nil, nil
+	}
+	n, err := newPgNotifier(ctx, s.db, s.prefix, timeout)
+	if err != nil {
+		return nil, err
+	}
+	n.ping = ping
+	return n, nil
 }

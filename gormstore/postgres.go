@@ -1,4 +1,4 @@
-package ginkey
+package gormstore
 
 import (
 	"context"
@@ -29,15 +29,15 @@ const (
 	pgConnectTimeoutSec = "5"
 )
 
-// isPostgresURL reports whether dsn is a PostgreSQL URL rather than a
-// SQLite path.
-func isPostgresURL(dsn string) bool {
+// IsPostgresURL reports whether dsn is a PostgreSQL URL (postgres:// or
+// postgresql://) rather than a SQLite path.
+func IsPostgresURL(dsn string) bool {
 	lower := strings.ToLower(dsn)
 	return strings.HasPrefix(lower, "postgres://") || strings.HasPrefix(lower, "postgresql://")
 }
 
-// redactURL is dsn with its password, if any, replaced, for errors and logs.
-func redactURL(dsn string) string {
+// RedactURL is dsn with its password, if any, replaced, for errors and logs.
+func RedactURL(dsn string) string {
 	if u, err := url.Parse(dsn); err == nil {
 		return u.Redacted()
 	}
@@ -62,7 +62,7 @@ func redactURL(dsn string) string {
 // pool. A connect_timeout of its own (5 s unless the URL says otherwise)
 // keeps New from hanging on an unreachable host.
 func openPostgresURL(dsn string) (*gorm.DB, error) {
-	shown := redactURL(dsn)
+	shown := RedactURL(dsn)
 	if !strings.Contains(dsn, "connect_timeout=") {
 		sep := "?"
 		if strings.Contains(dsn, "?") {

@@ -1,0 +1,102 @@
+package gormstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"strings"
+	"time"
+
+	"gorm.io/driver/sqlite"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// Open opens the database dsn names and returns the store on it, with its
+// tables named with tablePrefix. dsn is a PostgreSQL URL (see IsPostgresURL),
+// opened with a bounded pool, or else the path of a SQLite file, created
+// readable by its owner alone (0600) and opened in WAL mode. On a SQLite
+// file, the store also refuses writes once the file is deleted or replaced
+// under it, and reads keys by hash around GORM, with a statement prepared
+// once (log, slog.Default() if nil, hears why when that cannot be done).
+// Close closes the database.
+func Open(ctx context.Context, dsn, tablePrefix string, log *slog.Logger) (*Store, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	open := openSQLite
+	if IsPostgresURL(dsn) {
+		open = openPostgresURL
+	}
+	db, err := open(dsn)
+	if err != nil {
+		return nil, err
+	}
+	closeDB := func() error {
+		sqlDB, err := db.DB()
+		if err != nil {
+			return err
+		}
+		return sqlDB.Close()
+	}
+	s, err := New(ctx, db, tablePrefix)
+	if err != nil {
+		_ = closeDB()
+		return nil, err
+	}
+	s.closeDB = closeDB
+	if !s.sqlite {
+		return s, nil
+	}
+	// The store's own SQLite file: nobody else's plugins to respect.
+	if s.file, err = newFileIdentity(sqliteFile(dsn)); err != nil {
+		_ = closeDB()
+		return nil, err
+	}
+	if s.byHash, err = newHashLookup(ctx, db, s.keys); err != nil {
+		log.Warn("ginkey: cache-miss lookups go through GORM, more slowly", "error", err)
+	}
+	s.closeDB = func() error { return errors.Join(s.byHash.close(), closeDB()) }
+	return s, nil
+}
+
+// openSQLite opens path in WAL mode with a busy timeout and cached prepared
+// statements; writes are further serialized by the store, so concurrent
+// requests never see "database is locked".
+func openSQLite(path string) (*gorm.DB, error) {
+	if err := createPrivate(sqliteFile(path)); err != nil {
+		return nil, err
+	}
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&"
+	}
+	dsn := path + sep + "_journal_mode=WAL&_busy_timeout=10000&_synchronous=NORMAL&_txlock=immediate"
+	db, err := gorm.Open(sqlite.Open(dsn), &gorm.Config{
+		Logger:                 logger.Discard,
+		SkipDefaultTransaction: true,
+		// Admin reads and writes and usage flushes reuse their statements
+		// (the cache-miss lookup has its own, see hashLookup). Bounded:
+		// statements vary with batch sizes.
+		PrepareStmt:        true,
+		PrepareStmtMaxSize: 256,
+		PrepareStmtTTL:     time.Hour,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ginkey: open SQLite %s: %w", path, err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, fmt.Errorf("ginkey: open SQLite %s: %w", path, err)
+	}
+	conns := max(4, 2*runtime.GOMAXPROCS(0))
+	sqlDB.SetMaxOpenConns(conns)
+	sqlDB.SetMaxIdleConns(conns)
+	if err := sqlDB.Ping(); err != nil {
+		_ = sqlDB.Close()
+		return nil, fmt.Errorf("ginkey: open SQLite %s: %w", path, err)
+	}
+	return db, nil
+}

@@ -1,0 +1,52 @@
+package ginkey
+
+import (
+	"time"
+
+	"github.com/ginkey/ginkey/keystore"
+)
+
+// What a revoked, rotated or expired key still accepts. The management API
+// decides it here, inside the functions it hands to Store.Modify and
+// Rotator.Rotate, which run on the record as read under the store's lock;
+// the store only persists the answer.
+
+// changeable refuses a change other than revocation to a revoked key, since
+// revocation is final, and to a rotated one, even in its grace period.
+// An expired key may be changed (renewed, above all).
+func changeable(r *keystore.Record) error {
+	switch {
+	case r.RevokedAt == nil:
+		return nil
+	case r.RotatedTo != "":
+		return ErrRotatedConflict
+	}
+	return ErrRevokedConflict
+}
+
+// revocable reports whether revoking r at now changes it: a key not revoked
+// yet, or one whose revocation lies ahead (a rotated key in its grace:
+// revoking it ends the grace now).
+func revocable(r *keystore.Record, now time.Time) bool {
+	return r.RevokedAt == nil || r.RevokedAt.After(now)
+}
+
+// rotatable refuses rotating a key rotated before (in its grace or past
+// it), revoked, or expired at now.
+func rotatable(r *keystore.Record, now time.Time) error {
+	switch {
+	case r.RotatedTo != "":
+		return ErrRotatedConflict
+	case r.RevokedAt != nil:
+		return ErrRevokedConflict
+	case keystore.Expired(r.ExpiresAt, now):
+		return ErrExpiredConflict
+	}
+	return nil
+}
+
+// alreadyRevoked carries, out of RevokeKey's Modify, a key that revoking
+// would not change: it is returned as it is.
+type alreadyRevoked struct{ rec *keystore.Record }
+
+func (alreadyRevoked) Error() string { return "ginkey: already revoked" }

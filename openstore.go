@@ -1,0 +1,63 @@
+package ginkey
+
+import (
+	"context"
+
+	"github.com/ginkey/ginkey/gormstore"
+	"github.com/ginkey/ginkey/keystore"
+)
+
+// openStore sets the guard's store: Config.Store as it is, else the GORM
+// store on Config.DB, else on the database Config.DBPath names, which the
+// guard then owns and closes.
+func (g *Guard) openStore(cfg *Config) error {
+	var s *gormstore.Store
+	switch {
+	case cfg.Store != nil:
+		g.store = cfg.Store
+		g.usageStore, _ = cfg.Store.(keystore.UsageStore)
+		return nil
+	case cfg.DB != nil:
+		opened, err := gormstore.New(context.Background(), cfg.DB, cfg.TablePrefix)
+		if err != nil {
+			return err
+		}
+		s = opened
+	default:
+		opened, err := gormstore.Open(context.Background(), cfg.DBPath, cfg.TablePrefix, g.log)
+		if err != nil {
+			return err
+		}
+		s, g.closeDB = opened, opened.Close
+	}
+	g.store, g.usageStore = s, s
+	return nil
+}
+
+// notifierFor returns Config.Notifier, else the store's own (the GORM
+// store's on PostgreSQL), else nil.
+func (g *Guard) notifierFor(cfg *Config) Notifier {
+	if cfg.Notifier != nil {
+		return cfg.Notifier
+	}
+	src, ok := g.store.(keystore.NotifierSource)
+	if !ok {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.StoreTimeout)
+	defer cancel()
+	n, err := src.Notifier(ctx, cfg.StoreTimeout)
+	if err != nil {
+		g.log.Warn("ginkey: key changes made by other instances are seen within CacheTTL only: cannot listen for them (set Config.Notifier)",
+			"error", err)
+		return nil
+	}
+	return n
+}
+
+func (g *Guard) closeStore() error {
+	if g.closeDB == nil {
+		return nil
+	}
+	return g.closeDB()
+}
