@@ -86,7 +86,7 @@ require (
 
 // This repository's own modules come from their directories here, so that
 // the example builds and tidies with GOWORK=off too (go mod tidy reads no
-// go.work).
+// go.work). The example is never tagged or required.
 replace (
 	github.com/ginkey/ginkey => ../
 	github.com/ginkey/ginkey/ginkeyprom => ../ginkeyprom

@@ -63,7 +63,8 @@ require (
 
 // This repository's own modules come from their directories here, so that
 // the module builds and tidies with GOWORK=off too (go mod tidy reads no
-// go.work). A module that requires this one ignores these lines.
+// go.work). A module that requires this one ignores these lines: before this
+// module is tagged, its require lines must name tagged versions of them.
 replace (
 	github.com/ginkey/ginkey => ../
 	github.com/ginkey/ginkey/internal/testkit/promcheck => ../internal/testkit/promcheck

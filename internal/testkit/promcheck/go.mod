@@ -1,6 +1,8 @@
 // A module of its own so that the root module's go.mod names no Prometheus
 // module; its internal path keeps it private to this repository's modules
-// (ginkeyprom's and the example's tests).
+// (ginkeyprom's and the example's tests). It is tagged with ginkeyprom
+// (internal/testkit/promcheck/vX.Y.Z): go mod tidy in a project that
+// requires ginkeyprom downloads what ginkeyprom's tests import.
 module github.com/ginkey/ginkey/internal/testkit/promcheck
 
 go 1.26.0
