@@ -21,7 +21,7 @@ type scopedAuth struct {
 
 var (
 	_ Authenticator = (*scopedAuth)(nil)
-	_ Challenger    = (*scopedAuth)(nil)
+	_ challenger    = (*scopedAuth)(nil)
 )
 
 func (s *scopedAuth) Authenticate(c *gin.Context) error { return s.g.authenticate(c, s.r) }

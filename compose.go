@@ -16,31 +16,34 @@ import (
 // are bad. An *Error reaches the client as it is; any other error as
 // credentials_invalid. Authenticate must not write the response.
 //
+// An Authenticator may also have a method Challenge() string returning its
+// WWW-Authenticate challenge, which AnyOf and AllOf send with their 401.
+//
 // *Guard is an Authenticator with Handler's checks; BasicAuth and
 // BearerAuth adapt other schemes.
 type Authenticator interface {
 	Authenticate(c *gin.Context) error
 }
 
-// Challenger is an optional interface of an Authenticator: its
-// WWW-Authenticate challenge, sent with a composite's 401.
-type Challenger interface {
+// challenger is an Authenticator's optional Challenge method (see
+// Authenticator).
+type challenger interface {
 	Challenge() string
 }
 
 var (
 	_ Authenticator = (*Guard)(nil)
-	_ Challenger    = (*Guard)(nil)
+	_ challenger    = (*Guard)(nil)
 	_ Authenticator = (*basicAuth)(nil)
-	_ Challenger    = (*basicAuth)(nil)
+	_ challenger    = (*basicAuth)(nil)
 	_ Authenticator = (*bearerAuth)(nil)
-	_ Challenger    = (*bearerAuth)(nil)
+	_ challenger    = (*bearerAuth)(nil)
 )
 
 // AnyOf returns a middleware that admits a request as soon as one of auths,
 // tried in order, accepts it: "an API key OR a JWT". When none does, the
 // response is the first refusal of credentials that were presented, else
-// the first refusal; a 401 carries every Challenger's challenge. The
+// the first refusal; a 401 carries every auth's challenge (see Authenticator). The
 // RateLimit-* headers of a guard that refused go out only with its own
 // refusal, never with another scheme's success. With no auths every request
 // is refused.
@@ -133,7 +136,7 @@ func AllOf(auths ...Authenticator) gin.HandlerFunc {
 func challengesOf(auths []Authenticator) []string {
 	var out []string
 	for _, a := range auths {
-		if ch, ok := a.(Challenger); ok && ch.Challenge() != "" {
+		if ch, ok := a.(challenger); ok && ch.Challenge() != "" {
 			out = append(out, ch.Challenge())
 		}
 	}

@@ -9,7 +9,10 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/ginkey/ginkey/gormstore"
 	"github.com/ginkey/ginkey/keystore"
+	"github.com/ginkey/ginkey/limiter"
+	"github.com/ginkey/ginkey/observe"
 	"gorm.io/gorm"
 )
 
@@ -23,7 +26,6 @@ const adminHeader = "X-Admin-Secret"
 // Defaults for Config's zero values.
 const (
 	defaultTTL           = 15 * 24 * time.Hour
-	DefaultDBPath        = "ginkey.db"
 	defaultTablePrefix   = "ginkey_"
 	defaultCacheSize     = 100_000
 	defaultCacheTTL      = 2 * time.Second
@@ -68,7 +70,7 @@ type Config struct {
 	// Default: on PostgreSQL, LISTEN/NOTIFY on the channel
 	// <TablePrefix>keys_changed; elsewhere none (CacheTTL bounds how long a
 	// change goes unseen).
-	Notifier Notifier
+	Notifier keystore.Notifier
 
 	// TablePrefix names ginkey's tables (<prefix>keys, <prefix>usage, <prefix>audit...): lower-case
 	// letters, digits and underscores. Optional. Default: "ginkey_".
@@ -168,9 +170,10 @@ type Config struct {
 	RateLimit RateLimit
 
 	// Limiter counts requests against rate limits. Replace it to share the
-	// counts between instances. Optional. Default: a MemoryLimiter of
-	// CacheSize keys (100,000 when the cache is off) using Now.
-	Limiter Limiter
+	// counts between instances (see the limiter package). Optional.
+	// Default: a limiter.MemoryLimiter of CacheSize keys (100,000 when the
+	// cache is off) using Now.
+	Limiter limiter.Limiter
 
 	// FailClosed makes rate limits and quotas refuse requests with 503
 	// unavailable while the Limiter or QuotaCounter that counts them fails
@@ -188,12 +191,12 @@ type Config struct {
 	// throttles between instances; while it fails, each instance counts in
 	// memory. Optional. Default: in memory, at most 100,000 addresses per
 	// throttle.
-	FailureCounter FailureCounter
+	FailureCounter limiter.FailureCounter
 
 	// QuotaCounter counts requests against quotas. Replace it to make quotas
 	// exact across instances. Optional. Default: in memory, seeded from the
 	// usage table and re-read every CacheTTL (see Quota).
-	QuotaCounter QuotaCounter
+	QuotaCounter limiter.QuotaCounter
 
 	// FailureLimit is how many unknown keys one client address (gin's
 	// ClientIP, IPv6 grouped by /64) may present per minute; beyond it, its
@@ -249,7 +252,7 @@ type Config struct {
 	// starts and ends: the ginkeyprom package's collector times them, the
 	// ginkeyotel package's tracer makes spans of them. Optional. Default:
 	// none.
-	Observers []Observer
+	Observers []observe.Observer
 
 	// AuditRetention is how long audit log entries are kept: older ones are
 	// deleted in the background, at start and every hour. A negative value
@@ -309,7 +312,7 @@ func applyEnv(cfg *Config) error {
 
 func applyDefaults(cfg *Config) {
 	if cfg.DBPath == "" {
-		cfg.DBPath = DefaultDBPath
+		cfg.DBPath = gormstore.DefaultDBPath
 	}
 	if cfg.TablePrefix == "" {
 		cfg.TablePrefix = defaultTablePrefix

@@ -17,7 +17,7 @@ import (
 // A guard, its admin API under /auth and one protected route: create a key,
 // then call the route with and without it. The keys are kept in memory
 // here; without Config.Store the guard keeps them in a SQLite file
-// (DefaultDBPath), or in the database Config.DB or DBPath names.
+// (gormstore.DefaultDBPath), or in the database Config.DB or DBPath names.
 func Example() {
 	guard, err := ginkey.New(ginkey.Config{
 		Store:       memstore.New(),

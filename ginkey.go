@@ -11,6 +11,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/ginkey/ginkey/keystore"
+	"github.com/ginkey/ginkey/observe"
 )
 
 // Guard checks API keys and serves the admin API. It is safe for concurrent
@@ -27,8 +28,8 @@ type Guard struct {
 	ttl        time.Duration
 	log        *slog.Logger
 	now        func() time.Time
-	counters   counters   // verification outcomes and cache lookups
-	observers  []Observer // told of store calls and admin operations
+	counters   counters           // verification outcomes and cache lookups
+	observers  []observe.Observer // told of store calls and admin operations
 
 	// The components, each owning its fields and lock.
 	keys         keyCache     // verified records, unknown keys, reads in flight

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ginkey/ginkey/internal/limits"
+	"github.com/ginkey/ginkey/limiter"
 )
 
 // limiting is the guard's limits component: the rate limiter, the quota
@@ -13,7 +14,7 @@ import (
 // counters that may stand in for them.
 type limiting struct {
 	rateLimit   RateLimit             // Config.RateLimit
-	limiter     Limiter               // Config.Limiter, else own
+	limiter     limiter.Limiter       // Config.Limiter, else own
 	own         *limits.MemoryLimiter // the default limiter, when Config.Limiter is nil
 	limiterDown *limits.Outage
 	failClosed  bool
@@ -23,7 +24,7 @@ type limiting struct {
 	noAddrOnce sync.Once // warns of clients without an IP address once
 
 	quotas     *limits.Quotas
-	shared     QuotaCounter // Config.QuotaCounter; nil: quotas, in memory
+	shared     limiter.QuotaCounter // Config.QuotaCounter; nil: quotas, in memory
 	quotasDown *limits.Outage
 }
 
@@ -32,7 +33,7 @@ type limiting struct {
 func newLimiting(cfg *Config, quotaResync time.Duration) *limiting {
 	l := &limiting{rateLimit: cfg.RateLimit, limiter: cfg.Limiter, failClosed: cfg.FailClosed, shared: cfg.QuotaCounter}
 	if l.limiter == nil {
-		l.own = NewMemoryLimiter(cfg.CacheSize, cfg.Now)
+		l.own = limiter.NewMemoryLimiter(cfg.CacheSize, cfg.Now)
 		l.limiter = l.own
 	}
 	l.limiterDown = counterOutage("rate limiter", cfg.Logger, cfg.Now, cfg.FailClosed)

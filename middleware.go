@@ -31,7 +31,8 @@ func (g *Guard) Optional() gin.HandlerFunc {
 // AnyOf and AllOf.
 func (g *Guard) Authenticate(c *gin.Context) error { return g.authenticate(c, g.plain) }
 
-// Challenge implements Challenger.
+// Challenge returns the guard's WWW-Authenticate challenge, which AnyOf
+// and AllOf send with their 401 (see Authenticator).
 func (g *Guard) Challenge() string { return g.challenges.of(ErrKeyMissing)[0] }
 
 func (g *Guard) middleware(r *requirement) gin.HandlerFunc {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/ginkey/ginkey/internal/limits"
+	"github.com/ginkey/ginkey/limiter"
 )
 
 type benchCase struct {
@@ -136,18 +137,18 @@ func BenchmarkAuthzCheck(b *testing.B) {
 	})
 	b.Run("rate-headers", func(b *testing.B) {
 		h := http.Header{}
-		d := Decision{Allowed: true, Limit: 1_000_000, Remaining: 999_999, Reset: time.Microsecond}
+		d := limiter.Decision{Allowed: true, Limit: 1_000_000, Remaining: 999_999, Reset: time.Microsecond}
 		b.ReportAllocs()
 		for b.Loop() {
 			clear(h)
 			setRateHeaders(h, "1000000", d)
 		}
 	})
-	b.Run("memory-limiter", func(b *testing.B) { // Allow through the Limiter interface
+	b.Run("memory-limiter", func(b *testing.B) { // Allow through the limiter.Limiter interface
 		// A clock one microsecond further on each call: the allowance
 		// (one request per microsecond) never runs out.
 		t0, n := time.Now(), time.Duration(0)
-		l := NewMemoryLimiter(0, func() time.Time { n += time.Microsecond; return t0.Add(n) })
+		l := limiter.NewMemoryLimiter(0, func() time.Time { n += time.Microsecond; return t0.Add(n) })
 		ctx := context.Background()
 		b.ReportAllocs()
 		for b.Loop() {

@@ -9,20 +9,12 @@ import (
 	"github.com/ginkey/ginkey/keystore"
 )
 
-// Notifier carries word of key changes between guards that share a store;
-// see keystore.Notifier.
-type Notifier = keystore.Notifier
-
-// Subscriber receives what a Notifier's Listen hears; see
-// keystore.Subscriber.
-type Subscriber = keystore.Subscriber
-
-// notifyState is the guard's notify component, its side of its Notifier:
+// notifyState is the guard's notify component, its side of its keystore.Notifier:
 // it drops what it hears from the cache, makes the whole cache stale when it
 // starts hearing again, and logs each outage of the subscription twice, at
 // its start and at its end, whatever the number of reconnection attempts.
 type notifyState struct {
-	notifier   Notifier
+	notifier   keystore.Notifier
 	keys       *keyCache
 	now        func() time.Time
 	done       chan struct{} // closed when Listen has returned
@@ -30,10 +22,10 @@ type notifyState struct {
 	down       *limits.Outage
 }
 
-var _ Subscriber = (*notifyState)(nil)
+var _ keystore.Subscriber = (*notifyState)(nil)
 
 // startNotify starts listening with n, stopped by Close.
-func (g *Guard) startNotify(n Notifier) {
+func (g *Guard) startNotify(n keystore.Notifier) {
 	s := &notifyState{notifier: n, keys: &g.keys, now: g.now, done: make(chan struct{})}
 	s.down = limits.NewOutage(g.log, g.now, limits.OutageLog{
 		Start:      "ginkey: not hearing key changes from other instances; until this is over, they are seen within CacheTTL",

@@ -10,17 +10,18 @@ import (
 	"time"
 
 	"github.com/ginkey/ginkey/keystore"
+	"github.com/ginkey/ginkey/observe"
 )
 
-// hub is a Notifier for guards in one process, delivering each
+// hub is a keystore.Notifier for guards in one process, delivering each
 // announcement before Publish returns: a carrier other than PostgreSQL,
 // plugged in through Config.Notifier as a Redis one would be.
 type hub struct {
 	mu   sync.Mutex
-	subs map[Subscriber]bool
+	subs map[keystore.Subscriber]bool
 }
 
-var _ Notifier = (*hub)(nil)
+var _ keystore.Notifier = (*hub)(nil)
 
 func (h *hub) Publish(_ context.Context, keyHash string) error {
 	h.mu.Lock()
@@ -31,10 +32,10 @@ func (h *hub) Publish(_ context.Context, keyHash string) error {
 	return nil
 }
 
-func (h *hub) Listen(ctx context.Context, s Subscriber) error {
+func (h *hub) Listen(ctx context.Context, s keystore.Subscriber) error {
 	h.mu.Lock()
 	if h.subs == nil {
-		h.subs = map[Subscriber]bool{}
+		h.subs = map[keystore.Subscriber]bool{}
 	}
 	h.subs[s] = true
 	h.mu.Unlock()
@@ -134,13 +135,13 @@ func TestAFailedAnnouncementIsLoggedAndTheChangeStands(t *testing.T) {
 type failingNotifier struct{}
 
 func (failingNotifier) Publish(context.Context, string) error { return errors.New("carrier down") }
-func (failingNotifier) Listen(ctx context.Context, s Subscriber) error {
+func (failingNotifier) Listen(ctx context.Context, s keystore.Subscriber) error {
 	s.Subscribed()
 	<-ctx.Done()
 	return nil
 }
 
-// opRecorder is an Observer that notes the store operations it is told of.
+// opRecorder is an observe.Observer that notes the store operations it is told of.
 type opRecorder struct {
 	mu  sync.Mutex
 	ops []string
@@ -161,7 +162,7 @@ func (r *opRecorder) Admin(ctx context.Context, _ string) (context.Context, func
 func TestAnnouncementsAreObservedAsStoreOperations(t *testing.T) {
 	t.Parallel()
 	rec := &opRecorder{}
-	h := newHarness(t, func(c *Config) { c.Notifier, c.Observers = &hub{}, []Observer{rec} })
+	h := newHarness(t, func(c *Config) { c.Notifier, c.Observers = &hub{}, []observe.Observer{rec} })
 	k := h.createKey(`{}`)
 	if w := h.admin(http.MethodPost, "/keys/"+k.ID+"/revoke", ""); w.Code != http.StatusOK {
 		t.Fatalf("revoke: %d", w.Code)

@@ -7,6 +7,7 @@ import (
 	"unsafe"
 
 	"github.com/gin-gonic/gin"
+	"github.com/ginkey/ginkey/observe"
 )
 
 // Verification outcomes, as counted by Stats and reported per key by
@@ -47,19 +48,10 @@ const (
 // come first.
 const keyOutcomes = int(oKeyMissing)
 
-// outcomeNames are the outcomes' names in Stats: an identified key's as in
-// KeyUsage, the others as the HTTP contract's codes.
-var outcomeNames = [numOutcomes]string{
-	outcomeValid, outcomeExpired, outcomeRevoked, outcomeInsufficientScope,
-	outcomeIPNotAllowed, outcomeRateLimited, outcomeQuotaExceeded,
-	"key_missing", "key_invalid", "too_many_failures", "unavailable", "other",
-}
-
-// KeyOutcomes lists the outcomes kept per key, in a fixed order.
-func KeyOutcomes() []string { return append([]string(nil), outcomeNames[:keyOutcomes]...) }
-
-// VerificationOutcomes lists every outcome Stats counts, in a fixed order.
-func VerificationOutcomes() []string { return append([]string(nil), outcomeNames[:]...) }
+// outcomeNames are the outcomes' names in Stats, indexed by verdict: the
+// observe package's list, whose order the verdicts follow (checked by a
+// test); the conversion panics at start-up if their numbers differ.
+var outcomeNames = [numOutcomes]string(observe.VerificationOutcomes())
 
 // outcomeOf classifies a verification's error.
 func outcomeOf(err error) verdict {
@@ -141,30 +133,11 @@ func (cs *counters) of(c *gin.Context) *counterShard {
 // into neighbouring shards.
 const contextSpread = 256
 
-// Stats is a snapshot of a guard's counters since New, for a metrics
-// exporter (the ginkeyprom package) to read on each scrape. Every map
-// holds every name it can hold, zeros included.
-type Stats struct {
-	// Verifications counts the requests the guard's middlewares decided,
-	// by outcome (see VerificationOutcomes).
-	Verifications map[string]uint64
-	// CacheHits, CacheMisses and CacheNegative count key lookups answered
-	// from the cache, read from the store, and refused from the memory of
-	// keys the store did not know.
-	CacheHits, CacheMisses, CacheNegative uint64
-	// CachedKeys is the number of verified keys in the cache now.
-	CachedKeys int
-	// UsagePending is the requests counted in memory and not yet written.
-	UsagePending int64
-	// FlushErrors counts usage flushes that failed.
-	FlushErrors uint64
-}
-
 // Stats returns the guard's counters now. It reads every counter once,
 // without stopping the request path, so the totals are each exact but not
 // from one instant.
-func (g *Guard) Stats() Stats {
-	s := Stats{Verifications: make(map[string]uint64, numOutcomes)}
+func (g *Guard) Stats() observe.Stats {
+	s := observe.Stats{Verifications: make(map[string]uint64, numOutcomes)}
 	var totals [numOutcomes]uint64
 	for i := range g.counters.shards {
 		sh := &g.counters.shards[i]
@@ -186,25 +159,6 @@ func (g *Guard) Stats() Stats {
 		s.FlushErrors = g.usage.errors.Load()
 	}
 	return s
-}
-
-// Observer is told of the guard's store calls and admin operations as they
-// happen, to time them (a Prometheus histogram) or trace them (an
-// OpenTelemetry span): see the ginkeyprom and ginkeyotel packages. Each
-// method is called as the operation starts and returns the context the
-// operation runs in and the function to call with its outcome when it
-// ends. Implementations must be safe for concurrent use and fast: Store is
-// called on every cache miss.
-//
-// The operations are "lookup" (a key's record read on a cache miss),
-// "flush" (a batch of usage), "notify" (a key change announced to the
-// other instances, see Notifier), and the admin actions "create",
-// "update", "revoke", "renew", "rotate" and "delete", from any caller. The
-// outcome is "ok" or an error code of the HTTP contract ("not_found",
-// "unavailable", ...). Nothing secret is passed: no key, hash or secret.
-type Observer interface {
-	Store(ctx context.Context, op string) (context.Context, func(outcome string))
-	Admin(ctx context.Context, action string) (context.Context, func(outcome string))
 }
 
 // observed starts op on every observer: the store's (admin false) or an

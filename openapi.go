@@ -55,14 +55,15 @@ const (
 	queryScheme   = "APIKeyQuery"
 )
 
-// DocReader is an OpenAPI (Swagger 2.0) document in JSON, as swag generates
-// it: the SwaggerInfo variable of a docs package made by swag init is one.
-type DocReader interface {
+// docReader is Docs' doc.
+type docReader interface {
 	ReadDoc() string
 }
 
 // Docs returns a handler that serves doc, the application's OpenAPI
-// document, with ginkey's part made true to this guard:
+// (Swagger 2.0) document in JSON as its ReadDoc method returns it, with
+// ginkey's part made true to this guard. The SwaggerInfo variable of a docs
+// package made by swag init is such a doc. In the document served:
 //
 //   - ginkey's admin operations appear below the group given to
 //     RegisterAdmin (e.g. /admin/keys for r.Group("/admin")), whatever paths
@@ -87,7 +88,7 @@ type DocReader interface {
 // and swag's SwaggerInfo fields (Host, BasePath...) may be set up after
 // Docs is called. Docs never panics: a document that cannot be read or is
 // not JSON is logged once and answered with 500 on every request.
-func (g *Guard) Docs(doc DocReader, next gin.HandlerFunc) gin.HandlerFunc {
+func (g *Guard) Docs(doc interface{ ReadDoc() string }, next gin.HandlerFunc) gin.HandlerFunc {
 	var (
 		once sync.Once
 		body []byte
@@ -118,9 +119,9 @@ func (g *Guard) noteAdminMount(base string) {
 }
 
 // buildDoc reads doc and rewrites ginkey's part of it.
-func (g *Guard) buildDoc(doc DocReader) (out []byte, err error) {
+func (g *Guard) buildDoc(doc docReader) (out []byte, err error) {
 	if doc == nil {
-		return nil, errors.New("no document (nil DocReader)")
+		return nil, errors.New("no document (nil doc)")
 	}
 	defer func() {
 		if r := recover(); r != nil {

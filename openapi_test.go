@@ -203,7 +203,7 @@ func docsGuard(t *testing.T, cfg Config) (*Guard, *syncBuffer) {
 // at /docs/doc.json, and returns the engine and the served document. The
 // admin API takes its group whole, so mounted at the root it gets an engine
 // of its own, as it would on an internal port.
-func serveDoc(t *testing.T, cfg Config, mount string, doc DocReader) (*gin.Engine, []byte) {
+func serveDoc(t *testing.T, cfg Config, mount string, doc docReader) (*gin.Engine, []byte) {
 	t.Helper()
 	g, _ := docsGuard(t, cfg)
 	r := gin.New()
@@ -415,7 +415,7 @@ func (panickingDoc) ReadDoc() string { panic("boom") }
 
 func TestDocsAnswers500ForADocumentItCannotRead(t *testing.T) {
 	t.Parallel()
-	for name, doc := range map[string]DocReader{
+	for name, doc := range map[string]docReader{
 		"not JSON": docString("{{.Title}}"),
 		"null":     docString("null"),
 		"panics":   panickingDoc{},

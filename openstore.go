@@ -36,7 +36,7 @@ func (g *Guard) openStore(cfg *Config) error {
 
 // notifierFor returns Config.Notifier, else the store's own (the GORM
 // store's on PostgreSQL), else nil.
-func (g *Guard) notifierFor(cfg *Config) Notifier {
+func (g *Guard) notifierFor(cfg *Config) keystore.Notifier {
 	if cfg.Notifier != nil {
 		return cfg.Notifier
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/ginkey/ginkey/keystore"
+	"github.com/ginkey/ginkey/observe"
 )
 
 // outcomeEngine serves /r behind Handler and /scoped behind Require("s:x").
@@ -88,7 +89,7 @@ func TestEveryOutcomeIsCountedPerKeyAndPerGuard(t *testing.T) {
 
 		// The guard's counters.
 		st := g.Stats()
-		for _, o := range VerificationOutcomes() {
+		for _, o := range observe.VerificationOutcomes() {
 			if st.Verifications[o] != uint64(want[o]) {
 				t.Errorf("Stats.Verifications[%s] = %d, want %d", o, st.Verifications[o], want[o])
 			}
@@ -98,7 +99,7 @@ func TestEveryOutcomeIsCountedPerKeyAndPerGuard(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, o := range KeyOutcomes() {
+		for _, o := range observe.KeyOutcomes() {
 			if u.Outcomes[o] != int64(want[o]) {
 				t.Errorf("KeyUsage.Outcomes[%s] = %d, want %d", o, u.Outcomes[o], want[o])
 			}
@@ -110,7 +111,7 @@ func TestEveryOutcomeIsCountedPerKeyAndPerGuard(t *testing.T) {
 		if err != nil || len(sum.Usage) != 1 {
 			t.Fatalf("UsageSummary: %+v %v", sum, err)
 		}
-		for _, o := range KeyOutcomes()[1:] {
+		for _, o := range observe.KeyOutcomes()[1:] {
 			if sum.Usage[0].Refused[o] != int64(want[o]) {
 				t.Errorf("UsageSummary.Refused[%s] = %d, want %d", o, sum.Usage[0].Refused[o], want[o])
 			}
@@ -182,7 +183,7 @@ func TestOutcomesWithoutAnOutcomeStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if u.Outcomes[outcomeValid] != 1 || u.Outcomes[outcomeIPNotAllowed] != 0 || !slices.Equal(slices.Sorted(maps.Keys(u.Outcomes)), slices.Sorted(slices.Values(KeyOutcomes()))) {
+	if u.Outcomes[outcomeValid] != 1 || u.Outcomes[outcomeIPNotAllowed] != 0 || !slices.Equal(slices.Sorted(maps.Keys(u.Outcomes)), slices.Sorted(slices.Values(observe.KeyOutcomes()))) {
 		t.Fatalf("outcomes: %v", u.Outcomes)
 	}
 	if st := g.Stats(); st.Verifications[outcomeIPNotAllowed] != 1 {
@@ -212,12 +213,12 @@ func TestStatsCountCacheLookupsAndPendingUsage(t *testing.T) {
 	if st.CacheHits != 2 || st.CacheMisses != 2 || st.CacheNegative != 1 || st.CachedKeys != 1 || st.UsagePending != 3 {
 		t.Fatalf("stats: %+v", st)
 	}
-	if !strings.Contains(fmt.Sprint(VerificationOutcomes()), "too_many_failures") {
+	if !strings.Contains(fmt.Sprint(observe.VerificationOutcomes()), "too_many_failures") {
 		t.Fatal("VerificationOutcomes lacks a code")
 	}
 }
 
-// recorder is an Observer that notes "kind op outcome" for every operation.
+// recorder is an observe.Observer that notes "kind op outcome" for every operation.
 type recorder struct {
 	mu     sync.Mutex
 	events []string
@@ -248,7 +249,7 @@ func (r *recorder) has(event string) bool {
 func TestObserversSeeStoreCallsAndAdminActionsWithOutcomes(t *testing.T) {
 	t.Parallel()
 	rec := &recorder{}
-	h := newHarness(t, func(c *Config) { c.Observers = []Observer{rec, nil} })
+	h := newHarness(t, func(c *Config) { c.Observers = []observe.Observer{rec, nil} })
 	k := h.createKey(`{"name":"o"}`)
 	wantOK(t, h.secure(k.Secret), k.ID)
 	unknown, _, _ := h.guard.format.generate()

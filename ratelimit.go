@@ -1,13 +1,13 @@
 package ginkey
 
 import (
-	"context"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/ginkey/ginkey/internal/limits"
+	"github.com/ginkey/ginkey/limiter"
 )
 
 // Period names a rate-limit window ("1s", "1m", "1h") or a quota period
@@ -56,42 +56,6 @@ func validateRateLimit(rl *RateLimit) *Error {
 	return nil
 }
 
-// Limiter counts requests against a rate. The guard calls Allow once per
-// request of a rate-limited key, with the key's id; an in-memory Limiter is
-// used unless Config.Limiter names another (e.g. one shared through Redis by
-// several instances). Implementations must be safe for concurrent use.
-//
-// An error from Allow lets the request through without RateLimit-* headers
-// (with Config.FailClosed: answers 503 unavailable); an outage is logged
-// once, when it starts, and once more when Allow answers again.
-type Limiter interface {
-	Allow(ctx context.Context, id string, limit int64, per time.Duration) (Decision, error)
-}
-
-// Decision is a Limiter's answer for one request: Allowed, the Limit per
-// period, the Remaining requests, the time until the full limit is back
-// (Reset) and, when refused, until one request will be (RetryAfter).
-type Decision = limits.Decision
-
-// MemoryLimiter is the in-memory Limiter: a generic cell rate algorithm
-// (GCRA) keeping one timestamp per key in a bounded map. It is exact for one
-// process; instances behind a load balancer each count on their own.
-type MemoryLimiter = limits.MemoryLimiter
-
-var _ Limiter = (*MemoryLimiter)(nil)
-
-// NewMemoryLimiter returns a Limiter that tracks at most size keys (default
-// 100,000 when size <= 0) and reads time from now (default time.Now). When
-// full, it forgets keys whose allowance is whole again first, and failing
-// that the one nearest to whole among those it looks at, which then starts
-// afresh.
-func NewMemoryLimiter(size int, now func() time.Time) *MemoryLimiter {
-	if size <= 0 {
-		size = defaultCacheSize
-	}
-	return limits.NewMemoryLimiter(size, now)
-}
-
 // rateChanged applies a key's new rate limit rl (nil: the guard's default)
 // from now: whatever the key owed under its old rate is capped at one
 // window of the new one, so raising a limit is not held back by debt run up
@@ -127,7 +91,7 @@ func (l *limiting) checkRate(c *gin.Context, rec *keyRecord, now int64) error {
 	if p.rateLimit == 0 {
 		return nil
 	}
-	var d Decision
+	var d limiter.Decision
 	if p.rateCell != nil { // the guard's own limiter: straight to the key's cell
 		d = p.rateCell.Allow(p.rateLimit, p.rateInterval, p.rateWindow, now)
 	} else {
@@ -145,7 +109,7 @@ func (l *limiting) checkRate(c *gin.Context, rec *keyRecord, now int64) error {
 	return nil
 }
 
-func setRateHeaders(h http.Header, limit string, d Decision) {
+func setRateHeaders(h http.Header, limit string, d limiter.Decision) {
 	// One allocation for the three values; full slice expressions keep a
 	// later Header.Add from writing into a neighbour.
 	v := make([]string, 3)

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ginkey/ginkey/limiter"
 )
 
 func TestRateLimitOfFivePerSecondAllowsExactlyFiveThenRetryAfter(t *testing.T) {
@@ -150,14 +152,14 @@ func TestNewRejectsABadDefaultRateLimit(t *testing.T) {
 	}
 }
 
-// stubLimiter proves the guard goes through the Limiter interface.
+// stubLimiter proves the guard goes through the limiter.Limiter interface.
 type stubLimiter struct {
 	mu    sync.Mutex
 	calls []string
 	err   error
 }
 
-func (s *stubLimiter) Allow(ctx context.Context, id string, limit int64, per time.Duration) (Decision, error) {
+func (s *stubLimiter) Allow(ctx context.Context, id string, limit int64, per time.Duration) (limiter.Decision, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if ctx == nil {
@@ -165,9 +167,9 @@ func (s *stubLimiter) Allow(ctx context.Context, id string, limit int64, per tim
 	}
 	s.calls = append(s.calls, id+"/"+strconv.FormatInt(limit, 10)+"/"+per.String())
 	if s.err != nil {
-		return Decision{}, s.err
+		return limiter.Decision{}, s.err
 	}
-	return Decision{Allowed: len(s.calls) <= 1, Limit: limit, RetryAfter: 7 * time.Second}, nil
+	return limiter.Decision{Allowed: len(s.calls) <= 1, Limit: limit, RetryAfter: 7 * time.Second}, nil
 }
 
 func TestConfiguredLimiterReplacesTheMemoryOneAndItsErrorsLetRequestsThrough(t *testing.T) {

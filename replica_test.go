@@ -346,7 +346,7 @@ func TestWhileAReplicaCannotListenCacheTTLBoundsChangesAndTheOutageIsLoggedOnce(
 	_, prefix := testkit.OpenPostgres(t)
 	// B listens through the proxy, and reads the store directly: only its
 	// notifications are cut off.
-	n, proxy := proxiedNotifier(t, prefix, 2*time.Second, 15*time.Second) // Notifier's own ping
+	n, proxy := proxiedNotifier(t, prefix, 2*time.Second, 15*time.Second) // keystore.Notifier's own ping
 
 	const ttl = time.Second
 	a := newHarness(t, func(c *Config) { c.DBPath, c.TablePrefix, c.CacheTTL = dbURL, prefix, ttl })
@@ -481,7 +481,7 @@ func TestGINKEY_DBAcceptsAPostgreSQLURL(t *testing.T) {
 	if g.notify == nil {
 		t.Fatal("no change notification on PostgreSQL")
 	}
-	if _, err := os.Stat(DefaultDBPath); err == nil {
+	if _, err := os.Stat(gormstore.DefaultDBPath); err == nil {
 		t.Fatal("a SQLite file was created")
 	}
 	sqlDB, _ := g.store.(*gormstore.Store).DB().DB()
@@ -600,7 +600,7 @@ func TestAListenerWhoseConnectionGoesSilentNoticesItAndReconnects(t *testing.T) 
 // proxiedNotifier is a PostgreSQL notifier for the tables under prefix
 // whose connections, the listener's among them, go through a fault proxy
 // the test owns; it pings after ping in silence.
-func proxiedNotifier(t *testing.T, prefix string, timeout, ping time.Duration) (Notifier, *faultProxy) {
+func proxiedNotifier(t *testing.T, prefix string, timeout, ping time.Duration) (keystore.Notifier, *faultProxy) {
 	t.Helper()
 	db, _, proxy := proxiedPostgres(t)
 	st, err := gormstore.New(context.Background(), db, prefix)

@@ -1,75 +1,13 @@
 package ginkey
 
-import (
-	"context"
-	"net/http"
-	"net/netip"
-	"time"
-)
+import "net/http"
 
-// Limits shared between instances: the guard owns the policy (what is
-// counted, when, and what a refusal looks like); a Limiter, FailureCounter
-// or QuotaCounter owns only the counting, e.g. in Redis (see the
-// ginkeyredis subpackage). While a Limiter or QuotaCounter fails, the
-// guard lets requests through unchecked by it, or with Config.FailClosed
-// answers 503 unavailable; while a FailureCounter fails, the throttles count
-// on this instance alone. Either way the outage is logged once when it
-// starts and once when it ends, never per request.
-
-// Throttle names one of the guard's failure throttles and its allowance:
-// Limit failed attempts per Per, per client address.
-type Throttle struct {
-	Name  string // "unknown_key" (Config.FailureLimit) or "admin_secret" (Config.AdminFailureLimit)
-	Limit int64
-	Per   time.Duration
-}
-
-// The names of the guard's failure throttles, as a FailureCounter sees them.
+// The names of the guard's failure throttles, as a limiter.FailureCounter
+// sees them in limiter.Throttle.Name.
 const (
 	throttleUnknownKeys  = "unknown_key"  // Config.FailureLimit
 	throttleAdminSecrets = "admin_secret" // Config.AdminFailureLimit
 )
-
-// FailureCounter counts failed attempts per client address for the guard's
-// two failure throttles (unknown keys, wrong admin secrets) as a generic
-// cell rate algorithm: each failure occupies Per/Limit, a client may have
-// Limit of them outstanding, and they come back gradually. addr is the
-// client's address with IPv6 already grouped by /64. Replace the default
-// (in memory, per instance) to share the throttles between instances.
-// While it fails, the guard counts in memory, per instance, as without it.
-// Implementations must be safe for concurrent use.
-//
-// A wait greater than zero means "no": the address must wait that long
-// before one more attempt would be allowed.
-type FailureCounter interface {
-	// Allowed reports whether addr may make one more attempt, counting
-	// nothing.
-	Allowed(ctx context.Context, t Throttle, addr netip.Addr) (wait time.Duration, err error)
-	// Charge counts one failed attempt, past the allowance if need be: a
-	// burst that went over it while in flight locks addr out for as long.
-	Charge(ctx context.Context, t Throttle, addr netip.Addr) error
-	// Acquire reserves one attempt if addr has one left; an attempt that
-	// turns out not to have failed is given back with Refund.
-	Acquire(ctx context.Context, t Throttle, addr netip.Addr) (wait time.Duration, err error)
-	// Refund gives back an attempt Acquire reserved.
-	Refund(ctx context.Context, t Throttle, addr netip.Addr) error
-}
-
-// QuotaCounter counts quota-limited keys' requests per period. The guard
-// calls Take once per request of such a key, after every other check.
-// Replace the default (in memory, per instance, re-read from the usage
-// table every CacheTTL) to make quotas exact across instances.
-// Implementations must be safe for concurrent use.
-type QuotaCounter interface {
-	// Take spends one request of key id's quota of limit for the period
-	// [start, end) if one is left, and reports whether it did. A request
-	// refused is not counted. When the counter has no count for the period
-	// yet, it starts from seed's: the requests the usage table (and this
-	// instance's unwritten counts) hold for the period so far. An error of
-	// seed must be returned, wrapped or not.
-	Take(ctx context.Context, id string, start, end time.Time, limit int64,
-		seed func(context.Context) (int64, error)) (bool, error)
-}
 
 // errLimitsUnavailable answers a request that Config.FailClosed refuses
 // while a shared counter is down. It is ErrUnavailable to errors.Is.

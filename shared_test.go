@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/ginkey/ginkey/limiter"
 )
 
 func countLines(logs, substr string) int {
@@ -59,7 +61,7 @@ func TestLimiterOutageIsLoggedOnceWhenItStartsAndOnceWhenItEnds(t *testing.T) {
 	}
 }
 
-// retryingQuota is a QuotaCounter whose first seed finds the store down and
+// retryingQuota is a limiter.QuotaCounter whose first seed finds the store down and
 // whose second, the retry, reads it: the request must not pay for the
 // failure its counter recovered from.
 type retryingQuota struct {
@@ -93,27 +95,27 @@ func TestARetriedQuotaSeedThatSucceedsAdmitsTheRequest(t *testing.T) {
 	}
 }
 
-// flakyCounter is a FailureCounter that fails Acquire while down and
+// flakyCounter is a limiter.FailureCounter that fails Acquire while down and
 // counts the refunds it is sent; it allows every attempt.
 type flakyCounter struct {
 	down    atomic.Bool
 	refunds atomic.Int32
 }
 
-func (f *flakyCounter) Allowed(context.Context, Throttle, netip.Addr) (time.Duration, error) {
+func (f *flakyCounter) Allowed(context.Context, limiter.Throttle, netip.Addr) (time.Duration, error) {
 	return 0, nil
 }
 
-func (f *flakyCounter) Charge(context.Context, Throttle, netip.Addr) error { return nil }
+func (f *flakyCounter) Charge(context.Context, limiter.Throttle, netip.Addr) error { return nil }
 
-func (f *flakyCounter) Acquire(context.Context, Throttle, netip.Addr) (time.Duration, error) {
+func (f *flakyCounter) Acquire(context.Context, limiter.Throttle, netip.Addr) (time.Duration, error) {
 	if f.down.Load() {
 		return 0, errors.New("counter down")
 	}
 	return 0, nil
 }
 
-func (f *flakyCounter) Refund(context.Context, Throttle, netip.Addr) error {
+func (f *flakyCounter) Refund(context.Context, limiter.Throttle, netip.Addr) error {
 	f.refunds.Add(1)
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ginkey/ginkey/internal/limits"
+	"github.com/ginkey/ginkey/limiter"
 )
 
 // defaultFailureLimit is Config.FailureLimit's default: failed key checks
@@ -13,26 +14,26 @@ import (
 const defaultFailureLimit = 30
 
 // throttle is one of the guard's failure throttles: in memory, or counted
-// by a shared FailureCounter, which gets addresses grouped by limits.AddrKey.
-// While the FailureCounter fails, the in-memory throttle stands in for it:
+// by a shared limiter.FailureCounter, which gets addresses grouped by limits.AddrKey.
+// While it fails, the in-memory throttle stands in for it:
 // the allowance holds per instance rather than not at all, and nobody is
 // refused for want of a counter. A wait greater than zero refuses.
 type throttle struct {
 	mem    *limits.Failures
-	shared FailureCounter // nil: mem alone
-	spec   Throttle
+	shared limiter.FailureCounter // nil: mem alone
+	spec   limiter.Throttle
 	down   *limits.Outage
 }
 
 // newThrottle returns nil (throttling off) for limit <= 0.
-func newThrottle(name string, limit int, shared FailureCounter, down *limits.Outage) *throttle {
+func newThrottle(name string, limit int, shared limiter.FailureCounter, down *limits.Outage) *throttle {
 	if limit <= 0 {
 		return nil
 	}
 	return &throttle{
 		mem:    limits.NewFailures(limit),
 		shared: shared,
-		spec:   Throttle{Name: name, Limit: int64(limit), Per: limits.ThrottleWindow},
+		spec:   limiter.Throttle{Name: name, Limit: int64(limit), Per: limits.ThrottleWindow},
 		down:   down,
 	}
 }

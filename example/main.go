@@ -34,6 +34,7 @@ import (
 	"github.com/ginkey/ginkey/docs"
 	"github.com/ginkey/ginkey/ginkeyprom"
 	"github.com/ginkey/ginkey/ginkeyredis"
+	"github.com/ginkey/ginkey/observe"
 )
 
 // The OpenAPI document in ../docs is generated from this file's general info
@@ -74,7 +75,7 @@ func run() error {
 	// The metrics observe the guard's store calls and admin actions from
 	// the start, so they go into its Config.
 	metrics := ginkeyprom.New()
-	cfg := ginkey.Config{Observers: []ginkey.Observer{metrics}}
+	cfg := ginkey.Config{Observers: []observe.Observer{metrics}}
 	// GINKEY_REDIS (redis://host:6379/0) shares rate limits, quotas and the
 	// failure throttles between instances.
 	if url := os.Getenv(ginkeyredis.EnvVar); url != "" {

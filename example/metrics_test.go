@@ -12,10 +12,9 @@ import (
 	"time"
 
 	"github.com/ginkey/ginkey/internal/testkit/promcheck"
+	"github.com/ginkey/ginkey/observe"
 
 	dto "github.com/prometheus/client_model/go"
-
-	"github.com/ginkey/ginkey"
 )
 
 // scrapeMetrics reads GET /metrics and parses Prometheus' text format.
@@ -38,7 +37,7 @@ func TestMetricsEndpointCountsAMixedWorkloadExactly(t *testing.T) {
 	c := &http.Client{Timeout: 10 * time.Second}
 
 	fams, _ := scrapeMetrics(t, c, e.base)
-	for _, o := range ginkey.VerificationOutcomes() {
+	for _, o := range observe.VerificationOutcomes() {
 		if v := promcheck.Value(fams, "ginkey_verifications_total", "outcome="+o); v != 0 {
 			t.Errorf("before any request, verifications{%s} = %v, want 0", o, v)
 		}
@@ -137,7 +136,7 @@ func TestMetricsEndpointCountsAMixedWorkloadExactly(t *testing.T) {
 	use(http.MethodGet, "/secure", gone, 429, "too_many_failures")
 
 	fams, text := scrapeMetrics(t, c, e.base)
-	for _, o := range ginkey.VerificationOutcomes() {
+	for _, o := range observe.VerificationOutcomes() {
 		if got := promcheck.Value(fams, "ginkey_verifications_total", "outcome="+o); got != verified[o] {
 			t.Errorf("ginkey_verifications_total{outcome=%q} = %v, want %v", o, got, verified[o])
 		}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ginkey/ginkey"
 	"github.com/ginkey/ginkey/ginkeyotel"
+	"github.com/ginkey/ginkey/observe"
 )
 
 // The observer goes into the guard's Config; here its spans go to memory,
@@ -29,7 +30,7 @@ func Example() {
 	defer func() { _ = tp.Shutdown(context.Background()) }()
 	guard, err := ginkey.New(ginkey.Config{
 		DBPath:    filepath.Join(dir, "keys.db"),
-		Observers: []ginkey.Observer{ginkeyotel.New(tp)},
+		Observers: []observe.Observer{ginkeyotel.New(tp)},
 		Logger:    slog.New(slog.DiscardHandler),
 	})
 	if err != nil {

@@ -4,7 +4,7 @@
 // Tracing is off unless the application adds the observer:
 //
 //	guard, err := ginkey.New(ginkey.Config{
-//		Observers: []ginkey.Observer{ginkeyotel.New(tracerProvider)},
+//		Observers: []observe.Observer{ginkeyotel.New(tracerProvider)},
 //	})
 //
 // Each store lookup on a cache miss is a span named "ginkey.store.lookup",
@@ -28,12 +28,11 @@ package ginkeyotel
 import (
 	"context"
 
+	"github.com/ginkey/ginkey/observe"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
-
-	"github.com/ginkey/ginkey"
 )
 
 // ScopeName is the instrumentation scope of ginkey's tracer.
@@ -57,19 +56,19 @@ var spanNames = map[string]string{
 	"rotate": "ginkey.admin.rotate", "delete": "ginkey.admin.delete",
 }
 
-// tracer is a ginkey.Observer that makes spans.
+// tracer is an observe.Observer that makes spans.
 type tracer struct {
 	t trace.Tracer
 }
 
-var _ ginkey.Observer = tracer{}
+var _ observe.Observer = tracer{}
 
 // New returns an observer that makes a span of every store lookup, usage
 // flush and admin action of the guard it is given to (in
 // Config.Observers), with tp's tracer. A nil tp means the global provider,
 // otel.GetTracerProvider(), which makes no spans until the application
 // sets one.
-func New(tp trace.TracerProvider) ginkey.Observer {
+func New(tp trace.TracerProvider) observe.Observer {
 	if tp == nil {
 		tp = otel.GetTracerProvider()
 	}

@@ -26,6 +26,7 @@ import (
 
 	"github.com/ginkey/ginkey"
 	"github.com/ginkey/ginkey/ginkeyotel"
+	"github.com/ginkey/ginkey/observe"
 )
 
 var bg = context.Background()
@@ -77,7 +78,7 @@ func newTraced(t *testing.T) *traced {
 		DB: db, AdminSecret: testSecret, FlushInterval: time.Hour,
 		LookupEnv: func(string) (string, bool) { return "", false },
 		Logger:    slog.New(slog.DiscardHandler),
-		Observers: []ginkey.Observer{ginkeyotel.New(tp)},
+		Observers: []observe.Observer{ginkeyotel.New(tp)},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ginkey/ginkey"
 	"github.com/ginkey/ginkey/ginkeyprom"
+	"github.com/ginkey/ginkey/observe"
 )
 
 // benchSetup is a guard (with or without metrics) behind a gin route, and a
@@ -27,7 +28,7 @@ func benchSetup(b *testing.B, withMetrics bool) (*gin.Engine, *http.Request, *pr
 	var metrics *ginkeyprom.Metrics
 	if withMetrics {
 		metrics = ginkeyprom.New()
-		cfg.Observers = []ginkey.Observer{metrics}
+		cfg.Observers = []observe.Observer{metrics}
 	}
 	g, err := ginkey.New(cfg)
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/ginkey/ginkey"
 	"github.com/ginkey/ginkey/ginkeyprom"
+	"github.com/ginkey/ginkey/observe"
 )
 
 // The metrics go into the guard's Config, then watch the guard once it is
@@ -32,7 +33,7 @@ func Example() {
 	metrics := ginkeyprom.New()
 	guard, err := ginkey.New(ginkey.Config{
 		DBPath:    filepath.Join(dir, "keys.db"),
-		Observers: []ginkey.Observer{metrics},
+		Observers: []observe.Observer{metrics},
 		Logger:    slog.New(slog.DiscardHandler),
 	})
 	if err != nil {

@@ -1,11 +1,11 @@
 // Package ginkeyprom exports a ginkey guard's metrics to Prometheus.
 //
-// A Metrics is both a ginkey.Observer, which times the guard's store calls
+// A Metrics is both an observe.Observer, which times the guard's store calls
 // and counts its admin actions as they happen, and a prometheus.Collector,
 // which reads the guard's counters (Guard.Stats) on each scrape:
 //
 //	metrics := ginkeyprom.New()
-//	guard, err := ginkey.New(ginkey.Config{Observers: []ginkey.Observer{metrics}})
+//	guard, err := ginkey.New(ginkey.Config{Observers: []observe.Observer{metrics}})
 //	if err != nil {
 //		return err
 //	}
@@ -43,6 +43,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ginkey/ginkey"
+	"github.com/ginkey/ginkey/observe"
 )
 
 // other stands for a label value outside a label's fixed set.
@@ -102,7 +103,7 @@ func WithConstLabels(labels prometheus.Labels) Option {
 	return func(o *options) { o.constLabels = labels }
 }
 
-// Metrics is one guard's Prometheus metrics: a ginkey.Observer to put in
+// Metrics is one guard's Prometheus metrics: an observe.Observer to put in
 // the guard's Config.Observers, and a prometheus.Collector to register
 // once Watch has named the guard. It is safe for concurrent use.
 type Metrics struct {
@@ -117,7 +118,7 @@ type Metrics struct {
 }
 
 var (
-	_ ginkey.Observer      = (*Metrics)(nil)
+	_ observe.Observer     = (*Metrics)(nil)
 	_ prometheus.Collector = (*Metrics)(nil)
 )
 
@@ -151,7 +152,7 @@ func New(opts ...Option) *Metrics {
 			"Requests counted in memory and not yet written to the store.", nil, cl),
 		flushErrors: prometheus.NewDesc("ginkey_usage_flush_errors_total",
 			"Usage flushes that failed.", nil, cl),
-		outcomes: ginkey.VerificationOutcomes(),
+		outcomes: observe.VerificationOutcomes(),
 	}
 	m.storeBy = make(map[string]prometheus.Observer, len(storeOps))
 	for _, op := range storeOps {
@@ -172,12 +173,12 @@ func (m *Metrics) Watch(g *ginkey.Guard) *Metrics {
 	return m
 }
 
-// Store times a store call, implementing ginkey.Observer.
+// Store times a store call, implementing observe.Observer.
 func (m *Metrics) Store(ctx context.Context, op string) (context.Context, func(string)) {
 	return ctx, m.timer(op)
 }
 
-// Admin times and counts an admin action, implementing ginkey.Observer.
+// Admin times and counts an admin action, implementing observe.Observer.
 func (m *Metrics) Admin(ctx context.Context, action string) (context.Context, func(string)) {
 	stop := m.timer(action)
 	action = bounded(action, adminActions)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/ginkey/ginkey/internal/testkit/promcheck"
+	"github.com/ginkey/ginkey/observe"
 
 	"github.com/ginkey/ginkey/internal/testkit"
 
@@ -87,7 +88,7 @@ func newTestGuard(t *testing.T, mod func(*ginkey.Config)) *testGuard {
 	cfg := ginkey.Config{
 		DB: db, AdminSecret: testSecret, FlushInterval: time.Hour,
 		LookupEnv: func(string) (string, bool) { return "", false },
-		Observers: []ginkey.Observer{metrics}, Logger: slog.New(slog.DiscardHandler),
+		Observers: []observe.Observer{metrics}, Logger: slog.New(slog.DiscardHandler),
 	}
 	if mod != nil {
 		mod(&cfg)
@@ -167,7 +168,7 @@ func TestEveryOutcomeIsScrapedWithExactCountsAndBoundedLabels(t *testing.T) {
 
 	// Before any traffic every known series is there, at zero.
 	fams, _ := tg.scrape(t)
-	for _, o := range ginkey.VerificationOutcomes() {
+	for _, o := range observe.VerificationOutcomes() {
 		if v := promcheck.Value(fams, "ginkey_verifications_total", "outcome="+o); v != 0 {
 			t.Errorf("before traffic, verifications{%s} = %v, want 0", o, v)
 		}
@@ -258,7 +259,7 @@ func TestEveryOutcomeIsScrapedWithExactCountsAndBoundedLabels(t *testing.T) {
 	tg.down.Store(false)
 
 	fams, text := tg.scrape(t)
-	for _, o := range ginkey.VerificationOutcomes() {
+	for _, o := range observe.VerificationOutcomes() {
 		if got := promcheck.Value(fams, "ginkey_verifications_total", "outcome="+o); got != want[o] {
 			t.Errorf("ginkey_verifications_total{outcome=%q} = %v, want %v", o, got, want[o])
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/ginkey/ginkey"
+	"github.com/ginkey/ginkey/limiter"
 )
 
 // benchLimit never refuses at the speed of one benchmark loop.
@@ -105,9 +106,9 @@ func BenchmarkAllow(b *testing.B) {
 	ctx := context.Background()
 	for _, c := range []struct {
 		name string
-		lim  ginkey.Limiter
+		lim  limiter.Limiter
 	}{
-		{"memory", ginkey.NewMemoryLimiter(0, nil)},
+		{"memory", limiter.NewMemoryLimiter(0, nil)},
 		{"redis", newLimits(b, url, testPrefix(b, url), WithAutoPipeline(false))},
 		{"redis_autopipeline", newLimits(b, url, testPrefix(b, url))},
 	} {

@@ -34,6 +34,7 @@ import (
 
 	"github.com/ginkey/ginkey"
 	"github.com/ginkey/ginkey/internal/limits"
+	"github.com/ginkey/ginkey/limiter"
 )
 
 // EnvVar names the environment variable the example app reads a Redis URL
@@ -50,8 +51,8 @@ const (
 // instance whose clock lags still finds it rather than seeding a new one.
 const quotaGrace = time.Hour
 
-// Limits counts a guard's limits in Redis. It implements ginkey.Limiter,
-// ginkey.FailureCounter and ginkey.QuotaCounter, and is safe for concurrent
+// Limits counts a guard's limits in Redis. It implements limiter.Limiter,
+// limiter.FailureCounter and limiter.QuotaCounter, and is safe for concurrent
 // use; several guards, in one process or many, share what they count when
 // they use the same Redis and prefix.
 type Limits struct {
@@ -65,9 +66,9 @@ type Limits struct {
 }
 
 var (
-	_ ginkey.Limiter        = (*Limits)(nil)
-	_ ginkey.FailureCounter = (*Limits)(nil)
-	_ ginkey.QuotaCounter   = (*Limits)(nil)
+	_ limiter.Limiter        = (*Limits)(nil)
+	_ limiter.FailureCounter = (*Limits)(nil)
+	_ limiter.QuotaCounter   = (*Limits)(nil)
 )
 
 // Option configures Limits.
@@ -174,20 +175,20 @@ func (l *Limits) nowMicros() int64 {
 	return l.now().UnixMicro()
 }
 
-// Allow implements ginkey.Limiter: one GCRA decision in Redis.
-func (l *Limits) Allow(ctx context.Context, id string, limit int64, per time.Duration) (ginkey.Decision, error) {
+// Allow implements limiter.Limiter: one GCRA decision in Redis.
+func (l *Limits) Allow(ctx context.Context, id string, limit int64, per time.Duration) (limiter.Decision, error) {
 	if limit <= 0 || per <= 0 {
-		return ginkey.Decision{Allowed: true}, nil
+		return limiter.Decision{Allowed: true}, nil
 	}
 	interval, window := limits.Steps(limit, per.Microseconds()) // the scripts count in microseconds
 	r, err := rateScript.Run(ctx, l.run, []string{l.prefix + "rate:" + id}, interval, window, l.nowMicros()).Int64Slice()
 	if err != nil {
-		return ginkey.Decision{}, err
+		return limiter.Decision{}, err
 	}
 	if len(r) != 3 {
-		return ginkey.Decision{}, errors.New("ginkeyredis: unexpected reply of the rate script")
+		return limiter.Decision{}, errors.New("ginkeyredis: unexpected reply of the rate script")
 	}
-	d := ginkey.Decision{Allowed: r[0] == 1, Limit: limit, Reset: micros(r[1]), RetryAfter: micros(r[2])}
+	d := limiter.Decision{Allowed: r[0] == 1, Limit: limit, Reset: micros(r[1]), RetryAfter: micros(r[2])}
 	if d.Allowed {
 		d.Remaining = (window - r[1]) / interval
 	}
@@ -196,12 +197,12 @@ func (l *Limits) Allow(ctx context.Context, id string, limit int64, per time.Dur
 
 func micros(n int64) time.Duration { return time.Duration(n) * time.Microsecond }
 
-func (l *Limits) failureKey(t ginkey.Throttle, addr netip.Addr) string {
+func (l *Limits) failureKey(t limiter.Throttle, addr netip.Addr) string {
 	return l.prefix + "fail:" + t.Name + ":" + addr.String()
 }
 
 // throttle runs op of the failure script and returns the wait it answers.
-func (l *Limits) throttle(ctx context.Context, op string, t ginkey.Throttle, addr netip.Addr) (time.Duration, error) {
+func (l *Limits) throttle(ctx context.Context, op string, t limiter.Throttle, addr netip.Addr) (time.Duration, error) {
 	if t.Limit <= 0 || t.Per <= 0 {
 		return 0, nil
 	}
@@ -210,29 +211,29 @@ func (l *Limits) throttle(ctx context.Context, op string, t ginkey.Throttle, add
 	return micros(wait), err
 }
 
-// Allowed implements ginkey.FailureCounter.
-func (l *Limits) Allowed(ctx context.Context, t ginkey.Throttle, addr netip.Addr) (time.Duration, error) {
+// Allowed implements limiter.FailureCounter.
+func (l *Limits) Allowed(ctx context.Context, t limiter.Throttle, addr netip.Addr) (time.Duration, error) {
 	return l.throttle(ctx, "allowed", t, addr)
 }
 
-// Charge implements ginkey.FailureCounter.
-func (l *Limits) Charge(ctx context.Context, t ginkey.Throttle, addr netip.Addr) error {
+// Charge implements limiter.FailureCounter.
+func (l *Limits) Charge(ctx context.Context, t limiter.Throttle, addr netip.Addr) error {
 	_, err := l.throttle(ctx, "charge", t, addr)
 	return err
 }
 
-// Acquire implements ginkey.FailureCounter.
-func (l *Limits) Acquire(ctx context.Context, t ginkey.Throttle, addr netip.Addr) (time.Duration, error) {
+// Acquire implements limiter.FailureCounter.
+func (l *Limits) Acquire(ctx context.Context, t limiter.Throttle, addr netip.Addr) (time.Duration, error) {
 	return l.throttle(ctx, "acquire", t, addr)
 }
 
-// Refund implements ginkey.FailureCounter.
-func (l *Limits) Refund(ctx context.Context, t ginkey.Throttle, addr netip.Addr) error {
+// Refund implements limiter.FailureCounter.
+func (l *Limits) Refund(ctx context.Context, t limiter.Throttle, addr netip.Addr) error {
 	_, err := l.throttle(ctx, "refund", t, addr)
 	return err
 }
 
-// Take implements ginkey.QuotaCounter: an atomic check-and-increment of the
+// Take implements limiter.QuotaCounter: an atomic check-and-increment of the
 // period's count. A count Redis does not have (the period's first request,
 // or Redis lost it) is seeded from seed, once: of several instances seeding
 // at the same time, the first one's seed wins and the others count on it.

@@ -14,6 +14,11 @@ import (
 	"gorm.io/gorm/logger"
 )
 
+// DefaultDBPath is the SQLite file ginkey.New opens when Config names no
+// database (no DB, Store or DBPath, and no GINKEY_DB), relative to the
+// working directory; the ginkey CLI reads the same file by default.
+const DefaultDBPath = "ginkey.db"
+
 // Open opens the database dsn names and returns the store on it, with its
 // tables named with tablePrefix. dsn is a PostgreSQL URL (see IsPostgresURL),
 // opened with a bounded pool, or else the path of a SQLite file, created

@@ -13,6 +13,7 @@ import (
 	"unicode"
 
 	"github.com/ginkey/ginkey"
+	"github.com/ginkey/ginkey/gormstore"
 )
 
 // Exit statuses.
@@ -58,7 +59,7 @@ func (c *cli) dbPath() string {
 		path, _ = c.env("GINKEY_DB")
 	}
 	if path == "" {
-		path = ginkey.DefaultDBPath
+		path = gormstore.DefaultDBPath
 	}
 	return path
 }

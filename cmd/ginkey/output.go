@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ginkey/ginkey"
+	"github.com/ginkey/ginkey/observe"
 )
 
 // writeJSON writes v as the HTTP API would answer it, indented for people
@@ -124,7 +125,7 @@ func writeUsage(w io.Writer, u *ginkey.UsageReport) error {
 		_, err := fmt.Fprintln(w, "\nno requests in these days")
 		return err
 	}
-	outcomes := ginkey.KeyOutcomes()[1:]
+	outcomes := observe.KeyOutcomes()[1:]
 	t = newTable(w, tabwriter.AlignRight)
 	t.printf("\nDATE\tREQUESTS\t")
 	for _, o := range outcomes {
@@ -144,7 +145,7 @@ func writeUsage(w io.Writer, u *ginkey.UsageReport) error {
 // refusedText lists the nonzero refusals among outcomes, "none" without.
 func refusedText(outcomes map[string]int64) string {
 	var parts []string
-	for _, o := range ginkey.KeyOutcomes()[1:] {
+	for _, o := range observe.KeyOutcomes()[1:] {
 		if n := outcomes[o]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%s %d", o, n))
 		}
