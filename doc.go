@@ -26,4 +26,8 @@
 // integrations are modules of their own: ginkeyredis shares rate limits,
 // quotas and failure throttles between instances through Redis, ginkeyprom
 // exports metrics to Prometheus, and ginkeyotel traces with OpenTelemetry.
+// What they and other extensions implement lives in small packages:
+// keystore (where keys are kept; gormstore is the default, on SQLite,
+// PostgreSQL or MariaDB), limiter (where limits are counted) and observe
+// (what metrics and tracing are told).
 package ginkey
