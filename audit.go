@@ -46,9 +46,6 @@ var auditActions = []string{actionCreate, actionUpdate, actionRevoke, actionRene
 // bad_request, key_revoked, unavailable...).
 const outcomeOK = "ok"
 
-// defaultAuditRetention is Config.AuditRetention's default: 90 days.
-const defaultAuditRetention = 90 * 24 * time.Hour
-
 // AuditEntry is one entry of the audit log.
 type AuditEntry struct {
 	ID   int64     `json:"id" example:"42"`

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ginkey/ginkey/gormstore"
+	"github.com/ginkey/ginkey/internal/envconfig"
 )
 
 // auditAll returns every entry of the harness's audit log, oldest first.
@@ -411,7 +412,7 @@ func TestAuditRetentionDefaultsAndEnvironment(t *testing.T) {
 		want time.Duration
 		bad  bool
 	}{
-		{"", defaultAuditRetention, false},
+		{"", envconfig.DefaultAuditRetention, false},
 		{"720h", 720 * time.Hour, false},
 		{"never", -1, false},
 		{"-1h", 0, true},

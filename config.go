@@ -2,14 +2,12 @@ package ginkey
 
 import (
 	"errors"
-	"fmt"
 	"log/slog"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/ginkey/ginkey/gormstore"
+	"github.com/ginkey/ginkey/internal/envconfig"
 	"github.com/ginkey/ginkey/keystore"
 	"github.com/ginkey/ginkey/limiter"
 	"github.com/ginkey/ginkey/observe"
@@ -25,7 +23,6 @@ const adminHeader = "X-Admin-Secret"
 
 // Defaults for Config's zero values.
 const (
-	defaultTTL           = 15 * 24 * time.Hour
 	defaultTablePrefix   = "ginkey_"
 	defaultCacheSize     = 100_000
 	defaultCacheTTL      = 2 * time.Second
@@ -271,54 +268,28 @@ type Config struct {
 	LookupEnv func(string) (string, bool)
 }
 
+// applyEnv fills the fields cfg leaves unset that the environment may give
+// (see the README's table), from Config.LookupEnv, else with their defaults.
+// The ginkey command resolves the same fields through the same function, so
+// that it opens the server's database and gives keys the server's TTL.
 func applyEnv(cfg *Config) error {
-	lookup := cfg.LookupEnv
-	if lookup == nil {
-		lookup = os.LookupEnv
+	s, err := envconfig.Resolve(envconfig.Settings{
+		AdminSecret:    cfg.AdminSecret,
+		DBPath:         cfg.DBPath,
+		TTL:            cfg.TTL,
+		AuditRetention: cfg.AuditRetention,
+		HideDocs:       cfg.HideDocs,
+	}, cfg.LookupEnv)
+	if err != nil {
+		return err
 	}
-	if v, ok := lookup("GINKEY_SECRET"); ok && cfg.AdminSecret == "" {
-		cfg.AdminSecret = v
-	}
-	if v, ok := lookup("GINKEY_DB"); ok && cfg.DBPath == "" {
-		cfg.DBPath = v
-	}
-	if v, ok := lookup("GINKEY_TTL"); ok && v != "" && cfg.TTL == 0 {
-		if strings.EqualFold(v, "never") {
-			cfg.TTL = NeverExpire
-		} else {
-			d, err := time.ParseDuration(v)
-			if err != nil || d <= 0 {
-				return fmt.Errorf("ginkey: GINKEY_TTL %q is neither a positive Go duration nor \"never\"", v)
-			}
-			cfg.TTL = d
-		}
-	}
-	if v, ok := lookup("GINKEY_AUDIT_RETENTION"); ok && v != "" && cfg.AuditRetention == 0 {
-		if strings.EqualFold(v, "never") {
-			cfg.AuditRetention = -1
-		} else {
-			d, err := time.ParseDuration(v)
-			if err != nil || d <= 0 {
-				return fmt.Errorf("ginkey: GINKEY_AUDIT_RETENTION %q is neither a positive Go duration nor \"never\"", v)
-			}
-			cfg.AuditRetention = d
-		}
-	}
-	if v, ok := lookup("GINKEY_HIDE_DOCS"); ok && !cfg.HideDocs {
-		cfg.HideDocs = v == "1" || strings.EqualFold(v, "true")
-	}
+	cfg.AdminSecret, cfg.DBPath, cfg.TTL, cfg.AuditRetention, cfg.HideDocs = s.AdminSecret, s.DBPath, s.TTL, s.AuditRetention, s.HideDocs
 	return nil
 }
 
 func applyDefaults(cfg *Config) {
-	if cfg.DBPath == "" {
-		cfg.DBPath = gormstore.DefaultDBPath
-	}
 	if cfg.TablePrefix == "" {
 		cfg.TablePrefix = defaultTablePrefix
-	}
-	if cfg.TTL == 0 {
-		cfg.TTL = defaultTTL
 	}
 	if len(cfg.Sources) == 0 {
 		cfg.Sources = DefaultSources()
@@ -346,9 +317,6 @@ func applyDefaults(cfg *Config) {
 	}
 	if cfg.AdminFailureLimit == 0 {
 		cfg.AdminFailureLimit = defaultAdminFailureLimit
-	}
-	if cfg.AuditRetention == 0 {
-		cfg.AuditRetention = defaultAuditRetention
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()

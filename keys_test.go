@@ -12,6 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/ginkey/ginkey/gormstore"
+	"github.com/ginkey/ginkey/internal/envconfig"
 	"github.com/ginkey/ginkey/keystore"
 )
 
@@ -51,7 +52,7 @@ func TestCreateKeyWorksOnTheHandlerAtOnce(t *testing.T) {
 	if !h.guard.format.valid(k.Secret) || k.ID == "" || !strings.HasPrefix(k.Secret, k.Prefix) {
 		t.Fatalf("created key %q id %q prefix %q", k.Secret, k.ID, k.Prefix)
 	}
-	if want := clock.Now().Add(defaultTTL); k.ExpiresAt == nil || !k.ExpiresAt.Equal(want) {
+	if want := clock.Now().Add(envconfig.DefaultTTL); k.ExpiresAt == nil || !k.ExpiresAt.Equal(want) {
 		t.Fatalf("expires_at = %v, want now + TTL %v", k.ExpiresAt, want)
 	}
 	if k.Status != StatusActive || len(k.Scopes) != 1 || k.AllowedIPs[0] != "192.0.2.0/24" || k.Metadata["team"] != json.Number("7") {

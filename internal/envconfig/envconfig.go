@@ -1,0 +1,100 @@
+// Package envconfig resolves the settings ginkey's environment variables may
+// give: the one place both ginkey.New and the ginkey command learn them, so
+// that the command opens the database the server opens and gives new keys
+// the server's lifetime.
+//
+// Each variable fills only what the code left unset, and a default fills
+// what neither set:
+//
+//	Settings field  variable                default
+//	AdminSecret     GINKEY_SECRET           none
+//	DBPath          GINKEY_DB               gormstore.DefaultDBPath ("ginkey.db")
+//	TTL             GINKEY_TTL              360h (15 days); "never" is negative
+//	AuditRetention  GINKEY_AUDIT_RETENTION  2160h (90 days); "never" is negative
+//	HideDocs        GINKEY_HIDE_DOCS        false; "1" or "true" is true
+package envconfig
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/ginkey/ginkey/gormstore"
+)
+
+// Defaults of the settings neither the code nor the environment set; the
+// database's is gormstore.DefaultDBPath.
+const (
+	DefaultTTL            = 15 * 24 * time.Hour
+	DefaultAuditRetention = 90 * 24 * time.Hour
+)
+
+// Never is what "never" resolves to for TTL and AuditRetention: a negative
+// duration, which ginkey reads as no expiry and no pruning.
+const Never time.Duration = -1
+
+// Settings are the fields of ginkey.Config the environment may fill, named
+// as there. A zero field is unset.
+type Settings struct {
+	AdminSecret    string
+	DBPath         string
+	TTL            time.Duration
+	AuditRetention time.Duration
+	HideDocs       bool
+}
+
+// Resolve returns s with each unset field taken from the environment, as
+// lookup reads it (os.LookupEnv if nil), else given its default. A set but
+// empty variable counts as unset. The error names the variable and its
+// value for a TTL or retention that is neither a positive Go duration nor
+// "never"; no other value, the secret and the database URL least of all,
+// reaches an error.
+func Resolve(s Settings, lookup func(string) (string, bool)) (Settings, error) {
+	if lookup == nil {
+		lookup = os.LookupEnv
+	}
+	get := func(name string) string {
+		v, _ := lookup(name)
+		return v
+	}
+	if s.AdminSecret == "" {
+		s.AdminSecret = get("GINKEY_SECRET")
+	}
+	if s.DBPath == "" {
+		s.DBPath = get("GINKEY_DB")
+	}
+	if s.DBPath == "" {
+		s.DBPath = gormstore.DefaultDBPath
+	}
+	var err error
+	if s.TTL, err = duration(s.TTL, "GINKEY_TTL", get("GINKEY_TTL"), DefaultTTL); err != nil {
+		return Settings{}, err
+	}
+	if s.AuditRetention, err = duration(s.AuditRetention, "GINKEY_AUDIT_RETENTION", get("GINKEY_AUDIT_RETENTION"), DefaultAuditRetention); err != nil {
+		return Settings{}, err
+	}
+	if !s.HideDocs {
+		v := get("GINKEY_HIDE_DOCS")
+		s.HideDocs = v == "1" || strings.EqualFold(v, "true")
+	}
+	return s, nil
+}
+
+// duration is set if it is not zero, else the variable name's value v (a
+// positive Go duration or "never"), else def.
+func duration(set time.Duration, name, v string, def time.Duration) (time.Duration, error) {
+	switch {
+	case set != 0:
+		return set, nil
+	case v == "":
+		return def, nil
+	case strings.EqualFold(v, "never"):
+		return Never, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("ginkey: %s %q is neither a positive Go duration nor \"never\"", name, v)
+	}
+	return d, nil
+}
