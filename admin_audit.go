@@ -35,7 +35,7 @@ func (g *Guard) listAudit(c *gin.Context) {
 	if v := c.Query("since"); v != "" {
 		t, err := time.Parse(time.RFC3339Nano, v)
 		if err != nil {
-			writeError(c, BadRequest("since must be an RFC 3339 time, e.g. 2026-01-02T15:04:05Z"))
+			writeError(c, badField("since", "must be an RFC 3339 time, e.g. 2026-01-02T15:04:05Z"))
 			return
 		}
 		q.Since = t

@@ -21,7 +21,7 @@ func (r *rotateRequest) grace() (time.Duration, *Error) {
 	}
 	d, err := time.ParseDuration(*r.Grace)
 	if err != nil {
-		return 0, BadRequest(`grace must be a Go duration such as "24h", "90m" or "0s"`)
+		return 0, badField("grace", `must be a Go duration such as "24h", "90m" or "0s"`)
 	}
 	return d, nil
 }

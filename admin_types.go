@@ -119,7 +119,7 @@ func parseExpiresAt(s *string) (*time.Time, *Error) {
 	}
 	t, err := time.Parse(time.RFC3339Nano, *s)
 	if err != nil {
-		return nil, BadRequest("expires_at must be an RFC 3339 time, e.g. 2030-01-02T15:04:05Z")
+		return nil, badField("expires_at", "must be an RFC 3339 time, e.g. 2030-01-02T15:04:05Z")
 	}
 	return &t, nil
 }

@@ -88,10 +88,10 @@ type AuditList struct {
 // error). Failed admin authentications appear once their minute is over.
 func (g *Guard) Audit(ctx context.Context, q AuditQuery) (AuditList, error) {
 	if q.KeyID != "" && checkID(q.KeyID) != nil {
-		return AuditList{}, BadRequest("key_id must be a key id: 1 to 32 letters and digits")
+		return AuditList{}, badField("key_id", "must be a key id: 1 to 32 letters and digits")
 	}
 	if q.Action != "" && !slices.Contains(auditActions, q.Action) {
-		return AuditList{}, BadRequest("action must be one of " + strings.Join(auditActions, ", "))
+		return AuditList{}, badField("action", "must be one of "+strings.Join(auditActions, ", "))
 	}
 	var e *Error
 	if q.Limit, e = limitRange.value(q.Limit); e != nil {

@@ -18,6 +18,12 @@ type Error struct {
 	Code    string // stable code, e.g. "key_expired"
 	Message string // fixed, human-readable; never contains internal details
 
+	// Field names the request field that broke a rule, as the admin API's
+	// JSON names it (e.g. "rate_limit"), for a bad_request about one field;
+	// else "". It lets a program point at its own input (the ginkey command
+	// names its flag) without reading Message.
+	Field string
+
 	// body is pre-rendered, so rejecting a request costs no reflection and
 	// no allocation. net/http adds the Content-Length of so short a body.
 	body []byte
@@ -96,6 +102,14 @@ var (
 // wrong with the request, typically a field.
 func BadRequest(message string) *Error {
 	return newError(http.StatusBadRequest, "bad_request", message)
+}
+
+// badField returns the bad_request error of a field that broke a rule: its
+// message is the field's name and then rule ("grace must be ...").
+func badField(field, rule string) *Error {
+	e := BadRequest(field + " " + rule)
+	e.Field = field
+	return e
 }
 
 // asError maps any error to the *Error a client may see. Anything that is not

@@ -1,8 +1,11 @@
 package ginkey
 
 import (
+	"context"
 	"errors"
+	"strings"
 	"testing"
+	"time"
 )
 
 // A path with no admin operation answers not_found on the wire, as an
@@ -21,5 +24,50 @@ func TestRouteNotFoundIsNotTheKeyNotFoundError(t *testing.T) {
 	}
 	if !errors.Is(BadRequest("name is too long"), ErrBadRequest) {
 		t.Fatal("BadRequest(...) does not match ErrBadRequest")
+	}
+}
+
+// A bad_request about one field names it in Field, as the admin API's JSON
+// names it, for the ginkey command to map to its flag; one about no single
+// field leaves Field empty. Message keeps its wording either way.
+func TestBadRequestNamesTheFieldThatBrokeARule(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	g, ctx := h.guard, context.Background()
+	id := mustCreate(t, g, KeySpec{Name: "n"}).ID
+	past := time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
+	tab := "a\tb"
+	call := func(_ any, err error) error { return err }
+	for _, tc := range []struct {
+		name  string
+		err   error
+		field string
+	}{
+		{"name", call(g.CreateKey(ctx, KeySpec{Name: tab})), "name"},
+		{"owner", call(g.CreateKey(ctx, KeySpec{Owner: tab})), "owner"},
+		{"scopes", call(g.CreateKey(ctx, KeySpec{Scopes: []string{"no spaces"}})), "scopes"},
+		{"expires_at", call(g.CreateKey(ctx, KeySpec{ExpiresAt: &past})), "expires_at"},
+		{"rate_limit", call(g.CreateKey(ctx, KeySpec{RateLimit: &RateLimit{Requests: 2_000_000, Per: PerSecond}})), "rate_limit"},
+		{"allowed_ips", call(g.CreateKey(ctx, KeySpec{AllowedIPs: []string{"nope"}})), "allowed_ips"},
+		{"status", call(g.ListKeys(ctx, KeyQuery{Status: "gone"})), "status"},
+		{"prefix", call(g.ListKeys(ctx, KeyQuery{Prefix: "nope"})), "prefix"},
+		{"limit", call(g.ListKeys(ctx, KeyQuery{Limit: 501})), "limit"},
+		{"grace", call(g.RotateKey(ctx, id, 1000*time.Hour)), "grace"},
+		{"days", call(g.KeyUsage(ctx, id, 999)), "days"},
+		{"action", call(g.Audit(ctx, AuditQuery{Action: "frob"})), "action"},
+		{"no field", call(g.UpdateKey(ctx, id, KeyUpdate{})), ""},
+		{"two fields", call(g.CreateKey(ctx, KeySpec{ExpiresAt: &past, NeverExpires: true})), ""},
+	} {
+		var e *Error
+		if !errors.As(tc.err, &e) || !errors.Is(e, ErrBadRequest) {
+			t.Errorf("%s: error %v, want a bad_request", tc.name, tc.err)
+			continue
+		}
+		if e.Field != tc.field {
+			t.Errorf("%s: Field %q, want %q (message %q)", tc.name, e.Field, tc.field, e.Message)
+		}
+		if tc.field != "" && !strings.HasPrefix(e.Message, tc.field+" ") {
+			t.Errorf("%s: message %q does not start with its field", tc.name, e.Message)
+		}
 	}
 }

@@ -18,7 +18,7 @@ const (
 // prefixes. Duplicates are dropped, order kept.
 func parseAllowedIPs(entries []string) ([]string, []netip.Prefix, *Error) {
 	if len(entries) > maxAllowedIPs {
-		return nil, nil, BadRequest("allowed_ips must hold at most 64 entries")
+		return nil, nil, badField("allowed_ips", "must hold at most 64 entries")
 	}
 	canon := make([]string, 0, len(entries))
 	prefixes := make([]netip.Prefix, 0, len(entries))
@@ -26,7 +26,7 @@ func parseAllowedIPs(entries []string) ([]string, []netip.Prefix, *Error) {
 	for _, s := range entries {
 		p, ok := parseIPEntry(s)
 		if !ok {
-			return nil, nil, BadRequest("allowed_ips entries must be IPv4 or IPv6 addresses or CIDR prefixes, e.g. 10.0.0.0/8 or 2001:db8::/32")
+			return nil, nil, badField("allowed_ips", "entries must be IPv4 or IPv6 addresses or CIDR prefixes, e.g. 10.0.0.0/8 or 2001:db8::/32")
 		}
 		if seen[p] {
 			continue

@@ -173,7 +173,7 @@ func (g *Guard) ListKeys(ctx context.Context, q KeyQuery) (KeyList, error) {
 	switch q.Status {
 	case "", StatusActive, StatusExpired, StatusRevoked:
 	default:
-		return KeyList{}, BadRequest("status must be active, expired or revoked")
+		return KeyList{}, badField("status", "must be active, expired or revoked")
 	}
 	if e := validateOwner(q.Owner); e != nil {
 		return KeyList{}, e
@@ -363,7 +363,7 @@ func checkDisplayPrefix(p string) *Error {
 	}
 	head, body, ok := strings.Cut(p, "_")
 	if !ok || len(p) > 32 || head == "" || body == "" || !isBase62(head) || !isBase62(body) {
-		return BadRequest(`prefix must be a key's display prefix, such as "gk_AbC1x"`)
+		return badField("prefix", `must be a key's display prefix, such as "gk_AbC1x"`)
 	}
 	return nil
 }

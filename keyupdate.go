@@ -76,9 +76,9 @@ func (u *KeyUpdate) changes() (keyChanges, []string, *Error) {
 	}
 	switch {
 	case u.RateLimit != nil && u.ClearRateLimit:
-		return ch, nil, BadRequest("rate_limit: give a rate limit or clear it, not both")
+		return ch, nil, badField("rate_limit", "must be given or cleared, not both")
 	case u.Quota != nil && u.ClearQuota:
-		return ch, nil, BadRequest("quota: give a quota or clear it, not both")
+		return ch, nil, badField("quota", "must be given or cleared, not both")
 	}
 	var ips []string
 	if u.AllowedIPs != nil {

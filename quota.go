@@ -35,7 +35,7 @@ func validateQuota(q *Quota) *Error {
 		return nil
 	}
 	if q.Requests < 1 || q.Requests > maxQuotaRequests || (q.Per != PerDay && q.Per != PerMonth) {
-		return BadRequest(`quota must be {"requests": 1-` + strconv.FormatInt(maxQuotaRequests, 10) + `, "per": "day" or "month"}`)
+		return badField("quota", `must be {"requests": 1-`+strconv.FormatInt(maxQuotaRequests, 10)+`, "per": "day" or "month"}`)
 	}
 	return nil
 }

@@ -51,7 +51,7 @@ func validateRateLimit(rl *RateLimit) *Error {
 		return nil
 	}
 	if rl.Requests < 1 || rl.Requests > maxRateRequests || rl.window() == 0 {
-		return BadRequest(`rate_limit must be {"requests": 1-` + strconv.Itoa(maxRateRequests) + `, "per": "1s", "1m" or "1h"}`)
+		return badField("rate_limit", `must be {"requests": 1-`+strconv.Itoa(maxRateRequests)+`, "per": "1s", "1m" or "1h"}`)
 	}
 	return nil
 }

@@ -36,7 +36,7 @@ func (g *Guard) RotateKey(ctx context.Context, id string, grace time.Duration) (
 	ctx, done := g.adminOp(ctx, actionRotate)
 	defer func() { done(id, []string{"revoked_at", "rotated_to"}, err) }()
 	if grace < 0 || grace > maxRotationGrace {
-		return CreatedKey{}, BadRequest(`grace must be from "0s" to "720h" (30 days)`)
+		return CreatedKey{}, badField("grace", `must be from "0s" to "720h" (30 days)`)
 	}
 	nk, err := g.generateKey()
 	if err != nil {

@@ -133,7 +133,7 @@ func decodeError(err error, root reflect.Type) *Error {
 		if typeErr.Field == "" {
 			return BadRequest("the body must be a JSON object")
 		}
-		return BadRequest(typeErr.Field + " must be " + fieldRule(root, typeErr.Field, typeErr.Type))
+		return badField(typeErr.Field, "must be "+fieldRule(root, typeErr.Field, typeErr.Type))
 	}
 	return BadRequest("the body is not valid JSON")
 }
@@ -193,11 +193,11 @@ func (g *Guard) expiry(at *time.Time, never bool, now time.Time) (*time.Time, *E
 		return nil, nil
 	case at != nil:
 		if !at.After(now) {
-			return nil, BadRequest("expires_at must be in the future")
+			return nil, badField("expires_at", "must be in the future")
 		}
 		t := at.UTC().Truncate(time.Microsecond)
 		if t.Year() > 9999 { // past what JSON, SQLite and MySQL can carry
-			return nil, BadRequest("expires_at must be before the year 10000 (UTC)")
+			return nil, badField("expires_at", "must be before the year 10000 (UTC)")
 		}
 		return &t, nil
 	case g.ttl < 0:
@@ -271,7 +271,7 @@ func (r intRange) value(n int) (int, *Error) {
 		return r.def, nil
 	}
 	if n < r.lo || n > r.hi {
-		return 0, BadRequest(r.name + " must be an integer from " + strconv.Itoa(r.lo) + " to " + strconv.Itoa(r.hi))
+		return 0, badField(r.name, "must be an integer from "+strconv.Itoa(r.lo)+" to "+strconv.Itoa(r.hi))
 	}
 	return n, nil
 }
@@ -286,14 +286,14 @@ func validateOwner(owner string) *Error { return validateText("owner", owner) }
 
 func validateText(field, s string) *Error {
 	if len(s) > maxNameLen {
-		return BadRequest(field + " must be at most 200 bytes")
+		return badField(field, "must be at most 200 bytes")
 	}
 	if !utf8.ValidString(s) {
-		return BadRequest(field + " must be valid UTF-8")
+		return badField(field, "must be valid UTF-8")
 	}
 	if i := strings.IndexFunc(s, notNameRune); i >= 0 {
 		r, _ := utf8.DecodeRuneInString(s[i:])
-		return BadRequest(fmt.Sprintf("%s must not contain %U: only letters, marks, numbers, punctuation, symbols and the ASCII space are allowed", field, r))
+		return badField(field, fmt.Sprintf("must not contain %U: only letters, marks, numbers, punctuation, symbols and the ASCII space are allowed", r))
 	}
 	return nil
 }
@@ -306,13 +306,13 @@ func notNameRune(r rune) bool {
 // drops duplicates, keeping order.
 func validateScopes(scopes []string) ([]string, *Error) {
 	if len(scopes) > maxScopes {
-		return nil, BadRequest("scopes must hold at most 64 entries")
+		return nil, badField("scopes", "must hold at most 64 entries")
 	}
 	out := make([]string, 0, len(scopes))
 	seen := make(map[string]bool, len(scopes))
 	for _, s := range scopes {
 		if !validScope(s) {
-			return nil, BadRequest("scopes entries must be " + scopeRule)
+			return nil, badField("scopes", "entries must be "+scopeRule)
 		}
 		if !seen[s] {
 			seen[s] = true
@@ -342,7 +342,7 @@ func decodeMetadata(raw []byte) (map[string]any, *Error) {
 	return m, nil
 }
 
-var errMetadata = BadRequest("metadata must be a JSON object of at most 4096 bytes")
+var errMetadata = badField("metadata", "must be a JSON object of at most 4096 bytes")
 
 // unmarshalExact is json.Unmarshal keeping numbers as json.Number, so that
 // metadata reads back from the store exactly as it was written.
