@@ -14,6 +14,7 @@ import (
 
 	"github.com/ginkey/ginkey"
 	"github.com/ginkey/ginkey/gormstore"
+	"github.com/ginkey/ginkey/internal/envconfig"
 )
 
 // Exit statuses.
@@ -51,24 +52,16 @@ func usagef(format string, a ...any) error {
 	return &usageError{msg: fmt.Sprintf(format, a...)}
 }
 
-// dbPath is --db, else $GINKEY_DB, else the server's default: a SQLite
-// file or a PostgreSQL URL.
-func (c *cli) dbPath() string {
-	path := c.db
-	if path == "" {
-		path, _ = c.env("GINKEY_DB")
-	}
-	if path == "" {
-		path = gormstore.DefaultDBPath
-	}
-	return path
-}
-
-// isPostgresURL reports whether path is a PostgreSQL URL, as ginkey reads
-// it, rather than a SQLite file.
-func isPostgresURL(path string) bool {
-	lower := strings.ToLower(path)
-	return strings.HasPrefix(lower, "postgres://") || strings.HasPrefix(lower, "postgresql://")
+// settings are the server's settings the CLI needs (the database, and the
+// TTL of keys created without --expires): --db, else what ginkey.New reads
+// from the same environment, through the same function.
+func (c *cli) settings() (envconfig.Settings, error) {
+	return envconfig.Resolve(envconfig.Settings{
+		DBPath: c.db,
+		// Pruning is the server's: the CLI cannot know the server's
+		// retention, and what it deleted would be gone.
+		AuditRetention: envconfig.Never,
+	}, c.env)
 }
 
 // open opens a guard on the database. Unless create is true, a SQLite file
@@ -76,26 +69,23 @@ func isPostgresURL(path string) bool {
 // database. On PostgreSQL, the guard announces each change it makes to the
 // running servers, which drop the key from their caches at once.
 func (c *cli) open(create bool) (*ginkey.Guard, error) {
-	path := c.dbPath()
-	if !create && !isPostgresURL(path) {
-		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("no database at %s (give --db or $GINKEY_DB the server's file)", path)
+	s, err := c.settings()
+	if err != nil {
+		return nil, err
+	}
+	if !create && !gormstore.IsPostgresURL(s.DBPath) {
+		if _, err := os.Stat(s.DBPath); errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("no database at %s (give --db or $GINKEY_DB the server's file)", s.DBPath)
 		}
 	}
 	return ginkey.New(ginkey.Config{
-		DBPath: path,
-		// Pruning is the server's: the CLI cannot know the server's
-		// retention, and what it deleted would be gone.
-		AuditRetention: -1,
+		DBPath:         s.DBPath,
+		TTL:            s.TTL,
+		AuditRetention: s.AuditRetention,
 		Logger:         slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
-		// The server's TTL is the default expiry; the admin secret and the
-		// rest of the environment are the server's business, not the CLI's.
-		LookupEnv: func(name string) (string, bool) {
-			if name == "GINKEY_TTL" {
-				return c.env(name)
-			}
-			return "", false
-		},
+		// Read above; the admin secret and the rest of the environment
+		// are the server's business, not the CLI's.
+		LookupEnv: func(string) (string, bool) { return "", false },
 	})
 }
 
@@ -148,7 +138,7 @@ func (c *cli) report(cmd string, err error) int {
 	case errors.As(err, &ue):
 		code = exitUsage
 	case errors.As(err, &ge) && ge.Code == ginkey.ErrBadRequest.Code:
-		code, msg = exitUsage, flagFor(ge.Message)+ge.Message // a flag's value broke one of the API's rules
+		code, msg = exitUsage, flagFor(ge.Field)+ge.Message // a flag's value broke one of the API's rules
 	case errors.As(err, &ge):
 		msg = ge.Message
 	}
@@ -160,14 +150,14 @@ func (c *cli) report(cmd string, err error) int {
 	return code
 }
 
-// flagFor names the flag behind an API message that names a field.
-func flagFor(message string) string {
-	field, _, _ := strings.Cut(message, " ")
+// flagFor names the flag that gave the API field that broke a rule (an
+// *ginkey.Error's Field), followed by ": "; "" for a field no flag gives.
+func flagFor(field string) string {
 	flags := map[string]string{
-		"name": "--name", "owner": "--owner", "prefix": "--prefix", "grace": "--grace", "scopes": "--scope", "metadata": "--metadata", "expires_at": "--expires",
-		"rate_limit": "--rate", "rate_limit:": "--rate", "quota": "--quota", "quota:": "--quota",
-		"allowed_ips": "--allow-ip", "status": "--status", "limit": "--limit", "offset": "--offset", "days": "--days",
-		"key_id": "--key", "action": "--action",
+		"name": "--name", "owner": "--owner", "prefix": "--prefix", "grace": "--grace", "scopes": "--scope",
+		"metadata": "--metadata", "expires_at": "--expires", "rate_limit": "--rate", "quota": "--quota",
+		"allowed_ips": "--allow-ip", "status": "--status", "limit": "--limit", "offset": "--offset",
+		"days": "--days", "key_id": "--key", "action": "--action",
 	}
 	if f, ok := flags[field]; ok {
 		return f + ": "
