@@ -107,7 +107,8 @@ func TestTheCLIRefusesTheTTLTheServerRefuses(t *testing.T) {
 	t.Parallel()
 	db := tempDB(t)
 	mustRun(t, db, "create")
-	env := map[string]string{"GINKEY_TTL": "15d", "GINKEY_DB": "postgres://u:hunter2pw@127.0.0.1:1/db"}
+	const leak = "hunter2pw" // must not reach stderr
+	env := map[string]string{"GINKEY_TTL": "15d", "GINKEY_DB": "postgres://u:" + leak + "@127.0.0.1:1/db"}
 	_, serverErr := ginkey.New(ginkey.Config{
 		Logger:    slog.New(slog.DiscardHandler),
 		LookupEnv: func(name string) (string, bool) { v, ok := env[name]; return v, ok },
@@ -119,7 +120,7 @@ func TestTheCLIRefusesTheTTLTheServerRefuses(t *testing.T) {
 	if r.code != 1 || r.stderr != "ginkey: list: "+strings.TrimPrefix(serverErr.Error(), "ginkey: ")+"\n" {
 		t.Errorf("ginkey list on GINKEY_TTL=15d: exit %d, stderr %q; want 1 and the server's error", r.code, r.stderr)
 	}
-	if strings.Contains(r.stderr, "hunter2pw") {
+	if strings.Contains(r.stderr, leak) {
 		t.Errorf("stderr shows the database password: %q", r.stderr)
 	}
 }

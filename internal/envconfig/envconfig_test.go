@@ -1,0 +1,66 @@
+package envconfig
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(vars map[string]string) func(string) (string, bool) {
+	return func(name string) (string, bool) {
+		v, ok := vars[name]
+		return v, ok
+	}
+}
+
+func TestResolveFillsWhatCodeLeftUnsetFromTheEnvironmentThenDefaults(t *testing.T) {
+	t.Parallel()
+	defaults := Settings{DBPath: DefaultDBPath, TTL: DefaultTTL, AuditRetention: DefaultAuditRetention}
+	for _, tc := range []struct {
+		name string
+		set  Settings
+		vars map[string]string
+		want Settings
+	}{
+		{"nothing", Settings{}, nil, defaults},
+		{"empty variables are unset", Settings{}, map[string]string{
+			"GINKEY_SECRET": "", "GINKEY_DB": "", "GINKEY_TTL": "", "GINKEY_AUDIT_RETENTION": "", "GINKEY_HIDE_DOCS": "",
+		}, defaults},
+		{"every variable", Settings{}, map[string]string{
+			"GINKEY_SECRET": "s3cret-s3cret-s3cret", "GINKEY_DB": "postgres://h/db", "GINKEY_TTL": "48h",
+			"GINKEY_AUDIT_RETENTION": "720h", "GINKEY_HIDE_DOCS": "TRUE",
+		}, Settings{AdminSecret: "s3cret-s3cret-s3cret", DBPath: "postgres://h/db", TTL: 48 * time.Hour, AuditRetention: 720 * time.Hour, HideDocs: true}},
+		{"never", Settings{}, map[string]string{"GINKEY_TTL": "never", "GINKEY_AUDIT_RETENTION": "Never", "GINKEY_HIDE_DOCS": "1"},
+			Settings{DBPath: DefaultDBPath, TTL: Never, AuditRetention: Never, HideDocs: true}},
+		{"hide docs is 1 or true only", Settings{}, map[string]string{"GINKEY_HIDE_DOCS": "yes"}, defaults},
+		{"code wins, and bad variables it overrides are not read", Settings{
+			AdminSecret: "from-code-from-code", DBPath: "code.db", TTL: time.Hour, AuditRetention: -1, HideDocs: true,
+		}, map[string]string{
+			"GINKEY_SECRET": "env", "GINKEY_DB": "env.db", "GINKEY_TTL": "bogus", "GINKEY_AUDIT_RETENTION": "bogus", "GINKEY_HIDE_DOCS": "0",
+		}, Settings{AdminSecret: "from-code-from-code", DBPath: "code.db", TTL: time.Hour, AuditRetention: -1, HideDocs: true}},
+	} {
+		got, err := Resolve(tc.set, env(tc.vars))
+		if err != nil || got != tc.want {
+			t.Errorf("%s: %+v %v, want %+v", tc.name, got, err, tc.want)
+		}
+	}
+}
+
+func TestResolveRefusesADurationThatIsNotPositiveNamingOnlyIt(t *testing.T) {
+	t.Parallel()
+	const leak, secret = "hunter2pw", "s3cret-s3cret-s3cret" // neither may reach the error
+	for _, name := range []string{"GINKEY_TTL", "GINKEY_AUDIT_RETENTION"} {
+		for _, v := range []string{"15d", "-1h", "0s", "soon"} {
+			_, err := Resolve(Settings{}, env(map[string]string{
+				name: v, "GINKEY_DB": "postgres://u:" + leak + "@h/db", "GINKEY_SECRET": secret,
+			}))
+			if err == nil || !strings.Contains(err.Error(), name+` "`+v+`"`) {
+				t.Errorf("%s=%s: error %v, want one naming it", name, v, err)
+				continue
+			}
+			if msg := err.Error(); strings.Contains(msg, leak) || strings.Contains(msg, secret) {
+				t.Errorf("%s=%s: the error shows a secret: %q", name, v, msg)
+			}
+		}
+	}
+}
