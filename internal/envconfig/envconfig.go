@@ -55,8 +55,10 @@ func Resolve(s Settings, lookup func(string) (string, bool)) (Settings, error) {
 		lookup = os.LookupEnv
 	}
 	get := func(name string) string {
-		v, _ := lookup(name)
-		return v
+		if v, ok := lookup(name); ok {
+			return v
+		}
+		return ""
 	}
 	if s.AdminSecret == "" {
 		s.AdminSecret = get("GINKEY_SECRET")

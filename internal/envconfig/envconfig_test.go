@@ -44,6 +44,10 @@ func TestResolveFillsWhatCodeLeftUnsetFromTheEnvironmentThenDefaults(t *testing.
 			t.Errorf("%s: %+v %v, want %+v", tc.name, got, err, tc.want)
 		}
 	}
+	unset := func(string) (string, bool) { return "bogus", false } // a value without ok is no value
+	if got, err := Resolve(Settings{}, unset); err != nil || got != defaults {
+		t.Errorf("variables not set: %+v %v, want %+v", got, err, defaults)
+	}
 }
 
 func TestResolveRefusesADurationThatIsNotPositiveNamingOnlyIt(t *testing.T) {
