@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ginkey/ginkey/gormstore"
 )
 
 func env(vars map[string]string) func(string) (string, bool) {
@@ -15,7 +17,7 @@ func env(vars map[string]string) func(string) (string, bool) {
 
 func TestResolveFillsWhatCodeLeftUnsetFromTheEnvironmentThenDefaults(t *testing.T) {
 	t.Parallel()
-	defaults := Settings{DBPath: DefaultDBPath, TTL: DefaultTTL, AuditRetention: DefaultAuditRetention}
+	defaults := Settings{DBPath: gormstore.DefaultDBPath, TTL: DefaultTTL, AuditRetention: DefaultAuditRetention}
 	for _, tc := range []struct {
 		name string
 		set  Settings
@@ -31,7 +33,7 @@ func TestResolveFillsWhatCodeLeftUnsetFromTheEnvironmentThenDefaults(t *testing.
 			"GINKEY_AUDIT_RETENTION": "720h", "GINKEY_HIDE_DOCS": "TRUE",
 		}, Settings{AdminSecret: "s3cret-s3cret-s3cret", DBPath: "postgres://h/db", TTL: 48 * time.Hour, AuditRetention: 720 * time.Hour, HideDocs: true}},
 		{"never", Settings{}, map[string]string{"GINKEY_TTL": "never", "GINKEY_AUDIT_RETENTION": "Never", "GINKEY_HIDE_DOCS": "1"},
-			Settings{DBPath: DefaultDBPath, TTL: Never, AuditRetention: Never, HideDocs: true}},
+			Settings{DBPath: gormstore.DefaultDBPath, TTL: Never, AuditRetention: Never, HideDocs: true}},
 		{"hide docs is 1 or true only", Settings{}, map[string]string{"GINKEY_HIDE_DOCS": "yes"}, defaults},
 		{"code wins, and bad variables it overrides are not read", Settings{
 			AdminSecret: "from-code-from-code", DBPath: "code.db", TTL: time.Hour, AuditRetention: -1, HideDocs: true,
