@@ -81,60 +81,6 @@ func (g *Guard) ensureAdminSecret() {
 	})
 }
 
-func (g *Guard) requireAdmin(c *gin.Context) {
-	for name := range c.Request.URL.Query() {
-		if strings.Contains(strings.ToLower(name), "secret") {
-			writeError(c, errAdminSecretInQuery)
-			return
-		}
-	}
-	var admitted bool
-	switch given := c.GetHeader(adminHeader); {
-	case given != "":
-		admitted = g.secretAdmits(c, given)
-	case len(g.admin.auths) > 0:
-		admitted = g.hostAdmin(c)
-	default: // no guess made: nothing to throttle
-		writeError(c, errAdminUnauthorized)
-	}
-	if !admitted {
-		return
-	}
-	// Admin answers can carry a plaintext key: keep them out of caches.
-	c.Header("Cache-Control", "no-store")
-	c.Next()
-}
-
-// secretAdmits checks the X-Admin-Secret header's value, behind the admin
-// failure throttle, and reports whether it admits the request; else it has
-// answered.
-func (g *Guard) secretAdmits(c *gin.Context, given string) bool {
-	ip := clientAddr(c)
-	// No address (unix socket): one shared bucket would lock out everyone.
-	throttled := g.limits.admin != nil && ip.IsValid()
-	now := g.now()
-	var reservedShared bool
-	if throttled {
-		// Reserved before the compare, so that a guesser past its allowance
-		// learns nothing, not even from a right guess.
-		var wait time.Duration
-		if wait, reservedShared = g.limits.admin.acquire(c.Request.Context(), ip, now.UnixNano()); wait > 0 {
-			g.adminFailed(ip, now, true)
-			WriteError(c, retryLater(ErrTooManyFailures, wait))
-			return false
-		}
-	}
-	if !g.adminAuthorized(given) {
-		g.adminFailed(ip, now, false)
-		writeError(c, errAdminUnauthorized)
-		return false
-	}
-	if throttled {
-		g.limits.admin.refund(c.Request.Context(), ip, reservedShared)
-	}
-	return true
-}
-
 // adminAuthorized reports whether given is one of the configured secrets.
 func (g *Guard) adminAuthorized(given string) bool {
 	want := g.admin.secretHashes.Load()

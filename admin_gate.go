@@ -2,19 +2,26 @@ package ginkey
 
 import (
 	"crypto/sha256"
+	"errors"
+	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
+
+	"github.com/gin-gonic/gin"
 )
 
 // adminGate is the guard's admin component: the ways into the admin API
-// and what the admin adapter and its OpenAPI document need. Wrong secrets
-// are throttled by the limits component (limiting.admin).
+// and what the admin adapter and its OpenAPI document need. Wrong
+// credentials are throttled by the limits component (limiting.admin).
 type adminGate struct {
 	secretHashes atomic.Pointer[[][sha256.Size]byte] // nil until configured or generated
 	secretOnce   sync.Once
 	auths        []Authenticator        // AdminAuth and AdminKeyScope's; none: the secret only
 	checks       []string               // their WWW-Authenticate challenges
 	schemes      []string               // their schemes in the OpenAPI document
+	queryNames   []string               // query parameters the auths read keys from
 	base         atomic.Pointer[string] // the first group given to RegisterAdmin, for Docs
 	// failures writes the failed-authentication log lines. Why it is not
 	// one counter with the audit's per-minute counts (authFailures) and the
@@ -26,4 +33,113 @@ type adminGate struct {
 	sources  []Source // as configured, for the OpenAPI document
 	maxBody  int64
 	hideDocs bool
+}
+
+// adminGateKey marks, in the gin context, a request on its way into the
+// admin API. Every guard's key check reads it (adminGated), so that the
+// rules of the way in hold whichever Authenticator admits the request.
+const adminGateKey = "ginkey.admin_gate"
+
+// adminGated reports whether c is on its way into the admin API: then no
+// Skipper applies, and scopes are held literally.
+func adminGated(c *gin.Context) bool {
+	_, ok := c.Get(adminGateKey)
+	return ok
+}
+
+// requireAdmin is the admin API's one gate. Every way in (the
+// X-Admin-Secret header, AdminAuth, AdminKeyScope's keys) passes it, and
+// it alone throttles wrong credentials per client address, logs them and
+// counts them for the audit log. No Skipper applies here.
+func (g *Guard) requireAdmin(c *gin.Context) {
+	if e := g.adminQueryCredential(c); e != nil {
+		writeError(c, e)
+		return
+	}
+	given := c.GetHeader(adminHeader)
+	if given == "" && len(g.admin.auths) == 0 { // no guess made: nothing to throttle
+		writeError(c, errAdminUnauthorized)
+		return
+	}
+	c.Set(adminGateKey, true)
+	ip := clientAddr(c)
+	// No address (unix socket): one shared bucket would lock out everyone.
+	throttled := g.limits.admin != nil && ip.IsValid()
+	now := g.now()
+	var reservedShared bool
+	if throttled {
+		// Reserved before any check, so that a guesser past its allowance
+		// learns nothing, not even from a right guess.
+		var wait time.Duration
+		if wait, reservedShared = g.limits.admin.acquire(c.Request.Context(), ip, now.UnixNano()); wait > 0 {
+			g.adminFailed(ip, now, true)
+			WriteError(c, retryLater(ErrTooManyFailures, wait))
+			return
+		}
+	}
+	var err error
+	if given != "" { // the secret header is judged by the secret alone
+		if !g.adminAuthorized(given) {
+			err = errAdminUnauthorized
+		}
+	} else {
+		err = anyAccepts(c, g.admin.auths)
+	}
+	wrong := wrongCredentials(err)
+	if throttled && !wrong {
+		g.limits.admin.refund(c.Request.Context(), ip, reservedShared)
+	}
+	if err != nil {
+		if wrong {
+			g.adminFailed(ip, now, false)
+		}
+		var challenges []string
+		if given == "" {
+			// Credentials presented and refused are answered with their
+			// refusal (an invalid key, a key without the scope, a wrong
+			// password); none at all with admin_unauthorized.
+			challenges = g.admin.checks
+			if isMissing(err) {
+				err = errAdminCredentialsMissing
+			}
+		}
+		refuse(c, err, challenges)
+		return
+	}
+	// Admin answers can carry a plaintext key: keep them out of caches.
+	c.Header("Cache-Control", "no-store")
+	c.Next()
+}
+
+// adminQueryCredential refuses a request whose query string holds a
+// credential: a parameter named like a secret, or one a key source reads.
+func (g *Guard) adminQueryCredential(c *gin.Context) *Error {
+	if c.Request.URL.RawQuery == "" {
+		return nil
+	}
+	for name := range c.Request.URL.Query() {
+		if strings.Contains(strings.ToLower(name), "secret") {
+			return errAdminCredentialsInQuery
+		}
+		for _, q := range g.admin.queryNames {
+			if name == q {
+				return errAdminCredentialsInQuery
+			}
+		}
+	}
+	return nil
+}
+
+// wrongCredentials reports whether err refuses credentials that were
+// presented: a guess, which the admin throttle counts. No credentials, a
+// key's own rate limit or quota, and a store outage are not guesses.
+func wrongCredentials(err error) bool {
+	if err == nil || isMissing(err) {
+		return false
+	}
+	var e *Error
+	if !errors.As(err, &e) { // a host Authenticator's own error: credentials_invalid
+		return true
+	}
+	return e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden
 }

@@ -33,11 +33,8 @@ func (g *Guard) setAdminAuth(cfg *Config) error {
 		if !validScope(cfg.AdminKeyScope) {
 			return errors.New("ginkey: AdminKeyScope must be " + scopeRule)
 		}
-		// Held literally: a key scoped "*" for the application's own routes
-		// must not become an administrator of every key.
-		r := g.newRequirement([]string{cfg.AdminKeyScope}, false, false)
-		r.literal = true
-		g.admin.auths = append(g.admin.auths, &scopedAuth{g: g, r: r})
+		// Held literally, as every scope on the way in is (requirement.checkIn).
+		g.admin.auths = append(g.admin.auths, g.WithScopes(cfg.AdminKeyScope))
 		for _, src := range g.admin.sources {
 			switch src.From {
 			case FromHeader:
@@ -49,6 +46,11 @@ func (g *Guard) setAdminAuth(cfg *Config) error {
 	}
 	if cfg.AdminAuth != nil {
 		g.admin.auths = append(g.admin.auths, cfg.AdminAuth)
+	}
+	for _, a := range g.admin.auths {
+		if q, ok := a.(queryReader); ok {
+			g.admin.queryNames = append(g.admin.queryNames, q.queryNames()...)
+		}
 	}
 	for _, s := range cfg.AdminAuthSchemes {
 		if s == "" || s == adminScheme {
@@ -69,24 +71,32 @@ func appendNew(list []string, s string) []string {
 	return append(list, s)
 }
 
+// queryReader is implemented by the Authenticators that may find a
+// credential in the query string: a guard's key checks. The admin gate
+// refuses a request with one of their parameters.
+type queryReader interface {
+	queryNames() []string
+}
+
+var (
+	_ queryReader = (*Guard)(nil)
+	_ queryReader = (*scopedAuth)(nil)
+)
+
+// queryNames returns the query parameters the guard's Sources read keys from.
+func (g *Guard) queryNames() []string {
+	var names []string
+	for _, s := range g.lookups {
+		if s.from == FromQuery {
+			names = append(names, s.name)
+		}
+	}
+	return names
+}
+
+func (s *scopedAuth) queryNames() []string { return s.g.queryNames() }
+
 // errAdminCredentialsMissing answers an admin request without credentials
 // when AdminAuth or AdminKeyScope offer other ways in than the secret.
 var errAdminCredentialsMissing = newError(401, "admin_unauthorized",
 	"admin credentials are required: the X-Admin-Secret header or the application's own")
-
-// hostAdmin admits an admin request without the X-Admin-Secret header
-// through AdminAuth or AdminKeyScope, and reports whether it did; else it
-// has answered. Credentials presented and refused are answered with their
-// refusal (an invalid key, a key without the scope, a wrong password);
-// none at all with admin_unauthorized, challenges included.
-func (g *Guard) hostAdmin(c *gin.Context) bool {
-	err := anyAccepts(c, g.admin.auths)
-	if err == nil {
-		return true
-	}
-	if isMissing(err) {
-		err = errAdminCredentialsMissing
-	}
-	refuse(c, err, g.admin.checks)
-	return false
-}

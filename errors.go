@@ -83,19 +83,19 @@ func renderBody(code, message string) []byte {
 
 // The errors a client can receive. Compare with errors.Is.
 var (
-	ErrKeyMissing         = newError(http.StatusUnauthorized, "key_missing", "an API key is required")
-	ErrKeyInvalid         = newError(http.StatusUnauthorized, "key_invalid", "the API key is not valid")
-	ErrKeyExpired         = newError(http.StatusUnauthorized, "key_expired", "the API key has expired")
-	ErrKeyRevoked         = newError(http.StatusUnauthorized, "key_revoked", "the API key has been revoked")
-	errAdminUnauthorized  = newError(http.StatusUnauthorized, "admin_unauthorized", "a valid X-Admin-Secret header is required")
-	errAdminSecretInQuery = newError(http.StatusUnauthorized, "admin_unauthorized", "the admin secret must be sent in the X-Admin-Secret header, never in the query string")
-	ErrBadRequest         = newError(http.StatusBadRequest, "bad_request", "the request is not valid")
-	ErrNotFound           = newError(http.StatusNotFound, "not_found", "no key with that id")
-	ErrRevokedConflict    = newError(http.StatusConflict, "key_revoked", "the key is revoked; revocation is final")
-	ErrRotatedConflict    = newError(http.StatusConflict, "key_rotated", "the key has been rotated and is in (or past) its grace period; change or rotate the key that replaced it")
-	ErrExpiredConflict    = newError(http.StatusConflict, "key_expired", "the key has expired; renew it first")
-	errPayloadTooLarge    = newError(http.StatusRequestEntityTooLarge, "payload_too_large", "the request body is too large")
-	ErrUnavailable        = newError(http.StatusServiceUnavailable, "unavailable", "the key store is unavailable; try again")
+	ErrKeyMissing              = newError(http.StatusUnauthorized, "key_missing", "an API key is required")
+	ErrKeyInvalid              = newError(http.StatusUnauthorized, "key_invalid", "the API key is not valid")
+	ErrKeyExpired              = newError(http.StatusUnauthorized, "key_expired", "the API key has expired")
+	ErrKeyRevoked              = newError(http.StatusUnauthorized, "key_revoked", "the API key has been revoked")
+	errAdminUnauthorized       = newError(http.StatusUnauthorized, "admin_unauthorized", "a valid X-Admin-Secret header is required")
+	errAdminCredentialsInQuery = newError(http.StatusUnauthorized, "admin_unauthorized", "admin credentials are never accepted in the query string: send the admin secret in the X-Admin-Secret header, a key in a header")
+	ErrBadRequest              = newError(http.StatusBadRequest, "bad_request", "the request is not valid")
+	ErrNotFound                = newError(http.StatusNotFound, "not_found", "no key with that id")
+	ErrRevokedConflict         = newError(http.StatusConflict, "key_revoked", "the key is revoked; revocation is final")
+	ErrRotatedConflict         = newError(http.StatusConflict, "key_rotated", "the key has been rotated and is in (or past) its grace period; change or rotate the key that replaced it")
+	ErrExpiredConflict         = newError(http.StatusConflict, "key_expired", "the key has expired; renew it first")
+	errPayloadTooLarge         = newError(http.StatusRequestEntityTooLarge, "payload_too_large", "the request body is too large")
+	ErrUnavailable             = newError(http.StatusServiceUnavailable, "unavailable", "the key store is unavailable; try again")
 )
 
 // BadRequest returns an ErrBadRequest-class error whose message names what is

@@ -45,16 +45,17 @@ func (g *Guard) middleware(r *requirement) gin.HandlerFunc {
 	}
 }
 
-// authenticate checks c against r, unless the Skipper lets it through, and
-// stores the key it was admitted with for KeyFrom.
+// authenticate checks c against r, unless the Skipper lets it through (never
+// on the way into the admin API), and stores the key it was admitted with
+// for KeyFrom.
 func (g *Guard) authenticate(c *gin.Context, r *requirement) error {
-	if g.skip != nil && g.skip(c) {
+	if g.skip != nil && !adminGated(c) && g.skip(c) {
 		return nil
 	}
 	if rec := g.admitted(c); rec != nil {
 		// Checked and counted once already (a Handler on the group, Require
 		// on the route): only r's scopes are left, and only a refusal counts.
-		if err := r.check(&rec.policy.scopes); err != nil {
+		if err := r.checkIn(c, &rec.policy.scopes); err != nil {
 			g.count(c, rec, err)
 			return err
 		}
@@ -105,7 +106,7 @@ func (g *Guard) authorize(c *gin.Context, r *requirement) (*keyRecord, error) {
 	if err := checkUsable(&rec.Key, now); err != nil {
 		return rec, err
 	}
-	if err := r.check(&rec.policy.scopes); err != nil {
+	if err := r.checkIn(c, &rec.policy.scopes); err != nil {
 		return rec, err
 	}
 	if err := checkIP(c, rec.policy); err != nil {

@@ -50,7 +50,6 @@ type requirement struct {
 	scopes   []string
 	any      bool
 	optional bool  // no key at all is let through as anonymous
-	literal  bool  // a scope is met only by itself, never by a wildcard ("*", "items:*")
 	denied   error // the 403, with its challenge naming the scopes
 }
 
@@ -80,14 +79,32 @@ func validScope(s string) bool {
 }
 
 // check reports whether a key with the scope set s meets the requirement.
-func (r *requirement) check(s *scopeSet) error {
+func (r *requirement) check(s *scopeSet) error { return r.match(s, false) }
+
+// checkIn is check for the request c. On the way into the admin API (the
+// admin gate marked c) every scope is held literally, whichever guard or
+// Authenticator checks it: a key scoped "*" or "ginkey:*" for the
+// application's own routes must not become an administrator of every key.
+// This is the one place that rule is made.
+func (r *requirement) checkIn(c *gin.Context, s *scopeSet) error {
+	if len(r.scopes) == 0 {
+		return nil
+	}
+	return r.match(s, adminGated(c))
+}
+
+// match is check, with literal: a scope is met only by itself, never by a
+// wildcard.
+func (r *requirement) match(s *scopeSet, literal bool) error {
 	if len(r.scopes) == 0 {
 		return nil
 	}
 	for _, want := range r.scopes {
-		has := s.grants(want)
-		if r.literal {
+		var has bool
+		if literal {
 			_, has = s.exact[want]
+		} else {
+			has = s.grants(want)
 		}
 		if r.any && has {
 			return nil
