@@ -8,7 +8,9 @@ import (
 
 // WithScopes returns an Authenticator that accepts a request with one of
 // this guard's keys holding every one of scopes: Require as an
-// Authenticator, for AnyOf, AllOf and another guard's Config.AdminAuth. It
+// Authenticator, for AnyOf, AllOf and another guard's Config.AdminAuth. On
+// the way into an admin API each scope is held literally (a key scoped "*"
+// or "ginkey:*" does not hold "ginkey:admin") and no Skipper applies. It
 // panics on a malformed scope, as Require does.
 func (g *Guard) WithScopes(scopes ...string) Authenticator {
 	return &scopedAuth{g: g, r: g.newRequirement(scopes, false, false)}

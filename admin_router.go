@@ -10,8 +10,9 @@ import (
 
 // RegisterAdmin mounts the admin API below rg, which it takes whole: give it
 // a group of its own, e.g. r.Group("/auth"). Every request below rg needs
-// the X-Admin-Secret header (a secret in the query string is refused, and an
-// address that sends too many wrong secrets is throttled, see
+// the X-Admin-Secret header, or what Config.AdminAuth or AdminKeyScope
+// accept (credentials in the query string are refused, no Skipper applies,
+// and an address that sends too many wrong credentials is throttled, see
 // Config.AdminFailureLimit), and every answer, an unknown path's 404 and a
 // wrong method's 405 included, is JSON in the shape of ErrorBody. The
 // document served by Docs shows the admin operations below the first group

@@ -159,6 +159,9 @@ type Config struct {
 	//
 	//	Skipper: func(c *gin.Context) bool { return c.Request.Method == http.MethodOptions },
 	//
+	// It never applies to the admin API (RegisterAdmin), nor to a key check
+	// on the way into any guard's admin API (AdminKeyScope, WithScopes as
+	// AdminAuth): every admin request is authenticated.
 	// Optional. Default: nil (nothing is skipped).
 	Skipper func(*gin.Context) bool
 
@@ -210,9 +213,11 @@ type Config struct {
 
 	// AdminAuth lets the host application's own authentication admit admin
 	// requests: its session or JWT check, BasicAuth, BearerAuth, or an API
-	// key of another guard with an admin scope (its WithScopes). A
+	// key of another guard with an admin scope (its WithScopes, whose
+	// scopes are then held literally, as AdminKeyScope's are). A
 	// request with an X-Admin-Secret header is judged by the secret alone;
-	// one without is judged by AdminAuth. With AdminAuth and no AdminSecret
+	// one without is judged by AdminAuth. Credentials it refuses count
+	// against AdminFailureLimit, as wrong secrets do. With AdminAuth and no AdminSecret
 	// (nor GINKEY_SECRET) the admin API has no secret at all: none is
 	// generated, and release mode does not require one. To demand both, put
 	// the host's middleware on the group given to RegisterAdmin instead.
@@ -222,7 +227,9 @@ type Config struct {
 	// AdminKeyScope lets this guard's own API keys use the admin API when
 	// they hold this scope (e.g. "ginkey:admin") itself: a wildcard scope
 	// ("*", "ginkey:*") does not grant it. The key is sent wherever Sources
-	// look; the key's IP allow-list, rate limit and quota apply. It joins
+	// look but the query string, where it is refused; the key's IP
+	// allow-list, rate limit and quota apply, and a refused key counts
+	// against AdminFailureLimit. It joins
 	// AdminAuth as another way in. Optional. Default: "" (no key is an
 	// admin's).
 	AdminKeyScope string
@@ -234,14 +241,17 @@ type Config struct {
 	// with AdminKeyScope.
 	AdminAuthSchemes []string
 
-	// AdminFailureLimit is how many wrong X-Admin-Secret headers one client
-	// address (IPv6 grouped by /64) may send per minute; beyond it, its admin
-	// requests get 429 too_many_failures, with Retry-After, before the
-	// secret is compared, so a right guess is refused too. The allowance
-	// comes back gradually, one attempt every minute/limit. Failures are
-	// logged at WARN, at most one line per address per minute. A request
-	// without the header guesses nothing and is not counted; clients
-	// without an IP address are not throttled. A negative value turns the
+	// AdminFailureLimit is how many wrong admin credentials one client
+	// address (IPv6 grouped by /64) may send per minute, whichever way in
+	// they take: X-Admin-Secret headers, credentials AdminAuth refuses
+	// (a wrong Basic password), keys refused under AdminKeyScope. Beyond
+	// it, its admin requests get 429 too_many_failures, with Retry-After,
+	// before any credential is checked, so a right guess is refused too.
+	// The allowance comes back gradually, one attempt every minute/limit.
+	// Failures are logged at WARN, at most one line per address per
+	// minute, and audited as auth_failed. A request without credentials
+	// guesses nothing and is not counted; clients without an IP address
+	// are not throttled. A negative value turns the
 	// throttle off (failures are still logged). Optional. Default: 10.
 	AdminFailureLimit int
 
