@@ -248,6 +248,16 @@ func (g *Guard) UpdateKey(ctx context.Context, id string, u KeyUpdate) (_ Key, e
 // request. Revoking a revoked key is not an error: it returns the key as it
 // is. Revoking a rotated key in its grace period ends the grace now. An
 // unknown id is ErrNotFound.
+//
+// Revoking a key that a rotation created also ends, now, the grace of its
+// predecessor, and of the predecessor's own predecessors (up to 1000 back),
+// each still in its grace: a leaked key is dealt with by revoking the key in
+// use. The predecessors are revoked first and the key last, so that no key
+// of the chain works once the call returns; if it fails midway, the
+// predecessors revoked so far stay revoked and the call may be repeated.
+// Each revoked predecessor gets a revoke entry in the audit log, and is
+// dropped from this guard's cache and announced to other instances as the
+// key is.
 func (g *Guard) RevokeKey(ctx context.Context, id string) (_ Key, err error) {
 	if e := checkID(id); e != nil {
 		return Key{}, e
@@ -257,6 +267,9 @@ func (g *Guard) RevokeKey(ctx context.Context, id string) (_ Key, err error) {
 	ctx, cancel := context.WithTimeout(ctx, g.adminTimeout())
 	defer cancel()
 	now := g.now().UTC().Truncate(time.Microsecond)
+	if err := g.endPredecessors(ctx, id, now); err != nil {
+		return Key{}, storeError("revoke key", err)
+	}
 	rec, err := g.store.Modify(ctx, id, func(r *keystore.Record) (*keystore.Record, error) {
 		if !revocable(r, now) {
 			return nil, alreadyRevoked{r}

@@ -1,6 +1,8 @@
 package ginkey
 
 import (
+	"context"
+	"errors"
 	"time"
 
 	"github.com/ginkey/ginkey/keystore"
@@ -50,3 +52,45 @@ func rotatable(r *keystore.Record, now time.Time) error {
 type alreadyRevoked struct{ rec *keystore.Record }
 
 func (alreadyRevoked) Error() string { return "ginkey: already revoked" }
+
+// maxPredecessors bounds how far back RevokeKey follows a rotation chain.
+const maxPredecessors = 1000
+
+// endPredecessors ends, at now, the grace of every key that id was rotated
+// from, directly or through keys between, that is still in its grace. It
+// runs before id itself is revoked, so that no predecessor outlives the
+// revocation. A predecessor deleted meanwhile ends the walk.
+func (g *Guard) endPredecessors(ctx context.Context, id string, now time.Time) error {
+	rec, err := g.store.ByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	succ, pred := rec.ID, rec.RotatedFrom
+	for i := 0; pred != "" && i < maxPredecessors; i++ {
+		p, err := g.store.Modify(ctx, pred, func(r *keystore.Record) (*keystore.Record, error) {
+			if r.RotatedTo != succ || !revocable(r, now) {
+				return nil, alreadyRevoked{r}
+			}
+			r.RevokedAt = &now
+			return r, nil
+		})
+		already, unchanged := errors.AsType[alreadyRevoked](err)
+		switch {
+		case unchanged:
+			p = already.rec
+		case errors.Is(err, keystore.ErrNotFound):
+			return nil
+		case err != nil:
+			return err
+		default:
+			g.invalidateHex(p.Hash)
+			g.audit(ctx, actionRevoke, p.ID, nil, nil)
+			g.log.Info("ginkey: grace ended by revoking a successor", "key_id", p.ID, "successor_id", succ)
+		}
+		if p.RotatedTo != succ { // not the chain any more
+			return nil
+		}
+		succ, pred = p.ID, p.RotatedFrom
+	}
+	return nil
+}

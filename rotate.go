@@ -19,7 +19,13 @@ const maxRotationGrace = 30 * 24 * time.Hour
 // working for grace (0 to 720h, 30 days; 0 stops it at once), then is
 // refused as key_revoked: its RevokedAt is the end of the grace, its
 // RotatedTo the new key's id. Meanwhile it accepts no other change;
-// revoking it ends the grace.
+// revoking it ends the grace, and so does revoking the new key (see
+// RevokeKey).
+//
+// The audit log gets a rotate entry for the old key (fields revoked_at,
+// rotated_to) and, so that the new key is found by its own id, a create
+// entry for the new one with the field rotated_from; the new key's
+// RotatedFrom names its predecessor.
 //
 // Both keys change in one transaction on a store that is a
 // keystore.Rotator, as the GORM store is. On this guard the
@@ -34,7 +40,13 @@ func (g *Guard) RotateKey(ctx context.Context, id string, grace time.Duration) (
 		return CreatedKey{}, e
 	}
 	ctx, done := g.adminOp(ctx, actionRotate)
-	defer func() { done(id, []string{"revoked_at", "rotated_to"}, err) }()
+	var successor string // set once the rotation is stored
+	defer func() {
+		done(id, []string{"revoked_at", "rotated_to"}, err)
+		if successor != "" {
+			g.audit(ctx, actionCreate, successor, []string{"rotated_from"}, nil)
+		}
+	}()
 	if grace < 0 || grace > maxRotationGrace {
 		return CreatedKey{}, badField("grace", `must be from "0s" to "720h" (30 days)`)
 	}
@@ -69,6 +81,7 @@ func (g *Guard) RotateKey(ctx context.Context, id string, grace time.Duration) (
 	if err != nil {
 		return CreatedKey{}, storeError("rotate key", err)
 	}
+	successor = next.ID
 	g.invalidateHex(old.Hash)
 	g.invalidate(&nk.hash)
 	g.log.Info("ginkey: key rotated", "key_id", id, "new_key_id", nk.id, "grace", grace.String())
