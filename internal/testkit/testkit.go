@@ -1,6 +1,11 @@
-// Package testkit holds what the tests of several ginkey packages share: a
-// settable clock and a PostgreSQL database of a test's own. It is for tests
-// only; nothing outside this module can import it.
+// Package testkit holds what the tests of several ginkey packages share: the
+// harness of a guard under test (a gin engine, its requests and the
+// assertions on their answers), a store that fails on demand, a settable
+// clock, a log buffer, and databases of a test's own. It is for tests only;
+// nothing outside this repository can import it.
+//
+// It names no type of package ginkey, whose own tests import it; the tests
+// of every other package make their guard with package guardtest.
 package testkit
 
 import (
