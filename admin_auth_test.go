@@ -14,15 +14,16 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/ginkey/ginkey/internal/testkit"
 )
 
 func adminFrom(h *harness, remote, secret string) *httptest.ResponseRecorder {
-	h.t.Helper()
+	h.T.Helper()
 	hdr := map[string]string{}
 	if secret != "" {
 		hdr[adminHeader] = secret
 	}
-	return h.doFrom(remote, req{method: http.MethodGet, path: "/auth/keys", header: hdr})
+	return h.DoFrom(remote, testkit.Request{Method: http.MethodGet, Path: "/auth/keys", Header: hdr})
 }
 
 func TestWrongAdminSecretsAreThrottledPerAddress(t *testing.T) {
@@ -31,15 +32,15 @@ func TestWrongAdminSecretsAreThrottledPerAddress(t *testing.T) {
 	h := newHarness(t, func(c *Config) { c.AdminFailureLimit = 3; c.Now = clock.Now })
 	const attacker, neighbour, other = "192.0.2.1:1000", "192.0.2.1:2000", "198.51.100.7:1"
 	for i := range 3 {
-		wantError(t, adminFrom(h, attacker, "wrong-secret-guess-"+string(rune('a'+i))), 401, "admin_unauthorized")
+		testkit.WantError(t, adminFrom(h, attacker, "wrong-secret-guess-"+string(rune('a'+i))), 401, "admin_unauthorized")
 	}
 	// The allowance is used up: refused before the compare, a right guess too,
 	// and from another port of the same address.
 	w := adminFrom(h, attacker, "wrong-secret-guess-d")
-	wantError(t, w, 429, "too_many_failures")
+	testkit.WantError(t, w, 429, "too_many_failures")
 	wantRetryAfter(t, w, 20*time.Second)
-	wantError(t, adminFrom(h, attacker, testSecret), 429, "too_many_failures")
-	wantError(t, adminFrom(h, neighbour, testSecret), 429, "too_many_failures")
+	testkit.WantError(t, adminFrom(h, attacker, testSecret), 429, "too_many_failures")
+	testkit.WantError(t, adminFrom(h, neighbour, testSecret), 429, "too_many_failures")
 	// Other addresses are not affected.
 	if w := adminFrom(h, other, testSecret); w.Code != 200 {
 		t.Fatalf("another address: %d %s", w.Code, w.Body)
@@ -51,14 +52,14 @@ func TestWrongAdminSecretsAreThrottledPerAddress(t *testing.T) {
 			t.Fatalf("after 20 s with the secret: %d %s", w.Code, w.Body)
 		}
 	}
-	wantError(t, adminFrom(h, attacker, "wrong-secret-guess-e"), 401, "admin_unauthorized")
-	wantError(t, adminFrom(h, attacker, "wrong-secret-guess-f"), 429, "too_many_failures")
+	testkit.WantError(t, adminFrom(h, attacker, "wrong-secret-guess-e"), 401, "admin_unauthorized")
+	testkit.WantError(t, adminFrom(h, attacker, "wrong-secret-guess-f"), 429, "too_many_failures")
 
 	// IPv6 addresses of one /64 share an allowance.
 	for i := range 3 {
-		wantError(t, adminFrom(h, "[2001:db8:1:2::"+string(rune('1'+i))+"]:1", "wrong-secret-guess"), 401, "admin_unauthorized")
+		testkit.WantError(t, adminFrom(h, "[2001:db8:1:2::"+string(rune('1'+i))+"]:1", "wrong-secret-guess"), 401, "admin_unauthorized")
 	}
-	wantError(t, adminFrom(h, "[2001:db8:1:2:ffff::9]:1", testSecret), 429, "too_many_failures")
+	testkit.WantError(t, adminFrom(h, "[2001:db8:1:2:ffff::9]:1", testSecret), 429, "too_many_failures")
 	if w := adminFrom(h, "[2001:db8:1:3::1]:1", testSecret); w.Code != 200 {
 		t.Fatalf("the next /64: %d %s", w.Code, w.Body)
 	}
@@ -68,14 +69,14 @@ func TestARequestWithoutTheAdminHeaderIsNotCountedAsAGuess(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, func(c *Config) { c.AdminFailureLimit = 2 })
 	for range 20 {
-		wantError(t, adminFrom(h, "192.0.2.9:1", ""), 401, "admin_unauthorized")
-		wantError(t, h.doFrom("192.0.2.9:1", req{method: "GET", path: "/auth/keys?admin_secret=x"}), 401, "admin_unauthorized")
+		testkit.WantError(t, adminFrom(h, "192.0.2.9:1", ""), 401, "admin_unauthorized")
+		testkit.WantError(t, h.DoFrom("192.0.2.9:1", testkit.Request{Method: "GET", Path: "/auth/keys?admin_secret=x"}), 401, "admin_unauthorized")
 	}
 	if w := adminFrom(h, "192.0.2.9:1", testSecret); w.Code != 200 {
 		t.Fatalf("with the secret after header-less requests: %d %s", w.Code, w.Body)
 	}
-	if strings.Contains(h.logs.String(), "failed admin authentication") {
-		t.Fatalf("header-less requests were logged as failures:\n%s", h.logs)
+	if strings.Contains(h.Logs.String(), "failed admin authentication") {
+		t.Fatalf("header-less requests were logged as failures:\n%s", h.Logs)
 	}
 }
 
@@ -83,13 +84,13 @@ func TestAdminFailureLimitNegativeTurnsTheThrottleOffButNotTheLog(t *testing.T) 
 	t.Parallel()
 	h := newHarness(t, func(c *Config) { c.AdminFailureLimit = -1 })
 	for range 50 {
-		wantError(t, adminFrom(h, "192.0.2.3:1", "wrong-secret-guess"), 401, "admin_unauthorized")
+		testkit.WantError(t, adminFrom(h, "192.0.2.3:1", "wrong-secret-guess"), 401, "admin_unauthorized")
 	}
 	if w := adminFrom(h, "192.0.2.3:1", testSecret); w.Code != 200 {
 		t.Fatalf("throttle off: %d %s", w.Code, w.Body)
 	}
-	if n := strings.Count(h.logs.String(), "failed admin authentication"); n != 1 {
-		t.Fatalf("%d log lines for 50 failures in a minute, want 1:\n%s", n, h.logs)
+	if n := strings.Count(h.Logs.String(), "failed admin authentication"); n != 1 {
+		t.Fatalf("%d log lines for 50 failures in a minute, want 1:\n%s", n, h.Logs)
 	}
 }
 
@@ -104,14 +105,14 @@ func TestFailedAdminAuthenticationsAreLoggedOncePerAddressPerMinute(t *testing.T
 		adminFrom(h, "192.0.2.4:1", guess)
 	}
 	adminFrom(h, "203.0.113.5:1", guess)
-	lines := failureLine.FindAllStringSubmatch(h.logs.String(), -1)
+	lines := failureLine.FindAllStringSubmatch(h.Logs.String(), -1)
 	if len(lines) != 2 || lines[0][1] != "192.0.2.4" || lines[0][2] != "1" || lines[1][1] != "203.0.113.5" {
-		t.Fatalf("want the first failure of each address logged at once, got %q\n%s", lines, h.logs)
+		t.Fatalf("want the first failure of each address logged at once, got %q\n%s", lines, h.Logs)
 	}
 	// A minute on, the next failure's line carries what the minute held.
 	clock.Advance(time.Minute)
 	adminFrom(h, "192.0.2.4:1", guess)
-	lines = failureLine.FindAllStringSubmatch(h.logs.String(), -1)
+	lines = failureLine.FindAllStringSubmatch(h.Logs.String(), -1)
 	if len(lines) != 3 {
 		t.Fatalf("want a third line a minute later, got %q", lines)
 	}
@@ -120,11 +121,11 @@ func TestFailedAdminAuthenticationsAreLoggedOncePerAddressPerMinute(t *testing.T
 	if got := lines[2][2] + "+" + lines[2][3]; got != "4+36" && got != "5+35" {
 		t.Fatalf("aggregated line: wrong+refused = %s, want 4+36 or 5+35", got)
 	}
-	if strings.Contains(h.logs.String(), guess) {
+	if strings.Contains(h.Logs.String(), guess) {
 		t.Fatal("a guessed secret reached the log")
 	}
-	if !strings.Contains(h.logs.String(), "level=WARN") {
-		t.Fatalf("not logged at WARN:\n%s", h.logs)
+	if !strings.Contains(h.Logs.String(), "level=WARN") {
+		t.Fatalf("not logged at WARN:\n%s", h.Logs)
 	}
 }
 
@@ -154,7 +155,7 @@ func TestNewRejectsAnAdminSecretThatCanNeverMatch(t *testing.T) {
 		{"control character", "0123456789\x00abcdef", "control character"},
 		{"too short", "short", "at least 16 bytes"},
 	} {
-		_, err := New(Config{DBPath: filepath.Join(t.TempDir(), "k.db"), AdminSecret: tc.secret, LookupEnv: noEnv})
+		_, err := New(Config{DBPath: filepath.Join(t.TempDir(), "k.db"), AdminSecret: tc.secret, LookupEnv: testkit.NoEnv})
 		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "GINKEY_SECRET") {
 			t.Errorf("%s: err = %v, want one naming GINKEY_SECRET and %q", tc.name, err, tc.want)
 		}
@@ -170,7 +171,7 @@ func TestNewRejectsAnAdminSecretThatCanNeverMatch(t *testing.T) {
 		t.Error("GINKEY_SECRET with a trailing newline was accepted")
 	}
 	// Inner spaces are fine: they survive HTTP.
-	g, err := New(Config{DBPath: filepath.Join(t.TempDir(), "k.db"), AdminSecret: "correct horse battery staple", LookupEnv: noEnv})
+	g, err := New(Config{DBPath: filepath.Join(t.TempDir(), "k.db"), AdminSecret: "correct horse battery staple", LookupEnv: testkit.NoEnv})
 	if err != nil {
 		t.Fatalf("inner spaces: %v", err)
 	}
@@ -183,13 +184,13 @@ func TestReleaseModeRefusesAGeneratedAdminSecret(t *testing.T) {
 	gin.SetMode(gin.ReleaseMode)
 	defer gin.SetMode(gin.TestMode)
 	logs := &syncBuffer{}
-	g, err := New(Config{DBPath: filepath.Join(t.TempDir(), "k.db"), LookupEnv: noEnv, Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	g, err := New(Config{DBPath: filepath.Join(t.TempDir(), "k.db"), LookupEnv: testkit.NoEnv, Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	if err != nil {
 		t.Fatalf("a guard without RegisterAdmin needs no secret: %v", err)
 	}
 	defer func() { _ = g.Close() }()
 	r := gin.New()
-	r.GET("/secure", g.Handler(), echo)
+	r.GET("/secure", g.Handler(), testkit.Echo(keyID))
 	func() {
 		defer func() {
 			msg, _ := recover().(string)
@@ -203,7 +204,7 @@ func TestReleaseModeRefusesAGeneratedAdminSecret(t *testing.T) {
 		t.Fatalf("a secret was generated and logged in release mode:\n%s", logs)
 	}
 	// With a secret, release mode is fine.
-	g2, err := New(Config{DBPath: filepath.Join(t.TempDir(), "k.db"), AdminSecret: testSecret, LookupEnv: noEnv})
+	g2, err := New(Config{DBPath: filepath.Join(t.TempDir(), "k.db"), AdminSecret: testSecret, LookupEnv: testkit.NoEnv})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +215,7 @@ func TestReleaseModeRefusesAGeneratedAdminSecret(t *testing.T) {
 func TestAGuardWithoutTheAdminAPILogsNoSecret(t *testing.T) {
 	t.Parallel()
 	logs := &syncBuffer{}
-	g, err := New(Config{DBPath: filepath.Join(t.TempDir(), "k.db"), LookupEnv: noEnv, Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	g, err := New(Config{DBPath: filepath.Join(t.TempDir(), "k.db"), LookupEnv: testkit.NoEnv, Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -245,22 +246,22 @@ func TestEveryAnswerUnderTheAdminGroupIsJSON(t *testing.T) {
 		{"GET", "/auth/keys/abc/revoke", 405, "method_not_allowed", "POST"},
 		{"HEAD", "/auth/keys", 405, "method_not_allowed", "POST, GET"},
 	} {
-		w := h.do(req{method: tc.method, path: tc.path, header: secret})
+		w := h.Do(testkit.Request{Method: tc.method, Path: tc.path, Header: secret})
 		if tc.method == "HEAD" {
 			if w.Code != tc.status || !strings.HasPrefix(w.Header().Get("Content-Type"), "application/json") {
 				t.Errorf("%s %s: %d %q", tc.method, tc.path, w.Code, w.Header().Get("Content-Type"))
 			}
 			continue
 		}
-		wantError(t, w, tc.status, tc.code)
-		wantHeader(t, w, "Allow", tc.allow)
+		testkit.WantError(t, w, tc.status, tc.code)
+		testkit.WantHeader(t, w, "Allow", tc.allow)
 		// Without the secret, nothing tells which paths exist.
-		wantError(t, h.do(req{method: tc.method, path: tc.path}), 401, "admin_unauthorized")
+		testkit.WantError(t, h.Do(testkit.Request{Method: tc.method, Path: tc.path}), 401, "admin_unauthorized")
 	}
 	// Every operation of the route table is reached, not answered by the router.
-	for _, rt := range h.guard.adminRoutes() {
+	for _, rt := range h.Guard.adminRoutes() {
 		path := "/auth" + strings.ReplaceAll(rt.pattern, ":id", "0000000000000000000000")
-		w := h.do(req{method: rt.method, path: path, header: secret, body: "{}"})
+		w := h.Do(testkit.Request{Method: rt.method, Path: path, Header: secret, Body: "{}"})
 		if strings.Contains(w.Body.String(), errRouteNotFound.Message) || w.Code == 405 {
 			t.Errorf("%s %s is not served: %d %s", rt.method, path, w.Code, w.Body)
 		}
@@ -272,12 +273,12 @@ func TestTheSQLiteFilesAreReadableByTheirOwnerOnly(t *testing.T) {
 	h := newHarness(t, nil)
 	h.createKey(`{"name":"a write, so the WAL exists"}`)
 	for _, suffix := range []string{"", "-wal", "-shm"} {
-		fi, err := os.Stat(h.dbPath + suffix)
+		fi, err := os.Stat(h.DBPath + suffix)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if perm := fi.Mode().Perm(); perm != 0o600 {
-			t.Errorf("%s: mode %v, want -rw-------", filepath.Base(h.dbPath+suffix), fs.FileMode(perm))
+			t.Errorf("%s: mode %v, want -rw-------", filepath.Base(h.DBPath+suffix), fs.FileMode(perm))
 		}
 	}
 }
@@ -302,14 +303,14 @@ func TestSeveralAdminSecretsAreEachAccepted(t *testing.T) {
 		}
 	}
 	for _, wrong := range []string{old + "," + next, "old-admin-secret", testSecret} {
-		wantError(t, adminFrom(h, "192.0.2.21:1", wrong), 401, "admin_unauthorized")
+		testkit.WantError(t, adminFrom(h, "192.0.2.21:1", wrong), 401, "admin_unauthorized")
 	}
 	// A bad one among several is named by its position, never shown.
-	_, err := New(Config{DBPath: filepath.Join(t.TempDir(), "k.db"), AdminSecret: old + ", " + next, LookupEnv: noEnv})
+	_, err := New(Config{DBPath: filepath.Join(t.TempDir(), "k.db"), AdminSecret: old + ", " + next, LookupEnv: testkit.NoEnv})
 	if err == nil || !strings.Contains(err.Error(), "secret 2 of 2") || strings.Contains(err.Error(), next) {
 		t.Fatalf("err = %v, want one naming secret 2 of 2 without its value", err)
 	}
-	if _, err := New(Config{DBPath: filepath.Join(t.TempDir(), "k.db"), AdminSecret: old + ",short", LookupEnv: noEnv}); err == nil {
+	if _, err := New(Config{DBPath: filepath.Join(t.TempDir(), "k.db"), AdminSecret: old + ",short", LookupEnv: testkit.NoEnv}); err == nil {
 		t.Fatal("a short second secret was accepted")
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/gin-gonic/gin"
+	"github.com/ginkey/ginkey/internal/testkit"
 )
 
 // hostAdminGuard is a guard whose admin API also admits the application's
@@ -22,7 +23,7 @@ func hostAdminGuard(t *testing.T, secret bool) (*Guard, *gin.Engine, *syncBuffer
 	}
 	logs := &syncBuffer{}
 	cfg := Config{
-		DBPath: filepath.Join(t.TempDir(), "keys.db"), LookupEnv: noEnv, Logger: slog.New(slog.NewTextHandler(logs, nil)),
+		DBPath: filepath.Join(t.TempDir(), "keys.db"), LookupEnv: testkit.NoEnv, Logger: slog.New(slog.NewTextHandler(logs, nil)),
 		AdminAuth: basic, AdminKeyScope: "ginkey:admin", AdminAuthSchemes: []string{"BasicAuth"},
 	}
 	if secret {
@@ -86,7 +87,7 @@ func TestAdminAuthAdmitsTheHostsCredentialsAndScopedKeys(t *testing.T) {
 			}
 			continue
 		}
-		wantError(t, w, tc.status, tc.code)
+		testkit.WantError(t, w, tc.status, tc.code)
 		if tc.status == 401 && tc.code == "admin_unauthorized" && tc.header == nil {
 			if ch := w.Header().Values("WWW-Authenticate"); len(ch) != 2 {
 				t.Errorf("%s: challenges %q, want the key's and Basic's", tc.name, ch)
@@ -115,7 +116,7 @@ func TestAdminAuthAloneNeedsNoSecretEvenInReleaseMode(t *testing.T) {
 		t.Fatalf("Basic credentials: %d %s", w.Code, w.Body)
 	}
 	// No secret is configured, so no header value can match.
-	wantError(t, adminWith(r, http.MethodGet, "/auth/keys", map[string]string{adminHeader: testSecret}), 401, "admin_unauthorized")
+	testkit.WantError(t, adminWith(r, http.MethodGet, "/auth/keys", map[string]string{adminHeader: testSecret}), 401, "admin_unauthorized")
 }
 
 func TestDocsListAdminAuthSchemesBesideTheSecret(t *testing.T) {
@@ -160,7 +161,7 @@ func TestAdminAuthConfigErrors(t *testing.T) {
 		{AdminAuthSchemes: []string{""}},
 		{AdminAuthSchemes: []string{adminScheme}},
 	} {
-		cfg.DBPath, cfg.LookupEnv, cfg.Logger = filepath.Join(t.TempDir(), "k.db"), noEnv, slogDiscard()
+		cfg.DBPath, cfg.LookupEnv, cfg.Logger = filepath.Join(t.TempDir(), "k.db"), testkit.NoEnv, slogDiscard()
 		if g, err := New(cfg); err == nil {
 			_ = g.Close()
 			t.Errorf("New(%+v) accepted", cfg)

@@ -14,18 +14,19 @@ import (
 
 	"github.com/ginkey/ginkey/gormstore"
 	"github.com/ginkey/ginkey/internal/envconfig"
+	"github.com/ginkey/ginkey/internal/testkit"
 )
 
 // auditAll returns every entry of the harness's audit log, oldest first.
 func (h *harness) auditAll(q AuditQuery) []AuditEntry {
-	h.t.Helper()
+	h.T.Helper()
 	q.Limit = 500
-	l, err := h.guard.Audit(context.Background(), q)
+	l, err := h.Guard.Audit(context.Background(), q)
 	if err != nil {
-		h.t.Fatalf("Audit: %v", err)
+		h.T.Fatalf("Audit: %v", err)
 	}
 	if int(l.Total) != len(l.Entries) {
-		h.t.Fatalf("Audit: total %d, %d entries", l.Total, len(l.Entries))
+		h.T.Fatalf("Audit: total %d, %d entries", l.Total, len(l.Entries))
 	}
 	slices.Reverse(l.Entries)
 	return l.Entries
@@ -70,7 +71,7 @@ func entriesText(es []AuditEntry) string {
 func TestEveryKeyOperationFromGoWritesOneAuditEntry(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, nil)
-	g := h.guard
+	g := h.Guard
 	ctx := WithActor(context.Background(), "job:nightly")
 	created, err := g.CreateKey(ctx, KeySpec{Name: "billing", Owner: "user_42", Scopes: []string{"a:b"}, Metadata: map[string]any{"team": "core"}})
 	if err != nil {
@@ -133,8 +134,8 @@ func TestEveryAdminRequestWritesOneAuditEntryWithTheClientAddress(t *testing.T) 
 	h := newHarness(t, nil)
 	const from = "10.1.2.3:4567"
 	admin := func(method, path, body string) int {
-		return h.doFrom(from, req{method: method, path: "/auth" + path, body: body,
-			header: map[string]string{adminHeader: testSecret}}).Code
+		return h.DoFrom(from, testkit.Request{Method: method, Path: "/auth" + path, Body: body,
+			Header: map[string]string{adminHeader: testSecret}}).Code
 	}
 	if code := admin(http.MethodPost, "/keys", `{"name":"n","quota":{"requests":5,"per":"day"}}`); code != http.StatusCreated {
 		t.Fatalf("create: %d", code)
@@ -157,7 +158,7 @@ func TestEveryAdminRequestWritesOneAuditEntryWithTheClientAddress(t *testing.T) 
 		}
 	}
 	// httptest's default client address.
-	if w := h.admin(http.MethodPatch, "/keys/"+id, `{"name":"x"}`); w.Code != http.StatusNotFound {
+	if w := h.Admin(http.MethodPatch, "/keys/"+id, `{"name":"x"}`); w.Code != http.StatusNotFound {
 		t.Fatalf("update of a deleted key: %d", w.Code)
 	}
 
@@ -178,16 +179,16 @@ func TestAuditLogAndLogsNeverHoldTheKeyItsHashOrTheAdminSecret(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, func(c *Config) { c.AdminFailureLimit = -1 })
 	created := h.createKey(`{"name":"n","metadata":{"secret_note":"value-not-logged"}}`)
-	h.admin(http.MethodPatch, "/keys/"+created.ID, `{"metadata":{"other":"value-not-logged"}}`)
-	h.admin(http.MethodPost, "/keys/"+created.ID+"/revoke", "")
+	h.Admin(http.MethodPatch, "/keys/"+created.ID, `{"metadata":{"other":"value-not-logged"}}`)
+	h.Admin(http.MethodPost, "/keys/"+created.ID+"/revoke", "")
 	wrong := "wrong-admin-secret-0123456789"
-	h.do(req{method: http.MethodGet, path: "/auth/keys", header: map[string]string{adminHeader: wrong}})
-	h.do(req{method: http.MethodGet, path: "/auth/keys?admin_secret=" + testSecret})
-	if err := h.guard.Close(); err != nil { // writes the failure's entry
+	h.Do(testkit.Request{Method: http.MethodGet, Path: "/auth/keys", Header: map[string]string{adminHeader: wrong}})
+	h.Do(testkit.Request{Method: http.MethodGet, Path: "/auth/keys?admin_secret=" + testSecret})
+	if err := h.Guard.Close(); err != nil { // writes the failure's entry
 		t.Fatal(err)
 	}
 
-	st, err := gormstore.Open(context.Background(), h.dbPath, defaultTablePrefix, slogDiscard())
+	st, err := gormstore.Open(context.Background(), h.DBPath, defaultTablePrefix, slogDiscard())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,8 +214,8 @@ func TestAuditLogAndLogsNeverHoldTheKeyItsHashOrTheAdminSecret(t *testing.T) {
 		if strings.Contains(text, s) {
 			t.Errorf("the audit table holds %s:\n%s", what, text)
 		}
-		if what != "a metadata value" && strings.Contains(h.logs.String(), s) {
-			t.Errorf("the log holds %s:\n%s", what, h.logs)
+		if what != "a metadata value" && strings.Contains(h.Logs.String(), s) {
+			t.Errorf("the log holds %s:\n%s", what, h.Logs)
 		}
 	}
 }
@@ -225,8 +226,8 @@ func TestFailedAdminAuthenticationsAreAuditedOncePerAddressAndMinute(t *testing.
 	h := newHarness(t, func(c *Config) { c.Now = clock.Now }) // the throttle's refusals count too
 	wrong := func(remote string, n int) {
 		for range n {
-			w := h.doFrom(remote, req{method: http.MethodGet, path: "/auth/keys",
-				header: map[string]string{adminHeader: "wrong-admin-secret-0123456789"}})
+			w := h.DoFrom(remote, testkit.Request{Method: http.MethodGet, Path: "/auth/keys",
+				Header: map[string]string{adminHeader: "wrong-admin-secret-0123456789"}})
 			if w.Code != http.StatusUnauthorized && w.Code != http.StatusTooManyRequests {
 				t.Fatalf("wrong secret: %d", w.Code)
 			}
@@ -236,13 +237,13 @@ func TestFailedAdminAuthenticationsAreAuditedOncePerAddressAndMinute(t *testing.
 	wrong("10.0.0.1:1000", 50)
 	wrong("[2001:db8::1]:1000", 3)
 	wrong("[2001:db8::2]:1000", 2) // the same /64
-	h.guard.flushAuthFailures(ctx, false)
+	h.Guard.flushAuthFailures(ctx, false)
 	if got := h.auditAll(AuditQuery{Action: actionAuthFailed}); len(got) != 0 {
 		t.Fatalf("entries before the minute is over:\n%s", entriesText(got))
 	}
 	clock.Advance(time.Minute)
 	wrong("10.0.0.1:1000", 1)
-	h.guard.flushAuthFailures(ctx, false)
+	h.Guard.flushAuthFailures(ctx, false)
 	got := h.auditAll(AuditQuery{Action: actionAuthFailed})
 	// Entries of one minute come in no particular order.
 	slices.SortFunc(got, func(a, b AuditEntry) int { return strings.Compare(a.Actor, b.Actor) })
@@ -253,10 +254,10 @@ func TestFailedAdminAuthenticationsAreAuditedOncePerAddressAndMinute(t *testing.
 	if want := clock.Now().Add(-time.Minute); !got[0].Time.Equal(want) {
 		t.Errorf("time %v, want the minute's start %v", got[0].Time, want)
 	}
-	if err := h.guard.Close(); err != nil { // the current minute's count
+	if err := h.Guard.Close(); err != nil { // the current minute's count
 		t.Fatal(err)
 	}
-	h.start(Config{DBPath: h.dbPath, AdminSecret: testSecret, LookupEnv: noEnv, Logger: slogDiscard(), Now: clock.Now})
+	h.Serve(New(Config{DBPath: h.DBPath, AdminSecret: testSecret, LookupEnv: testkit.NoEnv, Logger: slogDiscard(), Now: clock.Now}))
 	got = h.auditAll(AuditQuery{Action: actionAuthFailed, KeyID: ""})
 	if len(got) != 3 || got[2].Actor != "http:10.0.0.1" || got[2].Count != 1 || !got[2].Time.Equal(clock.Now()) {
 		t.Fatalf("after Close, want a third entry for the second minute:\n%s", entriesText(got))
@@ -303,11 +304,11 @@ func TestAdminAPIListsTheAuditLogWithFilters(t *testing.T) {
 	a := h.createKey(`{"name":"a"}`)
 	clock.Advance(time.Hour)
 	b := h.createKey(`{"name":"b"}`)
-	h.admin(http.MethodPost, "/keys/"+a.ID+"/revoke", "")
+	h.Admin(http.MethodPost, "/keys/"+a.ID+"/revoke", "")
 
 	list := func(query string) AuditList {
 		t.Helper()
-		w := h.admin(http.MethodGet, "/audit"+query, "")
+		w := h.Admin(http.MethodGet, "/audit"+query, "")
 		if w.Code != http.StatusOK {
 			t.Fatalf("GET /audit%s: %d %s", query, w.Code, w.Body)
 		}
@@ -315,7 +316,7 @@ func TestAdminAPIListsTheAuditLogWithFilters(t *testing.T) {
 			t.Errorf("Cache-Control %q", cc)
 		}
 		var l AuditList
-		decode(t, w, &l)
+		testkit.Decode(t, w, &l)
 		return l
 	}
 	all := list("")
@@ -343,7 +344,7 @@ func TestAdminAPIListsTheAuditLogWithFilters(t *testing.T) {
 	if l := list("?limit=1&offset=1"); l.Entries[0].Action != actionCreate || l.Entries[0].KeyID != b.ID {
 		t.Errorf("second page: %+v", l.Entries)
 	}
-	if w := h.admin(http.MethodGet, "/audit?action=rotate", ""); !strings.Contains(w.Body.String(), `"entries":[]`) {
+	if w := h.Admin(http.MethodGet, "/audit?action=rotate", ""); !strings.Contains(w.Body.String(), `"entries":[]`) {
 		t.Errorf("an empty page is not an empty list: %s", w.Body)
 	}
 
@@ -352,15 +353,15 @@ func TestAdminAPIListsTheAuditLogWithFilters(t *testing.T) {
 		"?limit=0": "limit", "?limit=501": "limit", "?limit=x": "limit", "?offset=-1": "offset",
 		"?key_id=not-an-id": "key_id", "?key_id=" + strings.Repeat("a", 33): "key_id",
 	} {
-		w := h.admin(http.MethodGet, "/audit"+query, "")
-		wantError(t, w, http.StatusBadRequest, "bad_request")
+		w := h.Admin(http.MethodGet, "/audit"+query, "")
+		testkit.WantError(t, w, http.StatusBadRequest, "bad_request")
 		if !strings.Contains(w.Body.String(), `"message":"`+param) {
 			t.Errorf("GET /audit%s: the message does not start with %s: %s", query, param, w.Body)
 		}
 	}
-	w := h.do(req{method: http.MethodGet, path: "/auth/audit"})
-	wantError(t, w, http.StatusUnauthorized, "admin_unauthorized")
-	if w := h.admin(http.MethodPost, "/audit", ""); w.Code != http.StatusMethodNotAllowed {
+	w := h.Do(testkit.Request{Method: http.MethodGet, Path: "/auth/audit"})
+	testkit.WantError(t, w, http.StatusUnauthorized, "admin_unauthorized")
+	if w := h.Admin(http.MethodPost, "/audit", ""); w.Code != http.StatusMethodNotAllowed {
 		t.Errorf("POST /audit: %d", w.Code)
 	}
 }
@@ -370,7 +371,7 @@ func TestAuditRetentionPrunesOldEntriesInBatches(t *testing.T) {
 	clock := newFakeClock()
 	h := newHarness(t, func(c *Config) { c.Now = clock.Now; c.AuditRetention = 24 * time.Hour })
 	ctx := context.Background()
-	store := h.guard.audits.store
+	store := h.Guard.audits.store
 	old := make([]AuditEntry, 2*auditPruneBatch+5)
 	for i := range old {
 		old[i] = AuditEntry{Time: clock.Now().Add(-time.Duration(i) * time.Second), Action: actionCreate, Actor: "go", Outcome: outcomeOK, Count: 1}
@@ -380,7 +381,7 @@ func TestAuditRetentionPrunesOldEntriesInBatches(t *testing.T) {
 	}
 	clock.Advance(24 * time.Hour)
 	kept := h.createKey(`{}`)
-	h.guard.pruneAudit(ctx)
+	h.Guard.pruneAudit(ctx)
 	got := h.auditAll(AuditQuery{})
 	if len(got) != 2 || got[1].KeyID != kept.ID {
 		// The newest old entry is exactly 24h old: kept.
@@ -388,8 +389,8 @@ func TestAuditRetentionPrunesOldEntriesInBatches(t *testing.T) {
 	}
 	// The guard's own pruning at start may have taken part: the count may
 	// be split between two lines.
-	if !strings.Contains(h.logs.String(), "audit log pruned") {
-		t.Errorf("the pruning was not logged:\n%s", h.logs)
+	if !strings.Contains(h.Logs.String(), "audit log pruned") {
+		t.Errorf("the pruning was not logged:\n%s", h.Logs)
 	}
 }
 
@@ -399,7 +400,7 @@ func TestNegativeAuditRetentionKeepsEveryEntry(t *testing.T) {
 	h := newHarness(t, func(c *Config) { c.Now = clock.Now; c.AuditRetention = -1 })
 	h.createKey(`{}`)
 	clock.Advance(10 * 365 * 24 * time.Hour)
-	h.guard.pruneAudit(context.Background())
+	h.Guard.pruneAudit(context.Background())
 	if got := h.auditAll(AuditQuery{}); len(got) != 1 {
 		t.Fatalf("%d entries, want 1", len(got))
 	}
@@ -443,13 +444,13 @@ func TestAFailedAuditWriteLeavesTheOperationDoneAndIsLogged(t *testing.T) {
 	h := newHarness(t, nil)
 	lift := h.refuseInserts("ginkey_audit")
 	created := h.createKey(`{"name":"n"}`)
-	if w := h.secure(created.Secret); w.Code != http.StatusOK {
+	if w := h.Secure(created.Secret); w.Code != http.StatusOK {
 		t.Fatalf("the key created while the audit log failed: %d", w.Code)
 	}
-	if n := h.guard.audits.lost.Load(); n != 1 {
+	if n := h.Guard.audits.lost.Load(); n != 1 {
 		t.Errorf("%d lost entries counted, want 1", n)
 	}
-	logs := h.logs.String()
+	logs := h.Logs.String()
 	if !strings.Contains(logs, "audit entry not written") || !strings.Contains(logs, created.ID) || strings.Contains(logs, created.Secret) {
 		t.Errorf("want the failure logged with the key id, not the key:\n%s", logs)
 	}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/ginkey/ginkey/internal/testkit"
 	"github.com/ginkey/ginkey/keystore"
 )
 
@@ -102,7 +103,7 @@ func newBenchGuard(b testing.TB, cacheSize, n int, mods ...func(*Config)) (*Guar
 		// one address; the cases measure the table of unknown keys behind it.
 		FailureLimit: -1,
 		Logger:       slogDiscard(),
-		LookupEnv:    noEnv,
+		LookupEnv:    testkit.NoEnv,
 	}
 	for _, mod := range mods {
 		mod(&cfg)
@@ -426,7 +427,7 @@ func TestPopulateForLoadRun(t *testing.T) {
 			t.Fatalf("GINKEY_POPULATE_N=%q is not a positive integer", v)
 		}
 	}
-	g, err := New(Config{DBPath: path, AdminSecret: testSecret, Logger: slogDiscard(), LookupEnv: noEnv})
+	g, err := New(Config{DBPath: path, AdminSecret: testSecret, Logger: slogDiscard(), LookupEnv: testkit.NoEnv})
 	if err != nil {
 		t.Fatal(err)
 	}

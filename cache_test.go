@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/ginkey/ginkey/internal/keycache"
+	"github.com/ginkey/ginkey/internal/testkit"
 )
 
 // A repeated unknown key is answered from memory. And however many unknown
@@ -18,27 +19,27 @@ func TestUnknownKeysNeitherReachTheStoreTwiceNorEvictVerifiedKeys(t *testing.T) 
 	good := make([]CreatedKey, keycache.Ways) // the cache's one set, full
 	for i := range good {
 		good[i] = h.createKey(`{}`)
-		wantOK(t, h.secure(good[i].Secret), good[i].ID)
+		testkit.WantOK(t, h.Secure(good[i].Secret), good[i].ID)
 	}
 
 	unknown := unknownKey(t, h)
-	wantError(t, h.secure(unknown), http.StatusUnauthorized, "key_invalid")
-	lookups := st.byHash.Load()
+	testkit.WantError(t, h.Secure(unknown), http.StatusUnauthorized, "key_invalid")
+	lookups := st.Calls(testkit.OpByHash)
 	for range 10 {
-		wantError(t, h.secure(unknown), http.StatusUnauthorized, "key_invalid")
+		testkit.WantError(t, h.Secure(unknown), http.StatusUnauthorized, "key_invalid")
 	}
-	if n := st.byHash.Load() - lookups; n != 0 {
+	if n := st.Calls(testkit.OpByHash) - lookups; n != 0 {
 		t.Fatalf("a repeated unknown key reached the store %d more times", n)
 	}
 
 	for range 200 {
-		wantError(t, h.secure(unknownKey(t, h)), http.StatusUnauthorized, "key_invalid")
+		testkit.WantError(t, h.Secure(unknownKey(t, h)), http.StatusUnauthorized, "key_invalid")
 	}
-	lookups = st.byHash.Load()
+	lookups = st.Calls(testkit.OpByHash)
 	for _, k := range good {
-		wantOK(t, h.secure(k.Secret), k.ID)
+		testkit.WantOK(t, h.Secure(k.Secret), k.ID)
 	}
-	if n := st.byHash.Load() - lookups; n != 0 {
+	if n := st.Calls(testkit.OpByHash) - lookups; n != 0 {
 		t.Fatalf("after 200 unknown keys, %d verified keys were read from the store again", n)
 	}
 }
@@ -49,8 +50,8 @@ func twoProcesses(t *testing.T) (a, b *harness, clock *fakeClock) {
 	t.Helper()
 	clock = newFakeClock()
 	a = newHarness(t, func(c *Config) { c.Now = clock.Now })
-	b = &harness{t: t, dbPath: a.dbPath, logs: &syncBuffer{}}
-	b.start(Config{DBPath: a.dbPath, AdminSecret: testSecret, Logger: slogDiscard(), LookupEnv: noEnv, Now: clock.Now})
+	b = &harness{testkit.NewHarness[*Guard](t, keyID)}
+	b.Serve(New(Config{DBPath: a.DBPath, AdminSecret: testSecret, Logger: slogDiscard(), LookupEnv: testkit.NoEnv, Now: clock.Now}))
 	return a, b, clock
 }
 
@@ -62,14 +63,14 @@ func TestAKeyDeletedElsewhereLeavesTheCache(t *testing.T) {
 	a, b, clock := twoProcesses(t)
 
 	k := a.createKey(`{}`)
-	wantOK(t, a.secure(k.Secret), k.ID)
-	if w := b.admin(http.MethodDelete, "/keys/"+k.ID, ""); w.Code != http.StatusNoContent && w.Code != http.StatusOK {
+	testkit.WantOK(t, a.Secure(k.Secret), k.ID)
+	if w := b.Admin(http.MethodDelete, "/keys/"+k.ID, ""); w.Code != http.StatusNoContent && w.Code != http.StatusOK {
 		t.Fatalf("delete through the other guard: %d %s", w.Code, w.Body)
 	}
 	clock.Advance(defaultCacheTTL)
-	wantError(t, a.secure(k.Secret), http.StatusUnauthorized, "key_invalid")
+	testkit.WantError(t, a.Secure(k.Secret), http.StatusUnauthorized, "key_invalid")
 	hash := hashKey(k.Secret)
-	if e, _, _ := a.guard.keys.Verified.Get(hashOf(&hash), clock.Now().UnixNano()); e != nil {
+	if e, _, _ := a.Guard.keys.Verified.Get(hashOf(&hash), clock.Now().UnixNano()); e != nil {
 		t.Fatal("the deleted key's record is still cached")
 	}
 }
@@ -81,16 +82,16 @@ func TestChangesFromAnotherProcessAreSeenWithinCacheTTL(t *testing.T) {
 	a, b, clock := twoProcesses(t)
 
 	k := a.createKey(`{}`)
-	if w := b.secure(k.Secret); w.Code != http.StatusOK {
+	if w := b.Secure(k.Secret); w.Code != http.StatusOK {
 		t.Fatalf("key created by the other guard: %d %s", w.Code, w.Body)
 	}
-	if w := a.admin(http.MethodPost, "/keys/"+k.ID+"/revoke", ""); w.Code != http.StatusOK {
+	if w := a.Admin(http.MethodPost, "/keys/"+k.ID+"/revoke", ""); w.Code != http.StatusOK {
 		t.Fatalf("revoke: %d %s", w.Code, w.Body)
 	}
-	wantError(t, a.secure(k.Secret), http.StatusUnauthorized, "key_revoked") // this guard: at once
-	if w := b.secure(k.Secret); w.Code != http.StatusOK {
+	testkit.WantError(t, a.Secure(k.Secret), http.StatusUnauthorized, "key_revoked") // this guard: at once
+	if w := b.Secure(k.Secret); w.Code != http.StatusOK {
 		t.Fatalf("within CacheTTL the other guard may still serve its cached record; got %d", w.Code)
 	}
 	clock.Advance(defaultCacheTTL)
-	wantError(t, b.secure(k.Secret), http.StatusUnauthorized, "key_revoked")
+	testkit.WantError(t, b.Secure(k.Secret), http.StatusUnauthorized, "key_revoked")
 }

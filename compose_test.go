@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/gin-gonic/gin"
+	"github.com/ginkey/ginkey/internal/testkit"
 )
 
 // whoami reports which schemes admitted the request.
@@ -39,8 +40,8 @@ func composeHarness(t *testing.T) (*harness, CreatedKey) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.engine.GET("/any", AnyOf(h.guard, basic), whoami)
-	h.engine.GET("/all", AllOf(basic, h.guard), whoami)
+	h.Engine.GET("/any", AnyOf(h.Guard, basic), whoami)
+	h.Engine.GET("/all", AllOf(basic, h.Guard), whoami)
 	return h, h.createKey(`{}`)
 }
 
@@ -77,14 +78,14 @@ func TestAnyOfAndAllOfTruthTables(t *testing.T) {
 			if v := basics[tc.basic]; v != "" {
 				hdr["Authorization"] = v
 			}
-			w := h.doFrom("192.0.2.1:1", req{method: "GET", path: path, header: hdr})
+			w := h.DoFrom("192.0.2.1:1", testkit.Request{Method: "GET", Path: path, Header: hdr})
 			if want.status == 200 {
 				if w.Code != 200 || w.Body.String() != want.code {
 					t.Fatalf("%s key=%s basic=%s: %d %q, want 200 %q", path, tc.key, tc.basic, w.Code, w.Body, want.code)
 				}
 				continue
 			}
-			wantError(t, w, want.status, want.code)
+			testkit.WantError(t, w, want.status, want.code)
 			challenges := w.Header().Values("WWW-Authenticate")
 			if !slices.Equal(challenges, []string{`Bearer realm="ginkey"`, `Basic realm="ops", charset="UTF-8"`}) &&
 				!slices.Equal(challenges, []string{`Basic realm="ops", charset="UTF-8"`, `Bearer realm="ginkey"`}) {
@@ -104,12 +105,12 @@ func TestBasicAuthChecksEveryAccountAndRejectsBadConfig(t *testing.T) {
 		{"alice", "wonderland", true}, {"bob", "builder", true}, {"bob", "wonderland", false},
 		{"alice", "", false}, {"", "wonderland", false}, {"carol", "builder", false}, {"alice", "wonderland2", false},
 	} {
-		w := h.doFrom("192.0.2.1:1", req{method: "GET", path: "/any", header: map[string]string{"Authorization": basicHeader(c.user, c.pass)}})
+		w := h.DoFrom("192.0.2.1:1", testkit.Request{Method: "GET", Path: "/any", Header: map[string]string{"Authorization": basicHeader(c.user, c.pass)}})
 		if c.ok && (w.Code != 200 || w.Body.String() != "basic:"+c.user) {
 			t.Fatalf("%s/%s: %d %s", c.user, c.pass, w.Code, w.Body)
 		}
 		if !c.ok {
-			wantError(t, w, 401, "credentials_invalid")
+			testkit.WantError(t, w, 401, "credentials_invalid")
 		}
 	}
 	for _, bad := range []struct {
@@ -140,33 +141,33 @@ func TestAnyOfAcceptsAnAPIKeyOrAJWT(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.engine.GET("/either", AnyOf(h.guard, jwt), whoami)
+	h.Engine.GET("/either", AnyOf(h.Guard, jwt), whoami)
 	k := h.createKey(`{}`)
-	bearer := func(tok string) *req {
-		return &req{method: "GET", path: "/either", header: map[string]string{"Authorization": "Bearer " + tok}}
+	bearer := func(tok string) *testkit.Request {
+		return &testkit.Request{Method: "GET", Path: "/either", Header: map[string]string{"Authorization": "Bearer " + tok}}
 	}
 	// Many JWT requests from one address: none is a failed key check.
 	for range 20 {
-		w := h.doFrom("192.0.2.1:1", *bearer("jwt-for-carol"))
+		w := h.DoFrom("192.0.2.1:1", *bearer("jwt-for-carol"))
 		if w.Code != 200 || w.Body.String() != "jwt:carol" {
 			t.Fatalf("JWT: %d %s", w.Code, w.Body)
 		}
 	}
-	if w := h.doFrom("192.0.2.1:1", *bearer(k.Secret)); w.Code != 200 || w.Body.String() != "key:"+k.ID {
+	if w := h.DoFrom("192.0.2.1:1", *bearer(k.Secret)); w.Code != 200 || w.Body.String() != "key:"+k.ID {
 		t.Fatalf("API key as bearer token: %d %s", w.Code, w.Body)
 	}
-	w := h.doFrom("192.0.2.1:1", *bearer("forged"))
-	wantError(t, w, 401, "key_invalid") // the first refusal of presented credentials
+	w := h.DoFrom("192.0.2.1:1", *bearer("forged"))
+	testkit.WantError(t, w, 401, "key_invalid") // the first refusal of presented credentials
 	if strings.Contains(w.Body.String(), "secret detail") {
 		t.Fatal("the verifier's error text reached the client")
 	}
 	only := AnyOf(jwt)
-	h.engine.GET("/jwt", only, whoami)
-	w = h.doFrom("192.0.2.1:1", req{method: "GET", path: "/jwt", header: map[string]string{"Authorization": "Bearer forged"}})
-	wantError(t, w, 401, "credentials_invalid")
-	wantHeader(t, w, "WWW-Authenticate", `Bearer realm="api"`)
-	wantError(t, h.doFrom("192.0.2.1:1", req{method: "GET", path: "/jwt", header: map[string]string{"Authorization": "Bearer jwt-expired"}}), 401, "token_expired")
-	wantError(t, h.doFrom("192.0.2.1:1", req{method: "GET", path: "/jwt"}), 401, "credentials_missing")
+	h.Engine.GET("/jwt", only, whoami)
+	w = h.DoFrom("192.0.2.1:1", testkit.Request{Method: "GET", Path: "/jwt", Header: map[string]string{"Authorization": "Bearer forged"}})
+	testkit.WantError(t, w, 401, "credentials_invalid")
+	testkit.WantHeader(t, w, "WWW-Authenticate", `Bearer realm="api"`)
+	testkit.WantError(t, h.DoFrom("192.0.2.1:1", testkit.Request{Method: "GET", Path: "/jwt", Header: map[string]string{"Authorization": "Bearer jwt-expired"}}), 401, "token_expired")
+	testkit.WantError(t, h.DoFrom("192.0.2.1:1", testkit.Request{Method: "GET", Path: "/jwt"}), 401, "credentials_missing")
 
 	if _, err := BearerAuth("x", nil); err == nil {
 		t.Fatal("BearerAuth without verify accepted")
@@ -176,10 +177,10 @@ func TestAnyOfAcceptsAnAPIKeyOrAJWT(t *testing.T) {
 func TestCompositesWithoutAuthenticatorsRefuseEverything(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, nil)
-	h.engine.GET("/none-any", AnyOf(), whoami)
-	h.engine.GET("/none-all", AllOf(), whoami)
-	wantError(t, h.do(req{method: "GET", path: "/none-any"}), 401, "credentials_missing")
-	wantError(t, h.do(req{method: "GET", path: "/none-all"}), 401, "credentials_missing")
+	h.Engine.GET("/none-any", AnyOf(), whoami)
+	h.Engine.GET("/none-all", AllOf(), whoami)
+	testkit.WantError(t, h.Do(testkit.Request{Method: "GET", Path: "/none-any"}), 401, "credentials_missing")
+	testkit.WantError(t, h.Do(testkit.Request{Method: "GET", Path: "/none-all"}), 401, "credentials_missing")
 }
 
 // spentKeyBehindAnyOf serves /any with AnyOf(guard, BasicAuth a:b) and
@@ -191,9 +192,9 @@ func spentKeyBehindAnyOf(t *testing.T) (*harness, CreatedKey) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.engine.GET("/any", AnyOf(h.guard, basic), whoami)
+	h.Engine.GET("/any", AnyOf(h.Guard, basic), whoami)
 	k := h.createKey(`{"rate_limit":{"requests":1,"per":"1m"}}`)
-	if w := h.get("192.0.2.1:1", "/any", k.Secret); w.Code != 200 {
+	if w := h.Get("192.0.2.1:1", "/any", k.Secret); w.Code != 200 {
 		t.Fatalf("first request: %d %s", w.Code, w.Body)
 	}
 	return h, k
@@ -202,10 +203,10 @@ func spentKeyBehindAnyOf(t *testing.T) (*harness, CreatedKey) {
 func TestCompositeKeepsTheGuardsRateLimitAndRetryAfter(t *testing.T) {
 	t.Parallel()
 	h, k := spentKeyBehindAnyOf(t)
-	w := h.get("192.0.2.1:1", "/any", k.Secret)
-	wantError(t, w, 429, "rate_limited")
-	wantHeader(t, w, "Retry-After", "60")
-	wantHeader(t, w, "RateLimit-Remaining", "0")
+	w := h.Get("192.0.2.1:1", "/any", k.Secret)
+	testkit.WantError(t, w, 429, "rate_limited")
+	testkit.WantHeader(t, w, "Retry-After", "60")
+	testkit.WantHeader(t, w, "RateLimit-Remaining", "0")
 	if w.Header().Get("WWW-Authenticate") != "" {
 		t.Fatal("a 429 carries a challenge")
 	}
@@ -214,7 +215,7 @@ func TestCompositeKeepsTheGuardsRateLimitAndRetryAfter(t *testing.T) {
 func TestAnyOfDropsTheRateLimitHeadersOfASchemeThatRefused(t *testing.T) {
 	t.Parallel()
 	h, k := spentKeyBehindAnyOf(t)
-	w := h.doFrom("192.0.2.1:1", req{method: http.MethodGet, path: "/any", header: map[string]string{
+	w := h.DoFrom("192.0.2.1:1", testkit.Request{Method: http.MethodGet, Path: "/any", Header: map[string]string{
 		"X-API-Key": k.Secret, "Authorization": basicHeader("a", "b"),
 	}})
 	if w.Code != http.StatusOK || w.Body.String() != "basic:a" {

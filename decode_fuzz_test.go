@@ -22,7 +22,7 @@ var fuzzNow = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 // one gin context: CreateTestContext builds a whole engine, which would cost
 // more than the decoding under test.
 func bodyDecoder(f *testing.F) (*Guard, func(body []byte, dst any) *Error) {
-	g := newHarness(f, func(c *Config) { c.MaxBodyBytes = 6000 }).guard // small enough for the fuzzer to reach
+	g := newHarness(f, func(c *Config) { c.MaxBodyBytes = 6000 }).Guard // small enough for the fuzzer to reach
 	c, _ := gin.CreateTestContext(httptest.NewRecorder())
 	return g, func(body []byte, dst any) *Error {
 		c.Request = httptest.NewRequest("POST", "/auth/keys", bytes.NewReader(body))

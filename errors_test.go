@@ -33,7 +33,7 @@ func TestRouteNotFoundIsNotTheKeyNotFoundError(t *testing.T) {
 func TestBadRequestNamesTheFieldThatBrokeARule(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, nil)
-	g, ctx := h.guard, context.Background()
+	g, ctx := h.Guard, context.Background()
 	id := mustCreate(t, g, KeySpec{Name: "n"}).ID
 	past := time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
 	tab := "a\tb"

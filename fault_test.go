@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ginkey/ginkey/gormstore"
+	"github.com/ginkey/ginkey/internal/testkit"
 	"github.com/ginkey/ginkey/keystore"
 )
 
@@ -42,9 +43,9 @@ func TestCachedKeysKeepWorkingThroughAStoreOutage(t *testing.T) {
 	neverUsed := h.createKey(`{}`)
 	revoked := h.createKey(`{}`)
 	for _, k := range append(known, revoked) {
-		wantOK(t, h.secure(k.Secret), k.ID)
+		testkit.WantOK(t, h.Secure(k.Secret), k.ID)
 	}
-	if w := h.admin("POST", "/keys/"+revoked.ID+"/revoke", ""); w.Code != 200 {
+	if w := h.Admin("POST", "/keys/"+revoked.ID+"/revoke", ""); w.Code != 200 {
 		t.Fatalf("revoke: %d %s", w.Code, w.Body)
 	}
 
@@ -53,16 +54,16 @@ func TestCachedKeysKeepWorkingThroughAStoreOutage(t *testing.T) {
 	for range 10 { // ten seconds of outage, every cache entry stale from the first
 		clock.Advance(time.Second + defaultCacheTTL)
 		for _, k := range known {
-			if w := h.secure(k.Secret); w.Code == 200 {
+			if w := h.Secure(k.Secret); w.Code == 200 {
 				served++
 			} else {
-				wantError(t, w, 503, "unavailable")
+				testkit.WantError(t, w, 503, "unavailable")
 				unavailable++
 			}
 		}
-		wantError(t, h.secure(neverUsed.Secret), 503, "unavailable")
+		testkit.WantError(t, h.Secure(neverUsed.Secret), 503, "unavailable")
 		// Revoked through this guard: its record is gone, never served stale.
-		wantError(t, h.secure(revoked.Secret), 503, "unavailable")
+		testkit.WantError(t, h.Secure(revoked.Secret), 503, "unavailable")
 	}
 	t.Logf("10 s outage: known keys served %d, refused %d", served, unavailable)
 	if served != 30 {
@@ -71,16 +72,16 @@ func TestCachedKeysKeepWorkingThroughAStoreOutage(t *testing.T) {
 	// Past StaleIfError the records are too old to vouch for anything.
 	clock.Advance(defaultStaleIfError)
 	for _, k := range known {
-		wantError(t, h.secure(k.Secret), 503, "unavailable")
+		testkit.WantError(t, h.Secure(k.Secret), 503, "unavailable")
 	}
 
 	proxy.heal()
 	clock.Advance(2 * time.Second) // a probe is due
 	for _, k := range append(known, neverUsed) {
-		wantOK(t, h.secure(k.Secret), k.ID)
+		testkit.WantOK(t, h.Secure(k.Secret), k.ID)
 	}
-	wantError(t, h.secure(revoked.Secret), 401, "key_revoked")
-	logs := h.logs.String()
+	testkit.WantError(t, h.Secure(revoked.Secret), 401, "key_revoked")
+	logs := h.Logs.String()
 	if !strings.Contains(logs, "key store reachable again") {
 		t.Fatalf("the outage's end was not logged:\n%s", logs)
 	}
@@ -97,7 +98,7 @@ func TestAFrozenStoreAnswers503WithinStoreTimeoutAndHoldsNoThrottleSlots(t *test
 	t.Parallel()
 	const timeout = time.Second
 	h, proxy, clock := outageHarness(t, func(c *Config) { c.FailureLimit = 3 })
-	if err := h.engine.SetTrustedProxies(nil); err != nil {
+	if err := h.Engine.SetTrustedProxies(nil); err != nil {
 		t.Fatal(err)
 	}
 	keys := make([]CreatedKey, 40)
@@ -113,7 +114,7 @@ func TestAFrozenStoreAnswers503WithinStoreTimeoutAndHoldsNoThrottleSlots(t *test
 	for i, k := range keys {
 		wg.Go(func() {
 			start := time.Now()
-			codes[i] = h.get("192.0.2.50:1", "/secure", k.Secret).Code
+			codes[i] = h.Get("192.0.2.50:1", "/secure", k.Secret).Code
 			took[i] = time.Since(start)
 		})
 	}
@@ -133,14 +134,14 @@ func TestAFrozenStoreAnswers503WithinStoreTimeoutAndHoldsNoThrottleSlots(t *test
 	}
 	// While the store is down, requests are answered at once.
 	start := time.Now()
-	wantError(t, h.get("192.0.2.50:1", "/secure", keys[0].Secret), 503, "unavailable")
+	testkit.WantError(t, h.Get("192.0.2.50:1", "/secure", keys[0].Secret), 503, "unavailable")
 	if d := time.Since(start); d > timeout/2 {
 		t.Fatalf("a request while the store is known to be down took %v", d)
 	}
 	proxy.heal()
 	clock.Advance(2 * time.Second)
 	deadline := time.Now().Add(10 * time.Second)
-	for h.get("192.0.2.50:1", "/secure", keys[0].Secret).Code != 200 {
+	for h.Get("192.0.2.50:1", "/secure", keys[0].Secret).Code != 200 {
 		if time.Now().After(deadline) {
 			t.Fatal("no recovery 10 s after the freeze ended")
 		}
@@ -149,7 +150,7 @@ func TestAFrozenStoreAnswers503WithinStoreTimeoutAndHoldsNoThrottleSlots(t *test
 	}
 	// Good keys of the address that waited are not throttled afterwards.
 	for _, k := range keys[1:] {
-		wantOK(t, h.get("192.0.2.50:1", "/secure", k.Secret), k.ID)
+		testkit.WantOK(t, h.Get("192.0.2.50:1", "/secure", k.Secret), k.ID)
 	}
 }
 
@@ -167,14 +168,14 @@ func TestStoreFailuresAreLoggedOnceASecondAndTheOutagesEnd(t *testing.T) {
 			clock.Advance(time.Second)
 		}
 		clock.Advance(10 * time.Millisecond)
-		w := h.secure(keys[i%len(keys)].Secret)
-		wantError(t, w, 503, "unavailable")
+		w := h.Secure(keys[i%len(keys)].Secret)
+		testkit.WantError(t, w, 503, "unavailable")
 		failed++
 	}
 	proxy.heal()
 	clock.Advance(2 * time.Second)
-	wantOK(t, h.secure(keys[0].Secret), keys[0].ID)
-	logs := h.logs.String()
+	testkit.WantOK(t, h.Secure(keys[0].Secret), keys[0].ID)
+	logs := h.Logs.String()
 	errorLines := strings.Count(logs, "level=ERROR")
 	t.Logf("%d failed requests in 3 s gave %d ERROR lines", failed, errorLines)
 	if errorLines > 5 || errorLines < 1 {
@@ -191,7 +192,7 @@ func TestStoreFailuresAreLoggedOnceASecondAndTheOutagesEnd(t *testing.T) {
 
 func TestAHotKeyIsReadFromTheStoreOncePerCacheTTL(t *testing.T) {
 	t.Parallel()
-	st := &slowStore{countingStore: countingStore{Store: newTestGormStore(t)}, delay: 5 * time.Millisecond}
+	st := &slowStore{FailingStore: newFailingStore(t), delay: 5 * time.Millisecond}
 	clock := newFakeClock()
 	h := newHarness(t, func(c *Config) { c.Store = st; c.Now = clock.Now; c.FlushInterval = time.Hour })
 	k := h.createKey(`{}`)
@@ -206,7 +207,7 @@ func TestAHotKeyIsReadFromTheStoreOncePerCacheTTL(t *testing.T) {
 					return
 				default:
 				}
-				if h.secure(k.Secret).Code == 200 {
+				if h.Secure(k.Secret).Code == 200 {
 					served.Add(1)
 				} else {
 					other.Add(1)
@@ -220,7 +221,7 @@ func TestAHotKeyIsReadFromTheStoreOncePerCacheTTL(t *testing.T) {
 	}
 	close(stop)
 	wg.Wait()
-	reads := st.byHash.Load()
+	reads := st.Calls(testkit.OpByHash)
 	t.Logf("one hot key, 32 connections, 10 s (simulated), CacheTTL 2 s: %d store reads, %d requests served", reads, served.Load())
 	if other.Load() != 0 {
 		t.Fatalf("%d requests refused", other.Load())
@@ -252,7 +253,7 @@ func TestAClientThatHangsUpIsNeitherLoggedAsAStoreFailureNorAnswered503(t *testi
 		r := httptest.NewRequestWithContext(context.Background(), http.MethodGet, "/secure", nil)
 		r.Header.Set("X-API-Key", k.Secret)
 		w := httptest.NewRecorder()
-		h.engine.ServeHTTP(w, r)
+		h.Engine.ServeHTTP(w, r)
 		leader <- w
 	}()
 	time.Sleep(50 * time.Millisecond) // the leader is reading the store
@@ -260,7 +261,7 @@ func TestAClientThatHangsUpIsNeitherLoggedAsAStoreFailureNorAnswered503(t *testi
 	r.Header.Set("X-API-Key", k.Secret)
 	w := httptest.NewRecorder()
 	done := make(chan struct{})
-	go func() { h.engine.ServeHTTP(w, r); close(done) }()
+	go func() { h.Engine.ServeHTTP(w, r); close(done) }()
 	time.Sleep(20 * time.Millisecond)
 	cancel() // this client hangs up while it waits
 	<-done
@@ -268,8 +269,8 @@ func TestAClientThatHangsUpIsNeitherLoggedAsAStoreFailureNorAnswered503(t *testi
 	if w.Code != 499 {
 		t.Fatalf("hung-up client: %d, want 499 (not 503)", w.Code)
 	}
-	wantOK(t, <-leader, k.ID)
-	if logs := h.logs.String(); strings.Contains(logs, "level=ERROR") {
+	testkit.WantOK(t, <-leader, k.ID)
+	if logs := h.Logs.String(); strings.Contains(logs, "level=ERROR") {
 		t.Fatalf("a hung-up client was logged as a failure:\n%s", logs)
 	}
 }
@@ -301,17 +302,17 @@ func TestASQLiteFileDeletedOrReplacedUnderTheGuardIsReportedAndNotWrittenTo(t *t
 			// A short StoreTimeout: Close retries the flush it cannot make for 5 of them.
 			h := newHarness(t, func(c *Config) { c.FlushInterval = time.Hour; c.StoreTimeout = 50 * time.Millisecond })
 			k := h.createKey(`{}`)
-			wantOK(t, h.secure(k.Secret), k.ID)
-			if err := tc.fault(h.dbPath); err != nil {
+			testkit.WantOK(t, h.Secure(k.Secret), k.ID)
+			if err := tc.fault(h.DBPath); err != nil {
 				t.Fatal(err)
 			}
-			wantError(t, h.admin("POST", "/keys", `{}`), 503, "unavailable")
-			wantError(t, h.admin("POST", "/keys/"+k.ID+"/revoke", ""), 503, "unavailable")
-			if err := h.guard.Flush(context.Background()); err == nil || !strings.Contains(err.Error(), "deleted or replaced") {
+			testkit.WantError(t, h.Admin("POST", "/keys", `{}`), 503, "unavailable")
+			testkit.WantError(t, h.Admin("POST", "/keys/"+k.ID+"/revoke", ""), 503, "unavailable")
+			if err := h.Guard.Flush(context.Background()); err == nil || !strings.Contains(err.Error(), "deleted or replaced") {
 				t.Fatalf("flush into a %s file: %v", tc.name, err)
 			}
-			if !strings.Contains(h.logs.String(), "deleted or replaced while in use") {
-				t.Fatalf("not reported:\n%s", h.logs)
+			if !strings.Contains(h.Logs.String(), "deleted or replaced while in use") {
+				t.Fatalf("not reported:\n%s", h.Logs)
 			}
 		})
 	}
@@ -324,7 +325,7 @@ func TestNewNamesTheSQLitePathItCannotWrite(t *testing.T) {
 		filepath.Join(dir, "no", "such", "dir", "keys.db"), // no directory to create it in
 		dir, // a directory: never writable as a file, even by root
 	} {
-		_, err := New(Config{DBPath: path, AdminSecret: testSecret, LookupEnv: noEnv})
+		_, err := New(Config{DBPath: path, AdminSecret: testSecret, LookupEnv: testkit.NoEnv})
 		if err == nil || !strings.Contains(err.Error(), path) {
 			t.Errorf("New(%s): %v, want an error naming the path", path, err)
 		}
@@ -356,16 +357,16 @@ func TestARequestAfterARevokeNeverJoinsAReadFromBeforeIt(t *testing.T) {
 	k := h.createKey(`{}`)
 	st.hold.Store(true)
 	before := make(chan int)
-	go func() { before <- h.secure(k.Secret).Code }()
+	go func() { before <- h.Secure(k.Secret).Code }()
 	<-st.reading // the read is done, its answer held
-	if w := h.admin("POST", "/keys/"+k.ID+"/revoke", ""); w.Code != 200 {
+	if w := h.Admin("POST", "/keys/"+k.ID+"/revoke", ""); w.Code != 200 {
 		t.Fatalf("revoke: %d %s", w.Code, w.Body)
 	}
 	after := make(chan *httptest.ResponseRecorder)
-	go func() { after <- h.secure(k.Secret) }()
+	go func() { after <- h.Secure(k.Secret) }()
 	select {
 	case w := <-after:
-		wantError(t, w, 401, "key_revoked")
+		testkit.WantError(t, w, 401, "key_revoked")
 	case <-time.After(5 * time.Second):
 		close(st.release)
 		t.Fatal("the request after the revoke waited for the read from before it")
@@ -395,23 +396,23 @@ func TestAPanickingLookupLeavesNoReadInFlight(t *testing.T) {
 	k := h.createKey(`{}`)
 	func() {
 		defer func() { _ = recover() }()
-		h.secure(k.Secret)
+		h.Secure(k.Secret)
 	}()
 	if !st.done.Load() {
 		t.Fatal("the lookup did not run")
 	}
-	left := h.guard.keys.Flights.InFlight()
+	left := h.Guard.keys.Flights.InFlight()
 	if left != 0 {
 		t.Fatalf("%d reads left in flight after a panic", left)
 	}
-	wantOK(t, h.secure(k.Secret), k.ID)
+	testkit.WantOK(t, h.Secure(k.Secret), k.ID)
 }
 
 func TestAnUnknownKeyIsChargedEvenIfItsClientHangsUp(t *testing.T) {
 	t.Parallel()
 	st := &slowLookups{Store: newTestGormStore(t), release: make(chan struct{})}
 	h := newHarness(t, func(c *Config) { c.Store = st; c.FailureLimit = 1 })
-	if err := h.engine.SetTrustedProxies(nil); err != nil {
+	if err := h.Engine.SetTrustedProxies(nil); err != nil {
 		t.Fatal(err)
 	}
 	guess := unknownKey(t, h)
@@ -421,7 +422,7 @@ func TestAnUnknownKeyIsChargedEvenIfItsClientHangsUp(t *testing.T) {
 	r.Header.Set("X-API-Key", guess)
 	w := httptest.NewRecorder()
 	done := make(chan struct{})
-	go func() { h.engine.ServeHTTP(w, r); close(done) }()
+	go func() { h.Engine.ServeHTTP(w, r); close(done) }()
 	time.Sleep(20 * time.Millisecond)
 	cancel()
 	close(st.release)
@@ -429,5 +430,5 @@ func TestAnUnknownKeyIsChargedEvenIfItsClientHangsUp(t *testing.T) {
 	if w.Code != 499 {
 		t.Fatalf("hung-up client: %d, want 499", w.Code)
 	}
-	wantError(t, h.get("192.0.2.77:1", "/secure", unknownKey(t, h)), 429, "too_many_failures")
+	testkit.WantError(t, h.Get("192.0.2.77:1", "/secure", unknownKey(t, h)), 429, "too_many_failures")
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ginkey/ginkey/gormstore"
+	"github.com/ginkey/ginkey/internal/testkit"
 	"github.com/ginkey/ginkey/keystore"
 )
 
@@ -24,14 +25,14 @@ func TestUsageEndpointsAnswer503WhenPendingCountsCannotBeWritten(t *testing.T) {
 	k := h.createKey(`{}`)
 	lift := h.refuseInserts("ginkey_usage")
 	for range 5 {
-		wantOK(t, h.secure(k.Secret), k.ID)
+		testkit.WantOK(t, h.Secure(k.Secret), k.ID)
 	}
-	wantError(t, h.admin("GET", "/usage", ""), 503, "unavailable")
-	wantError(t, h.admin("GET", "/keys/"+k.ID+"/usage", ""), 503, "unavailable")
+	testkit.WantError(t, h.Admin("GET", "/usage", ""), 503, "unavailable")
+	testkit.WantError(t, h.Admin("GET", "/keys/"+k.ID+"/usage", ""), 503, "unavailable")
 	lift()
-	w := h.admin("GET", "/keys/"+k.ID+"/usage", "")
+	w := h.Admin("GET", "/keys/"+k.ID+"/usage", "")
 	var rep UsageReport
-	decode(t, w, &rep)
+	testkit.Decode(t, w, &rep)
 	if w.Code != 200 || rep.TotalRequests != 5 {
 		t.Fatalf("after the fault: %d, total %d, want 200 and 5 (kept, not lost)", w.Code, rep.TotalRequests)
 	}
@@ -43,10 +44,10 @@ func TestCloseRetriesAFailingFlushThenLogsWhatItDropped(t *testing.T) {
 	k := h.createKey(`{}`)
 	h.refuseInserts("ginkey_usage")
 	for range 7 {
-		wantOK(t, h.secure(k.Secret), k.ID)
+		testkit.WantOK(t, h.Secure(k.Secret), k.ID)
 	}
 	start := time.Now()
-	err := h.guard.Close()
+	err := h.Guard.Close()
 	took := time.Since(start)
 	if err == nil {
 		t.Fatal("Close reported no error although the usage could not be written")
@@ -54,20 +55,20 @@ func TestCloseRetriesAFailingFlushThenLogsWhatItDropped(t *testing.T) {
 	if took < 400*time.Millisecond || took > 5*time.Second {
 		t.Fatalf("Close gave up after %v; want about 5 x StoreTimeout (500 ms)", took)
 	}
-	if !regexp.MustCompile(`usage could not be written before closing; dropped" requests=7 `).MatchString(h.logs.String()) {
-		t.Fatalf("the dropped count is not logged:\n%s", h.logs)
+	if !regexp.MustCompile(`usage could not be written before closing; dropped" requests=7 `).MatchString(h.Logs.String()) {
+		t.Fatalf("the dropped count is not logged:\n%s", h.Logs)
 	}
 }
 
 // usageOf reads a key's total through the admin API (which flushes first).
 func usageOf(t *testing.T, h *harness, id string) int64 {
 	t.Helper()
-	w := h.admin("GET", "/keys/"+id+"/usage", "")
+	w := h.Admin("GET", "/keys/"+id+"/usage", "")
 	if w.Code != 200 {
 		t.Fatalf("usage: %d %s", w.Code, w.Body)
 	}
 	var rep UsageReport
-	decode(t, w, &rep)
+	testkit.Decode(t, w, &rep)
 	return rep.TotalRequests
 }
 
@@ -76,17 +77,17 @@ func TestAFlushWhoseCommitReplyIsLostIsStoredOnceOnPostgreSQL(t *testing.T) {
 	h, proxy, _ := outageHarness(t, nil)
 	k := h.createKey(`{}`)
 	for range 1000 {
-		wantOK(t, h.secure(k.Secret), k.ID)
+		testkit.WantOK(t, h.Secure(k.Secret), k.ID)
 	}
 	proxy.loseNextCommitReply()
-	if err := h.guard.Flush(context.Background()); err == nil {
+	if err := h.Guard.Flush(context.Background()); err == nil {
 		t.Fatal("the flush whose COMMIT reply was lost reported success")
 	}
 	if proxy.cuts.Load() == 0 {
 		t.Fatal("the proxy never saw the flush's COMMIT")
 	}
 	for range 3 { // the pool may hand out the broken connection once more
-		if err := h.guard.Flush(context.Background()); err == nil {
+		if err := h.Guard.Flush(context.Background()); err == nil {
 			break
 		}
 	}
@@ -95,7 +96,7 @@ func TestAFlushWhoseCommitReplyIsLostIsStoredOnceOnPostgreSQL(t *testing.T) {
 	}
 	// The instance's next batches are still written.
 	for range 10 {
-		wantOK(t, h.secure(k.Secret), k.ID)
+		testkit.WantOK(t, h.Secure(k.Secret), k.ID)
 	}
 	if got := usageOf(t, h, k.ID); got != 1010 {
 		t.Fatalf("1,010 requests served, %d stored", got)
@@ -123,20 +124,20 @@ func TestAFlushWhoseOutcomeIsUnknownIsStoredOnceOnSQLite(t *testing.T) {
 	h := newHarness(t, func(c *Config) { c.Store = st; c.FlushInterval = time.Hour })
 	k := h.createKey(`{}`)
 	for range 1000 {
-		wantOK(t, h.secure(k.Secret), k.ID)
+		testkit.WantOK(t, h.Secure(k.Secret), k.ID)
 	}
-	if err := h.guard.Flush(context.Background()); err == nil {
+	if err := h.Guard.Flush(context.Background()); err == nil {
 		t.Fatal("the lost reply was not reported")
 	}
 	for range 5 { // more requests meanwhile
-		wantOK(t, h.secure(k.Secret), k.ID)
+		testkit.WantOK(t, h.Secure(k.Secret), k.ID)
 	}
 	if got := usageOf(t, h, k.ID); got != 1005 {
 		t.Fatalf("1,005 requests served, %d stored", got)
 	}
 	// Quotas count the same, with nothing left unsent.
 	day := time.Now().UTC().Truncate(24 * time.Hour)
-	if got, err := h.guard.usedSince(context.Background(), k.ID, day, time.Now()); err != nil || got != 1005 {
+	if got, err := h.Guard.usedSince(context.Background(), k.ID, day, time.Now()); err != nil || got != 1005 {
 		t.Fatalf("a quota read after the retry counts %d (%v), want 1005", got, err)
 	}
 }
@@ -161,15 +162,15 @@ func TestAQuotaReadDoesNotWaitForASlowFlush(t *testing.T) {
 	h := newHarness(t, func(c *Config) { c.Store = st; c.FlushInterval = time.Hour })
 	plain := h.createKey(`{}`)
 	quota := h.createKey(`{"quota":{"requests":3,"per":"day"}}`)
-	wantOK(t, h.secure(plain.Secret), plain.ID)
+	testkit.WantOK(t, h.Secure(plain.Secret), plain.ID)
 	flushed := make(chan error)
-	go func() { flushed <- h.guard.Flush(context.Background()) }()
+	go func() { flushed <- h.Guard.Flush(context.Background()) }()
 	<-st.writing // a flush is stuck in the store
 	answered := make(chan *httptest.ResponseRecorder)
-	go func() { answered <- h.secure(quota.Secret) }()
+	go func() { answered <- h.Secure(quota.Secret) }()
 	select {
 	case w := <-answered:
-		wantOK(t, w, quota.ID)
+		testkit.WantOK(t, w, quota.ID)
 	case <-time.After(3 * time.Second):
 		close(st.release)
 		t.Fatal("a quota read waited for a flush stuck in the store")
@@ -178,7 +179,7 @@ func TestAQuotaReadDoesNotWaitForASlowFlush(t *testing.T) {
 	if err := <-flushed; err != nil {
 		t.Fatal(err)
 	}
-	wantOK(t, h.secure(quota.Secret), quota.ID)
-	wantOK(t, h.secure(quota.Secret), quota.ID)
-	wantError(t, h.secure(quota.Secret), 429, "quota_exceeded")
+	testkit.WantOK(t, h.Secure(quota.Secret), quota.ID)
+	testkit.WantOK(t, h.Secure(quota.Secret), quota.ID)
+	testkit.WantError(t, h.Secure(quota.Secret), 429, "quota_exceeded")
 }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/ginkey/ginkey/gormstore"
+	"github.com/ginkey/ginkey/internal/testkit"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -28,15 +29,15 @@ func TestKeyIsAcceptedFromHeaderQueryAndBearer(t *testing.T) {
 	k := h.createKey(`{"name":"svc"}`)
 	cases := []struct {
 		name string
-		r    req
+		r    testkit.Request
 	}{
-		{"header", req{method: "GET", path: "/secure", header: map[string]string{"X-API-Key": k.Secret}}},
-		{"query", req{method: "GET", path: "/secure?api_key=" + k.Secret}},
-		{"bearer", req{method: "GET", path: "/secure", header: map[string]string{"Authorization": "Bearer " + k.Secret}}},
-		{"bearer lower-case scheme", req{method: "GET", path: "/secure", header: map[string]string{"Authorization": "bearer " + k.Secret}}},
+		{"header", testkit.Request{Method: "GET", Path: "/secure", Header: map[string]string{"X-API-Key": k.Secret}}},
+		{"query", testkit.Request{Method: "GET", Path: "/secure?api_key=" + k.Secret}},
+		{"bearer", testkit.Request{Method: "GET", Path: "/secure", Header: map[string]string{"Authorization": "Bearer " + k.Secret}}},
+		{"bearer lower-case scheme", testkit.Request{Method: "GET", Path: "/secure", Header: map[string]string{"Authorization": "bearer " + k.Secret}}},
 	}
 	for _, tc := range cases {
-		w := h.do(tc.r)
+		w := h.Do(tc.r)
 		if w.Code != http.StatusOK {
 			t.Fatalf("%s: status %d body %s", tc.name, w.Code, w.Body)
 		}
@@ -52,13 +53,13 @@ func TestConfiguredSourcesReplaceTheDefaults(t *testing.T) {
 		c.Sources = []Source{{From: FromHeader, Name: "X-Token"}, {From: FromCookie, Name: "tok"}}
 	})
 	k := h.createKey(`{}`)
-	if w := h.do(req{method: "GET", path: "/secure", header: map[string]string{"X-Token": k.Secret}}); w.Code != 200 {
+	if w := h.Do(testkit.Request{Method: "GET", Path: "/secure", Header: map[string]string{"X-Token": k.Secret}}); w.Code != 200 {
 		t.Fatalf("custom header: %d", w.Code)
 	}
-	if w := h.do(req{method: "GET", path: "/secure", header: map[string]string{"Cookie": "tok=" + k.Secret}}); w.Code != 200 {
+	if w := h.Do(testkit.Request{Method: "GET", Path: "/secure", Header: map[string]string{"Cookie": "tok=" + k.Secret}}); w.Code != 200 {
 		t.Fatalf("cookie: %d", w.Code)
 	}
-	wantError(t, h.secure(k.Secret), 401, "key_missing") // X-API-Key is no longer a source
+	testkit.WantError(t, h.Secure(k.Secret), 401, "key_missing") // X-API-Key is no longer a source
 }
 
 func TestRejectedKeysGet401WithCodeAndChallenge(t *testing.T) {
@@ -80,8 +81,8 @@ func TestRejectedKeysGet401WithCodeAndChallenge(t *testing.T) {
 		{"sql", "gk_' OR '1'='1", "key_invalid"},
 	}
 	for _, tc := range cases {
-		w := h.secure(tc.key)
-		wantError(t, w, http.StatusUnauthorized, tc.code)
+		w := h.Secure(tc.key)
+		testkit.WantError(t, w, http.StatusUnauthorized, tc.code)
 		challenge := w.Header().Get("WWW-Authenticate")
 		if !strings.HasPrefix(challenge, `Bearer realm="ginkey"`) {
 			t.Fatalf("%s: WWW-Authenticate = %q", tc.name, challenge)
@@ -108,18 +109,18 @@ func TestKeyStopsWorkingWhenItExpires(t *testing.T) {
 	if k.ExpiresAt == nil || k.ExpiresAt.Format(time.RFC3339) != at {
 		t.Fatalf("expires_at = %v, want %s", k.ExpiresAt, at)
 	}
-	if w := h.secure(k.Secret); w.Code != 200 {
+	if w := h.Secure(k.Secret); w.Code != 200 {
 		t.Fatalf("fresh key: %d %s", w.Code, w.Body)
 	}
 	clock.Advance(1900 * time.Millisecond)
-	if w := h.secure(k.Secret); w.Code != 200 {
+	if w := h.Secure(k.Secret); w.Code != 200 {
 		t.Fatalf("key 100ms before expiry: %d %s", w.Code, w.Body)
 	}
 	clock.Advance(100 * time.Millisecond) // the cache still holds the record: expiry is checked per request
-	wantError(t, h.secure(k.Secret), 401, "key_expired")
+	testkit.WantError(t, h.Secure(k.Secret), 401, "key_expired")
 
 	var got Key
-	decode(t, h.admin("GET", "/keys/"+k.ID, ""), &got)
+	testkit.Decode(t, h.Admin("GET", "/keys/"+k.ID, ""), &got)
 	if got.Status != StatusExpired {
 		t.Fatalf("status = %s, want expired", got.Status)
 	}
@@ -134,11 +135,11 @@ func TestKeyExpiresAfterTheDefaultTTLOf15Days(t *testing.T) {
 		t.Fatalf("expires_at = %v, want now+360h", k.ExpiresAt)
 	}
 	clock.Advance(360*time.Hour - time.Second)
-	if w := h.secure(k.Secret); w.Code != 200 {
+	if w := h.Secure(k.Secret); w.Code != 200 {
 		t.Fatalf("day 14: %d", w.Code)
 	}
 	clock.Advance(time.Second)
-	wantError(t, h.secure(k.Secret), 401, "key_expired")
+	testkit.WantError(t, h.Secure(k.Secret), 401, "key_expired")
 }
 
 func TestNeverExpiringKeys(t *testing.T) {
@@ -149,11 +150,11 @@ func TestNeverExpiringKeys(t *testing.T) {
 	if k.ExpiresAt != nil {
 		t.Fatalf("expires_at = %v, want null", k.ExpiresAt)
 	}
-	if !strings.Contains(h.admin("GET", "/keys/"+k.ID, "").Body.String(), `"expires_at":null`) {
+	if !strings.Contains(h.Admin("GET", "/keys/"+k.ID, "").Body.String(), `"expires_at":null`) {
 		t.Fatal("expires_at is not rendered as null")
 	}
 	clock.Advance(10 * 365 * 24 * time.Hour)
-	if w := h.secure(k.Secret); w.Code != 200 {
+	if w := h.Secure(k.Secret); w.Code != 200 {
 		t.Fatalf("after 10 years: %d", w.Code)
 	}
 
@@ -174,28 +175,28 @@ func TestRevokedKeyIsRejectedOnNextRequestAndRevocationIsFinal(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, nil)
 	k := h.createKey(`{}`)
-	if w := h.secure(k.Secret); w.Code != 200 { // now cached
+	if w := h.Secure(k.Secret); w.Code != 200 { // now cached
 		t.Fatalf("before revoke: %d", w.Code)
 	}
-	w := h.admin("POST", "/keys/"+k.ID+"/revoke", "")
+	w := h.Admin("POST", "/keys/"+k.ID+"/revoke", "")
 	if w.Code != 200 {
 		t.Fatalf("revoke: %d %s", w.Code, w.Body)
 	}
 	var rev Key
-	decode(t, w, &rev)
+	testkit.Decode(t, w, &rev)
 	if rev.Status != StatusRevoked || rev.RevokedAt == nil {
 		t.Fatalf("revoked key = %+v", rev)
 	}
-	wantError(t, h.secure(k.Secret), 401, "key_revoked")
+	testkit.WantError(t, h.Secure(k.Secret), 401, "key_revoked")
 
-	w = h.admin("POST", "/keys/"+k.ID+"/revoke", "")
+	w = h.Admin("POST", "/keys/"+k.ID+"/revoke", "")
 	var again Key
-	decode(t, w, &again)
+	testkit.Decode(t, w, &again)
 	if w.Code != 200 || !again.RevokedAt.Equal(*rev.RevokedAt) {
 		t.Fatalf("second revoke: %d %s", w.Code, w.Body)
 	}
-	wantError(t, h.admin("POST", "/keys/"+k.ID+"/renew", ""), 409, "key_revoked")
-	wantError(t, h.secure(k.Secret), 401, "key_revoked")
+	testkit.WantError(t, h.Admin("POST", "/keys/"+k.ID+"/renew", ""), 409, "key_revoked")
+	testkit.WantError(t, h.Secure(k.Secret), 401, "key_revoked")
 }
 
 func TestRenewBringsBackAnExpiredKey(t *testing.T) {
@@ -204,43 +205,43 @@ func TestRenewBringsBackAnExpiredKey(t *testing.T) {
 	h := newHarness(t, func(c *Config) { c.Now = clock.Now; c.TTL = time.Hour })
 	k := h.createKey(`{}`)
 	clock.Advance(2 * time.Hour)
-	wantError(t, h.secure(k.Secret), 401, "key_expired")
+	testkit.WantError(t, h.Secure(k.Secret), 401, "key_expired")
 
-	w := h.admin("POST", "/keys/"+k.ID+"/renew", "")
+	w := h.Admin("POST", "/keys/"+k.ID+"/renew", "")
 	var renewed Key
-	decode(t, w, &renewed)
+	testkit.Decode(t, w, &renewed)
 	if w.Code != 200 || renewed.Status != StatusActive || !renewed.ExpiresAt.Equal(clock.Now().Add(time.Hour)) {
 		t.Fatalf("renew: %d %s", w.Code, w.Body)
 	}
-	if w := h.secure(k.Secret); w.Code != 200 {
+	if w := h.Secure(k.Secret); w.Code != 200 {
 		t.Fatalf("after renew: %d", w.Code)
 	}
 
 	at := clock.Now().Add(48 * time.Hour).Format(time.RFC3339)
-	decode(t, h.admin("POST", "/keys/"+k.ID+"/renew", `{"expires_at":"`+at+`"}`), &renewed)
+	testkit.Decode(t, h.Admin("POST", "/keys/"+k.ID+"/renew", `{"expires_at":"`+at+`"}`), &renewed)
 	if renewed.ExpiresAt.Format(time.RFC3339) != at {
 		t.Fatalf("renew to %s gave %v", at, renewed.ExpiresAt)
 	}
-	decode(t, h.admin("POST", "/keys/"+k.ID+"/renew", `{"never_expires":true}`), &renewed)
+	testkit.Decode(t, h.Admin("POST", "/keys/"+k.ID+"/renew", `{"never_expires":true}`), &renewed)
 	if renewed.ExpiresAt != nil {
 		t.Fatalf("renew never_expires gave %v", renewed.ExpiresAt)
 	}
-	wantError(t, h.admin("POST", "/keys/nope/renew", ""), 404, "not_found")
+	testkit.WantError(t, h.Admin("POST", "/keys/nope/renew", ""), 404, "not_found")
 }
 
 func TestDeletedKeyStopsWorking(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, nil)
 	k := h.createKey(`{}`)
-	if w := h.secure(k.Secret); w.Code != 200 {
+	if w := h.Secure(k.Secret); w.Code != 200 {
 		t.Fatalf("before delete: %d", w.Code)
 	}
-	if w := h.admin("DELETE", "/keys/"+k.ID, ""); w.Code != http.StatusNoContent {
+	if w := h.Admin("DELETE", "/keys/"+k.ID, ""); w.Code != http.StatusNoContent {
 		t.Fatalf("delete: %d %s", w.Code, w.Body)
 	}
-	wantError(t, h.secure(k.Secret), 401, "key_invalid")
-	wantError(t, h.admin("GET", "/keys/"+k.ID, ""), 404, "not_found")
-	wantError(t, h.admin("DELETE", "/keys/"+k.ID, ""), 404, "not_found")
+	testkit.WantError(t, h.Secure(k.Secret), 401, "key_invalid")
+	testkit.WantError(t, h.Admin("GET", "/keys/"+k.ID, ""), 404, "not_found")
+	testkit.WantError(t, h.Admin("DELETE", "/keys/"+k.ID, ""), 404, "not_found")
 }
 
 func TestListFiltersByStatusAndPages(t *testing.T) {
@@ -249,7 +250,7 @@ func TestListFiltersByStatusAndPages(t *testing.T) {
 	h := newHarness(t, func(c *Config) { c.Now = clock.Now })
 	short := h.createKey(`{"expires_at":"` + clock.Now().Add(time.Minute).Format(time.RFC3339) + `"}`)
 	revoked := h.createKey(`{}`)
-	h.admin("POST", "/keys/"+revoked.ID+"/revoke", "")
+	h.Admin("POST", "/keys/"+revoked.ID+"/revoke", "")
 	for range 3 {
 		h.createKey(`{}`)
 	}
@@ -258,11 +259,11 @@ func TestListFiltersByStatusAndPages(t *testing.T) {
 	count := func(query string) (int, int64) {
 		t.Helper()
 		var l KeyList
-		w := h.admin("GET", "/keys"+query, "")
+		w := h.Admin("GET", "/keys"+query, "")
 		if w.Code != 200 {
 			t.Fatalf("list %s: %d %s", query, w.Code, w.Body)
 		}
-		decode(t, w, &l)
+		testkit.Decode(t, w, &l)
 		return len(l.Keys), l.Total
 	}
 	for _, tc := range []struct {
@@ -277,7 +278,7 @@ func TestListFiltersByStatusAndPages(t *testing.T) {
 			t.Fatalf("%q: %d keys of %d, want %d of %d", tc.query, n, total, tc.n, tc.total)
 		}
 	}
-	body := h.admin("GET", "/keys", "").Body.String()
+	body := h.Admin("GET", "/keys", "").Body.String()
 	if strings.Contains(body, short.Secret) || strings.Contains(body, "hash") {
 		t.Fatal("a listing shows a key or its hash")
 	}
@@ -287,15 +288,15 @@ func TestKeysSurviveARestartOnTheSameFile(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, nil)
 	k := h.createKey(`{"name":"persistent","scopes":["a:b"],"metadata":{"team":"x"}}`)
-	if err := h.guard.Close(); err != nil {
+	if err := h.Guard.Close(); err != nil {
 		t.Fatal(err)
 	}
-	h.start(Config{DBPath: h.dbPath, AdminSecret: testSecret, LookupEnv: noEnv, Logger: h.guard.log})
-	if w := h.secure(k.Secret); w.Code != 200 {
+	h.Serve(New(Config{DBPath: h.DBPath, AdminSecret: testSecret, LookupEnv: testkit.NoEnv, Logger: h.Guard.log}))
+	if w := h.Secure(k.Secret); w.Code != 200 {
 		t.Fatalf("after restart: %d %s", w.Code, w.Body)
 	}
 	var got Key
-	decode(t, h.admin("GET", "/keys/"+k.ID, ""), &got)
+	testkit.Decode(t, h.Admin("GET", "/keys/"+k.ID, ""), &got)
 	if got.Name != "persistent" || len(got.Scopes) != 1 || got.Scopes[0] != "a:b" || got.Metadata["team"] != "x" {
 		t.Fatalf("after restart: %+v", got)
 	}
@@ -309,15 +310,15 @@ func TestPlaintextKeyNeverReachesDiskOrLogs(t *testing.T) {
 		keys = append(keys, h.createKey(`{"name":"k"}`).Secret)
 	}
 	for _, k := range keys {
-		h.secure(k)
-		h.do(req{method: "GET", path: "/secure?api_key=" + k})
+		h.Secure(k)
+		h.Do(testkit.Request{Method: "GET", Path: "/secure?api_key=" + k})
 	}
-	if err := h.guard.Flush(context.Background()); err != nil {
+	if err := h.Guard.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	var files [][]byte
 	for _, suffix := range []string{"", "-wal", "-shm"} {
-		b, err := os.ReadFile(h.dbPath + suffix)
+		b, err := os.ReadFile(h.DBPath + suffix)
 		if err != nil && !os.IsNotExist(err) {
 			t.Fatal(err)
 		}
@@ -326,7 +327,7 @@ func TestPlaintextKeyNeverReachesDiskOrLogs(t *testing.T) {
 	if len(files[0])+len(files[1]) == 0 {
 		t.Fatal("the database files are empty: nothing was checked")
 	}
-	logs := h.logs.String()
+	logs := h.Logs.String()
 	for _, k := range keys {
 		body := k[3:] // the random part, without the public prefix
 		for i, b := range files {
@@ -353,24 +354,24 @@ func TestUsageIsCountedInBatches(t *testing.T) {
 	h := newHarness(t, func(c *Config) { c.Now = clock.Now; c.FlushInterval = time.Hour })
 	a, b := h.createKey(`{"name":"a"}`), h.createKey(`{"name":"b"}`)
 	for range 7 {
-		h.secure(a.Secret)
+		h.Secure(a.Secret)
 	}
 	clock.Advance(24 * time.Hour)
 	for range 3 {
-		h.secure(a.Secret)
+		h.Secure(a.Secret)
 	}
-	h.secure(b.Secret)
-	wantError(t, h.secure("gk_nope"), 401, "key_invalid") // failures are not usage
+	h.Secure(b.Secret)
+	testkit.WantError(t, h.Secure("gk_nope"), 401, "key_invalid") // failures are not usage
 
 	// Nothing is written on the request path.
 	var rows int64
-	if err := h.guard.store.(*gormstore.Store).DB().Table("ginkey_usage").Count(&rows).Error; err != nil || rows != 0 {
+	if err := h.Guard.store.(*gormstore.Store).DB().Table("ginkey_usage").Count(&rows).Error; err != nil || rows != 0 {
 		t.Fatalf("usage rows before a flush: %d (%v)", rows, err)
 	}
 
 	var rep UsageReport
-	w := h.admin("GET", "/keys/"+a.ID+"/usage", "") // reads flush this instance first
-	decode(t, w, &rep)
+	w := h.Admin("GET", "/keys/"+a.ID+"/usage", "") // reads flush this instance first
+	testkit.Decode(t, w, &rep)
 	if w.Code != 200 || rep.TotalRequests != 10 || len(rep.Daily) != 2 ||
 		rep.Daily[0].Requests != 7 || rep.Daily[1].Requests != 3 || rep.Daily[1].Date != "2026-11-26" {
 		t.Fatalf("usage of a: %d %s", w.Code, w.Body)
@@ -379,7 +380,7 @@ func TestUsageIsCountedInBatches(t *testing.T) {
 		t.Fatalf("last_used_at = %v, want %v", rep.LastUsedAt, clock.Now())
 	}
 	var sum UsageSummaryList
-	decode(t, h.admin("GET", "/usage", ""), &sum)
+	testkit.Decode(t, h.Admin("GET", "/usage", ""), &sum)
 	got := map[string]int64{}
 	for _, r := range sum.Usage {
 		got[r.Name] = r.TotalRequests
@@ -396,8 +397,8 @@ func TestUsageFlushesByItself(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, func(c *Config) { c.FlushInterval = 200 * time.Millisecond })
 	k := h.createKey(`{}`)
-	h.secure(k.Secret)
-	st := h.guard.usageStore
+	h.Secure(k.Secret)
+	st := h.Guard.usageStore
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		total, _, err := st.Usage(context.Background(), k.ID, "2000-01-01")
@@ -419,19 +420,19 @@ func TestAdminAPIRequiresTheSecretInTheHeader(t *testing.T) {
 	h := newHarness(t, nil)
 	cases := []struct {
 		name string
-		r    req
+		r    testkit.Request
 	}{
-		{"no secret", req{method: "GET", path: "/auth/keys"}},
-		{"wrong secret", req{method: "GET", path: "/auth/keys", header: map[string]string{adminHeader: testSecret + "x"}}},
-		{"prefix of the secret", req{method: "GET", path: "/auth/keys", header: map[string]string{adminHeader: testSecret[:10]}}},
-		{"secret in the query", req{method: "GET", path: "/auth/keys?admin_secret=" + testSecret}},
-		{"secret in query and header", req{method: "POST", path: "/auth/keys?X-Admin-Secret=" + testSecret, header: map[string]string{adminHeader: testSecret}}},
-		{"api key is no admin secret", req{method: "POST", path: "/auth/keys", header: map[string]string{"X-API-Key": testSecret}}},
+		{"no secret", testkit.Request{Method: "GET", Path: "/auth/keys"}},
+		{"wrong secret", testkit.Request{Method: "GET", Path: "/auth/keys", Header: map[string]string{adminHeader: testSecret + "x"}}},
+		{"prefix of the secret", testkit.Request{Method: "GET", Path: "/auth/keys", Header: map[string]string{adminHeader: testSecret[:10]}}},
+		{"secret in the query", testkit.Request{Method: "GET", Path: "/auth/keys?admin_secret=" + testSecret}},
+		{"secret in query and header", testkit.Request{Method: "POST", Path: "/auth/keys?X-Admin-Secret=" + testSecret, Header: map[string]string{adminHeader: testSecret}}},
+		{"api key is no admin secret", testkit.Request{Method: "POST", Path: "/auth/keys", Header: map[string]string{"X-API-Key": testSecret}}},
 	}
 	for _, tc := range cases {
-		wantError(t, h.do(tc.r), 401, "admin_unauthorized")
+		testkit.WantError(t, h.Do(tc.r), 401, "admin_unauthorized")
 	}
-	if w := h.admin("GET", "/keys", ""); w.Code != 200 || w.Header().Get("Cache-Control") != "no-store" {
+	if w := h.Admin("GET", "/keys", ""); w.Code != 200 || w.Header().Get("Cache-Control") != "no-store" {
 		t.Fatalf("with the secret: %d, Cache-Control %q", w.Code, w.Header().Get("Cache-Control"))
 	}
 }
@@ -439,19 +440,19 @@ func TestAdminAPIRequiresTheSecretInTheHeader(t *testing.T) {
 func TestGeneratedAdminSecretIsLoggedOnceAndWorks(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, func(c *Config) { c.AdminSecret = "" })
-	m := regexp.MustCompile(`admin_secret=([0-9A-Za-z]+)`).FindAllStringSubmatch(h.logs.String(), -1)
+	m := regexp.MustCompile(`admin_secret=([0-9A-Za-z]+)`).FindAllStringSubmatch(h.Logs.String(), -1)
 	if len(m) != 1 || len(m[0][1]) < 32 {
-		t.Fatalf("want one generated secret in the log, got %q", h.logs.String())
+		t.Fatalf("want one generated secret in the log, got %q", h.Logs.String())
 	}
 	secret := m[0][1]
-	w := h.do(req{method: "POST", path: "/auth/keys", header: map[string]string{adminHeader: secret}})
+	w := h.Do(testkit.Request{Method: "POST", Path: "/auth/keys", Header: map[string]string{adminHeader: secret}})
 	if w.Code != 201 {
 		t.Fatalf("generated secret: %d %s", w.Code, w.Body)
 	}
-	wantError(t, h.do(req{method: "GET", path: "/auth/keys", header: map[string]string{adminHeader: testSecret}}), 401, "admin_unauthorized")
+	testkit.WantError(t, h.Do(testkit.Request{Method: "GET", Path: "/auth/keys", Header: map[string]string{adminHeader: testSecret}}), 401, "admin_unauthorized")
 
 	h2 := newHarness(t, func(c *Config) { c.AdminSecret = "" })
-	if strings.Contains(h2.logs.String(), secret) {
+	if strings.Contains(h2.Logs.String(), secret) {
 		t.Fatal("two guards generated the same secret")
 	}
 }
@@ -497,14 +498,14 @@ func TestBadAdminInputGetsAClearError(t *testing.T) {
 		{"overlong id", "GET", "/keys/" + strings.Repeat("a", 100), "", 404, "not_found", ""},
 	}
 	for _, tc := range cases {
-		w := h.admin(tc.method, tc.path, tc.body)
-		wantError(t, w, tc.status, tc.code)
+		w := h.Admin(tc.method, tc.path, tc.body)
+		testkit.WantError(t, w, tc.status, tc.code)
 		if tc.mention != "" && !strings.Contains(w.Body.String(), tc.mention) {
 			t.Fatalf("%s: message does not mention %q: %s", tc.name, tc.mention, w.Body)
 		}
 	}
 	var l KeyList
-	decode(t, h.admin("GET", "/keys", ""), &l)
+	testkit.Decode(t, h.Admin("GET", "/keys", ""), &l)
 	if l.Total != 1 {
 		t.Fatalf("bad requests created keys: total %d", l.Total)
 	}
@@ -517,16 +518,16 @@ func TestSQLLookingInputIsStoredVerbatim(t *testing.T) {
 	for _, n := range names {
 		k := h.createKey(fmt.Sprintf(`{"name":%q,"metadata":{"q":%q}}`, n, n))
 		var got Key
-		decode(t, h.admin("GET", "/keys/"+k.ID, ""), &got)
+		testkit.Decode(t, h.Admin("GET", "/keys/"+k.ID, ""), &got)
 		if got.Name != n || got.Metadata["q"] != n {
 			t.Fatalf("stored %q as %q", n, got.Name)
 		}
-		if w := h.secure(k.Secret); w.Code != 200 {
+		if w := h.Secure(k.Secret); w.Code != 200 {
 			t.Fatalf("key named %q: %d", n, w.Code)
 		}
 	}
 	var l KeyList
-	decode(t, h.admin("GET", "/keys", ""), &l)
+	testkit.Decode(t, h.Admin("GET", "/keys", ""), &l)
 	if l.Total != int64(len(names)) {
 		t.Fatalf("total = %d", l.Total)
 	}
@@ -564,7 +565,7 @@ func TestConcurrentCreateVerifyRevokeLosesNothing(t *testing.T) {
 			defer wg.Done()
 			var own []CreatedKey
 			for n := 0; time.Now().Before(stop); n++ {
-				w := h.admin("POST", "/keys", fmt.Sprintf(`{"name":"w%d-%d"}`, i, n))
+				w := h.Admin("POST", "/keys", fmt.Sprintf(`{"name":"w%d-%d"}`, i, n))
 				if w.Code != 201 {
 					fail("create: %d %s", w.Code, w.Body)
 					return
@@ -577,7 +578,7 @@ func TestConcurrentCreateVerifyRevokeLosesNothing(t *testing.T) {
 				created.Add(1)
 				own = append(own, k)
 				for _, o := range own[max(0, len(own)-3):] {
-					if w := h.secure(o.Secret); w.Code != 200 {
+					if w := h.Secure(o.Secret); w.Code != 200 {
 						fail("verify %s: %d %s", o.ID, w.Code, w.Body)
 						return
 					}
@@ -586,12 +587,12 @@ func TestConcurrentCreateVerifyRevokeLosesNothing(t *testing.T) {
 				if n%3 == 2 {
 					victim := own[0]
 					own = own[1:]
-					if w := h.admin("POST", "/keys/"+victim.ID+"/revoke", ""); w.Code != 200 {
+					if w := h.Admin("POST", "/keys/"+victim.ID+"/revoke", ""); w.Code != 200 {
 						fail("revoke: %d %s", w.Code, w.Body)
 						return
 					}
 					revoked.Add(1)
-					if w := h.secure(victim.Secret); w.Code != 401 {
+					if w := h.Secure(victim.Secret); w.Code != 401 {
 						fail("revoked key %s still works: %d", victim.ID, w.Code)
 						return
 					}
@@ -612,20 +613,20 @@ func TestConcurrentCreateVerifyRevokeLosesNothing(t *testing.T) {
 		t.Fatalf("only %d keys created", created.Load())
 	}
 	var l KeyList
-	decode(t, h.admin("GET", "/keys?limit=1", ""), &l)
+	testkit.Decode(t, h.Admin("GET", "/keys?limit=1", ""), &l)
 	if l.Total != created.Load() {
 		t.Fatalf("store holds %d keys, %d were created", l.Total, created.Load())
 	}
-	decode(t, h.admin("GET", "/keys?status=revoked&limit=1", ""), &l)
+	testkit.Decode(t, h.Admin("GET", "/keys?status=revoked&limit=1", ""), &l)
 	if l.Total != revoked.Load() {
 		t.Fatalf("store holds %d revoked keys, %d were revoked", l.Total, revoked.Load())
 	}
 	for id, k := range live {
-		if w := h.secure(k); w.Code != 200 {
+		if w := h.Secure(k); w.Code != 200 {
 			t.Fatalf("live key %s: %d", id, w.Code)
 		}
 	}
-	if err := h.guard.Flush(context.Background()); err != nil {
+	if err := h.Guard.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	var (
@@ -634,7 +635,7 @@ func TestConcurrentCreateVerifyRevokeLosesNothing(t *testing.T) {
 	)
 	for offset := 0; ; offset += 500 {
 		var sum UsageSummaryList
-		decode(t, h.admin("GET", fmt.Sprintf("/usage?limit=500&offset=%d", offset), ""), &sum)
+		testkit.Decode(t, h.Admin("GET", fmt.Sprintf("/usage?limit=500&offset=%d", offset), ""), &sum)
 		for _, r := range sum.Usage {
 			counted += r.TotalRequests
 		}
@@ -681,7 +682,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 	for _, tc := range cases {
 		cfg := tc.cfg
 		if cfg.LookupEnv == nil {
-			cfg.LookupEnv = noEnv
+			cfg.LookupEnv = testkit.NoEnv
 		}
 		if cfg.DBPath == "" {
 			cfg.DBPath = dir + "/ok.db"
@@ -732,10 +733,10 @@ func TestCallersDatabaseIsMigratedWithPrefixAndNotClosed(t *testing.T) {
 	for _, prefix := range []string{"app_", "other_"} {
 		h := newHarness(t, func(c *Config) { c.DB = db; c.TablePrefix = prefix })
 		k := h.createKey(`{}`)
-		if w := h.secure(k.Secret); w.Code != 200 {
+		if w := h.Secure(k.Secret); w.Code != 200 {
 			t.Fatalf("%s: %d", prefix, w.Code)
 		}
-		if err := h.guard.Close(); err != nil {
+		if err := h.Guard.Close(); err != nil {
 			t.Fatal(err)
 		}
 		if !db.Migrator().HasTable(prefix+"keys") || !db.Migrator().HasTable(prefix+"usage") {
@@ -759,17 +760,17 @@ func TestCloseIsIdempotentAndFlushes(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, func(c *Config) { c.FlushInterval = time.Hour })
 	k := h.createKey(`{}`)
-	h.secure(k.Secret)
-	h.secure(k.Secret)
-	if err := h.guard.Close(); err != nil {
+	h.Secure(k.Secret)
+	h.Secure(k.Secret)
+	if err := h.Guard.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.guard.Close(); err != nil {
+	if err := h.Guard.Close(); err != nil {
 		t.Fatalf("second Close: %v", err)
 	}
-	h.start(Config{DBPath: h.dbPath, AdminSecret: testSecret, LookupEnv: noEnv, Logger: slogDiscard()})
+	h.Serve(New(Config{DBPath: h.DBPath, AdminSecret: testSecret, LookupEnv: testkit.NoEnv, Logger: slogDiscard()}))
 	var rep UsageReport
-	decode(t, h.admin("GET", "/keys/"+k.ID+"/usage", ""), &rep)
+	testkit.Decode(t, h.Admin("GET", "/keys/"+k.ID+"/usage", ""), &rep)
 	if rep.TotalRequests != 2 {
 		t.Fatalf("usage after Close and restart: %d, want 2", rep.TotalRequests)
 	}
@@ -782,7 +783,7 @@ func TestCloseIsIdempotentAndFlushes(t *testing.T) {
 func TestRefusalOverARealConnection(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, nil)
-	srv := httptest.NewServer(h.engine)
+	srv := httptest.NewServer(h.Engine)
 	defer srv.Close()
 	unknown := unknownKey(t, h)
 	for _, key := range []string{"gk_not-a-key", unknown, unknown} {

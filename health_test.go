@@ -10,56 +10,46 @@ import (
 	"time"
 
 	"github.com/ginkey/ginkey/gormstore"
+	"github.com/ginkey/ginkey/internal/testkit"
 	"github.com/ginkey/ginkey/keystore"
 )
 
-// failingLookups is the real SQLite store whose key lookups fail while down
-// is set, as an unreachable database's would.
-type failingLookups struct {
-	*gormstore.Store
-	down atomic.Bool
-}
-
-func (s *failingLookups) ByHash(ctx context.Context, hash string) (*keystore.Record, error) {
-	if s.down.Load() {
-		return nil, errors.New("connection refused")
-	}
-	return s.Store.ByHash(ctx, hash)
-}
+// errRefused is an unreachable database's error.
+var errRefused = errors.New("connection refused")
 
 // A clock set back makes a record look younger than it is: it must not
 // vouch for its key through an outage.
 func TestAClockSetBackServesNothingStale(t *testing.T) {
 	t.Parallel()
-	st := &failingLookups{Store: newTestGormStore(t)}
+	st := newFailingStore(t)
 	clock := newFakeClock()
 	h := newHarness(t, func(c *Config) { c.Store = st; c.Now = clock.Now })
 	k := h.createKey(`{"never_expires":true}`)
-	wantOK(t, h.secure(k.Secret), k.ID) // read at t0
-	st.down.Store(true)
+	testkit.WantOK(t, h.Secure(k.Secret), k.ID) // read at t0
+	st.Fail(errRefused, testkit.OpByHash)
 	clock.Advance(-time.Hour) // the record now seems read an hour from now
-	wantError(t, h.secure(k.Secret), 503, "unavailable")
+	testkit.WantError(t, h.Secure(k.Secret), 503, "unavailable")
 }
 
 // While the store is down one request a second may try it. A client
 // refused by the failure throttle must not use that try up.
 func TestAThrottledClientDoesNotUseUpTheStoreProbe(t *testing.T) {
 	t.Parallel()
-	st := &failingLookups{Store: newTestGormStore(t)}
+	st := newFailingStore(t)
 	clock := newFakeClock()
 	h := newHarness(t, func(c *Config) { c.Store = st; c.Now = clock.Now; c.FailureLimit = 1 })
-	if err := h.engine.SetTrustedProxies(nil); err != nil {
+	if err := h.Engine.SetTrustedProxies(nil); err != nil {
 		t.Fatal(err)
 	}
 	good := h.createKey(`{}`)
 	const guesser, client = "203.0.113.9:1", "198.51.100.3:1"
-	wantError(t, h.get(guesser, "/secure", unknownKey(t, h)), 401, "key_invalid") // its allowance spent
-	st.down.Store(true)
-	wantError(t, h.get(client, "/secure", unknownKey(t, h)), 503, "unavailable") // the store is found down
-	st.down.Store(false)
+	testkit.WantError(t, h.Get(guesser, "/secure", unknownKey(t, h)), 401, "key_invalid") // its allowance spent
+	st.Fail(errRefused, testkit.OpByHash)
+	testkit.WantError(t, h.Get(client, "/secure", unknownKey(t, h)), 503, "unavailable") // the store is found down
+	st.Heal()
 	clock.Advance(2 * time.Second) // a probe is due
-	wantError(t, h.get(guesser, "/secure", unknownKey(t, h)), 429, "too_many_failures")
-	wantOK(t, h.get(client, "/secure", good.Secret), good.ID) // the probe, not a 503
+	testkit.WantError(t, h.Get(guesser, "/secure", unknownKey(t, h)), 429, "too_many_failures")
+	testkit.WantOK(t, h.Get(client, "/secure", good.Secret), good.ID) // the probe, not a 503
 }
 
 // Only a failed store call starts an outage: a request answered 503 just
@@ -107,11 +97,11 @@ func TestCloseCancelsAFlushUnderWay(t *testing.T) {
 		c.StoreTimeout = 500 * time.Millisecond
 	})
 	k := h.createKey(`{}`)
-	if w := h.secure(k.Secret); w.Code != http.StatusOK {
+	if w := h.Secure(k.Secret); w.Code != http.StatusOK {
 		t.Fatalf("%d %s", w.Code, w.Body)
 	}
 	time.Sleep(200 * time.Millisecond) // the flusher is inside a write
-	go func() { _ = h.guard.Close() }()
+	go func() { _ = h.Guard.Close() }()
 	select {
 	case err := <-st.ended:
 		if !errors.Is(err, context.Canceled) {

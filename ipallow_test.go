@@ -6,12 +6,13 @@ import (
 	"testing"
 
 	"github.com/ginkey/ginkey/gormstore"
+	"github.com/ginkey/ginkey/internal/testkit"
 )
 
 func TestAllowedIPsAdmitIPv4AndIPv6PrefixesAndAddresses(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, nil)
-	if err := h.engine.SetTrustedProxies(nil); err != nil {
+	if err := h.Engine.SetTrustedProxies(nil); err != nil {
 		t.Fatal(err)
 	}
 	k := h.createKey(`{"allowed_ips":["10.0.0.0/8","2001:db8::/32","127.0.0.1","192.168.1.77/24"]}`)
@@ -39,13 +40,13 @@ func TestAllowedIPsAdmitIPv4AndIPv6PrefixesAndAddresses(t *testing.T) {
 		{"[fe80::1%25eth0]:1", false},
 	}
 	for _, tc := range cases {
-		w := h.get(tc.remote, "/secure", k.Secret)
+		w := h.Get(tc.remote, "/secure", k.Secret)
 		if tc.ok {
-			wantOK(t, w, k.ID)
+			testkit.WantOK(t, w, k.ID)
 		} else {
-			wantError(t, w, 403, "ip_not_allowed")
+			testkit.WantError(t, w, 403, "ip_not_allowed")
 		}
-		wantOK(t, h.get(tc.remote, "/secure", open.Secret), open.ID)
+		testkit.WantOK(t, h.Get(tc.remote, "/secure", open.Secret), open.ID)
 	}
 }
 
@@ -56,7 +57,7 @@ func TestIPv4MappedPrefixMatchesIPv4Clients(t *testing.T) {
 	if !slices.Equal(k.AllowedIPs, []string{"10.0.0.0/8"}) {
 		t.Fatalf("allowed_ips = %q", k.AllowedIPs)
 	}
-	wantOK(t, h.get("10.9.9.9:1", "/secure", k.Secret), k.ID)
+	testkit.WantOK(t, h.Get("10.9.9.9:1", "/secure", k.Secret), k.ID)
 }
 
 func TestSpoofedForwardedForIsIgnoredUnlessThePeerIsATrustedProxy(t *testing.T) {
@@ -64,19 +65,19 @@ func TestSpoofedForwardedForIsIgnoredUnlessThePeerIsATrustedProxy(t *testing.T) 
 	h := newHarness(t, nil)
 	k := h.createKey(`{"allowed_ips":["10.0.0.0/8"]}`)
 	spoof := func(remote string) int {
-		return h.doFrom(remote, req{method: "GET", path: "/secure", header: map[string]string{
+		return h.DoFrom(remote, testkit.Request{Method: "GET", Path: "/secure", Header: map[string]string{
 			"X-API-Key": k.Secret, "X-Forwarded-For": "10.0.0.1", "X-Real-IP": "10.0.0.1",
 		}}).Code
 	}
 	// No trusted proxies: the peer address is the client address.
-	if err := h.engine.SetTrustedProxies(nil); err != nil {
+	if err := h.Engine.SetTrustedProxies(nil); err != nil {
 		t.Fatal(err)
 	}
 	if code := spoof("203.0.113.9:1"); code != 403 {
 		t.Fatalf("spoofed X-Forwarded-For with no trusted proxy: %d, want 403", code)
 	}
 	// A trusted proxy's X-Forwarded-For is believed; anyone else's is not.
-	if err := h.engine.SetTrustedProxies([]string{"192.0.2.10"}); err != nil {
+	if err := h.Engine.SetTrustedProxies([]string{"192.0.2.10"}); err != nil {
 		t.Fatal(err)
 	}
 	if code := spoof("192.0.2.10:1"); code != 200 {
@@ -87,22 +88,22 @@ func TestSpoofedForwardedForIsIgnoredUnlessThePeerIsATrustedProxy(t *testing.T) 
 	}
 	// gin passes a forwarded address through as written: an IPv4-mapped one
 	// still matches its IPv4 prefix.
-	w := h.doFrom("192.0.2.10:1", req{method: "GET", path: "/secure", header: map[string]string{
+	w := h.DoFrom("192.0.2.10:1", testkit.Request{Method: "GET", Path: "/secure", Header: map[string]string{
 		"X-API-Key": k.Secret, "X-Forwarded-For": "::ffff:10.0.0.1",
 	}})
-	wantOK(t, w, k.ID)
+	testkit.WantOK(t, w, k.ID)
 }
 
 func TestPatchedAllowListAppliesOnTheNextRequest(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, nil)
 	k := h.createKey(`{}`)
-	wantOK(t, h.get("10.0.0.1:1", "/secure", k.Secret), k.ID)
-	h.admin("PATCH", "/keys/"+k.ID, `{"allowed_ips":["2001:db8::/32"]}`)
-	wantError(t, h.get("10.0.0.1:1", "/secure", k.Secret), 403, "ip_not_allowed")
-	wantOK(t, h.get("[2001:db8::5]:1", "/secure", k.Secret), k.ID)
-	h.admin("PATCH", "/keys/"+k.ID, `{"allowed_ips":[]}`)
-	wantOK(t, h.get("10.0.0.1:1", "/secure", k.Secret), k.ID)
+	testkit.WantOK(t, h.Get("10.0.0.1:1", "/secure", k.Secret), k.ID)
+	h.Admin("PATCH", "/keys/"+k.ID, `{"allowed_ips":["2001:db8::/32"]}`)
+	testkit.WantError(t, h.Get("10.0.0.1:1", "/secure", k.Secret), 403, "ip_not_allowed")
+	testkit.WantOK(t, h.Get("[2001:db8::5]:1", "/secure", k.Secret), k.ID)
+	h.Admin("PATCH", "/keys/"+k.ID, `{"allowed_ips":[]}`)
+	testkit.WantOK(t, h.Get("10.0.0.1:1", "/secure", k.Secret), k.ID)
 }
 
 func TestInvalidAllowedIPsAreRejected(t *testing.T) {
@@ -113,16 +114,16 @@ func TestInvalidAllowedIPsAreRejected(t *testing.T) {
 		`"fe80::1%eth0"`, `"10.0.0.0/8 "`, `" 10.0.0.1"`, `"10.0.0.1/"`, `5`,
 		`"` + strings.Repeat("1", 70) + `"`,
 	} {
-		w := h.admin("POST", "/keys", `{"allowed_ips":[`+bad+`]}`)
-		wantError(t, w, 400, "bad_request")
+		w := h.Admin("POST", "/keys", `{"allowed_ips":[`+bad+`]}`)
+		testkit.WantError(t, w, 400, "bad_request")
 		if !strings.Contains(w.Body.String(), "allowed_ips") {
 			t.Fatalf("%s: message does not name allowed_ips: %s", bad, w.Body)
 		}
 	}
 	many := strings.Repeat(`"10.0.0.1",`, 64) + `"10.0.0.2"`
-	wantError(t, h.admin("POST", "/keys", `{"allowed_ips":[`+many+`]}`), 400, "bad_request")
+	testkit.WantError(t, h.Admin("POST", "/keys", `{"allowed_ips":[`+many+`]}`), 400, "bad_request")
 	var l KeyList
-	decode(t, h.admin("GET", "/keys", ""), &l)
+	testkit.Decode(t, h.Admin("GET", "/keys", ""), &l)
 	if l.Total != 0 {
 		t.Fatalf("bad requests created %d keys", l.Total)
 	}
@@ -133,12 +134,12 @@ func TestAnInvalidStoredAllowListRefusesTheKeyEverywhere(t *testing.T) {
 	h := newHarness(t, nil)
 	k := h.createKey(`{}`)
 	// As if written by hand or by a buggy tool.
-	err := h.guard.store.(*gormstore.Store).DB().Table("ginkey_keys").Where("id = ?", k.ID).Update("allowed_ips", `["not an address"]`).Error
+	err := h.Guard.store.(*gormstore.Store).DB().Table("ginkey_keys").Where("id = ?", k.ID).Update("allowed_ips", `["not an address"]`).Error
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantError(t, h.get("10.0.0.1:1", "/secure", k.Secret), 403, "ip_not_allowed")
-	if !strings.Contains(h.logs.String(), "allowed_ips are invalid") {
+	testkit.WantError(t, h.Get("10.0.0.1:1", "/secure", k.Secret), 403, "ip_not_allowed")
+	if !strings.Contains(h.Logs.String(), "allowed_ips are invalid") {
 		t.Fatal("the invalid allow-list was not logged")
 	}
 }

@@ -30,7 +30,7 @@ func guardSetups(t *testing.T) []guardSetup {
 	t.Helper()
 	base := func(t *testing.T, cfg Config, mod func(*Config)) *Guard {
 		t.Helper()
-		cfg.AdminSecret, cfg.LookupEnv, cfg.Logger = testSecret, noEnv, slogDiscard()
+		cfg.AdminSecret, cfg.LookupEnv, cfg.Logger = testSecret, testkit.NoEnv, slogDiscard()
 		if mod != nil {
 			mod(&cfg)
 		}
@@ -209,13 +209,13 @@ func TestListKeysRefusesFiltersNoKeyCouldMatch(t *testing.T) {
 		{"prefix=_AbC1x", "prefix"},
 		{"prefix=" + "gk_" + strings.Repeat("A", 30), "prefix"},
 	} {
-		w := h.admin(http.MethodGet, "/keys?"+tc.q, "")
-		wantError(t, w, http.StatusBadRequest, "bad_request")
+		w := h.Admin(http.MethodGet, "/keys?"+tc.q, "")
+		testkit.WantError(t, w, http.StatusBadRequest, "bad_request")
 		if !strings.Contains(w.Body.String(), tc.field+` must`) {
 			t.Errorf("%s: the message does not name %s: %s", tc.q, tc.field, w.Body)
 		}
 	}
-	if _, err := h.guard.CreateKey(bg, KeySpec{Owner: "x\u200by"}); err == nil || !strings.Contains(err.Error(), "owner must not contain U+200B") {
+	if _, err := h.Guard.CreateKey(bg, KeySpec{Owner: "x\u200by"}); err == nil || !strings.Contains(err.Error(), "owner must not contain U+200B") {
 		t.Fatalf("CreateKey with an invisible owner: %v", err)
 	}
 }
@@ -227,23 +227,23 @@ func TestOwnerTravelsThroughHTTPAndKeyFrom(t *testing.T) {
 	if k.Owner != "tenant-9" {
 		t.Fatalf("created: owner %q", k.Owner)
 	}
-	r := serveKeys(h.guard)
+	r := serveKeys(h.Guard)
 	if w := use(r, k.Secret); w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"owner":"tenant-9"`) {
 		t.Fatalf("KeyFrom: %d %s", w.Code, w.Body)
 	}
-	w := h.admin(http.MethodPatch, "/keys/"+k.ID, `{"owner":"tenant-10"}`)
+	w := h.Admin(http.MethodPatch, "/keys/"+k.ID, `{"owner":"tenant-10"}`)
 	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"owner":"tenant-10"`) {
 		t.Fatalf("PATCH owner: %d %s", w.Code, w.Body)
 	}
-	w = h.admin(http.MethodGet, "/keys?owner=tenant-10&status=active", "")
+	w = h.Admin(http.MethodGet, "/keys?owner=tenant-10&status=active", "")
 	var list KeyList
-	decode(t, w, &list)
+	testkit.Decode(t, w, &list)
 	if list.Total != 1 || list.Keys[0].ID != k.ID {
 		t.Fatalf("GET /keys?owner=: %s", w.Body)
 	}
 	// A fresh SQLite file read by hash (the guard's own fast path) carries it too.
-	h2 := newHarness(t, func(c *Config) { c.DBPath = h.dbPath })
-	if w := use(serveKeys(h2.guard), k.Secret); !strings.Contains(w.Body.String(), `"owner":"tenant-10"`) {
+	h2 := newHarness(t, func(c *Config) { c.DBPath = h.DBPath })
+	if w := use(serveKeys(h2.Guard), k.Secret); !strings.Contains(w.Body.String(), `"owner":"tenant-10"`) {
 		t.Fatalf("KeyFrom on a second guard: %s", w.Body)
 	}
 }
@@ -260,7 +260,7 @@ func TestRotateKeyKeepsTheOldKeyForItsGraceOnEveryInstance(t *testing.T) {
 			Quota: &Quota{Requests: 1000, Per: PerDay}, ExpiresAt: &expires,
 		})
 		// Allowed IPs: the test's requests come from httptest's 192.0.2.1.
-		wantOK(t, use(rb, old.Secret), old.ID) // B caches the old key's record
+		testkit.WantOK(t, use(rb, old.Secret), old.ID) // B caches the old key's record
 
 		clock.Advance(time.Minute)
 		next, err := a.RotateKey(bg, old.ID, time.Hour)
@@ -290,13 +290,13 @@ func TestRotateKeyKeepsTheOldKeyForItsGraceOnEveryInstance(t *testing.T) {
 
 		// Inside the grace: both keys, on both instances.
 		for _, r := range []*gin.Engine{ra, rb} {
-			wantOK(t, use(r, old.Secret), old.ID)
-			wantOK(t, use(r, next.Secret), next.ID)
+			testkit.WantOK(t, use(r, old.Secret), old.ID)
+			testkit.WantOK(t, use(r, next.Secret), next.ID)
 		}
 		// B read the old key's record before the rotation, and keeps it for
 		// CacheTTL; then it has the grace's end too.
 		clock.Advance(rotationTTL + time.Millisecond)
-		wantOK(t, use(rb, old.Secret), old.ID)
+		testkit.WantOK(t, use(rb, old.Secret), old.ID)
 
 		// Meanwhile the old key is frozen, and cannot be rotated again.
 		name := "x"
@@ -313,8 +313,8 @@ func TestRotateKeyKeepsTheOldKeyForItsGraceOnEveryInstance(t *testing.T) {
 		// After the grace: only the new key, on both instances at once.
 		clock.Advance(time.Hour)
 		for _, r := range []*gin.Engine{ra, rb} {
-			wantError(t, use(r, old.Secret), http.StatusUnauthorized, "key_revoked")
-			wantOK(t, use(r, next.Secret), next.ID)
+			testkit.WantError(t, use(r, old.Secret), http.StatusUnauthorized, "key_revoked")
+			testkit.WantOK(t, use(r, next.Secret), next.ID)
 		}
 		if was, _ := a.GetKey(bg, old.ID); was.Status != StatusRevoked {
 			t.Fatalf("old key's status after the grace: %s", was.Status)
@@ -335,21 +335,21 @@ func TestRotateKeyWithoutGraceStopsTheOldKeyAtOnce(t *testing.T) {
 		clock, a, b := twoInstances(t, s)
 		ra, rb := serveKeys(a), serveKeys(b)
 		old := mustCreate(t, a, KeySpec{})
-		wantOK(t, use(rb, old.Secret), old.ID)
+		testkit.WantOK(t, use(rb, old.Secret), old.ID)
 		next, err := a.RotateKey(bg, old.ID, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
-		wantError(t, use(ra, old.Secret), http.StatusUnauthorized, "key_revoked")
-		wantOK(t, use(ra, next.Secret), next.ID)
+		testkit.WantError(t, use(ra, old.Secret), http.StatusUnauthorized, "key_revoked")
+		testkit.WantOK(t, use(ra, next.Secret), next.ID)
 		// B refuses the old key as soon as it hears of the rotation (NOTIFY on
 		// PostgreSQL), else once its record is CacheTTL old.
 		if w := use(rb, old.Secret); w.Code != http.StatusOK && w.Code != http.StatusUnauthorized {
 			t.Fatalf("B within CacheTTL: %d %s", w.Code, w.Body)
 		}
 		clock.Advance(rotationTTL + time.Millisecond)
-		wantError(t, use(rb, old.Secret), http.StatusUnauthorized, "key_revoked")
-		wantOK(t, use(rb, next.Secret), next.ID)
+		testkit.WantError(t, use(rb, old.Secret), http.StatusUnauthorized, "key_revoked")
+		testkit.WantOK(t, use(rb, next.Secret), next.ID)
 	})
 }
 
@@ -364,14 +364,14 @@ func TestRevokingARotatedKeyEndsItsGrace(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		wantOK(t, use(r, old.Secret), old.ID)
+		testkit.WantOK(t, use(r, old.Secret), old.ID)
 		clock.Advance(time.Minute)
 		k, err := g.RevokeKey(bg, old.ID)
 		if err != nil || k.Status != StatusRevoked || !k.RevokedAt.Equal(clock.Now().Truncate(time.Microsecond)) || k.RotatedTo != next.ID {
 			t.Fatalf("RevokeKey in the grace: %+v %v", k, err)
 		}
-		wantError(t, use(r, old.Secret), http.StatusUnauthorized, "key_revoked")
-		wantOK(t, use(r, next.Secret), next.ID)
+		testkit.WantError(t, use(r, old.Secret), http.StatusUnauthorized, "key_revoked")
+		testkit.WantOK(t, use(r, next.Secret), next.ID)
 		// Revoking it again changes nothing.
 		clock.Advance(time.Minute)
 		again, err := g.RevokeKey(bg, old.ID)
@@ -394,7 +394,7 @@ func TestARevocationHoldsAtOnceWhateverTheClocks(t *testing.T) {
 		if _, err := a.RevokeKey(bg, k.ID); err != nil {
 			t.Fatal(err)
 		}
-		wantError(t, use(serveKeys(b), k.Secret), http.StatusUnauthorized, "key_revoked")
+		testkit.WantError(t, use(serveKeys(b), k.Secret), http.StatusUnauthorized, "key_revoked")
 		got, err := b.GetKey(bg, k.ID)
 		if err != nil || got.Status != StatusRevoked {
 			t.Fatalf("B's view of the key: %s %v", got.Status, err)
@@ -458,33 +458,33 @@ func TestRotateOverHTTP(t *testing.T) {
 		{`{"grace":24}`, "bad_request"},
 		{`{"Grace":"1h"}`, "bad_request"},
 	} {
-		wantError(t, h.admin(http.MethodPost, "/keys/"+old.ID+"/rotate", tc.body), http.StatusBadRequest, tc.code)
+		testkit.WantError(t, h.Admin(http.MethodPost, "/keys/"+old.ID+"/rotate", tc.body), http.StatusBadRequest, tc.code)
 	}
-	w := h.admin(http.MethodPost, "/keys/"+old.ID+"/rotate", `{"grace":"24h"}`)
+	w := h.Admin(http.MethodPost, "/keys/"+old.ID+"/rotate", `{"grace":"24h"}`)
 	if w.Code != http.StatusCreated {
 		t.Fatalf("rotate: %d %s", w.Code, w.Body)
 	}
 	var next CreatedKey
-	decode(t, w, &next)
-	if !h.guard.format.valid(next.Secret) || next.RotatedFrom != old.ID || next.Owner != "o1" {
+	testkit.Decode(t, w, &next)
+	if !h.Guard.format.valid(next.Secret) || next.RotatedFrom != old.ID || next.Owner != "o1" {
 		t.Fatalf("rotate answer: %s", w.Body)
 	}
-	wantOK(t, h.secure(old.Secret), old.ID)
-	wantOK(t, h.secure(next.Secret), next.ID)
-	wantError(t, h.admin(http.MethodPost, "/keys/"+old.ID+"/rotate", ""), http.StatusConflict, "key_rotated")
-	wantError(t, h.admin(http.MethodPatch, "/keys/"+old.ID, `{"name":"x"}`), http.StatusConflict, "key_rotated")
-	w = h.admin(http.MethodGet, "/keys/"+old.ID, "")
+	testkit.WantOK(t, h.Secure(old.Secret), old.ID)
+	testkit.WantOK(t, h.Secure(next.Secret), next.ID)
+	testkit.WantError(t, h.Admin(http.MethodPost, "/keys/"+old.ID+"/rotate", ""), http.StatusConflict, "key_rotated")
+	testkit.WantError(t, h.Admin(http.MethodPatch, "/keys/"+old.ID, `{"name":"x"}`), http.StatusConflict, "key_rotated")
+	w = h.Admin(http.MethodGet, "/keys/"+old.ID, "")
 	if !strings.Contains(w.Body.String(), `"rotated_to":"`+next.ID+`"`) {
 		t.Fatalf("old key: %s", w.Body)
 	}
 	// No body: the old key stops at once.
-	w = h.admin(http.MethodPost, "/keys/"+next.ID+"/rotate", "")
+	w = h.Admin(http.MethodPost, "/keys/"+next.ID+"/rotate", "")
 	if w.Code != http.StatusCreated {
 		t.Fatalf("rotate without a body: %d %s", w.Code, w.Body)
 	}
-	wantError(t, h.secure(next.Secret), http.StatusUnauthorized, "key_revoked")
-	wantError(t, h.admin(http.MethodPost, "/keys/nosuchkey/rotate", ""), http.StatusNotFound, "not_found")
-	if strings.Contains(h.logs.String(), next.Secret) || strings.Contains(h.logs.String(), old.Secret) {
+	testkit.WantError(t, h.Secure(next.Secret), http.StatusUnauthorized, "key_revoked")
+	testkit.WantError(t, h.Admin(http.MethodPost, "/keys/nosuchkey/rotate", ""), http.StatusNotFound, "not_found")
+	if strings.Contains(h.Logs.String(), next.Secret) || strings.Contains(h.Logs.String(), old.Secret) {
 		t.Fatal("a key reached the log")
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/ginkey/ginkey/gormstore"
 	"github.com/ginkey/ginkey/internal/envconfig"
+	"github.com/ginkey/ginkey/internal/testkit"
 	"github.com/ginkey/ginkey/keystore"
 )
 
@@ -45,11 +46,11 @@ func TestCreateKeyWorksOnTheHandlerAtOnce(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock()
 	h := newHarness(t, func(c *Config) { c.Now = clock.Now })
-	k := mustCreate(t, h.guard, KeySpec{
+	k := mustCreate(t, h.Guard, KeySpec{
 		Name: "acme", Scopes: []string{"items:read", "items:read"}, Metadata: map[string]any{"team": 7},
 		RateLimit: &RateLimit{Requests: 10, Per: PerSecond}, AllowedIPs: []string{"192.0.2.1/24"},
 	})
-	if !h.guard.format.valid(k.Secret) || k.ID == "" || !strings.HasPrefix(k.Secret, k.Prefix) {
+	if !h.Guard.format.valid(k.Secret) || k.ID == "" || !strings.HasPrefix(k.Secret, k.Prefix) {
 		t.Fatalf("created key %q id %q prefix %q", k.Secret, k.ID, k.Prefix)
 	}
 	if want := clock.Now().Add(envconfig.DefaultTTL); k.ExpiresAt == nil || !k.ExpiresAt.Equal(want) {
@@ -58,12 +59,12 @@ func TestCreateKeyWorksOnTheHandlerAtOnce(t *testing.T) {
 	if k.Status != StatusActive || len(k.Scopes) != 1 || k.AllowedIPs[0] != "192.0.2.0/24" || k.Metadata["team"] != json.Number("7") {
 		t.Fatalf("record not validated and normalized: %+v", k.Key)
 	}
-	wantOK(t, h.doFrom("192.0.2.9:1234", req{method: "GET", path: "/secure", header: map[string]string{"X-API-Key": k.Secret}}), k.ID)
-	if logs := h.logs.String(); !strings.Contains(logs, `msg="ginkey: key created" key_id=`+k.ID+" prefix="+k.Prefix) || strings.Contains(logs, k.Secret) {
+	testkit.WantOK(t, h.DoFrom("192.0.2.9:1234", testkit.Request{Method: "GET", Path: "/secure", Header: map[string]string{"X-API-Key": k.Secret}}), k.ID)
+	if logs := h.Logs.String(); !strings.Contains(logs, `msg="ginkey: key created" key_id=`+k.ID+" prefix="+k.Prefix) || strings.Contains(logs, k.Secret) {
 		t.Fatalf("want one INFO line with id and prefix, never the key:\n%s", logs)
 	}
 
-	never := mustCreate(t, h.guard, KeySpec{NeverExpires: true})
+	never := mustCreate(t, h.Guard, KeySpec{NeverExpires: true})
 	if never.ExpiresAt != nil || never.Metadata == nil {
 		t.Fatalf("never_expires: expires_at %v, metadata %v", never.ExpiresAt, never.Metadata)
 	}
@@ -87,12 +88,12 @@ func TestCreateKeyRefusesBadFieldsNamingThem(t *testing.T) {
 		{KeySpec{Quota: &Quota{Requests: 0, Per: PerDay}}, "quota"},
 		{KeySpec{AllowedIPs: []string{"10.0.0.0/33"}}, "allowed_ips"},
 	} {
-		_, err := h.guard.CreateKey(bg, tc.spec)
+		_, err := h.Guard.CreateKey(bg, tc.spec)
 		if msg := wantAPIError(t, err, ErrBadRequest); !strings.Contains(msg, tc.field) {
 			t.Fatalf("%s: message %q does not name the field", tc.field, msg)
 		}
 	}
-	if list, err := h.guard.ListKeys(bg, KeyQuery{}); err != nil || list.Total != 0 {
+	if list, err := h.Guard.ListKeys(bg, KeyQuery{}); err != nil || list.Total != 0 {
 		t.Fatalf("refused keys were stored: %v %+v", err, list)
 	}
 }
@@ -100,13 +101,13 @@ func TestCreateKeyRefusesBadFieldsNamingThem(t *testing.T) {
 func TestGetKeyReturnsTheRecordOrErrNotFound(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, nil)
-	k := mustCreate(t, h.guard, KeySpec{Name: "acme"})
-	got, err := h.guard.GetKey(bg, k.ID)
+	k := mustCreate(t, h.Guard, KeySpec{Name: "acme"})
+	got, err := h.Guard.GetKey(bg, k.ID)
 	if err != nil || got.ID != k.ID || got.Name != "acme" || got.Status != StatusActive {
 		t.Fatalf("GetKey = %+v, %v", got, err)
 	}
 	for _, id := range []string{"0123456789abcdefABCDEF", "", "not-base62", strings.Repeat("a", 33)} {
-		_, err := h.guard.GetKey(bg, id)
+		_, err := h.Guard.GetKey(bg, id)
 		wantAPIError(t, err, ErrNotFound)
 	}
 }
@@ -117,26 +118,26 @@ func TestListKeysPagesAndFiltersByStatus(t *testing.T) {
 	h := newHarness(t, func(c *Config) { c.Now = clock.Now })
 	var ids []string
 	for range 3 {
-		ids = append(ids, mustCreate(t, h.guard, KeySpec{}).ID)
+		ids = append(ids, mustCreate(t, h.Guard, KeySpec{}).ID)
 		clock.Advance(time.Second)
 	}
-	if _, err := h.guard.RevokeKey(bg, ids[0]); err != nil {
+	if _, err := h.Guard.RevokeKey(bg, ids[0]); err != nil {
 		t.Fatal(err)
 	}
-	all, err := h.guard.ListKeys(bg, KeyQuery{})
+	all, err := h.Guard.ListKeys(bg, KeyQuery{})
 	if err != nil || all.Total != 3 || len(all.Keys) != 3 || all.Keys[0].ID != ids[2] {
 		t.Fatalf("ListKeys{} = %+v, %v; want all 3, newest first", all, err)
 	}
-	page, err := h.guard.ListKeys(bg, KeyQuery{Limit: 1, Offset: 1})
+	page, err := h.Guard.ListKeys(bg, KeyQuery{Limit: 1, Offset: 1})
 	if err != nil || page.Total != 3 || len(page.Keys) != 1 || page.Keys[0].ID != ids[1] {
 		t.Fatalf("second page = %+v, %v", page, err)
 	}
-	revoked, err := h.guard.ListKeys(bg, KeyQuery{Status: StatusRevoked})
+	revoked, err := h.Guard.ListKeys(bg, KeyQuery{Status: StatusRevoked})
 	if err != nil || revoked.Total != 1 || revoked.Keys[0].ID != ids[0] || revoked.Keys[0].Status != StatusRevoked {
 		t.Fatalf("revoked = %+v, %v", revoked, err)
 	}
 	for _, q := range []KeyQuery{{Status: "gone"}, {Limit: 501}, {Limit: -1}, {Offset: -1}, {Offset: 1<<30 + 1}} {
-		_, err := h.guard.ListKeys(bg, q)
+		_, err := h.Guard.ListKeys(bg, q)
 		wantAPIError(t, err, ErrBadRequest)
 	}
 }
@@ -144,28 +145,28 @@ func TestListKeysPagesAndFiltersByStatus(t *testing.T) {
 func TestUpdateKeyOfScopesAppliesAtOnce(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, nil)
-	h.engine.GET("/write", h.guard.Require("items:write"), func(c *gin.Context) { c.Status(http.StatusOK) })
-	k := mustCreate(t, h.guard, KeySpec{Scopes: []string{"items:read"}})
+	h.Engine.GET("/write", h.Guard.Require("items:write"), func(c *gin.Context) { c.Status(http.StatusOK) })
+	k := mustCreate(t, h.Guard, KeySpec{Scopes: []string{"items:read"}})
 	write := func() *httptest.ResponseRecorder {
-		return h.do(req{method: "GET", path: "/write", header: map[string]string{"X-API-Key": k.Secret}})
+		return h.Do(testkit.Request{Method: "GET", Path: "/write", Header: map[string]string{"X-API-Key": k.Secret}})
 	}
-	wantError(t, write(), http.StatusForbidden, "insufficient_scope") // and now cached
-	got, err := h.guard.UpdateKey(bg, k.ID, KeyUpdate{Scopes: &[]string{"items:read", "items:write"}})
+	testkit.WantError(t, write(), http.StatusForbidden, "insufficient_scope") // and now cached
+	got, err := h.Guard.UpdateKey(bg, k.ID, KeyUpdate{Scopes: &[]string{"items:read", "items:write"}})
 	if err != nil || len(got.Scopes) != 2 {
 		t.Fatalf("UpdateKey = %+v, %v", got, err)
 	}
 	if w := write(); w.Code != http.StatusOK {
 		t.Fatalf("after the update: %d %s", w.Code, w.Body)
 	}
-	if !strings.Contains(h.logs.String(), `msg="ginkey: key updated" key_id=`+k.ID+" fields=scopes") {
-		t.Fatalf("no update log line:\n%s", h.logs)
+	if !strings.Contains(h.Logs.String(), `msg="ginkey: key updated" key_id=`+k.ID+" fields=scopes") {
+		t.Fatalf("no update log line:\n%s", h.Logs)
 	}
 }
 
 func TestUpdateKeySetsAndClearsEachField(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, nil)
-	g := h.guard
+	g := h.Guard
 	k := mustCreate(t, g, KeySpec{AllowedIPs: []string{"10.0.0.1"}})
 	meta := map[string]any{"n": 1}
 	name := "renamed"
@@ -206,18 +207,18 @@ func TestUpdateKeySetsAndClearsEachField(t *testing.T) {
 func TestRevokedKeyFailsOnTheNextRequest(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, nil)
-	k := mustCreate(t, h.guard, KeySpec{})
-	wantOK(t, h.secure(k.Secret), k.ID) // cached from here
-	first, err := h.guard.RevokeKey(bg, k.ID)
+	k := mustCreate(t, h.Guard, KeySpec{})
+	testkit.WantOK(t, h.Secure(k.Secret), k.ID) // cached from here
+	first, err := h.Guard.RevokeKey(bg, k.ID)
 	if err != nil || first.Status != StatusRevoked || first.RevokedAt == nil {
 		t.Fatalf("RevokeKey = %+v, %v", first, err)
 	}
-	wantError(t, h.secure(k.Secret), http.StatusUnauthorized, "key_revoked")
-	again, err := h.guard.RevokeKey(bg, k.ID) // idempotent
+	testkit.WantError(t, h.Secure(k.Secret), http.StatusUnauthorized, "key_revoked")
+	again, err := h.Guard.RevokeKey(bg, k.ID) // idempotent
 	if err != nil || !again.RevokedAt.Equal(*first.RevokedAt) {
 		t.Fatalf("second RevokeKey = %+v, %v; want the first revocation kept", again, err)
 	}
-	_, err = h.guard.RevokeKey(bg, "0123456789abcdefABCDEF")
+	_, err = h.Guard.RevokeKey(bg, "0123456789abcdefABCDEF")
 	wantAPIError(t, err, ErrNotFound)
 }
 
@@ -225,16 +226,16 @@ func TestRenewKeySetsTheExpiry(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock()
 	h := newHarness(t, func(c *Config) { c.Now = clock.Now; c.TTL = time.Hour })
-	g := h.guard
+	g := h.Guard
 	k := mustCreate(t, g, KeySpec{})
 	clock.Advance(2 * time.Hour)
-	wantError(t, h.secure(k.Secret), http.StatusUnauthorized, "key_expired")
+	testkit.WantError(t, h.Secure(k.Secret), http.StatusUnauthorized, "key_expired")
 
 	got, err := g.RenewKey(bg, k.ID, Renewal{})
 	if err != nil || !got.ExpiresAt.Equal(clock.Now().Add(time.Hour)) || got.Status != StatusActive {
 		t.Fatalf("RenewKey{} = %+v, %v; want now + TTL", got, err)
 	}
-	wantOK(t, h.secure(k.Secret), k.ID)
+	testkit.WantOK(t, h.Secure(k.Secret), k.ID)
 	at := clock.Now().Add(48 * time.Hour)
 	if got, err = g.RenewKey(bg, k.ID, Renewal{ExpiresAt: &at}); err != nil || !got.ExpiresAt.Equal(at) {
 		t.Fatalf("RenewKey(at) = %+v, %v", got, err)
@@ -260,23 +261,23 @@ func TestRenewKeySetsTheExpiry(t *testing.T) {
 func TestDeleteKeyFailsItOnTheNextRequest(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, nil)
-	k := mustCreate(t, h.guard, KeySpec{})
-	wantOK(t, h.secure(k.Secret), k.ID)
-	if err := h.guard.DeleteKey(bg, k.ID); err != nil {
+	k := mustCreate(t, h.Guard, KeySpec{})
+	testkit.WantOK(t, h.Secure(k.Secret), k.ID)
+	if err := h.Guard.DeleteKey(bg, k.ID); err != nil {
 		t.Fatal(err)
 	}
-	wantError(t, h.secure(k.Secret), http.StatusUnauthorized, "key_invalid")
-	wantAPIError(t, h.guard.DeleteKey(bg, k.ID), ErrNotFound)
-	wantAPIError(t, h.guard.DeleteKey(bg, "../x"), ErrNotFound)
+	testkit.WantError(t, h.Secure(k.Secret), http.StatusUnauthorized, "key_invalid")
+	wantAPIError(t, h.Guard.DeleteKey(bg, k.ID), ErrNotFound)
+	wantAPIError(t, h.Guard.DeleteKey(bg, "../x"), ErrNotFound)
 }
 
 func TestKeyUsageAndUsageSummaryIncludePendingCounts(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, func(c *Config) { c.FlushInterval = time.Hour })
-	g := h.guard
+	g := h.Guard
 	k := mustCreate(t, g, KeySpec{Name: "acme"})
 	for range 3 {
-		wantOK(t, h.secure(k.Secret), k.ID)
+		testkit.WantOK(t, h.Secure(k.Secret), k.ID)
 	}
 	rep, err := g.KeyUsage(bg, k.ID, 0)
 	if err != nil || rep.TotalRequests != 3 || rep.LastUsedAt == nil || len(rep.Daily) != 1 {
@@ -305,14 +306,14 @@ func TestStoreFailuresAreInternalErrors(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, nil)
 	h.refuseInserts("ginkey_keys")
-	_, err := h.guard.CreateKey(bg, KeySpec{})
+	_, err := h.Guard.CreateKey(bg, KeySpec{})
 	var e *Error
 	if err == nil || errors.As(err, &e) || !strings.Contains(err.Error(), "database or disk is full") {
 		t.Fatalf("CreateKey = %v; want an internal error with its cause", err)
 	}
-	w := h.admin("POST", "/keys", `{}`)
-	wantError(t, w, http.StatusServiceUnavailable, "unavailable")
-	if strings.Contains(w.Body.String(), "database or disk is full") || !strings.Contains(h.logs.String(), "database or disk is full") {
+	w := h.Admin("POST", "/keys", `{}`)
+	testkit.WantError(t, w, http.StatusServiceUnavailable, "unavailable")
+	if strings.Contains(w.Body.String(), "database or disk is full") || !strings.Contains(h.Logs.String(), "database or disk is full") {
 		t.Fatalf("the cause must reach the log, not the client: %s", w.Body)
 	}
 }
@@ -333,17 +334,17 @@ func TestGoCallersGetTheAdminDeadlineUnlessTheirsIsSooner(t *testing.T) {
 	t.Parallel()
 	st := &deadlineStore{Store: newTestGormStore(t), deadline: make(chan time.Time, 1)}
 	h := newHarness(t, func(c *Config) { c.Store = st; c.StoreTimeout = time.Minute })
-	id := mustCreate(t, h.guard, KeySpec{}).ID
+	id := mustCreate(t, h.Guard, KeySpec{}).ID
 
 	start := time.Now()
-	_, _ = h.guard.GetKey(bg, id)
-	if d := <-st.deadline; d.Before(start.Add(h.guard.adminTimeout())) || d.After(time.Now().Add(h.guard.adminTimeout())) {
-		t.Fatalf("deadline %v, want now + %v", d.Sub(start), h.guard.adminTimeout())
+	_, _ = h.Guard.GetKey(bg, id)
+	if d := <-st.deadline; d.Before(start.Add(h.Guard.adminTimeout())) || d.After(time.Now().Add(h.Guard.adminTimeout())) {
+		t.Fatalf("deadline %v, want now + %v", d.Sub(start), h.Guard.adminTimeout())
 	}
 	ctx, cancel := context.WithTimeout(bg, time.Second)
 	defer cancel()
 	want, _ := ctx.Deadline()
-	_, _ = h.guard.GetKey(ctx, id)
+	_, _ = h.Guard.GetKey(ctx, id)
 	if d := <-st.deadline; !d.Equal(want) {
 		t.Fatalf("deadline %v, want the caller's own %v", d, want)
 	}
@@ -354,7 +355,7 @@ func TestGoCallersGetTheAdminDeadlineUnlessTheirsIsSooner(t *testing.T) {
 func TestHTTPAdminErrorsAreTheGoAPIErrors(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, nil)
-	g := h.guard
+	g := h.Guard
 	live := mustCreate(t, g, KeySpec{}).ID
 	revoked := mustCreate(t, g, KeySpec{}).ID
 	if _, err := g.RevokeKey(bg, revoked); err != nil {
@@ -427,9 +428,9 @@ func TestHTTPAdminErrorsAreTheGoAPIErrors(t *testing.T) {
 		if err := tc.call(); !errors.As(err, &e) {
 			t.Fatalf("%s %s: Go API returned %v, want an *Error", tc.method, tc.path, err)
 		}
-		w := h.admin(tc.method, tc.path, tc.body)
+		w := h.Admin(tc.method, tc.path, tc.body)
 		var body ErrorBody
-		decode(t, w, &body)
+		testkit.Decode(t, w, &body)
 		if w.Code != e.Status || body.Error.Code != e.Code || body.Error.Message != e.Message {
 			t.Fatalf("%s %s: HTTP %d %s, Go API %d %s: %s", tc.method, tc.path, w.Code, w.Body, e.Status, e.Code, e.Message)
 		}
@@ -457,7 +458,7 @@ func TestWriteErrorRendersAnyErrorInTheDocumentedShape(t *testing.T) {
 		c, _ := gin.CreateTestContext(w)
 		WriteError(c, tc.err)
 		var body ErrorBody
-		decode(t, w, &body)
+		testkit.Decode(t, w, &body)
 		if !c.IsAborted() || w.Code != tc.status || body.Error.Code != tc.code || body.Error.Message != tc.msg {
 			t.Fatalf("WriteError(%v): aborted %v, %d %s", tc.err, c.IsAborted(), w.Code, w.Body)
 		}
@@ -479,9 +480,9 @@ func TestKeyUsageRefusesAMalformedIDBeforeFlushing(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, func(c *Config) { c.FlushInterval = time.Hour; c.StoreTimeout = 50 * time.Millisecond })
 	k := h.createKey(`{}`)
-	wantOK(t, h.secure(k.Secret), k.ID) // a count is pending
+	testkit.WantOK(t, h.Secure(k.Secret), k.ID) // a count is pending
 	h.refuseInserts("ginkey_usage")
-	if _, err := h.guard.KeyUsage(bg, "not an id!", 7); !errors.Is(err, ErrNotFound) {
+	if _, err := h.Guard.KeyUsage(bg, "not an id!", 7); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("KeyUsage(malformed id) = %v, want ErrNotFound", err)
 	}
 }

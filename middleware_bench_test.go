@@ -23,10 +23,10 @@ type benchCase struct {
 func authzBench(b *testing.B) (*harness, []benchCase) {
 	h := newHarness(b, func(c *Config) { c.Logger = slogDiscard(); c.FlushInterval = time.Hour })
 	ok := func(c *gin.Context) { c.Status(http.StatusNoContent) }
-	h.engine.GET("/plain", h.guard.Handler(), ok)
-	h.engine.GET("/scoped", h.guard.Require("items:read"), ok)
-	h.engine.GET("/limited", h.guard.Handler(), ok)
-	h.engine.GET("/ip", h.guard.Handler(), ok)
+	h.Engine.GET("/plain", h.Guard.Handler(), ok)
+	h.Engine.GET("/scoped", h.Guard.Require("items:read"), ok)
+	h.Engine.GET("/limited", h.Guard.Handler(), ok)
+	h.Engine.GET("/ip", h.Guard.Handler(), ok)
 	plain := h.createKey(`{"never_expires":true}`)
 	scoped := h.createKey(`{"never_expires":true,"scopes":["orders:read","users:*","items:read","items:write"]}`)
 	// 10^6 per second: the benchmark never reaches it, so every request
@@ -45,7 +45,7 @@ func authzBench(b *testing.B) (*harness, []benchCase) {
 		r.Header.Set("X-API-Key", c.key)
 		cases = append(cases, benchCase{c.name, r})
 		w := newDiscardWriter()
-		h.engine.ServeHTTP(w, r) // warm the cache
+		h.Engine.ServeHTTP(w, r) // warm the cache
 		if w.code != http.StatusNoContent {
 			b.Fatalf("%s: status %d", c.name, w.code)
 		}
@@ -60,7 +60,7 @@ func BenchmarkAuthzCachedPath(b *testing.B) {
 	h, cases := authzBench(b)
 	for _, bc := range cases {
 		b.Run(bc.name, func(b *testing.B) {
-			serveLoop(b, h.engine, bc.r, http.StatusNoContent)
+			serveLoop(b, h.Engine, bc.r, http.StatusNoContent)
 		})
 	}
 }
@@ -80,7 +80,7 @@ func BenchmarkAuthzOverhead(b *testing.B) {
 			start := time.Now()
 			for range block {
 				w.reset()
-				h.engine.ServeHTTP(w, bc.r)
+				h.Engine.ServeHTTP(w, bc.r)
 			}
 			ns := float64(time.Since(start).Nanoseconds()) / block
 			if w.code != http.StatusNoContent { // every route's last answer, not only the last route's

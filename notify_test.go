@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ginkey/ginkey/internal/testkit"
 	"github.com/ginkey/ginkey/keystore"
 	"github.com/ginkey/ginkey/observe"
 )
@@ -53,17 +54,17 @@ func TestAConfiguredNotifierCarriesEveryChangeToTheOtherGuards(t *testing.T) {
 	st := newTestGormStore(t)
 	mod := func(c *Config) { c.Store, c.Notifier, c.CacheTTL = st, n, time.Hour }
 	a, b := newHarness(t, mod), newHarness(t, mod)
-	waitSubscribed(t, b.guard, 1)
+	waitSubscribed(t, b.Guard, 1)
 	k := a.createKey(`{}`)
 	for range 2 {
-		if w := b.secure(k.Secret); w.Code != http.StatusOK {
+		if w := b.Secure(k.Secret); w.Code != http.StatusOK {
 			t.Fatalf("before: %d %s", w.Code, w.Body)
 		}
 	}
-	if w := a.admin(http.MethodPost, "/keys/"+k.ID+"/revoke", ""); w.Code != http.StatusOK {
+	if w := a.Admin(http.MethodPost, "/keys/"+k.ID+"/revoke", ""); w.Code != http.StatusOK {
 		t.Fatalf("revoke: %d", w.Code)
 	}
-	wantError(t, b.secure(k.Secret), http.StatusUnauthorized, "key_revoked")
+	testkit.WantError(t, b.Secure(k.Secret), http.StatusUnauthorized, "key_revoked")
 }
 
 func TestAnAnnouncedChangeVoidsAnotherGuardsReadFromBeforeIt(t *testing.T) {
@@ -72,20 +73,20 @@ func TestAnAnnouncedChangeVoidsAnotherGuardsReadFromBeforeIt(t *testing.T) {
 	st := &readThenWait{Store: newTestGormStore(t), release: make(chan struct{}), reading: make(chan struct{})}
 	a := newHarness(t, func(c *Config) { c.Store, c.Notifier = st.Store, n })
 	b := newHarness(t, func(c *Config) { c.Store, c.Notifier, c.CacheTTL = st, n, time.Hour })
-	waitSubscribed(t, b.guard, 1)
+	waitSubscribed(t, b.Guard, 1)
 	k := a.createKey(`{}`)
 	st.hold.Store(true)
 	before := make(chan int)
-	go func() { before <- b.secure(k.Secret).Code }()
+	go func() { before <- b.Secure(k.Secret).Code }()
 	<-st.reading // B has read the key as active; its answer is held
-	if w := a.admin(http.MethodPost, "/keys/"+k.ID+"/revoke", ""); w.Code != http.StatusOK {
+	if w := a.Admin(http.MethodPost, "/keys/"+k.ID+"/revoke", ""); w.Code != http.StatusOK {
 		t.Fatalf("revoke: %d", w.Code)
 	}
 	close(st.release)
 	<-before // concurrent with the revoke: either answer is right
 	// The read from before the revoke landed after the announcement: it
 	// must not have been cached.
-	wantError(t, b.secure(k.Secret), http.StatusUnauthorized, "key_revoked")
+	testkit.WantError(t, b.Secure(k.Secret), http.StatusUnauthorized, "key_revoked")
 }
 
 func TestListeningAgainRereadsEveryCachedKeyAndAnOutageIsLoggedOnce(t *testing.T) {
@@ -93,24 +94,24 @@ func TestListeningAgainRereadsEveryCachedKeyAndAnOutageIsLoggedOnce(t *testing.T
 	n := &hub{}
 	st := newTestGormStore(t)
 	h := newHarness(t, func(c *Config) { c.Store, c.Notifier, c.CacheTTL = st, n, time.Hour })
-	waitSubscribed(t, h.guard, 1)
+	waitSubscribed(t, h.Guard, 1)
 	k := h.createKey(`{}`)
-	if w := h.secure(k.Secret); w.Code != http.StatusOK {
+	if w := h.Secure(k.Secret); w.Code != http.StatusOK {
 		t.Fatalf("before: %d", w.Code)
 	}
 	now := time.Now().UTC()
 	if _, err := st.Modify(context.Background(), k.ID, func(r *keystore.Record) (*keystore.Record, error) { r.RevokedAt = &now; return r, nil }); err != nil { // unannounced
 		t.Fatal(err)
 	}
-	if w := h.secure(k.Secret); w.Code != http.StatusOK {
+	if w := h.Secure(k.Secret); w.Code != http.StatusOK {
 		t.Fatalf("an unannounced change is seen within CacheTTL, not before: %d", w.Code)
 	}
 	for range 3 { // three failed reconnection attempts: one outage
-		h.guard.notify.Lost(errors.New("connection refused"))
+		h.Guard.notify.Lost(errors.New("connection refused"))
 	}
-	h.guard.notify.Subscribed()
-	wantError(t, h.secure(k.Secret), http.StatusUnauthorized, "key_revoked")
-	logs := h.logs.String()
+	h.Guard.notify.Subscribed()
+	testkit.WantError(t, h.Secure(k.Secret), http.StatusUnauthorized, "key_revoked")
+	logs := h.Logs.String()
 	if got := strings.Count(logs, "not hearing key changes"); got != 1 {
 		t.Errorf("outage start logged %d times, want once:\n%s", got, logs)
 	}
@@ -123,12 +124,12 @@ func TestAFailedAnnouncementIsLoggedAndTheChangeStands(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, func(c *Config) { c.Notifier = failingNotifier{} })
 	k := h.createKey(`{}`)
-	if w := h.admin(http.MethodPost, "/keys/"+k.ID+"/revoke", ""); w.Code != http.StatusOK {
+	if w := h.Admin(http.MethodPost, "/keys/"+k.ID+"/revoke", ""); w.Code != http.StatusOK {
 		t.Fatalf("revoke: %d %s", w.Code, w.Body)
 	}
-	wantError(t, h.secure(k.Secret), http.StatusUnauthorized, "key_revoked")
-	if !strings.Contains(h.logs.String(), "could not be announced") {
-		t.Fatalf("no warning:\n%s", h.logs)
+	testkit.WantError(t, h.Secure(k.Secret), http.StatusUnauthorized, "key_revoked")
+	if !strings.Contains(h.Logs.String(), "could not be announced") {
+		t.Fatalf("no warning:\n%s", h.Logs)
 	}
 }
 
@@ -164,7 +165,7 @@ func TestAnnouncementsAreObservedAsStoreOperations(t *testing.T) {
 	rec := &opRecorder{}
 	h := newHarness(t, func(c *Config) { c.Notifier, c.Observers = &hub{}, []observe.Observer{rec} })
 	k := h.createKey(`{}`)
-	if w := h.admin(http.MethodPost, "/keys/"+k.ID+"/revoke", ""); w.Code != http.StatusOK {
+	if w := h.Admin(http.MethodPost, "/keys/"+k.ID+"/revoke", ""); w.Code != http.StatusOK {
 		t.Fatalf("revoke: %d", w.Code)
 	}
 	rec.mu.Lock()

@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/gin-gonic/gin"
+	"github.com/ginkey/ginkey/internal/testkit"
 	openapispec "github.com/go-openapi/spec"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
@@ -85,7 +86,7 @@ func (d openapi) ginkeyOps() []string {
 // below one catch-all, so the list is its route table's.
 func adminRoutes(t *testing.T, prefix string) []string {
 	t.Helper()
-	g := MustNew(Config{DBPath: t.TempDir() + "/k.db", AdminSecret: testSecret, LookupEnv: noEnv})
+	g := MustNew(Config{DBPath: t.TempDir() + "/k.db", AdminSecret: testSecret, LookupEnv: testkit.NoEnv})
 	t.Cleanup(func() { _ = g.Close() })
 	param := regexp.MustCompile(`:([a-z]+)`)
 	var out []string
@@ -189,7 +190,7 @@ func docsGuard(t *testing.T, cfg Config) (*Guard, *syncBuffer) {
 	cfg.AdminSecret = testSecret
 	cfg.Logger = slog.New(slog.NewTextHandler(logs, nil))
 	if cfg.LookupEnv == nil {
-		cfg.LookupEnv = noEnv
+		cfg.LookupEnv = testkit.NoEnv
 	}
 	g, err := New(cfg)
 	if err != nil {

@@ -22,43 +22,43 @@ func TestTwoGuardsOnOnePostgresShareKeys(t *testing.T) {
 	clock := newFakeClock()
 	mod := func(c *Config) { c.DB = db; c.TablePrefix = prefix; c.Now = clock.Now }
 	a, b := newHarness(t, mod), newHarness(t, mod)
-	waitSubscribed(t, b.guard, 1)
+	waitSubscribed(t, b.Guard, 1)
 	k := a.createKey(`{"name":"shared"}`)
-	if w := b.secure(k.Secret); w.Code != 200 {
+	if w := b.Secure(k.Secret); w.Code != 200 {
 		t.Fatalf("key from instance a on b: %d %s", w.Code, w.Body)
 	}
-	if w := a.admin("POST", "/keys/"+k.ID+"/revoke", ""); w.Code != 200 {
+	if w := a.Admin("POST", "/keys/"+k.ID+"/revoke", ""); w.Code != 200 {
 		t.Fatal(w.Body)
 	}
-	wantError(t, a.secure(k.Secret), 401, "key_revoked")
+	testkit.WantError(t, a.Secure(k.Secret), 401, "key_revoked")
 	waitStatus(t, b, k.Secret, 401, "revoke")
 
 	unheard := a.createKey(`{"name":"changed behind ginkey's back"}`)
-	if w := b.secure(unheard.Secret); w.Code != 200 {
+	if w := b.Secure(unheard.Secret); w.Code != 200 {
 		t.Fatalf("key from instance a on b: %d %s", w.Code, w.Body)
 	}
 	if err := db.Table(prefix+"keys").Where("id = ?", unheard.ID).Update("revoked_at", clock.Now()).Error; err != nil {
 		t.Fatal(err)
 	}
-	if w := b.secure(unheard.Secret); w.Code != 200 {
+	if w := b.Secure(unheard.Secret); w.Code != 200 {
 		t.Fatalf("within CacheTTL instance b may still serve its cached record; got %d", w.Code)
 	}
 	clock.Advance(defaultCacheTTL)
-	wantError(t, b.secure(unheard.Secret), 401, "key_revoked")
+	testkit.WantError(t, b.Secure(unheard.Secret), 401, "key_revoked")
 }
 
 func TestSQLiteOpenedByGuardUsesWAL(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, nil)
 	var mode string
-	if err := h.guard.store.(*gormstore.Store).DB().Raw("PRAGMA journal_mode").Scan(&mode).Error; err != nil {
+	if err := h.Guard.store.(*gormstore.Store).DB().Raw("PRAGMA journal_mode").Scan(&mode).Error; err != nil {
 		t.Fatal(err)
 	}
 	if mode != "wal" {
 		t.Fatalf("journal_mode = %q, want wal", mode)
 	}
 	var timeout int
-	if err := h.guard.store.(*gormstore.Store).DB().Raw("PRAGMA busy_timeout").Scan(&timeout).Error; err != nil || timeout < 1000 {
+	if err := h.Guard.store.(*gormstore.Store).DB().Raw("PRAGMA busy_timeout").Scan(&timeout).Error; err != nil || timeout < 1000 {
 		t.Fatalf("busy_timeout = %d (%v)", timeout, err)
 	}
 }
@@ -88,17 +88,17 @@ func TestADatabaseFromTheCoreReleaseIsMigratedAndItsKeysKeepWorking(t *testing.T
 	}
 
 	hs := newHarness(t, func(c *Config) { c.DBPath = path })
-	hs.route("GET", "/items", hs.guard.Require("items:read"))
-	wantOK(t, hs.get("10.0.0.1:1", "/items", secret), row.ID)
+	hs.Route("GET", "/items", hs.Guard.Require("items:read"))
+	testkit.WantOK(t, hs.Get("10.0.0.1:1", "/items", secret), row.ID)
 	var got Key
-	decode(t, hs.admin("GET", "/keys/"+row.ID, ""), &got)
+	testkit.Decode(t, hs.Admin("GET", "/keys/"+row.ID, ""), &got)
 	if got.RateLimit != nil || got.Quota != nil || got.AllowedIPs == nil || len(got.AllowedIPs) != 0 {
 		t.Fatalf("old key = %+v", got)
 	}
-	if w := hs.admin("PATCH", "/keys/"+row.ID, `{"allowed_ips":["192.168.0.0/16"]}`); w.Code != 200 {
+	if w := hs.Admin("PATCH", "/keys/"+row.ID, `{"allowed_ips":["192.168.0.0/16"]}`); w.Code != 200 {
 		t.Fatalf("PATCH: %d %s", w.Code, w.Body)
 	}
-	wantError(t, hs.get("10.0.0.1:1", "/items", secret), 403, "ip_not_allowed")
+	testkit.WantError(t, hs.Get("10.0.0.1:1", "/items", secret), 403, "ip_not_allowed")
 }
 
 // coreKeyRow is keyRow as the core release created it, before the

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/ginkey/ginkey/internal/testkit"
 	"github.com/ginkey/ginkey/keystore"
 	"github.com/ginkey/ginkey/observe"
 )
@@ -170,7 +171,7 @@ func TestOutcomesWithoutAnOutcomeStore(t *testing.T) {
 	t.Parallel()
 	// A UsageStore that is not an OutcomeStore: valid only, refusals zero.
 	s := newTestGormStore(t)
-	g, err := New(Config{Store: usageOnly{s, s}, AdminSecret: testSecret, LookupEnv: noEnv, Logger: slogDiscard()})
+	g, err := New(Config{Store: usageOnly{s, s}, AdminSecret: testSecret, LookupEnv: testkit.NoEnv, Logger: slogDiscard()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,12 +203,12 @@ func TestStatsCountCacheLookupsAndPendingUsage(t *testing.T) {
 	h := newHarness(t, func(c *Config) { c.FlushInterval = time.Hour })
 	k := h.createKey(`{}`)
 	for range 3 {
-		wantOK(t, h.secure(k.Secret), k.ID)
+		testkit.WantOK(t, h.Secure(k.Secret), k.ID)
 	}
-	unknown, _, _ := h.guard.format.generate()
-	h.secure(unknown)
-	h.secure(unknown)
-	st := h.guard.Stats()
+	unknown, _, _ := h.Guard.format.generate()
+	h.Secure(unknown)
+	h.Secure(unknown)
+	st := h.Guard.Stats()
 	// The first use reads the store (the create left nothing cached); the
 	// unknown key is read once, then refused from memory.
 	if st.CacheHits != 2 || st.CacheMisses != 2 || st.CacheNegative != 1 || st.CachedKeys != 1 || st.UsagePending != 3 {
@@ -251,17 +252,17 @@ func TestObserversSeeStoreCallsAndAdminActionsWithOutcomes(t *testing.T) {
 	rec := &recorder{}
 	h := newHarness(t, func(c *Config) { c.Observers = []observe.Observer{rec, nil} })
 	k := h.createKey(`{"name":"o"}`)
-	wantOK(t, h.secure(k.Secret), k.ID)
-	unknown, _, _ := h.guard.format.generate()
-	h.secure(unknown)
-	if err := h.guard.Flush(bg); err != nil {
+	testkit.WantOK(t, h.Secure(k.Secret), k.ID)
+	unknown, _, _ := h.Guard.format.generate()
+	h.Secure(unknown)
+	if err := h.Guard.Flush(bg); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.guard.RotateKey(bg, k.ID, time.Hour); err != nil {
+	if _, err := h.Guard.RotateKey(bg, k.ID, time.Hour); err != nil {
 		t.Fatal(err)
 	}
-	_, _ = h.guard.RenewKey(bg, k.ID, Renewal{}) // rotated: key_rotated
-	_ = h.guard.DeleteKey(bg, "NoSuchKey0123456789abc")
+	_, _ = h.Guard.RenewKey(bg, k.ID, Renewal{}) // rotated: key_rotated
+	_ = h.Guard.DeleteKey(bg, "NoSuchKey0123456789abc")
 	for _, want := range []string{
 		"admin create ok", "store lookup ok", "store lookup not_found", "store flush ok",
 		"admin rotate ok", "admin renew key_rotated", "admin delete not_found",
@@ -270,7 +271,7 @@ func TestObserversSeeStoreCallsAndAdminActionsWithOutcomes(t *testing.T) {
 			t.Errorf("no %q among %q", want, rec.events)
 		}
 	}
-	audit, err := h.guard.Audit(bg, AuditQuery{KeyID: k.ID, Action: actionRotate})
+	audit, err := h.Guard.Audit(bg, AuditQuery{KeyID: k.ID, Action: actionRotate})
 	if err != nil || audit.Total != 1 || audit.Entries[0].Outcome != outcomeOK {
 		t.Fatalf("the rotation's audit entry: %+v %v", audit, err)
 	}

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ginkey/ginkey/internal/testkit"
 	"github.com/ginkey/ginkey/keystore"
 )
 
@@ -14,22 +15,22 @@ func TestDailyQuotaRefusesWithRetryAfterUntilMidnightUTC(t *testing.T) {
 	h := newHarness(t, func(c *Config) { c.Now = clock.Now })
 	k := h.createKey(`{"quota":{"requests":3,"per":"day"}}`)
 	for i := range 3 {
-		if w := h.secure(k.Secret); w.Code != 200 {
+		if w := h.Secure(k.Secret); w.Code != 200 {
 			t.Fatalf("request %d: %d %s", i+1, w.Code, w.Body)
 		}
 	}
-	w := h.secure(k.Secret)
-	wantError(t, w, 429, "quota_exceeded")
+	w := h.Secure(k.Secret)
+	testkit.WantError(t, w, 429, "quota_exceeded")
 	wantRetryAfter(t, w, 12*time.Hour)
 	clock.Advance(12*time.Hour - time.Second)
-	wantError(t, h.secure(k.Secret), 429, "quota_exceeded")
+	testkit.WantError(t, h.Secure(k.Secret), 429, "quota_exceeded")
 	clock.Advance(time.Second) // a new UTC day
 	for range 3 {
-		if w := h.secure(k.Secret); w.Code != 200 {
+		if w := h.Secure(k.Secret); w.Code != 200 {
 			t.Fatalf("next day: %d", w.Code)
 		}
 	}
-	wantError(t, h.secure(k.Secret), 429, "quota_exceeded")
+	testkit.WantError(t, h.Secure(k.Secret), 429, "quota_exceeded")
 }
 
 func TestMonthlyQuotaRunsToTheFirstOfNextMonth(t *testing.T) {
@@ -37,14 +38,14 @@ func TestMonthlyQuotaRunsToTheFirstOfNextMonth(t *testing.T) {
 	clock := newFakeClock() // 2026-11-25 12:00 UTC
 	h := newHarness(t, func(c *Config) { c.Now = clock.Now })
 	k := h.createKey(`{"quota":{"requests":2,"per":"month"},"never_expires":true}`)
-	h.secure(k.Secret)
+	h.Secure(k.Secret)
 	clock.Advance(24 * time.Hour) // counts of earlier days count
-	h.secure(k.Secret)
-	w := h.secure(k.Secret)
-	wantError(t, w, 429, "quota_exceeded")
+	h.Secure(k.Secret)
+	w := h.Secure(k.Secret)
+	testkit.WantError(t, w, 429, "quota_exceeded")
 	wantRetryAfter(t, w, 4*24*time.Hour+12*time.Hour) // to 2026-12-01 00:00
 	clock.Advance(4*24*time.Hour + 12*time.Hour)
-	if w := h.secure(k.Secret); w.Code != 200 {
+	if w := h.Secure(k.Secret); w.Code != 200 {
 		t.Fatalf("new month: %d", w.Code)
 	}
 }
@@ -55,24 +56,24 @@ func TestQuotaCountsUnflushedAndEarlierUsage(t *testing.T) {
 	h := newHarness(t, func(c *Config) { c.Now = clock.Now; c.FlushInterval = time.Hour })
 	k := h.createKey(`{}`)
 	for range 2 {
-		h.secure(k.Secret)
+		h.Secure(k.Secret)
 	}
-	if err := h.guard.Flush(context.Background()); err != nil { // 2 in the usage table
+	if err := h.Guard.Flush(context.Background()); err != nil { // 2 in the usage table
 		t.Fatal(err)
 	}
 	for range 2 {
-		h.secure(k.Secret) // 2 pending in memory
+		h.Secure(k.Secret) // 2 pending in memory
 	}
-	if w := h.admin("PATCH", "/keys/"+k.ID, `{"quota":{"requests":5,"per":"day"}}`); w.Code != 200 {
+	if w := h.Admin("PATCH", "/keys/"+k.ID, `{"quota":{"requests":5,"per":"day"}}`); w.Code != 200 {
 		t.Fatalf("PATCH: %d %s", w.Code, w.Body)
 	}
-	if w := h.secure(k.Secret); w.Code != 200 {
+	if w := h.Secure(k.Secret); w.Code != 200 {
 		t.Fatalf("5th request of the day: %d", w.Code)
 	}
-	wantError(t, h.secure(k.Secret), 429, "quota_exceeded")
+	testkit.WantError(t, h.Secure(k.Secret), 429, "quota_exceeded")
 	// Lifting the quota applies on the next request.
-	h.admin("PATCH", "/keys/"+k.ID, `{"quota":null}`)
-	if w := h.secure(k.Secret); w.Code != 200 {
+	h.Admin("PATCH", "/keys/"+k.ID, `{"quota":null}`)
+	if w := h.Secure(k.Secret); w.Code != 200 {
 		t.Fatalf("after lifting the quota: %d", w.Code)
 	}
 }
@@ -83,16 +84,16 @@ func TestQuotaSurvivesARestart(t *testing.T) {
 	h := newHarness(t, func(c *Config) { c.Now = clock.Now })
 	k := h.createKey(`{"quota":{"requests":4,"per":"day"}}`)
 	for range 3 {
-		wantOK(t, h.secure(k.Secret), k.ID)
+		testkit.WantOK(t, h.Secure(k.Secret), k.ID)
 	}
-	if err := h.guard.Close(); err != nil {
+	if err := h.Guard.Close(); err != nil {
 		t.Fatal(err)
 	}
-	h.start(Config{DBPath: h.dbPath, AdminSecret: testSecret, LookupEnv: noEnv, Logger: slogDiscard(), Now: clock.Now})
-	if w := h.secure(k.Secret); w.Code != 200 {
+	h.Serve(New(Config{DBPath: h.DBPath, AdminSecret: testSecret, LookupEnv: testkit.NoEnv, Logger: slogDiscard(), Now: clock.Now}))
+	if w := h.Secure(k.Secret); w.Code != 200 {
 		t.Fatalf("4th request, after restart: %d", w.Code)
 	}
-	wantError(t, h.secure(k.Secret), 429, "quota_exceeded")
+	testkit.WantError(t, h.Secure(k.Secret), 429, "quota_exceeded")
 }
 
 func TestQuotaSeesAnotherInstancesFlushedUsageWithinCacheTTL(t *testing.T) {
@@ -100,51 +101,51 @@ func TestQuotaSeesAnotherInstancesFlushedUsageWithinCacheTTL(t *testing.T) {
 	clock := newFakeClock()
 	a := newHarness(t, func(c *Config) { c.Now = clock.Now; c.FlushInterval = time.Hour })
 	b := newHarness(t, func(c *Config) {
-		c.DBPath = a.dbPath
+		c.DBPath = a.DBPath
 		c.Now = clock.Now
 		c.FlushInterval = time.Hour
 	})
 	k := a.createKey(`{"quota":{"requests":10,"per":"day"}}`)
 	for range 4 {
-		if w := b.secure(k.Secret); w.Code != 200 {
+		if w := b.Secure(k.Secret); w.Code != 200 {
 			t.Fatalf("b: %d", w.Code)
 		}
 	}
 	for range 4 {
-		if w := a.secure(k.Secret); w.Code != 200 {
+		if w := a.Secure(k.Secret); w.Code != 200 {
 			t.Fatalf("a: %d", w.Code)
 		}
 	}
-	if err := a.guard.Flush(context.Background()); err != nil {
+	if err := a.Guard.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.guard.Flush(context.Background()); err != nil {
+	if err := b.Guard.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	// b counted 4 of its own; once its count is due for a re-read it sees a's 4 too.
 	clock.Advance(defaultCacheTTL)
-	b.secure(k.Secret) // 9
-	b.secure(k.Secret) // 10
-	wantError(t, b.secure(k.Secret), 429, "quota_exceeded")
+	b.Secure(k.Secret) // 9
+	b.Secure(k.Secret) // 10
+	testkit.WantError(t, b.Secure(k.Secret), 429, "quota_exceeded")
 }
 
 func TestRefusedRequestsDoNotCountAgainstTheQuota(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock()
 	h := newHarness(t, func(c *Config) { c.Now = clock.Now })
-	h.route("GET", "/items", h.guard.Require("items:read"))
+	h.Route("GET", "/items", h.Guard.Require("items:read"))
 	k := h.createKey(`{"quota":{"requests":2,"per":"day"},"rate_limit":{"requests":1,"per":"1s"}}`)
 	for range 5 {
-		wantError(t, h.get("192.0.2.1:1", "/items", k.Secret), 403, "insufficient_scope")
+		testkit.WantError(t, h.Get("192.0.2.1:1", "/items", k.Secret), 403, "insufficient_scope")
 	}
-	h.secure(k.Secret)
-	wantError(t, h.secure(k.Secret), 429, "rate_limited")
+	h.Secure(k.Secret)
+	testkit.WantError(t, h.Secure(k.Secret), 429, "rate_limited")
 	clock.Advance(time.Second)
-	if w := h.secure(k.Secret); w.Code != 200 {
+	if w := h.Secure(k.Secret); w.Code != 200 {
 		t.Fatalf("2nd counted request: %d %s", w.Code, w.Body)
 	}
 	clock.Advance(time.Second)
-	wantError(t, h.secure(k.Secret), 429, "quota_exceeded")
+	testkit.WantError(t, h.Secure(k.Secret), 429, "quota_exceeded")
 }
 
 // storeOnly hides every optional interface of the store it wraps, UsageStore
@@ -159,10 +160,10 @@ func TestQuotaWithoutAUsageStoreHoldsAcrossCacheTTL(t *testing.T) {
 	k := h.createKey(`{"quota":{"requests":3,"per":"day"}}`)
 	admitted := 0
 	for range 30 {
-		if w := h.secure(k.Secret); w.Code == 200 {
+		if w := h.Secure(k.Secret); w.Code == 200 {
 			admitted++
 		} else {
-			wantError(t, w, 429, "quota_exceeded")
+			testkit.WantError(t, w, 429, "quota_exceeded")
 		}
 		clock.Advance(defaultCacheTTL)
 	}

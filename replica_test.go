@@ -86,7 +86,7 @@ func replicas(t *testing.T, n int, mod func(*Config)) ([]*harness, string) {
 				mod(cfg)
 			}
 		})
-		waitSubscribed(t, hs[i].guard, 1)
+		waitSubscribed(t, hs[i].Guard, 1)
 	}
 	return hs, prefix
 }
@@ -113,7 +113,7 @@ func untilRejected(t *testing.T, h *harness, key string, start time.Time, limit 
 	t.Helper()
 	var admitted int64
 	for ; ; admitted++ {
-		w := h.secure(key)
+		w := h.Secure(key)
 		if w.Code == http.StatusUnauthorized {
 			return time.Since(start), admitted
 		}
@@ -148,18 +148,18 @@ func TestAKeyCreatedOnOneReplicaWorksOnAnotherAtOnceAndARevokeIsSeenWithin100ms(
 	var lat, after []time.Duration
 	admitted := map[string]int64{}
 	for range trials {
-		k, err := a.guard.CreateKey(ctx, KeySpec{})
+		k, err := a.Guard.CreateKey(ctx, KeySpec{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		for range 3 { // the first read fills B's cache; the others are served from it
-			if w := b.secure(k.Secret); w.Code != http.StatusOK {
+			if w := b.Secure(k.Secret); w.Code != http.StatusOK {
 				t.Fatalf("a key created on A, used on B at once: %d %s", w.Code, w.Body)
 			}
 			admitted[k.ID]++
 		}
 		start := time.Now()
-		if _, err := a.guard.RevokeKey(ctx, k.ID); err != nil {
+		if _, err := a.Guard.RevokeKey(ctx, k.ID); err != nil {
 			t.Fatal(err)
 		}
 		written := time.Since(start)
@@ -181,11 +181,11 @@ func TestAKeyCreatedOnOneReplicaWorksOnAnotherAtOnceAndARevokeIsSeenWithin100ms(
 	}
 
 	// Usage counted on B reaches the store exactly.
-	if err := b.guard.Close(); err != nil {
+	if err := b.Guard.Close(); err != nil {
 		t.Fatal(err)
 	}
 	for id, want := range admitted {
-		u, err := a.guard.KeyUsage(ctx, id, 1)
+		u, err := a.Guard.KeyUsage(ctx, id, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -199,32 +199,32 @@ func TestEveryKeyChangeThroughTheAPIIsSeenByAnotherReplicaAtOnce(t *testing.T) {
 	hs, _ := replicas(t, 2, func(cfg *Config) { cfg.CacheTTL = 30 * time.Second })
 	a, b := hs[0], hs[1]
 	ctx := context.Background()
-	past := a.guard.now().Add(-time.Hour)
+	past := a.Guard.now().Add(-time.Hour)
 	changes := []struct {
 		name   string
 		change func(id string) error
 		want   int // B's answer afterwards
 	}{
-		{"revoke", func(id string) error { _, err := a.guard.RevokeKey(ctx, id); return err }, http.StatusUnauthorized},
-		{"delete", func(id string) error { return a.guard.DeleteKey(ctx, id) }, http.StatusUnauthorized},
+		{"revoke", func(id string) error { _, err := a.Guard.RevokeKey(ctx, id); return err }, http.StatusUnauthorized},
+		{"delete", func(id string) error { return a.Guard.DeleteKey(ctx, id) }, http.StatusUnauthorized},
 		{"update allowed_ips", func(id string) error {
 			ips := []string{"203.0.113.0/24"}
-			_, err := a.guard.UpdateKey(ctx, id, KeyUpdate{AllowedIPs: &ips})
+			_, err := a.Guard.UpdateKey(ctx, id, KeyUpdate{AllowedIPs: &ips})
 			return err
 		}, http.StatusForbidden},
-		{"rotate without grace", func(id string) error { _, err := a.guard.RotateKey(ctx, id, 0); return err }, http.StatusUnauthorized},
+		{"rotate without grace", func(id string) error { _, err := a.Guard.RotateKey(ctx, id, 0); return err }, http.StatusUnauthorized},
 		{"update quota", func(id string) error {
-			_, err := a.guard.UpdateKey(ctx, id, KeyUpdate{Quota: &Quota{Requests: 1, Per: "day"}})
+			_, err := a.Guard.UpdateKey(ctx, id, KeyUpdate{Quota: &Quota{Requests: 1, Per: "day"}})
 			return err
 		}, http.StatusTooManyRequests},
 	}
 	for _, c := range changes {
-		k, err := a.guard.CreateKey(ctx, KeySpec{})
+		k, err := a.Guard.CreateKey(ctx, KeySpec{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		for range 2 {
-			if w := b.secure(k.Secret); w.Code != http.StatusOK {
+			if w := b.Secure(k.Secret); w.Code != http.StatusOK {
 				t.Fatalf("%s: before: %d %s", c.name, w.Code, w.Body)
 			}
 		}
@@ -235,17 +235,17 @@ func TestEveryKeyChangeThroughTheAPIIsSeenByAnotherReplicaAtOnce(t *testing.T) {
 	}
 
 	// Renewing a key B holds as expired lets it in again.
-	k, err := a.guard.CreateKey(ctx, KeySpec{ExpiresAt: ptr(a.guard.now().Add(time.Hour))})
+	k, err := a.Guard.CreateKey(ctx, KeySpec{ExpiresAt: ptr(a.Guard.now().Add(time.Hour))})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.guard.store.Modify(ctx, k.ID, func(r *keystore.Record) (*keystore.Record, error) { r.ExpiresAt = &past; return r, nil }); err != nil { // behind the guards' backs
+	if _, err := a.Guard.store.Modify(ctx, k.ID, func(r *keystore.Record) (*keystore.Record, error) { r.ExpiresAt = &past; return r, nil }); err != nil { // behind the guards' backs
 		t.Fatal(err)
 	}
-	if w := b.secure(k.Secret); w.Code != http.StatusUnauthorized {
+	if w := b.Secure(k.Secret); w.Code != http.StatusUnauthorized {
 		t.Fatalf("renew: before: %d, want 401 key_expired", w.Code)
 	}
-	if _, err := a.guard.RenewKey(ctx, k.ID, Renewal{NeverExpires: true}); err != nil {
+	if _, err := a.Guard.RenewKey(ctx, k.ID, Renewal{NeverExpires: true}); err != nil {
 		t.Fatal(err)
 	}
 	waitStatus(t, b, k.Secret, http.StatusOK, "renew")
@@ -258,7 +258,7 @@ func waitStatus(t *testing.T, h *harness, key string, want int, what string) {
 	t.Helper()
 	start := time.Now()
 	for {
-		w := h.secure(key)
+		w := h.Secure(key)
 		if w.Code == want {
 			t.Logf("%s: seen by the other replica after %s", what, time.Since(start).Round(10*time.Microsecond))
 			return
@@ -288,41 +288,41 @@ func TestAReplicaWhoseListenerIsTerminatedReconnectsAndLogsTheOutageOnce(t *test
 	hs, prefix := replicas(t, 2, func(cfg *Config) { cfg.CacheTTL = time.Second })
 	a, b := hs[0], hs[1]
 	ctx := context.Background()
-	k1, _ := a.guard.CreateKey(ctx, KeySpec{})
-	k2, _ := a.guard.CreateKey(ctx, KeySpec{})
+	k1, _ := a.Guard.CreateKey(ctx, KeySpec{})
+	k2, _ := a.Guard.CreateKey(ctx, KeySpec{})
 	for _, k := range []CreatedKey{k1, k2} {
-		if w := b.secure(k.Secret); w.Code != http.StatusOK {
+		if w := b.Secure(k.Secret); w.Code != http.StatusOK {
 			t.Fatalf("before: %d", w.Code)
 		}
 	}
-	before := b.guard.notify.subscribed.Load()
+	before := b.Guard.notify.subscribed.Load()
 	if n := terminateListeners(t, prefix); n != 2 {
 		t.Fatalf("terminated %d listeners, want 2", n)
 	}
 	// Revoked while B is reconnecting: seen within CacheTTL at worst.
-	if _, err := a.guard.RevokeKey(ctx, k1.ID); err != nil {
+	if _, err := a.Guard.RevokeKey(ctx, k1.ID); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
 	d, _ := untilRejected(t, b, k1.Secret, start, time.Second+200*time.Millisecond)
 	t.Logf("revoked during the outage: seen %s after RevokeKey returned (CacheTTL 1s)", d)
 
-	waitSubscribed(t, b.guard, before+1)
-	if _, err := a.guard.RevokeKey(ctx, k2.ID); err != nil {
+	waitSubscribed(t, b.Guard, before+1)
+	if _, err := a.Guard.RevokeKey(ctx, k2.ID); err != nil {
 		t.Fatal(err)
 	}
 	start = time.Now()
 	d, _ = untilRejected(t, b, k2.Secret, start, time.Second)
 	lat := []time.Duration{d}
 	for range 19 {
-		k, err := a.guard.CreateKey(ctx, KeySpec{})
+		k, err := a.Guard.CreateKey(ctx, KeySpec{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if w := b.secure(k.Secret); w.Code != http.StatusOK {
+		if w := b.Secure(k.Secret); w.Code != http.StatusOK {
 			t.Fatalf("after reconnecting: %d", w.Code)
 		}
-		if _, err := a.guard.RevokeKey(ctx, k.ID); err != nil {
+		if _, err := a.Guard.RevokeKey(ctx, k.ID); err != nil {
 			t.Fatal(err)
 		}
 		start := time.Now()
@@ -335,8 +335,8 @@ func TestAReplicaWhoseListenerIsTerminatedReconnectsAndLogsTheOutageOnce(t *test
 		t.Errorf("after reconnecting, p99 %s, want under %s", p99, notifyBound())
 	}
 	for _, msg := range []string{"not hearing key changes", "hearing key changes from other instances again"} {
-		if n := strings.Count(b.logs.String(), msg); n != 1 {
-			t.Errorf("%q logged %d times, want once:\n%s", msg, n, b.logs)
+		if n := strings.Count(b.Logs.String(), msg); n != 1 {
+			t.Errorf("%q logged %d times, want once:\n%s", msg, n, b.Logs)
 		}
 	}
 }
@@ -351,40 +351,40 @@ func TestWhileAReplicaCannotListenCacheTTLBoundsChangesAndTheOutageIsLoggedOnce(
 	const ttl = time.Second
 	a := newHarness(t, func(c *Config) { c.DBPath, c.TablePrefix, c.CacheTTL = dbURL, prefix, ttl })
 	b := newHarness(t, func(c *Config) { c.DBPath, c.TablePrefix, c.CacheTTL, c.Notifier = dbURL, prefix, ttl, n })
-	waitSubscribed(t, b.guard, 1)
+	waitSubscribed(t, b.Guard, 1)
 	ctx := context.Background()
-	k1, _ := a.guard.CreateKey(ctx, KeySpec{})
-	k2, _ := a.guard.CreateKey(ctx, KeySpec{})
+	k1, _ := a.Guard.CreateKey(ctx, KeySpec{})
+	k2, _ := a.Guard.CreateKey(ctx, KeySpec{})
 	for _, k := range []CreatedKey{k1, k2} {
-		if w := b.secure(k.Secret); w.Code != http.StatusOK {
+		if w := b.Secure(k.Secret); w.Code != http.StatusOK {
 			t.Fatalf("before: %d", w.Code)
 		}
 	}
 
 	proxy.kill()
-	if _, err := a.guard.RevokeKey(ctx, k1.ID); err != nil {
+	if _, err := a.Guard.RevokeKey(ctx, k1.ID); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
 	d, _ := untilRejected(t, b, k1.Secret, start, ttl+300*time.Millisecond)
 	t.Logf("revoked while B cannot listen: seen %s after RevokeKey returned (CacheTTL %s)", d, ttl)
 	time.Sleep(time.Second) // several reconnection attempts fail meanwhile
-	if n := strings.Count(b.logs.String(), "not hearing key changes"); n != 1 {
-		t.Fatalf("the outage was logged %d times, want once:\n%s", n, b.logs)
+	if n := strings.Count(b.Logs.String(), "not hearing key changes"); n != 1 {
+		t.Fatalf("the outage was logged %d times, want once:\n%s", n, b.Logs)
 	}
 
-	before := b.guard.notify.subscribed.Load()
+	before := b.Guard.notify.subscribed.Load()
 	proxy.heal()
-	waitSubscribed(t, b.guard, before+1)
-	if _, err := a.guard.RevokeKey(ctx, k2.ID); err != nil {
+	waitSubscribed(t, b.Guard, before+1)
+	if _, err := a.Guard.RevokeKey(ctx, k2.ID); err != nil {
 		t.Fatal(err)
 	}
 	start = time.Now()
 	if d, _ := untilRejected(t, b, k2.Secret, start, time.Second); d >= notifyBound() {
 		t.Errorf("after the listener is back, a revoke took %s, want under %s", d, notifyBound())
 	}
-	if n := strings.Count(b.logs.String(), "hearing key changes from other instances again"); n != 1 {
-		t.Errorf("the outage's end was logged %d times, want once:\n%s", n, b.logs)
+	if n := strings.Count(b.Logs.String(), "hearing key changes from other instances again"); n != 1 {
+		t.Errorf("the outage's end was logged %d times, want once:\n%s", n, b.Logs)
 	}
 }
 
@@ -399,7 +399,7 @@ func TestUsageFromFourReplicasFlushingOneKeyConcurrentlyAddsUpExactly(t *testing
 		cfg.Logger = slogDiscard()
 	})
 	ctx := context.Background()
-	k, err := hs[0].guard.CreateKey(ctx, KeySpec{})
+	k, err := hs[0].Guard.CreateKey(ctx, KeySpec{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -410,7 +410,7 @@ func TestUsageFromFourReplicasFlushingOneKeyConcurrentlyAddsUpExactly(t *testing
 		for range perReplica {
 			wg.Go(func() {
 				for time.Now().Before(stop) {
-					w := h.secure(k.Secret)
+					w := h.Secure(k.Secret)
 					if w.Code != http.StatusOK {
 						t.Errorf("status %d: %s", w.Code, w.Body)
 						return
@@ -422,14 +422,14 @@ func TestUsageFromFourReplicasFlushingOneKeyConcurrentlyAddsUpExactly(t *testing
 	}
 	wg.Wait()
 	for _, h := range hs[1:] {
-		if err := h.guard.Close(); err != nil {
+		if err := h.Guard.Close(); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := hs[0].guard.Flush(ctx); err != nil {
+	if err := hs[0].Guard.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	u, err := hs[0].guard.KeyUsage(ctx, k.ID, 1)
+	u, err := hs[0].Guard.KeyUsage(ctx, k.ID, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -447,7 +447,7 @@ func TestNewRefusesABadPostgreSQLURLWithoutShowingItsPassword(t *testing.T) {
 		"postgres://user:s3cr3t-pw@127.0.0.1:1,127.0.0.1:2/db?sslmode=disable&connect_timeout=1", // several hosts: pgx's syntax, not Go's
 		"postgres://user:s3cr3t@pw@127.0.0.1:1/db?sslmode=disable&connect_timeout=1",             // an "@" left unescaped
 	} {
-		_, err := New(Config{DBPath: dsn, LookupEnv: noEnv, Logger: slogDiscard()})
+		_, err := New(Config{DBPath: dsn, LookupEnv: testkit.NoEnv, Logger: slogDiscard()})
 		if err == nil {
 			t.Fatalf("%s: New succeeded", gormstore.RedactURL(dsn))
 		}
@@ -554,27 +554,27 @@ func TestTheListenerPingsWhileIdleAndKeepsHearing(t *testing.T) {
 	}
 	a := newHarness(t, func(c *Config) { c.DBPath, c.TablePrefix = dbURL, prefix })
 	b := newHarness(t, func(c *Config) { c.DBPath, c.TablePrefix, c.CacheTTL, c.Notifier = dbURL, prefix, time.Hour, n })
-	waitSubscribed(t, b.guard, 1)
+	waitSubscribed(t, b.Guard, 1)
 	ctx := context.Background()
 	for range 3 {
-		k, err := a.guard.CreateKey(ctx, KeySpec{})
+		k, err := a.Guard.CreateKey(ctx, KeySpec{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if w := b.secure(k.Secret); w.Code != http.StatusOK {
+		if w := b.Secure(k.Secret); w.Code != http.StatusOK {
 			t.Fatalf("before: %d", w.Code)
 		}
 		time.Sleep(150 * time.Millisecond) // several pings
-		if _, err := a.guard.RevokeKey(ctx, k.ID); err != nil {
+		if _, err := a.Guard.RevokeKey(ctx, k.ID); err != nil {
 			t.Fatal(err)
 		}
 		waitStatus(t, b, k.Secret, http.StatusUnauthorized, "revoke after idle pings")
 	}
-	if got := b.guard.notify.subscribed.Load(); got != 1 {
+	if got := b.Guard.notify.subscribed.Load(); got != 1 {
 		t.Fatalf("the listener reconnected %d times while idle, want never", got-1)
 	}
-	if strings.Contains(b.logs.String(), "not hearing") {
-		t.Fatalf("an outage was logged:\n%s", b.logs)
+	if strings.Contains(b.Logs.String(), "not hearing") {
+		t.Fatalf("an outage was logged:\n%s", b.Logs)
 	}
 }
 
@@ -583,18 +583,18 @@ func TestAListenerWhoseConnectionGoesSilentNoticesItAndReconnects(t *testing.T) 
 	_, prefix := testkit.OpenPostgres(t)
 	n, proxy := proxiedNotifier(t, prefix, 300*time.Millisecond, 50*time.Millisecond)
 	b := newHarness(t, func(c *Config) { c.DBPath, c.TablePrefix, c.Notifier = dbURL, prefix, n })
-	waitSubscribed(t, b.guard, 1)
+	waitSubscribed(t, b.Guard, 1)
 
 	proxy.freeze() // nothing refused, nothing answered: only a ping can tell
 	deadline := time.Now().Add(5 * time.Second)
-	for !strings.Contains(b.logs.String(), "not hearing key changes") {
+	for !strings.Contains(b.Logs.String(), "not hearing key changes") {
 		if time.Now().After(deadline) {
-			t.Fatalf("a silent connection went unnoticed for 5s:\n%s", b.logs)
+			t.Fatalf("a silent connection went unnoticed for 5s:\n%s", b.Logs)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
 	proxy.heal()
-	waitSubscribed(t, b.guard, 2)
+	waitSubscribed(t, b.Guard, 2)
 }
 
 // proxiedNotifier is a PostgreSQL notifier for the tables under prefix

@@ -9,17 +9,18 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/ginkey/ginkey/internal/testkit"
 )
 
 func TestRequireAdmitsOnlyKeysHoldingTheScopesWildcardsIncluded(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, nil)
-	h.route("GET", "/read", h.guard.Require("items:read"))
-	h.route("GET", "/read-write", h.guard.Require("items:read", "items:write"))
-	h.route("GET", "/bulk", h.guard.Require("items:write:bulk"))
-	h.route("GET", "/bare", h.guard.Require("items"))
-	h.route("GET", "/any", h.guard.RequireAny("admin", "items:read"))
-	h.route("GET", "/none", h.guard.Require())
+	h.Route("GET", "/read", h.Guard.Require("items:read"))
+	h.Route("GET", "/read-write", h.Guard.Require("items:read", "items:write"))
+	h.Route("GET", "/bulk", h.Guard.Require("items:write:bulk"))
+	h.Route("GET", "/bare", h.Guard.Require("items"))
+	h.Route("GET", "/any", h.Guard.RequireAny("admin", "items:read"))
+	h.Route("GET", "/none", h.Guard.Require())
 
 	keys := map[string]CreatedKey{}
 	for name, scopes := range map[string]string{
@@ -61,32 +62,32 @@ func TestRequireAdmitsOnlyKeysHoldingTheScopesWildcardsIncluded(t *testing.T) {
 	}
 	for _, tc := range cases {
 		k := keys[tc.key]
-		w := h.get("192.0.2.1:1", tc.path, k.Secret)
+		w := h.Get("192.0.2.1:1", tc.path, k.Secret)
 		if tc.ok {
-			wantOK(t, w, k.ID)
+			testkit.WantOK(t, w, k.ID)
 			continue
 		}
-		wantError(t, w, http.StatusForbidden, "insufficient_scope")
+		testkit.WantError(t, w, http.StatusForbidden, "insufficient_scope")
 	}
-	wantError(t, h.get("192.0.2.1:1", "/read", ""), 401, "key_missing")
-	wantError(t, h.get("192.0.2.1:1", "/read", "gk_nope"), 401, "key_invalid")
+	testkit.WantError(t, h.Get("192.0.2.1:1", "/read", ""), 401, "key_missing")
+	testkit.WantError(t, h.Get("192.0.2.1:1", "/read", "gk_nope"), 401, "key_invalid")
 }
 
 func TestInsufficientScopeNamesTheScopesInTheChallenge(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, func(c *Config) { c.Realm = "shop" })
-	h.route("POST", "/items", h.guard.Require("items:write", "items:admin"))
+	h.Route("POST", "/items", h.Guard.Require("items:write", "items:admin"))
 	k := h.createKey(`{"scopes":["items:read"]}`)
-	w := h.doFrom("192.0.2.1:1", req{method: "POST", path: "/items", header: map[string]string{"X-API-Key": k.Secret}})
-	wantError(t, w, 403, "insufficient_scope")
-	wantHeader(t, w, "WWW-Authenticate", `Bearer realm="shop", error="insufficient_scope", scope="items:write items:admin"`)
+	w := h.DoFrom("192.0.2.1:1", testkit.Request{Method: "POST", Path: "/items", Header: map[string]string{"X-API-Key": k.Secret}})
+	testkit.WantError(t, w, 403, "insufficient_scope")
+	testkit.WantHeader(t, w, "WWW-Authenticate", `Bearer realm="shop", error="insufficient_scope", scope="items:write items:admin"`)
 }
 
 // A scope no key could hold is a typo in the program: building the route
 // fails at once, naming it, instead of refusing every key at run time.
 func TestRequireWithAMalformedScopePanicsWhenTheRouteIsBuilt(t *testing.T) {
 	t.Parallel()
-	g := newHarness(t, nil).guard
+	g := newHarness(t, nil).Guard
 	long := strings.Repeat("a", maxScopeLen+1)
 	for _, tc := range []struct {
 		name  string
@@ -117,19 +118,19 @@ func TestRequireWithAMalformedScopePanicsWhenTheRouteIsBuilt(t *testing.T) {
 func TestRequireBehindHandlerChecksScopesWithoutCountingTwice(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, func(c *Config) { c.FlushInterval = time.Hour })
-	api := h.engine.Group("/api", h.guard.Handler())
-	api.GET("/items", h.guard.Require("items:read"), echo)
-	api.POST("/items", h.guard.Require("items:write"), echo)
+	api := h.Engine.Group("/api", h.Guard.Handler())
+	api.GET("/items", h.Guard.Require("items:read"), testkit.Echo(keyID))
+	api.POST("/items", h.Guard.Require("items:write"), testkit.Echo(keyID))
 	k := h.createKey(`{"scopes":["items:read"],"rate_limit":{"requests":100,"per":"1m"}}`)
 	for range 3 {
-		w := h.get("192.0.2.1:1", "/api/items", k.Secret)
-		wantOK(t, w, k.ID)
+		w := h.Get("192.0.2.1:1", "/api/items", k.Secret)
+		testkit.WantOK(t, w, k.ID)
 	}
-	w := h.doFrom("192.0.2.1:1", req{method: "POST", path: "/api/items", header: map[string]string{"X-API-Key": k.Secret}})
-	wantError(t, w, 403, "insufficient_scope")
-	wantHeader(t, w, "RateLimit-Remaining", "96") // 4 requests, each counted once
+	w := h.DoFrom("192.0.2.1:1", testkit.Request{Method: "POST", Path: "/api/items", Header: map[string]string{"X-API-Key": k.Secret}})
+	testkit.WantError(t, w, 403, "insufficient_scope")
+	testkit.WantHeader(t, w, "RateLimit-Remaining", "96") // 4 requests, each counted once
 	var rep UsageReport
-	decode(t, h.admin("GET", "/keys/"+k.ID+"/usage", ""), &rep)
+	testkit.Decode(t, h.Admin("GET", "/keys/"+k.ID+"/usage", ""), &rep)
 	if rep.TotalRequests != 4 {
 		t.Fatalf("usage = %d, want 4: Require behind Handler must not count again", rep.TotalRequests)
 	}
@@ -139,35 +140,35 @@ func TestRequireOfAnotherGuardDoesNotTrustThisOne(t *testing.T) {
 	t.Parallel()
 	a := newHarness(t, nil)
 	b := newHarness(t, nil)
-	a.route("GET", "/x", a.guard.Handler(), b.guard.Require("items:read"))
+	a.Route("GET", "/x", a.Guard.Handler(), b.Guard.Require("items:read"))
 	k := a.createKey(`{"scopes":["items:read"]}`)
 	// Guard b does not know a's key: its Require authenticates afresh.
-	wantError(t, a.get("192.0.2.1:1", "/x", k.Secret), 401, "key_invalid")
+	testkit.WantError(t, a.Get("192.0.2.1:1", "/x", k.Secret), 401, "key_invalid")
 }
 
 func TestPatchedScopesApplyOnTheNextRequest(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, nil)
-	h.route("GET", "/items", h.guard.Require("items:read"))
-	h.route("POST", "/items", h.guard.Require("items:write"))
+	h.Route("GET", "/items", h.Guard.Require("items:read"))
+	h.Route("POST", "/items", h.Guard.Require("items:write"))
 	k := h.createKey(`{"scopes":["items:read"]}`)
 	post := func() int {
-		return h.doFrom("192.0.2.1:1", req{method: "POST", path: "/items", header: map[string]string{"X-API-Key": k.Secret}}).Code
+		return h.DoFrom("192.0.2.1:1", testkit.Request{Method: "POST", Path: "/items", Header: map[string]string{"X-API-Key": k.Secret}}).Code
 	}
-	wantOK(t, h.get("192.0.2.1:1", "/items", k.Secret), k.ID) // now cached
+	testkit.WantOK(t, h.Get("192.0.2.1:1", "/items", k.Secret), k.ID) // now cached
 	if code := post(); code != 403 {
 		t.Fatalf("POST before PATCH: %d", code)
 	}
-	w := h.admin("PATCH", "/keys/"+k.ID, `{"scopes":["items:write"]}`)
+	w := h.Admin("PATCH", "/keys/"+k.ID, `{"scopes":["items:write"]}`)
 	var got Key
-	decode(t, w, &got)
+	testkit.Decode(t, w, &got)
 	if w.Code != 200 || len(got.Scopes) != 1 || got.Scopes[0] != "items:write" {
 		t.Fatalf("PATCH: %d %s", w.Code, w.Body)
 	}
 	if code := post(); code != 200 {
 		t.Fatalf("POST after PATCH: %d", code)
 	}
-	wantError(t, h.get("192.0.2.1:1", "/items", k.Secret), 403, "insufficient_scope")
+	testkit.WantError(t, h.Get("192.0.2.1:1", "/items", k.Secret), 403, "insufficient_scope")
 }
 
 func TestPatchKeySetsOnlyTheGivenFields(t *testing.T) {
@@ -176,14 +177,14 @@ func TestPatchKeySetsOnlyTheGivenFields(t *testing.T) {
 	k := h.createKey(`{"name":"a","scopes":["x"],"metadata":{"team":"t"},"rate_limit":{"requests":5,"per":"1s"},"allowed_ips":["10.0.0.0/8"],"quota":{"requests":9,"per":"day"}}`)
 	patch := func(body string) Key {
 		t.Helper()
-		w := h.admin("PATCH", "/keys/"+k.ID, body)
+		w := h.Admin("PATCH", "/keys/"+k.ID, body)
 		if w.Code != 200 {
 			t.Fatalf("PATCH %s: %d %s", body, w.Code, w.Body)
 		}
 		var got Key
-		decode(t, w, &got)
+		testkit.Decode(t, w, &got)
 		var stored Key
-		decode(t, h.admin("GET", "/keys/"+k.ID, ""), &stored)
+		testkit.Decode(t, h.Admin("GET", "/keys/"+k.ID, ""), &stored)
 		if stored.Name != got.Name || len(stored.AllowedIPs) != len(got.AllowedIPs) || (stored.Quota == nil) != (got.Quota == nil) {
 			t.Fatalf("PATCH answer %+v differs from the stored key %+v", got, stored)
 		}
@@ -203,7 +204,7 @@ func TestPatchKeySetsOnlyTheGivenFields(t *testing.T) {
 	if got.RateLimit != nil || got.Quota != nil || len(got.AllowedIPs) != 0 || got.Metadata["team"] != "u" {
 		t.Fatalf("after clearing: %+v", got)
 	}
-	if w := h.admin("PATCH", "/keys/"+k.ID, `{"scopes":null}`); w.Code != 400 {
+	if w := h.Admin("PATCH", "/keys/"+k.ID, `{"scopes":null}`); w.Code != 400 {
 		t.Fatalf("PATCH with only null scopes changes nothing and must say so: %d %s", w.Code, w.Body)
 	}
 }
@@ -235,34 +236,34 @@ func TestPatchKeyRejectsBadInput(t *testing.T) {
 		{"unknown id", "AAAAAAAAAAAAAAAAAAAAAA", `{"name":"x"}`, 404, "not_found", ""},
 	}
 	for _, tc := range cases {
-		w := h.admin("PATCH", "/keys/"+tc.path, tc.body)
-		wantError(t, w, tc.status, tc.code)
+		w := h.Admin("PATCH", "/keys/"+tc.path, tc.body)
+		testkit.WantError(t, w, tc.status, tc.code)
 		if !strings.Contains(w.Body.String(), tc.mention) {
 			t.Fatalf("%s: message does not mention %q: %s", tc.name, tc.mention, w.Body)
 		}
 	}
-	h.admin("POST", "/keys/"+k.ID+"/revoke", "")
-	wantError(t, h.admin("PATCH", "/keys/"+k.ID, `{"name":"x"}`), 409, "key_revoked")
-	wantError(t, h.do(req{method: "PATCH", path: "/auth/keys/" + k.ID, body: `{"name":"x"}`}), 401, "admin_unauthorized")
+	h.Admin("POST", "/keys/"+k.ID+"/revoke", "")
+	testkit.WantError(t, h.Admin("PATCH", "/keys/"+k.ID, `{"name":"x"}`), 409, "key_revoked")
+	testkit.WantError(t, h.Do(testkit.Request{Method: "PATCH", Path: "/auth/keys/" + k.ID, Body: `{"name":"x"}`}), 401, "admin_unauthorized")
 }
 
 func TestOptionalLetsAnonymousThroughButNotBadKeys(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, nil)
-	h.route("GET", "/maybe", h.guard.Optional())
+	h.Route("GET", "/maybe", h.Guard.Optional())
 	good := h.createKey(`{}`)
 	revoked := h.createKey(`{}`)
-	h.admin("POST", "/keys/"+revoked.ID+"/revoke", "")
+	h.Admin("POST", "/keys/"+revoked.ID+"/revoke", "")
 
-	wantOK(t, h.get("192.0.2.1:1", "/maybe", ""), "anonymous")
-	wantOK(t, h.get("192.0.2.1:1", "/maybe", good.Secret), good.ID)
-	wantError(t, h.get("192.0.2.1:1", "/maybe", "gk_nope"), 401, "key_invalid")
-	wantError(t, h.get("192.0.2.1:1", "/maybe", revoked.Secret), 401, "key_revoked")
-	if err := h.guard.Flush(context.Background()); err != nil {
+	testkit.WantOK(t, h.Get("192.0.2.1:1", "/maybe", ""), "anonymous")
+	testkit.WantOK(t, h.Get("192.0.2.1:1", "/maybe", good.Secret), good.ID)
+	testkit.WantError(t, h.Get("192.0.2.1:1", "/maybe", "gk_nope"), 401, "key_invalid")
+	testkit.WantError(t, h.Get("192.0.2.1:1", "/maybe", revoked.Secret), 401, "key_revoked")
+	if err := h.Guard.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	var rep UsageReport
-	decode(t, h.admin("GET", "/keys/"+good.ID+"/usage", ""), &rep)
+	testkit.Decode(t, h.Admin("GET", "/keys/"+good.ID+"/usage", ""), &rep)
 	if rep.TotalRequests != 1 {
 		t.Fatalf("usage of the good key = %d, want 1", rep.TotalRequests)
 	}
@@ -275,10 +276,10 @@ func TestSkipperBypassesTheGuard(t *testing.T) {
 			return c.Request.Method == http.MethodOptions || c.FullPath() == "/healthz"
 		}
 	})
-	h.route("GET", "/healthz", h.guard.Handler())
-	h.route("OPTIONS", "/items", h.guard.Require("items:read"))
-	h.route("GET", "/items", h.guard.Require("items:read"))
-	wantOK(t, h.get("192.0.2.1:1", "/healthz", ""), "anonymous")
-	wantOK(t, h.doFrom("192.0.2.1:1", req{method: "OPTIONS", path: "/items"}), "anonymous")
-	wantError(t, h.get("192.0.2.1:1", "/items", ""), 401, "key_missing")
+	h.Route("GET", "/healthz", h.Guard.Handler())
+	h.Route("OPTIONS", "/items", h.Guard.Require("items:read"))
+	h.Route("GET", "/items", h.Guard.Require("items:read"))
+	testkit.WantOK(t, h.Get("192.0.2.1:1", "/healthz", ""), "anonymous")
+	testkit.WantOK(t, h.DoFrom("192.0.2.1:1", testkit.Request{Method: "OPTIONS", Path: "/items"}), "anonymous")
+	testkit.WantError(t, h.Get("192.0.2.1:1", "/items", ""), 401, "key_missing")
 }

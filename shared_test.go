@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ginkey/ginkey/internal/testkit"
 	"github.com/ginkey/ginkey/limiter"
 )
 
@@ -31,10 +32,10 @@ func TestLimiterOutageIsLoggedOnceWhenItStartsAndOnceWhenItEnds(t *testing.T) {
 		h := newHarness(t, func(c *Config) { c.Limiter = lim; c.FailClosed = failClosed })
 		k := h.createKey(`{"rate_limit":{"requests":9,"per":"1m"}}`)
 		for range 3 {
-			w := h.secure(k.Secret)
+			w := h.Secure(k.Secret)
 			switch {
 			case failClosed:
-				wantError(t, w, 503, "unavailable")
+				testkit.WantError(t, w, 503, "unavailable")
 			case w.Code != 200 || w.Header().Get("RateLimit-Limit") != "":
 				t.Fatalf("fail open: %d %v", w.Code, w.Header())
 			}
@@ -43,11 +44,11 @@ func TestLimiterOutageIsLoggedOnceWhenItStartsAndOnceWhenItEnds(t *testing.T) {
 		lim.err, lim.calls = nil, nil
 		lim.mu.Unlock()
 		for range 2 {
-			if w := h.secure(k.Secret); w.Header().Get("RateLimit-Limit") != "9" {
+			if w := h.Secure(k.Secret); w.Header().Get("RateLimit-Limit") != "9" {
 				t.Fatalf("FailClosed %v, limiter back: %d %v", failClosed, w.Code, w.Header())
 			}
 		}
-		logs := h.logs.String()
+		logs := h.Logs.String()
 		if n := countLines(logs, "the rate limiter failed"); n != 1 || countLines(logs, "connection refused") != 1 {
 			t.Fatalf("FailClosed %v: %d WARN lines, want 1:\n%s", failClosed, n, logs)
 		}
@@ -87,9 +88,9 @@ func TestARetriedQuotaSeedThatSucceedsAdmitsTheRequest(t *testing.T) {
 	var gp atomic.Pointer[Guard]
 	q := &retryingQuota{g: &gp}
 	h := newHarness(t, func(c *Config) { c.QuotaCounter = q })
-	gp.Store(h.guard)
-	k := mustCreate(t, h.guard, KeySpec{Quota: &Quota{Requests: 5, Per: PerDay}})
-	wantOK(t, h.secure(k.Secret), k.ID)
+	gp.Store(h.Guard)
+	k := mustCreate(t, h.Guard, KeySpec{Quota: &Quota{Requests: 5, Per: PerDay}})
+	testkit.WantOK(t, h.Secure(k.Secret), k.ID)
 	if q.seeds.Load() != 2 {
 		t.Fatalf("%d seeds, want 2", q.seeds.Load())
 	}
@@ -126,7 +127,7 @@ func TestAnAdminAttemptIsRefundedWhereItWasReserved(t *testing.T) {
 	h := newHarness(t, func(c *Config) { c.FailureCounter, c.AdminFailureLimit = fc, 2 })
 	ok := func() {
 		t.Helper()
-		if w := h.admin(http.MethodGet, "/keys", ""); w.Code != http.StatusOK {
+		if w := h.Admin(http.MethodGet, "/keys", ""); w.Code != http.StatusOK {
 			t.Fatalf("admin call: %d %s", w.Code, w.Body)
 		}
 	}

@@ -9,13 +9,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ginkey/ginkey/internal/testkit"
 	"github.com/ginkey/ginkey/keystore"
 )
 
 // unknownKey returns a well-formed key the store does not hold.
 func unknownKey(t *testing.T, h *harness) string {
 	t.Helper()
-	k, _, err := h.guard.format.generate()
+	k, _, err := h.Guard.format.generate()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,13 +27,13 @@ func TestFailedKeyChecksThrottleOnlyTheirClientAddress(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock()
 	h, st := newCountingHarness(t, func(c *Config) { c.Now = clock.Now })
-	if err := h.engine.SetTrustedProxies(nil); err != nil {
+	if err := h.Engine.SetTrustedProxies(nil); err != nil {
 		t.Fatal(err)
 	}
 	good := h.createKey(`{}`)
 	fresh := h.createKey(`{}`) // never used: not in the cache
 	const attacker, other = "203.0.113.7:5555", "198.51.100.1:80"
-	wantOK(t, h.get(attacker, "/secure", good.Secret), good.ID) // cached before the attack
+	testkit.WantOK(t, h.Get(attacker, "/secure", good.Secret), good.ID) // cached before the attack
 
 	// Fresh keys miss the cache, a repeated one is found among the unknown keys:
 	// both count.
@@ -42,28 +43,28 @@ func TestFailedKeyChecksThrottleOnlyTheirClientAddress(t *testing.T) {
 		if i%2 == 0 {
 			key = unknownKey(t, h)
 		}
-		wantError(t, h.get(attacker, "/secure", key), 401, "key_invalid")
+		testkit.WantError(t, h.Get(attacker, "/secure", key), 401, "key_invalid")
 	}
-	lookups := st.byHash.Load()
-	w := h.get(attacker, "/secure", unknownKey(t, h))
-	wantError(t, w, 429, "too_many_failures")
-	wantHeader(t, w, "Retry-After", "2") // 30 per minute: one attempt back every 2s
-	wantError(t, h.get(attacker, "/secure", fresh.Secret), 429, "too_many_failures")
-	if n := st.byHash.Load(); n != lookups {
+	lookups := st.Calls(testkit.OpByHash)
+	w := h.Get(attacker, "/secure", unknownKey(t, h))
+	testkit.WantError(t, w, 429, "too_many_failures")
+	testkit.WantHeader(t, w, "Retry-After", "2") // 30 per minute: one attempt back every 2s
+	testkit.WantError(t, h.Get(attacker, "/secure", fresh.Secret), 429, "too_many_failures")
+	if n := st.Calls(testkit.OpByHash); n != lookups {
 		t.Fatalf("a throttled address reached the store %d times", n-lookups)
 	}
 	// The same address keeps working with a key already in the cache, and
 	// other addresses are not locked out at all.
-	wantOK(t, h.get(attacker, "/secure", good.Secret), good.ID)
-	wantOK(t, h.get(other, "/secure", fresh.Secret), fresh.ID)
-	wantError(t, h.get(other, "/secure", unknownKey(t, h)), 401, "key_invalid")
+	testkit.WantOK(t, h.Get(attacker, "/secure", good.Secret), good.ID)
+	testkit.WantOK(t, h.Get(other, "/secure", fresh.Secret), fresh.ID)
+	testkit.WantError(t, h.Get(other, "/secure", unknownKey(t, h)), 401, "key_invalid")
 
 	clock.Advance(2 * time.Second) // one attempt is back, and only one
-	wantError(t, h.get(attacker, "/secure", unknownKey(t, h)), 401, "key_invalid")
-	wantError(t, h.get(attacker, "/secure", unknownKey(t, h)), 429, "too_many_failures")
+	testkit.WantError(t, h.Get(attacker, "/secure", unknownKey(t, h)), 401, "key_invalid")
+	testkit.WantError(t, h.Get(attacker, "/secure", unknownKey(t, h)), 429, "too_many_failures")
 	clock.Advance(time.Minute)
 	for range defaultFailureLimit {
-		wantError(t, h.get(attacker, "/secure", unknownKey(t, h)), 401, "key_invalid")
+		testkit.WantError(t, h.Get(attacker, "/secure", unknownKey(t, h)), 401, "key_invalid")
 	}
 }
 
@@ -72,49 +73,49 @@ func TestMalformedKeysAndMissingKeysAreNotCountedAsFailures(t *testing.T) {
 	h := newHarness(t, func(c *Config) { c.FailureLimit = 3 })
 	const ip = "203.0.113.7:1"
 	for range 20 {
-		wantError(t, h.get(ip, "/secure", "eyJhbGciOiJIUzI1NiJ9.e30.sig"), 401, "key_invalid") // e.g. a JWT under AnyOf
-		wantError(t, h.get(ip, "/secure", ""), 401, "key_missing")
+		testkit.WantError(t, h.Get(ip, "/secure", "eyJhbGciOiJIUzI1NiJ9.e30.sig"), 401, "key_invalid") // e.g. a JWT under AnyOf
+		testkit.WantError(t, h.Get(ip, "/secure", ""), 401, "key_missing")
 	}
 	for range 3 {
-		wantError(t, h.get(ip, "/secure", unknownKey(t, h)), 401, "key_invalid")
+		testkit.WantError(t, h.Get(ip, "/secure", unknownKey(t, h)), 401, "key_invalid")
 	}
-	wantError(t, h.get(ip, "/secure", unknownKey(t, h)), 429, "too_many_failures")
-	wantError(t, h.get(ip, "/secure", "gk_short"), 401, "key_invalid") // costs nothing, so not refused either
+	testkit.WantError(t, h.Get(ip, "/secure", unknownKey(t, h)), 429, "too_many_failures")
+	testkit.WantError(t, h.Get(ip, "/secure", "gk_short"), 401, "key_invalid") // costs nothing, so not refused either
 }
 
 func TestFailureThrottleGroupsIPv6ByPrefix64(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, func(c *Config) { c.FailureLimit = 2 })
-	if err := h.engine.SetTrustedProxies(nil); err != nil {
+	if err := h.Engine.SetTrustedProxies(nil); err != nil {
 		t.Fatal(err)
 	}
 	good := h.createKey(`{}`)
-	h.get("[2001:db8:1:2::1]:1", "/secure", unknownKey(t, h))
-	h.get("[2001:db8:1:2::2]:1", "/secure", unknownKey(t, h))
-	wantError(t, h.get("[2001:db8:1:2:ffff::9]:1", "/secure", unknownKey(t, h)), 429, "too_many_failures")
-	wantOK(t, h.get("[2001:db8:1:3::1]:1", "/secure", good.Secret), good.ID) // the next /64
-	wantError(t, h.get("[2001:db8:1:3::1]:1", "/secure", unknownKey(t, h)), 401, "key_invalid")
+	h.Get("[2001:db8:1:2::1]:1", "/secure", unknownKey(t, h))
+	h.Get("[2001:db8:1:2::2]:1", "/secure", unknownKey(t, h))
+	testkit.WantError(t, h.Get("[2001:db8:1:2:ffff::9]:1", "/secure", unknownKey(t, h)), 429, "too_many_failures")
+	testkit.WantOK(t, h.Get("[2001:db8:1:3::1]:1", "/secure", good.Secret), good.ID) // the next /64
+	testkit.WantError(t, h.Get("[2001:db8:1:3::1]:1", "/secure", unknownKey(t, h)), 401, "key_invalid")
 }
 
 func TestNegativeFailureLimitTurnsTheThrottleOff(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, func(c *Config) { c.FailureLimit = -1 })
 	for range 2 * defaultFailureLimit {
-		wantError(t, h.get("203.0.113.7:1", "/secure", unknownKey(t, h)), 401, "key_invalid")
+		testkit.WantError(t, h.Get("203.0.113.7:1", "/secure", unknownKey(t, h)), 401, "key_invalid")
 	}
 }
 
-// slowStore is a countingStore whose lookups take delay (50 ms if zero), so
-// that concurrent requests overlap in the store, as on a loaded database.
+// slowStore is a store counting calls whose lookups take delay (50 ms if
+// zero), so that concurrent requests overlap in the store, as on a loaded
+// database.
 type slowStore struct {
-	countingStore
+	*testkit.FailingStore
 	delay time.Duration
 }
 
 func (s *slowStore) ByHash(ctx context.Context, hash string) (*keystore.Record, error) {
-	s.byHash.Add(1)
 	time.Sleep(cmp.Or(s.delay, 50*time.Millisecond))
-	return s.Store.ByHash(ctx, hash)
+	return s.FailingStore.ByHash(ctx, hash)
 }
 
 // Lookups in flight hold nothing: good keys sent beside a burst of unknown
@@ -122,10 +123,10 @@ func (s *slowStore) ByHash(ctx context.Context, hash string) (*keystore.Record, 
 // lands, locking its address out for as long as it went over.
 func TestABurstOfUnknownKeysIsChargedInFullAndNeverRefusesGoodKeysInFlight(t *testing.T) {
 	t.Parallel()
-	st := &slowStore{countingStore: countingStore{Store: newTestGormStore(t)}}
+	st := &slowStore{FailingStore: newFailingStore(t)}
 	clock := newFakeClock()
 	h := newHarness(t, func(c *Config) { c.Store = st; c.FailureLimit = 3; c.Now = clock.Now; c.CacheSize = -1 })
-	if err := h.engine.SetTrustedProxies(nil); err != nil {
+	if err := h.Engine.SetTrustedProxies(nil); err != nil {
 		t.Fatal(err)
 	}
 	good := make([]CreatedKey, 10)
@@ -140,10 +141,10 @@ func TestABurstOfUnknownKeysIsChargedInFullAndNeverRefusesGoodKeysInFlight(t *te
 	goodCodes, unknownCodes := make([]int, len(good)), make([]int, len(unknown))
 	var wg sync.WaitGroup
 	for i, k := range unknown {
-		wg.Go(func() { unknownCodes[i] = h.get(addr, "/secure", k).Code })
+		wg.Go(func() { unknownCodes[i] = h.Get(addr, "/secure", k).Code })
 	}
 	for i, k := range good {
-		wg.Go(func() { goodCodes[i] = h.get(addr, "/secure", k.Secret).Code })
+		wg.Go(func() { goodCodes[i] = h.Get(addr, "/secure", k.Secret).Code })
 	}
 	wg.Wait()
 	for i, c := range goodCodes {
@@ -165,17 +166,17 @@ func TestABurstOfUnknownKeysIsChargedInFullAndNeverRefusesGoodKeysInFlight(t *te
 		t.Fatalf("only %d unknown keys reached the store", charged)
 	}
 	// Each charged key costs a minute/3; the allowance is a minute.
-	w := h.get(addr, "/secure", unknownKey(t, h))
-	wantError(t, w, 429, "too_many_failures")
+	w := h.Get(addr, "/secure", unknownKey(t, h))
+	testkit.WantError(t, w, 429, "too_many_failures")
 	wantRetryAfter(t, w, time.Duration(charged)*20*time.Second-time.Minute+20*time.Second)
 
 	// An address's known keys cost nothing; its unknown ones one attempt each.
 	other := "198.51.100.1:1"
-	h.get(other, "/secure", unknownKey(t, h))
-	h.get(other, "/secure", unknownKey(t, h))
-	wantOK(t, h.get(other, "/secure", good[0].Secret), good[0].ID)
-	wantError(t, h.get(other, "/secure", unknownKey(t, h)), 401, "key_invalid")
-	wantError(t, h.get(other, "/secure", unknownKey(t, h)), 429, "too_many_failures")
+	h.Get(other, "/secure", unknownKey(t, h))
+	h.Get(other, "/secure", unknownKey(t, h))
+	testkit.WantOK(t, h.Get(other, "/secure", good[0].Secret), good[0].ID)
+	testkit.WantError(t, h.Get(other, "/secure", unknownKey(t, h)), 401, "key_invalid")
+	testkit.WantError(t, h.Get(other, "/secure", unknownKey(t, h)), 429, "too_many_failures")
 }
 
 func TestClientsWithoutAnIPAddressDoNotShareAThrottleBucket(t *testing.T) {
@@ -184,11 +185,11 @@ func TestClientsWithoutAnIPAddressDoNotShareAThrottleBucket(t *testing.T) {
 	honest := h.createKey(`{}`)
 	const unixPeer = "@" // RemoteAddr of a unix socket peer: gin's ClientIP is ""
 	for range 2 * defaultFailureLimit {
-		wantError(t, h.get(unixPeer, "/secure", unknownKey(t, h)), 401, "key_invalid")
+		testkit.WantError(t, h.Get(unixPeer, "/secure", unknownKey(t, h)), 401, "key_invalid")
 	}
-	wantOK(t, h.get(unixPeer, "/secure", honest.Secret), honest.ID) // not in the cache yet
-	if n := strings.Count(h.logs.String(), "its unknown keys are not throttled"); n != 1 {
-		t.Fatalf("warning logged %d times, want once: %s", n, h.logs)
+	testkit.WantOK(t, h.Get(unixPeer, "/secure", honest.Secret), honest.ID) // not in the cache yet
+	if n := strings.Count(h.Logs.String(), "its unknown keys are not throttled"); n != 1 {
+		t.Fatalf("warning logged %d times, want once: %s", n, h.Logs)
 	}
 }
 
@@ -200,26 +201,26 @@ func TestUnknownKeysDoNotLockOutAVerifiedKeyOfTheSameAddress(t *testing.T) {
 	clock := newFakeClock()
 	h := newHarness(t, func(c *Config) { c.Now = clock.Now })
 	good := h.createKey(`{}`)
-	if w := h.secure(good.Secret); w.Code != 200 {
+	if w := h.Secure(good.Secret); w.Code != 200 {
 		t.Fatal(w.Code)
 	}
-	unknown := func() { h.secure(unknownKey(t, h)) }
+	unknown := func() { h.Secure(unknownKey(t, h)) }
 	for range 31 {
 		unknown()
 	}
-	if w := h.secure("gk_" + strings.Repeat("A", 49)); w.Code != 401 && w.Code != 429 {
+	if w := h.Secure("gk_" + strings.Repeat("A", 49)); w.Code != 401 && w.Code != 429 {
 		t.Fatalf("setup: %d", w.Code)
 	}
 	refused := 0
 	for range 120 { // a minute, an unknown key every half second
 		clock.Advance(500 * time.Millisecond)
 		unknown()
-		if w := h.secure(good.Secret); w.Code != 200 {
+		if w := h.Secure(good.Secret); w.Code != 200 {
 			refused++
 		}
 	}
 	if refused > 0 {
 		t.Fatalf("the verified key was refused %d of 120 times", refused)
 	}
-	wantError(t, h.secure(unknownKey(t, h)), 429, "too_many_failures") // the throttle still holds for guesses
+	testkit.WantError(t, h.Secure(unknownKey(t, h)), 429, "too_many_failures") // the throttle still holds for guesses
 }

@@ -1,15 +1,12 @@
 package ginkey
 
 import (
-	"context"
 	"errors"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/ginkey/ginkey/gormstore"
-	"github.com/ginkey/ginkey/keystore"
+	"github.com/ginkey/ginkey/internal/testkit"
 )
 
 // Found by the Swagger UI browser test under -race: a drain that met an
@@ -44,38 +41,24 @@ func TestDrainRacesWithRecordOnEmptyShards(t *testing.T) {
 	}
 }
 
-// failingUsage is a store whose usage writes always fail.
-type failingUsage struct {
-	*gormstore.Store
-	calls atomic.Int64
-}
-
-func (f *failingUsage) AddUsage(context.Context, []keystore.UsageDelta) error {
-	f.calls.Add(1)
-	return errors.New("usage table unavailable")
-}
-
-func (f *failingUsage) AddUsageOnce(ctx context.Context, _ string, _ int64, batch []keystore.UsageDelta) error {
-	return f.AddUsage(ctx, batch)
-}
-
 // While the store fails, a full recorder must not turn every request into a
 // flush attempt (and an error log line): retries wait for the ticker.
 func TestFailingFlushesRetryOnTheTickerNotOnEveryKick(t *testing.T) {
 	t.Parallel()
-	st := &failingUsage{Store: newTestGormStore(t)}
+	st := newFailingStore(t)
+	st.Fail(errors.New("usage table unavailable"), testkit.OpAddUsage)
 	h := newHarness(t, func(c *Config) { c.Store = st; c.FlushInterval = time.Hour; c.StoreTimeout = 100 * time.Millisecond })
 	k := h.createKey(`{}`)
-	h.secure(k.Secret)
+	h.Secure(k.Secret)
 	kick := func() {
 		select {
-		case h.guard.usage.kick <- struct{}{}:
+		case h.Guard.usage.kick <- struct{}{}:
 		default:
 		}
 	}
 	kick()
 	deadline := time.Now().Add(5 * time.Second)
-	for st.calls.Load() == 0 {
+	for st.Calls(testkit.OpAddUsage) == 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("the kick did not start a flush")
 		}
@@ -85,14 +68,14 @@ func TestFailingFlushesRetryOnTheTickerNotOnEveryKick(t *testing.T) {
 		kick()
 		time.Sleep(4 * time.Millisecond)
 	}
-	if n := st.calls.Load(); n != 1 {
+	if n := st.Calls(testkit.OpAddUsage); n != 1 {
 		t.Fatalf("%d flush attempts after a failure within one FlushInterval, want 1", n)
 	}
-	if err := h.guard.Close(); err == nil { // its final flush fails too, and says so
+	if err := h.Guard.Close(); err == nil { // its final flush fails too, and says so
 		t.Fatal("Close hid the failed flush")
 	}
 	// Close retries for 5 x StoreTimeout, half a second apart at most.
-	if n := st.calls.Load() - 1; n < 2 || n > 5 {
+	if n := st.Calls(testkit.OpAddUsage) - 1; n < 2 || n > 5 {
 		t.Fatalf("Close made %d attempts, want a bounded retry (2 to 5 in 500 ms)", n)
 	}
 }

@@ -12,13 +12,14 @@ import (
 	"testing"
 
 	"github.com/gin-gonic/gin"
+	"github.com/ginkey/ginkey/internal/testkit"
 )
 
 // errorMessage returns the message of an error response.
 func errorMessage(t testing.TB, w *httptest.ResponseRecorder) string {
 	t.Helper()
 	var body ErrorBody
-	decode(t, w, &body)
+	testkit.Decode(t, w, &body)
 	return body.Error.Message
 }
 
@@ -46,19 +47,19 @@ func TestAdminBodyFieldNamesAreExact(t *testing.T) {
 		{"renew expiry", "POST", "/keys/" + k.ID + "/renew", `{"EXPIRES_AT":"2099-01-01T00:00:00Z"}`, `"EXPIRES_AT"`},
 	}
 	for _, tc := range cases {
-		w := h.admin(tc.method, tc.path, tc.body)
-		wantError(t, w, http.StatusBadRequest, "bad_request")
+		w := h.Admin(tc.method, tc.path, tc.body)
+		testkit.WantError(t, w, http.StatusBadRequest, "bad_request")
 		if msg := errorMessage(t, w); !strings.Contains(msg, "unknown field "+tc.field) {
 			t.Errorf("%s: message %q does not name unknown field %s", tc.name, msg, tc.field)
 		}
 	}
 	var got Key
-	decode(t, h.admin("GET", "/keys/"+k.ID, ""), &got)
+	testkit.Decode(t, h.Admin("GET", "/keys/"+k.ID, ""), &got)
 	if got.Name != "before" || got.RateLimit != nil || got.Quota != nil || got.ExpiresAt == nil {
 		t.Fatalf("a refused body changed the key: %+v", got)
 	}
 	var l KeyList
-	decode(t, h.admin("GET", "/keys", ""), &l)
+	testkit.Decode(t, h.Admin("GET", "/keys", ""), &l)
 	if l.Total != 1 {
 		t.Fatalf("refused bodies created keys: total %d", l.Total)
 	}
@@ -112,8 +113,8 @@ func TestBadAdminBodiesNameTheFieldAndTheRule(t *testing.T) {
 	}
 	for _, tc := range cases {
 		method, path, _ := strings.Cut(tc.endpoint, " ")
-		w := h.admin(method, path, tc.body)
-		wantError(t, w, http.StatusBadRequest, "bad_request")
+		w := h.Admin(method, path, tc.body)
+		testkit.WantError(t, w, http.StatusBadRequest, "bad_request")
 		if msg := errorMessage(t, w); !strings.Contains(msg, tc.field) || !strings.Contains(msg, tc.rule) {
 			t.Errorf("%s %s: message %q does not name %s and %q", tc.endpoint, tc.body, msg, tc.field, tc.rule)
 		}
@@ -152,14 +153,14 @@ func TestKeyNameRefusesInvisibleAndFormatCharacters(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, ep := range []struct{ method, path string }{{"POST", "/keys"}, {"PATCH", "/keys/" + k.ID}} {
-			w := h.admin(ep.method, ep.path, string(body))
+			w := h.Admin(ep.method, ep.path, string(body))
 			if tc.rune == "" {
 				if w.Code != http.StatusOK && w.Code != http.StatusCreated {
 					t.Fatalf("%s %q: %d %s", ep.method, tc.name, w.Code, w.Body)
 				}
 				continue
 			}
-			wantError(t, w, http.StatusBadRequest, "bad_request")
+			testkit.WantError(t, w, http.StatusBadRequest, "bad_request")
 			if msg := errorMessage(t, w); !strings.HasPrefix(msg, "name ") || !strings.Contains(msg, tc.rune) {
 				t.Errorf("%s %q: message %q does not name the field and the character", ep.method, tc.name, msg)
 			}
@@ -175,7 +176,7 @@ const exactMetadata = `{"big":12345678901234567890,"frac":1.00000000000000000000
 func metadataOf(t *testing.T, h *harness, id string) string {
 	t.Helper()
 	var got struct{ Metadata json.RawMessage }
-	decode(t, h.admin("GET", "/keys/"+id, ""), &got)
+	testkit.Decode(t, h.Admin("GET", "/keys/"+id, ""), &got)
 	return string(got.Metadata)
 }
 
@@ -193,7 +194,7 @@ func metadataWith(n int, spaced bool) string {
 func TestMetadataNumbersStayExactThroughStoreAndKeyFrom(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, nil)
-	h.engine.GET("/meta", h.guard.Handler(), func(c *gin.Context) {
+	h.Engine.GET("/meta", h.Guard.Handler(), func(c *gin.Context) {
 		k, _ := KeyFrom(c)
 		c.String(http.StatusOK, "%T %v", k.Metadata["big"], k.Metadata["big"])
 	})
@@ -201,13 +202,13 @@ func TestMetadataNumbersStayExactThroughStoreAndKeyFrom(t *testing.T) {
 	if got := metadataOf(t, h, k.ID); got != exactMetadata {
 		t.Fatalf("created metadata read back as %s, want %s", got, exactMetadata)
 	}
-	w := h.do(req{method: "GET", path: "/meta", header: map[string]string{"X-API-Key": k.Secret}})
+	w := h.Do(testkit.Request{Method: "GET", Path: "/meta", Header: map[string]string{"X-API-Key": k.Secret}})
 	if got := w.Body.String(); got != "json.Number 12345678901234567890" {
 		t.Fatalf("KeyFrom metadata big = %q", got)
 	}
 
 	k2 := h.createKey(`{}`)
-	if w := h.admin("PATCH", "/keys/"+k2.ID, `{"metadata":`+exactMetadata+`}`); w.Code != http.StatusOK {
+	if w := h.Admin("PATCH", "/keys/"+k2.ID, `{"metadata":`+exactMetadata+`}`); w.Code != http.StatusOK {
 		t.Fatalf("patch: %d %s", w.Code, w.Body)
 	}
 	if got := metadataOf(t, h, k2.ID); got != exactMetadata {
@@ -233,9 +234,9 @@ func TestMetadataLimitCountsTheBytesTheClientSent(t *testing.T) {
 	}
 	for _, tc := range cases {
 		for _, ep := range []struct{ method, path string }{{"POST", "/keys"}, {"PATCH", "/keys/" + k.ID}} {
-			w := h.admin(ep.method, ep.path, `{"metadata":`+tc.metadata+`}`)
+			w := h.Admin(ep.method, ep.path, `{"metadata":`+tc.metadata+`}`)
 			if !tc.ok {
-				wantError(t, w, http.StatusBadRequest, "bad_request")
+				testkit.WantError(t, w, http.StatusBadRequest, "bad_request")
 				if msg := errorMessage(t, w); !strings.Contains(msg, "metadata") || !strings.Contains(msg, "4096 bytes") {
 					t.Fatalf("%s %s: message %q does not name metadata and its limit", ep.method, tc.name, msg)
 				}
@@ -245,7 +246,7 @@ func TestMetadataLimitCountsTheBytesTheClientSent(t *testing.T) {
 				t.Fatalf("%s %s: %d %s", ep.method, tc.name, w.Code, w.Body)
 			}
 			var got Key
-			decode(t, w, &got)
+			testkit.Decode(t, w, &got)
 			if want := strings.Repeat("<", maxMetadataSize-len(`{"x":""}`)); got.Metadata["x"] != want {
 				t.Fatalf("%s %s: metadata did not round-trip: %v", ep.method, tc.name, fmt.Sprint(got.Metadata)[:40])
 			}

@@ -4,32 +4,24 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/ginkey/ginkey"
 	"github.com/ginkey/ginkey/ginkeyotel"
+	"github.com/ginkey/ginkey/keystore/memstore"
 	"github.com/ginkey/ginkey/observe"
 )
 
 // The observer goes into the guard's Config; here its spans go to memory,
 // in a service to an exporter (OTLP, say).
 func Example() {
-	dir, err := os.MkdirTemp("", "ginkeyotel-example")
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	defer func() { _ = os.RemoveAll(dir) }()
-
 	exporter := tracetest.NewInMemoryExporter()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exporter))
 	defer func() { _ = tp.Shutdown(context.Background()) }()
 	guard, err := ginkey.New(ginkey.Config{
-		DBPath:    filepath.Join(dir, "keys.db"),
+		Store:     memstore.New(), // in memory here; a service leaves Store unset (SQLite) or names its database
 		Observers: []observe.Observer{ginkeyotel.New(tp)},
 		Logger:    slog.New(slog.DiscardHandler),
 	})

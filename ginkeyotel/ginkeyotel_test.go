@@ -5,13 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,89 +16,61 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
-	"gorm.io/driver/sqlite"
-	"gorm.io/gorm"
-	"gorm.io/gorm/logger"
 
 	"github.com/ginkey/ginkey"
 	"github.com/ginkey/ginkey/ginkeyotel"
+	"github.com/ginkey/ginkey/internal/testkit"
+	"github.com/ginkey/ginkey/internal/testkit/guardtest"
 	"github.com/ginkey/ginkey/observe"
 )
 
 var bg = context.Background()
-
-const testSecret = "otel-test-admin-secret" //nolint:gosec // a test's admin secret
 
 func TestMain(m *testing.M) {
 	gin.SetMode(gin.TestMode)
 	os.Exit(m.Run())
 }
 
-// traced is a guard whose observer records spans in memory, on a SQLite
-// file whose reads fail while down is set, behind a gin engine that starts
-// a "request" span around each request.
+// errDown is the error of a store that is down.
+var errDown = errors.New("the test's store is down")
+
+// traced is a guard whose observer records spans in memory, on a store
+// whose key reads and updates fail while the test says so (down), behind a
+// gin engine that starts a "request" span around each request to /r.
 type traced struct {
-	guard    *ginkey.Guard
-	engine   *gin.Engine
+	*guardtest.H
 	exporter *tracetest.InMemoryExporter
-	down     *atomic.Bool
+	store    *testkit.FailingStore
 }
 
 func newTraced(t *testing.T) *traced {
 	t.Helper()
-	db, err := gorm.Open(sqlite.Open(filepath.Join(t.TempDir(), "keys.db")), &gorm.Config{Logger: logger.Discard})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if sqlDB, err := db.DB(); err == nil {
-			_ = sqlDB.Close()
-		}
-	})
-	down := new(atomic.Bool)
-	fail := func(tx *gorm.DB) {
-		if down.Load() {
-			_ = tx.AddError(errors.New("the test's store is down"))
-		}
-	}
-	if err := db.Callback().Query().Before("gorm:query").Register("test:down", fail); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Callback().Update().Before("gorm:update").Register("test:down", fail); err != nil {
-		t.Fatal(err)
-	}
+	store := guardtest.FailingStore(t)
 	exporter := tracetest.NewInMemoryExporter()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exporter))
 	t.Cleanup(func() { _ = tp.Shutdown(bg) })
-	g, err := ginkey.New(ginkey.Config{
-		DB: db, AdminSecret: testSecret, FlushInterval: time.Hour,
-		LookupEnv: func(string) (string, bool) { return "", false },
-		Logger:    slog.New(slog.DiscardHandler),
-		Observers: []observe.Observer{ginkeyotel.New(tp)},
+	h := guardtest.New(t, func(c *ginkey.Config) {
+		c.Store, c.FlushInterval, c.Observers = store, time.Hour, []observe.Observer{ginkeyotel.New(tp)}
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = g.Close() })
-	r := gin.New()
 	requests := tp.Tracer("test")
-	r.Use(func(c *gin.Context) {
+	h.Engine.Use(func(c *gin.Context) {
 		ctx, span := requests.Start(c.Request.Context(), "request")
 		defer span.End()
 		c.Request = c.Request.WithContext(ctx)
 		c.Next()
 	})
-	r.GET("/r", g.Handler(), func(c *gin.Context) { c.String(http.StatusOK, "ok") })
-	return &traced{guard: g, engine: r, exporter: exporter, down: down}
+	h.Route(http.MethodGet, "/r", h.Guard.Handler()) // after Use: the span wraps it
+	return &traced{H: h, exporter: exporter, store: store}
+}
+
+// down makes the store fail to read or update a key.
+func (tr *traced) down() {
+	tr.store.Fail(errDown, testkit.OpByHash, testkit.OpByID, testkit.OpList, testkit.OpModify, testkit.OpRotate)
 }
 
 func (tr *traced) hit(key string) int {
-	req := httptest.NewRequestWithContext(bg, http.MethodGet, "/r", nil)
-	req.RemoteAddr = "192.0.2.1:1000"
-	req.Header.Set("X-API-Key", key)
-	w := httptest.NewRecorder()
-	tr.engine.ServeHTTP(w, req)
-	return w.Code
+	tr.T.Helper()
+	return tr.Get("192.0.2.1:1000", "/r", key).Code
 }
 
 // spans returns the ended spans named name and forgets every span.
@@ -173,7 +141,7 @@ func sha(s string) string {
 func TestSpansOfLookupsOnACacheMissAndOfAdminActionsCarryTheOutcomeAndNoKey(t *testing.T) {
 	t.Parallel()
 	tr := newTraced(t)
-	g := tr.guard
+	g := tr.Guard
 	k, err := g.CreateKey(bg, ginkey.KeySpec{Name: "traced"})
 	if err != nil {
 		t.Fatal(err)
@@ -231,14 +199,14 @@ func TestSpansOfLookupsOnACacheMissAndOfAdminActionsCarryTheOutcomeAndNoKey(t *t
 		t.Fatal(err)
 	}
 	tr.exporter.Reset()
-	tr.down.Store(true)
+	tr.down()
 	if got := tr.hit(other.Secret); got != http.StatusServiceUnavailable {
 		t.Fatalf("a lookup in a store that is down: %d", got)
 	}
 	if _, err := g.RevokeKey(bg, k.ID); err == nil {
 		t.Fatal("revoked a key in a store that is down")
 	}
-	tr.down.Store(false)
+	tr.store.Heal()
 	spans = tr.take()
 	all = append(all, spans...)
 	wantSpan(t, spans, "ginkey.store.lookup", "unavailable", codes.Error)

@@ -4,7 +4,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -13,6 +12,7 @@ import (
 
 	"github.com/ginkey/ginkey"
 	"github.com/ginkey/ginkey/ginkeyprom"
+	"github.com/ginkey/ginkey/internal/testkit/guardtest"
 	"github.com/ginkey/ginkey/observe"
 )
 
@@ -20,42 +20,36 @@ import (
 // request with a valid key, already cached.
 func benchSetup(b *testing.B, withMetrics bool) (*gin.Engine, *http.Request, *prometheus.Registry) {
 	b.Helper()
-	cfg := ginkey.Config{
-		DBPath: filepath.Join(b.TempDir(), "keys.db"), AdminSecret: testSecret,
-		CacheTTL: time.Hour, FlushInterval: time.Hour, RateLimit: ginkey.RateLimit{Requests: 1_000_000, Per: ginkey.PerSecond},
-		LookupEnv: func(string) (string, bool) { return "", false }, Logger: slog.New(slog.DiscardHandler),
-	}
 	var metrics *ginkeyprom.Metrics
-	if withMetrics {
-		metrics = ginkeyprom.New()
-		cfg.Observers = []observe.Observer{metrics}
-	}
-	g, err := ginkey.New(cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = g.Close() })
+	h := guardtest.NewRouted(b, func(c *ginkey.Config) {
+		c.CacheTTL, c.FlushInterval = time.Hour, time.Hour
+		c.RateLimit = ginkey.RateLimit{Requests: 1_000_000, Per: ginkey.PerSecond}
+		c.Logger = slog.New(slog.DiscardHandler)
+		if withMetrics {
+			metrics = ginkeyprom.New()
+			c.Observers = []observe.Observer{metrics}
+		}
+	}, func(g *ginkey.Guard) *gin.Engine {
+		r := gin.New()
+		r.GET("/secure", g.Handler(), func(c *gin.Context) { c.Status(http.StatusOK) })
+		return r
+	})
 	reg := prometheus.NewRegistry()
 	if withMetrics {
-		if err := reg.Register(metrics.Watch(g)); err != nil {
+		if err := reg.Register(metrics.Watch(h.Guard)); err != nil {
 			b.Fatal(err)
 		}
 	}
-	k, err := g.CreateKey(bg, ginkey.KeySpec{Name: "bench", NeverExpires: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	r := gin.New()
-	r.GET("/secure", g.Handler(), func(c *gin.Context) { c.Status(http.StatusOK) })
+	k := guardtest.CreateKey(b, h.Guard, ginkey.KeySpec{Name: "bench", NeverExpires: true})
 	req := httptest.NewRequest(http.MethodGet, "/secure", nil)
 	req.RemoteAddr = "192.0.2.1:1000"
 	req.Header.Set("X-API-Key", k.Secret)
 	w := httptest.NewRecorder()
-	r.ServeHTTP(w, req) // the miss that fills the cache
+	h.Engine.ServeHTTP(w, req) // the miss that fills the cache
 	if w.Code != http.StatusOK {
 		b.Fatalf("warm-up: %d", w.Code)
 	}
-	return r, req, reg
+	return h.Engine, req, reg
 }
 
 // discard is a ResponseWriter that keeps nothing.

@@ -7,8 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -17,22 +15,16 @@ import (
 
 	"github.com/ginkey/ginkey"
 	"github.com/ginkey/ginkey/ginkeyprom"
+	"github.com/ginkey/ginkey/keystore/memstore"
 	"github.com/ginkey/ginkey/observe"
 )
 
 // The metrics go into the guard's Config, then watch the guard once it is
 // made, and are registered and served at /metrics.
 func Example() {
-	dir, err := os.MkdirTemp("", "ginkeyprom-example")
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	defer func() { _ = os.RemoveAll(dir) }()
-
 	metrics := ginkeyprom.New()
 	guard, err := ginkey.New(ginkey.Config{
-		DBPath:    filepath.Join(dir, "keys.db"),
+		Store:     memstore.New(), // in memory here; a service leaves Store unset (SQLite) or names its database
 		Observers: []observe.Observer{metrics},
 		Logger:    slog.New(slog.DiscardHandler),
 	})

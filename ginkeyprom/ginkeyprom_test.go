@@ -5,17 +5,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/ginkey/ginkey/internal/testkit/guardtest"
 	"github.com/ginkey/ginkey/internal/testkit/promcheck"
 	"github.com/ginkey/ginkey/observe"
 
@@ -25,9 +23,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	dto "github.com/prometheus/client_model/go"
-	"gorm.io/driver/sqlite"
-	"gorm.io/gorm"
-	"gorm.io/gorm/logger"
 
 	"github.com/ginkey/ginkey"
 	"github.com/ginkey/ginkey/ginkeyprom"
@@ -35,93 +30,50 @@ import (
 
 var bg = context.Background()
 
-const testSecret = "metrics-test-admin-secret" //nolint:gosec // a test's admin secret
-
 func TestMain(m *testing.M) {
 	gin.SetMode(gin.TestMode)
 	os.Exit(m.Run())
 }
 
-// testGuard is a guard on a SQLite file whose every statement fails while
-// down is set, with metrics registered on its own registry, a gin engine
+// errDown is the error of a store that is down.
+var errDown = errors.New("the test's store is down")
+
+// testGuard is a guard on a store whose every operation fails while the
+// test says so, with metrics registered on its own registry, a gin engine
 // serving /r (Handler), /scoped (Require("s:x")) and /metrics, and that
 // engine on a real HTTP server.
 type testGuard struct {
-	guard  *ginkey.Guard
-	engine *gin.Engine
-	srv    *httptest.Server
-	down   *atomic.Bool
+	*guardtest.H
+	store *testkit.FailingStore
+	srv   *httptest.Server
 }
 
 func newTestGuard(t *testing.T, mod func(*ginkey.Config)) *testGuard {
 	t.Helper()
-	db, err := gorm.Open(sqlite.Open(filepath.Join(t.TempDir(), "keys.db")), &gorm.Config{Logger: logger.Discard})
-	if err != nil {
-		t.Fatal(err)
-	}
-	down := new(atomic.Bool)
-	fail := func(tx *gorm.DB) {
-		if down.Load() {
-			_ = tx.AddError(errors.New("the test's store is down"))
-		}
-	}
-	cb := db.Callback()
-	for _, err := range []error{
-		cb.Query().Before("gorm:query").Register("test:down", fail),
-		cb.Create().Before("gorm:create").Register("test:down", fail),
-		cb.Update().Before("gorm:update").Register("test:down", fail),
-		cb.Delete().Before("gorm:delete").Register("test:down", fail),
-		cb.Raw().Before("gorm:raw").Register("test:down", fail),
-		cb.Row().Before("gorm:row").Register("test:down", fail),
-	} {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	t.Cleanup(func() {
-		if sqlDB, err := db.DB(); err == nil {
-			_ = sqlDB.Close()
+	store := guardtest.FailingStore(t)
+	metrics := ginkeyprom.New()
+	h := guardtest.New(t, func(c *ginkey.Config) {
+		c.Store, c.FlushInterval, c.Observers = store, time.Hour, []observe.Observer{metrics}
+		if mod != nil {
+			mod(c)
 		}
 	})
-
-	metrics := ginkeyprom.New()
-	cfg := ginkey.Config{
-		DB: db, AdminSecret: testSecret, FlushInterval: time.Hour,
-		LookupEnv: func(string) (string, bool) { return "", false },
-		Observers: []observe.Observer{metrics}, Logger: slog.New(slog.DiscardHandler),
-	}
-	if mod != nil {
-		mod(&cfg)
-	}
-	g, err := ginkey.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = g.Close() })
 	reg := prometheus.NewRegistry()
-	if err := reg.Register(metrics.Watch(g)); err != nil {
+	if err := reg.Register(metrics.Watch(h.Guard)); err != nil {
 		t.Fatal(err)
 	}
-	r := gin.New()
-	ok := func(c *gin.Context) { c.String(http.StatusOK, "ok") }
-	r.GET("/r", g.Handler(), ok)
-	r.GET("/scoped", g.Require("s:x"), ok)
-	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
-	srv := httptest.NewServer(r)
+	h.Route(http.MethodGet, "/r", h.Guard.Handler())
+	h.Route(http.MethodGet, "/scoped", h.Guard.Require("s:x"))
+	h.Engine.GET("/metrics", gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+	srv := httptest.NewServer(h.Engine)
 	t.Cleanup(srv.Close)
-	return &testGuard{guard: g, engine: r, srv: srv, down: down}
+	return &testGuard{H: h, store: store, srv: srv}
 }
 
 // hit sends GET path with key from remote through the engine.
 func (tg *testGuard) hit(path, remote, key string) int {
-	req := httptest.NewRequestWithContext(bg, http.MethodGet, path, nil)
-	req.RemoteAddr = remote
-	if key != "" {
-		req.Header.Set("X-API-Key", key)
-	}
-	w := httptest.NewRecorder()
-	tg.engine.ServeHTTP(w, req)
-	return w.Code
+	tg.T.Helper()
+	return tg.Get(remote, path, key).Code
 }
 
 // scrape reads /metrics over HTTP and parses the text format.
@@ -151,20 +103,11 @@ func scrapeURL(t *testing.T, url string) (map[string]*dto.MetricFamily, string) 
 	return promcheck.Parse(t, body.String()), body.String()
 }
 
-func mustCreate(t *testing.T, g *ginkey.Guard, spec ginkey.KeySpec) ginkey.CreatedKey {
-	t.Helper()
-	k, err := g.CreateKey(bg, spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
-}
-
 func TestEveryOutcomeIsScrapedWithExactCountsAndBoundedLabels(t *testing.T) {
 	t.Parallel()
 	clk := testkit.NewClock()
 	tg := newTestGuard(t, func(c *ginkey.Config) { c.Now, c.FailureLimit = clk.Now, 3 })
-	g := tg.guard
+	g := tg.Guard
 
 	// Before any traffic every known series is there, at zero.
 	fams, _ := tg.scrape(t)
@@ -178,12 +121,12 @@ func TestEveryOutcomeIsScrapedWithExactCountsAndBoundedLabels(t *testing.T) {
 	}
 
 	soon := clk.Now().Add(time.Hour)
-	k := mustCreate(t, g, ginkey.KeySpec{
+	k := guardtest.CreateKey(t, g, ginkey.KeySpec{
 		Name: "limited", Scopes: []string{"a:b"}, RateLimit: &ginkey.RateLimit{Requests: 3, Per: ginkey.PerMinute},
 		Quota: &ginkey.Quota{Requests: 4, Per: ginkey.PerDay}, AllowedIPs: []string{"192.0.2.0/24"}, ExpiresAt: &soon,
 	})
-	plain := mustCreate(t, g, ginkey.KeySpec{Name: "plain", NeverExpires: true})
-	gone := mustCreate(t, g, ginkey.KeySpec{Name: "deleted"}) // well-formed, then unknown
+	plain := guardtest.CreateKey(t, g, ginkey.KeySpec{Name: "plain", NeverExpires: true})
+	gone := guardtest.CreateKey(t, g, ginkey.KeySpec{Name: "deleted"}) // well-formed, then unknown
 	if err := g.DeleteKey(bg, gone.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -247,7 +190,7 @@ func TestEveryOutcomeIsScrapedWithExactCountsAndBoundedLabels(t *testing.T) {
 		t.Fatal(err)
 	}
 	step("/r", in, rotated.Secret, 200, "valid") // pending: 1
-	tg.down.Store(true)
+	tg.store.Fail(errDown)
 	if err := g.Flush(bg); err == nil {
 		t.Fatal("a flush to a store that is down succeeded")
 	}
@@ -256,7 +199,7 @@ func TestEveryOutcomeIsScrapedWithExactCountsAndBoundedLabels(t *testing.T) {
 	if _, err := g.RevokeKey(bg, rotated.ID); err == nil {
 		t.Fatal("revoked a key in a store that is down")
 	}
-	tg.down.Store(false)
+	tg.store.Heal()
 
 	fams, text := tg.scrape(t)
 	for _, o := range observe.VerificationOutcomes() {
@@ -304,17 +247,17 @@ func TestEveryOutcomeIsScrapedWithExactCountsAndBoundedLabels(t *testing.T) {
 		t.Errorf("ginkey_usage_flush_pending = %v, want 1", got)
 	}
 	promcheck.CheckLabels(t, fams, text, k.ID, k.Prefix, k.Secret, plain.ID, plain.Prefix, plain.Secret,
-		gone.ID, gone.Secret, rotated.ID, rotated.Secret, other, "192.0.2", "198.51.100", "203.0.113", "127.0.0.1", testSecret)
+		gone.ID, gone.Secret, rotated.ID, rotated.Secret, other, "192.0.2", "198.51.100", "203.0.113", "127.0.0.1", testkit.AdminSecret)
 }
 
 // mustCreateWhileUp makes a key, deletes it, and returns it: a well-formed
 // key the store does not know, whatever the store's state when it is used.
 func mustCreateWhileUp(t *testing.T, tg *testGuard) string {
 	t.Helper()
-	tg.down.Store(false)
-	defer tg.down.Store(true)
-	k := mustCreate(t, tg.guard, ginkey.KeySpec{Name: "unknown"})
-	if err := tg.guard.DeleteKey(bg, k.ID); err != nil {
+	tg.store.Heal()
+	defer tg.store.Fail(errDown)
+	k := guardtest.CreateKey(t, tg.Guard, ginkey.KeySpec{Name: "unknown"})
+	if err := tg.Guard.DeleteKey(bg, k.ID); err != nil {
 		t.Fatal(err)
 	}
 	return k.Secret
@@ -325,14 +268,14 @@ func ptr[T any](v T) *T { return &v }
 func TestCacheLookupsStoreTimesAndPendingUsageAreScraped(t *testing.T) {
 	t.Parallel()
 	tg := newTestGuard(t, nil)
-	k := mustCreate(t, tg.guard, ginkey.KeySpec{Name: "cached"})
+	k := guardtest.CreateKey(t, tg.Guard, ginkey.KeySpec{Name: "cached"})
 	for range 3 {
 		if got := tg.hit("/r", "192.0.2.1:1", k.Secret); got != 200 {
 			t.Fatalf("a valid key: %d", got)
 		}
 	}
-	gone := mustCreate(t, tg.guard, ginkey.KeySpec{Name: "gone"})
-	if err := tg.guard.DeleteKey(bg, gone.ID); err != nil {
+	gone := guardtest.CreateKey(t, tg.Guard, ginkey.KeySpec{Name: "gone"})
+	if err := tg.Guard.DeleteKey(bg, gone.ID); err != nil {
 		t.Fatal(err)
 	}
 	tg.hit("/r", "192.0.2.1:1", gone.Secret) // read from the store: unknown
@@ -359,7 +302,7 @@ func TestCacheLookupsStoreTimesAndPendingUsageAreScraped(t *testing.T) {
 		}
 	}
 	promcheck.CheckLabels(t, fams, text, k.ID, k.Prefix, k.Secret, gone.ID, gone.Secret)
-	if err := tg.guard.Flush(bg); err != nil {
+	if err := tg.Guard.Flush(bg); err != nil {
 		t.Fatal(err)
 	}
 	fams, _ = tg.scrape(t)
@@ -418,7 +361,7 @@ func TestUnknownOperationsAndOutcomesAreCountedAsOther(t *testing.T) {
 func TestScrapesDuringTrafficRiseMonotonicallyToTheExactTotal(t *testing.T) {
 	t.Parallel()
 	tg := newTestGuard(t, nil)
-	k := mustCreate(t, tg.guard, ginkey.KeySpec{Name: "busy"})
+	k := guardtest.CreateKey(t, tg.Guard, ginkey.KeySpec{Name: "busy"})
 	const clients, each = 4, 200
 	var wg sync.WaitGroup
 	for i := range clients {

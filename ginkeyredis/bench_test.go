@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/ginkey/ginkey"
+	"github.com/ginkey/ginkey/internal/testkit/guardtest"
 	"github.com/ginkey/ginkey/limiter"
 )
 
@@ -24,7 +25,7 @@ func benchServe(b *testing.B, in *instance, key string) func() {
 	engine, path := gin.New(), "/public"
 	engine.GET(path, func(c *gin.Context) { c.String(http.StatusOK, "ok") })
 	if in != nil {
-		engine, path = in.engine, "/secure"
+		engine, path = in.Engine, "/secure"
 	}
 	r := httptest.NewRequestWithContext(context.Background(), http.MethodGet, path, nil)
 	r.Header.Set("X-API-Key", key)
@@ -48,7 +49,7 @@ func BenchmarkRateLimitedCacheHit(b *testing.B) {
 	url := redisURL(b)
 	guarded := func(limits *Limits) func() {
 		in := newInstance(b, filepath.Join(b.TempDir(), "keys.db"), limits, nil)
-		k := createKey(b, in.guard, ginkey.KeySpec{RateLimit: &benchLimit})
+		k := guardtest.CreateKey(b, in.Guard, ginkey.KeySpec{RateLimit: &benchLimit})
 		serve := benchServe(b, in, k.Secret)
 		serve() // the key into the cache, the script into Redis
 		return serve

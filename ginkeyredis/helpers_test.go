@@ -4,26 +4,19 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"log/slog"
 	"net"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
-
-	"github.com/ginkey/ginkey/internal/testkit"
 
 	"github.com/gin-gonic/gin"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ginkey/ginkey"
+	"github.com/ginkey/ginkey/internal/testkit/guardtest"
 )
-
-const testSecret = "test-admin-secret-0123456789" //nolint:gosec // a test fixture, not a credential
 
 func init() { gin.SetMode(gin.TestMode) }
 
@@ -84,96 +77,28 @@ func newLimits(t testing.TB, url, prefix string, opts ...Option) *Limits {
 	return l
 }
 
-// syncBuffer is a log sink safe for the guard's goroutines.
-type syncBuffer = testkit.Buffer
-
 // instance is one guard behind a gin engine, as one of several instances
 // of an application would be.
-type instance struct {
-	t      testing.TB
-	guard  *ginkey.Guard
-	engine *gin.Engine
-	logs   *syncBuffer
-}
-
-func noEnv(string) (string, bool) { return "", false }
+type instance = guardtest.H
 
 // newInstance starts a guard on the SQLite file db, counting in limits
-// (nil: in memory).
+// (nil: in memory), behind an engine that trusts no proxy.
 func newInstance(t testing.TB, db string, limits *Limits, mod func(*ginkey.Config)) *instance {
 	t.Helper()
-	in := &instance{t: t, logs: &syncBuffer{}}
-	cfg := ginkey.Config{
-		DBPath:      db,
-		AdminSecret: testSecret,
-		Logger:      slog.New(slog.NewTextHandler(in.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		LookupEnv:   noEnv,
-	}
-	if limits != nil {
-		limits.Apply(&cfg)
-	}
-	if mod != nil {
-		mod(&cfg)
-	}
-	g, err := ginkey.New(cfg)
-	if err != nil {
-		t.Fatalf("ginkey.New: %v", err)
-	}
-	t.Cleanup(func() { _ = g.Close() })
-	in.guard = g
-	r := gin.New()
-	if err := r.SetTrustedProxies(nil); err != nil {
+	in := guardtest.New(t, func(c *ginkey.Config) {
+		c.DBPath = db
+		if limits != nil {
+			limits.Apply(c)
+		}
+		if mod != nil {
+			mod(c)
+		}
+	})
+	if err := in.Engine.SetTrustedProxies(nil); err != nil {
 		t.Fatal(err)
 	}
-	g.RegisterAdmin(r.Group("/auth"))
-	r.GET("/secure", g.Handler(), func(c *gin.Context) { c.String(http.StatusOK, "ok") })
-	in.engine = r
 	return in
 }
-
-// get requests /secure with key from the client at remote ("" for
-// httptest's default).
-func (in *instance) get(remote, key string) *httptest.ResponseRecorder {
-	return in.do(remote, "/secure", "X-API-Key", key)
-}
-
-// admin lists keys with secret as the admin secret.
-func (in *instance) admin(remote, secret string) *httptest.ResponseRecorder {
-	return in.do(remote, "/auth/keys", "X-Admin-Secret", secret)
-}
-
-func (in *instance) do(remote, path, header, value string) *httptest.ResponseRecorder {
-	r := httptest.NewRequestWithContext(context.Background(), http.MethodGet, path, nil)
-	if remote != "" {
-		r.RemoteAddr = remote
-	}
-	r.Header.Set(header, value)
-	w := httptest.NewRecorder()
-	in.engine.ServeHTTP(w, r)
-	return w
-}
-
-func createKey(t testing.TB, g *ginkey.Guard, spec ginkey.KeySpec) ginkey.CreatedKey {
-	t.Helper()
-	k, err := g.CreateKey(context.Background(), spec)
-	if err != nil {
-		t.Fatalf("CreateKey: %v", err)
-	}
-	return k
-}
-
-// wantError asserts the status and the stable code of an error response.
-func wantError(t testing.TB, w *httptest.ResponseRecorder, status int, code string) {
-	t.Helper()
-	if w.Code != status || !strings.Contains(w.Body.String(), `"code":"`+code+`"`) {
-		t.Fatalf("got %d %s, want %d %s", w.Code, w.Body, status, code)
-	}
-}
-
-// fakeClock is a settable clock.
-type fakeClock = testkit.Clock
-
-func newFakeClock() *fakeClock { return testkit.NewClock() }
 
 // ownRedis is a redis-server of the test's own, on a free port, that the
 // test can stop and start again.

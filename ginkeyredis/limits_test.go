@@ -13,6 +13,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ginkey/ginkey"
+	"github.com/ginkey/ginkey/internal/testkit"
+	"github.com/ginkey/ginkey/internal/testkit/guardtest"
 )
 
 // twoInstances starts two guards on one database, each counting in the
@@ -38,12 +40,12 @@ func alternate(t *testing.T, a, b *instance, key string, n int, code string) int
 		if i%2 == 1 {
 			in = b
 		}
-		w := in.get("", key)
+		w := in.Get("", "/secure", key)
 		if w.Code == http.StatusOK {
 			passed++
 			continue
 		}
-		wantError(t, w, http.StatusTooManyRequests, code)
+		testkit.WantError(t, w, http.StatusTooManyRequests, code)
 		if w.Header().Get("Retry-After") == "" {
 			t.Fatalf("request %d: 429 without Retry-After", i+1)
 		}
@@ -54,7 +56,7 @@ func alternate(t *testing.T, a, b *instance, key string, n int, code string) int
 func TestTwoGuardsShareARateLimitOfTenPerMinuteExactly(t *testing.T) {
 	t.Parallel()
 	a, b, _ := twoInstances(t, nil)
-	k := createKey(t, a.guard, ginkey.KeySpec{RateLimit: &ginkey.RateLimit{Requests: 10, Per: ginkey.PerMinute}})
+	k := guardtest.CreateKey(t, a.Guard, ginkey.KeySpec{RateLimit: &ginkey.RateLimit{Requests: 10, Per: ginkey.PerMinute}})
 	if n := alternate(t, a, b, k.Secret, 16, "rate_limited"); n != 10 {
 		t.Fatalf("%d of 16 alternating requests passed, want exactly 10", n)
 	}
@@ -63,7 +65,7 @@ func TestTwoGuardsShareARateLimitOfTenPerMinuteExactly(t *testing.T) {
 func TestTwoGuardsShareADailyQuotaOfFiveExactly(t *testing.T) {
 	t.Parallel()
 	a, b, _ := twoInstances(t, nil)
-	k := createKey(t, a.guard, ginkey.KeySpec{Quota: &ginkey.Quota{Requests: 5, Per: ginkey.PerDay}})
+	k := guardtest.CreateKey(t, a.Guard, ginkey.KeySpec{Quota: &ginkey.Quota{Requests: 5, Per: ginkey.PerDay}})
 	if n := alternate(t, a, b, k.Secret, 12, "quota_exceeded"); n != 5 {
 		t.Fatalf("%d of 12 alternating requests passed, want exactly 5", n)
 	}
@@ -73,29 +75,29 @@ func TestTwoGuardsShareTheUnknownKeyThrottle(t *testing.T) {
 	t.Parallel()
 	a, b, _ := twoInstances(t, func(c *ginkey.Config) { c.FailureLimit = 4 })
 	// A well-formed key the store no longer knows.
-	gone := createKey(t, a.guard, ginkey.KeySpec{})
-	if err := a.guard.DeleteKey(context.Background(), gone.ID); err != nil {
+	gone := guardtest.CreateKey(t, a.Guard, ginkey.KeySpec{})
+	if err := a.Guard.DeleteKey(context.Background(), gone.ID); err != nil {
 		t.Fatal(err)
 	}
-	good := createKey(t, a.guard, ginkey.KeySpec{})
+	good := guardtest.CreateKey(t, a.Guard, ginkey.KeySpec{})
 	const attacker, other = "203.0.113.7:5555", "198.51.100.1:80"
 	for i := range 4 {
 		in := a
 		if i%2 == 1 {
 			in = b
 		}
-		wantError(t, in.get(attacker, gone.Secret), http.StatusUnauthorized, "key_invalid")
+		testkit.WantError(t, in.Get(attacker, "/secure", gone.Secret), http.StatusUnauthorized, "key_invalid")
 	}
 	for _, in := range []*instance{a, b} {
-		w := in.get(attacker, gone.Secret)
-		wantError(t, w, http.StatusTooManyRequests, "too_many_failures")
+		w := in.Get(attacker, "/secure", gone.Secret)
+		testkit.WantError(t, w, http.StatusTooManyRequests, "too_many_failures")
 		if got := w.Header().Get("Retry-After"); got != "15" { // 4 per minute: one back every 15s
 			t.Fatalf("Retry-After = %q, want 15", got)
 		}
 		// Throttled before the store: a good key not yet cached is refused too.
-		wantError(t, in.get(attacker, good.Secret), http.StatusTooManyRequests, "too_many_failures")
+		testkit.WantError(t, in.Get(attacker, "/secure", good.Secret), http.StatusTooManyRequests, "too_many_failures")
 		// Another address is not.
-		if w := in.get(other, good.Secret); w.Code != http.StatusOK {
+		if w := in.Get(other, "/secure", good.Secret); w.Code != http.StatusOK {
 			t.Fatalf("another address: %d %s", w.Code, w.Body)
 		}
 	}
@@ -107,7 +109,7 @@ func TestTwoGuardsShareTheAdminSecretThrottle(t *testing.T) {
 	const guesser, admin = "203.0.113.9:1000", "198.51.100.2:1000"
 	// Right secrets are given back: they cost nothing.
 	for range 5 {
-		if w := a.admin(admin, testSecret); w.Code != http.StatusOK {
+		if w := a.AdminAs(admin, testkit.AdminSecret); w.Code != http.StatusOK {
 			t.Fatalf("admin: %d %s", w.Code, w.Body)
 		}
 	}
@@ -116,12 +118,12 @@ func TestTwoGuardsShareTheAdminSecretThrottle(t *testing.T) {
 		if i%2 == 1 {
 			in = b
 		}
-		wantError(t, in.admin(guesser, "wrong-secret-0123456789"), http.StatusUnauthorized, "admin_unauthorized")
+		testkit.WantError(t, in.AdminAs(guesser, "wrong-secret-0123456789"), http.StatusUnauthorized, "admin_unauthorized")
 	}
 	for _, in := range []*instance{a, b} {
-		wantError(t, in.admin(guesser, "wrong-secret-0123456789"), http.StatusTooManyRequests, "too_many_failures")
-		wantError(t, in.admin(guesser, testSecret), http.StatusTooManyRequests, "too_many_failures")
-		if w := in.admin(admin, testSecret); w.Code != http.StatusOK {
+		testkit.WantError(t, in.AdminAs(guesser, "wrong-secret-0123456789"), http.StatusTooManyRequests, "too_many_failures")
+		testkit.WantError(t, in.AdminAs(guesser, testkit.AdminSecret), http.StatusTooManyRequests, "too_many_failures")
+		if w := in.AdminAs(admin, testkit.AdminSecret); w.Code != http.StatusOK {
 			t.Fatalf("admin from another address: %d %s", w.Code, w.Body)
 		}
 	}
@@ -132,19 +134,19 @@ func TestTwoGuardsShareTheAdminSecretThrottle(t *testing.T) {
 func TestRedisLimiterHeadersMatchTheMemoryLimiters(t *testing.T) {
 	t.Parallel()
 	url := redisURL(t)
-	clock := newFakeClock()
+	clock := testkit.NewClock()
 	withClock := func(c *ginkey.Config) { c.Now = clock.Now }
 	mem := newInstance(t, filepath.Join(t.TempDir(), "mem.db"), nil, withClock)
 	red := newInstance(t, filepath.Join(t.TempDir(), "redis.db"),
 		newLimits(t, url, testPrefix(t, url), WithClock(clock.Now)), withClock)
 	for _, rl := range []ginkey.RateLimit{{Requests: 5, Per: ginkey.PerSecond}, {Requests: 2, Per: ginkey.PerMinute}} {
-		km := createKey(t, mem.guard, ginkey.KeySpec{RateLimit: &rl})
-		kr := createKey(t, red.guard, ginkey.KeySpec{RateLimit: &rl})
+		km := guardtest.CreateKey(t, mem.Guard, ginkey.KeySpec{RateLimit: &rl})
+		kr := guardtest.CreateKey(t, red.Guard, ginkey.KeySpec{RateLimit: &rl})
 		steps := []time.Duration{0, 0, 0, 0, 0, 0, 0, 150 * time.Millisecond, 49 * time.Millisecond,
 			time.Millisecond, 0, 10 * time.Second, 20 * time.Second, 0, 0, time.Hour, 0}
 		for i, step := range steps {
 			clock.Advance(step)
-			wm, wr := mem.get("", km.Secret), red.get("", kr.Secret)
+			wm, wr := mem.Get("", "/secure", km.Secret), red.Get("", "/secure", kr.Secret)
 			for _, h := range []string{"RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "Retry-After"} {
 				if gm, gr := wm.Header().Get(h), wr.Header().Get(h); gm != gr || wm.Code != wr.Code {
 					t.Fatalf("%+v, request %d: memory %d %s=%q, Redis %d %s=%q", rl, i+1, wm.Code, h, gm, wr.Code, h, gr)
@@ -160,22 +162,22 @@ func TestRedisQuotaIsSeededFromTheUsageTable(t *testing.T) {
 	url := redisURL(t)
 	db := filepath.Join(t.TempDir(), "keys.db")
 	mem := newInstance(t, db, nil, nil)
-	k := createKey(t, mem.guard, ginkey.KeySpec{Quota: &ginkey.Quota{Requests: 5, Per: ginkey.PerDay}})
+	k := guardtest.CreateKey(t, mem.Guard, ginkey.KeySpec{Quota: &ginkey.Quota{Requests: 5, Per: ginkey.PerDay}})
 	for range 3 {
-		if w := mem.get("", k.Secret); w.Code != http.StatusOK {
+		if w := mem.Get("", "/secure", k.Secret); w.Code != http.StatusOK {
 			t.Fatalf("in-memory guard: %d %s", w.Code, w.Body)
 		}
 	}
-	if err := mem.guard.Flush(context.Background()); err != nil {
+	if err := mem.Guard.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	red := newInstance(t, db, newLimits(t, url, testPrefix(t, url)), nil)
 	passed := 0
 	for range 5 {
-		if w := red.get("", k.Secret); w.Code == http.StatusOK {
+		if w := red.Get("", "/secure", k.Secret); w.Code == http.StatusOK {
 			passed++
 		} else {
-			wantError(t, w, http.StatusTooManyRequests, "quota_exceeded")
+			testkit.WantError(t, w, http.StatusTooManyRequests, "quota_exceeded")
 		}
 	}
 	if passed != 2 {
@@ -186,17 +188,17 @@ func TestRedisQuotaIsSeededFromTheUsageTable(t *testing.T) {
 func TestRedisKeysNameKeyIDsNeverKeys(t *testing.T) {
 	t.Parallel()
 	a, _, prefix := twoInstances(t, func(c *ginkey.Config) { c.FailureLimit = 2 })
-	k := createKey(t, a.guard, ginkey.KeySpec{
+	k := guardtest.CreateKey(t, a.Guard, ginkey.KeySpec{
 		RateLimit: &ginkey.RateLimit{Requests: 5, Per: ginkey.PerMinute},
 		Quota:     &ginkey.Quota{Requests: 5, Per: ginkey.PerMonth},
 	})
-	gone := createKey(t, a.guard, ginkey.KeySpec{})
-	if err := a.guard.DeleteKey(context.Background(), gone.ID); err != nil {
+	gone := guardtest.CreateKey(t, a.Guard, ginkey.KeySpec{})
+	if err := a.Guard.DeleteKey(context.Background(), gone.ID); err != nil {
 		t.Fatal(err)
 	}
-	a.get("", k.Secret)
-	a.get("192.0.2.1:1", gone.Secret)
-	a.admin("192.0.2.2:1", "wrong-secret-0123456789")
+	a.Get("", "/secure", k.Secret)
+	a.Get("192.0.2.1:1", "/secure", gone.Secret)
+	a.AdminAs("192.0.2.2:1", "wrong-secret-0123456789")
 	opt, _ := redis.ParseURL(redisURL(t))
 	c := redis.NewClient(opt)
 	defer func() { _ = c.Close() }()
@@ -211,7 +213,7 @@ func TestRedisKeysNameKeyIDsNeverKeys(t *testing.T) {
 		prefix + "quota:" + k.ID + ":":         false, // a prefix: the period follows
 	}
 	for _, key := range keys {
-		for _, secret := range []string{k.Secret, gone.Secret, testSecret, "wrong-secret"} {
+		for _, secret := range []string{k.Secret, gone.Secret, testkit.AdminSecret, "wrong-secret"} {
 			if strings.Contains(key, secret) {
 				t.Fatalf("Redis key %q holds a secret", key)
 			}
@@ -233,8 +235,8 @@ func TestRedisKeysNameKeyIDsNeverKeys(t *testing.T) {
 func TestTwoGuardsCountConcurrentRequestsExactly(t *testing.T) {
 	t.Parallel()
 	a, b, _ := twoInstances(t, nil)
-	rated := createKey(t, a.guard, ginkey.KeySpec{RateLimit: &ginkey.RateLimit{Requests: 10, Per: ginkey.PerMinute}})
-	quota := createKey(t, a.guard, ginkey.KeySpec{Quota: &ginkey.Quota{Requests: 5, Per: ginkey.PerDay}})
+	rated := guardtest.CreateKey(t, a.Guard, ginkey.KeySpec{RateLimit: &ginkey.RateLimit{Requests: 10, Per: ginkey.PerMinute}})
+	quota := guardtest.CreateKey(t, a.Guard, ginkey.KeySpec{Quota: &ginkey.Quota{Requests: 5, Per: ginkey.PerDay}})
 	for _, c := range []struct {
 		key  string
 		want int64
@@ -247,7 +249,7 @@ func TestTwoGuardsCountConcurrentRequestsExactly(t *testing.T) {
 				in = b
 			}
 			wg.Go(func() {
-				if in.get("", c.key).Code == http.StatusOK {
+				if in.Get("", "/secure", c.key).Code == http.StatusOK {
 					passed.Add(1)
 				}
 			})

@@ -13,6 +13,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ginkey/ginkey"
+	"github.com/ginkey/ginkey/internal/testkit"
+	"github.com/ginkey/ginkey/internal/testkit/guardtest"
 )
 
 // outageSetup starts a Redis of the test's own and a guard counting in it,
@@ -25,20 +27,20 @@ func outageSetup(t *testing.T, failClosed bool) (r *ownRedis, in *instance, limi
 		c.FailClosed = failClosed
 		c.FailureLimit = 100
 	})
-	limited = createKey(t, in.guard, ginkey.KeySpec{
+	limited = guardtest.CreateKey(t, in.Guard, ginkey.KeySpec{
 		RateLimit: &ginkey.RateLimit{Requests: 2, Per: ginkey.PerMinute},
 		Quota:     &ginkey.Quota{Requests: 100, Per: ginkey.PerDay},
 	})
-	gone = createKey(t, in.guard, ginkey.KeySpec{})
-	if err := in.guard.DeleteKey(context.Background(), gone.ID); err != nil {
+	gone = guardtest.CreateKey(t, in.Guard, ginkey.KeySpec{})
+	if err := in.Guard.DeleteKey(context.Background(), gone.ID); err != nil {
 		t.Fatal(err)
 	}
 	for range 2 {
-		if w := in.get("", limited.Secret); w.Code != http.StatusOK || w.Header().Get("RateLimit-Remaining") == "" {
+		if w := in.Get("", "/secure", limited.Secret); w.Code != http.StatusOK || w.Header().Get("RateLimit-Remaining") == "" {
 			t.Fatalf("Redis up: %d %v", w.Code, w.Header())
 		}
 	}
-	wantError(t, in.get("", limited.Secret), http.StatusTooManyRequests, "rate_limited")
+	testkit.WantError(t, in.Get("", "/secure", limited.Secret), http.StatusTooManyRequests, "rate_limited")
 	return r, in, limited, gone
 }
 
@@ -50,7 +52,7 @@ func recoverRedis(t *testing.T, r *ownRedis, in *instance, key string) int {
 	r.start()
 	// go-redis waits a moment before it dials a server that refused it.
 	for n := 0; ; n++ {
-		w := in.get("", key)
+		w := in.Get("", "/secure", key)
 		if w.Header().Get("RateLimit-Limit") != "" {
 			if w.Code != http.StatusOK {
 				t.Fatalf("after the restart: %d %s", w.Code, w.Body)
@@ -64,7 +66,7 @@ func recoverRedis(t *testing.T, r *ownRedis, in *instance, key string) int {
 	}
 }
 
-func wantLines(t *testing.T, logs *syncBuffer, n int, parts ...string) []string {
+func wantLines(t *testing.T, logs *testkit.Buffer, n int, parts ...string) []string {
 	t.Helper()
 	got := logs.Lines(parts...)
 	if len(got) != n {
@@ -79,85 +81,85 @@ func TestRedisOutageFailsOpenAndIsLoggedOnceWhenItStartsAndEnds(t *testing.T) {
 	r.stop()
 	const during = 10
 	for i := range during {
-		w := in.get("", limited.Secret)
+		w := in.Get("", "/secure", limited.Secret)
 		if w.Code != http.StatusOK || w.Header().Get("RateLimit-Limit") != "" {
 			t.Fatalf("Redis down, request %d: %d %v, want 200 without RateLimit headers", i+1, w.Code, w.Header())
 		}
-		wantError(t, in.get("203.0.113.1:1", gone.Secret), http.StatusUnauthorized, "key_invalid")
+		testkit.WantError(t, in.Get("203.0.113.1:1", "/secure", gone.Secret), http.StatusUnauthorized, "key_invalid")
 	}
 	for _, what := range []string{"rate limiter", "quota counter"} {
-		line := wantLines(t, in.logs, 1, "level=WARN", "the "+what+" failed")[0]
+		line := wantLines(t, in.Logs, 1, "level=WARN", "the "+what+" failed")[0]
 		if !strings.Contains(line, "requests pass unchecked") || !strings.Contains(line, "error=") {
 			t.Fatalf("WARN line: %s", line)
 		}
 	}
-	wantLines(t, in.logs, 1, "level=WARN", "the failure counter failed", "count on this instance alone")
-	if strings.Contains(in.logs.String(), limited.Secret) || strings.Contains(in.logs.String(), gone.Secret) {
+	wantLines(t, in.Logs, 1, "level=WARN", "the failure counter failed", "count on this instance alone")
+	if strings.Contains(in.Logs.String(), limited.Secret) || strings.Contains(in.Logs.String(), gone.Secret) {
 		t.Fatal("a key reached the log")
 	}
 
 	more := recoverRedis(t, r, in, limited.Secret)
-	wantError(t, in.get("203.0.113.1:1", gone.Secret), http.StatusUnauthorized, "key_invalid")
-	line := wantLines(t, in.logs, 1, "level=INFO", "the rate limiter answers again")[0]
+	testkit.WantError(t, in.Get("203.0.113.1:1", "/secure", gone.Secret), http.StatusUnauthorized, "key_invalid")
+	line := wantLines(t, in.Logs, 1, "level=INFO", "the rate limiter answers again")[0]
 	if want := "requests_let_through=" + strconv.Itoa(during+more); !strings.Contains(line, want) {
 		t.Fatalf("INFO line %q, want %s", line, want)
 	}
-	wantLines(t, in.logs, 1, "level=INFO", "the quota counter answers again")
-	wantLines(t, in.logs, 1, "level=INFO", "the failure counter answers again")
+	wantLines(t, in.Logs, 1, "level=INFO", "the quota counter answers again")
+	wantLines(t, in.Logs, 1, "level=INFO", "the failure counter answers again")
 	// Counting again: the restarted Redis lost the old count, so one more
 	// request passes and the next is refused.
-	if w := in.get("", limited.Secret); w.Code != http.StatusOK {
+	if w := in.Get("", "/secure", limited.Secret); w.Code != http.StatusOK {
 		t.Fatalf("second request after the restart: %d", w.Code)
 	}
-	wantError(t, in.get("", limited.Secret), http.StatusTooManyRequests, "rate_limited")
-	wantLines(t, in.logs, 1, "level=WARN", "the rate limiter failed")
+	testkit.WantError(t, in.Get("", "/secure", limited.Secret), http.StatusTooManyRequests, "rate_limited")
+	wantLines(t, in.Logs, 1, "level=WARN", "the rate limiter failed")
 }
 
 func TestRedisOutageWithFailClosedAnswers503(t *testing.T) {
 	t.Parallel()
 	r, in, limited, gone := outageSetup(t, true)
-	quotaOnly := createKey(t, in.guard, ginkey.KeySpec{Quota: &ginkey.Quota{Requests: 100, Per: ginkey.PerDay}})
-	free := createKey(t, in.guard, ginkey.KeySpec{})
-	if w := in.get("", quotaOnly.Secret); w.Code != http.StatusOK {
+	quotaOnly := guardtest.CreateKey(t, in.Guard, ginkey.KeySpec{Quota: &ginkey.Quota{Requests: 100, Per: ginkey.PerDay}})
+	free := guardtest.CreateKey(t, in.Guard, ginkey.KeySpec{})
+	if w := in.Get("", "/secure", quotaOnly.Secret); w.Code != http.StatusOK {
 		t.Fatalf("quota-only key, Redis up: %d", w.Code)
 	}
 	r.stop()
 	for range 3 {
-		wantError(t, in.get("", limited.Secret), http.StatusServiceUnavailable, "unavailable")
-		wantError(t, in.get("", quotaOnly.Secret), http.StatusServiceUnavailable, "unavailable")
+		testkit.WantError(t, in.Get("", "/secure", limited.Secret), http.StatusServiceUnavailable, "unavailable")
+		testkit.WantError(t, in.Get("", "/secure", quotaOnly.Secret), http.StatusServiceUnavailable, "unavailable")
 		// The failure throttles count on this instance meanwhile: unknown
 		// keys, good keys and the admin secret are still told apart.
-		wantError(t, in.get("203.0.113.1:1", gone.Secret), http.StatusUnauthorized, "key_invalid")
-		if w := in.admin("203.0.113.2:1", testSecret); w.Code != http.StatusOK {
+		testkit.WantError(t, in.Get("203.0.113.1:1", "/secure", gone.Secret), http.StatusUnauthorized, "key_invalid")
+		if w := in.AdminAs("203.0.113.2:1", testkit.AdminSecret); w.Code != http.StatusOK {
 			t.Fatalf("admin, Redis down: %d %s", w.Code, w.Body)
 		}
-		if w := in.get("203.0.113.3:1", free.Secret); w.Code != http.StatusOK {
+		if w := in.Get("203.0.113.3:1", "/secure", free.Secret); w.Code != http.StatusOK {
 			t.Fatalf("unlimited key, Redis down: %d %s", w.Code, w.Body)
 		}
 	}
-	line := wantLines(t, in.logs, 1, "level=WARN", "the rate limiter failed")[0]
+	line := wantLines(t, in.Logs, 1, "level=WARN", "the rate limiter failed")[0]
 	if !strings.Contains(line, "503 unavailable") {
 		t.Fatalf("WARN line: %s", line)
 	}
-	wantLines(t, in.logs, 1, "level=WARN", "the quota counter failed")
-	wantLines(t, in.logs, 1, "level=WARN", "the failure counter failed")
+	wantLines(t, in.Logs, 1, "level=WARN", "the quota counter failed")
+	wantLines(t, in.Logs, 1, "level=WARN", "the failure counter failed")
 	// ... and still throttle (100 unknown keys a minute; some come back
 	// while the test runs).
 	for range 110 {
-		in.get("203.0.113.1:1", gone.Secret)
+		in.Get("203.0.113.1:1", "/secure", gone.Secret)
 	}
-	wantError(t, in.get("203.0.113.1:1", gone.Secret), http.StatusTooManyRequests, "too_many_failures")
+	testkit.WantError(t, in.Get("203.0.113.1:1", "/secure", gone.Secret), http.StatusTooManyRequests, "too_many_failures")
 
 	more := recoverRedis(t, r, in, limited.Secret)
-	line = wantLines(t, in.logs, 1, "level=INFO", "the rate limiter answers again")[0]
+	line = wantLines(t, in.Logs, 1, "level=INFO", "the rate limiter answers again")[0]
 	if want := "requests_refused=" + strconv.Itoa(3+more); !strings.Contains(line, want) {
 		t.Fatalf("INFO line %q, want %s", line, want)
 	}
-	if w := in.get("", quotaOnly.Secret); w.Code != http.StatusOK {
+	if w := in.Get("", "/secure", quotaOnly.Secret); w.Code != http.StatusOK {
 		t.Fatalf("quota-only key after the restart: %d %s", w.Code, w.Body)
 	}
-	wantError(t, in.get("203.0.113.1:1", gone.Secret), http.StatusUnauthorized, "key_invalid")
-	if w := in.admin("203.0.113.2:1", testSecret); w.Code != http.StatusOK {
+	testkit.WantError(t, in.Get("203.0.113.1:1", "/secure", gone.Secret), http.StatusUnauthorized, "key_invalid")
+	if w := in.AdminAs("203.0.113.2:1", testkit.AdminSecret); w.Code != http.StatusOK {
 		t.Fatalf("admin after the restart: %d %s", w.Code, w.Body)
 	}
 }
@@ -172,7 +174,7 @@ func TestHungRedisHoldsRequestsOnlyForTheTimeout(t *testing.T) {
 	}
 	defer func() { _ = r.cmd.Process.Signal(syscall.SIGCONT) }()
 	start := time.Now()
-	w := in.get("", limited.Secret)
+	w := in.Get("", "/secure", limited.Secret)
 	if took := time.Since(start); w.Code != http.StatusOK || took > 5*DefaultTimeout {
 		t.Fatalf("hung Redis: %d after %v, want 200 within the timeout (%v) and some slack", w.Code, took, DefaultTimeout)
 	}
@@ -183,8 +185,8 @@ func TestHungRedisHoldsRequestsOnlyForTheTimeout(t *testing.T) {
 func TestARateLimitedRequestIsOneRedisCommand(t *testing.T) {
 	t.Parallel()
 	r, in, _, _ := outageSetup(t, false)
-	k := createKey(t, in.guard, ginkey.KeySpec{RateLimit: &ginkey.RateLimit{Requests: 1000, Per: ginkey.PerMinute}})
-	in.get("", k.Secret) // into the cache
+	k := guardtest.CreateKey(t, in.Guard, ginkey.KeySpec{RateLimit: &ginkey.RateLimit{Requests: 1000, Per: ginkey.PerMinute}})
+	in.Get("", "/secure", k.Secret) // into the cache
 	opt, _ := redis.ParseURL(r.url())
 	c := redis.NewClient(opt)
 	defer func() { _ = c.Close() }()
@@ -211,7 +213,7 @@ func TestARateLimitedRequestIsOneRedisCommand(t *testing.T) {
 	before := sent()
 	const n = 50
 	for range n {
-		if w := in.get("", k.Secret); w.Code != http.StatusOK {
+		if w := in.Get("", "/secure", k.Secret); w.Code != http.StatusOK {
 			t.Fatalf("%d %s", w.Code, w.Body)
 		}
 	}

@@ -89,17 +89,20 @@ func (h *Harness[G]) Serve(g G, err error) {
 	h.Engine = r
 }
 
-// Echo answers 200 with the id of the key that was let in, or "anonymous".
-func (h *Harness[G]) Echo(c *gin.Context) {
-	id, ok := h.keyID(c)
-	if !ok {
-		id = "anonymous"
+// Echo returns a handler answering 200 with the id of the key that was let
+// in (keyID's), or "anonymous".
+func Echo(keyID func(*gin.Context) (string, bool)) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		id, ok := keyID(c)
+		if !ok {
+			id = "anonymous"
+		}
+		c.JSON(http.StatusOK, gin.H{"key_id": id})
 	}
-	c.JSON(http.StatusOK, gin.H{"key_id": id})
 }
 
 // Route adds a route through mw that ends in Echo.
 func (h *Harness[G]) Route(method, path string, mw ...gin.HandlerFunc) {
 	h.T.Helper()
-	h.Engine.Handle(method, path, append(mw, h.Echo)...)
+	h.Engine.Handle(method, path, append(mw, Echo(h.keyID))...)
 }
