@@ -9,7 +9,9 @@ import (
 	"testing"
 
 	"github.com/gin-gonic/gin"
+
 	"github.com/ginkey/ginkey/internal/testkit"
+	"github.com/ginkey/ginkey/internal/testkit/swaggercheck"
 )
 
 // hostAdminGuard is a guard whose admin API also admits the application's
@@ -148,7 +150,7 @@ func TestDocsListAdminAuthSchemesBesideTheSecret(t *testing.T) {
 		if _, ok := d.SecurityDefinitions[adminScheme]; ok != secret {
 			t.Errorf("secret %v: AdminSecret scheme defined: %v", secret, ok)
 		}
-		if err := validateSwagger2(t, w.Body.Bytes()); err != nil {
+		if err := swaggercheck.Validate(t, w.Body.Bytes()); err != nil {
 			t.Errorf("secret %v: not valid Swagger 2.0: %v", secret, err)
 		}
 	}

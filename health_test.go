@@ -26,7 +26,7 @@ func TestAClockSetBackServesNothingStale(t *testing.T) {
 	h := newHarness(t, func(c *Config) { c.Store = st; c.Now = clock.Now })
 	k := h.createKey(`{"never_expires":true}`)
 	testkit.WantOK(t, h.Secure(k.Secret), k.ID) // read at t0
-	st.Fail(errRefused, testkit.OpByHash)
+	st.FailWith(errRefused, testkit.OpByHash)
 	clock.Advance(-time.Hour) // the record now seems read an hour from now
 	testkit.WantError(t, h.Secure(k.Secret), 503, "unavailable")
 }
@@ -44,7 +44,7 @@ func TestAThrottledClientDoesNotUseUpTheStoreProbe(t *testing.T) {
 	good := h.createKey(`{}`)
 	const guesser, client = "203.0.113.9:1", "198.51.100.3:1"
 	testkit.WantError(t, h.Get(guesser, "/secure", unknownKey(t, h)), 401, "key_invalid") // its allowance spent
-	st.Fail(errRefused, testkit.OpByHash)
+	st.FailWith(errRefused, testkit.OpByHash)
 	testkit.WantError(t, h.Get(client, "/secure", unknownKey(t, h)), 503, "unavailable") // the store is found down
 	st.Heal()
 	clock.Advance(2 * time.Second) // a probe is due

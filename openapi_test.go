@@ -15,9 +15,9 @@ import (
 	"testing"
 
 	"github.com/gin-gonic/gin"
+
 	"github.com/ginkey/ginkey/internal/testkit"
-	openapispec "github.com/go-openapi/spec"
-	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/ginkey/ginkey/internal/testkit/swaggercheck"
 )
 
 // exampleDoc is the example's swag output (docs/swagger.json): what swag
@@ -97,30 +97,6 @@ func adminRoutes(t *testing.T, prefix string) []string {
 	return out
 }
 
-// validateSwagger2 checks b against the official Swagger 2.0 JSON schema,
-// which go-openapi/spec (a dependency of swag) ships in its embedded assets.
-func validateSwagger2(t *testing.T, b []byte) error {
-	t.Helper()
-	const url = "http://swagger.io/v2/schema.json"
-	schemaDoc, err := jsonschema.UnmarshalJSON(bytes.NewReader(openapispec.MustAsset("v2/schema.json")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := jsonschema.NewCompiler()
-	if err := c.AddResource(url, schemaDoc); err != nil {
-		t.Fatal(err)
-	}
-	sch, err := c.Compile(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
-	if err != nil {
-		return err
-	}
-	return sch.Validate(inst)
-}
-
 // adminErrorCodes maps each status to the codes an admin call can answer with.
 func adminErrorCodes() map[string][]string {
 	m := map[string][]string{}
@@ -177,7 +153,7 @@ func TestOwnSpecDocumentsEveryAdminRoute(t *testing.T) {
 			t.Errorf("securityDefinitions[%s] = %+v, want apiKey in %s", name, s, want)
 		}
 	}
-	if err := validateSwagger2(t, ownSpec); err != nil {
+	if err := swaggercheck.Validate(t, ownSpec); err != nil {
 		t.Errorf("ginkey's own document is not valid Swagger 2.0: %v", err)
 	}
 }
@@ -274,7 +250,7 @@ func TestDocsShowsAdminOperationsWhereTheyAreMounted(t *testing.T) {
 			if _, ok := d.Definitions["ginkey.CreatedKey"]; !ok {
 				t.Error("ginkey.CreatedKey definition missing")
 			}
-			if err := validateSwagger2(t, served); err != nil {
+			if err := swaggercheck.Validate(t, served); err != nil {
 				t.Errorf("served document is not valid Swagger 2.0: %v", err)
 			}
 		})
@@ -296,7 +272,7 @@ func TestDocsAddsAdminOperationsSwagDidNotFind(t *testing.T) {
 			t.Errorf("scheme %s not added: %+v", s, d.SecurityDefinitions)
 		}
 	}
-	if err := validateSwagger2(t, served); err != nil {
+	if err := swaggercheck.Validate(t, served); err != nil {
 		t.Errorf("served document is not valid Swagger 2.0: %v", err)
 	}
 }
@@ -334,7 +310,7 @@ func TestHideDocsRemovesAdminOperationsButNotTheEndpoints(t *testing.T) {
 			if d.Paths["/secure"]["get"].Security == nil || d.SecurityDefinitions["APIKeyHeader"].Name != "X-API-Key" {
 				t.Errorf("the application's operation or key schemes were touched: %+v", d)
 			}
-			if err := validateSwagger2(t, served); err != nil {
+			if err := swaggercheck.Validate(t, served); err != nil {
 				t.Errorf("served document is not valid Swagger 2.0: %v", err)
 			}
 			create := httptest.NewRequest(http.MethodPost, "/auth/keys", strings.NewReader(`{"name":"still works"}`))
@@ -448,13 +424,13 @@ func TestSwagger2SchemaCheckRejectsABrokenDocument(t *testing.T) {
 	if bytes.Equal(broken, exampleDoc(t)) {
 		t.Fatal("fixture did not change")
 	}
-	if err := validateSwagger2(t, broken); err == nil {
+	if err := swaggercheck.Validate(t, broken); err == nil {
 		t.Error("a document claiming swagger 3.0 passed the Swagger 2.0 schema")
 	}
-	if err := validateSwagger2(t, []byte(`{"swagger":"2.0","info":{"title":"x","version":"1"},"paths":{"/a":{"get":{}}}}`)); err == nil {
+	if err := swaggercheck.Validate(t, []byte(`{"swagger":"2.0","info":{"title":"x","version":"1"},"paths":{"/a":{"get":{}}}}`)); err == nil {
 		t.Error("an operation without responses passed the Swagger 2.0 schema")
 	}
-	if err := validateSwagger2(t, exampleDoc(t)); err != nil {
+	if err := swaggercheck.Validate(t, exampleDoc(t)); err != nil {
 		t.Errorf("docs/swagger.json is not valid Swagger 2.0: %v", err)
 	}
 }

@@ -46,7 +46,7 @@ func TestDrainRacesWithRecordOnEmptyShards(t *testing.T) {
 func TestFailingFlushesRetryOnTheTickerNotOnEveryKick(t *testing.T) {
 	t.Parallel()
 	st := newFailingStore(t)
-	st.Fail(errors.New("usage table unavailable"), testkit.OpAddUsage)
+	st.FailWith(errors.New("usage table unavailable"), testkit.OpAddUsage)
 	h := newHarness(t, func(c *Config) { c.Store = st; c.FlushInterval = time.Hour; c.StoreTimeout = 100 * time.Millisecond })
 	k := h.createKey(`{}`)
 	h.Secure(k.Secret)

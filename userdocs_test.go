@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ginkey/ginkey/internal/testkit/swaggercheck"
 )
 
 // userMain is a user's main.go: the general info the README tells users to
@@ -185,7 +187,7 @@ func TestSwagInitInAUsersModuleDocumentsGinkey(t *testing.T) {
 		got[0]["APIKeyHeader"] == nil || got[1]["APIKeyQuery"] == nil {
 		t.Errorf("/orders security = %v, want [{APIKeyHeader} {APIKeyQuery}] (either)", got)
 	}
-	if err := validateSwagger2(t, generated); err != nil {
+	if err := swaggercheck.Validate(t, generated); err != nil {
 		t.Errorf("the user's document is not valid Swagger 2.0: %v", err)
 	}
 
@@ -198,7 +200,7 @@ func TestSwagInitInAUsersModuleDocumentsGinkey(t *testing.T) {
 	if _, ok := sd.Paths["/orders"]; !ok {
 		t.Error("the user's /orders operation is not served")
 	}
-	if err := validateSwagger2(t, served); err != nil {
+	if err := swaggercheck.Validate(t, served); err != nil {
 		t.Errorf("the served document is not valid Swagger 2.0: %v", err)
 	}
 }

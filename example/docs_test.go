@@ -4,46 +4,30 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/gin-gonic/gin"
-	openapispec "github.com/go-openapi/spec"
-	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/ginkey/ginkey"
+	"github.com/ginkey/ginkey/internal/testkit"
+	"github.com/ginkey/ginkey/internal/testkit/guardtest"
+	"github.com/ginkey/ginkey/internal/testkit/swaggercheck"
 )
 
-const testSecret = "example-test-admin-secret" //nolint:gosec // a test fixture, not a credential
+// testSecret is the admin secret of the guards under test, and of the
+// example processes the tests start.
+const testSecret = testkit.AdminSecret
 
 func init() { gin.SetMode(gin.TestMode) }
 
-// newTestGuard is the example's guard on a SQLite file in t.TempDir, with
-// the environment kept out.
-func newTestGuard(t *testing.T, hideDocs bool) *ginkey.Guard {
+// newTestGuard is testkit's harness of the example's guard (on a SQLite file
+// in t.TempDir, the environment kept out) behind the example's router.
+func newTestGuard(t *testing.T, hideDocs bool) *guardtest.H {
 	t.Helper()
-	g, err := ginkey.New(ginkey.Config{
-		DBPath:      filepath.Join(t.TempDir(), "keys.db"),
-		AdminSecret: testSecret,
-		HideDocs:    hideDocs,
-		LookupEnv:   func(string) (string, bool) { return "", false },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = g.Close() })
-	return g
-}
-
-func get(t *testing.T, h http.Handler, url string) *httptest.ResponseRecorder {
-	t.Helper()
-	w := httptest.NewRecorder()
-	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, url, nil))
-	return w
+	return guardtest.NewRouted(t, func(c *ginkey.Config) { c.HideDocs = hideDocs }, newRouter)
 }
 
 type servedSpec struct {
@@ -56,7 +40,7 @@ type servedSpec struct {
 
 func docJSON(t *testing.T, hideDocs bool) ([]byte, servedSpec) {
 	t.Helper()
-	w := get(t, newRouter(newTestGuard(t, hideDocs)), "/docs/doc.json")
+	w := newTestGuard(t, hideDocs).Get("", "/docs/doc.json", "")
 	if w.Code != http.StatusOK {
 		t.Fatalf("GET /docs/doc.json: %d %s", w.Code, w.Body)
 	}
@@ -67,30 +51,6 @@ func docJSON(t *testing.T, hideDocs bool) ([]byte, servedSpec) {
 	return w.Body.Bytes(), s
 }
 
-// validateSwagger2 checks b against the official Swagger 2.0 JSON schema
-// that go-openapi/spec (a dependency of swag) embeds.
-func validateSwagger2(t *testing.T, b []byte) error {
-	t.Helper()
-	const url = "http://swagger.io/v2/schema.json"
-	c := jsonschema.NewCompiler()
-	schema, err := jsonschema.UnmarshalJSON(bytes.NewReader(openapispec.MustAsset("v2/schema.json")))
-	if err == nil {
-		err = c.AddResource(url, schema)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	sch, err := c.Compile(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
-	if err != nil {
-		return err
-	}
-	return sch.Validate(inst)
-}
-
 func TestServedAndGeneratedDocumentsAreValidSwagger2(t *testing.T) {
 	generated, err := os.ReadFile("../docs/swagger.json")
 	if err != nil {
@@ -99,11 +59,11 @@ func TestServedAndGeneratedDocumentsAreValidSwagger2(t *testing.T) {
 	visible, _ := docJSON(t, false)
 	hidden, _ := docJSON(t, true)
 	for name, doc := range map[string][]byte{"docs/swagger.json": generated, "doc.json": visible, "doc.json with HideDocs": hidden} {
-		if err := validateSwagger2(t, doc); err != nil {
+		if err := swaggercheck.Validate(t, doc); err != nil {
 			t.Errorf("%s is not valid Swagger 2.0: %v", name, err)
 		}
 	}
-	if err := validateSwagger2(t, bytes.Replace(visible, []byte(`"paths":`), []byte(`"pathz":`), 1)); err == nil {
+	if err := swaggercheck.Validate(t, bytes.Replace(visible, []byte(`"paths":`), []byte(`"pathz":`), 1)); err == nil {
 		t.Error("the schema check accepts a document without paths; it checks nothing")
 	}
 }
@@ -153,11 +113,11 @@ func TestHideDocsRemovesTheAdminAPIFromTheServedSpec(t *testing.T) {
 // localStorage; TestSwaggerUIAuthorizeCreateKeyAndCallSecureRoute checks
 // the browser side.
 func TestSwaggerUIIsServedWithoutPersistentAuthorization(t *testing.T) {
-	r := newRouter(newTestGuard(t, false))
-	if w := get(t, r, "/docs/index.html"); w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "swagger-ui") {
+	h := newTestGuard(t, false)
+	if w := h.Get("", "/docs/index.html", ""); w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "swagger-ui") {
 		t.Fatalf("GET /docs/index.html: %d", w.Code)
 	}
-	w := get(t, r, "/docs/swagger-initializer.js")
+	w := h.Get("", "/docs/swagger-initializer.js", "")
 	if !strings.Contains(w.Body.String(), "persistAuthorization: false") || !strings.Contains(w.Body.String(), `"doc.json"`) {
 		t.Errorf("swagger-initializer.js does not turn persistAuthorization off, or lacks the doc.json URL:\n%s", w.Body)
 	}

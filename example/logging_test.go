@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/ginkey/ginkey/internal/testkit"
 )
 
 // A panic is logged, but neither the key nor the admin secret of the request
@@ -24,20 +25,16 @@ func TestLogsCarryNoKeysOrSecrets(t *testing.T) {
 	gin.DefaultWriter = &logs
 	defer func() { gin.DefaultWriter = oldWriter }()
 
-	r := newRouter(newTestGuard(t, false))
-	r.GET("/boom", func(*gin.Context) { panic("boom") })
+	h := newTestGuard(t, false)
+	h.Engine.GET("/boom", func(*gin.Context) { panic("boom") })
 	const key, query, secret = "gk_headerKeyMustNotBeLogged", "gk_queryKeyMustNotBeLogged", "admin-secret-must-not-be-logged"
 	for _, path := range []string{"/boom?api_key=" + query, "/secure?api_key=" + query} {
-		req := httptest.NewRequest(http.MethodGet, path, nil)
-		req.Header.Set("X-API-Key", key)
-		req.Header.Set("X-Admin-Secret", secret)
-		w := httptest.NewRecorder()
-		r.ServeHTTP(w, req)
+		w := h.Do(testkit.Request{Method: http.MethodGet, Path: path, Header: map[string]string{"X-API-Key": key, "X-Admin-Secret": secret}})
 		if path[:5] == "/boom" && (w.Code != http.StatusInternalServerError || !strings.Contains(w.Body.String(), `"internal_error"`)) {
 			t.Fatalf("panic answered %d %s", w.Code, w.Body)
 		}
 	}
-	out := logs.String()
+	out := logs.String() + h.Logs.String() // the guard logs to its harness
 	if !strings.Contains(out, "boom") || !strings.Contains(out, "/secure") {
 		t.Fatalf("the panic or the access line is missing from the log:\n%s", out)
 	}

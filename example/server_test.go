@@ -58,7 +58,7 @@ func shortServer(t *testing.T) (addr string, ln *countingListener, key string) {
 		t.Fatal(err)
 	}
 	ln = &countingListener{Listener: l}
-	srv := newServer(l.Addr().String(), newRouter(newTestGuard(t, false)))
+	srv := newServer(l.Addr().String(), newTestGuard(t, false).Engine)
 	for _, d := range []struct {
 		field *time.Duration
 		short time.Duration

@@ -277,7 +277,7 @@ func browser(t *testing.T, execPath string) *ui {
 // then the same through the query parameter.
 func TestSwaggerUIAuthorizeCreateKeyAndCallSecureRoute(t *testing.T) {
 	execPath := chromium(t)
-	srv := httptest.NewServer(newRouter(newTestGuard(t, false))) // 127.0.0.1:random
+	srv := httptest.NewServer(newTestGuard(t, false).Engine) // 127.0.0.1:random
 	t.Cleanup(srv.Close)
 	u := browser(t, execPath)
 	start := time.Now()
@@ -356,7 +356,7 @@ func TestSwaggerUIAuthorizeCreateKeyAndCallSecureRoute(t *testing.T) {
 // answer.
 func TestSwaggerUIWithHideDocsShowsNoAdminAPI(t *testing.T) {
 	execPath := chromium(t)
-	srv := httptest.NewServer(newRouter(newTestGuard(t, true)))
+	srv := httptest.NewServer(newTestGuard(t, true).Engine)
 	t.Cleanup(srv.Close)
 	u := browser(t, execPath)
 

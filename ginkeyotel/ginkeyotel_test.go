@@ -31,9 +31,6 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// errDown is the error of a store that is down.
-var errDown = errors.New("the test's store is down")
-
 // traced is a guard whose observer records spans in memory, on a store
 // whose key reads and updates fail while the test says so (down), behind a
 // gin engine that starts a "request" span around each request to /r.
@@ -65,7 +62,7 @@ func newTraced(t *testing.T) *traced {
 
 // down makes the store fail to read or update a key.
 func (tr *traced) down() {
-	tr.store.Fail(errDown, testkit.OpByHash, testkit.OpByID, testkit.OpList, testkit.OpModify, testkit.OpRotate)
+	tr.store.Fail(testkit.OpByHash, testkit.OpByID, testkit.OpList, testkit.OpModify, testkit.OpRotate)
 }
 
 func (tr *traced) hit(key string) int {

@@ -13,12 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ginkey/ginkey/internal/testkit/guardtest"
-	"github.com/ginkey/ginkey/internal/testkit/promcheck"
-	"github.com/ginkey/ginkey/observe"
-
-	"github.com/ginkey/ginkey/internal/testkit"
-
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -26,6 +20,10 @@ import (
 
 	"github.com/ginkey/ginkey"
 	"github.com/ginkey/ginkey/ginkeyprom"
+	"github.com/ginkey/ginkey/internal/testkit"
+	"github.com/ginkey/ginkey/internal/testkit/guardtest"
+	"github.com/ginkey/ginkey/internal/testkit/promcheck"
+	"github.com/ginkey/ginkey/observe"
 )
 
 var bg = context.Background()
@@ -34,9 +32,6 @@ func TestMain(m *testing.M) {
 	gin.SetMode(gin.TestMode)
 	os.Exit(m.Run())
 }
-
-// errDown is the error of a store that is down.
-var errDown = errors.New("the test's store is down")
 
 // testGuard is a guard on a store whose every operation fails while the
 // test says so, with metrics registered on its own registry, a gin engine
@@ -190,7 +185,7 @@ func TestEveryOutcomeIsScrapedWithExactCountsAndBoundedLabels(t *testing.T) {
 		t.Fatal(err)
 	}
 	step("/r", in, rotated.Secret, 200, "valid") // pending: 1
-	tg.store.Fail(errDown)
+	tg.store.Fail()
 	if err := g.Flush(bg); err == nil {
 		t.Fatal("a flush to a store that is down succeeded")
 	}
@@ -255,7 +250,7 @@ func TestEveryOutcomeIsScrapedWithExactCountsAndBoundedLabels(t *testing.T) {
 func mustCreateWhileUp(t *testing.T, tg *testGuard) string {
 	t.Helper()
 	tg.store.Heal()
-	defer tg.store.Fail(errDown)
+	defer tg.store.Fail()
 	k := guardtest.CreateKey(t, tg.Guard, ginkey.KeySpec{Name: "unknown"})
 	if err := tg.Guard.DeleteKey(bg, k.ID); err != nil {
 		t.Fatal(err)

@@ -2,6 +2,7 @@ package testkit
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -65,13 +66,20 @@ var (
 	_ keystore.NotifierSource = (*FailingStore)(nil)
 )
 
+// ErrDown is what a FailingStore's failing operations return unless the
+// test chose another error (FailWith).
+var ErrDown = errors.New("testkit: the store is down")
+
 // NewFailingStore wraps store; nothing fails until Fail.
 func NewFailingStore(store Backend) *FailingStore {
 	return &FailingStore{store: store, fail: map[Op]error{}, calls: map[Op]int64{}}
 }
 
-// Fail makes ops (none: every operation) return err until Heal.
-func (s *FailingStore) Fail(err error, ops ...Op) {
+// Fail makes ops (none: every operation) return ErrDown until Heal.
+func (s *FailingStore) Fail(ops ...Op) { s.FailWith(ErrDown, ops...) }
+
+// FailWith makes ops (none: every operation) return err until Heal.
+func (s *FailingStore) FailWith(err error, ops ...Op) {
 	if len(ops) == 0 {
 		ops = allOps
 	}
