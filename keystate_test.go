@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ginkey/ginkey/internal/testkit"
 	"github.com/ginkey/ginkey/keystore"
 	"github.com/ginkey/ginkey/keystore/memstore"
 )
@@ -27,34 +28,34 @@ func TestRevokingASuccessorEndsItsPredecessorsGraceOnEveryInstance(t *testing.T)
 			st, n, clock := open(t), &hub{}, newFakeClock()
 			mod := func(c *Config) { c.Store, c.Notifier, c.CacheTTL, c.Now = st, n, time.Hour, clock.Now }
 			a, b := newHarness(t, mod), newHarness(t, mod)
-			waitSubscribed(t, b.guard, 1)
+			waitSubscribed(t, b.Guard, 1)
 
 			old := a.createKey(`{"name":"billing"}`)
-			w := a.admin(http.MethodPost, "/keys/"+old.ID+"/rotate", `{"grace":"720h"}`)
+			w := a.Admin(http.MethodPost, "/keys/"+old.ID+"/rotate", `{"grace":"720h"}`)
 			if w.Code != http.StatusCreated {
 				t.Fatalf("rotate: %d %s", w.Code, w.Body)
 			}
 			var next CreatedKey
-			decode(t, w, &next)
+			testkit.Decode(t, w, &next)
 			for _, h := range []*harness{a, b} { // both instances cache both keys
-				wantOK(t, h.secure(old.Secret), old.ID)
-				wantOK(t, h.secure(next.Secret), next.ID)
+				testkit.WantOK(t, h.Secure(old.Secret), old.ID)
+				testkit.WantOK(t, h.Secure(next.Secret), next.ID)
 			}
 
 			clock.Advance(time.Minute)
-			if w := a.admin(http.MethodPost, "/keys/"+next.ID+"/revoke", ""); w.Code != http.StatusOK {
+			if w := a.Admin(http.MethodPost, "/keys/"+next.ID+"/revoke", ""); w.Code != http.StatusOK {
 				t.Fatalf("revoke the new key: %d %s", w.Code, w.Body)
 			}
 			for _, h := range []*harness{a, b} {
-				wantError(t, h.secure(next.Secret), http.StatusUnauthorized, "key_revoked")
-				wantError(t, h.secure(old.Secret), http.StatusUnauthorized, "key_revoked")
+				testkit.WantError(t, h.Secure(next.Secret), http.StatusUnauthorized, "key_revoked")
+				testkit.WantError(t, h.Secure(old.Secret), http.StatusUnauthorized, "key_revoked")
 			}
-			was, err := a.guard.GetKey(bg, old.ID)
+			was, err := a.Guard.GetKey(bg, old.ID)
 			now := clock.Now().UTC().Truncate(time.Microsecond)
 			if err != nil || was.Status != StatusRevoked || was.RevokedAt == nil || !was.RevokedAt.Equal(now) || was.RotatedTo != next.ID {
 				t.Fatalf("the old key after its successor's revocation: %+v %v", was, err)
 			}
-			list, err := a.guard.Audit(bg, AuditQuery{KeyID: old.ID, Action: actionRevoke})
+			list, err := a.Guard.Audit(bg, AuditQuery{KeyID: old.ID, Action: actionRevoke})
 			if err != nil || list.Total != 1 || list.Entries[0].Outcome != outcomeOK {
 				t.Fatalf("the old key's revoke entry: %+v %v", list, err)
 			}
@@ -68,7 +69,7 @@ func TestRevokingTheLastKeyOfARotationChainEndsEveryGraceInIt(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			clock := newFakeClock()
-			g := newHarness(t, func(c *Config) { c.Store, c.Now = open(t), clock.Now }).guard
+			g := newHarness(t, func(c *Config) { c.Store, c.Now = open(t), clock.Now }).Guard
 			first := mustCreate(t, g, KeySpec{Name: "chain"})
 			second, err := g.RotateKey(bg, first.ID, 720*time.Hour)
 			if err != nil {
@@ -105,7 +106,7 @@ func TestRevokingTheLastKeyOfARotationChainEndsEveryGraceInIt(t *testing.T) {
 
 func TestRevokingAPredecessorLeavesItsSuccessorActive(t *testing.T) {
 	t.Parallel()
-	g := newHarness(t, func(c *Config) { c.Store = memstore.New() }).guard
+	g := newHarness(t, func(c *Config) { c.Store = memstore.New() }).Guard
 	old := mustCreate(t, g, KeySpec{})
 	next, err := g.RotateKey(bg, old.ID, time.Hour)
 	if err != nil {

@@ -5,18 +5,19 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/ginkey/ginkey/internal/testkit"
 	"github.com/ginkey/ginkey/keystore/memstore"
 )
 
 // auditOf reads the audit log of one key through the admin API.
 func auditOf(h *harness, keyID string) AuditList {
-	h.t.Helper()
-	w := h.admin(http.MethodGet, "/audit?key_id="+keyID, "")
+	h.T.Helper()
+	w := h.Admin(http.MethodGet, "/audit?key_id="+keyID, "")
 	if w.Code != http.StatusOK {
-		h.t.Fatalf("audit of %s: %d %s", keyID, w.Code, w.Body)
+		h.T.Fatalf("audit of %s: %d %s", keyID, w.Code, w.Body)
 	}
 	var out AuditList
-	decode(h.t, w, &out)
+	testkit.Decode(h.T, w, &out)
 	return out
 }
 
@@ -30,12 +31,12 @@ func TestARotatedInKeyIsFoundInTheAuditLogByItsOwnID(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t, mod)
 			old := h.createKey(`{"name":"billing"}`)
-			w := h.admin(http.MethodPost, "/keys/"+old.ID+"/rotate", `{"grace":"24h"}`)
+			w := h.Admin(http.MethodPost, "/keys/"+old.ID+"/rotate", `{"grace":"24h"}`)
 			if w.Code != http.StatusCreated {
 				t.Fatalf("rotate: %d %s", w.Code, w.Body)
 			}
 			var next CreatedKey
-			decode(t, w, &next)
+			testkit.Decode(t, w, &next)
 
 			got := auditOf(h, next.ID)
 			if got.Total != 1 || len(got.Entries) != 1 {
@@ -46,7 +47,7 @@ func TestARotatedInKeyIsFoundInTheAuditLogByItsOwnID(t *testing.T) {
 				e.Outcome != outcomeOK || e.Actor == "" {
 				t.Fatalf("the new key's entry: %+v", e)
 			}
-			if k, err := h.guard.GetKey(bg, next.ID); err != nil || k.RotatedFrom != old.ID {
+			if k, err := h.Guard.GetKey(bg, next.ID); err != nil || k.RotatedFrom != old.ID {
 				t.Fatalf("the new key names its predecessor: %+v %v", k, err)
 			}
 
@@ -67,11 +68,11 @@ func TestAFailedRotationWritesNoEntryForASuccessor(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, func(c *Config) { c.Store = memstore.New() })
 	old := h.createKey(`{}`)
-	if w := h.admin(http.MethodPost, "/keys/"+old.ID+"/revoke", ""); w.Code != http.StatusOK {
+	if w := h.Admin(http.MethodPost, "/keys/"+old.ID+"/revoke", ""); w.Code != http.StatusOK {
 		t.Fatalf("revoke: %d %s", w.Code, w.Body)
 	}
-	wantError(t, h.admin(http.MethodPost, "/keys/"+old.ID+"/rotate", `{}`), http.StatusConflict, "key_revoked")
-	list, err := h.guard.Audit(bg, AuditQuery{Action: actionCreate})
+	testkit.WantError(t, h.Admin(http.MethodPost, "/keys/"+old.ID+"/rotate", `{}`), http.StatusConflict, "key_revoked")
+	list, err := h.Guard.Audit(bg, AuditQuery{Action: actionCreate})
 	if err != nil || list.Total != 1 || list.Entries[0].KeyID != old.ID {
 		t.Fatalf("create entries after a refused rotation: %+v %v", list, err)
 	}
