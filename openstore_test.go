@@ -1,7 +1,11 @@
 package ginkey
 
 import (
+	"log/slog"
+	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -114,4 +118,95 @@ type coreKeyRow struct {
 	ExpiresAt  *time.Time
 	RevokedAt  *time.Time
 	LastUsedAt *time.Time
+}
+
+// dbSettingPassword is the password in every database setting of
+// TestADatabaseSettingNeverShowsItsPasswordNorFallsBackToSQLite; "s3cret"
+// is what the test looks for, so that a password cut short is found too.
+const dbSettingPassword = "s3cretPW"
+
+// TestADatabaseSettingNeverShowsItsPasswordNorFallsBackToSQLite gives New,
+// through Config.DBPath and through $GINKEY_DB, settings that hold a password
+// and cannot be opened: a password in a URL's query (a), a password with an
+// unencoded reserved character (b), a keyword/value DSN and other databases'
+// URLs and DSNs (c), and stray whitespace (d). Each is an error that names no
+// password, in the error or the log, and none leaves a SQLite file behind.
+// Not parallel: it changes the working directory, where a relative SQLite
+// file would appear.
+func TestADatabaseSettingNeverShowsItsPasswordNorFallsBackToSQLite(t *testing.T) {
+	const pw = dbSettingPassword
+	for _, tc := range []struct {
+		name, value string
+		want        string // in the error
+	}{
+		{"a: password in the query", "postgres://app@127.0.0.1:1/app?sslmode=disable&connect_timeout=1&password=" + pw, "PostgreSQL"},
+		{"a: password in the query, pgx refuses the URL", "postgres://app@127.0.0.1:1/app?sslmode=bogus&password=" + pw, "sslmode"},
+		{"a: password in the query, encoded", "postgresql://app@127.0.0.1:1/app?connect_timeout=1&password=s3cret%2FPW%40", "PostgreSQL"},
+		{"a: password in the query, key in capitals", "postgres://app@127.0.0.1:1/app?sslmode=disable&connect_timeout=1&PASSWORD=" + pw, "PostgreSQL"},
+		{"a: password in the query and a fragment", "postgres://app@127.0.0.1:1/app?connect_timeout=1&password=s3cret#PW", "PostgreSQL"},
+		{"a: password in the user info and the query", "postgres://app:" + pw + "@127.0.0.1:1/app?sslmode=disable&connect_timeout=1&password=" + pw, "PostgreSQL"},
+		{"b: unencoded / in the password", "postgres://app:s3cret/PW@127.0.0.1:1/app?sslmode=disable", "percent-encode"},
+		{"b: unencoded / in the password, no path", "postgres://app:s3cret/PW@127.0.0.1:1", "percent-encode"},
+		{"b: unencoded ? in the password", "postgres://app:s3cret?PW@127.0.0.1:1/app", "percent-encode"},
+		{"b: unencoded # in the password", "postgres://app:s3cret#PW@127.0.0.1:1/app", "percent-encode"},
+		{"b: unencoded @ in the password", "postgres://app:s3cret@PW@127.0.0.1:1/app", "PostgreSQL"},
+		{"b: unencoded % in the password", "postgres://app:s3cret%PW@127.0.0.1:1/app", "percent-encode"},
+		{"c: keyword DSN", "host=127.0.0.1 port=1 user=app password=" + pw + " dbname=app sslmode=disable", "keyword"},
+		{"c: keyword DSN, password first", "password=" + pw + " host=127.0.0.1 dbname=app", "keyword"},
+		{"c: keyword DSN, quoted password", "host=127.0.0.1 dbname=app password='s3cret PW'", "keyword"},
+		{"c: keyword DSN, spaces around =", "host = 127.0.0.1 password = " + pw, "keyword"},
+		{"c: keyword DSN without a password", "host=127.0.0.1 dbname=app", "keyword"},
+		{"c: MySQL URL", "mysql://app:" + pw + "@127.0.0.1:1/app", "mysql://"},
+		{"c: Redis URL", "redis://:" + pw + "@127.0.0.1:1/0", "redis://"},
+		{"c: another scheme", "my-db://app:" + pw + "@127.0.0.1:1/app", "my-db://"},
+		{"c: a scheme Go cannot parse", "my db://app:" + pw + "@127.0.0.1:1/app", "URL"},
+		{"c: MySQL DSN", "app:" + pw + "@tcp(127.0.0.1:1)/app?parseTime=true", "scheme"},
+		{"c: MySQL DSN, / in the password", "app:s3cret/PW@tcp(127.0.0.1:1)/app", "scheme"},
+		{"c: a URL without its scheme", "app:" + pw + "@127.0.0.1:1/app", "scheme"},
+		{"c: a URL without its scheme, //", "//app:" + pw + "@127.0.0.1:1/app", "scheme"},
+		{"d: leading space", " postgres://app:" + pw + "@127.0.0.1:1/app?sslmode=disable&connect_timeout=1", "PostgreSQL"},
+		{"d: leading tab, trailing newline", "\tpostgres://app:" + pw + "@127.0.0.1:1/app?sslmode=disable&connect_timeout=1\n", "PostgreSQL"},
+		{"d: trailing CRLF", "postgresql://app:" + pw + "@127.0.0.1:1/app?sslmode=disable&connect_timeout=1\r\n", "PostgreSQL"},
+		{"d: leading space, bad URL", " postgres://app:s3cret/PW@127.0.0.1:1/app", "percent-encode"},
+		{"d: leading space, keyword DSN", "  host=127.0.0.1 password=" + pw, "keyword"},
+		{"d: blank", " \t\n", "blank"},
+	} {
+		for _, via := range []string{"Config.DBPath", "GINKEY_DB"} {
+			t.Run(via+"/"+tc.name, func(t *testing.T) {
+				dir := t.TempDir()
+				t.Chdir(dir)
+				logs := &testkit.Buffer{}
+				cfg := Config{AdminSecret: testSecret, Logger: slog.New(slog.NewTextHandler(logs, nil)), LookupEnv: noEnv}
+				if via == "GINKEY_DB" {
+					cfg.LookupEnv = func(name string) (string, bool) {
+						if name == "GINKEY_DB" {
+							return tc.value, true
+						}
+						return "", false
+					}
+				} else {
+					cfg.DBPath = tc.value
+				}
+				g, err := New(cfg)
+				if err == nil {
+					_ = g.Close()
+					t.Fatal("New succeeded")
+				}
+				for what, text := range map[string]string{"error": err.Error(), "log": logs.String()} {
+					if strings.Contains(text, "s3cret") {
+						t.Errorf("the password is in the %s: %s", what, text)
+					}
+				}
+				if !strings.Contains(err.Error(), tc.want) {
+					t.Errorf("the error does not say %q: %v", tc.want, err)
+				}
+				if left, _ := os.ReadDir(dir); len(left) != 0 {
+					t.Errorf("a file was created in the working directory: %s", left[0].Name())
+				}
+				if left, _ := os.ReadDir(os.TempDir()); slices.ContainsFunc(left, func(e os.DirEntry) bool { return strings.Contains(e.Name(), "s3cret") }) {
+					t.Error("a file named after the setting was created in the temporary directory")
+				}
+			})
+		}
+	}
 }

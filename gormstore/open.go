@@ -20,9 +20,10 @@ import (
 const DefaultDBPath = "ginkey.db"
 
 // Open opens the database dsn names and returns the store on it, with its
-// tables named with tablePrefix. dsn is a PostgreSQL URL (see IsPostgresURL),
-// opened with a bounded pool, or else the path of a SQLite file, created
-// readable by its owner alone (0600) and opened in WAL mode. On a SQLite
+// tables named with tablePrefix. dsn, read by ParseDSN (which says what it
+// refuses), is a PostgreSQL URL, opened with a bounded pool, or the path of
+// a SQLite file, created readable by its owner alone (0600) and opened in
+// WAL mode. Its password reaches no error and no log. On a SQLite
 // file, the store also refuses writes once the file is deleted or replaced
 // under it, and reads keys by hash around GORM, with a statement prepared
 // once (log, slog.Default() if nil, hears why when that cannot be done).
@@ -31,11 +32,16 @@ func Open(ctx context.Context, dsn, tablePrefix string, log *slog.Logger) (*Stor
 	if log == nil {
 		log = slog.Default()
 	}
-	open := openSQLite
-	if IsPostgresURL(dsn) {
-		open = openPostgresURL
+	d, err := ParseDSN(dsn)
+	if err != nil {
+		return nil, err
 	}
-	db, err := open(dsn)
+	var db *gorm.DB
+	if d.postgres {
+		db, err = openPostgresURL(d)
+	} else {
+		db, err = openSQLite(d.value)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -56,7 +62,7 @@ func Open(ctx context.Context, dsn, tablePrefix string, log *slog.Logger) (*Stor
 		return s, nil
 	}
 	// The store's own SQLite file: nobody else's plugins to respect.
-	if s.file, err = newFileIdentity(sqliteFile(dsn)); err != nil {
+	if s.file, err = newFileIdentity(d.File()); err != nil {
 		_ = closeDB()
 		return nil, err
 	}
@@ -67,13 +73,15 @@ func Open(ctx context.Context, dsn, tablePrefix string, log *slog.Logger) (*Stor
 	return s, nil
 }
 
-// openSQLite opens path in WAL mode with a busy timeout and cached prepared
-// statements; writes are further serialized by the store, so concurrent
-// requests never see "database is locked".
+// openSQLite opens the SQLite database path names (a file, and options
+// after "?") in WAL mode with a busy timeout and cached prepared statements;
+// writes are further serialized by the store, so concurrent requests never
+// see "database is locked". Its errors name the file, not the options.
 func openSQLite(path string) (*gorm.DB, error) {
 	if err := createPrivate(sqliteFile(path)); err != nil {
 		return nil, err
 	}
+	shown, _, _ := strings.Cut(path, "?")
 	sep := "?"
 	if strings.Contains(path, "?") {
 		sep = "&"
@@ -90,18 +98,18 @@ func openSQLite(path string) (*gorm.DB, error) {
 		PrepareStmtTTL:     time.Hour,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("ginkey: open SQLite %s: %w", path, err)
+		return nil, fmt.Errorf("ginkey: open SQLite %s: %w", shown, err)
 	}
 	sqlDB, err := db.DB()
 	if err != nil {
-		return nil, fmt.Errorf("ginkey: open SQLite %s: %w", path, err)
+		return nil, fmt.Errorf("ginkey: open SQLite %s: %w", shown, err)
 	}
 	conns := max(4, 2*runtime.GOMAXPROCS(0))
 	sqlDB.SetMaxOpenConns(conns)
 	sqlDB.SetMaxIdleConns(conns)
 	if err := sqlDB.Ping(); err != nil {
 		_ = sqlDB.Close()
-		return nil, fmt.Errorf("ginkey: open SQLite %s: %w", path, err)
+		return nil, fmt.Errorf("ginkey: open SQLite %s: %w", shown, err)
 	}
 	return db, nil
 }

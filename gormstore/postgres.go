@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"runtime"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -29,40 +29,11 @@ const (
 	pgConnectTimeoutSec = "5"
 )
 
-// IsPostgresURL reports whether dsn is a PostgreSQL URL (postgres:// or
-// postgresql://) rather than a SQLite path.
-func IsPostgresURL(dsn string) bool {
-	lower := strings.ToLower(dsn)
-	return strings.HasPrefix(lower, "postgres://") || strings.HasPrefix(lower, "postgresql://")
-}
-
-// RedactURL is dsn with its password, if any, replaced, for errors and logs.
-func RedactURL(dsn string) string {
-	if u, err := url.Parse(dsn); err == nil {
-		return u.Redacted()
-	}
-	// Not a URL to Go (several hosts, a stray character): the user info
-	// ends at the last "@" before the path.
-	scheme, rest, _ := strings.Cut(dsn, "://")
-	authority, path, slash := strings.Cut(rest, "/")
-	if at := strings.LastIndex(authority, "@"); at >= 0 {
-		user, _, hasPassword := strings.Cut(authority[:at], ":")
-		if hasPassword {
-			user += ":xxxxx"
-		}
-		authority = user + authority[at:]
-	}
-	if slash {
-		authority += "/" + path
-	}
-	return scheme + "://" + authority
-}
-
-// openPostgresURL opens the PostgreSQL database at the URL dsn with a bounded
+// openPostgresURL opens the PostgreSQL database at the URL d with a bounded
 // pool. A connect_timeout of its own (5 s unless the URL says otherwise)
 // keeps New from hanging on an unreachable host.
-func openPostgresURL(dsn string) (*gorm.DB, error) {
-	shown := RedactURL(dsn)
+func openPostgresURL(d DSN) (*gorm.DB, error) {
+	dsn := d.value
 	if !strings.Contains(dsn, "connect_timeout=") {
 		sep := "?"
 		if strings.Contains(dsn, "?") {
@@ -70,21 +41,27 @@ func openPostgresURL(dsn string) (*gorm.DB, error) {
 		}
 		dsn += sep + "connect_timeout=" + pgConnectTimeoutSec
 	}
-	// pgx parses what url.Parse cannot, such as several hosts for failover.
+	// pgx checks what url.Parse does not: each port of several hosts,
+	// sslmode and the other parameters.
 	if _, err := pgx.ParseConfig(dsn); err != nil {
-		return nil, fmt.Errorf("ginkey: %s is not a valid PostgreSQL URL (postgres://user:password@host:port/dbname?sslmode=...): %w",
-			shown, err) // pgx redacts the password itself
+		// pgx's error shows the URL with the user info's password
+		// redacted, not the query's: it shows ours instead. So does the
+		// error for whoever unwraps it.
+		if pce := (*pgconn.ParseConfigError)(nil); errors.As(err, &pce) {
+			pce.ConnString = d.shown
+		}
+		return nil, fmt.Errorf("ginkey: %s is not a valid PostgreSQL URL (postgres://user:password@host:port/dbname?sslmode=...): %w", d, err)
 	}
 	db, err := gorm.Open(postgres.Open(dsn), &gorm.Config{
 		Logger:                 logger.Discard,
 		SkipDefaultTransaction: true,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("ginkey: open PostgreSQL %s: %w", shown, err)
+		return nil, fmt.Errorf("ginkey: open PostgreSQL %s: %w", d, err)
 	}
 	sqlDB, err := db.DB()
 	if err != nil {
-		return nil, fmt.Errorf("ginkey: open PostgreSQL %s: %w", shown, err)
+		return nil, fmt.Errorf("ginkey: open PostgreSQL %s: %w", d, err)
 	}
 	conns := max(pgMinConns, pgMaxConnsPerCPU*runtime.GOMAXPROCS(0))
 	sqlDB.SetMaxOpenConns(conns)
