@@ -10,7 +10,7 @@ func TestParseDSNTellsAPostgreSQLURLFromASQLiteFile(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		setting, shown, file string // file "" for PostgreSQL
-		postgres              bool
+		postgres             bool
 	}{
 		{"keys.db", "keys.db", "keys.db", false},
 		{"  data/keys.db\n", "data/keys.db", "data/keys.db", false},

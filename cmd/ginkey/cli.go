@@ -66,16 +66,22 @@ func (c *cli) settings() (envconfig.Settings, error) {
 
 // open opens a guard on the database. Unless create is true, a SQLite file
 // must exist already: a mistyped path would otherwise leave an empty
-// database. On PostgreSQL, the guard announces each change it makes to the
-// running servers, which drop the key from their caches at once.
+// database. The setting is read as the server reads it (gormstore.ParseDSN),
+// so that what the server refuses, the CLI refuses too. On PostgreSQL, the
+// guard announces each change it makes to the running servers, which drop
+// the key from their caches at once.
 func (c *cli) open(create bool) (*ginkey.Guard, error) {
 	s, err := c.settings()
 	if err != nil {
 		return nil, err
 	}
-	if !create && !gormstore.IsPostgresURL(s.DBPath) {
-		if _, err := os.Stat(s.DBPath); errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("no database at %s (give --db or $GINKEY_DB the server's file)", s.DBPath)
+	dsn, err := gormstore.ParseDSN(s.DBPath)
+	if err != nil {
+		return nil, err
+	}
+	if file := dsn.File(); !create && file != "" {
+		if _, err := os.Stat(file); errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("no database at %s (give --db or $GINKEY_DB the server's file)", file)
 		}
 	}
 	return ginkey.New(ginkey.Config{

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -122,5 +124,53 @@ func TestTheCLIRefusesTheTTLTheServerRefuses(t *testing.T) {
 	}
 	if strings.Contains(r.stderr, leak) {
 		t.Errorf("stderr shows the database password: %q", r.stderr)
+	}
+}
+
+// TestTheCLIReadsTheDatabaseSettingAsTheServerDoes gives the CLI, by --db
+// and by $GINKEY_DB, settings that hold a password and name no database it
+// may open: each is refused by the server's own reading (gormstore.ParseDSN),
+// for a command that may create the database and for one that may not,
+// without the password on stdout or stderr and without a SQLite file named
+// after the setting. Not parallel: it changes the working directory.
+func TestTheCLIReadsTheDatabaseSettingAsTheServerDoes(t *testing.T) {
+	const pw = "s3cretPW"
+	for _, tc := range []struct{ name, setting, want string }{
+		{"keyword DSN", "host=127.0.0.1 port=1 user=app password=" + pw + " dbname=app", "keyword"},
+		{"keyword DSN, leading space", " password=" + pw + " host=127.0.0.1", "keyword"},
+		{"password in the query", "postgres://app@127.0.0.1:1/app?sslmode=disable&connect_timeout=1&password=" + pw, "PostgreSQL"},
+		{"unencoded / in the password", "postgres://app:s3cret/PW@127.0.0.1:1/app", "percent-encode"},
+		{"leading space", " postgres://app:" + pw + "@127.0.0.1:1/app?sslmode=disable&connect_timeout=1", "PostgreSQL"},
+		{"MySQL DSN", "app:" + pw + "@tcp(127.0.0.1:1)/app", "scheme"},
+		{"MySQL URL", "mysql://app:" + pw + "@127.0.0.1:1/app", "mysql://"},
+	} {
+		for _, via := range []string{"--db", "GINKEY_DB"} {
+			for _, args := range [][]string{{"list"}, {"create", "--name", "x"}} {
+				t.Run(via+"/"+tc.name+"/"+args[0], func(t *testing.T) {
+					dir := t.TempDir()
+					t.Chdir(dir)
+					var stdout, stderr bytes.Buffer
+					c := &cli{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr, env: func(string) (string, bool) { return "", false }}
+					if via == "GINKEY_DB" {
+						c.env = func(name string) (string, bool) { return tc.setting, name == "GINKEY_DB" }
+					} else {
+						args = append([]string{"--db", tc.setting}, args...)
+					}
+					if code := run(args, c); code != exitFailure {
+						t.Errorf("exit %d, want %d", code, exitFailure)
+					}
+					out := stdout.String() + stderr.String()
+					if strings.Contains(out, "s3cret") {
+						t.Errorf("the password is in the output: %s", out)
+					}
+					if !strings.Contains(stderr.String(), tc.want) {
+						t.Errorf("stderr does not say %q: %s", tc.want, stderr.String())
+					}
+					if left, _ := os.ReadDir(dir); len(left) != 0 {
+						t.Errorf("a file was created in the working directory: %s", left[0].Name())
+					}
+				})
+			}
+		}
 	}
 }
