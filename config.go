@@ -57,8 +57,10 @@ type Config struct {
 	// (at least 8), each closed after 5 minutes idle and replaced after 30,
 	// a connect_timeout of 5 s unless the URL gives one, and the
 	// notification of changes between instances (see Notifier). The
-	// password never reaches a log or an error. Optional. Default:
-	// $GINKEY_DB, else "ginkey.db".
+	// password never reaches a log or an error. Surrounding whitespace is
+	// ignored; a keyword/value DSN, another scheme or a URL that cannot be
+	// parsed is an error from New, never a SQLite file (gormstore.ParseDSN).
+	// Optional. Default: $GINKEY_DB, else "ginkey.db".
 	DBPath string
 
 	// Notifier tells the other instances sharing the store which keys

@@ -78,8 +78,10 @@ type docReader interface {
 // Requests whose path ends in /doc.json get the document; every other
 // request goes to next, typically gin-swagger's handler serving Swagger UI:
 //
-//	r.GET("/docs/*any", guard.Docs(docs.SwaggerInfo,
-//		ginSwagger.WrapHandler(swaggerFiles.Handler, ginSwagger.PersistAuthorization(true))))
+//	r.GET("/docs/*any", guard.Docs(docs.SwaggerInfo, ginSwagger.WrapHandler(swaggerFiles.Handler)))
+//
+// (without ginSwagger.PersistAuthorization(true), which would keep the admin
+// secret typed into Authorize in the browser's localStorage).
 //
 // With a nil next every request gets the document, e.g.
 // r.GET("/openapi.json", guard.Docs(docs.SwaggerInfo, nil)).

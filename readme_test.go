@@ -150,3 +150,31 @@ func TestReadmeScannerRegexMatchesRealKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestTheDocumentationKeepsSecretsOutOfPsAndLocalStorage: no snippet puts
+// the database URL, password included, on a command line, where ps shows it
+// to every user, nor turns on Swagger UI's persisted authorization, which
+// keeps the admin secret in the browser's localStorage.
+func TestTheDocumentationKeepsSecretsOutOfPsAndLocalStorage(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		what    string
+		files   []string
+		snippet *regexp.Regexp
+	}{
+		{"the database URL in --db", []string{"README.md", "cmd/ginkey/main.go", "example/main.go"},
+			regexp.MustCompile(`ginkey\b[^\n]*--db[= ]+["']?(\$\{?GINKEY_DB|postgres)`)},
+		{"persisted authorization", []string{"README.md", "openapi.go", "doc.go", "example/main.go"},
+			regexp.MustCompile(`,\s*ginSwagger\.PersistAuthorization\(true\)`)},
+	} {
+		for _, file := range tc.files {
+			b, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m := tc.snippet.Find(b); m != nil {
+				t.Errorf("%s shows %s: %s", file, tc.what, m)
+			}
+		}
+	}
+}

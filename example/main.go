@@ -203,12 +203,15 @@ func recovered(c *gin.Context, err any) {
 	})
 }
 
+// accessLog writes one line a request. The path is quoted: it is decoded,
+// so a client could otherwise end the line with %0a and write one of its
+// own (GET /public%0a... 201 ... POST /auth/keys).
 func accessLog(p gin.LogFormatterParams) string {
 	path := p.Path
 	if i := strings.IndexByte(path, '?'); i >= 0 {
 		path = path[:i]
 	}
-	return fmt.Sprintf("%s | %3d | %13v | %15s | %-7s %s\n",
+	return fmt.Sprintf("%s | %3d | %13v | %15s | %-7s %q\n",
 		p.TimeStamp.Format(time.RFC3339), p.StatusCode, p.Latency, p.ClientIP, p.Method, path)
 }
 
