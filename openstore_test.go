@@ -1,6 +1,7 @@
 package ginkey
 
 import (
+	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -190,7 +191,8 @@ func TestADatabaseSettingNeverShowsItsPasswordNorFallsBackToSQLite(t *testing.T)
 				g, err := New(cfg)
 				if err == nil {
 					_ = g.Close()
-					t.Fatal("New succeeded")
+					t.Error("New succeeded")
+					err = errors.New("")
 				}
 				for what, text := range map[string]string{"error": err.Error(), "log": logs.String()} {
 					if strings.Contains(text, "s3cret") {
