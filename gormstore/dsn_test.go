@@ -103,7 +103,7 @@ func FuzzParseDSN(f *testing.F) {
 			}
 			shown := d.String()
 			for _, p := range []string{pw, url.QueryEscape(pw), url.PathEscape(pw)} {
-				if strings.Contains(shown, p) && !strings.Contains("xxxxx", p) {
+				if strings.Contains(shown, p) {
 					t.Fatalf("%q shown as %q", setting, shown)
 				}
 			}
