@@ -177,7 +177,7 @@ func TestADatabaseSettingNeverShowsItsPasswordNorFallsBackToSQLite(t *testing.T)
 				dir := t.TempDir()
 				t.Chdir(dir)
 				logs := &testkit.Buffer{}
-				cfg := Config{AdminSecret: testSecret, Logger: slog.New(slog.NewTextHandler(logs, nil)), LookupEnv: noEnv}
+				cfg := Config{AdminSecret: testSecret, Logger: slog.New(slog.NewTextHandler(logs, nil)), LookupEnv: testkit.NoEnv}
 				if via == "GINKEY_DB" {
 					cfg.LookupEnv = func(name string) (string, bool) {
 						if name == "GINKEY_DB" {
