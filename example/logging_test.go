@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"unicode"
@@ -56,7 +57,7 @@ func TestAccessLogLinesCannotBeForged(t *testing.T) {
 	oldWriter := gin.DefaultWriter
 	gin.DefaultWriter = &logs
 	defer func() { gin.DefaultWriter = oldWriter }()
-	r := newRouter(newTestGuard(t, false))
+	r := newTestGuard(t, false).Engine // the example's router, writing to logs
 
 	const forged = "2026-01-01T00:00:00Z%20|%20201%20|%20%201ms%20|%2010.0.0.1%20|%20POST%20%20%20%20/auth/keys"
 	for _, tc := range []struct{ name, target, want string }{
