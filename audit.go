@@ -56,8 +56,10 @@ type AuditEntry struct {
 	KeyID  string `json:"key_id" example:"3uV8rKQ0mZ1bXy7wE2tLp4"` // "" for auth_failed and a create that failed
 	// Actor is who acted: "http:<client address>" for the admin API,
 	// "cli:<OS user>" for the ginkey command, what WithActor gave for Go
-	// code, else "go". For auth_failed, "http:other" counts the addresses
-	// beyond the bound of those counted apart.
+	// code, else "go". For auth_failed, the address (IPv6: its /64), a
+	// prefix its addresses were folded into ("http:203.0.113.0/24",
+	// "http:2001:db8:1::/48") when a minute had more than 1,000, or
+	// "http:other" for the failures no entry names.
 	Actor   string   `json:"actor" example:"http:10.0.0.7"`
 	Fields  []string `json:"fields" example:"name,scopes"` // the fields given or changed: names, never values
 	Outcome string   `json:"outcome" example:"ok"`         // "ok" or the error's code

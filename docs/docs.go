@@ -986,7 +986,7 @@ const docTemplate = `{
                     "example": "update"
                 },
                 "actor": {
-                    "description": "Actor is who acted: \"http:\u003cclient address\u003e\" for the admin API,\n\"cli:\u003cOS user\u003e\" for the ginkey command, what WithActor gave for Go\ncode, else \"go\". For auth_failed, \"http:other\" counts the addresses\nbeyond the bound of those counted apart.",
+                    "description": "Actor is who acted: \"http:\u003cclient address\u003e\" for the admin API,\n\"cli:\u003cOS user\u003e\" for the ginkey command, what WithActor gave for Go\ncode, else \"go\". For auth_failed, the address (IPv6: its /64), a\nprefix its addresses were folded into (\"http:203.0.113.0/24\",\n\"http:2001:db8:1::/48\") when a minute had more than 1,000, or\n\"http:other\" for the failures no entry names.",
                     "type": "string",
                     "example": "http:10.0.0.7"
                 },
