@@ -70,6 +70,18 @@ func counterOutage(what string, log *slog.Logger, now func() time.Time, failClos
 // returns the error to answer with: nil (fail open) or errLimitsUnavailable.
 func (l *limiting) failed(o *limits.Outage, err error) error {
 	o.Failed(err, true)
+	return l.withoutCounter()
+}
+
+// skipped notes a decision made without the limiter or the quota counter,
+// which is known to be down (its breaker, o.Call, held the call back), and
+// returns the error to answer with, as failed does.
+func (l *limiting) skipped(o *limits.Outage) error {
+	o.Skipped(true)
+	return l.withoutCounter()
+}
+
+func (l *limiting) withoutCounter() error {
 	if l.failClosed {
 		return errLimitsUnavailable
 	}

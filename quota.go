@@ -90,6 +90,9 @@ func (g *Guard) checkQuota(ctx context.Context, rec *keyRecord, now time.Time) e
 // takeShared spends one request of the key's quota through
 // Config.QuotaCounter, which seeds a period's count from quotaSeed.
 func (g *Guard) takeShared(ctx context.Context, rec *keyRecord, now time.Time) error {
+	if !g.limits.quotasDown.Call() { // down: decided at once, one probe a second
+		return g.limits.skipped(g.limits.quotasDown)
+	}
 	p := rec.policy
 	start, end := quotaPeriod(p.quotaPer, now)
 	var seedErr error

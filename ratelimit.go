@@ -95,6 +95,9 @@ func (l *limiting) checkRate(c *gin.Context, rec *keyRecord, now int64) error {
 	if p.rateCell != nil { // the guard's own limiter: straight to the key's cell
 		d = p.rateCell.Allow(p.rateLimit, p.rateInterval, p.rateWindow, now)
 	} else {
+		if !l.limiterDown.Call() { // down: decided at once, one probe a second
+			return l.skipped(l.limiterDown)
+		}
 		var err error
 		d, err = l.limiter.Allow(c.Request.Context(), rec.ID, p.rateLimit, p.ratePer)
 		if err != nil {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ginkey/ginkey/internal/limits"
 	"github.com/ginkey/ginkey/internal/testkit"
 	"github.com/ginkey/ginkey/limiter"
 )
@@ -29,7 +30,8 @@ func TestLimiterOutageIsLoggedOnceWhenItStartsAndOnceWhenItEnds(t *testing.T) {
 	t.Parallel()
 	for _, failClosed := range []bool{false, true} {
 		lim := &stubLimiter{err: errors.New("redis: connection refused")}
-		h := newHarness(t, func(c *Config) { c.Limiter = lim; c.FailClosed = failClosed })
+		clock := newFakeClock()
+		h := newHarness(t, func(c *Config) { c.Limiter = lim; c.FailClosed = failClosed; c.Now = clock.Now })
 		k := h.createKey(`{"rate_limit":{"requests":9,"per":"1m"}}`)
 		for range 3 {
 			w := h.Secure(k.Secret)
@@ -43,6 +45,7 @@ func TestLimiterOutageIsLoggedOnceWhenItStartsAndOnceWhenItEnds(t *testing.T) {
 		lim.mu.Lock()
 		lim.err, lim.calls = nil, nil
 		lim.mu.Unlock()
+		clock.Advance(limits.ProbeEvery) // the next request probes the limiter
 		for range 2 {
 			if w := h.Secure(k.Secret); w.Header().Get("RateLimit-Limit") != "9" {
 				t.Fatalf("FailClosed %v, limiter back: %d %v", failClosed, w.Code, w.Header())
@@ -145,5 +148,94 @@ func TestAnAdminAttemptIsRefundedWhereItWasReserved(t *testing.T) {
 	}
 	if fc.refunds.Load() != 1 {
 		t.Fatalf("%d refunds to the shared counter, want still 1", fc.refunds.Load())
+	}
+}
+
+// countingQuota is a limiter.QuotaCounter that fails while down and counts
+// the calls it gets.
+type countingQuota struct {
+	down  atomic.Bool
+	calls atomic.Int32
+}
+
+func (q *countingQuota) Take(context.Context, string, time.Time, time.Time, int64, func(context.Context) (int64, error)) (bool, error) {
+	q.calls.Add(1)
+	if q.down.Load() {
+		return false, errors.New("redis: i/o timeout")
+	}
+	return true, nil
+}
+
+// While a shared counter is known down, requests are decided at once: the
+// limiter, the quota counter and the failure counter each get one call (a
+// probe) a second, not one per request, so a counter that hangs costs one
+// timeout a second.
+func TestADownCounterIsProbedOnceASecondNotCalledOnEveryRequest(t *testing.T) {
+	t.Parallel()
+	for _, failClosed := range []bool{false, true} {
+		lim := &stubLimiter{err: errors.New("redis: i/o timeout")}
+		quota := &countingQuota{}
+		quota.down.Store(true)
+		fc := &flakyCounter{}
+		fc.down.Store(true)
+		clock := newFakeClock()
+		h := newHarness(t, func(c *Config) {
+			c.Limiter, c.QuotaCounter, c.FailureCounter = lim, quota, fc
+			c.FailClosed, c.Now, c.AdminFailureLimit = failClosed, clock.Now, 1000
+		})
+		rated := h.createKey(`{"rate_limit":{"requests":9,"per":"1m"}}`)
+		quotaed := h.createKey(`{"quota":{"requests":9,"per":"day"}}`)
+		limiterCalls := func() int {
+			lim.mu.Lock()
+			defer lim.mu.Unlock()
+			return len(lim.calls)
+		}
+		for second := 1; second <= 3; second++ {
+			for range 10 {
+				for _, k := range []string{rated.Secret, quotaed.Secret} {
+					w := h.Secure(k)
+					switch {
+					case failClosed:
+						testkit.WantError(t, w, 503, "unavailable")
+					case w.Code != 200:
+						t.Fatalf("fail open: %d %s", w.Code, w.Body)
+					}
+				}
+				if w := h.Admin(http.MethodGet, "/keys", ""); w.Code != http.StatusOK {
+					t.Fatalf("admin: %d %s", w.Code, w.Body)
+				}
+			}
+			if got := limiterCalls(); got != second {
+				t.Fatalf("FailClosed %v, second %d: the limiter was called %d times, want %d (one probe a second)", failClosed, second, got, second)
+			}
+			if got := quota.calls.Load(); got != int32(second) {
+				t.Fatalf("FailClosed %v, second %d: the quota counter was called %d times, want %d", failClosed, second, got, second)
+			}
+			clock.Advance(limits.ProbeEvery)
+		}
+		want := "requests_let_through=30"
+		if failClosed {
+			want = "requests_refused=30"
+		}
+		lim.mu.Lock()
+		lim.err = nil
+		lim.mu.Unlock()
+		quota.down.Store(false)
+		fc.down.Store(false)
+		for range 3 { // the first probes, the others count again
+			if w := h.Secure(rated.Secret); w.Header().Get("RateLimit-Limit") != "9" {
+				t.Fatalf("FailClosed %v, limiter back: %d %v", failClosed, w.Code, w.Header())
+			}
+			if w := h.Secure(quotaed.Secret); w.Code != 200 {
+				t.Fatalf("FailClosed %v, quota counter back: %d %s", failClosed, w.Code, w.Body)
+			}
+		}
+		if got := quota.calls.Load(); got != 6 {
+			t.Fatalf("quota counter back: %d calls in all, want 6", got)
+		}
+		logs := h.Logs.String()
+		if countLines(logs, "the rate limiter answers again") != 1 || countLines(logs, want) != 2 {
+			t.Fatalf("FailClosed %v: want an INFO line with %s for the limiter and the quota counter:\n%s", failClosed, want, logs)
+		}
 	}
 }

@@ -39,7 +39,7 @@ func newThrottle(name string, limit int, shared limiter.FailureCounter, down *li
 }
 
 func (t *throttle) allowed(ctx context.Context, a netip.Addr, now int64) time.Duration {
-	if t.shared != nil {
+	if t.useShared(true) {
 		wait, err := t.shared.Allowed(ctx, t.spec, limits.AddrKey(a))
 		if t.settle(err, true) {
 			return wait
@@ -52,7 +52,7 @@ func (t *throttle) allowed(ctx context.Context, a netip.Addr, now int64) time.Du
 // acquire reserves an attempt, and reports where: the refund must go to
 // the same counter, whichever is up by then.
 func (t *throttle) acquire(ctx context.Context, a netip.Addr, now int64) (wait time.Duration, shared bool) {
-	if t.shared != nil {
+	if t.useShared(true) {
 		wait, err := t.shared.Acquire(ctx, t.spec, limits.AddrKey(a))
 		if t.settle(err, true) {
 			return wait, true
@@ -64,7 +64,7 @@ func (t *throttle) acquire(ctx context.Context, a netip.Addr, now int64) (wait t
 
 // charge counts even for a client that hung up meanwhile.
 func (t *throttle) charge(ctx context.Context, a netip.Addr, now int64) {
-	if t.shared == nil || !t.settle(t.shared.Charge(context.WithoutCancel(ctx), t.spec, limits.AddrKey(a)), false) {
+	if !t.useShared(false) || !t.settle(t.shared.Charge(context.WithoutCancel(ctx), t.spec, limits.AddrKey(a)), false) {
 		t.mem.Charge(a, now)
 	}
 }
@@ -77,7 +77,24 @@ func (t *throttle) refund(ctx context.Context, a netip.Addr, shared bool) {
 		t.mem.Refund(a)
 		return
 	}
+	if !t.down.Call() {
+		return // down: kept, as below
+	}
 	t.settle(t.shared.Refund(context.WithoutCancel(ctx), t.spec, limits.AddrKey(a)), false)
+}
+
+// useShared reports whether to ask the shared counter: there is one, and
+// it is up or due for its probe (limits.Outage.Call); otherwise the
+// in-memory throttle decides at once.
+func (t *throttle) useShared(decided bool) bool {
+	if t.shared == nil {
+		return false
+	}
+	if !t.down.Call() {
+		t.down.Skipped(decided)
+		return false
+	}
+	return true
 }
 
 // settle notes the outcome of a call to the shared counter and reports

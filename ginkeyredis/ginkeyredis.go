@@ -78,9 +78,12 @@ type Option func(*Limits)
 // several applications (or tests) can share one Redis. Default: "ginkey:".
 func WithPrefix(prefix string) Option { return func(l *Limits) { l.prefix = prefix } }
 
-// WithTimeout bounds how long a request waits for Redis when FromURL makes
-// the client: its dial, read and write timeouts and its pool timeout. A
-// client given to New keeps its own. Default: 200ms.
+// WithTimeout bounds how long one decision (a rate-limit check, a quota
+// take, a throttle step) waits for Redis, as a whole: dials, handshakes,
+// waits for a pooled connection and retries included. When FromURL makes
+// the client, it is also the client's dial, read, write and pool timeout; a
+// client given to New keeps its own, and with New a d of 0 or less sets no
+// deadline of its own. Default: 200ms.
 func WithTimeout(d time.Duration) Option { return func(l *Limits) { l.timeout = d } }
 
 // WithClock makes Limits read time from now instead of from Redis (the
@@ -89,8 +92,9 @@ func WithClock(now func() time.Time) Option { return func(l *Limits) { l.now = n
 
 // New returns Limits counting in client, which stays the caller's to close
 // (closing it also stops the client's autopipeliner, see WithAutoPipeline).
-// Give the client short timeouts (go-redis's default is seconds): a request
-// waits for Redis at most that long before the guard decides without it.
+// Give the client short timeouts (go-redis's default is seconds); each
+// decision waits for Redis at most WithTimeout's duration (200ms) in all
+// before the guard decides without it.
 func New(client redis.UniversalClient, opts ...Option) *Limits {
 	l := &Limits{prefix: DefaultPrefix, timeout: DefaultTimeout, batch: true}
 	for _, o := range opts {
@@ -181,6 +185,8 @@ func (l *Limits) Allow(ctx context.Context, id string, limit int64, per time.Dur
 		return limiter.Decision{Allowed: true}, nil
 	}
 	interval, window := limits.Steps(limit, per.Microseconds()) // the scripts count in microseconds
+	ctx, cancel := l.bound(ctx)
+	defer cancel()
 	r, err := rateScript.Run(ctx, l.run, []string{l.prefix + "rate:" + id}, interval, window, l.nowMicros()).Int64Slice()
 	if err != nil {
 		return limiter.Decision{}, err
@@ -207,6 +213,8 @@ func (l *Limits) throttle(ctx context.Context, op string, t limiter.Throttle, ad
 		return 0, nil
 	}
 	interval, window := limits.Steps(t.Limit, t.Per.Microseconds())
+	ctx, cancel := l.bound(ctx)
+	defer cancel()
 	wait, err := failureScript.Run(ctx, l.run, []string{l.failureKey(t, addr)}, interval, window, l.nowMicros(), op).Int64()
 	return micros(wait), err
 }
@@ -241,18 +249,38 @@ func (l *Limits) Take(ctx context.Context, id string, start, end time.Time, limi
 	seed func(context.Context) (int64, error)) (bool, error) {
 	key := l.prefix + "quota:" + id + ":" + start.UTC().Format(time.DateOnly) + "/" + end.UTC().Format(time.DateOnly)
 	expire := strconv.FormatInt(end.Add(quotaGrace).Unix(), 10)
-	r, err := quotaScript.Run(ctx, l.run, []string{key}, limit, expire, "").Int64()
+	r, err := l.takeQuota(ctx, key, limit, expire, "")
 	if err != nil {
 		return false, err
 	}
 	if r == quotaUnseeded {
-		n, err := seed(ctx)
+		n, err := seed(ctx) // the store's own time, not Redis's
 		if err != nil {
 			return false, err
 		}
-		if r, err = quotaScript.Run(ctx, l.run, []string{key}, limit, expire, n).Int64(); err != nil {
+		if r, err = l.takeQuota(ctx, key, limit, expire, n); err != nil {
 			return false, err
 		}
 	}
 	return r == 1, nil
+}
+
+func (l *Limits) takeQuota(ctx context.Context, key string, limit int64, expire string, seed any) (int64, error) {
+	ctx, cancel := l.bound(ctx)
+	defer cancel()
+	return quotaScript.Run(ctx, l.run, []string{key}, limit, expire, seed).Int64()
+}
+
+// bound gives one decision the timeout as a whole. The client's own
+// timeouts bound each read, write and dial, but not their sum: with a
+// Redis that accepts connections and never answers (stopped, not dead),
+// go-redis waits out the read timeout once for the handshake of each
+// connection it opens, twice per command, and more while it queues for a
+// connection; a request that needs two decisions took 800 ms and more with
+// a 200 ms timeout.
+func (l *Limits) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	if l.timeout <= 0 {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, l.timeout)
 }

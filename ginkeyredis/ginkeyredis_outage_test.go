@@ -222,3 +222,57 @@ func TestARateLimitedRequestIsOneRedisCommand(t *testing.T) {
 		t.Fatalf("%d requests sent Redis %d commands, want %d:\n%s", n, got, n, info)
 	}
 }
+
+// A frozen Redis (SIGSTOP: connections accepted, never answered) costs a
+// timeout to the requests in flight when it freezes and then to one
+// request a second per counter (the probe), not to every request: the
+// others are decided at once. When it wakes, limits are shared again.
+func TestFrozenRedisCostsOneTimeoutASecondNotOnePerRequest(t *testing.T) {
+	t.Parallel()
+	r, in, limited, _ := outageSetup(t, false)
+	quotaOnly := guardtest.CreateKey(t, in.Guard, ginkey.KeySpec{Quota: &ginkey.Quota{Requests: 1000, Per: ginkey.PerDay}})
+	if w := in.Get("", "/secure", quotaOnly.Secret); w.Code != http.StatusOK {
+		t.Fatalf("quota key, Redis up: %d", w.Code)
+	}
+	if err := r.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = r.cmd.Process.Signal(syscall.SIGCONT) }()
+	const fast = 100 * time.Millisecond // an answer without Redis, on a loaded machine
+	var slow, sent int
+	start := time.Now()
+	for time.Since(start) < 2500*time.Millisecond && sent < 200 {
+		for _, k := range []string{limited.Secret, quotaOnly.Secret} {
+			t0 := time.Now()
+			w := in.Get("", "/secure", k)
+			if took := time.Since(t0); took > fast {
+				slow++
+			}
+			sent++
+			if w.Code != http.StatusOK || w.Header().Get("RateLimit-Limit") != "" {
+				t.Fatalf("Redis frozen: %d %v, want 200 without RateLimit headers", w.Code, w.Header())
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// Two counters (rate limiter, quota counter), each: the first call,
+	// then one probe a second.
+	elapsed := time.Since(start)
+	if limit := 2 * (2 + int(elapsed/time.Second)); slow > limit || sent < 20 {
+		t.Fatalf("Redis frozen for %v: %d of %d requests waited more than %v, want at most %d", elapsed, slow, sent, fast, limit)
+	}
+	t.Logf("Redis frozen for %v: %d of %d requests waited more than %v", elapsed.Round(time.Millisecond), slow, sent, fast)
+	if err := r.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	for n := 0; ; n++ {
+		if w := in.Get("", "/secure", limited.Secret); w.Header().Get("RateLimit-Limit") != "" {
+			testkit.WantError(t, w, http.StatusTooManyRequests, "rate_limited") // the count Redis kept
+			break
+		}
+		if n > 100 {
+			t.Fatal("the guard did not use Redis again within 5s of its waking")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -17,18 +17,28 @@ type OutageLog struct {
 	Lasted     string // the End line's name for the outage's length
 }
 
+// ProbeEvery is how often a dependency known to be down is tried again:
+// one call in each ProbeEvery goes through (the probe), the others are
+// decided without it.
+const ProbeEvery = time.Second
+
 // Outage tracks the outages of one dependency (a shared counter, a
 // notifier's subscription) and logs each twice, at its start and at its
-// end, however many calls fail in between.
+// end, however many calls fail in between. It is also the dependency's
+// breaker: while it is down, Call lets one call a ProbeEvery through, so
+// that a dependency that hangs costs one timeout a second rather than one
+// per request.
 type Outage struct {
 	log  *slog.Logger
 	now  func() time.Time
 	text OutageLog
 
 	down      atomic.Bool
+	nextProbe atomic.Int64 // unix nanoseconds
 	mu        sync.Mutex
 	since     time.Time
-	decisions int64
+	decisions atomic.Int64 // made without the dependency in this outage
+	total     atomic.Int64 // made without the dependency since NewOutage
 }
 
 // NewOutage returns an Outage writing text to log, timed by now.
@@ -42,13 +52,15 @@ func (o *Outage) Failed(err error, decided bool) {
 	o.mu.Lock()
 	first := !o.down.Load()
 	if first {
+		o.since = o.now()
+		o.decisions.Store(0)
+		o.nextProbe.Store(o.since.Add(ProbeEvery).UnixNano())
 		o.down.Store(true)
-		o.since, o.decisions = o.now(), 0
-	}
-	if decided {
-		o.decisions++
 	}
 	o.mu.Unlock()
+	if decided {
+		o.decided()
+	}
 	if first {
 		o.log.Warn(o.text.Start, append([]any{"error", err}, o.text.StartAttrs...)...)
 	}
@@ -65,7 +77,7 @@ func (o *Outage) OK() {
 		return
 	}
 	o.down.Store(false)
-	n, since := o.decisions, o.since
+	n, since := o.decisions.Load(), o.since
 	o.mu.Unlock()
 	lasted := o.now().Sub(since).Round(time.Millisecond).String()
 	if o.text.Counted == "" {
@@ -77,3 +89,32 @@ func (o *Outage) OK() {
 
 // Down reports whether an outage is under way.
 func (o *Outage) Down() bool { return o.down.Load() }
+
+// Call reports whether to call the dependency now: always while it is up;
+// while it is down, once a ProbeEvery (the caller that gets true is the
+// probe, and reports its outcome with Failed or OK). A caller told false
+// decides without the dependency and says so with Skipped.
+func (o *Outage) Call() bool {
+	if !o.down.Load() {
+		return true
+	}
+	now := o.now().UnixNano()
+	next := o.nextProbe.Load()
+	return now >= next && o.nextProbe.CompareAndSwap(next, now+int64(ProbeEvery))
+}
+
+// Skipped notes a call Call held back; decided as for Failed.
+func (o *Outage) Skipped(decided bool) {
+	if decided {
+		o.decided()
+	}
+}
+
+func (o *Outage) decided() {
+	o.decisions.Add(1)
+	o.total.Add(1)
+}
+
+// Decided returns how many decisions were made without the dependency
+// since NewOutage: calls that failed and calls Call held back.
+func (o *Outage) Decided() int64 { return o.total.Load() }
