@@ -11,7 +11,7 @@ import (
 //
 //	@ID				ginkeyAuditLog
 //	@Summary		List the audit log
-//	@Description	Lists what was done to keys, newest first, a page at a time: every create, update, revoke, renew, rotate and delete, from the admin API, the ginkey command or Go code, whether it succeeded or not (outcome "ok" or the error's code), and who did it (actor "http:<client address>", "cli:<OS user>", or what the Go caller gave).
+//	@Description	Lists what was done to keys, newest first, a page at a time: every create, update, revoke, renew, rotate and delete, from the admin API, the ginkey command or Go code, whether it succeeded or not (outcome "ok" or the error's code), and who did it (actor "http:<client address>", "cli:<OS user>", or what the Go caller gave; for the admin API also the principal it admitted: "secret", "key:<id>", "basic:<user>", "app:<name>" or "app").
 //	@Description	Entries name the fields given or changed, never their values; never a key, a hash or the admin secret.
 //	@Description	Failed admin authentications are counted per client address and minute into one auth_failed entry (its count), which appears once the minute is over. Entries older than the configured retention (default 90 days) are deleted.
 //	@Tags			ginkey

@@ -77,13 +77,17 @@ func (g *Guard) requireAdmin(c *gin.Context) {
 			return
 		}
 	}
-	var err error
+	var (
+		err error
+		by  Authenticator // the way in that accepted the request
+	)
 	if given != "" { // the secret header is judged by the secret alone
 		if !g.adminAuthorized(given) {
 			err = errAdminUnauthorized
 		}
 	} else {
-		err = anyAccepts(c, g.admin.auths)
+		c.Set(principalKey, "") // only what the accepting Authenticator sets counts
+		by, err = anyAccepts(c, g.admin.auths)
 	}
 	wrong := wrongCredentials(err)
 	if throttled && !wrong {
@@ -106,6 +110,7 @@ func (g *Guard) requireAdmin(c *gin.Context) {
 		refuse(c, err, challenges)
 		return
 	}
+	c.Request = c.Request.WithContext(withPrincipal(c.Request.Context(), principalOf(c, by)))
 	// Admin answers can carry a plaintext key: keep them out of caches.
 	c.Header("Cache-Control", "no-store")
 	c.Next()

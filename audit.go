@@ -60,10 +60,15 @@ type AuditEntry struct {
 	// prefix its addresses were folded into ("http:203.0.113.0/24",
 	// "http:2001:db8:1::/48") when a minute had more than 1,000, or
 	// "http:other" for the failures no entry names.
-	Actor   string   `json:"actor" example:"http:10.0.0.7"`
-	Fields  []string `json:"fields" example:"name,scopes"` // the fields given or changed: names, never values
-	Outcome string   `json:"outcome" example:"ok"`         // "ok" or the error's code
-	Count   int64    `json:"count" example:"1"`            // failures counted, for auth_failed; else 1
+	Actor string `json:"actor" example:"http:10.0.0.7"`
+	// Principal is who the admin API admitted: "secret" (the
+	// X-Admin-Secret header), "key:<id>" (a key with the admin scope),
+	// "basic:<user>" (BasicAuth), "app:<name>" or "app" (another AdminAuth,
+	// see SetPrincipal). "" for the ginkey command, Go code and auth_failed.
+	Principal string   `json:"principal" example:"key:3uV8rKQ0mZ1bXy7wE2tLp4"`
+	Fields    []string `json:"fields" example:"name,scopes"` // the fields given or changed: names, never values
+	Outcome   string   `json:"outcome" example:"ok"`         // "ok" or the error's code
+	Count     int64    `json:"count" example:"1"`            // failures counted, for auth_failed; else 1
 }
 
 // AuditQuery selects a page of the audit log for Guard.Audit. Every field
@@ -117,7 +122,7 @@ func (g *Guard) Audit(ctx context.Context, q AuditQuery) (AuditList, error) {
 	for i := range stored {
 		e := &stored[i]
 		entries[i] = AuditEntry{
-			ID: e.ID, Time: e.Time, Action: e.Action, KeyID: e.KeyID, Actor: e.Actor,
+			ID: e.ID, Time: e.Time, Action: e.Action, KeyID: e.KeyID, Actor: e.Actor, Principal: e.Principal,
 			Fields: e.Fields, Outcome: e.Outcome, Count: e.Count,
 		}
 	}
@@ -197,7 +202,7 @@ func (g *Guard) audit(ctx context.Context, action, keyID string, fields []string
 		return
 	}
 	e := AuditEntry{
-		Time: g.now().UTC(), Action: action, KeyID: keyID, Actor: actorFrom(ctx),
+		Time: g.now().UTC(), Action: action, KeyID: keyID, Actor: actorFrom(ctx), Principal: principalFrom(ctx),
 		Fields: fields, Outcome: outcome(err), Count: 1,
 	}
 	// The operation has happened even if its caller has gone since. One
@@ -316,7 +321,7 @@ func storedAudit(entries []AuditEntry) []keystore.AuditEntry {
 	for i := range entries {
 		e := &entries[i]
 		out[i] = keystore.AuditEntry{
-			ID: e.ID, Time: e.Time, Action: e.Action, KeyID: e.KeyID, Actor: e.Actor,
+			ID: e.ID, Time: e.Time, Action: e.Action, KeyID: e.KeyID, Actor: e.Actor, Principal: e.Principal,
 			Fields: e.Fields, Outcome: e.Outcome, Count: e.Count,
 		}
 	}

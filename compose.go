@@ -18,6 +18,8 @@ import (
 //
 // An Authenticator may also have a method Challenge() string returning its
 // WWW-Authenticate challenge, which AnyOf and AllOf send with their 401.
+// As Config.AdminAuth, it may name who it admitted with SetPrincipal, for
+// the audit log.
 //
 // *Guard is an Authenticator with Handler's checks; BasicAuth and
 // BearerAuth adapt other schemes.
@@ -51,7 +53,7 @@ func AnyOf(auths ...Authenticator) gin.HandlerFunc {
 	auths = append([]Authenticator(nil), auths...)
 	challenges := challengesOf(auths)
 	return func(c *gin.Context) {
-		if err := anyAccepts(c, auths); err != nil {
+		if _, err := anyAccepts(c, auths); err != nil {
 			refuse(c, err, challenges)
 			return
 		}
@@ -59,10 +61,10 @@ func AnyOf(auths ...Authenticator) gin.HandlerFunc {
 	}
 }
 
-// anyAccepts tries auths in order and returns nil at the first that accepts
-// the request, else the refusal AnyOf answers with (ErrCredentialsMissing
-// for no auths), the refusing guard's RateLimit-* headers set.
-func anyAccepts(c *gin.Context, auths []Authenticator) error {
+// anyAccepts tries auths in order and returns the first that accepts the
+// request, else the refusal AnyOf answers with (ErrCredentialsMissing for
+// no auths), the refusing guard's RateLimit-* headers set.
+func anyAccepts(c *gin.Context, auths []Authenticator) (Authenticator, error) {
 	var (
 		refusal    error
 		refusalHdr rateHeaders
@@ -70,7 +72,7 @@ func anyAccepts(c *gin.Context, auths []Authenticator) error {
 	for _, a := range auths {
 		err := a.Authenticate(c)
 		if err == nil {
-			return nil
+			return a, nil
 		}
 		// A refusing guard's RateLimit-* headers describe a key that did
 		// not get the request in; they go out only with its refusal.
@@ -83,7 +85,7 @@ func anyAccepts(c *gin.Context, auths []Authenticator) error {
 		refusal = ErrCredentialsMissing
 	}
 	refusalHdr.restore(c.Writer.Header())
-	return refusal
+	return nil, refusal
 }
 
 // rateHeaders holds the RateLimit-* header values of one refusal.

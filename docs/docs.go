@@ -22,7 +22,7 @@ const docTemplate = `{
                         "AdminSecret": []
                     }
                 ],
-                "description": "Lists what was done to keys, newest first, a page at a time: every create, update, revoke, renew, rotate and delete, from the admin API, the ginkey command or Go code, whether it succeeded or not (outcome \"ok\" or the error's code), and who did it (actor \"http:\u003cclient address\u003e\", \"cli:\u003cOS user\u003e\", or what the Go caller gave).\nEntries name the fields given or changed, never their values; never a key, a hash or the admin secret.\nFailed admin authentications are counted per client address and minute into one auth_failed entry (its count), which appears once the minute is over. Entries older than the configured retention (default 90 days) are deleted.",
+                "description": "Lists what was done to keys, newest first, a page at a time: every create, update, revoke, renew, rotate and delete, from the admin API, the ginkey command or Go code, whether it succeeded or not (outcome \"ok\" or the error's code), and who did it (actor \"http:\u003cclient address\u003e\", \"cli:\u003cOS user\u003e\", or what the Go caller gave; for the admin API also the principal it admitted: \"secret\", \"key:\u003cid\u003e\", \"basic:\u003cuser\u003e\", \"app:\u003cname\u003e\" or \"app\").\nEntries name the fields given or changed, never their values; never a key, a hash or the admin secret.\nFailed admin authentications are counted per client address and minute into one auth_failed entry (its count), which appears once the minute is over. Entries older than the configured retention (default 90 days) are deleted.",
                 "produces": [
                     "application/json"
                 ],
@@ -1019,6 +1019,11 @@ const docTemplate = `{
                     "description": "\"ok\" or the error's code",
                     "type": "string",
                     "example": "ok"
+                },
+                "principal": {
+                    "description": "Principal is who the admin API admitted: \"secret\" (the\nX-Admin-Secret header), \"key:\u003cid\u003e\" (a key with the admin scope),\n\"basic:\u003cuser\u003e\" (BasicAuth), \"app:\u003cname\u003e\" or \"app\" (another AdminAuth,\nsee SetPrincipal). \"\" for the ginkey command, Go code and auth_failed.",
+                    "type": "string",
+                    "example": "key:3uV8rKQ0mZ1bXy7wE2tLp4"
                 },
                 "time": {
                     "description": "for auth_failed, the start of the minute counted",

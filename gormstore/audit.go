@@ -20,6 +20,9 @@ type auditRow struct {
 	Fields  string    `gorm:"size:200;not null"` // comma-separated names
 	Outcome string    `gorm:"size:32;not null"`
 	Count   int64     `gorm:"not null"`
+	// Added later: with a default, so that AutoMigrate can add it to a
+	// populated table in every dialect.
+	Principal string `gorm:"size:200;not null;default:''"`
 }
 
 // auditIndexes serve the listing (newest first) and its key filter, and the
@@ -54,6 +57,7 @@ func (s *Store) AddAudit(ctx context.Context, entries []keystore.AuditEntry) err
 		rows[i] = auditRow{
 			At: e.Time.UTC().Truncate(time.Microsecond), Action: e.Action, KeyID: e.KeyID,
 			Actor: e.Actor, Fields: strings.Join(e.Fields, ","), Outcome: e.Outcome, Count: e.Count,
+			Principal: e.Principal,
 		}
 	}
 	return s.write(func() error {
@@ -92,7 +96,7 @@ func (s *Store) Audit(ctx context.Context, q keystore.AuditQuery) ([]keystore.Au
 		}
 		out[i] = keystore.AuditEntry{
 			ID: r.ID, Time: r.At.UTC(), Action: r.Action, KeyID: r.KeyID, Actor: r.Actor,
-			Fields: fields, Outcome: r.Outcome, Count: r.Count,
+			Fields: fields, Outcome: r.Outcome, Count: r.Count, Principal: r.Principal,
 		}
 	}
 	return out, total, nil

@@ -15,6 +15,10 @@ type AuditEntry struct {
 	Fields  []string // names, never values; none: empty
 	Outcome string
 	Count   int64
+	// Principal is who was authenticated ("secret", "key:<id>"...), at
+	// most 200 bytes; "" for none. An entry written before stores kept it
+	// reads back "".
+	Principal string
 }
 
 // AuditQuery selects a page of the audit log. Every filter set must hold.

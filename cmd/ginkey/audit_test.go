@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"os/user"
@@ -10,6 +11,8 @@ import (
 	"time"
 
 	"github.com/ginkey/ginkey"
+	"github.com/ginkey/ginkey/gormstore"
+	"github.com/ginkey/ginkey/keystore"
 )
 
 // osUser is the name the CLI records as its actor.
@@ -89,7 +92,7 @@ func TestAuditFiltersAndPrintsATable(t *testing.T) {
 	if len(lines) != 5 || !strings.HasPrefix(lines[0], "TIME") || lines[4] != "3 entries" {
 		t.Fatalf("audit table:\n%s", out)
 	}
-	for _, col := range []string{"ACTION", "KEY", "ACTOR", "FIELDS", "OUTCOME", "COUNT"} {
+	for _, col := range []string{"ACTION", "KEY", "ACTOR", "PRINCIPAL", "FIELDS", "OUTCOME", "COUNT"} {
 		if !strings.Contains(lines[0], col) {
 			t.Errorf("header lacks %s: %q", col, lines[0])
 		}
@@ -155,5 +158,31 @@ func TestAuditFiltersAndPrintsATable(t *testing.T) {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("ginkey help audit lacks %q:\n%s", want, r.stdout)
 		}
+	}
+}
+
+// An entry of the admin API shows its principal beside its actor; the
+// command's own entries have none.
+func TestAuditShowsThePrincipal(t *testing.T) {
+	t.Parallel()
+	db := tempDB(t)
+	id := createJSON(t, db, "--name", "a").ID
+	s, err := gormstore.Open(context.Background(), db, "ginkey_", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.AddAudit(context.Background(), []keystore.AuditEntry{{Time: time.Now().UTC(), Action: "revoke", KeyID: id,
+		Actor: "http:10.0.0.7", Principal: "basic:alice", Fields: []string{}, Outcome: "ok", Count: 1}})
+	if cerr := s.Close(); err != nil || cerr != nil {
+		t.Fatal(err, cerr)
+	}
+	lines := strings.Split(strings.TrimSpace(mustRun(t, db, "audit")), "\n")
+	col := strings.Index(lines[0], "PRINCIPAL")
+	if len(lines) != 4 || col < 0 || !strings.HasPrefix(lines[1][col:], "basic:alice ") || !strings.HasPrefix(lines[2][col:], "- ") {
+		t.Fatalf("audit table:\n%s", strings.Join(lines, "\n"))
+	}
+	l := auditJSON(t, db)
+	if l.Entries[0].Principal != "basic:alice" || l.Entries[1].Principal != "" || l.Entries[1].Actor != "cli:"+osUser(t) {
+		t.Errorf("audit --json: %+v", l.Entries)
 	}
 }

@@ -265,9 +265,9 @@ func cell(s string) string {
 // writeAudit writes a page of the audit log as a table.
 func writeAudit(w io.Writer, l *ginkey.AuditList, offset int) error {
 	return writePage(w, len(l.Entries), offset, l.Total, "entries",
-		"TIME\tACTION\tKEY\tACTOR\tFIELDS\tOUTCOME\tCOUNT\n", func(t *table, i int) {
+		"TIME\tACTION\tKEY\tACTOR\tPRINCIPAL\tFIELDS\tOUTCOME\tCOUNT\n", func(t *table, i int) {
 			e := &l.Entries[i]
-			t.printf("%s\t%s\t%s\t%s\t%s\t%s\t%d\n", formatTime(&e.Time, "-"), e.Action, orDash(e.KeyID),
-				cell(e.Actor), joinOr(e.Fields, "-"), e.Outcome, e.Count)
+			t.printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n", formatTime(&e.Time, "-"), e.Action, orDash(e.KeyID),
+				cell(e.Actor), cell(orDash(e.Principal)), joinOr(e.Fields, "-"), e.Outcome, e.Count)
 		})
 }

@@ -291,3 +291,33 @@ func testAudit(t *testing.T, s keystore.Store) {
 		t.Fatalf("%d entries left, want 1", total)
 	}
 }
+
+// testAuditPrincipal checks that an entry's principal comes back as
+// written: none, each of ginkey's forms, and the longest (200 bytes).
+func testAuditPrincipal(t *testing.T, s keystore.Store) {
+	a, ok := s.(keystore.AuditStore)
+	if !ok {
+		t.Skip("not a keystore.AuditStore")
+	}
+	ctx := context.Background()
+	principals := []string{"", "secret", "key:3uV8rKQ0mZ1bXy7wE2tLp4", "basic:alice", "app:ops@example.com", "app:" + strings.Repeat("é", 98)}
+	var entries []keystore.AuditEntry
+	for i, p := range principals {
+		entries = append(entries, keystore.AuditEntry{
+			Time: base.Add(time.Duration(i) * time.Second), Action: "update", KeyID: "k" + strconv.Itoa(i),
+			Actor: "http:10.0.0.1", Principal: p, Fields: []string{}, Outcome: "ok", Count: 1,
+		})
+	}
+	if err := a.AddAudit(ctx, entries); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := a.Audit(ctx, keystore.AuditQuery{Limit: 50})
+	if err != nil || len(got) != len(principals) {
+		t.Fatalf("Audit: %d entries, %v", len(got), err)
+	}
+	for i, e := range got { // newest first
+		if want := principals[len(principals)-1-i]; e.Principal != want || e.Actor != "http:10.0.0.1" {
+			t.Errorf("entry %s: principal %q, actor %q; want %q", e.KeyID, e.Principal, e.Actor, want)
+		}
+	}
+}

@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) keystore.Store) {
 		{"OnceUsageStore", testOnceUsage},
 		{"OutcomeStore", testOutcomes},
 		{"AuditStore", testAudit},
+		{"AuditPrincipal", testAuditPrincipal},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
