@@ -214,9 +214,10 @@ func (b *basicAuth) Challenge() string { return b.challenge }
 
 // BearerAuth returns an Authenticator for "Authorization: Bearer <token>"
 // checked by verify, e.g. a JWT parser. verify may record the token's
-// subject in c. An *Error it returns reaches the client as it is; any other
-// error as 401 credentials_invalid, its text never. A request without a
-// bearer token is credentials_missing. It returns an error for a nil verify
+// subject in c (with SetPrincipal, for the audit log of admin requests).
+// An *Error it returns reaches the client as it is; any other error as 401
+// credentials_invalid, its text never. A request without a bearer token is
+// credentials_missing. It returns an error for a nil verify
 // or a realm with quotes, backslashes or line breaks; realm "" is "ginkey".
 func BearerAuth(realm string, verify func(c *gin.Context, token string) error) (Authenticator, error) {
 	if verify == nil {

@@ -219,7 +219,8 @@ type Config struct {
 	// scopes are then held literally, as AdminKeyScope's are). A
 	// request with an X-Admin-Secret header is judged by the secret alone;
 	// one without is judged by AdminAuth. Credentials it refuses count
-	// against AdminFailureLimit, as wrong secrets do. With AdminAuth and no AdminSecret
+	// against AdminFailureLimit, as wrong secrets do. It may name who it
+	// admitted with SetPrincipal, for the audit log. With AdminAuth and no AdminSecret
 	// (nor GINKEY_SECRET) the admin API has no secret at all: none is
 	// generated, and release mode does not require one. To demand both, put
 	// the host's middleware on the group given to RegisterAdmin instead.

@@ -2,8 +2,14 @@ package ginkey_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+
+	"github.com/gin-gonic/gin"
 
 	"github.com/ginkey/ginkey"
 	"github.com/ginkey/ginkey/keystore/memstore"
@@ -45,4 +51,48 @@ func ExampleGuard_Audit() {
 	// revoke job:onboarding [] ok
 	// update job:onboarding [name] ok
 	// create job:onboarding [name scopes] ok
+}
+
+// The host application's own admin check names who it admitted with
+// SetPrincipal; the audit log records that principal beside the address.
+func ExampleSetPrincipal() {
+	sso, err := ginkey.BearerAuth("ops", func(c *gin.Context, token string) error {
+		if token != "token-of-carol" { // a real verifier checks a signature
+			return errors.New("bad token")
+		}
+		ginkey.SetPrincipal(c, "carol")
+		return nil
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	guard, err := ginkey.New(ginkey.Config{Store: memstore.New(), AdminAuth: sso, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer func() { _ = guard.Close() }()
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	guard.RegisterAdmin(r.Group("/auth"))
+
+	req := httptest.NewRequest(http.MethodPost, "/auth/keys", strings.NewReader(`{"name":"ci"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer token-of-carol")
+	req.RemoteAddr = "10.0.0.7:5555"
+	w := httptest.NewRecorder()
+	r.ServeHTTP(w, req)
+	fmt.Println(w.Code)
+
+	log, err := guard.Audit(context.Background(), ginkey.AuditQuery{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	e := log.Entries[0]
+	fmt.Println(e.Action, e.Actor, e.Principal, e.Outcome)
+	// Output:
+	// 201
+	// create http:10.0.0.7 app:carol ok
 }
