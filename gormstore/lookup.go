@@ -13,7 +13,7 @@ import (
 
 // keyColumns are keyRow's fields in the order hashLookup.find scans them.
 var keyColumns = []string{
-	"ID", "Hash", "Prefix", "Name", "Owner", "RotatedFrom", "RotatedTo", "Scopes", "Metadata", "RateLimit", "AllowedIPs",
+	"ID", "Hash", "Prefix", "Name", "Owner", "RotatedFrom", "RotatedTo", "ChainID", "Scopes", "Metadata", "RateLimit", "AllowedIPs",
 	"Quota", "CreatedAt", "ExpiresAt", "RevokedAt", "LastUsedAt",
 }
 
@@ -70,12 +70,12 @@ func newHashLookup(ctx context.Context, db *gorm.DB, table string) (*hashLookup,
 // reads it.
 func (l *hashLookup) find(ctx context.Context, hash string) (*keystore.Record, error) {
 	var (
-		row                             keyRow
-		rateLimit, ips, quota, from, to sql.Null[string]
-		created, expires, revoked, lst  sql.Null[time.Time]
+		row                                    keyRow
+		rateLimit, ips, quota, from, to, chain sql.Null[string]
+		created, expires, revoked, lst         sql.Null[time.Time]
 	)
 	err := l.stmt.QueryRowContext(ctx, hash).Scan(&row.ID, &row.Hash, &row.Prefix, &row.Name,
-		&row.Owner, &from, &to, &row.Scopes, &row.Metadata, &rateLimit, &ips, &quota, &created, &expires, &revoked, &lst)
+		&row.Owner, &from, &to, &chain, &row.Scopes, &row.Metadata, &rateLimit, &ips, &quota, &created, &expires, &revoked, &lst)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, keystore.ErrNotFound
 	}
@@ -84,7 +84,7 @@ func (l *hashLookup) find(ctx context.Context, hash string) (*keystore.Record, e
 	}
 	row.CreatedAt = created.V
 	row.RateLimit, row.AllowedIPs, row.Quota = nullPtr(rateLimit), nullPtr(ips), nullPtr(quota)
-	row.RotatedFrom, row.RotatedTo = nullPtr(from), nullPtr(to)
+	row.RotatedFrom, row.RotatedTo, row.ChainID = nullPtr(from), nullPtr(to), nullPtr(chain)
 	row.ExpiresAt, row.RevokedAt, row.LastUsedAt = nullPtr(expires), nullPtr(revoked), nullPtr(lst)
 	return fromRow(&row)
 }

@@ -2,11 +2,13 @@ package gormstore
 
 import (
 	"context"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/ginkey/ginkey/keystore"
+	"gorm.io/gorm"
 )
 
 // TestStoreConformanceAuthzFields runs the authorization columns through
@@ -48,4 +50,74 @@ func TestStoreConformanceAuthzFields(t *testing.T) {
 			t.Fatalf("clear: %+v %v", upd, err)
 		}
 	})
+}
+
+// TestMigrationAddsTheChainColumnToAPopulatedTable starts on keys stored
+// before rotation chains were recorded: the column is added, the keys
+// already there read as their own chain, and a rotated-in key's chain is
+// written and read back, on every dialect.
+func TestMigrationAddsTheChainColumnToAPopulatedTable(t *testing.T) {
+	t.Parallel()
+	forEachDatabase(t, func(t *testing.T, db *gorm.DB, prefix string) {
+		ctx := context.Background()
+		now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+		old, next := testRecord(t, "old", now, nil), testRecord(t, "next", now, nil)
+		next.RotatedFrom = "old"
+		// The table as it was, with the two keys in it.
+		table := prefix + "keys"
+		if err := db.Table(table).AutoMigrate(keyRowBeforeChains(t, nil)); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range []*keystore.Record{old, next} {
+			if err := db.Table(table).Create(keyRowBeforeChains(t, r)).Error; err != nil {
+				t.Fatal(err)
+			}
+		}
+		s := onDB(t, db, prefix)
+		if !db.Migrator().HasColumn(table, "chain_id") {
+			t.Fatal("the start did not add chain_id")
+		}
+		for _, id := range []string{"old", "next"} {
+			if r, err := s.ByID(ctx, id); err != nil || r.ChainID != "" || r.Chain() != id {
+				t.Fatalf("%s after the migration: %+v (%v), want its own id as its chain", id, r, err)
+			}
+		}
+		_, n, err := s.Rotate(ctx, "next", func(o *keystore.Record) (*keystore.Record, *keystore.Record, error) {
+			n := testRecord(t, "third", now, nil)
+			n.RotatedFrom, n.ChainID = o.ID, o.Chain()
+			changed := *o
+			changed.RevokedAt, changed.RotatedTo = &now, n.ID
+			return &changed, n, nil
+		})
+		if err != nil || n.ChainID != "next" {
+			t.Fatalf("rotation after the migration: %+v %v", n, err)
+		}
+		if r, err := s.ByHash(ctx, n.Hash); err != nil || r.ChainID != "next" {
+			t.Fatalf("the successor read back: %+v %v", r, err)
+		}
+	})
+}
+
+// keyRowBeforeChains is r (nil: an empty row) as a keys row of the shape
+// before the chain_id column.
+func keyRowBeforeChains(t *testing.T, r *keystore.Record) any {
+	t.Helper()
+	var row keyRow
+	if r != nil {
+		var err error
+		if row, err = toRow(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var fields []reflect.StructField
+	for f := range reflect.TypeFor[keyRow]().Fields() {
+		if f.Name != "ChainID" {
+			fields = append(fields, f)
+		}
+	}
+	out := reflect.New(reflect.StructOf(fields))
+	for _, f := range fields {
+		out.Elem().FieldByName(f.Name).Set(reflect.ValueOf(row).FieldByName(f.Name))
+	}
+	return out.Interface()
 }

@@ -21,6 +21,10 @@ type keyRow struct {
 	Owner       string  `gorm:"size:200;not null;default:''"`
 	RotatedFrom *string `gorm:"column:rotated_from;size:32"`
 	RotatedTo   *string `gorm:"column:rotated_to;size:32"`
+	// Added with shared limits along a rotation chain; nullable, NULL for a
+	// key no rotation created, so that AutoMigrate adds it to a populated
+	// table and the keys already there keep their own id as their chain.
+	ChainID *string `gorm:"column:chain_id;size:32"`
 	// Added with authorization; nullable so that AutoMigrate can add them to
 	// a populated table in every dialect.
 	RateLimit  *string    `gorm:"column:rate_limit;type:text"`
@@ -66,7 +70,8 @@ func toRow(r *keystore.Record) (keyRow, error) {
 	return keyRow{
 		ID: r.ID, Hash: r.Hash, Prefix: r.Prefix, Name: r.Name, Owner: r.Owner,
 		RotatedFrom: idColumn(r.RotatedFrom), RotatedTo: idColumn(r.RotatedTo),
-		Scopes: string(scopes), Metadata: string(metadata),
+		ChainID: idColumn(r.ChainID),
+		Scopes:  string(scopes), Metadata: string(metadata),
 		AllowedIPs: ips, RateLimit: rl, Quota: quota,
 		CreatedAt: r.CreatedAt.UTC(), ExpiresAt: utcPtr(r.ExpiresAt),
 		RevokedAt: utcPtr(r.RevokedAt), LastUsedAt: utcPtr(r.LastUsedAt),
@@ -81,6 +86,9 @@ func fromRow(row *keyRow) (*keystore.Record, error) {
 	}
 	if row.RotatedTo != nil {
 		r.RotatedTo = *row.RotatedTo
+	}
+	if row.ChainID != nil {
+		r.ChainID = *row.ChainID
 	}
 	r.CreatedAt = row.CreatedAt.UTC()
 	r.ExpiresAt, r.RevokedAt, r.LastUsedAt = utcPtr(row.ExpiresAt), utcPtr(row.RevokedAt), utcPtr(row.LastUsedAt)

@@ -180,7 +180,7 @@ func (s *Store) persist(tx *gorm.DB, old, changed *keystore.Record) (*keystore.R
 	// A map, so that NULLs and empty strings are written too.
 	set := map[string]any{
 		"prefix": row.Prefix, "name": row.Name, "owner": row.Owner, "scopes": row.Scopes, "metadata": row.Metadata,
-		"rotated_from": row.RotatedFrom, "rotated_to": row.RotatedTo,
+		"rotated_from": row.RotatedFrom, "rotated_to": row.RotatedTo, "chain_id": row.ChainID,
 		"rate_limit": row.RateLimit, "allowed_ips": row.AllowedIPs, "quota": row.Quota,
 		"expires_at": row.ExpiresAt, "revoked_at": row.RevokedAt,
 	}

@@ -43,6 +43,21 @@ type Record struct {
 
 	RotatedFrom string // the key this one replaced, "" for none
 	RotatedTo   string // the key that replaced this one, "" for none
+	// ChainID is the id of the first key of the rotation chain this key
+	// belongs to: a rotation gives the successor its predecessor's chain
+	// (its ChainID, else its ID). "" for a key no rotation created, whose
+	// chain is its own ID. The keys of one chain share one rate limit and
+	// one quota count.
+	ChainID string
+}
+
+// Chain is the id of r's rotation chain: ChainID, or for a key no rotation
+// created (or one stored before chains were recorded) its own ID.
+func (r *Record) Chain() string {
+	if r.ChainID != "" {
+		return r.ChainID
+	}
+	return r.ID
 }
 
 // Limit is a rate limit or a quota as stored: Requests per Per ("1s", "1m",

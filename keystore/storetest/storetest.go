@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) keystore.Store) {
 		{"ModifyIsAtomic", testModifyIsAtomic},
 		{"Delete", testDelete},
 		{"Rotator", testRotator},
+		{"ChainID", testChainID},
 		{"BulkInserter", testBulkInserter},
 		{"UsageStore", testUsage},
 		{"UsageOfADeletedKeyIsDropped", testUsageOfDeletedKey},
