@@ -137,7 +137,7 @@ func TestAFlushWhoseOutcomeIsUnknownIsStoredOnceOnSQLite(t *testing.T) {
 	}
 	// Quotas count the same, with nothing left unsent.
 	day := time.Now().UTC().Truncate(24 * time.Hour)
-	if got, err := h.Guard.usedSince(context.Background(), k.ID, day, time.Now()); err != nil || got != 1005 {
+	if got, err := h.Guard.usedSince(context.Background(), []string{k.ID}, day, time.Now()); err != nil || got != 1005 {
 		t.Fatalf("a quota read after the retry counts %d (%v), want 1005", got, err)
 	}
 }

@@ -238,7 +238,7 @@ func (g *Guard) UpdateKey(ctx context.Context, id string, u KeyUpdate) (_ Key, e
 	}
 	g.invalidateHex(rec.Hash)
 	if ch.SetRateLimit {
-		g.rateChanged(id, ch.RateLimit)
+		g.rateChanged(rec.Chain(), ch.RateLimit)
 	}
 	g.log.Info("ginkey: key updated", "key_id", id, "fields", strings.Join(fields, ","))
 	return g.public(rec), nil

@@ -26,6 +26,11 @@ type keyPolicy struct {
 
 	quota    int64 // requests per quotaPer; 0: no quota
 	quotaPer Period
+
+	// limitID names the key's rate-limit state and quota count: its rotation
+	// chain's, so that a rotated-in key goes on from its predecessor's
+	// counts, and the two share one allowance during the grace period.
+	limitID string
 }
 
 // prepare returns rec as the request path holds it: converted to a Key,
@@ -33,7 +38,7 @@ type keyPolicy struct {
 // is not written to.
 func (g *Guard) prepare(rec *keystore.Record) *keyRecord {
 	out := keyRecord{Key: keyOf(rec), Hash: rec.Hash}
-	p := &keyPolicy{owner: g, scopes: newScopeSet(rec.Scopes)}
+	p := &keyPolicy{owner: g, scopes: newScopeSet(rec.Scopes), limitID: rec.Chain()}
 	if len(rec.AllowedIPs) > 0 {
 		p.ipRestricted = true
 		_, nets, e := parseAllowedIPs(rec.AllowedIPs)
@@ -56,7 +61,7 @@ func (g *Guard) prepare(rec *keystore.Record) *keyRecord {
 		p.rateLimitHeader = strconv.FormatInt(rl.Requests, 10)
 		if g.limits.own != nil {
 			p.rateInterval, p.rateWindow = limits.Steps(rl.Requests, int64(w))
-			p.rateCell = g.limits.own.Cell(rec.ID, g.now().UnixNano())
+			p.rateCell = g.limits.own.Cell(p.limitID, g.now().UnixNano())
 		}
 	}
 	if q := out.Quota; q != nil {

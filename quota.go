@@ -2,10 +2,12 @@ package ginkey
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"time"
 
 	"github.com/ginkey/ginkey/internal/limits"
+	"github.com/ginkey/ginkey/keystore"
 )
 
 const maxQuotaRequests = 1 << 40
@@ -45,8 +47,9 @@ func quotaPeriod(per Period, now time.Time) (start, end time.Time) {
 	return limits.Period(per == PerMonth, now)
 }
 
-// checkQuota spends one request of the key's quota, reading the period's
-// count from the store when this instance has none or it is due.
+// checkQuota spends one request of the quota of the key's rotation chain,
+// reading the period's count from the store when this instance has none or
+// it is due.
 func (g *Guard) checkQuota(ctx context.Context, rec *keyRecord, now time.Time) error {
 	p := rec.policy
 	if p.quota == 0 {
@@ -55,30 +58,30 @@ func (g *Guard) checkQuota(ctx context.Context, rec *keyRecord, now time.Time) e
 	if g.limits.shared != nil {
 		return g.takeShared(ctx, rec, now)
 	}
-	q, per, ns := g.limits.quotas, string(p.quotaPer), now.UnixNano()
-	v, refresh, end := q.Take(rec.ID, per, p.quota, ns)
+	q, id, per, ns := g.limits.quotas, p.limitID, string(p.quotaPer), now.UnixNano()
+	v, refresh, end := q.Take(id, per, p.quota, ns)
 	if v == limits.Unread || refresh {
 		start, periodEnd := quotaPeriod(p.quotaPer, now)
-		used, err := g.quotaSeed(ctx, rec.ID, start, now)
+		used, err := g.quotaSeed(ctx, rec, start, now)
 		switch {
 		case err == ErrUnavailable && v == limits.Unread: //nolint:errorlint // quotaSeed's own sentinel: the store is known to be down
 			return ErrUnavailable // no count to go on
 		case err == ErrUnavailable: //nolint:errorlint // as above
-			q.ReadDone(rec.ID)
+			q.ReadDone(id)
 		case err != nil && v == limits.Unread:
 			g.log.Error("ginkey: reading usage for a quota failed", "key_id", rec.ID, "error", err)
 			return ErrUnavailable
 		case err != nil:
 			g.log.Warn("ginkey: re-reading usage for a quota failed; counting on", "key_id", rec.ID, "error", err)
-			q.ReadDone(rec.ID)
+			q.ReadDone(id)
 		default:
 			if v == limits.Taken {
 				used++ // this request: taken from the old count, not yet in usage
 			}
-			q.Set(rec.ID, per, start.UnixNano(), periodEnd.UnixNano(), used, ns)
+			q.Set(id, per, start.UnixNano(), periodEnd.UnixNano(), used, ns)
 		}
 		if v == limits.Unread {
-			v, _, end = q.Take(rec.ID, per, p.quota, ns)
+			v, _, end = q.Take(id, per, p.quota, ns)
 		}
 	}
 	if v == limits.Exhausted {
@@ -87,8 +90,8 @@ func (g *Guard) checkQuota(ctx context.Context, rec *keyRecord, now time.Time) e
 	return nil // taken, or (evicted in between) let through
 }
 
-// takeShared spends one request of the key's quota through
-// Config.QuotaCounter, which seeds a period's count from quotaSeed.
+// takeShared spends one request of the quota of the key's rotation chain
+// through Config.QuotaCounter, which seeds a period's count from quotaSeed.
 func (g *Guard) takeShared(ctx context.Context, rec *keyRecord, now time.Time) error {
 	if !g.limits.quotasDown.Call() { // down: decided at once, one probe a second
 		return g.limits.skipped(g.limits.quotasDown)
@@ -98,10 +101,10 @@ func (g *Guard) takeShared(ctx context.Context, rec *keyRecord, now time.Time) e
 	var seedErr error
 	seed := func(ctx context.Context) (int64, error) {
 		var n int64
-		n, seedErr = g.quotaSeed(ctx, rec.ID, start, now) // of this call: a counter may retry a failed seed
+		n, seedErr = g.quotaSeed(ctx, rec, start, now) // of this call: a counter may retry a failed seed
 		return n, seedErr
 	}
-	taken, err := g.limits.shared.Take(ctx, rec.ID, start, end, p.quota, seed)
+	taken, err := g.limits.shared.Take(ctx, p.limitID, start, end, p.quota, seed)
 	switch {
 	case seedErr != nil: // the usage store failed, not the counter: as for the in-memory count
 		if seedErr != ErrUnavailable { //nolint:errorlint // quotaSeed's own sentinel
@@ -118,40 +121,80 @@ func (g *Guard) takeShared(ctx context.Context, rec *keyRecord, now time.Time) e
 	return nil
 }
 
-// quotaSeed reads a quota's count for the period from start to now, within
-// StoreTimeout even if the client hangs up. While the usage store is known
-// to fail it does not wait for it: ErrUnavailable, itself.
-func (g *Guard) quotaSeed(ctx context.Context, id string, start, now time.Time) (int64, error) {
+// quotaSeed reads the count of the quota of rec's rotation chain for the
+// period from start to now, within StoreTimeout even if the client hangs
+// up. While the usage store is known to fail it does not wait for it:
+// ErrUnavailable, itself.
+func (g *Guard) quotaSeed(ctx context.Context, rec *keyRecord, start, now time.Time) (int64, error) {
 	if g.usageStore != nil && g.health.down.Load() {
 		return 0, ErrUnavailable
 	}
 	readCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), g.storeTimeout)
 	defer cancel()
-	return g.usedSince(readCtx, id, start, now)
+	ids, err := g.chainKeys(readCtx, rec, start)
+	if err != nil {
+		return 0, err
+	}
+	return g.usedSince(readCtx, ids, start, now)
 }
 
-// usedSince counts the key's requests from start (a UTC midnight) to now:
-// what the store holds plus what this instance has not written yet, pending
-// or in a batch being written. It holds no lock across the store's read, so
-// it never waits for a flush; if a batch was written meanwhile, the two
-// parts may overlap, and it reads again (up to three times, then errs on
-// the high side: a quota may refuse a moment early, never admit late).
-func (g *Guard) usedSince(ctx context.Context, id string, start, now time.Time) (int64, error) {
+// chainKeys returns the ids of the keys whose requests since start count
+// against rec's quota: rec's own and its predecessors' in its rotation
+// chain (rec.policy.limitID), newest first. Usage is kept per key, so a
+// rotated-in key's count is found by walking RotatedFrom; a key that no
+// rotation created costs no read. The walk stops at a predecessor deleted
+// (its usage went with it) or of another chain (rotated before chains were
+// recorded: it keeps its own count), after maxPredecessors, and before a key
+// rotated out longer than the longest grace before start, which could not
+// have served a request since.
+func (g *Guard) chainKeys(ctx context.Context, rec *keyRecord, start time.Time) ([]string, error) {
+	ids := []string{rec.ID}
+	from, rotatedAt := rec.RotatedFrom, rec.CreatedAt // a successor is created as its predecessor is rotated
+	for i := 0; from != "" && i < maxPredecessors && rotatedAt.Add(maxRotationGrace).After(start); i++ {
+		p, err := g.store.ByID(ctx, from)
+		switch {
+		case errors.Is(err, keystore.ErrNotFound):
+			return ids, nil
+		case err != nil:
+			return nil, err
+		case p.Chain() != rec.policy.limitID:
+			return ids, nil
+		}
+		ids = append(ids, p.ID)
+		from, rotatedAt = p.RotatedFrom, p.CreatedAt
+	}
+	return ids, nil
+}
+
+// usedSince counts the requests of the keys ids from start (a UTC midnight)
+// to now: what the store holds plus what this instance has not written yet,
+// pending or in a batch being written. It holds no lock across the store's
+// reads, so it never waits for a flush; if a batch was written meanwhile,
+// the two parts may overlap, and it reads again (up to three times, then
+// errs on the high side: a quota may refuse a moment early, never admit
+// late).
+func (g *Guard) usedSince(ctx context.Context, ids []string, start, now time.Time) (int64, error) {
 	from := start.UTC().Format(time.DateOnly)
 	var n int64
 	for range 3 {
 		var gen uint64
 		n = 0
-		if g.usage != nil {
-			n, gen = g.usage.unwritten(id, start, now)
-		}
-		if g.usageStore != nil {
-			_, daily, err := g.usageStore.Usage(ctx, id, from)
-			if err != nil {
-				return 0, err
+		for i, id := range ids {
+			if g.usage != nil {
+				m, idGen := g.usage.unwritten(id, start, now)
+				if i == 0 {
+					gen = idGen // a batch written after it makes the whole read suspect
+				}
+				n += m
 			}
-			for _, d := range daily {
-				n += d.Requests
+			if g.usageStore != nil {
+				_, daily, err := g.usageStore.Usage(ctx, id, from)
+				if err != nil {
+					return 0, err
+				}
+				for _, d := range daily {
+					n += d.Requests
+				}
 			}
 		}
 		if g.usage == nil || g.usage.generation() == gen {

@@ -57,10 +57,10 @@ func validateRateLimit(rl *RateLimit) *Error {
 }
 
 // rateChanged applies a key's new rate limit rl (nil: the guard's default)
-// from now: whatever the key owed under its old rate is capped at one
-// window of the new one, so raising a limit is not held back by debt run up
-// at the old, slower rate.
-func (l *limiting) rateChanged(id string, rl *RateLimit, now time.Time) {
+// from now: whatever the key's rotation chain (limitID) owed under its old
+// rate is capped at one window of the new one, so raising a limit is not
+// held back by debt run up at the old, slower rate.
+func (l *limiting) rateChanged(limitID string, rl *RateLimit, now time.Time) {
 	if l.own == nil {
 		return
 	}
@@ -73,7 +73,7 @@ func (l *limiting) rateChanged(id string, rl *RateLimit, now time.Time) {
 		return
 	}
 	_, window := limits.Steps(r.Requests, int64(w))
-	l.own.CapDebt(id, now.UnixNano(), window)
+	l.own.CapDebt(limitID, now.UnixNano(), window)
 }
 
 // Response headers of a rate-limited key, in canonical form so that setting
@@ -99,7 +99,7 @@ func (l *limiting) checkRate(c *gin.Context, rec *keyRecord, now int64) error {
 			return l.skipped(l.limiterDown)
 		}
 		var err error
-		d, err = l.limiter.Allow(c.Request.Context(), rec.ID, p.rateLimit, p.ratePer)
+		d, err = l.limiter.Allow(c.Request.Context(), p.limitID, p.rateLimit, p.ratePer)
 		if err != nil {
 			return l.failed(l.limiterDown, err)
 		}
@@ -126,4 +126,6 @@ func setRateHeaders(h http.Header, limit string, d limiter.Decision) {
 
 // rateChanged applies a key's new rate limit rl (nil: the guard's default)
 // from now; see limiting.rateChanged.
-func (g *Guard) rateChanged(id string, rl *RateLimit) { g.limits.rateChanged(id, rl, g.now()) }
+func (g *Guard) rateChanged(limitID string, rl *RateLimit) {
+	g.limits.rateChanged(limitID, rl, g.now())
+}

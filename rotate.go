@@ -65,7 +65,7 @@ func (g *Guard) RotateKey(ctx context.Context, id string, grace time.Duration) (
 		next = new(*old)
 		next.ID, next.Hash, next.Prefix, next.CreatedAt = nk.id, nk.hash.String(), nk.prefix, now
 		next.RevokedAt, next.LastUsedAt = nil, nil
-		next.RotatedFrom, next.RotatedTo = old.ID, ""
+		next.RotatedFrom, next.RotatedTo, next.ChainID = old.ID, "", old.Chain()
 		changed = new(*old)
 		changed.RevokedAt, changed.RotatedTo = &stop, nk.id
 		return changed, next, nil

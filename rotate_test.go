@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/ginkey/ginkey/internal/testkit"
 	"github.com/ginkey/ginkey/keystore/memstore"
@@ -75,5 +76,105 @@ func TestAFailedRotationWritesNoEntryForASuccessor(t *testing.T) {
 	list, err := h.Guard.Audit(bg, AuditQuery{Action: actionCreate})
 	if err != nil || list.Total != 1 || list.Entries[0].KeyID != old.ID {
 		t.Fatalf("create entries after a refused rotation: %+v %v", list, err)
+	}
+}
+
+// rotate rotates the key id through the admin API with grace and returns
+// the new key.
+func rotate(h *harness, id, grace string) CreatedKey {
+	h.T.Helper()
+	w := h.Admin(http.MethodPost, "/keys/"+id+"/rotate", `{"grace":"`+grace+`"}`)
+	if w.Code != http.StatusCreated {
+		h.T.Fatalf("rotate %s: %d %s", id, w.Code, w.Body)
+	}
+	var next CreatedKey
+	testkit.Decode(h.T, w, &next)
+	return next
+}
+
+// useKey makes n requests with key, each of which must be admitted.
+func useKey(h *harness, key CreatedKey, n int) {
+	h.T.Helper()
+	for range n {
+		testkit.WantOK(h.T, h.Secure(key.Secret), key.ID)
+	}
+}
+
+func TestARotatedInKeyGoesOnFromItsPredecessorsQuotaAndSharesItInTheGrace(t *testing.T) {
+	t.Parallel()
+	for name, mod := range map[string]func(*Config){
+		"sqlite":   nil,
+		"memstore": func(c *Config) { c.Store = memstore.New() },
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			clock := newFakeClock()
+			h := newHarness(t, func(c *Config) {
+				c.Now = clock.Now
+				if mod != nil {
+					mod(c)
+				}
+			})
+			// The whole quota spent, then rotated: the new key has none left.
+			spent := h.createKey(`{"quota":{"requests":5,"per":"day"}}`)
+			useKey(h, spent, 5)
+			next := rotate(h, spent.ID, "24h")
+			testkit.WantError(t, h.Secure(next.Secret), http.StatusTooManyRequests, "quota_exceeded")
+			testkit.WantError(t, h.Secure(spent.Secret), http.StatusTooManyRequests, "quota_exceeded")
+
+			// Part spent: old and new key together get what was left.
+			old := h.createKey(`{"quota":{"requests":5,"per":"day"}}`)
+			useKey(h, old, 3)
+			next = rotate(h, old.ID, "24h")
+			useKey(h, next, 1)
+			useKey(h, old, 1) // in its grace
+			testkit.WantError(t, h.Secure(next.Secret), http.StatusTooManyRequests, "quota_exceeded")
+			testkit.WantError(t, h.Secure(old.Secret), http.StatusTooManyRequests, "quota_exceeded")
+
+			// The next day the chain has its whole quota again, once.
+			clock.Advance(24 * time.Hour)
+			useKey(h, next, 5)
+			testkit.WantError(t, h.Secure(next.Secret), http.StatusTooManyRequests, "quota_exceeded")
+		})
+	}
+}
+
+func TestARotatedInKeySharesItsPredecessorsRateLimit(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	h := newHarness(t, func(c *Config) { c.Now = clock.Now })
+	old := h.createKey(`{"rate_limit":{"requests":3,"per":"1m"}}`)
+	useKey(h, old, 3)
+	next := rotate(h, old.ID, "1h")
+	testkit.WantError(t, h.Secure(next.Secret), http.StatusTooManyRequests, "rate_limited")
+	testkit.WantError(t, h.Secure(old.Secret), http.StatusTooManyRequests, "rate_limited")
+	// One request back every 20 s, for the two keys together.
+	clock.Advance(20 * time.Second)
+	useKey(h, old, 1)
+	testkit.WantError(t, h.Secure(next.Secret), http.StatusTooManyRequests, "rate_limited")
+	clock.Advance(20 * time.Second)
+	useKey(h, next, 1)
+	testkit.WantError(t, h.Secure(old.Secret), http.StatusTooManyRequests, "rate_limited")
+}
+
+func TestAfterARestartTheQuotaCountsTheWholeRotationChainsUsage(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	h := newHarness(t, func(c *Config) { c.Now = clock.Now })
+	first := h.createKey(`{"quota":{"requests":6,"per":"day"}}`)
+	useKey(h, first, 2)
+	second := rotate(h, first.ID, "24h")
+	useKey(h, second, 2)
+	third := rotate(h, second.ID, "24h")
+	useKey(h, third, 1)
+	if err := h.Guard.Close(); err != nil { // writes the usage
+		t.Fatal(err)
+	}
+	// A new guard on the same file reads the chain's count from the usage
+	// table: 5 of 6, over three keys.
+	h.Serve(New(Config{DBPath: h.DBPath, AdminSecret: testSecret, LookupEnv: testkit.NoEnv, Logger: slogDiscard(), Now: clock.Now}))
+	useKey(h, third, 1)
+	for _, k := range []CreatedKey{third, second, first} {
+		testkit.WantError(t, h.Secure(k.Secret), http.StatusTooManyRequests, "quota_exceeded")
 	}
 }
