@@ -276,3 +276,78 @@ func TestFromURLNeverRepeatsTheURLAndDoesNotConnectYet(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A rotated-in key counts in its predecessor's Redis keys: two guards hold
+// the old and the new key together to one rate limit and one quota, in the
+// grace period and after, and no Redis key names the new key.
+func TestTwoGuardsHoldARotationChainToOneRateLimitAndOneQuota(t *testing.T) {
+	t.Parallel()
+	a, b, prefix := twoInstances(t, nil)
+	ctx := context.Background()
+	rated := guardtest.CreateKey(t, a.Guard, ginkey.KeySpec{RateLimit: &ginkey.RateLimit{Requests: 4, Per: ginkey.PerMinute}})
+	quota := guardtest.CreateKey(t, a.Guard, ginkey.KeySpec{Quota: &ginkey.Quota{Requests: 5, Per: ginkey.PerDay}})
+	if n := alternate(t, a, b, rated.Secret, 4, "rate_limited"); n != 4 {
+		t.Fatalf("%d of 4 requests passed", n)
+	}
+	if n := alternate(t, a, b, quota.Secret, 3, "quota_exceeded"); n != 3 {
+		t.Fatalf("%d of 3 requests passed", n)
+	}
+	var next [2]ginkey.CreatedKey
+	for i, k := range []ginkey.CreatedKey{rated, quota} {
+		var err error
+		if next[i], err = a.Guard.RotateKey(ctx, k.ID, 24*time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := alternate(t, a, b, next[0].Secret, 4, "rate_limited") + alternate(t, a, b, rated.Secret, 4, "rate_limited"); n != 0 {
+		t.Fatalf("%d requests passed the spent rate limit after its rotation, want 0", n)
+	}
+	passed := 0
+	for range 4 { // new, old, new, old...
+		passed += alternate(t, a, b, next[1].Secret, 1, "quota_exceeded") + alternate(t, b, a, quota.Secret, 1, "quota_exceeded")
+	}
+	if passed != 2 {
+		t.Fatalf("%d of 8 requests with the new and the old key passed, want the 2 left of the quota of 5", passed)
+	}
+	opt, _ := redis.ParseURL(redisURL(t))
+	c := redis.NewClient(opt)
+	defer func() { _ = c.Close() }()
+	for _, pattern := range []string{prefix + "rate:" + next[0].ID, prefix + "quota:" + next[1].ID + ":*"} {
+		if keys, err := c.Keys(ctx, pattern).Result(); err != nil || len(keys) != 0 {
+			t.Errorf("Redis keys of the rotated-in key: %q %v, want none", keys, err)
+		}
+	}
+}
+
+// A chain's count that Redis lacks starts from the usage of all its keys.
+func TestRedisQuotaOfARotatedInKeyIsSeededWithItsPredecessorsUsage(t *testing.T) {
+	t.Parallel()
+	url := redisURL(t)
+	db := filepath.Join(t.TempDir(), "keys.db")
+	mem := newInstance(t, db, nil, nil)
+	old := guardtest.CreateKey(t, mem.Guard, ginkey.KeySpec{Quota: &ginkey.Quota{Requests: 5, Per: ginkey.PerDay}})
+	for range 3 {
+		if w := mem.Get("", "/secure", old.Secret); w.Code != http.StatusOK {
+			t.Fatalf("in-memory guard: %d %s", w.Code, w.Body)
+		}
+	}
+	next, err := mem.Guard.RotateKey(context.Background(), old.ID, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := mem.Guard.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	red := newInstance(t, db, newLimits(t, url, testPrefix(t, url)), nil)
+	passed := 0
+	for range 5 {
+		if w := red.Get("", "/secure", next.Secret); w.Code == http.StatusOK {
+			passed++
+		} else {
+			testkit.WantError(t, w, http.StatusTooManyRequests, "quota_exceeded")
+		}
+	}
+	if passed != 2 {
+		t.Fatalf("%d requests with the new key passed after 3 with the old one, want 2 of the quota of 5", passed)
+	}
+}
