@@ -13,7 +13,9 @@ import (
 const maxQuotaRequests = 1 << 40
 
 // Quota caps how many requests one key may make per UTC day or calendar
-// month. Requests refused for any reason do not count.
+// month. Requests refused for any reason do not count. A key rotated in
+// (RotateKey) shares its predecessors' count: the keys of a rotation chain
+// are counted as one, as they are for a RateLimit.
 //
 // Counting: each instance keeps the key's count for the current period in
 // memory, read from the usage table plus this instance's unflushed counts

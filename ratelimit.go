@@ -27,7 +27,8 @@ const maxRateRequests = 1_000_000
 
 // RateLimit caps how fast one key may be used: Requests per Per, spread
 // evenly (GCRA). A key may spend its whole allowance at once and then gets
-// one request back every Per/Requests.
+// one request back every Per/Requests. A key rotated in (RotateKey) shares
+// its predecessors' state: the keys of a rotation chain are limited as one.
 type RateLimit struct {
 	Requests int64  `json:"requests" example:"100" minimum:"1" maximum:"1000000"`
 	Per      Period `json:"per" enums:"1s,1m,1h" swaggertype:"string" example:"1m"`

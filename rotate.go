@@ -15,12 +15,14 @@ const maxRotationGrace = 30 * 24 * time.Hour
 // RotateKey replaces the key with id by a new one and returns the new key,
 // its plaintext in Secret as CreateKey does. The new key has the old one's
 // name, owner, scopes, metadata, rate limit, allowed IPs, quota and expiry,
-// a usage history of its own, and RotatedFrom set to id. The old key keeps
-// working for grace (0 to 720h, 30 days; 0 stops it at once), then is
-// refused as key_revoked: its RevokedAt is the end of the grace, its
-// RotatedTo the new key's id. Meanwhile it accepts no other change;
-// revoking it ends the grace, and so does revoking the new key (see
-// RevokeKey).
+// a usage history of its own, and RotatedFrom set to id. It goes on from the
+// old key's rate-limit state and quota count, which the two share while the
+// old key is in its grace: the keys of a rotation chain are limited as one
+// (see Quota). The old key keeps working for grace (0 to 720h, 30 days; 0
+// stops it at once), then is refused as key_revoked: its RevokedAt is the
+// end of the grace, its RotatedTo the new key's id. Meanwhile it accepts no
+// other change; revoking it ends the grace, and so does revoking the new key
+// (see RevokeKey).
 //
 // The audit log gets a rotate entry for the old key (fields revoked_at,
 // rotated_to) and, so that the new key is found by its own id, a create

@@ -583,7 +583,7 @@ const docTemplate = `{
                         "AdminSecret": []
                     }
                 ],
-                "description": "Creates a key that replaces this one and returns it once, in the \"key\" field. The new key has the old one's name, owner, scopes, metadata, rate limit, allowed IPs, quota and expiry, and a usage history of its own; rotated_from names the old key.\nThe old key keeps working for the grace period (default 0s: it stops at once; at most 720h), then is refused as key_revoked; its revoked_at is the end of the grace and rotated_to names the new key. Meanwhile it accepts no other change; revoking it ends the grace.",
+                "description": "Creates a key that replaces this one and returns it once, in the \"key\" field. The new key has the old one's name, owner, scopes, metadata, rate limit, allowed IPs, quota and expiry, and a usage history of its own; rotated_from names the old key. It goes on from the old key's rate limit and quota count, which the two keys share while the old one is in its grace: rotating buys no requests.\nThe old key keeps working for the grace period (default 0s: it stops at once; at most 720h), then is refused as key_revoked; its revoked_at is the end of the grace and rotated_to names the new key. Meanwhile it accepts no other change; revoking it ends the grace.",
                 "consumes": [
                     "application/json"
                 ],

@@ -18,9 +18,11 @@
 // logs failed dials through its own logger, see redis.SetLogger).
 //
 // Redis keys start with a prefix ("ginkey:" by default) and expire on their
-// own: <prefix>rate:<key id>, <prefix>quota:<key id>:<period>,
-// <prefix>fail:<throttle>:<client address>. They never hold a key or a
-// secret.
+// own: <prefix>rate:<chain id>, <prefix>quota:<chain id>:<period>,
+// <prefix>fail:<throttle>:<client address>, where a key's chain id is the id
+// of the first key of its rotation chain (its own id, unless a rotation
+// created it), so that a rotated-in key goes on counting in its
+// predecessor's keys. They never hold a key or a secret.
 package ginkeyredis
 
 import (

@@ -45,12 +45,14 @@ type FailureCounter interface {
 // table every ginkey.Config.CacheTTL) to make quotas exact across
 // instances. Implementations must be safe for concurrent use.
 type QuotaCounter interface {
-	// Take spends one request of key id's quota of limit for the period
-	// [start, end) if one is left, and reports whether it did. A request
-	// refused is not counted. When the counter has no count for the period
-	// yet, it starts from seed's: the requests the usage table (and this
-	// instance's unwritten counts) hold for the period so far. An error of
-	// seed must be returned, wrapped or not.
+	// Take spends one request of quota id's limit for the period [start,
+	// end) if one is left, and reports whether it did; id is the key's
+	// rotation chain (the id of its first key), shared by the keys of the
+	// chain. A request refused is not counted. When the counter has no
+	// count for the period yet, it starts from seed's: the requests the
+	// usage table (and this instance's unwritten counts) hold for the period
+	// so far, over the keys of the chain. An error of seed must be returned,
+	// wrapped or not.
 	Take(ctx context.Context, id string, start, end time.Time, limit int64,
 		seed func(context.Context) (int64, error)) (bool, error)
 }

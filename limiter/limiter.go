@@ -24,10 +24,12 @@ import (
 )
 
 // Limiter counts requests against a rate. The guard calls Allow once per
-// request of a rate-limited key, with the key's id; an in-memory Limiter is
-// used unless ginkey.Config.Limiter names another (e.g. one shared through
-// Redis by several instances). Implementations must be safe for concurrent
-// use.
+// request of a rate-limited key, with the id of the key's rotation chain
+// (the id of the chain's first key, so that a rotated-in key goes on from
+// its predecessor's state and shares it in the grace); an in-memory
+// Limiter is used unless ginkey.Config.Limiter names another (e.g. one
+// shared through Redis by several instances). Implementations must be safe
+// for concurrent use.
 //
 // An error from Allow lets the request through without RateLimit-* headers
 // (with ginkey.Config.FailClosed: answers 503 unavailable); an outage is
