@@ -20,7 +20,9 @@ import (
 //	@Success		201		{object}	CreatedKey			"The key's record plus the plaintext key, shown only here"
 //	@Failure		400		{object}	ErrorBody			"bad_request: the body is not one JSON object, a field has the wrong type or is unknown, expires_at is not RFC 3339 or in the past, both expires_at and never_expires are set, or name, scopes or metadata are too long"
 //	@Failure		401		{object}	ErrorBody			"admin_unauthorized: the X-Admin-Secret header is missing or wrong, or a secret was sent in the query string"
+//	@Failure		403		{object}	ErrorBody			"cross_origin_refused: a browser sent the request from a page of another origin (Sec-Fetch-Site, else Origin against Host) that Config.TrustedOrigins does not list"
 //	@Failure		413		{object}	ErrorBody			"payload_too_large: the body is larger than MaxBodyBytes (default 64 KiB)"
+//	@Failure		415		{object}	ErrorBody			"unsupported_media_type: the body is not sent as Content-Type: application/json (a form, multipart or text/plain body, or a body without a Content-Type)"
 //	@Failure		503		{object}	ErrorBody			"unavailable: the key store could not be written"
 //	@Security		AdminSecret
 //	@Router			/auth/keys [post]
@@ -108,7 +110,9 @@ func (g *Guard) getKey(c *gin.Context) {
 //	@Param			id	path	string	true	"Key id"
 //	@Success		204	"Deleted"
 //	@Failure		401	{object}	ErrorBody	"admin_unauthorized: the X-Admin-Secret header is missing or wrong, or a secret was sent in the query string"
+//	@Failure		403	{object}	ErrorBody	"cross_origin_refused: a browser sent the request from a page of another origin (Sec-Fetch-Site, else Origin against Host) that Config.TrustedOrigins does not list"
 //	@Failure		404	{object}	ErrorBody	"not_found: no key with that id"
+//	@Failure		415	{object}	ErrorBody	"unsupported_media_type: the request has a Content-Type other than application/json, or a body without one (it needs neither)"
 //	@Failure		503	{object}	ErrorBody	"unavailable: the key store could not be written"
 //	@Security		AdminSecret
 //	@Router			/auth/keys/{id} [delete]
@@ -130,7 +134,9 @@ func (g *Guard) deleteKey(c *gin.Context) {
 //	@Param			id	path		string		true	"Key id"
 //	@Success		200	{object}	Key			"The key's record, status revoked"
 //	@Failure		401	{object}	ErrorBody	"admin_unauthorized: the X-Admin-Secret header is missing or wrong, or a secret was sent in the query string"
+//	@Failure		403	{object}	ErrorBody	"cross_origin_refused: a browser sent the request from a page of another origin (Sec-Fetch-Site, else Origin against Host) that Config.TrustedOrigins does not list"
 //	@Failure		404	{object}	ErrorBody	"not_found: no key with that id"
+//	@Failure		415	{object}	ErrorBody	"unsupported_media_type: the request has a Content-Type other than application/json, or a body without one (it needs neither)"
 //	@Failure		503	{object}	ErrorBody	"unavailable: the key store could not be written"
 //	@Security		AdminSecret
 //	@Router			/auth/keys/{id}/revoke [post]
@@ -156,9 +162,11 @@ func (g *Guard) revokeKey(c *gin.Context) {
 //	@Success		200		{object}	Key				"The key's record with its new expires_at"
 //	@Failure		400		{object}	ErrorBody		"bad_request: the body is not one JSON object, expires_at is not RFC 3339 or in the past, or both expires_at and never_expires are set"
 //	@Failure		401		{object}	ErrorBody		"admin_unauthorized: the X-Admin-Secret header is missing or wrong, or a secret was sent in the query string"
+//	@Failure		403		{object}	ErrorBody		"cross_origin_refused: a browser sent the request from a page of another origin (Sec-Fetch-Site, else Origin against Host) that Config.TrustedOrigins does not list"
 //	@Failure		404		{object}	ErrorBody		"not_found: no key with that id"
 //	@Failure		409		{object}	ErrorBody		"key_revoked: the key is revoked; revocation is final. key_rotated: the key has been rotated"
 //	@Failure		413		{object}	ErrorBody		"payload_too_large: the body is larger than MaxBodyBytes (default 64 KiB)"
+//	@Failure		415		{object}	ErrorBody		"unsupported_media_type: the body is not sent as Content-Type: application/json (a form, multipart or text/plain body, or a body without a Content-Type)"
 //	@Failure		503		{object}	ErrorBody		"unavailable: the key store could not be written"
 //	@Security		AdminSecret
 //	@Router			/auth/keys/{id}/renew [post]

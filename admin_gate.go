@@ -51,7 +51,16 @@ func adminGated(c *gin.Context) bool {
 // X-Admin-Secret header, AdminAuth, AdminKeyScope's keys) passes it, and
 // it alone throttles wrong credentials per client address, logs them and
 // counts them for the audit log. No Skipper applies here.
+//
+// A state-changing request another site's page may have forged (see
+// browserWrites) is refused first, before any credential is read: it costs
+// its address none of the throttle's allowance, and a credential the
+// browser attached by itself (a cookie) is never judged.
 func (g *Guard) requireAdmin(c *gin.Context) {
+	if e := g.browser.refuse(c.Request); e != nil {
+		writeError(c, e)
+		return
+	}
 	if e := g.adminQueryCredential(c); e != nil {
 		writeError(c, e)
 		return

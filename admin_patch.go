@@ -55,9 +55,11 @@ func (p *patchKeyRequest) UnmarshalJSON(b []byte) error {
 //	@Success		200		{object}	Key				"The key's record after the change"
 //	@Failure		400		{object}	ErrorBody		"bad_request: the body is empty or not one JSON object, a field has the wrong type or is unknown, or a value is invalid (scope, CIDR, rate_limit, quota)"
 //	@Failure		401		{object}	ErrorBody		"admin_unauthorized: the X-Admin-Secret header is missing or wrong, or a secret was sent in the query string"
+//	@Failure		403		{object}	ErrorBody		"cross_origin_refused: a browser sent the request from a page of another origin (Sec-Fetch-Site, else Origin against Host) that Config.TrustedOrigins does not list"
 //	@Failure		404		{object}	ErrorBody		"not_found: no key with that id"
 //	@Failure		409		{object}	ErrorBody		"key_revoked: the key is revoked; revocation is final. key_rotated: the key has been rotated"
 //	@Failure		413		{object}	ErrorBody		"payload_too_large: the body is larger than MaxBodyBytes (default 64 KiB)"
+//	@Failure		415		{object}	ErrorBody		"unsupported_media_type: the body is not sent as Content-Type: application/json (a form, multipart or text/plain body, or a body without a Content-Type)"
 //	@Failure		503		{object}	ErrorBody		"unavailable: the key store could not be written"
 //	@Security		AdminSecret
 //	@Router			/auth/keys/{id} [patch]

@@ -40,9 +40,11 @@ func (r *rotateRequest) grace() (time.Duration, *Error) {
 //	@Success		201		{object}	CreatedKey		"The new key's record plus the plaintext key, shown only here"
 //	@Failure		400		{object}	ErrorBody		"bad_request: the body is not one JSON object, or grace is not a Go duration from 0s to 720h"
 //	@Failure		401		{object}	ErrorBody		"admin_unauthorized: the X-Admin-Secret header is missing or wrong, or a secret was sent in the query string"
+//	@Failure		403		{object}	ErrorBody		"cross_origin_refused: a browser sent the request from a page of another origin (Sec-Fetch-Site, else Origin against Host) that Config.TrustedOrigins does not list"
 //	@Failure		404		{object}	ErrorBody		"not_found: no key with that id"
 //	@Failure		409		{object}	ErrorBody		"key_revoked: the key is revoked. key_rotated: the key has already been rotated (rotate the key that replaced it). key_expired: the key has expired (renew it first)"
 //	@Failure		413		{object}	ErrorBody		"payload_too_large: the body is larger than MaxBodyBytes (default 64 KiB)"
+//	@Failure		415		{object}	ErrorBody		"unsupported_media_type: the body is not sent as Content-Type: application/json (a form, multipart or text/plain body, or a body without a Content-Type)"
 //	@Failure		503		{object}	ErrorBody		"unavailable: the key store could not be written"
 //	@Security		AdminSecret
 //	@Router			/auth/keys/{id}/rotate [post]

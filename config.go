@@ -258,6 +258,17 @@ type Config struct {
 	// throttle off (failures are still logged). Optional. Default: 10.
 	AdminFailureLimit int
 
+	// TrustedOrigins are browser origins, as scheme://host[:port] (e.g.
+	// "https://console.example.com"), whose pages may send state-changing
+	// requests (POST, PATCH, DELETE...) to the admin API beside pages of the
+	// API's own origin. Any other origin's are refused with 403
+	// cross_origin_refused, judged by Sec-Fetch-Site or, without it, by
+	// Origin against Host (net/http's CrossOriginProtection); requests
+	// without either header (curl, Go and generated clients) are not a
+	// browser's and pass. New returns an error for a malformed origin.
+	// Optional. Default: none (the API's own origin only).
+	TrustedOrigins []string
+
 	// Observers are told of every store call and admin operation as it
 	// starts and ends: the ginkeyprom package's collector times them, the
 	// ginkeyotel package's tracer makes spans of them. Optional. Default:

@@ -40,6 +40,7 @@ func Example() {
 
 	create := httptest.NewRequest(http.MethodPost, "/auth/keys", strings.NewReader(`{"name":"docs"}`))
 	create.Header.Set("X-Admin-Secret", "example-admin-secret-123")
+	create.Header.Set("Content-Type", "application/json")
 	w := httptest.NewRecorder()
 	r.ServeHTTP(w, create)
 	var created ginkey.CreatedKey

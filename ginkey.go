@@ -32,13 +32,14 @@ type Guard struct {
 	observers  []observe.Observer // told of store calls and admin operations
 
 	// The components, each owning its fields and lock.
-	keys         keyCache     // verified records, unknown keys, reads in flight
-	limits       *limiting    // rate limits, quotas, failure throttles
-	usage        *usage       // usage counts and their flusher; nil: not recorded
-	admin        adminGate    // the ways into the admin API
-	audits       auditLog     // the audit log and its writer
-	notify       *notifyState // the Notifier's listener; nil without one
-	health       storeHealth  // the store's outages, as the request path sees them
+	keys         keyCache       // verified records, unknown keys, reads in flight
+	limits       *limiting      // rate limits, quotas, failure throttles
+	usage        *usage         // usage counts and their flusher; nil: not recorded
+	admin        adminGate      // the ways into the admin API
+	browser      *browserWrites // refuses state changes other sites' pages may have forged
+	audits       auditLog       // the audit log and its writer
+	notify       *notifyState   // the Notifier's listener; nil without one
+	health       storeHealth    // the store's outages, as the request path sees them
 	storeTimeout time.Duration
 	life         lifecycle
 }
@@ -102,6 +103,9 @@ func New(cfg Config) (*Guard, error) {
 	g.challenges = wwwAuthenticate(cfg.Realm)
 	g.plain = g.newRequirement(nil, false, false)
 	if err := g.setAdminAuth(&cfg); err != nil {
+		return nil, err
+	}
+	if g.browser, err = newBrowserWrites(cfg.TrustedOrigins); err != nil {
 		return nil, err
 	}
 	g.skip = cfg.Skipper

@@ -315,6 +315,7 @@ func TestHideDocsRemovesAdminOperationsButNotTheEndpoints(t *testing.T) {
 			}
 			create := httptest.NewRequest(http.MethodPost, "/auth/keys", strings.NewReader(`{"name":"still works"}`))
 			create.Header.Set(adminHeader, testSecret)
+			create.Header.Set("Content-Type", "application/json")
 			w := httptest.NewRecorder()
 			r.ServeHTTP(w, create)
 			if w.Code != http.StatusCreated {

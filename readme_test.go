@@ -178,3 +178,32 @@ func TestTheDocumentationKeepsSecretsOutOfPsAndLocalStorage(t *testing.T) {
 		}
 	}
 }
+
+// TestTheDocumentationsCurlSendsBodiesAsJSON: every curl command of the
+// documentation that sends a body says it is JSON, as the admin API requires
+// (curl -d alone sends a form's type, which gets 415).
+func TestTheDocumentationsCurlSendsBodiesAsJSON(t *testing.T) {
+	t.Parallel()
+	sendsBody := regexp.MustCompile(`\s(-d|--data(-raw|-binary)?|--json)\s`)
+	for _, file := range append([]string{"doc.go", "example/main.go"}, readmeDocs...) {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		commands := 0
+		// A command continues over lines that end in a backslash.
+		for _, line := range strings.Split(strings.ReplaceAll(string(b), "\\\n", " "), "\n") {
+			_, cmd, ok := strings.Cut(line, "curl ")
+			if !ok || !sendsBody.MatchString(cmd) {
+				continue
+			}
+			commands++
+			if !strings.Contains(cmd, "--json ") && !strings.Contains(cmd, "Content-Type: application/json") {
+				t.Errorf("%s: curl sends a body without Content-Type: application/json: curl %s", file, cmd)
+			}
+		}
+		if file == "README.md" && commands < 3 {
+			t.Errorf("README.md: found %d curl commands with a body; the test no longer reads them", commands)
+		}
+	}
+}

@@ -36,6 +36,7 @@ func ExampleGuard_Require() {
 
 	create := httptest.NewRequest(http.MethodPost, "/auth/keys", strings.NewReader(`{"scopes":["items:read"]}`))
 	create.Header.Set("X-Admin-Secret", "example-admin-secret-123")
+	create.Header.Set("Content-Type", "application/json")
 	w := httptest.NewRecorder()
 	r.ServeHTTP(w, create)
 	var key ginkey.CreatedKey

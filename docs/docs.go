@@ -244,8 +244,20 @@ const docTemplate = `{
                             "$ref": "#/definitions/ginkey.ErrorBody"
                         }
                     },
+                    "403": {
+                        "description": "cross_origin_refused: a browser sent the request from a page of another origin (Sec-Fetch-Site, else Origin against Host) that Config.TrustedOrigins does not list",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    },
                     "413": {
                         "description": "payload_too_large: the body is larger than MaxBodyBytes (default 64 KiB)",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    },
+                    "415": {
+                        "description": "unsupported_media_type: the body is not sent as Content-Type: application/json (a form, multipart or text/plain body, or a body without a Content-Type)",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
                         }
@@ -345,8 +357,20 @@ const docTemplate = `{
                             "$ref": "#/definitions/ginkey.ErrorBody"
                         }
                     },
+                    "403": {
+                        "description": "cross_origin_refused: a browser sent the request from a page of another origin (Sec-Fetch-Site, else Origin against Host) that Config.TrustedOrigins does not list",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    },
                     "404": {
                         "description": "not_found: no key with that id",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    },
+                    "415": {
+                        "description": "unsupported_media_type: the request has a Content-Type other than application/json, or a body without one (it needs neither)",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
                         }
@@ -414,6 +438,12 @@ const docTemplate = `{
                             "$ref": "#/definitions/ginkey.ErrorBody"
                         }
                     },
+                    "403": {
+                        "description": "cross_origin_refused: a browser sent the request from a page of another origin (Sec-Fetch-Site, else Origin against Host) that Config.TrustedOrigins does not list",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    },
                     "404": {
                         "description": "not_found: no key with that id",
                         "schema": {
@@ -428,6 +458,12 @@ const docTemplate = `{
                     },
                     "413": {
                         "description": "payload_too_large: the body is larger than MaxBodyBytes (default 64 KiB)",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    },
+                    "415": {
+                        "description": "unsupported_media_type: the body is not sent as Content-Type: application/json (a form, multipart or text/plain body, or a body without a Content-Type)",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
                         }
@@ -496,6 +532,12 @@ const docTemplate = `{
                             "$ref": "#/definitions/ginkey.ErrorBody"
                         }
                     },
+                    "403": {
+                        "description": "cross_origin_refused: a browser sent the request from a page of another origin (Sec-Fetch-Site, else Origin against Host) that Config.TrustedOrigins does not list",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    },
                     "404": {
                         "description": "not_found: no key with that id",
                         "schema": {
@@ -510,6 +552,12 @@ const docTemplate = `{
                     },
                     "413": {
                         "description": "payload_too_large: the body is larger than MaxBodyBytes (default 64 KiB)",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    },
+                    "415": {
+                        "description": "unsupported_media_type: the body is not sent as Content-Type: application/json (a form, multipart or text/plain body, or a body without a Content-Type)",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
                         }
@@ -561,8 +609,20 @@ const docTemplate = `{
                             "$ref": "#/definitions/ginkey.ErrorBody"
                         }
                     },
+                    "403": {
+                        "description": "cross_origin_refused: a browser sent the request from a page of another origin (Sec-Fetch-Site, else Origin against Host) that Config.TrustedOrigins does not list",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    },
                     "404": {
                         "description": "not_found: no key with that id",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    },
+                    "415": {
+                        "description": "unsupported_media_type: the request has a Content-Type other than application/json, or a body without one (it needs neither)",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
                         }
@@ -631,6 +691,12 @@ const docTemplate = `{
                             "$ref": "#/definitions/ginkey.ErrorBody"
                         }
                     },
+                    "403": {
+                        "description": "cross_origin_refused: a browser sent the request from a page of another origin (Sec-Fetch-Site, else Origin against Host) that Config.TrustedOrigins does not list",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    },
                     "404": {
                         "description": "not_found: no key with that id",
                         "schema": {
@@ -645,6 +711,12 @@ const docTemplate = `{
                     },
                     "413": {
                         "description": "payload_too_large: the body is larger than MaxBodyBytes (default 64 KiB)",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    },
+                    "415": {
+                        "description": "unsupported_media_type: the body is not sent as Content-Type: application/json (a form, multipart or text/plain body, or a body without a Content-Type)",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
                         }

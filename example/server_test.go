@@ -80,6 +80,7 @@ func shortServer(t *testing.T) (addr string, ln *countingListener, key string) {
 		t.Fatal(err)
 	}
 	req.Header.Set("X-Admin-Secret", testSecret)
+	req.Header.Set("Content-Type", "application/json")
 	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	resp, err := client.Do(req)
 	if err != nil {

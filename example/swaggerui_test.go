@@ -387,6 +387,7 @@ func TestSwaggerUIWithHideDocsShowsNoAdminAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	req.Header.Set("X-Admin-Secret", testSecret)
+	req.Header.Set("Content-Type", "application/json")
 	resp, err := srv.Client().Do(req)
 	if err != nil {
 		t.Fatal(err)
