@@ -348,6 +348,16 @@ func TestSwaggerUIAuthorizeCreateKeyAndCallSecureRoute(t *testing.T) {
 	if r.status != "401" || !strings.Contains(r.body, "key_missing") {
 		t.Fatalf("GET /secure without a key: status %q, body %s", r.status, redact(r.body))
 	}
+
+	// 5. Revoke the key with Try it out: a same-origin POST without a body,
+	// which the admin API takes, Content-Type or not.
+	revoke := opblock("post", "/auth/keys/{id}/revoke")
+	u.tryOut("post", "/auth/keys/{id}/revoke")
+	u.run("fill in the id", chromedp.SendKeys(chromedp.CSS(revoke+` tr[data-param-name="id"] input`), created.ID))
+	r = u.execute("post", "/auth/keys/{id}/revoke")
+	if r.status != "200" || !strings.Contains(r.body, `"revoked"`) {
+		t.Fatalf("POST /auth/keys/{id}/revoke: status %q, body %s, curl %s", r.status, redact(r.body), redact(r.curl))
+	}
 	t.Logf("UI flow took %s; %d screenshots in %v", time.Since(start).Round(time.Millisecond), len(u.shots), u.dirs)
 }
 
