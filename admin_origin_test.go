@@ -44,7 +44,7 @@ type cookieAdmin struct {
 // cookieAdmins returns the two cookie-borne ways into the admin API the
 // README names: the host's session check as AdminAuth, and AdminKeyScope
 // with keys read from a cookie. mod (nil: none) changes the Config first.
-func cookieAdmins(t *testing.T, mod func(*Config)) map[string]func(t *testing.T) cookieAdmin {
+func cookieAdmins(mod func(*Config)) map[string]func(t *testing.T) cookieAdmin {
 	return map[string]func(t *testing.T) cookieAdmin{
 		"AdminAuth reading the host's session cookie": func(t *testing.T) cookieAdmin {
 			h := newHarness(t, func(c *Config) {
@@ -53,7 +53,7 @@ func cookieAdmins(t *testing.T, mod func(*Config)) map[string]func(t *testing.T)
 					mod(c)
 				}
 			})
-			return cookieAdmin{h, &http.Cookie{Name: "session", Value: "operator-session-0123456789"}}
+			return cookieAdmin{h, adminCookie("session", "operator-session-0123456789")}
 		},
 		"AdminKeyScope with a key from a cookie": func(t *testing.T) cookieAdmin {
 			h := newHarness(t, func(c *Config) {
@@ -64,9 +64,14 @@ func cookieAdmins(t *testing.T, mod func(*Config)) map[string]func(t *testing.T)
 				}
 			})
 			admin := h.createKey(`{"name":"console","scopes":["ginkey:admin"]}`)
-			return cookieAdmin{h, &http.Cookie{Name: "ginkey_admin", Value: admin.Secret}}
+			return cookieAdmin{h, adminCookie("ginkey_admin", admin.Secret)}
 		},
 	}
+}
+
+// adminCookie is the cookie a console would set for its operator.
+func adminCookie(name, value string) *http.Cookie {
+	return &http.Cookie{Name: name, Value: value, Path: "/auth", HttpOnly: true, Secure: true, SameSite: http.SameSiteLaxMode}
 }
 
 // browserRequest is a request as a browser sends it, with the admin cookie:
@@ -119,12 +124,12 @@ var crossSite = map[string]string{"Origin": evilOrigin, "Sec-Fetch-Site": "cross
 
 func TestTheAdminAPIRefusesStateChangesAnotherSiteCanForge(t *testing.T) {
 	t.Parallel()
-	for setup, newAdmin := range cookieAdmins(t, nil) {
+	for setup, newAdmin := range cookieAdmins(nil) {
 		t.Run(setup, func(t *testing.T) {
 			t.Parallel()
 			a := newAdmin(t)
 			victim := a.createKey(`{"name":"victim"}`)
-			byID := "/keys/" + victim.Key.ID
+			byID := "/keys/" + victim.ID
 			for _, tc := range []struct {
 				name                      string
 				method, path, ctype, body string
@@ -168,7 +173,7 @@ func TestTheAdminAPIRefusesStateChangesAnotherSiteCanForge(t *testing.T) {
 					t.Errorf("%s changed the keys:\nbefore %s\nafter  %s", tc.name, before, after)
 				}
 			}
-			k, err := a.Guard.GetKey(context.Background(), victim.Key.ID)
+			k, err := a.Guard.GetKey(context.Background(), victim.ID)
 			if err != nil || k.Status != StatusActive || k.RotatedTo != "" || k.Name != "victim" {
 				t.Fatalf("the victim key was changed: %+v, %v", k, err)
 			}
@@ -178,12 +183,12 @@ func TestTheAdminAPIRefusesStateChangesAnotherSiteCanForge(t *testing.T) {
 
 func TestSameOriginAndNonBrowserAdminRequestsStillWork(t *testing.T) {
 	t.Parallel()
-	for setup, newAdmin := range cookieAdmins(t, func(c *Config) { c.TrustedOrigins = []string{"https://console.example"} }) {
+	for setup, newAdmin := range cookieAdmins(func(c *Config) { c.TrustedOrigins = []string{"https://console.example"} }) {
 		t.Run(setup, func(t *testing.T) {
 			t.Parallel()
 			a := newAdmin(t)
 			k := a.createKey(`{"name":"k"}`)
-			byID := "/keys/" + k.Key.ID
+			byID := "/keys/" + k.ID
 			sameOrigin := map[string]string{"Origin": "http://example.com", "Sec-Fetch-Site": "same-origin"}
 			for _, tc := range []struct {
 				name                      string
@@ -210,10 +215,10 @@ func TestSameOriginAndNonBrowserAdminRequestsStillWork(t *testing.T) {
 			}
 			// No body and no Content-Type: revoke and DELETE need neither.
 			other := a.createKey(`{"name":"to revoke"}`)
-			if w := a.browserRequest("POST", "/keys/"+other.Key.ID+"/revoke", "", "", sameOrigin); w.Code != 200 {
+			if w := a.browserRequest("POST", "/keys/"+other.ID+"/revoke", "", "", sameOrigin); w.Code != 200 {
 				t.Errorf("bodiless same-origin revoke: %d %s", w.Code, w.Body)
 			}
-			if w := a.browserRequest("DELETE", "/keys/"+other.Key.ID, "", "", nil); w.Code != 204 {
+			if w := a.browserRequest("DELETE", "/keys/"+other.ID, "", "", nil); w.Code != 204 {
 				t.Errorf("bodiless DELETE: %d %s", w.Code, w.Body)
 			}
 		})

@@ -35,7 +35,7 @@ func TestABrowserPageOfAnotherOriginCannotChangeKeys(t *testing.T) {
 	admin := guardtest.CreateKey(t, h.Guard, ginkey.KeySpec{Name: "console", Scopes: []string{"ginkey:admin"}})
 	victim := guardtest.CreateKey(t, h.Guard, ginkey.KeySpec{Name: "victim"})
 
-	rotate := srv.URL + "/auth/keys/" + victim.Key.ID + "/rotate"
+	rotate := srv.URL + "/auth/keys/" + victim.ID + "/rotate"
 	attacker := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		_, _ = fmt.Fprintf(w, `<!doctype html><form method="POST" action="%s"><button id="go">win a prize</button></form>`, html.EscapeString(rotate))
@@ -62,7 +62,7 @@ func TestABrowserPageOfAnotherOriginCannotChangeKeys(t *testing.T) {
 	if !strings.Contains(body, `"code":"cross_origin_refused"`) {
 		t.Errorf("the other origin's form post got %s, want cross_origin_refused", body)
 	}
-	k, err := h.Guard.GetKey(ctx, victim.Key.ID)
+	k, err := h.Guard.GetKey(ctx, victim.ID)
 	if err != nil || k.RotatedTo != "" || k.Status != ginkey.StatusActive {
 		t.Fatalf("the form post from another origin changed the key: %+v, %v", k, err)
 	}
