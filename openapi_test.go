@@ -100,7 +100,7 @@ func adminRoutes(t *testing.T, prefix string) []string {
 // adminErrorCodes maps each status to the codes an admin call can answer with.
 func adminErrorCodes() map[string][]string {
 	m := map[string][]string{}
-	for _, e := range []*Error{errAdminUnauthorized, ErrBadRequest, ErrNotFound, ErrRevokedConflict, errPayloadTooLarge, ErrUnavailable} {
+	for _, e := range []*Error{errAdminUnauthorized, ErrBadRequest, errCrossOrigin, ErrNotFound, ErrRevokedConflict, errPayloadTooLarge, errUnsupportedMediaType, ErrUnavailable} {
 		s := strconv.Itoa(e.Status)
 		m[s] = append(m[s], e.Code)
 	}
