@@ -20,11 +20,11 @@ import (
 // make a browser send (origin.go), with the credential in a cookie, which
 // the browser attaches by itself: the case that makes them dangerous.
 
-// sessionAuth is a host application's session check as AdminAuth: a cookie
+// cookieSession is a host application's session check as AdminAuth: a cookie
 // naming a signed-in operator.
-type sessionAuth struct{ token string }
+type cookieSession struct{ token string }
 
-func (s sessionAuth) Authenticate(c *gin.Context) error {
+func (s cookieSession) Authenticate(c *gin.Context) error {
 	v, err := c.Cookie("session")
 	if err != nil || v == "" {
 		return ErrCredentialsMissing
@@ -48,7 +48,7 @@ func cookieAdmins(mod func(*Config)) map[string]func(t *testing.T) cookieAdmin {
 	return map[string]func(t *testing.T) cookieAdmin{
 		"AdminAuth reading the host's session cookie": func(t *testing.T) cookieAdmin {
 			h := newHarness(t, func(c *Config) {
-				c.AdminAuth = sessionAuth{token: "operator-session-0123456789"}
+				c.AdminAuth = cookieSession{token: "operator-session-0123456789"}
 				if mod != nil {
 					mod(c)
 				}
