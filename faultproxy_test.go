@@ -1,8 +1,10 @@
 package ginkey
 
 import (
+	"maps"
 	"net"
 	"regexp"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -169,6 +171,18 @@ func (p *faultProxy) set(m proxyMode) {
 
 // kill closes every connection and refuses new ones.
 func (p *faultProxy) kill() { p.set(proxyRefuse) }
+
+// cut closes every connection and goes on accepting new ones: what a
+// pooler's restart or a failover behind one address does to a pool.
+func (p *faultProxy) cut() int {
+	p.mu.Lock()
+	kill := slices.Collect(maps.Keys(p.conns))
+	p.mu.Unlock()
+	for _, c := range kill {
+		p.drop(c)
+	}
+	return len(kill) / 2
+}
 
 // freeze holds every byte in both directions, on old and new connections.
 func (p *faultProxy) freeze() { p.set(proxyFreeze) }

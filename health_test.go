@@ -3,8 +3,11 @@ package ginkey
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -12,6 +15,9 @@ import (
 	"github.com/ginkey/ginkey/gormstore"
 	"github.com/ginkey/ginkey/internal/testkit"
 	"github.com/ginkey/ginkey/keystore"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
 )
 
 // errRefused is an unreachable database's error.
@@ -109,5 +115,128 @@ func TestCloseCancelsAFlushUnderWay(t *testing.T) {
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("Close left the flusher's write running")
+	}
+}
+
+// A pooled PostgreSQL connection that dies while the database is healthy
+// (a failover, a pooler's restart, pg_terminate_backend) costs no request:
+// the statement that finds it dead runs again on a live connection, and
+// the store is not counted as down.
+func TestADroppedPostgresConnectionIsRetriedAndNeverCountsAsAnOutage(t *testing.T) {
+	t.Parallel()
+	t.Run("pg_terminate_backend", func(t *testing.T) {
+		t.Parallel()
+		dsn := testkit.PostgresDSN(t)
+		direct, prefix := testkit.OpenPostgres(t) // the test's own connection, not the guard's
+		app := "ginkey_test_" + prefix            // how the guard's connections are told apart
+		db, err := gorm.Open(postgres.Open(dsn+" application_name="+app), &gorm.Config{Logger: logger.Discard})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sqlDB, err := db.DB()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = sqlDB.Close() })
+		dropConnectionsUnderFirstUses(t, db, prefix, func() int {
+			var killed int
+			err := direct.Raw("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"+
+				" WHERE application_name = ? AND pid <> pg_backend_pid()", app).Scan(&killed).Error
+			if err != nil {
+				t.Fatal(err)
+			}
+			for range 400 { // until the server has ended them: a few milliseconds
+				var left int
+				if err := direct.Raw("SELECT count(*) FROM pg_stat_activity WHERE application_name = ?", app).Scan(&left).Error; err != nil {
+					t.Fatal(err)
+				}
+				if left == 0 {
+					break
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+			return killed
+		})
+	})
+	t.Run("proxy cuts every connection", func(t *testing.T) {
+		t.Parallel()
+		db, prefix, proxy := proxiedPostgres(t)
+		dropConnectionsUnderFirstUses(t, db, prefix, proxy.cut)
+	})
+}
+
+// dropConnectionsUnderFirstUses serves a guard on db and, five times, fills
+// its pool with connections used a moment ago, drops them all, then sends
+// 16 keys' first uses and an admin create at once: each must succeed.
+func dropConnectionsUnderFirstUses(t *testing.T, db *gorm.DB, prefix string, drop func() int) {
+	t.Helper()
+	const rounds, burst = 5, 16
+	sqlDB, err := db.DB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sqlDB.SetMaxIdleConns(8) // as the pool of a GINKEY_DB URL keeps them
+	h := newHarness(t, func(c *Config) { c.DB, c.TablePrefix, c.FlushInterval = db, prefix, time.Hour })
+	keys := make([]CreatedKey, rounds*burst)
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			for i := w; i < len(keys); i += 8 {
+				keys[i] = h.createKey(`{}`) // never used: each first use reads the store
+			}
+		})
+	}
+	wg.Wait()
+	var failed []string
+	for round := range rounds {
+		// Eight connections, each used in the last second: the pool hands
+		// them out again without a ping.
+		for range 8 {
+			wg.Go(func() { _ = db.Exec("SELECT pg_sleep(0.05)") }) // may meet a connection the last round dropped
+		}
+		wg.Wait()
+		dropped := drop()
+		codes := make([]int, burst+1)
+		for i := range burst {
+			wg.Go(func() { codes[i] = h.Secure(keys[round*burst+i].Secret).Code })
+		}
+		wg.Go(func() { codes[burst] = h.Admin(http.MethodPost, "/keys", `{}`).Code })
+		wg.Wait()
+		bad := 0
+		for i, code := range codes {
+			if want := map[bool]int{true: 201, false: 200}[i == burst]; code != want {
+				bad++
+			}
+		}
+		t.Logf("round %d: %d connections dropped; %d of %d requests failed", round+1, dropped, bad, len(codes))
+		if bad > 0 {
+			failed = append(failed, fmt.Sprintf("round %d: %v", round+1, codes))
+		}
+	}
+	if len(failed) > 0 || h.Guard.health.down.Load() {
+		t.Fatalf("after dropped connections (codes: 16 first uses, then the admin create), store marked down: %v\n%s",
+			h.Guard.health.down.Load(), strings.Join(failed, "\n"))
+	}
+	if strings.Contains(h.Logs.String(), "key store unreachable") {
+		t.Fatalf("a dropped connection was logged as an outage:\n%s", h.Logs)
+	}
+}
+
+// A write whose COMMIT may have happened is not made again: a create whose
+// COMMIT reply was lost answers 503 and leaves one key, not two.
+func TestAWriteWhoseCommitReplyIsLostIsNotMadeTwice(t *testing.T) {
+	t.Parallel()
+	h, proxy, _ := outageHarness(t, nil)
+	proxy.loseNextCommitReply()
+	testkit.WantError(t, h.Admin(http.MethodPost, "/keys", `{"name":"once"}`), 503, "unavailable")
+	if proxy.cuts.Load() == 0 {
+		t.Fatal("the proxy never saw the create's COMMIT")
+	}
+	list, err := h.Guard.ListKeys(context.Background(), KeyQuery{Name: "once"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if list.Total != 1 {
+		t.Fatalf("%d keys named once after one create whose COMMIT reply was lost; want 1", list.Total)
 	}
 }

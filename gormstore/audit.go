@@ -60,30 +60,33 @@ func (s *Store) AddAudit(ctx context.Context, entries []keystore.AuditEntry) err
 			Principal: e.Principal,
 		}
 	}
-	return s.write(func() error {
-		return s.db.WithContext(ctx).Table(s.audit).CreateInBatches(rows, 500).Error
+	return s.transaction(ctx, false, func(tx *gorm.DB) error {
+		return tx.Table(s.audit).CreateInBatches(rows, 500).Error
 	})
 }
 
 // Audit returns the entries matching q, newest first, and how many match.
 func (s *Store) Audit(ctx context.Context, q keystore.AuditQuery) ([]keystore.AuditEntry, int64, error) {
-	where := s.db.WithContext(ctx).Table(s.audit)
-	if q.KeyID != "" {
-		where = where.Where("key_id = ?", q.KeyID)
-	}
-	if q.Action != "" {
-		where = where.Where("action = ?", q.Action)
-	}
-	if !q.Since.IsZero() {
-		where = where.Where("at >= ?", q.Since.UTC())
-	}
 	var total int64
-	if err := where.Session(&gorm.Session{}).Count(&total).Error; err != nil {
-		return nil, 0, err
-	}
 	var rows []auditRow
-	err := where.Session(&gorm.Session{}).Order("at DESC").Order("id DESC").
-		Limit(q.Limit).Offset(q.Offset).Find(&rows).Error
+	err := s.read(ctx, func(db *gorm.DB) error {
+		where := db.Table(s.audit)
+		if q.KeyID != "" {
+			where = where.Where("key_id = ?", q.KeyID)
+		}
+		if q.Action != "" {
+			where = where.Where("action = ?", q.Action)
+		}
+		if !q.Since.IsZero() {
+			where = where.Where("at >= ?", q.Since.UTC())
+		}
+		if err := where.Session(&gorm.Session{}).Count(&total).Error; err != nil {
+			return err
+		}
+		rows = nil
+		return where.Session(&gorm.Session{}).Order("at DESC").Order("id DESC").
+			Limit(q.Limit).Offset(q.Offset).Find(&rows).Error
+	})
 	if err != nil {
 		return nil, 0, err
 	}
@@ -105,10 +108,9 @@ func (s *Store) Audit(ctx context.Context, q keystore.AuditQuery) ([]keystore.Au
 // PruneAudit deletes at most limit entries older than before, oldest first.
 func (s *Store) PruneAudit(ctx context.Context, before time.Time, limit int) (int64, error) {
 	var deleted int64
-	err := s.write(func() error {
+	err := s.idempotent(ctx, func(db *gorm.DB) error {
 		// Ids first: MySQL takes no LIMIT in an IN subquery.
 		var ids []int64
-		db := s.db.WithContext(ctx)
 		if err := db.Table(s.audit).Where("at < ?", before.UTC()).Order("at").Limit(limit).Pluck("id", &ids).Error; err != nil {
 			return err
 		}

@@ -30,22 +30,20 @@ func (s *Store) InsertBatch(ctx context.Context, records []keystore.Record) erro
 	}
 	// In hash order, consecutive rows share pages of the hash index.
 	slices.SortFunc(rows, func(a, b keyRow) int { return strings.Compare(a.Hash, b.Hash) })
-	return s.write(func() error {
-		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-			if s.sqlite {
-				// Random hashes and ids land all over their indexes; a page
-				// cache that holds them turns re-reads into memory hits. The
-				// connection gets its usual cache back afterwards.
-				var prev int64
-				if err := tx.Raw("PRAGMA cache_size").Scan(&prev).Error; err != nil {
-					return err
-				}
-				if err := tx.Exec("PRAGMA cache_size = -65536").Error; err != nil {
-					return err
-				}
-				defer tx.Exec("PRAGMA cache_size = " + strconv.FormatInt(prev, 10))
+	return s.transaction(ctx, false, func(tx *gorm.DB) error {
+		if s.sqlite {
+			// Random hashes and ids land all over their indexes; a page
+			// cache that holds them turns re-reads into memory hits. The
+			// connection gets its usual cache back afterwards.
+			var prev int64
+			if err := tx.Raw("PRAGMA cache_size").Scan(&prev).Error; err != nil {
+				return err
 			}
-			return tx.Table(s.keys).CreateInBatches(rows, insertBatchRows).Error
-		})
+			if err := tx.Exec("PRAGMA cache_size = -65536").Error; err != nil {
+				return err
+			}
+			defer tx.Exec("PRAGMA cache_size = " + strconv.FormatInt(prev, 10))
+		}
+		return tx.Table(s.keys).CreateInBatches(rows, insertBatchRows).Error
 	})
 }

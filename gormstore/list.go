@@ -53,11 +53,19 @@ func (k keyCounts) of(st keystore.Status) int64 {
 // of the table; so counting a million keys reads one small index once and
 // never the rows. An owner or a prefix is read off its own index, so one
 // owner's keys among a million are a short range; a name alone scans.
-func (s *Store) List(ctx context.Context, q keystore.ListQuery) ([]keystore.Record, int64, error) {
+func (s *Store) List(ctx context.Context, q keystore.ListQuery) (recs []keystore.Record, total int64, err error) {
+	err = s.read(ctx, func(db *gorm.DB) error {
+		recs, total, err = s.list(db, q)
+		return err
+	})
+	return recs, total, err
+}
+
+func (s *Store) list(conn *gorm.DB, q keystore.ListQuery) ([]keystore.Record, int64, error) {
 	if q.Owner != "" || q.Prefix != "" || q.Name != "" {
-		return s.search(ctx, q)
+		return s.search(conn, q)
 	}
-	counts, err := s.counts(ctx, q.Now)
+	counts, err := s.counts(conn, q.Now)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -65,19 +73,19 @@ func (s *Store) List(ctx context.Context, q keystore.ListQuery) ([]keystore.Reco
 	if total == 0 || int64(q.Offset) >= total {
 		return []keystore.Record{}, total, nil
 	}
-	db := s.db.WithContext(ctx).Table(s.keys)
+	db := conn.Table(s.keys)
 	if s.sqlite {
 		// SQLite keeps no statistics unless ANALYZE is run, so it cannot know
 		// that "not revoked" matches nearly every row; the exact counts tell
 		// which plan reads fewer rows.
-		db = s.db.WithContext(ctx).Table(s.indexed(s.listIndex(q, counts.Total, total)))
+		db = conn.Table(s.indexed(s.listIndex(q, counts.Total, total)))
 	}
 	return s.page(whereStatus(db, q), q, total)
 }
 
 // search is List with an owner, prefix or name filter: counted and read
 // through the same conditions.
-func (s *Store) search(ctx context.Context, q keystore.ListQuery) ([]keystore.Record, int64, error) {
+func (s *Store) search(conn *gorm.DB, q keystore.ListQuery) ([]keystore.Record, int64, error) {
 	table := s.keys
 	if s.sqlite {
 		switch {
@@ -88,7 +96,7 @@ func (s *Store) search(ctx context.Context, q keystore.ListQuery) ([]keystore.Re
 		}
 	}
 	where := func() *gorm.DB {
-		db := whereStatus(s.db.WithContext(ctx).Table(table), q)
+		db := whereStatus(conn.Table(table), q)
 		exact := func(col, v string) {
 			db = db.Where(col+" = ?", v)
 			if s.db.Name() == "mysql" {
@@ -178,10 +186,10 @@ func (s *Store) listIndex(q keystore.ListQuery, all, matching int64) string {
 // counts reads each state's count off the status index: every condition is
 // one range of (revoked_at, expires_at). Keys in a rotation's grace period
 // (revoked_at in the future) count as what their expiry makes them.
-func (s *Store) counts(ctx context.Context, now time.Time) (keyCounts, error) {
+func (s *Store) counts(db *gorm.DB, now time.Time) (keyCounts, error) {
 	t := clause.Table{Name: s.keys}
 	var c keyCounts
-	err := s.db.WithContext(ctx).Raw("SELECT (SELECT COUNT(*) FROM ?) AS total,"+
+	err := db.Raw("SELECT (SELECT COUNT(*) FROM ?) AS total,"+
 		" (SELECT COUNT(*) FROM ? WHERE revoked_at <= ?)"+
 		" + (SELECT COUNT(*) FROM ? WHERE revoked_at > ? AND rotated_to IS NULL) AS revoked,"+
 		" (SELECT COUNT(*) FROM ? WHERE revoked_at IS NULL AND expires_at <= ?) AS expired,"+

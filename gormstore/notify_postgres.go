@@ -59,7 +59,11 @@ func newPgNotifier(ctx context.Context, db *gorm.DB, prefix string, timeout time
 
 // Publish announces keyHash with NOTIFY.
 func (n *pgNotifier) Publish(ctx context.Context, keyHash string) error {
-	return n.db.WithContext(ctx).Exec("SELECT pg_notify(?, ?)", n.channel, keyHash).Error
+	// A notification heard twice drops a cache entry twice: made again
+	// after a lost connection whatever became of the first.
+	return retried(ctx, n.db, func(db *gorm.DB) error {
+		return db.Exec("SELECT pg_notify(?, ?)", n.channel, keyHash).Error
+	}, true)
 }
 
 // Listen hears announcements with LISTEN, reconnecting with backoff.

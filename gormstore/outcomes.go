@@ -35,21 +35,24 @@ func (s *Store) addRefused(tx *gorm.DB, rows []outcomeRow) error {
 // Outcomes returns key id's refusals by outcome, in all and per day from
 // since on.
 func (s *Store) Outcomes(ctx context.Context, id, since string) (map[string]int64, map[string]map[string]int64, error) {
-	db := s.db.WithContext(ctx)
 	var sums []struct {
 		Outcome string
 		Sum     int64
 	}
-	if err := db.Table(s.refused).Select("outcome, SUM(refusals) AS sum").Where("key_id = ?", id).Group("outcome").Scan(&sums).Error; err != nil {
+	var rows []outcomeRow
+	err := s.read(ctx, func(db *gorm.DB) error {
+		sums, rows = nil, nil
+		if err := db.Table(s.refused).Select("outcome, SUM(refusals) AS sum").Where("key_id = ?", id).Group("outcome").Scan(&sums).Error; err != nil {
+			return err
+		}
+		return db.Table(s.refused).Where("key_id = ? AND day >= ?", id, since).Find(&rows).Error
+	})
+	if err != nil {
 		return nil, nil, err
 	}
 	totals := make(map[string]int64, len(sums))
 	for _, r := range sums {
 		totals[r.Outcome] = r.Sum
-	}
-	var rows []outcomeRow
-	if err := db.Table(s.refused).Where("key_id = ? AND day >= ?", id, since).Find(&rows).Error; err != nil {
-		return nil, nil, err
 	}
 	daily := make(map[string]map[string]int64)
 	for _, r := range rows {
@@ -72,8 +75,11 @@ func (s *Store) RefusalTotals(ctx context.Context, ids []string) (map[string]map
 		Outcome string
 		Sum     int64
 	}
-	err := s.db.WithContext(ctx).Table(s.refused).Select("key_id, outcome, SUM(refusals) AS sum").
-		Where("key_id IN ?", ids).Group("key_id, outcome").Scan(&sums).Error
+	err := s.read(ctx, func(db *gorm.DB) error {
+		sums = nil
+		return db.Table(s.refused).Select("key_id, outcome, SUM(refusals) AS sum").
+			Where("key_id IN ?", ids).Group("key_id, outcome").Scan(&sums).Error
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -95,8 +95,10 @@ func (s *Store) Insert(ctx context.Context, r *keystore.Record) error {
 	if err != nil {
 		return err
 	}
-	return s.write(func() error {
-		return s.db.WithContext(ctx).Table(s.keys).Create(&row).Error
+	// In a transaction, so that an INSERT whose connection was lost is known
+	// not to have committed, and is made again (see transaction).
+	return s.transaction(ctx, false, func(tx *gorm.DB) error {
+		return tx.Table(s.keys).Create(&row).Error
 	})
 }
 
@@ -115,7 +117,11 @@ func (s *Store) ByID(ctx context.Context, id string) (*keystore.Record, error) {
 
 func (s *Store) first(ctx context.Context, where string, arg string) (*keystore.Record, error) {
 	var rows []keyRow
-	if err := s.db.WithContext(ctx).Table(s.keys).Where(where, arg).Limit(1).Find(&rows).Error; err != nil {
+	err := s.read(ctx, func(db *gorm.DB) error {
+		rows = nil
+		return db.Table(s.keys).Where(where, arg).Limit(1).Find(&rows).Error
+	})
+	if err != nil {
 		return nil, err
 	}
 	if len(rows) == 0 {
@@ -129,22 +135,20 @@ func (s *Store) first(ctx context.Context, where string, arg string) (*keystore.
 // one transaction.
 func (s *Store) Modify(ctx context.Context, id string, fn func(*keystore.Record) (*keystore.Record, error)) (*keystore.Record, error) {
 	var out *keystore.Record
-	err := s.write(func() error {
-		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-			old, err := s.locked(tx, id)
-			if err != nil {
-				return err
-			}
-			read := *old // fn may change what it is given; old stays as read
-			changed, err := fn(&read)
-			if err != nil {
-				return err
-			}
-			if out, err = s.persist(tx, old, changed); err != nil {
-				return err
-			}
-			return nil
-		})
+	err := s.transaction(ctx, false, func(tx *gorm.DB) error {
+		old, err := s.locked(tx, id)
+		if err != nil {
+			return err
+		}
+		read := *old // fn may change what it is given; old stays as read
+		changed, err := fn(&read)
+		if err != nil {
+			return err
+		}
+		if out, err = s.persist(tx, old, changed); err != nil {
+			return err
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -192,20 +196,18 @@ func (s *Store) persist(tx *gorm.DB, old, changed *keystore.Record) (*keystore.R
 
 // Delete removes the key with id, its usage and its refusals.
 func (s *Store) Delete(ctx context.Context, id string) error {
-	return s.write(func() error {
-		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-			res := tx.Table(s.keys).Where("id = ?", id).Delete(&keyRow{})
-			if res.Error != nil {
-				return res.Error
-			}
-			if res.RowsAffected == 0 {
-				return keystore.ErrNotFound
-			}
-			if err := tx.Table(s.refused).Where("key_id = ?", id).Delete(&outcomeRow{}).Error; err != nil {
-				return err
-			}
-			return tx.Table(s.usage).Where("key_id = ?", id).Delete(&usageRow{}).Error
-		})
+	return s.transaction(ctx, false, func(tx *gorm.DB) error {
+		res := tx.Table(s.keys).Where("id = ?", id).Delete(&keyRow{})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return keystore.ErrNotFound
+		}
+		if err := tx.Table(s.refused).Where("key_id = ?", id).Delete(&outcomeRow{}).Error; err != nil {
+			return err
+		}
+		return tx.Table(s.usage).Where("key_id = ?", id).Delete(&usageRow{}).Error
 	})
 }
 
@@ -229,55 +231,54 @@ func (s *Store) addUsage(ctx context.Context, batch []keystore.UsageDelta, first
 	if s.db.Name() == "mysql" {
 		add = gorm.Expr("requests + VALUES(requests)")
 	}
-	return s.write(func() error {
-		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-			if first != nil {
-				if apply, err := first(tx); err != nil || !apply {
-					return err
-				}
-			}
-			batch, err := s.liveOnly(tx, batch)
-			if err != nil || len(batch) == 0 {
+	// Made again after a lost COMMIT only under a sequence number (first).
+	return s.transaction(ctx, first != nil, func(tx *gorm.DB) error {
+		if first != nil {
+			if apply, err := first(tx); err != nil || !apply {
 				return err
 			}
-			rows := make([]usageRow, 0, len(batch))
-			var refused []outcomeRow
-			for _, d := range batch {
-				if d.Requests > 0 {
-					rows = append(rows, usageRow{KeyID: d.KeyID, Day: d.Day, Requests: d.Requests})
-				}
-				for _, o := range slices.Sorted(maps.Keys(d.Refused)) { // one lock order, as for the usage rows
-					if n := d.Refused[o]; n > 0 {
-						refused = append(refused, outcomeRow{KeyID: d.KeyID, Day: d.Day, Outcome: o, Refusals: n})
-					}
+		}
+		batch, err := s.liveOnly(tx, batch)
+		if err != nil || len(batch) == 0 {
+			return err
+		}
+		rows := make([]usageRow, 0, len(batch))
+		var refused []outcomeRow
+		for _, d := range batch {
+			if d.Requests > 0 {
+				rows = append(rows, usageRow{KeyID: d.KeyID, Day: d.Day, Requests: d.Requests})
+			}
+			for _, o := range slices.Sorted(maps.Keys(d.Refused)) { // one lock order, as for the usage rows
+				if n := d.Refused[o]; n > 0 {
+					refused = append(refused, outcomeRow{KeyID: d.KeyID, Day: d.Day, Outcome: o, Refusals: n})
 				}
 			}
-			if len(rows) > 0 {
-				err = tx.Table(s.usage).Clauses(clause.OnConflict{
-					Columns:   []clause.Column{{Name: "key_id"}, {Name: "day"}},
-					DoUpdates: clause.Assignments(map[string]any{"requests": add}),
-				}).CreateInBatches(rows, 500).Error
-				if err != nil {
-					return err
-				}
-			}
-			if err := s.addRefused(tx, refused); err != nil {
+		}
+		if len(rows) > 0 {
+			err = tx.Table(s.usage).Clauses(clause.OnConflict{
+				Columns:   []clause.Column{{Name: "key_id"}, {Name: "day"}},
+				DoUpdates: clause.Assignments(map[string]any{"requests": add}),
+			}).CreateInBatches(rows, 500).Error
+			if err != nil {
 				return err
 			}
-			for _, d := range batch {
-				if d.Requests == 0 {
-					continue
-				}
-				at := d.LastUsed.UTC().Truncate(time.Microsecond)
-				err := tx.Table(s.keys).
-					Where("id = ? AND (last_used_at IS NULL OR last_used_at < ?)", d.KeyID, at).
-					Update("last_used_at", at).Error
-				if err != nil {
-					return err
-				}
+		}
+		if err := s.addRefused(tx, refused); err != nil {
+			return err
+		}
+		for _, d := range batch {
+			if d.Requests == 0 {
+				continue
 			}
-			return nil
-		})
+			at := d.LastUsed.UTC().Truncate(time.Microsecond)
+			err := tx.Table(s.keys).
+				Where("id = ? AND (last_used_at IS NULL OR last_used_at < ?)", d.KeyID, at).
+				Update("last_used_at", at).Error
+			if err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 
@@ -314,13 +315,16 @@ func (s *Store) liveOnly(tx *gorm.DB, batch []keystore.UsageDelta) ([]keystore.U
 
 // Usage returns key id's requests in all and per day from since on.
 func (s *Store) Usage(ctx context.Context, id string, since string) (int64, []keystore.DayCount, error) {
-	db := s.db.WithContext(ctx)
 	var total struct{ Sum int64 }
-	if err := db.Table(s.usage).Select("COALESCE(SUM(requests), 0) AS sum").Where("key_id = ?", id).Scan(&total).Error; err != nil {
-		return 0, nil, err
-	}
 	var rows []usageRow
-	if err := db.Table(s.usage).Where("key_id = ? AND day >= ?", id, since).Order("day").Find(&rows).Error; err != nil {
+	err := s.read(ctx, func(db *gorm.DB) error {
+		rows = nil
+		if err := db.Table(s.usage).Select("COALESCE(SUM(requests), 0) AS sum").Where("key_id = ?", id).Scan(&total).Error; err != nil {
+			return err
+		}
+		return db.Table(s.usage).Where("key_id = ? AND day >= ?", id, since).Order("day").Find(&rows).Error
+	})
+	if err != nil {
 		return 0, nil, err
 	}
 	daily := make([]keystore.DayCount, len(rows))
@@ -332,11 +336,7 @@ func (s *Store) Usage(ctx context.Context, id string, since string) (int64, []ke
 
 // UsageSummaries returns a page of every key's requests, newest key first.
 func (s *Store) UsageSummaries(ctx context.Context, limit, offset int) ([]keystore.KeyUsage, int64, error) {
-	db := s.db.WithContext(ctx)
 	var total int64
-	if err := db.Table(s.keys).Count(&total).Error; err != nil {
-		return nil, 0, err
-	}
 	var rows []struct {
 		ID         string
 		Prefix     string
@@ -344,12 +344,18 @@ func (s *Store) UsageSummaries(ctx context.Context, limit, offset int) ([]keysto
 		LastUsedAt *time.Time
 		Total      int64
 	}
-	err := db.Table(s.keys + " AS k").
-		Select("k.id, k.prefix, k.name, k.last_used_at, COALESCE(SUM(u.requests), 0) AS total").
-		Joins("LEFT JOIN " + s.usage + " AS u ON u.key_id = k.id").
-		Group("k.id, k.prefix, k.name, k.last_used_at, k.created_at").
-		Order("k.created_at DESC, k.id").Limit(limit).Offset(offset).
-		Scan(&rows).Error
+	err := s.read(ctx, func(db *gorm.DB) error {
+		rows = nil
+		if err := db.Table(s.keys).Count(&total).Error; err != nil {
+			return err
+		}
+		return db.Table(s.keys + " AS k").
+			Select("k.id, k.prefix, k.name, k.last_used_at, COALESCE(SUM(u.requests), 0) AS total").
+			Joins("LEFT JOIN " + s.usage + " AS u ON u.key_id = k.id").
+			Group("k.id, k.prefix, k.name, k.last_used_at, k.created_at").
+			Order("k.created_at DESC, k.id").Limit(limit).Offset(offset).
+			Scan(&rows).Error
+	})
 	if err != nil {
 		return nil, 0, err
 	}
