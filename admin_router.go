@@ -25,8 +25,9 @@ func (g *Guard) RegisterAdmin(rg *gin.RouterGroup) {
 	g.noteAdminMount(rg.BasePath())
 	routes := g.adminRoutes()
 	dispatch := func(c *gin.Context) {
-		// No deadline here: each operation of the management API sets its
-		// own (adminTimeout), for HTTP and Go callers alike.
+		// No deadline here: each call of the management API sets its own
+		// (adminOp), for HTTP and Go callers alike, and it covers the whole
+		// call, audit entry included.
 		c.Request = c.Request.WithContext(WithActor(c.Request.Context(), httpActor(clientAddr(c))))
 		routes.serve(c, c.Param(adminPathParam))
 	}
@@ -37,8 +38,9 @@ func (g *Guard) RegisterAdmin(rg *gin.RouterGroup) {
 	a.Any("/*"+adminPathParam, dispatch)
 }
 
-// adminTimeout bounds one admin operation's store calls: longer than a
-// lookup's, since writes and listings do more.
+// adminTimeout bounds one call of the management API, its store calls, the
+// flush before a usage read and its audit entry together (adminOp): longer
+// than a lookup's, since writes and listings do more.
 func (g *Guard) adminTimeout() time.Duration { return 5 * g.storeTimeout }
 
 // adminPathParam names the catch-all under the admin group. The admin API

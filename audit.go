@@ -110,8 +110,8 @@ func (g *Guard) Audit(ctx context.Context, q AuditQuery) (AuditList, error) {
 	if g.audits.store == nil {
 		return AuditList{}, ErrUnavailable
 	}
-	ctx, cancel := context.WithTimeout(ctx, g.adminTimeout())
-	defer cancel()
+	ctx, done := g.adminOp(ctx, "")
+	defer done("", nil, nil)
 	stored, total, err := g.audits.store.Audit(ctx, keystore.AuditQuery{
 		KeyID: q.KeyID, Action: q.Action, Since: q.Since, Limit: q.Limit, Offset: q.Offset,
 	})
@@ -136,6 +136,7 @@ type auditLog struct {
 	failures  *authFailures
 	done      chan struct{} // closed when the background goroutine has ended
 	lost      atomic.Int64  // entries the store refused
+	late      auditLate     // entries written after their call answered
 }
 
 // startAudit starts the goroutine that writes failed authentications and
@@ -149,6 +150,7 @@ func (g *Guard) startAudit(retention time.Duration) {
 		return
 	}
 	g.audits.failures = newAuthFailures()
+	g.audits.late.slots = make(chan struct{}, maxAuditLate)
 	go g.auditLoop()
 }
 
@@ -190,6 +192,7 @@ func (g *Guard) stopAudit() {
 	if g.audits.store == nil {
 		return
 	}
+	g.audits.late.writers.Wait()
 	ctx, cancel := context.WithTimeout(context.Background(), g.adminTimeout())
 	defer cancel()
 	g.flushAuthFailures(ctx, true)
@@ -205,16 +208,20 @@ func (g *Guard) audit(ctx context.Context, action, keyID string, fields []string
 		Time: g.now().UTC(), Action: action, KeyID: keyID, Actor: actorFrom(ctx), Principal: principalFrom(ctx),
 		Fields: fields, Outcome: outcome(err), Count: 1,
 	}
-	// The operation has happened even if its caller has gone since. One
-	// StoreTimeout, not an admin operation's five: an operation that failed
-	// for an outage should not wait out a second deadline.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), g.storeTimeout)
-	defer cancel()
-	if werr := g.audits.store.AddAudit(ctx, storedAudit([]AuditEntry{e})); werr != nil {
-		g.audits.lost.Add(1)
-		g.log.Error("ginkey: audit entry not written", "action", action, "key_id", keyID,
-			"outcome", e.Outcome, "error", werr)
+	// The operation has happened even if its caller has gone since: the
+	// entry is written within what is left of the call's deadline, never
+	// past it. When nothing is left (the operation used it up, typically
+	// waiting for a store that does not answer) or the write fails, it is
+	// written in the background, so that the answer does not wait.
+	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) > 0 {
+		wctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
+		err := g.audits.store.AddAudit(wctx, storedAudit([]AuditEntry{e}))
+		cancel()
+		if err == nil {
+			return
+		}
 	}
+	g.auditLater(e)
 }
 
 // outcome is err's stable code, outcomeOK for nil.

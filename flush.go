@@ -16,7 +16,7 @@ import (
 type usage struct {
 	usageRecorder // counts not yet drained; the request path records here
 
-	run      sync.Mutex    // one Flush at a time
+	run      chan struct{} // held by the Flush under way: one at a time
 	mu       sync.RWMutex  // guards unsent and seq, and the recorder's drain against quota reads; never held across I/O
 	flushed  atomic.Uint64 // batches written: a quota read that sees it move re-reads
 	errors   atomic.Uint64 // usage flushes that failed
@@ -27,7 +27,7 @@ type usage struct {
 }
 
 func newUsage(instance string) *usage {
-	u := &usage{instance: instance, done: make(chan struct{})}
+	u := &usage{instance: instance, run: make(chan struct{}, 1), done: make(chan struct{})}
 	u.init(100_000)
 	return u
 }
@@ -151,11 +151,17 @@ func (g *Guard) Flush(ctx context.Context) error {
 	if g.usage == nil {
 		return nil
 	}
-	// One flush at a time; the usage's lock is held only around the
-	// bookkeeping, never across the store's I/O, so quota reads never wait
-	// for a slow store.
-	g.usage.run.Lock()
-	defer g.usage.run.Unlock()
+	// One flush at a time, waited for no longer than ctx allows: a usage
+	// read behind the flusher's write to a frozen store answers within its
+	// own deadline. The usage's lock is held only around the bookkeeping,
+	// never across the store's I/O, so quota reads never wait for a slow
+	// store.
+	select {
+	case g.usage.run <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("ginkey: flush usage: waiting for the flush under way: %w", ctx.Err())
+	}
+	defer func() { <-g.usage.run }()
 	once, _ := g.usageStore.(keystore.OnceUsageStore)
 	retry := g.usage.hasUnsent()
 	for range 2 { // the batch a failure left, if any, then what came since

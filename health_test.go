@@ -175,8 +175,14 @@ func dropConnectionsUnderFirstUses(t *testing.T, db *gorm.DB, prefix string, dro
 	if err != nil {
 		t.Fatal(err)
 	}
-	sqlDB.SetMaxIdleConns(8) // as the pool of a GINKEY_DB URL keeps them
-	h := newHarness(t, func(c *Config) { c.DB, c.TablePrefix, c.FlushInterval = db, prefix, time.Hour })
+	sqlDB.SetMaxOpenConns(8) // as the pool of a GINKEY_DB URL on two cores
+	sqlDB.SetMaxIdleConns(8)
+	h := newHarness(t, func(c *Config) {
+		c.DB, c.TablePrefix, c.FlushInterval = db, prefix, time.Hour
+		// What fails without the retry fails at once; a long timeout keeps
+		// new connections on a loaded machine from failing for slowness.
+		c.StoreTimeout = 10 * time.Second
+	})
 	keys := make([]CreatedKey, rounds*burst)
 	var wg sync.WaitGroup
 	for w := range 8 {
@@ -214,8 +220,8 @@ func dropConnectionsUnderFirstUses(t *testing.T, db *gorm.DB, prefix string, dro
 		}
 	}
 	if len(failed) > 0 || h.Guard.health.down.Load() {
-		t.Fatalf("after dropped connections (codes: 16 first uses, then the admin create), store marked down: %v\n%s",
-			h.Guard.health.down.Load(), strings.Join(failed, "\n"))
+		t.Fatalf("after dropped connections (codes: 16 first uses, then the admin create), store marked down: %v\n%s\n%s",
+			h.Guard.health.down.Load(), strings.Join(failed, "\n"), strings.Join(h.Logs.Lines("level=ERROR"), "\n"))
 	}
 	if strings.Contains(h.Logs.String(), "key store unreachable") {
 		t.Fatalf("a dropped connection was logged as an outage:\n%s", h.Logs)

@@ -18,8 +18,8 @@ import (
 // Every method returns a *Error a client may see (ErrNotFound, a bad_request
 // naming the field, ErrRevokedConflict, ErrUnavailable) as it is, and wraps
 // any other failure of the store as an internal error; WriteError renders
-// both. Store calls run under the guard's admin deadline (five StoreTimeouts)
-// or ctx's own, whichever is sooner.
+// both. Each call, its audit entry included, runs under the guard's admin
+// deadline (five StoreTimeouts) or ctx's own, whichever is sooner (adminOp).
 
 // KeySpec describes a key for CreateKey. Every field is optional.
 type KeySpec struct {
@@ -101,8 +101,6 @@ func (g *Guard) CreateKey(ctx context.Context, spec KeySpec) (out CreatedKey, er
 		return CreatedKey{}, err
 	}
 	k.ID, k.Prefix = nk.id, nk.prefix
-	ctx, cancel := context.WithTimeout(ctx, g.adminTimeout())
-	defer cancel()
 	if err := g.store.Insert(ctx, recordOf(&k, nk.hash.String())); err != nil {
 		return CreatedKey{}, storeError("insert key", err)
 	}
@@ -152,8 +150,8 @@ func (g *Guard) GetKey(ctx context.Context, id string) (Key, error) {
 	if e := checkID(id); e != nil {
 		return Key{}, e
 	}
-	ctx, cancel := context.WithTimeout(ctx, g.adminTimeout())
-	defer cancel()
+	ctx, done := g.adminOp(ctx, "")
+	defer done("", nil, nil)
 	rec, err := g.store.ByID(ctx, id)
 	if err != nil {
 		return Key{}, storeError("read key", err)
@@ -192,8 +190,8 @@ func (g *Guard) ListKeys(ctx context.Context, q KeyQuery) (KeyList, error) {
 	if e != nil {
 		return KeyList{}, e
 	}
-	ctx, cancel := context.WithTimeout(ctx, g.adminTimeout())
-	defer cancel()
+	ctx, done := g.adminOp(ctx, "")
+	defer done("", nil, nil)
 	now := g.now().UTC()
 	recs, total, err := g.store.List(ctx, keystore.ListQuery{
 		Status: q.Status, Owner: q.Owner, Prefix: q.Prefix, Name: q.Name,
@@ -224,8 +222,6 @@ func (g *Guard) UpdateKey(ctx context.Context, id string, u KeyUpdate) (_ Key, e
 	if e != nil {
 		return Key{}, e
 	}
-	ctx, cancel := context.WithTimeout(ctx, g.adminTimeout())
-	defer cancel()
 	rec, err := g.store.Modify(ctx, id, func(r *keystore.Record) (*keystore.Record, error) {
 		if err := changeable(r); err != nil {
 			return nil, err
@@ -264,8 +260,6 @@ func (g *Guard) RevokeKey(ctx context.Context, id string) (_ Key, err error) {
 	}
 	ctx, done := g.adminOp(ctx, actionRevoke)
 	defer func() { done(id, nil, err) }()
-	ctx, cancel := context.WithTimeout(ctx, g.adminTimeout())
-	defer cancel()
 	now := g.now().UTC().Truncate(time.Microsecond)
 	if err := g.endPredecessors(ctx, id, now); err != nil {
 		return Key{}, storeError("revoke key", err)
@@ -302,8 +296,6 @@ func (g *Guard) RenewKey(ctx context.Context, id string, r Renewal) (_ Key, err 
 	if e != nil {
 		return Key{}, e
 	}
-	ctx, cancel := context.WithTimeout(ctx, g.adminTimeout())
-	defer cancel()
 	rec, err := g.store.Modify(ctx, id, func(r *keystore.Record) (*keystore.Record, error) {
 		if err := changeable(r); err != nil {
 			return nil, err
@@ -327,8 +319,6 @@ func (g *Guard) DeleteKey(ctx context.Context, id string) (err error) {
 	}
 	ctx, done := g.adminOp(ctx, actionDelete)
 	defer func() { done(id, nil, err) }()
-	ctx, cancel := context.WithTimeout(ctx, g.adminTimeout())
-	defer cancel()
 	rec, err := g.store.ByID(ctx, id)
 	if err != nil {
 		return storeError("read key", err)

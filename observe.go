@@ -187,13 +187,3 @@ func (g *Guard) observed(ctx context.Context, op string, admin bool) (context.Co
 }
 
 func noEnd(error) {}
-
-// adminOp starts an admin action: the observers see it start, and done
-// ends it for them and appends it to the audit log.
-func (g *Guard) adminOp(ctx context.Context, action string) (context.Context, func(keyID string, fields []string, err error)) {
-	ctx, end := g.observed(ctx, action, true)
-	return ctx, func(keyID string, fields []string, err error) {
-		g.audit(ctx, action, keyID, fields, err) // timed with the action
-		end(err)
-	}
-}

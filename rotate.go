@@ -72,8 +72,6 @@ func (g *Guard) RotateKey(ctx context.Context, id string, grace time.Duration) (
 		changed.RevokedAt, changed.RotatedTo = &stop, nk.id
 		return changed, next, nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, g.adminTimeout())
-	defer cancel()
 	var old, next *keystore.Record
 	if r, ok := g.store.(keystore.Rotator); ok {
 		old, next, err = r.Rotate(ctx, id, rotation)
