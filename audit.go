@@ -210,14 +210,19 @@ func (g *Guard) audit(ctx context.Context, action, keyID string, fields []string
 	}
 	// The operation has happened even if its caller has gone since: the
 	// entry is written within what is left of the call's deadline, never
-	// past it. When nothing is left (the operation used it up, typically
-	// waiting for a store that does not answer) or the write fails, it is
-	// written in the background, so that the answer does not wait.
+	// past it. When that runs out (the operation used it up, typically
+	// waiting for a store that does not answer), the entry is written in
+	// the background, so that the answer does not wait.
 	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) > 0 {
 		wctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
 		err := g.audits.store.AddAudit(wctx, storedAudit([]AuditEntry{e}))
+		outOfTime := wctx.Err() != nil
 		cancel()
 		if err == nil {
+			return
+		}
+		if !outOfTime { // the store answered: another try would fare no better
+			g.auditLost(e, err)
 			return
 		}
 	}
