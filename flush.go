@@ -157,9 +157,13 @@ func (g *Guard) Flush(ctx context.Context) error {
 	// never across the store's I/O, so quota reads never wait for a slow
 	// store.
 	select {
-	case g.usage.run <- struct{}{}:
-	case <-ctx.Done():
-		return fmt.Errorf("ginkey: flush usage: waiting for the flush under way: %w", ctx.Err())
+	case g.usage.run <- struct{}{}: // free: taken, whatever ctx says
+	default:
+		select {
+		case g.usage.run <- struct{}{}:
+		case <-ctx.Done():
+			return fmt.Errorf("ginkey: flush usage: waiting for the flush under way: %w", ctx.Err())
+		}
 	}
 	defer func() { <-g.usage.run }()
 	once, _ := g.usageStore.(keystore.OnceUsageStore)
