@@ -1,6 +1,7 @@
 package ginkey
 
 import (
+	"context"
 	"encoding/hex"
 	"time"
 
@@ -24,15 +25,15 @@ func hashOf(h *keyHash) *keycache.Hash { return (*keycache.Hash)(h) }
 
 // invalidate drops the record of the key with hash h, here and, through
 // the Notifier, on every other instance. The key-management API calls it
-// after each write to the store.
-func (g *Guard) invalidate(h *keyHash) {
+// after each write to the store, with the call's context (see announce).
+func (g *Guard) invalidate(ctx context.Context, h *keyHash) {
 	g.keys.Drop(hashOf(h))
-	g.announce(h)
+	g.announce(ctx, h)
 }
 
-func (g *Guard) invalidateHex(hexHash string) {
+func (g *Guard) invalidateHex(ctx context.Context, hexHash string) {
 	if h, ok := parseKeyHash(hexHash); ok {
-		g.invalidate(&h)
+		g.invalidate(ctx, &h)
 	}
 }
 

@@ -232,7 +232,7 @@ func (g *Guard) UpdateKey(ctx context.Context, id string, u KeyUpdate) (_ Key, e
 	if err != nil {
 		return Key{}, storeError("update key", err)
 	}
-	g.invalidateHex(rec.Hash)
+	g.invalidateHex(ctx, rec.Hash)
 	if ch.SetRateLimit {
 		g.rateChanged(rec.Chain(), ch.RateLimit)
 	}
@@ -277,7 +277,7 @@ func (g *Guard) RevokeKey(ctx context.Context, id string) (_ Key, err error) {
 	if err != nil {
 		return Key{}, storeError("revoke key", err)
 	}
-	g.invalidateHex(rec.Hash)
+	g.invalidateHex(ctx, rec.Hash)
 	g.log.Info("ginkey: key revoked", "key_id", id)
 	return g.public(rec), nil
 }
@@ -306,7 +306,7 @@ func (g *Guard) RenewKey(ctx context.Context, id string, r Renewal) (_ Key, err 
 	if err != nil {
 		return Key{}, storeError("renew key", err)
 	}
-	g.invalidateHex(rec.Hash)
+	g.invalidateHex(ctx, rec.Hash)
 	g.log.Info("ginkey: key renewed", "key_id", id)
 	return g.public(rec), nil
 }
@@ -326,7 +326,7 @@ func (g *Guard) DeleteKey(ctx context.Context, id string) (err error) {
 	if err := g.store.Delete(ctx, rec.ID); err != nil {
 		return storeError("delete key", err)
 	}
-	g.invalidateHex(rec.Hash)
+	g.invalidateHex(ctx, rec.Hash)
 	g.log.Info("ginkey: key deleted", "key_id", rec.ID)
 	return nil
 }

@@ -83,7 +83,7 @@ func (g *Guard) endPredecessors(ctx context.Context, id string, now time.Time) e
 		case err != nil:
 			return err
 		default:
-			g.invalidateHex(p.Hash)
+			g.invalidateHex(ctx, p.Hash)
 			g.audit(ctx, actionRevoke, p.ID, nil, nil)
 			g.log.Info("ginkey: grace ended by revoking a successor", "key_id", p.ID, "successor_id", succ)
 		}

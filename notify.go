@@ -50,14 +50,20 @@ func (g *Guard) stopNotify() {
 	}
 }
 
-// announce tells the other instances that the key with hash h changed. A
-// failure is logged, not returned: the change itself is committed, and the
-// others see it within CacheTTL.
-func (g *Guard) announce(h *keyHash) {
+// announce tells the other instances that the key with hash h changed,
+// within what is left of the deadline of ctx, the management call's (see
+// adminOp), even if its caller has gone. A failure is logged, not
+// returned: the change itself is committed, and the others see it within
+// CacheTTL.
+func (g *Guard) announce(ctx context.Context, h *keyHash) {
 	if g.notify == nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), g.adminTimeout())
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(g.adminTimeout())
+	}
+	ctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
 	defer cancel()
 	ctx, end := g.observed(ctx, "notify", false)
 	err := g.notify.notifier.Publish(ctx, h.String())

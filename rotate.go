@@ -82,8 +82,8 @@ func (g *Guard) RotateKey(ctx context.Context, id string, grace time.Duration) (
 		return CreatedKey{}, storeError("rotate key", err)
 	}
 	successor = next.ID
-	g.invalidateHex(old.Hash)
-	g.invalidate(&nk.hash)
+	g.invalidateHex(ctx, old.Hash)
+	g.invalidate(ctx, &nk.hash)
 	g.log.Info("ginkey: key rotated", "key_id", id, "new_key_id", nk.id, "grace", grace.String())
 	return CreatedKey{Key: g.public(next), Secret: nk.secret}, nil
 }
