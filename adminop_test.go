@@ -98,7 +98,9 @@ func TestAUsageReadBehindAStuckFlushAnswersWithinItsDeadline(t *testing.T) {
 	time.Sleep(100 * time.Millisecond)
 	start := time.Now()
 	testkit.WantError(t, h.Admin(http.MethodGet, "/keys/"+k.ID+"/usage", ""), 503, "unavailable")
-	if took := time.Since(start); took > 5*storeTimeout+400*time.Millisecond {
+	took := time.Since(start)
+	t.Logf("usage read behind a stuck flush: 503 after %v", took.Round(time.Millisecond))
+	if took > 5*storeTimeout+400*time.Millisecond {
 		t.Fatalf("usage read behind a stuck flush answered after %v; the admin deadline is %v", took, 5*storeTimeout)
 	}
 	proxy.heal()
