@@ -26,6 +26,8 @@ type limiting struct {
 	quotas     *limits.Quotas
 	shared     limiter.QuotaCounter // Config.QuotaCounter; nil: quotas, in memory
 	quotasDown *limits.Outage
+	raiser     limiter.QuotaRaiser // shared, if it can catch up; nil: it cannot
+	uncounted  *limits.Uncounted   // keys let through while shared was down
 }
 
 // newLimiting sets up cfg's limits; quotaResync is how often an in-memory
@@ -47,6 +49,10 @@ func newLimiting(cfg *Config, quotaResync time.Duration) *limiting {
 	l.admin = newThrottle(throttleAdminSecrets, cfg.AdminFailureLimit, cfg.FailureCounter, failuresDown)
 	l.quotasDown = counterOutage("quota counter", cfg.Logger, cfg.Now, cfg.FailClosed)
 	l.quotas = limits.NewQuotas(max(cfg.CacheSize, defaultCacheSize), quotaResync)
+	if r, ok := l.shared.(limiter.QuotaRaiser); ok {
+		l.raiser = r
+		l.uncounted = limits.NewUncounted(max(cfg.CacheSize, defaultCacheSize))
+	}
 	return l
 }
 

@@ -28,7 +28,8 @@ const maxQuotaRequests = 1 << 40
 // and when a key's count is dropped to keep the map within CacheSize. With
 // Config.QuotaCounter (e.g. ginkeyredis), the counter keeps the count,
 // started once per period from the usage table, and is exact across
-// instances.
+// instances while it answers; requests let through while it was down are
+// counted once it answers again, if it is a limiter.QuotaRaiser.
 type Quota struct {
 	Requests int64  `json:"requests" example:"10000" minimum:"1"`
 	Per      Period `json:"per" enums:"day,month" swaggertype:"string" example:"day"`
@@ -95,11 +96,14 @@ func (g *Guard) checkQuota(ctx context.Context, rec *keyRecord, now time.Time) e
 // takeShared spends one request of the quota of the key's rotation chain
 // through Config.QuotaCounter, which seeds a period's count from quotaSeed.
 func (g *Guard) takeShared(ctx context.Context, rec *keyRecord, now time.Time) error {
-	if !g.limits.quotasDown.Call() { // down: decided at once, one probe a second
-		return g.limits.skipped(g.limits.quotasDown)
-	}
 	p := rec.policy
 	start, end := quotaPeriod(p.quotaPer, now)
+	if !g.limits.quotasDown.Call() { // down: decided at once, one probe a second
+		return g.uncounted(p.limitID, start, g.limits.skipped(g.limits.quotasDown))
+	}
+	if !g.catchUp(ctx, rec, start, end, now) {
+		return g.uncounted(p.limitID, start, g.limits.withoutCounter())
+	}
 	var seedErr error
 	seed := func(ctx context.Context) (int64, error) {
 		var n int64
@@ -114,13 +118,49 @@ func (g *Guard) takeShared(ctx context.Context, rec *keyRecord, now time.Time) e
 		}
 		return ErrUnavailable
 	case err != nil:
-		return g.limits.failed(g.limits.quotasDown, err)
+		return g.uncounted(p.limitID, start, g.limits.failed(g.limits.quotasDown, err))
 	}
 	g.limits.quotasDown.OK()
 	if !taken {
 		return retryLater(ErrQuotaExceeded, end.Sub(now))
 	}
 	return nil
+}
+
+// uncounted notes, when decision lets a request through (nil), that the
+// quota counter did not count it, so that catchUp can tell it later.
+func (g *Guard) uncounted(id string, start time.Time, decision error) error {
+	if decision == nil && g.limits.uncounted != nil {
+		g.limits.uncounted.Add(id, start.UnixNano())
+	}
+	return decision
+}
+
+// catchUp tells the quota counter, before a quota's first Take after an
+// outage of the counter, what the key was let through meanwhile: the
+// counter's count is raised to what the usage table and this instance's
+// unwritten counts hold for the period. It reports false when the counter
+// failed (the outage goes on); when the usage store fails, the key stays
+// owed and the request is counted as usual.
+func (g *Guard) catchUp(ctx context.Context, rec *keyRecord, start, end, now time.Time) bool {
+	l, id := g.limits, rec.policy.limitID
+	if l.uncounted == nil {
+		return true
+	}
+	period, ok := l.uncounted.Take(id)
+	if !ok || period != start.UnixNano() { // none owed, or in a period now over
+		return true
+	}
+	used, err := g.quotaSeed(ctx, rec, start, now)
+	if err != nil {
+		l.uncounted.Add(id, period)
+		return true
+	}
+	if err := l.raiser.Raise(ctx, id, start, end, used); err != nil {
+		l.quotasDown.Failed(err, true)
+		return false
+	}
+	return true
 }
 
 // quotaSeed reads the count of the quota of rec's rotation chain for the

@@ -61,6 +61,7 @@ type Limits struct {
 	client  redis.UniversalClient
 	run     redis.Scripter // where scripts run: client, or its autopipeliner
 	batch   bool
+	batched bool // run is the autopipeliner
 	owned   bool // made by FromURL: Close closes it
 	prefix  string
 	timeout time.Duration
@@ -71,6 +72,7 @@ var (
 	_ limiter.Limiter        = (*Limits)(nil)
 	_ limiter.FailureCounter = (*Limits)(nil)
 	_ limiter.QuotaCounter   = (*Limits)(nil)
+	_ limiter.QuotaRaiser    = (*Limits)(nil)
 )
 
 // Option configures Limits.
@@ -81,11 +83,13 @@ type Option func(*Limits)
 func WithPrefix(prefix string) Option { return func(l *Limits) { l.prefix = prefix } }
 
 // WithTimeout bounds how long one decision (a rate-limit check, a quota
-// take, a throttle step) waits for Redis, as a whole: dials, handshakes,
-// waits for a pooled connection and retries included. When FromURL makes
-// the client, it is also the client's dial, read, write and pool timeout; a
-// client given to New keeps its own, and with New a d of 0 or less sets no
-// deadline of its own. Default: 200ms.
+// take, a throttle step) waits for Redis, as a whole, dials, handshakes and
+// waits for a pooled connection included, when AutoPipeline is off
+// (WithAutoPipeline(false)); go-redis's autopipeliner honours no deadline
+// once a command is queued. When FromURL makes the client, it is also the
+// client's dial, read, write and pool timeout; a client given to New keeps
+// its own, and with New a d of 0 or less sets no deadline of its own.
+// Default: 200ms.
 func WithTimeout(d time.Duration) Option { return func(l *Limits) { l.timeout = d } }
 
 // WithClock makes Limits read time from now instead of from Redis (the
@@ -94,9 +98,9 @@ func WithClock(now func() time.Time) Option { return func(l *Limits) { l.now = n
 
 // New returns Limits counting in client, which stays the caller's to close
 // (closing it also stops the client's autopipeliner, see WithAutoPipeline).
-// Give the client short timeouts (go-redis's default is seconds); each
-// decision waits for Redis at most WithTimeout's duration (200ms) in all
-// before the guard decides without it.
+// Give the client short timeouts (go-redis's default is seconds): a request
+// waits for Redis about that long before the guard decides without it, and
+// while Redis is down the guard probes it with one request a second.
 func New(client redis.UniversalClient, opts ...Option) *Limits {
 	l := &Limits{prefix: DefaultPrefix, timeout: DefaultTimeout, batch: true}
 	for _, o := range opts {
@@ -112,7 +116,7 @@ func (l *Limits) setClient(client redis.UniversalClient) {
 		return
 	}
 	if ap, err := client.AutoPipeline(); err == nil {
-		l.run = ap
+		l.run, l.batched = ap, true
 	}
 }
 
@@ -249,7 +253,7 @@ func (l *Limits) Refund(ctx context.Context, t limiter.Throttle, addr netip.Addr
 // at the same time, the first one's seed wins and the others count on it.
 func (l *Limits) Take(ctx context.Context, id string, start, end time.Time, limit int64,
 	seed func(context.Context) (int64, error)) (bool, error) {
-	key := l.prefix + "quota:" + id + ":" + start.UTC().Format(time.DateOnly) + "/" + end.UTC().Format(time.DateOnly)
+	key := l.quotaKey(id, start, end)
 	expire := strconv.FormatInt(end.Add(quotaGrace).Unix(), 10)
 	r, err := l.takeQuota(ctx, key, limit, expire, "")
 	if err != nil {
@@ -267,6 +271,19 @@ func (l *Limits) Take(ctx context.Context, id string, start, end time.Time, limi
 	return r == 1, nil
 }
 
+func (l *Limits) quotaKey(id string, start, end time.Time) string {
+	return l.prefix + "quota:" + id + ":" + start.UTC().Format(time.DateOnly) + "/" + end.UTC().Format(time.DateOnly)
+}
+
+// Raise implements limiter.QuotaRaiser: after an outage, the period's count
+// is raised to used (what the usage table holds), so that the requests
+// the guard let through while Redis was down count against the quota.
+func (l *Limits) Raise(ctx context.Context, id string, start, end time.Time, used int64) error {
+	ctx, cancel := l.bound(ctx)
+	defer cancel()
+	return raiseScript.Run(ctx, l.run, []string{l.quotaKey(id, start, end)}, used).Err()
+}
+
 func (l *Limits) takeQuota(ctx context.Context, key string, limit int64, expire string, seed any) (int64, error) {
 	ctx, cancel := l.bound(ctx)
 	defer cancel()
@@ -279,9 +296,12 @@ func (l *Limits) takeQuota(ctx context.Context, key string, limit int64, expire 
 // go-redis waits out the read timeout once for the handshake of each
 // connection it opens, twice per command, and more while it queues for a
 // connection; a request that needs two decisions took 800 ms and more with
-// a 200 ms timeout.
+// a 200 ms timeout. The autopipeliner does not honour a command's deadline
+// once it is queued (go-redis says so), so there the deadline would cost
+// its allocations for nothing: the guard's breaker leaves that wait to one
+// request a second.
 func (l *Limits) bound(ctx context.Context) (context.Context, context.CancelFunc) {
-	if l.timeout <= 0 {
+	if l.timeout <= 0 || l.batched {
 		return ctx, func() {}
 	}
 	return context.WithTimeout(ctx, l.timeout)

@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ginkey/ginkey"
+	"github.com/ginkey/ginkey/internal/limits"
 	"github.com/ginkey/ginkey/internal/testkit"
 	"github.com/ginkey/ginkey/internal/testkit/guardtest"
 )
@@ -274,5 +275,71 @@ func TestFrozenRedisCostsOneTimeoutASecondNotOnePerRequest(t *testing.T) {
 			t.Fatal("the guard did not use Redis again within 5s of its waking")
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Requests let through while Redis was down count against the quota once
+// it answers again: whether Redis kept its counts (frozen, then woken) or
+// lost them (killed, then restarted empty), the key gets its quota and not
+// one request more in the period.
+func TestRequestsLetThroughWhileRedisWasDownCountAgainstTheQuota(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name        string
+		down, again func(r *ownRedis)
+	}{
+		{"frozen", func(r *ownRedis) { _ = r.cmd.Process.Signal(syscall.SIGSTOP) }, func(r *ownRedis) { _ = r.cmd.Process.Signal(syscall.SIGCONT) }},
+		{"killed", (*ownRedis).stop, (*ownRedis).start},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			const quota, before, during = 20, 5, 10
+			r := startOwnRedis(t)
+			in := newInstance(t, filepath.Join(t.TempDir(), "keys.db"), newLimits(t, r.url(), "ginkey:"), nil)
+			k := guardtest.CreateKey(t, in.Guard, ginkey.KeySpec{Quota: &ginkey.Quota{Requests: quota, Per: ginkey.PerDay}})
+			admitted := 0
+			get := func() int {
+				w := in.Get("", "/secure", k.Secret)
+				switch w.Code {
+				case http.StatusOK:
+					admitted++
+				case http.StatusTooManyRequests:
+				default:
+					t.Fatalf("%d %s", w.Code, w.Body)
+				}
+				return w.Code
+			}
+			for range before {
+				get()
+			}
+			c.down(r)
+			defer func() {
+				if r.cmd != nil {
+					_ = r.cmd.Process.Signal(syscall.SIGCONT)
+				}
+			}()
+			for range during {
+				if get() != http.StatusOK {
+					t.Fatal("Redis down: refused, want let through")
+				}
+			}
+			c.again(r)
+			// Requests are let through uncounted until the guard probes
+			// Redis again, a second after the last probe: wait for it, so
+			// that the outage does not admit more than the quota by itself.
+			time.Sleep(limits.ProbeEvery + 100*time.Millisecond)
+			for n := 0; get() == http.StatusOK; n++ {
+				if n > 100 {
+					t.Fatalf("no 429 after %d requests since Redis came back", n)
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			if admitted != quota {
+				t.Fatalf("a quota of %d a day admitted %d (%d before the outage, %d during)", quota, admitted, before, during)
+			}
+			if get() != http.StatusTooManyRequests {
+				t.Fatal("over the quota: admitted")
+			}
+		})
 	}
 }

@@ -92,3 +92,17 @@ end
 redis.call('INCR', KEYS[1])
 return 1
 `)
+
+// raiseScript raises a period's count to at least a number, keeping its
+// expiry; a period without a count is left alone (quotaScript seeds it).
+//
+// KEYS[1]: the period's count.
+// ARGV: the number.
+// Reply: 0.
+var raiseScript = redis.NewScript(`
+local n = redis.call('GET', KEYS[1])
+if n and tonumber(n) < tonumber(ARGV[1]) then
+  redis.call('SET', KEYS[1], ARGV[1], 'KEEPTTL')
+end
+return 0
+`)

@@ -56,3 +56,14 @@ type QuotaCounter interface {
 	Take(ctx context.Context, id string, start, end time.Time, limit int64,
 		seed func(context.Context) (int64, error)) (bool, error)
 }
+
+// QuotaRaiser is a QuotaCounter that can catch up with requests the guard
+// let through while it was down (fail open), which it never counted. The
+// guard calls Raise once per such key, before the key's first Take after
+// the outage, with used: the period's requests in the usage table and this
+// instance's unwritten counts. Raise sets the period's count to used if it
+// is lower, and leaves a period without a count alone (Take seeds it).
+// Implementations must be safe for concurrent use.
+type QuotaRaiser interface {
+	Raise(ctx context.Context, id string, start, end time.Time, used int64) error
+}
