@@ -23,9 +23,10 @@ type storeHealth struct {
 	mu         sync.Mutex
 	since      time.Time
 	logged     time.Time
-	failed     int64 // requests answered 503 in this outage
-	suppressed int64 // store calls failed since the last line
-	stale      int64 // requests served from stale records in this outage
+	failed     int64         // requests answered 503 in this outage
+	suppressed int64         // store calls failed since the last line
+	stale      int64         // requests served from stale records in this outage
+	staleTotal atomic.Uint64 // requests served from stale records since New
 	log        *slog.Logger
 }
 
@@ -77,6 +78,7 @@ func (s *storeHealth) unavailable() {
 
 // servedStale counts a request admitted on a stale record.
 func (s *storeHealth) servedStale() {
+	s.staleTotal.Add(1)
 	s.mu.Lock()
 	if s.down.Load() {
 		s.stale++

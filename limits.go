@@ -7,17 +7,19 @@ import (
 
 	"github.com/ginkey/ginkey/internal/limits"
 	"github.com/ginkey/ginkey/limiter"
+	"github.com/ginkey/ginkey/observe"
 )
 
 // limiting is the guard's limits component: the rate limiter, the quota
 // counter, the two failure throttles, and the outages of the shared
 // counters that may stand in for them.
 type limiting struct {
-	rateLimit   RateLimit             // Config.RateLimit
-	limiter     limiter.Limiter       // Config.Limiter, else own
-	own         *limits.MemoryLimiter // the default limiter, when Config.Limiter is nil
-	limiterDown *limits.Outage
-	failClosed  bool
+	rateLimit    RateLimit             // Config.RateLimit
+	limiter      limiter.Limiter       // Config.Limiter, else own
+	own          *limits.MemoryLimiter // the default limiter, when Config.Limiter is nil
+	limiterDown  *limits.Outage
+	failClosed   bool
+	failuresDown *limits.Outage // the failure counter's, shared by both throttles
 
 	throttle   *throttle // unknown keys; nil: off
 	admin      *throttle // wrong admin secrets; nil: off
@@ -45,6 +47,7 @@ func newLimiting(cfg *Config, quotaResync time.Duration) *limiting {
 		Counted: "checks_made_locally",
 		Lasted:  "outage",
 	})
+	l.failuresDown = failuresDown
 	l.throttle = newThrottle(throttleUnknownKeys, cfg.FailureLimit, cfg.FailureCounter, failuresDown)
 	l.admin = newThrottle(throttleAdminSecrets, cfg.AdminFailureLimit, cfg.FailureCounter, failuresDown)
 	l.quotasDown = counterOutage("quota counter", cfg.Logger, cfg.Now, cfg.FailClosed)
@@ -92,4 +95,19 @@ func (l *limiting) withoutCounter() error {
 		return errLimitsUnavailable
 	}
 	return nil
+}
+
+// degraded adds to s what the limits decided without their shared
+// counters, and which of them are down now.
+func (l *limiting) degraded(s *observe.Stats) {
+	without := uint64(l.limiterDown.Decided() + l.quotasDown.Decided()) //nolint:gosec // counts, never negative
+	if l.failClosed {
+		s.Degraded["limits_fail_closed"] = without
+	} else {
+		s.Degraded["limits_fail_open"] = without
+	}
+	s.Degraded["throttle_local"] = uint64(l.failuresDown.Decided()) //nolint:gosec // as above
+	s.Down["rate_limiter"] = l.limiterDown.Down()
+	s.Down["quota_counter"] = l.quotasDown.Down()
+	s.Down["failure_counter"] = l.failuresDown.Down()
 }

@@ -158,6 +158,14 @@ func (g *Guard) Stats() observe.Stats {
 		s.UsagePending = g.usage.total()
 		s.FlushErrors = g.usage.errors.Load()
 	}
+	s.Degraded = make(map[string]uint64, len(observe.DegradedDecisions()))
+	s.Down = make(map[string]bool, len(observe.Dependencies()))
+	for _, d := range observe.DegradedDecisions() {
+		s.Degraded[d] = 0
+	}
+	s.Degraded["served_stale"] = g.health.staleTotal.Load()
+	s.Down["store"] = g.health.down.Load()
+	g.limits.degraded(&s)
 	return s
 }
 

@@ -24,6 +24,9 @@
 //	ginkey_usage_flush_errors_total             counter   usage flushes that failed
 //	ginkey_store_seconds{op}                    histogram store lookups, usage flushes and admin writes
 //	ginkey_admin_actions_total{action,outcome}  counter   admin actions: admin API and Go calls
+//	ginkey_degraded_decisions_total{decision}   counter   requests decided without a failing dependency:
+//	                                                      served_stale, limits_fail_open, limits_fail_closed, throttle_local
+//	ginkey_dependency_down{dependency}          gauge     1 while store, rate_limiter, quota_counter or failure_counter is known down
 //
 // Every label takes its values from a fixed set, so the number of series
 // is bounded: no key, key id, prefix, owner or client address is ever a
@@ -114,6 +117,7 @@ type Metrics struct {
 	adminTotal   *prometheus.CounterVec
 
 	verifications, cacheLookups, cacheKeys, flushPending, flushErrors *prometheus.Desc
+	degraded, down                                                    *prometheus.Desc
 	outcomes                                                          []string
 }
 
@@ -152,6 +156,10 @@ func New(opts ...Option) *Metrics {
 			"Requests counted in memory and not yet written to the store.", nil, cl),
 		flushErrors: prometheus.NewDesc("ginkey_usage_flush_errors_total",
 			"Usage flushes that failed.", nil, cl),
+		degraded: prometheus.NewDesc("ginkey_degraded_decisions_total",
+			"Requests decided without a dependency that was failing: admitted on a stale record while the key store failed (served_stale), let through unchecked (limits_fail_open) or refused (limits_fail_closed) while a rate limiter or quota counter was down, failure throttles counted on this instance alone (throttle_local).", []string{"decision"}, cl),
+		down: prometheus.NewDesc("ginkey_dependency_down",
+			"1 while the guard knows a dependency to be down: the key store (store) or a shared counter (rate_limiter, quota_counter, failure_counter).", []string{"dependency"}, cl),
 		outcomes: observe.VerificationOutcomes(),
 	}
 	m.storeBy = make(map[string]prometheus.Observer, len(storeOps))
@@ -207,7 +215,7 @@ func bounded(v string, set []string) string {
 
 // Describe implements prometheus.Collector.
 func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{m.verifications, m.cacheLookups, m.cacheKeys, m.flushPending, m.flushErrors} {
+	for _, d := range []*prometheus.Desc{m.verifications, m.cacheLookups, m.cacheKeys, m.flushPending, m.flushErrors, m.degraded, m.down} {
 		ch <- d
 	}
 	m.storeSeconds.Describe(ch)
@@ -233,4 +241,14 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(m.cacheKeys, prometheus.GaugeValue, float64(s.CachedKeys))
 	ch <- prometheus.MustNewConstMetric(m.flushPending, prometheus.GaugeValue, float64(s.UsagePending))
 	ch <- prometheus.MustNewConstMetric(m.flushErrors, prometheus.CounterValue, float64(s.FlushErrors))
+	for _, d := range observe.DegradedDecisions() {
+		ch <- prometheus.MustNewConstMetric(m.degraded, prometheus.CounterValue, float64(s.Degraded[d]), d)
+	}
+	for _, d := range observe.Dependencies() {
+		v := 0.0
+		if s.Down[d] {
+			v = 1
+		}
+		ch <- prometheus.MustNewConstMetric(m.down, prometheus.GaugeValue, v, d)
+	}
 }

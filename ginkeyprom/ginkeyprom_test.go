@@ -23,6 +23,7 @@ import (
 	"github.com/ginkey/ginkey/internal/testkit"
 	"github.com/ginkey/ginkey/internal/testkit/guardtest"
 	"github.com/ginkey/ginkey/internal/testkit/promcheck"
+	"github.com/ginkey/ginkey/limiter"
 	"github.com/ginkey/ginkey/observe"
 )
 
@@ -388,4 +389,62 @@ func TestScrapesDuringTrafficRiseMonotonicallyToTheExactTotal(t *testing.T) {
 	if last != clients*each {
 		t.Fatalf("the last scrape has %v valid, want %d", last, clients*each)
 	}
+}
+
+// downLimiter is a limiter.Limiter that is down.
+type downLimiter struct{}
+
+func (downLimiter) Allow(context.Context, string, int64, time.Duration) (limiter.Decision, error) {
+	return limiter.Decision{}, errors.New("redis: connection refused")
+}
+
+// What the guard decides without its store or its limiter is scraped on
+// series of its own, not only as "valid": requests served on a stale
+// record, requests let through unchecked by a limiter that is down, and
+// which dependencies are down now.
+func TestDecisionsWithoutTheStoreOrTheLimiterAreScraped(t *testing.T) {
+	t.Parallel()
+	clock := testkit.NewClock()
+	tg := newTestGuard(t, func(c *ginkey.Config) { c.Limiter, c.Now = downLimiter{}, clock.Now })
+	k := guardtest.CreateKey(t, tg.Guard, ginkey.KeySpec{RateLimit: &ginkey.RateLimit{Requests: 9, Per: ginkey.PerMinute}})
+	fams, _ := tg.scrape(t)
+	for _, d := range observe.DegradedDecisions() {
+		if got := promcheck.Value(fams, "ginkey_degraded_decisions_total", "decision="+d); got != 0 {
+			t.Errorf("before any outage, %s = %v, want 0", d, got)
+		}
+	}
+	for _, d := range observe.Dependencies() {
+		if got := promcheck.Value(fams, "ginkey_dependency_down", "dependency="+d); got != 0 {
+			t.Errorf("before any outage, down{%s} = %v, want 0", d, got)
+		}
+	}
+	if got := tg.hit("/r", "192.0.2.1:1", k.Secret); got != 200 { // the limiter fails: let through
+		t.Fatalf("limiter down: %d", got)
+	}
+	clock.Advance(time.Minute) // the cached record is stale, the limiter due for a probe
+	tg.store.Fail()
+	if got := tg.hit("/r", "192.0.2.1:1", k.Secret); got != 200 { // served on its stale record
+		t.Fatalf("store down: %d", got)
+	}
+	fams, text := tg.scrape(t)
+	for _, c := range []struct {
+		name, label string
+		want        float64
+	}{
+		{"ginkey_degraded_decisions_total", "decision=served_stale", 1},
+		{"ginkey_degraded_decisions_total", "decision=limits_fail_open", 2},
+		{"ginkey_degraded_decisions_total", "decision=limits_fail_closed", 0},
+		{"ginkey_degraded_decisions_total", "decision=throttle_local", 0},
+		{"ginkey_dependency_down", "dependency=store", 1},
+		{"ginkey_dependency_down", "dependency=rate_limiter", 1},
+		{"ginkey_dependency_down", "dependency=quota_counter", 0},
+		{"ginkey_dependency_down", "dependency=failure_counter", 0},
+		{"ginkey_verifications_total", "outcome=valid", 2},
+	} {
+		if got := promcheck.Value(fams, c.name, c.label); got != c.want {
+			t.Errorf("%s{%s} = %v, want %v", c.name, c.label, got, c.want)
+		}
+	}
+	promcheck.CheckLabels(t, fams, text, k.ID, k.Prefix, k.Secret)
+	tg.store.Heal() // Close flushes
 }

@@ -263,6 +263,11 @@ func TestFrozenRedisCostsOneTimeoutASecondNotOnePerRequest(t *testing.T) {
 		t.Fatalf("Redis frozen for %v: %d of %d requests waited more than %v, want at most %d", elapsed, slow, sent, fast, limit)
 	}
 	t.Logf("Redis frozen for %v: %d of %d requests waited more than %v", elapsed.Round(time.Millisecond), slow, sent, fast)
+	// The metrics say so: the counters are down, and requests pass unchecked.
+	s := in.Guard.Stats()
+	if !s.Down["rate_limiter"] || !s.Down["quota_counter"] || s.Down["store"] || s.Degraded["limits_fail_open"] < uint64(sent)-2 {
+		t.Fatalf("Redis frozen, %d requests: Stats().Down %v, Degraded %v", sent, s.Down, s.Degraded)
+	}
 	if err := r.cmd.Process.Signal(syscall.SIGCONT); err != nil {
 		t.Fatal(err)
 	}
@@ -275,6 +280,9 @@ func TestFrozenRedisCostsOneTimeoutASecondNotOnePerRequest(t *testing.T) {
 			t.Fatal("the guard did not use Redis again within 5s of its waking")
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+	if s := in.Guard.Stats(); s.Down["rate_limiter"] {
+		t.Fatalf("Redis awake: Stats().Down %v", s.Down)
 	}
 }
 

@@ -44,6 +44,30 @@ type Stats struct {
 	UsagePending int64
 	// FlushErrors counts usage flushes that failed.
 	FlushErrors uint64
+	// Degraded counts the requests the guard decided without a dependency
+	// that was failing, by DegradedDecisions: "served_stale" (admitted on
+	// a stale record while the key store failed, also counted as "valid"),
+	// "limits_fail_open" (let through unchecked by a rate limiter or quota
+	// counter that was down), "limits_fail_closed" (refused 503 for want of
+	// one, with Config.FailClosed), "throttle_local" (a failure throttle
+	// step counted on this instance alone while the failure counter was
+	// down). Alert on their rate.
+	Degraded map[string]uint64
+	// Down tells which dependencies are known to be down now, by
+	// Dependencies: "store" (the key store), "rate_limiter",
+	// "quota_counter", "failure_counter" (Config.Limiter, QuotaCounter and
+	// FailureCounter, e.g. Redis).
+	Down map[string]bool
+}
+
+// DegradedDecisions lists the names Stats.Degraded counts, in a fixed order.
+func DegradedDecisions() []string {
+	return []string{"served_stale", "limits_fail_open", "limits_fail_closed", "throttle_local"}
+}
+
+// Dependencies lists the names Stats.Down holds, in a fixed order.
+func Dependencies() []string {
+	return []string{"store", "rate_limiter", "quota_counter", "failure_counter"}
 }
 
 // KeyOutcomes lists the outcomes kept per key and day (ginkey's KeyUsage),

@@ -23,6 +23,8 @@ var Labels = map[string][]string{
 	"ginkey_usage_flush_errors_total": nil,
 	"ginkey_store_seconds":            {"op"},
 	"ginkey_admin_actions_total":      {"action", "outcome"},
+	"ginkey_degraded_decisions_total": {"decision"},
+	"ginkey_dependency_down":          {"dependency"},
 }
 
 // Parse reads text in Prometheus' text format.
