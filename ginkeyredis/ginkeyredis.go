@@ -14,8 +14,10 @@
 // While Redis cannot be reached, the guard lets requests through unchecked
 // by rate limits and quotas, or with ginkey.Config.FailClosed answers 503
 // unavailable; the failure throttles count per instance meanwhile. The
-// guard logs the outage once when it starts and once when it ends (go-redis
-// logs failed dials through its own logger, see redis.SetLogger).
+// guard logs the outage once when it starts and once when it ends. go-redis
+// logs each failed dial to stderr through its own, process-wide logger;
+// NewLogger routes those lines to a slog logger, one a second at most, for
+// a host that installs it with redis.SetLogger.
 //
 // Redis keys start with a prefix ("ginkey:" by default) and expire on their
 // own: <prefix>rate:<chain id>, <prefix>quota:<chain id>:<period>,

@@ -2,6 +2,7 @@ package ginkeyredis
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"path/filepath"
 	"strconv"
@@ -349,5 +350,45 @@ func TestRequestsLetThroughWhileRedisWasDownCountAgainstTheQuota(t *testing.T) {
 				t.Fatal("over the quota: admitted")
 			}
 		})
+	}
+}
+
+// go-redis's own lines about a Redis that is down (a failed dial per
+// call) go through a Logger to the application's slog logger, at most one
+// a second with a count of the rest. Not parallel: go-redis's logger is
+// the process's, and no other test may write to it meanwhile.
+func TestGoRedisLinesDuringAnOutageAreRateLimited(t *testing.T) {
+	var logs testkit.Buffer
+	clock := testkit.NewClock()
+	l := NewLogger(slog.New(slog.NewTextHandler(&logs, nil)))
+	l.now = clock.Now
+	redis.SetLogger(l)
+	defer redis.SetLogger(NewLogger(slog.New(slog.DiscardHandler)))
+
+	r := startOwnRedis(t)
+	lim := newLimits(t, r.url(), "ginkey:")
+	ctx := context.Background()
+	if _, err := lim.Allow(ctx, "k", 10, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	r.stop()
+	// 2 s of calls to a Redis that is dead, each its own dial, as many
+	// requests' would be without the guard's breaker.
+	const calls = 40
+	for i := range calls {
+		if i%20 == 0 {
+			clock.Advance(LogEvery)
+		}
+		clock.Advance(10 * time.Millisecond)
+		if _, err := lim.Allow(ctx, "k", 10, time.Minute); err == nil {
+			t.Fatal("a dead Redis answered")
+		}
+	}
+	got := logs.Lines("level=WARN", "ginkeyredis: go-redis:")
+	if len(got) < 1 || len(got) > 2 {
+		t.Fatalf("%d calls to a dead Redis in 2 s wrote %d go-redis lines, want 1 or 2:\n%s", calls, len(got), logs.String())
+	}
+	if !strings.Contains(logs.String(), "suppressed=") || !strings.Contains(logs.String(), "failed to dial") {
+		t.Fatalf("lines:\n%s", logs.String())
 	}
 }
