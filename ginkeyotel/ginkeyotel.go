@@ -23,6 +23,9 @@
 //
 // No span carries a key, a hash, a key id, a prefix or a client address:
 // the guard passes none to its observers.
+//
+// Metrics registers the guard's decisions made without a failing dependency,
+// and which dependencies are down, as OpenTelemetry metrics.
 package ginkeyotel
 
 import (
