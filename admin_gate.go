@@ -71,16 +71,17 @@ func (g *Guard) requireAdmin(c *gin.Context) {
 		return
 	}
 	c.Set(adminGateKey, true)
-	ip := clientAddr(c)
+	who := requesterOf(c)
+	ip := who.addr
 	// No address (unix socket): one shared bucket would lock out everyone.
 	throttled := g.limits.admin != nil && ip.IsValid()
 	now := g.now()
-	var reservedShared bool
+	var held hold
 	if throttled {
 		// Reserved before any check, so that a guesser past its allowance
 		// learns nothing, not even from a right guess.
 		var wait time.Duration
-		if wait, reservedShared = g.limits.admin.acquire(c.Request.Context(), ip, now.UnixNano()); wait > 0 {
+		if wait, held = g.limits.admin.acquire(c.Request.Context(), who, now.UnixNano()); wait > 0 {
 			g.adminFailed(ip, now, true)
 			WriteError(c, retryLater(ErrTooManyFailures, wait))
 			return
@@ -100,7 +101,7 @@ func (g *Guard) requireAdmin(c *gin.Context) {
 	}
 	wrong := wrongCredentials(err)
 	if throttled && !wrong {
-		g.limits.admin.refund(c.Request.Context(), ip, reservedShared)
+		g.limits.admin.refund(c.Request.Context(), who, held)
 	}
 	if err != nil {
 		if wrong {

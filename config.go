@@ -203,15 +203,29 @@ type Config struct {
 	// FailureLimit is how many unknown keys one client address (gin's
 	// ClientIP, IPv6 grouped by /64) may present per minute; beyond it, its
 	// requests with keys not in the cache get 429 too_many_failures without
-	// reaching the store. An attempt is charged when the store says the key
-	// does not exist, never while a lookup waits, so good keys are not
-	// refused for lookups in flight; a burst of unknown keys sent at once
-	// is charged in full when it lands, and locks its address out for as
-	// long as the burst was over the allowance. Clients without an
-	// IP address (e.g. on a unix socket, where gin's ClientIP is empty) are
-	// not throttled, lest they share one allowance; the first is logged as a
-	// warning. A negative value turns this off. Optional. Default: 30.
+	// reaching the store. The attempt is reserved before the lookup, so
+	// concurrent requests cannot slip past the allowance together, and given
+	// back when the key turns out to exist (or the store fails). When the
+	// address came from a forwarded header (ClientIP differs from gin's
+	// RemoteIP, the connection's peer), the peer also has a budget of 10
+	// times FailureLimit for all the addresses it forwards, charged only by
+	// attempts their own allowance let through. Keys this guard verified
+	// before are never refused by it. Clients without an IP address (e.g.
+	// on a unix socket, where gin's ClientIP is empty) are not throttled,
+	// lest they share one allowance; the first is logged as a warning. A
+	// negative value turns this off. Optional. Default: 30.
 	FailureLimit int
+
+	// MaxLookups bounds the store lookups of keys not in the cache that
+	// may be in flight at once, and one client address (IPv6 grouped by
+	// /64) may have a quarter of them (at least one): a request beyond the
+	// bound is answered at once, with Retry-After: 1, 429 too_many_lookups
+	// when its address has its share in flight, else 503 lookups_busy.
+	// Concurrent requests for one key share a lookup, and keys in the
+	// cache, stale ones included, need no place. Keep it below the number
+	// of connections the store's pool may open. A negative value removes
+	// both bounds. Optional. Default: 16 (4 per address).
+	MaxLookups int
 
 	// AdminAuth lets the host application's own authentication admit admin
 	// requests: its session or JWT check, BasicAuth, BearerAuth, or an API
@@ -251,6 +265,8 @@ type Config struct {
 	// it, its admin requests get 429 too_many_failures, with Retry-After,
 	// before any credential is checked, so a right guess is refused too.
 	// The allowance comes back gradually, one attempt every minute/limit.
+	// As for FailureLimit, a peer that forwards client addresses has a
+	// budget of 10 times AdminFailureLimit for all of them together.
 	// Failures are logged at WARN, at most one line per address per
 	// minute, and audited as auth_failed. A request without credentials
 	// guesses nothing and is not counted; clients without an IP address
@@ -341,6 +357,9 @@ func applyDefaults(cfg *Config) {
 	}
 	if cfg.AdminFailureLimit == 0 {
 		cfg.AdminFailureLimit = defaultAdminFailureLimit
+	}
+	if cfg.MaxLookups == 0 {
+		cfg.MaxLookups = defaultMaxLookups
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()

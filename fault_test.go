@@ -2,6 +2,7 @@ package ginkey
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -107,26 +108,38 @@ func TestAFrozenStoreAnswers503WithinStoreTimeoutAndHoldsNoThrottleSlots(t *test
 	}
 	proxy.freeze()
 	// 40 uncached good keys from one address, at once, into a store that
-	// answers nothing.
-	codes := make([]int, len(keys))
+	// answers nothing. The address's lookups in flight are bounded (its
+	// allowance of 3, and its share of MaxLookups): the rest are answered
+	// 429 at once.
+	codes := make([]string, len(keys))
 	took := make([]time.Duration, len(keys))
 	var wg sync.WaitGroup
 	for i, k := range keys {
 		wg.Go(func() {
 			start := time.Now()
-			codes[i] = h.Get("192.0.2.50:1", "/secure", k.Secret).Code
+			w := h.Get("192.0.2.50:1", "/secure", k.Secret)
 			took[i] = time.Since(start)
+			var body ErrorBody
+			_ = json.Unmarshal(w.Body.Bytes(), &body)
+			codes[i] = strconv.Itoa(w.Code) + " " + body.Error.Code
 		})
 	}
 	wg.Wait()
-	slowest := time.Duration(0)
+	slowest, unavailable := time.Duration(0), 0
 	for i := range keys {
-		if codes[i] != 503 {
-			t.Fatalf("key %d during the freeze: %d, want 503 (not a 429 for lookups in flight)", i, codes[i])
+		switch codes[i] {
+		case "503 unavailable":
+			unavailable++
+		case "429 too_many_failures", "429 too_many_lookups":
+		default:
+			t.Fatalf("key %d during the freeze: %s, want 503 unavailable or a 429 of the address's bounds", i, codes[i])
 		}
 		slowest = max(slowest, took[i])
 	}
-	t.Logf("frozen store: 40 concurrent lookups answered 503, slowest after %v (StoreTimeout %v)", slowest, timeout)
+	if unavailable == 0 {
+		t.Fatal("no lookup reached the frozen store")
+	}
+	t.Logf("frozen store: 40 concurrent lookups, %d answered 503, slowest after %v (StoreTimeout %v)", unavailable, slowest, timeout)
 	// The bound the issue asks for is StoreTimeout + 100 ms; the race
 	// detector on two shared cores gets more slack.
 	if slowest > timeout+400*time.Millisecond {

@@ -11,8 +11,9 @@ import (
 )
 
 // limiting is the guard's limits component: the rate limiter, the quota
-// counter, the two failure throttles, and the outages of the shared
-// counters that may stand in for them.
+// counter, the two failure throttles, the bound on store lookups in
+// flight, and the outages of the shared counters that may stand in for
+// them.
 type limiting struct {
 	rateLimit    RateLimit             // Config.RateLimit
 	limiter      limiter.Limiter       // Config.Limiter, else own
@@ -21,9 +22,10 @@ type limiting struct {
 	failClosed   bool
 	failuresDown *limits.Outage // the failure counter's, shared by both throttles
 
-	throttle   *throttle // unknown keys; nil: off
-	admin      *throttle // wrong admin secrets; nil: off
-	noAddrOnce sync.Once // warns of clients without an IP address once
+	throttle   *throttle        // unknown keys; nil: off
+	admin      *throttle        // wrong admin secrets; nil: off
+	noAddrOnce sync.Once        // warns of clients without an IP address once
+	inFlight   *limits.InFlight // store lookups of keys not in the cache; nil: no bound
 
 	quotas     *limits.Quotas
 	shared     limiter.QuotaCounter // Config.QuotaCounter; nil: quotas, in memory
@@ -48,8 +50,8 @@ func newLimiting(cfg *Config, quotaResync time.Duration) *limiting {
 		Lasted:  "outage",
 	})
 	l.failuresDown = failuresDown
-	l.throttle = newThrottle(throttleUnknownKeys, cfg.FailureLimit, cfg.FailureCounter, failuresDown)
-	l.admin = newThrottle(throttleAdminSecrets, cfg.AdminFailureLimit, cfg.FailureCounter, failuresDown)
+	l.throttle, l.admin = newThrottles(cfg, failuresDown)
+	l.inFlight = newLookups(cfg)
 	l.quotasDown = counterOutage("quota counter", cfg.Logger, cfg.Now, cfg.FailClosed)
 	l.quotas = limits.NewQuotas(max(cfg.CacheSize, defaultCacheSize), quotaResync)
 	if r, ok := l.shared.(limiter.QuotaRaiser); ok {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
+	"net/netip"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -50,6 +51,24 @@ func (g *Guard) staleOr(e *cacheEntry, age time.Duration) (*keyRecord, error) {
 	}
 	g.health.unavailable()
 	return nil, ErrUnavailable
+}
+
+// lookUp takes part in h's read for a key not in the cache: a leader, from
+// client address a, does the read if a and everyone together have room for
+// one more lookup in flight, and otherwise answers at once, as do the
+// followers waiting on it.
+func (g *Guard) lookUp(c *gin.Context, fl *flight, lead bool, a netip.Addr, h *keyHash, tag uint64, now time.Time) (*keyRecord, error) {
+	if lead {
+		if err := g.limits.enterLookup(a); err != nil {
+			// Its followers may come from other addresses: a's share is
+			// not theirs to be refused for.
+			fl.Err = retryLater(errLookupsBusy, lookupRetry)
+			g.keys.Flights.Land(hashOf(h), fl)
+			return nil, err
+		}
+		defer g.limits.leaveLookup(a)
+	}
+	return g.await(c, fl, lead, h, tag, now)
 }
 
 // await takes part in h's read: the leader does it, the others wait for it

@@ -1,7 +1,6 @@
 package ginkey
 
 import (
-	"net/netip"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -175,33 +174,46 @@ func (g *Guard) identify(c *gin.Context, raw string, now time.Time) (*keyRecord,
 		return g.revalidate(c, e, &h, tag, now)
 	}
 	// The throttle first: a throttled client must not use up the probes of
-	// a store that is down.
-	ip, throttled := g.throttleAddr(c)
+	// a store that is down. The attempt is reserved before the lookup, so
+	// that concurrent requests cannot slip past the allowance together; it
+	// is given back unless the key turns out unknown.
+	who := requesterOf(c)
+	throttled := g.throttles(who)
+	var held hold
 	if throttled {
-		if wait := g.limits.throttle.allowed(c.Request.Context(), ip, ns); wait > 0 {
+		var wait time.Duration
+		if wait, held = g.limits.throttle.acquire(c.Request.Context(), who, ns); wait > 0 {
 			return nil, retryLater(ErrTooManyFailures, wait)
 		}
 	}
-	if unknown {
-		if throttled {
-			g.limits.throttle.charge(c.Request.Context(), ip, ns)
-		}
+	if unknown { // the attempt reserved is its charge
 		return nil, ErrKeyInvalid
 	}
 	if !g.health.allow(ns) { // the store is down: say so at once, charging nothing
+		if throttled {
+			g.limits.throttle.refund(c.Request.Context(), who, held)
+		}
 		g.health.unavailable()
 		return nil, ErrUnavailable
 	}
 	fl, lead := g.keys.Flights.Join(hashOf(&h))
-	rec, err := g.await(c, fl, lead, &h, tag, now)
+	if !lead && throttled {
+		// Another request is reading this key: waiting for it costs the
+		// store nothing, and is charged only if the key is unknown.
+		g.limits.throttle.refund(c.Request.Context(), who, held)
+	}
+	rec, err := g.lookUp(c, fl, lead, who.addr, &h, tag, now)
 	if err == ErrUnavailable { //nolint:errorlint // fetch returns the sentinel itself
 		g.health.unavailable()
 	}
-	// Only an unknown key costs an attempt, charged once the store has said
-	// so (a lookup in flight holds nothing against the address), and
-	// charged even if the client hung up meanwhile.
-	if throttled && landedUnknown(fl) {
-		g.limits.throttle.charge(c.Request.Context(), ip, ns)
+	// An unknown key is charged even if its client hung up meanwhile.
+	if throttled {
+		switch unknown := landedUnknown(fl); {
+		case lead && !unknown:
+			g.limits.throttle.refund(c.Request.Context(), who, held)
+		case !lead && unknown:
+			g.limits.throttle.charge(c.Request.Context(), who, ns)
+		}
 	}
 	return rec, err
 }
@@ -216,22 +228,21 @@ func landedUnknown(fl *flight) bool {
 	}
 }
 
-// throttleAddr returns the client address whose failures are counted, and
-// false when there is none: the throttle is off, or gin reports no IP
-// address for the client (e.g. a peer on a unix socket), where one shared
-// bucket would let any client lock out every other.
-func (g *Guard) throttleAddr(c *gin.Context) (netip.Addr, bool) {
+// throttles reports whether the unknown-key throttle counts who's
+// attempts: not when it is off, nor when gin reports no IP address for the
+// client (e.g. a peer on a unix socket), where one shared bucket would let
+// any client lock out every other.
+func (g *Guard) throttles(who requester) bool {
 	if g.limits.throttle == nil {
-		return netip.Addr{}, false
+		return false
 	}
-	ip := clientAddr(c)
-	if !ip.IsValid() {
+	if !who.addr.IsValid() {
 		g.limits.noAddrOnce.Do(func() {
 			g.log.Warn("ginkey: a client has no IP address (e.g. a unix socket peer); its unknown keys are not throttled")
 		})
-		return ip, false
+		return false
 	}
-	return ip, true
+	return true
 }
 
 // checkUsable is evaluated against the clock on every request: the cache

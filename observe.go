@@ -98,9 +98,9 @@ func outcomeOf(err error) verdict {
 		return oKeyMissing
 	case ErrKeyInvalid.Code:
 		return oKeyInvalid
-	case ErrTooManyFailures.Code:
+	case ErrTooManyFailures.Code, errTooManyLookups.Code: // refusals of an address
 		return oTooManyFailures
-	case ErrUnavailable.Code:
+	case ErrUnavailable.Code, errLookupsBusy.Code: // the store cannot take the lookup
 		return oUnavailable
 	}
 	return oOther

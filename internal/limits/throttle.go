@@ -80,21 +80,6 @@ func (t *Failures) Acquire(a netip.Addr, now int64) (time.Duration, bool) {
 	return 0, true
 }
 
-// Allowed reports whether a may make another attempt, and if not, when it
-// may. It reserves nothing: Charge counts the attempt once it has failed,
-// so attempts in flight hold nothing against a's good ones.
-func (t *Failures) Allowed(a netip.Addr, now int64) (time.Duration, bool) {
-	a = AddrKey(a)
-	s := t.shard(a)
-	s.mu.Lock()
-	tat := s.tat[a]
-	s.mu.Unlock()
-	if wait := max(tat, now) + t.interval - t.window - now; wait > 0 {
-		return time.Duration(wait), false
-	}
-	return 0, true
-}
-
 // Charge counts one failure against a, past its allowance if need be: a
 // burst that went over it while in flight locks a out for as long.
 func (t *Failures) Charge(a netip.Addr, now int64) {
