@@ -218,13 +218,13 @@ type Config struct {
 
 	// MaxLookups bounds the store lookups of keys not in the cache that
 	// may be in flight at once, and one client address (IPv6 grouped by
-	// /64) may have a quarter of them (at least one): a request beyond the
+	// /64) may have half of them (at least one): a request beyond the
 	// bound is answered at once, with Retry-After: 1, 429 too_many_lookups
 	// when its address has its share in flight, else 503 lookups_busy.
 	// Concurrent requests for one key share a lookup, and keys in the
 	// cache, stale ones included, need no place. Keep it below the number
 	// of connections the store's pool may open. A negative value removes
-	// both bounds. Optional. Default: 16 (4 per address).
+	// both bounds. Optional. Default: 16 (8 per address).
 	MaxLookups int
 
 	// AdminAuth lets the host application's own authentication admit admin

@@ -11,8 +11,9 @@ import (
 // within its rate limit and quota. Rejections carry a JSON error body:
 // 401 key_missing, key_invalid, key_expired or key_revoked (with a
 // WWW-Authenticate header); 403 ip_not_allowed; 429 rate_limited,
-// quota_exceeded or too_many_failures (with Retry-After); 503 unavailable
-// when the store cannot be read. On success the key is available to later
+// quota_exceeded, too_many_failures or too_many_lookups (with Retry-After);
+// 503 unavailable when the store cannot be read, lookups_busy when
+// Config.MaxLookups lookups are in flight. On success the key is available to later
 // handlers through KeyFrom. Requests for which Config.Skipper reports true
 // pass unchecked.
 func (g *Guard) Handler() gin.HandlerFunc {

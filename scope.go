@@ -34,7 +34,7 @@ import (
 //	// @Security	APIKeyQuery
 //	// @Failure	401	{object}	ginkey.ErrorBody	"key_missing, key_invalid, key_expired or key_revoked"
 //	// @Failure	403	{object}	ginkey.ErrorBody	"insufficient_scope (needs items:read) or ip_not_allowed"
-//	// @Failure	429	{object}	ginkey.ErrorBody	"rate_limited, quota_exceeded or too_many_failures"
+//	// @Failure	429	{object}	ginkey.ErrorBody	"rate_limited, quota_exceeded, too_many_failures or too_many_lookups"
 func (g *Guard) Require(scopes ...string) gin.HandlerFunc {
 	return g.middleware(g.newRequirement(scopes, false, false))
 }

@@ -23,11 +23,11 @@ const defaultFailureLimit = 30
 const peerFactor = 10
 
 // defaultMaxLookups is Config.MaxLookups' default: store lookups of keys not
-// in the cache in flight at once. One client address may have a quarter of
-// them (lookupShare).
+// in the cache in flight at once. One client address may have half of them
+// (1/lookupShare), so that it never takes them all from the others.
 const (
 	defaultMaxLookups = 16
-	lookupShare       = 4
+	lookupShare       = 2
 )
 
 // The answers to a lookup there is no room for. Both say when to retry:

@@ -902,7 +902,7 @@ const docTemplate = `{
                         }
                     },
                     "429": {
-                        "description": "rate_limited, quota_exceeded or too_many_failures",
+                        "description": "rate_limited, quota_exceeded, too_many_failures or too_many_lookups",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
                         }
@@ -972,7 +972,7 @@ const docTemplate = `{
                         }
                     },
                     "429": {
-                        "description": "rate_limited, quota_exceeded or too_many_failures",
+                        "description": "rate_limited, quota_exceeded, too_many_failures or too_many_lookups",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
                         }
@@ -1024,13 +1024,13 @@ const docTemplate = `{
                         }
                     },
                     "429": {
-                        "description": "rate_limited, quota_exceeded or too_many_failures (with Retry-After)",
+                        "description": "rate_limited, quota_exceeded, too_many_failures or too_many_lookups (with Retry-After)",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
                         }
                     },
                     "503": {
-                        "description": "unavailable: the key store could not be read",
+                        "description": "unavailable: the key store could not be read, or lookups_busy: too many keys being looked up",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
                         }

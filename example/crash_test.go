@@ -146,9 +146,10 @@ func reconcileUsage(t *testing.T, tr *traffic, ring *keyring) (lost, surplus, ex
 	return lost, surplus, expected
 }
 
-// verifyAll calls /secure once with every key, from 8 clients (fewer than
-// the failure throttle's allowance, which counts uncached lookups in
-// flight), and settles the keys whose revoke was cut short.
+// verifyAll calls /secure once with every key, from 8 clients (no more
+// than one address's share of MaxLookups, nor than the failure throttle's
+// allowance, both of which count uncached lookups in flight), and settles
+// the keys whose revoke was cut short.
 func verifyAll(t *testing.T, tr *traffic, ring *keyring) (worked, refused int64) {
 	t.Helper()
 	keys := ring.all()

@@ -229,8 +229,8 @@ func public(c *gin.Context) {
 //	@Success		200	{object}	SecureResponse
 //	@Failure		401	{object}	ginkey.ErrorBody	"key_missing, key_invalid, key_expired or key_revoked (with a WWW-Authenticate header)"
 //	@Failure		403	{object}	ginkey.ErrorBody	"ip_not_allowed: the key has an allow-list without the client's address"
-//	@Failure		429	{object}	ginkey.ErrorBody	"rate_limited, quota_exceeded or too_many_failures (with Retry-After)"
-//	@Failure		503	{object}	ginkey.ErrorBody	"unavailable: the key store could not be read"
+//	@Failure		429	{object}	ginkey.ErrorBody	"rate_limited, quota_exceeded, too_many_failures or too_many_lookups (with Retry-After)"
+//	@Failure		503	{object}	ginkey.ErrorBody	"unavailable: the key store could not be read, or lookups_busy: too many keys being looked up"
 //	@Security		APIKeyHeader
 //	@Security		APIKeyQuery
 //	@Router			/secure [get]
@@ -268,7 +268,7 @@ func newItemStore() *itemStore { return &itemStore{items: []Item{}} }
 //	@Success		200	{array}		Item
 //	@Failure		401	{object}	ginkey.ErrorBody	"key_missing, key_invalid, key_expired or key_revoked"
 //	@Failure		403	{object}	ginkey.ErrorBody	"insufficient_scope (needs items:read) or ip_not_allowed"
-//	@Failure		429	{object}	ginkey.ErrorBody	"rate_limited, quota_exceeded or too_many_failures"
+//	@Failure		429	{object}	ginkey.ErrorBody	"rate_limited, quota_exceeded, too_many_failures or too_many_lookups"
 //	@Security		APIKeyHeader
 //	@Security		APIKeyQuery
 //	@Router			/items [get]
@@ -293,7 +293,7 @@ func (s *itemStore) list(c *gin.Context) {
 //	@Failure		413		{object}	ginkey.ErrorBody	"payload_too_large: the body is over 1 KiB"
 //	@Failure		401		{object}	ginkey.ErrorBody	"key_missing, key_invalid, key_expired or key_revoked"
 //	@Failure		403		{object}	ginkey.ErrorBody	"insufficient_scope (needs items:write) or ip_not_allowed"
-//	@Failure		429		{object}	ginkey.ErrorBody	"rate_limited, quota_exceeded or too_many_failures"
+//	@Failure		429		{object}	ginkey.ErrorBody	"rate_limited, quota_exceeded, too_many_failures or too_many_lookups"
 //	@Failure		507		{object}	ginkey.ErrorBody	"storage_full"
 //	@Security		APIKeyHeader
 //	@Security		APIKeyQuery

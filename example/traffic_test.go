@@ -80,7 +80,7 @@ type traffic struct {
 	admitted  atomic.Int64 // 200s from /secure
 	fiveXX    atomic.Int64
 	locked    atomic.Int64 // answers that mention "database is locked"
-	throttled atomic.Int64 // 429 too_many_failures
+	throttled atomic.Int64 // 429 too_many_failures, or too_many_lookups (counted as one in metrics)
 
 	mu       sync.Mutex
 	failures []string
@@ -209,7 +209,9 @@ func (tr *traffic) verify(k *trackedKey, settle bool) (admitted bool, err error)
 		if settle && before == keyRevoking {
 			k.state.Store(keyRevoked)
 		}
-	case status == http.StatusTooManyRequests && code == "too_many_failures":
+	case status == http.StatusTooManyRequests && (code == "too_many_failures" || code == "too_many_lookups"):
+		// The load's clients share one address: more than half of
+		// MaxLookups first-time keys at once may be refused for a second.
 		tr.throttled.Add(1)
 	default:
 		tr.fail("GET /secure with key %s (state %d): %d %s", k.id, before, status, b)
