@@ -178,9 +178,15 @@ func (g *Guard) identify(c *gin.Context, raw string, now time.Time) (*keyRecord,
 	// a store that is down. The attempt is reserved before the lookup, so
 	// that concurrent requests cannot slip past the allowance together; it
 	// is given back unless the key turns out unknown.
-	who := requesterOf(c)
-	throttled := g.throttles(who)
-	var held hold
+	var (
+		who       requester
+		throttled bool
+		held      hold
+	)
+	if g.limits.throttle != nil || !unknown { // a key known to be unknown with the throttle off needs no address
+		who = requesterOf(c)
+		throttled = g.throttles(who)
+	}
 	if throttled {
 		var wait time.Duration
 		if wait, held = g.limits.throttle.acquire(c.Request.Context(), who, ns); wait > 0 {
