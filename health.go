@@ -5,6 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/ginkey/ginkey/internal/limits"
 )
 
 // storeHealth tracks outages of the key store as the request path sees
@@ -17,8 +19,7 @@ import (
 // It keeps its own log rather than limits.Outage's start/end pair: a store
 // outage is an ERROR repeated every second with a count, not one WARN line.
 type storeHealth struct {
-	down      atomic.Bool  // the request path reads only this while all is well
-	nextProbe atomic.Int64 // unix nanoseconds
+	limits.Breaker // the request path reads only Down while all is well
 
 	mu         sync.Mutex
 	since      time.Time
@@ -30,30 +31,21 @@ type storeHealth struct {
 	log        *slog.Logger
 }
 
-const (
-	healthProbeEvery = time.Second
-	healthLogEvery   = time.Second
-)
+// healthLogEvery is how often a store outage is logged again.
+const healthLogEvery = time.Second
 
 // allow reports whether a request may go to the store: always while it is
-// up, and once a second (the probe) while it is down.
-func (s *storeHealth) allow(now int64) bool {
-	if !s.down.Load() {
-		return true
-	}
-	next := s.nextProbe.Load()
-	return now >= next && s.nextProbe.CompareAndSwap(next, now+int64(healthProbeEvery))
-}
+// up, and once a limits.ProbeEvery (the probe) while it is down.
+func (s *storeHealth) allow(now int64) bool { return s.Allow(now) }
 
 // failure notes a store call that failed (not a key it did not know); the
 // request it served is counted where its answer is decided.
 func (s *storeHealth) failure(now time.Time, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.down.Load() {
+	if !s.Down() {
 		s.since, s.logged, s.failed, s.suppressed, s.stale = now, now, 0, 0, 0
-		s.nextProbe.Store(now.Add(healthProbeEvery).UnixNano())
-		s.down.Store(true)
+		s.Trip(now)
 		s.log.Error("ginkey: key store unreachable; serving keys from their last record where allowed (StaleIfError)",
 			"error", err)
 		return
@@ -70,7 +62,7 @@ func (s *storeHealth) failure(now time.Time, err error) {
 // starts an outage: only a failed store call does.
 func (s *storeHealth) unavailable() {
 	s.mu.Lock()
-	if s.down.Load() {
+	if s.Down() {
 		s.failed++
 	}
 	s.mu.Unlock()
@@ -80,7 +72,7 @@ func (s *storeHealth) unavailable() {
 func (s *storeHealth) servedStale() {
 	s.staleTotal.Add(1)
 	s.mu.Lock()
-	if s.down.Load() {
+	if s.Down() {
 		s.stale++
 	}
 	s.mu.Unlock()
@@ -88,15 +80,15 @@ func (s *storeHealth) servedStale() {
 
 // ok notes a store call that worked, ending an outage if there was one.
 func (s *storeHealth) ok(now time.Time) {
-	if !s.down.Load() {
+	if !s.Down() {
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.down.Load() {
+	if !s.Down() {
 		return
 	}
-	s.down.Store(false)
+	s.Reset()
 	s.log.Warn("ginkey: key store reachable again",
 		"down_for", now.Sub(s.since).Round(time.Millisecond).String(),
 		"requests_failed", s.failed, "requests_served_stale", s.stale)

@@ -66,7 +66,7 @@ func TestA503NeverStartsAnOutage(t *testing.T) {
 	h := storeHealth{log: slog.New(slog.DiscardHandler)}
 	h.unavailable()
 	h.servedStale()
-	if h.down.Load() {
+	if h.Down() {
 		t.Fatal("a 503 marked the store down")
 	}
 	if !h.allow(time.Now().UnixNano()) {
@@ -222,9 +222,9 @@ func dropConnectionsUnderFirstUses(t *testing.T, db *gorm.DB, prefix string, dro
 			failed = append(failed, fmt.Sprintf("round %d: %v", round+1, codes))
 		}
 	}
-	if len(failed) > 0 || h.Guard.health.down.Load() {
+	if len(failed) > 0 || h.Guard.health.Down() {
 		t.Fatalf("after dropped connections (codes: 16 first uses, then the admin create), store marked down: %v\n%s\n%s",
-			h.Guard.health.down.Load(), strings.Join(failed, "\n"), strings.Join(h.Logs.Lines("level=ERROR"), "\n"))
+			h.Guard.health.Down(), strings.Join(failed, "\n"), strings.Join(h.Logs.Lines("level=ERROR"), "\n"))
 	}
 	if strings.Contains(h.Logs.String(), "key store unreachable") {
 		t.Fatalf("a dropped connection was logged as an outage:\n%s", h.Logs)

@@ -164,7 +164,7 @@ func (g *Guard) Stats() observe.Stats {
 		s.Degraded[d] = 0
 	}
 	s.Degraded["served_stale"] = g.health.staleTotal.Load()
-	s.Down["store"] = g.health.down.Load()
+	s.Down["store"] = g.health.Down()
 	g.limits.degraded(&s)
 	return s
 }

@@ -168,7 +168,7 @@ func (g *Guard) catchUp(ctx context.Context, rec *keyRecord, start, end, now tim
 // up. While the usage store is known to fail it does not wait for it:
 // ErrUnavailable, itself.
 func (g *Guard) quotaSeed(ctx context.Context, rec *keyRecord, start, now time.Time) (int64, error) {
-	if g.usageStore != nil && g.health.down.Load() {
+	if g.usageStore != nil && g.health.Down() {
 		return 0, ErrUnavailable
 	}
 	readCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), g.storeTimeout)

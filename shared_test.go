@@ -75,9 +75,9 @@ type retryingQuota struct {
 
 func (q *retryingQuota) Take(ctx context.Context, _ string, _, _ time.Time, limit int64, seed func(context.Context) (int64, error)) (bool, error) {
 	g := q.g.Load()
-	g.health.down.Store(true)
+	g.health.Trip(time.Now())
 	_, first := seed(ctx)
-	g.health.down.Store(false)
+	g.health.Reset()
 	n, err := seed(ctx)
 	q.seeds.Add(2)
 	if first == nil || err != nil {

@@ -17,11 +17,6 @@ type OutageLog struct {
 	Lasted     string // the End line's name for the outage's length
 }
 
-// ProbeEvery is how often a dependency known to be down is tried again:
-// one call in each ProbeEvery goes through (the probe), the others are
-// decided without it.
-const ProbeEvery = time.Second
-
 // Outage tracks the outages of one dependency (a shared counter, a
 // notifier's subscription) and logs each twice, at its start and at its
 // end, however many calls fail in between. It is also the dependency's
@@ -33,12 +28,11 @@ type Outage struct {
 	now  func() time.Time
 	text OutageLog
 
-	down      atomic.Bool
-	nextProbe atomic.Int64 // unix nanoseconds
-	mu        sync.Mutex
-	since     time.Time
-	decisions atomic.Int64 // made without the dependency in this outage
-	total     atomic.Int64 // made without the dependency since NewOutage
+	Breaker
+	mu      sync.Mutex
+	since   time.Time
+	atStart int64        // total when this outage began
+	total   atomic.Int64 // decisions made without the dependency since NewOutage
 }
 
 // NewOutage returns an Outage writing text to log, timed by now.
@@ -50,12 +44,11 @@ func NewOutage(log *slog.Logger, now func() time.Time, text OutageLog) *Outage {
 // nothing (a charge, a refund), which the End line does not count.
 func (o *Outage) Failed(err error, decided bool) {
 	o.mu.Lock()
-	first := !o.down.Load()
+	first := !o.Down()
 	if first {
 		o.since = o.now()
-		o.decisions.Store(0)
-		o.nextProbe.Store(o.since.Add(ProbeEvery).UnixNano())
-		o.down.Store(true)
+		o.atStart = o.total.Load()
+		o.Trip(o.since)
 	}
 	o.mu.Unlock()
 	if decided {
@@ -68,16 +61,16 @@ func (o *Outage) Failed(err error, decided bool) {
 
 // OK notes a successful call: the end of an outage, if there was one.
 func (o *Outage) OK() {
-	if !o.down.Load() {
+	if !o.Down() {
 		return
 	}
 	o.mu.Lock()
-	if !o.down.Load() {
+	if !o.Down() {
 		o.mu.Unlock()
 		return
 	}
-	o.down.Store(false)
-	n, since := o.decisions.Load(), o.since
+	o.Reset()
+	n, since := o.total.Load()-o.atStart, o.since
 	o.mu.Unlock()
 	lasted := o.now().Sub(since).Round(time.Millisecond).String()
 	if o.text.Counted == "" {
@@ -87,20 +80,12 @@ func (o *Outage) OK() {
 	o.log.Info(o.text.End, o.text.Counted, n, o.text.Lasted, lasted)
 }
 
-// Down reports whether an outage is under way.
-func (o *Outage) Down() bool { return o.down.Load() }
-
 // Call reports whether to call the dependency now: always while it is up;
 // while it is down, once a ProbeEvery (the caller that gets true is the
 // probe, and reports its outcome with Failed or OK). A caller told false
 // decides without the dependency and says so with Skipped.
 func (o *Outage) Call() bool {
-	if !o.down.Load() {
-		return true
-	}
-	now := o.now().UnixNano()
-	next := o.nextProbe.Load()
-	return now >= next && o.nextProbe.CompareAndSwap(next, now+int64(ProbeEvery))
+	return !o.Down() || o.Allow(o.now().UnixNano())
 }
 
 // Skipped notes a call Call held back; decided as for Failed.
@@ -110,10 +95,7 @@ func (o *Outage) Skipped(decided bool) {
 	}
 }
 
-func (o *Outage) decided() {
-	o.decisions.Add(1)
-	o.total.Add(1)
-}
+func (o *Outage) decided() { o.total.Add(1) }
 
 // Decided returns how many decisions were made without the dependency
 // since NewOutage: calls that failed and calls Call held back.
