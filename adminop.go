@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"time"
 )
 
 // adminOp starts a call of the management API; every method calls it
@@ -26,38 +27,63 @@ func (g *Guard) adminOp(ctx context.Context, action string) (context.Context, fu
 	}
 }
 
-// auditLate holds the audit entries being written in the background.
-type auditLate struct {
-	slots   chan struct{} // one per entry being written; full: the next is dropped
-	writers sync.WaitGroup
+// lateWork runs, in the background, store calls that a management call
+// committed to but whose answer must not wait for them: the audit entry and
+// the announcement to other instances of a call that used up its deadline.
+// Close waits for them.
+type lateWork struct {
+	slots chan struct{} // one per call running; full: the next is given up
+	calls sync.WaitGroup
 }
 
-// maxAuditLate bounds the entries written in the background at once: an
-// outage's admin calls, each holding one for up to StoreTimeout.
-const maxAuditLate = 256
+// maxLate bounds the calls running in the background at once: an outage's
+// admin calls, each holding one for up to StoreTimeout.
+const maxLate = 256
 
-// auditLater writes e in the background within StoreTimeout, once the call
-// it records has answered. An entry that cannot be written is counted and
-// logged at ERROR, never lost silently; Close waits for the writes.
-func (g *Guard) auditLater(e AuditEntry) {
+// errLateBacklog: too many calls already wait for the store.
+var errLateBacklog = errors.New("too many calls waiting for the store in the background")
+
+// later runs work in the background within StoreTimeout; lost is told of
+// an error, errLateBacklog when there is no room for it.
+func (g *Guard) later(work func(context.Context) error, lost func(error)) {
 	select {
-	case g.audits.late.slots <- struct{}{}:
+	case g.life.late.slots <- struct{}{}:
 	default:
-		g.auditLost(e, errAuditBacklog)
+		lost(errLateBacklog)
 		return
 	}
-	g.audits.late.writers.Go(func() {
-		defer func() { <-g.audits.late.slots }()
+	g.life.late.calls.Go(func() {
+		defer func() { <-g.life.late.slots }()
 		ctx, cancel := context.WithTimeout(context.Background(), g.storeTimeout)
 		defer cancel()
-		if err := g.audits.store.AddAudit(ctx, storedAudit([]AuditEntry{e})); err != nil {
-			g.auditLost(e, err)
+		if err := work(ctx); err != nil {
+			lost(err)
 		}
 	})
 }
 
-// errAuditBacklog: too many entries already wait for the store.
-var errAuditBacklog = errors.New("too many audit entries waiting for the store")
+// inTimeOrLater runs work within what is left of ctx's deadline (the
+// management call's, see adminOp), even if ctx's caller has gone. When the
+// deadline ends it (or had passed, or ctx has none), work runs again later,
+// in the background with a StoreTimeout of its own, so that the answer does
+// not wait and nothing committed is left unsaid. lost is told of an error
+// from a store that answered.
+func (g *Guard) inTimeOrLater(ctx context.Context, work func(context.Context) error, lost func(error)) {
+	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) > 0 {
+		wctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
+		err := work(wctx)
+		outOfTime := wctx.Err() != nil
+		cancel()
+		if err == nil {
+			return
+		}
+		if !outOfTime { // the store answered: another try would fare no better
+			lost(err)
+			return
+		}
+	}
+	g.later(work, lost)
+}
 
 // auditLost counts and logs an entry that was not written.
 func (g *Guard) auditLost(e AuditEntry, err error) {

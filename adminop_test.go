@@ -72,7 +72,7 @@ func TestEveryAdminOperationAnswersWithinTheAdminDeadlineWhileTheDatabaseIsFroze
 	// The failed operations' entries went to the background, past the
 	// answer; the database still frozen, none is written, and each is
 	// counted and logged at ERROR: none disappears silently.
-	h.Guard.audits.late.writers.Wait()
+	h.Guard.life.late.calls.Wait()
 	proxy.heal()
 	notWritten := len(h.Logs.Lines("level=ERROR", "audit entry not written"))
 	if notWritten != audited || h.Guard.audits.lost.Load() != audited {

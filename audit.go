@@ -136,7 +136,6 @@ type auditLog struct {
 	failures  *authFailures
 	done      chan struct{} // closed when the background goroutine has ended
 	lost      atomic.Int64  // entries the store refused
-	late      auditLate     // entries written after their call answered
 }
 
 // startAudit starts the goroutine that writes failed authentications and
@@ -150,7 +149,6 @@ func (g *Guard) startAudit(retention time.Duration) {
 		return
 	}
 	g.audits.failures = newAuthFailures()
-	g.audits.late.slots = make(chan struct{}, maxAuditLate)
 	go g.auditLoop()
 }
 
@@ -192,7 +190,6 @@ func (g *Guard) stopAudit() {
 	if g.audits.store == nil {
 		return
 	}
-	g.audits.late.writers.Wait()
 	ctx, cancel := context.WithTimeout(context.Background(), g.adminTimeout())
 	defer cancel()
 	g.flushAuthFailures(ctx, true)
@@ -210,23 +207,11 @@ func (g *Guard) audit(ctx context.Context, action, keyID string, fields []string
 	}
 	// The operation has happened even if its caller has gone since: the
 	// entry is written within what is left of the call's deadline, never
-	// past it. When that runs out (the operation used it up, typically
-	// waiting for a store that does not answer), the entry is written in
-	// the background, so that the answer does not wait.
-	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) > 0 {
-		wctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
-		err := g.audits.store.AddAudit(wctx, storedAudit([]AuditEntry{e}))
-		outOfTime := wctx.Err() != nil
-		cancel()
-		if err == nil {
-			return
-		}
-		if !outOfTime { // the store answered: another try would fare no better
-			g.auditLost(e, err)
-			return
-		}
-	}
-	g.auditLater(e)
+	// past it, and in the background if that runs out (typically waiting
+	// for a store that does not answer).
+	g.inTimeOrLater(ctx, func(ctx context.Context) error {
+		return g.audits.store.AddAudit(ctx, storedAudit([]AuditEntry{e}))
+	}, func(err error) { g.auditLost(e, err) })
 }
 
 // outcome is err's stable code, outcomeOK for nil.

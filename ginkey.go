@@ -51,6 +51,7 @@ type lifecycle struct {
 	cancel context.CancelFunc
 	once   sync.Once
 	err    error
+	late   lateWork // store calls finishing after their answer
 }
 
 var tablePrefixRE = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,31}$`)
@@ -91,6 +92,7 @@ func New(cfg Config) (*Guard, error) {
 		now:     cfg.Now,
 	}
 	g.life.ctx, g.life.cancel = context.WithCancel(context.Background())
+	g.life.late.slots = make(chan struct{}, maxLate)
 	g.admin.sources, g.admin.maxBody, g.admin.hideDocs = cfg.Sources, cfg.MaxBodyBytes, cfg.HideDocs
 	for _, o := range cfg.Observers {
 		if o != nil {
@@ -163,6 +165,7 @@ func (g *Guard) Close() error {
 		if g.usage != nil {
 			<-g.usage.done
 		}
+		g.life.late.calls.Wait()
 		g.stopAudit()
 		g.stopNotify()
 		g.life.err = errors.Join(g.finalFlush(), g.closeStore())

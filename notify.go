@@ -50,28 +50,25 @@ func (g *Guard) stopNotify() {
 	}
 }
 
-// announce tells the other instances that the key with hash h changed,
-// within what is left of the deadline of ctx, the management call's (see
-// adminOp), even if its caller has gone. A failure is logged, not
-// returned: the change itself is committed, and the others see it within
-// CacheTTL.
+// announce tells the other instances that the key with hash h changed:
+// within what is left of the management call's deadline (see adminOp), or,
+// when the change used that up, in the background with a StoreTimeout of
+// its own, since a revocation the others never hear of lasts CacheTTL. A
+// failure is logged, not returned: the change itself is committed, and the
+// others see it within CacheTTL.
 func (g *Guard) announce(ctx context.Context, h *keyHash) {
 	if g.notify == nil {
 		return
 	}
-	deadline, ok := ctx.Deadline()
-	if !ok {
-		deadline = time.Now().Add(g.adminTimeout())
-	}
-	ctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
-	defer cancel()
-	ctx, end := g.observed(ctx, "notify", false)
-	err := g.notify.notifier.Publish(ctx, h.String())
-	end(err)
-	if err != nil {
+	g.inTimeOrLater(ctx, func(ctx context.Context) error {
+		ctx, end := g.observed(ctx, "notify", false)
+		err := g.notify.notifier.Publish(ctx, h.String())
+		end(err)
+		return err
+	}, func(err error) {
 		g.log.Warn("ginkey: a key change could not be announced to other instances; they see it within CacheTTL",
 			"error", err)
-	}
+	})
 }
 
 func (s *notifyState) Changed(keyHash string) {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ginkey/ginkey/gormstore"
 	"github.com/ginkey/ginkey/internal/testkit"
 	"github.com/ginkey/ginkey/keystore"
 	"github.com/ginkey/ginkey/observe"
@@ -173,4 +174,63 @@ func TestAnnouncementsAreObservedAsStoreOperations(t *testing.T) {
 	if !strings.Contains(strings.Join(rec.ops, " "), "notify:ok") {
 		t.Fatalf("observed %v, want notify:ok", rec.ops)
 	}
+}
+
+// lateCommits is a store whose changes commit just before the management
+// call's deadline, as on a database that answers slowly: the call leaves
+// almost nothing of its deadline to announce them.
+type lateCommits struct {
+	*gormstore.Store
+	left time.Duration // of the deadline when the change commits
+}
+
+func (s *lateCommits) Modify(ctx context.Context, id string, fn func(*keystore.Record) (*keystore.Record, error)) (*keystore.Record, error) {
+	if d, ok := ctx.Deadline(); ok {
+		time.Sleep(time.Until(d) - s.left)
+	}
+	return s.Store.Modify(context.WithoutCancel(ctx), id, fn)
+}
+
+// slowHub is a hub whose announcements take a round trip, and honour the
+// caller's deadline as a network carrier does.
+type slowHub struct {
+	hub
+	trip time.Duration
+}
+
+func (h *slowHub) Publish(ctx context.Context, keyHash string) error {
+	select {
+	case <-time.After(h.trip):
+		return h.hub.Publish(ctx, keyHash)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func TestAChangeCommittedAtTheEndOfItsDeadlineIsStillAnnounced(t *testing.T) {
+	t.Parallel()
+	n := &slowHub{trip: 50 * time.Millisecond}
+	st := &lateCommits{Store: newTestGormStore(t), left: 10 * time.Millisecond}
+	a := newHarness(t, func(c *Config) { c.Store, c.Notifier, c.StoreTimeout = st, n, 100*time.Millisecond })
+	b := newHarness(t, func(c *Config) { c.Store, c.Notifier, c.CacheTTL = st.Store, n, time.Hour })
+	waitSubscribed(t, b.Guard, 1)
+	k := a.createKey(`{}`)
+	if w := b.Secure(k.Secret); w.Code != http.StatusOK {
+		t.Fatalf("before: %d %s", w.Code, w.Body)
+	}
+	if w := a.Admin(http.MethodPost, "/keys/"+k.ID+"/revoke", ""); w.Code != http.StatusOK {
+		t.Fatalf("revoke: %d %s", w.Code, w.Body)
+	}
+	// The announcement, sent in the background once the call's deadline
+	// has run out, reaches b within a round trip; b's cache would keep the
+	// key for an hour.
+	deadline := time.Now().Add(2 * time.Second)
+	for b.Secure(k.Secret).Code == http.StatusOK {
+		if time.Now().After(deadline) {
+			t.Fatalf("another instance still admits the key revoked 2s ago: its announcement was lost\n%s",
+				strings.Join(a.Logs.Lines("announced"), "\n"))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	testkit.WantError(t, b.Secure(k.Secret), http.StatusUnauthorized, "key_revoked")
 }
