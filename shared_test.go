@@ -106,10 +106,6 @@ type flakyCounter struct {
 	refunds atomic.Int32
 }
 
-func (f *flakyCounter) Allowed(context.Context, limiter.Throttle, netip.Addr) (time.Duration, error) {
-	return 0, nil
-}
-
 func (f *flakyCounter) Charge(context.Context, limiter.Throttle, netip.Addr) error { return nil }
 
 func (f *flakyCounter) Acquire(context.Context, limiter.Throttle, netip.Addr) (time.Duration, error) {

@@ -227,11 +227,6 @@ func (l *Limits) throttle(ctx context.Context, op string, t limiter.Throttle, ad
 	return micros(wait), err
 }
 
-// Allowed implements limiter.FailureCounter.
-func (l *Limits) Allowed(ctx context.Context, t limiter.Throttle, addr netip.Addr) (time.Duration, error) {
-	return l.throttle(ctx, "allowed", t, addr)
-}
-
 // Charge implements limiter.FailureCounter.
 func (l *Limits) Charge(ctx context.Context, t limiter.Throttle, addr netip.Addr) error {
 	_, err := l.throttle(ctx, "charge", t, addr)

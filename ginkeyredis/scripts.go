@@ -35,9 +35,8 @@ return {1, nxt - now, 0}
 
 // failureScript is one operation of a failure throttle, as ginkey's
 // in-memory throttle does it (it mirrors limits.Failures in
-// internal/limits/throttle.go): "allowed" (count nothing), "charge" (count,
-// past the allowance if need be), "acquire" (count if allowed), "refund"
-// (give back one).
+// internal/limits/throttle.go): "charge" (count, past the allowance if
+// need be), "acquire" (count if allowed), "refund" (give back one).
 //
 // KEYS[1]: the address's TAT.
 // ARGV: interval, window, now, operation.
@@ -57,9 +56,6 @@ end
 local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
 local nxt = math.max(tat, now) + interval
 local wait = nxt - window - now
-if op == 'allowed' then
-  return math.max(wait, 0)
-end
 if op == 'acquire' and wait > 0 then
   return wait
 end

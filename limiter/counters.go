@@ -26,9 +26,6 @@ type Throttle struct {
 // A wait greater than zero means "no": the address must wait that long
 // before one more attempt would be allowed.
 type FailureCounter interface {
-	// Allowed reports whether addr may make one more attempt, counting
-	// nothing.
-	Allowed(ctx context.Context, t Throttle, addr netip.Addr) (wait time.Duration, err error)
 	// Charge counts one failed attempt, past the allowance if need be: a
 	// burst that went over it while in flight locks addr out for as long.
 	Charge(ctx context.Context, t Throttle, addr netip.Addr) error
