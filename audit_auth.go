@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ginkey/ginkey/internal/limits"
 )
 
 // authFailures counts failed admin authentications per client address
@@ -65,14 +64,14 @@ func (g *Guard) adminFailed(addr netip.Addr, now time.Time, refused bool) {
 // failureKeys returns the entry key of addr (IPv6: its /64) and the prefix
 // it folds into (/48, /24); both are the zero Prefix for no address.
 func failureKeys(addr netip.Addr) (own, fold netip.Prefix) {
-	addr = limits.AddrKey(addr)
-	switch {
-	case !addr.IsValid():
-		return netip.Prefix{}, netip.Prefix{}
-	case addr.Is4():
-		return netip.PrefixFrom(addr, 32), netip.PrefixFrom(addr, 24).Masked()
+	ownBits, foldBits := 64, 48
+	if addr.Is4() {
+		ownBits, foldBits = 32, 24
 	}
-	return netip.PrefixFrom(addr, 64), netip.PrefixFrom(addr, 48).Masked()
+	// Prefix masks, and returns the zero Prefix for no address.
+	own, _ = addr.WithZone("").Prefix(ownBits)
+	fold, _ = addr.WithZone("").Prefix(foldBits)
+	return own, fold
 }
 
 func (f *authFailures) note(addr netip.Addr, now time.Time) {
