@@ -384,11 +384,37 @@ func TestGoRedisLinesDuringAnOutageAreRateLimited(t *testing.T) {
 			t.Fatal("a dead Redis answered")
 		}
 	}
-	got := logs.Lines("level=WARN", "ginkeyredis: go-redis:")
+	got := logs.Lines("level=WARN", `msg="ginkeyredis: go-redis"`)
 	if len(got) < 1 || len(got) > 2 {
 		t.Fatalf("%d calls to a dead Redis in 2 s wrote %d go-redis lines, want 1 or 2:\n%s", calls, len(got), logs.String())
 	}
 	if !strings.Contains(logs.String(), "suppressed=") || !strings.Contains(logs.String(), "failed to dial") {
 		t.Fatalf("lines:\n%s", logs.String())
+	}
+}
+
+// A flood of one kind of go-redis line does not hide another kind: each
+// has its own allowance, and the line is an attribute of one fixed message.
+func TestAFloodOfOneGoRedisLineDoesNotHideAnother(t *testing.T) {
+	t.Parallel()
+	var logs testkit.Buffer
+	clock := testkit.NewClock()
+	l := NewLogger(slog.New(slog.NewTextHandler(&logs, nil)))
+	l.now = clock.Now
+	ctx := context.Background()
+	for range 30 {
+		l.Printf(ctx, "redis: failed to dial after %d attempts: %v", 1, "connection refused")
+	}
+	l.Printf(ctx, "redis: %s:%d: sentinel: new master=%q addr=%q", "sentinel.go", 1, "mymaster", "10.0.0.2:6379")
+	if got := logs.Lines(`msg="ginkeyredis: go-redis"`, "failed to dial"); len(got) != 1 {
+		t.Fatalf("30 dial failures in one instant wrote %d lines, want 1:\n%s", len(got), logs.String())
+	}
+	if got := logs.Lines(`msg="ginkeyredis: go-redis"`, "new master"); len(got) != 1 {
+		t.Fatalf("the failover line behind 30 dial failures wrote %d lines, want 1:\n%s", len(got), logs.String())
+	}
+	clock.Advance(LogEvery)
+	l.Printf(ctx, "redis: failed to dial after %d attempts: %v", 1, "connection refused")
+	if got := logs.Lines("failed to dial", "suppressed=29"); len(got) != 1 {
+		t.Fatalf("want the next dial line to count the 29 left out:\n%s", logs.String())
 	}
 }
