@@ -6,7 +6,6 @@ import (
 	"slices"
 	"sync"
 	"time"
-
 )
 
 // authFailures counts failed admin authentications per client address

@@ -109,6 +109,9 @@ func (l *limiting) degraded(s *observe.Stats) {
 		s.Degraded["limits_fail_open"] = without
 	}
 	s.Degraded["throttle_local"] = uint64(l.failuresDown.Decided()) //nolint:gosec // as above
+	if l.uncounted != nil {
+		s.Degraded["quota_never_charged"] = uint64(l.uncounted.Dropped()) //nolint:gosec // as above
+	}
 	s.Down["rate_limiter"] = l.limiterDown.Down()
 	s.Down["quota_counter"] = l.quotasDown.Down()
 	s.Down["failure_counter"] = l.failuresDown.Down()

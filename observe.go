@@ -158,11 +158,12 @@ func (g *Guard) Stats() observe.Stats {
 		s.UsagePending = g.usage.total()
 		s.FlushErrors = g.usage.errors.Load()
 	}
-	s.Degraded = make(map[string]uint64, len(observe.DegradedDecisions()))
-	s.Down = make(map[string]bool, len(observe.Dependencies()))
-	for _, d := range observe.DegradedDecisions() {
+	decisions := observe.DegradedDecisions()
+	s.Degraded = make(map[string]uint64, len(decisions))
+	for _, d := range decisions { // every name, zero or not
 		s.Degraded[d] = 0
 	}
+	s.Down = make(map[string]bool, len(observe.Dependencies()))
 	s.Degraded["served_stale"] = g.health.staleTotal.Load()
 	s.Down["store"] = g.health.Down()
 	g.limits.degraded(&s)

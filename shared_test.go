@@ -235,3 +235,30 @@ func TestADownCounterIsProbedOnceASecondNotCalledOnEveryRequest(t *testing.T) {
 		}
 	}
 }
+
+// raisingQuota is a countingQuota that can catch up (limiter.QuotaRaiser).
+type raisingQuota struct{ countingQuota }
+
+func (*raisingQuota) Raise(context.Context, string, time.Time, time.Time, int64) error { return nil }
+
+// Requests a down quota counter let through for keys beyond the ones the
+// guard can remember to charge later are never charged: Stats says how many.
+func TestRequestsAQuotaCounterWillNeverBeChargedForAreCounted(t *testing.T) {
+	t.Parallel()
+	quota := &raisingQuota{}
+	quota.down.Store(true)
+	h := newHarness(t, func(c *Config) { c.QuotaCounter = quota })
+	h.Guard.limits.uncounted = limits.NewUncounted(1) // room for one key
+	a := h.createKey(`{"quota":{"requests":9,"per":"day"}}`)
+	b := h.createKey(`{"quota":{"requests":9,"per":"day"}}`)
+	for _, k := range []string{a.Secret, b.Secret, b.Secret} {
+		if w := h.Secure(k); w.Code != http.StatusOK {
+			t.Fatalf("fail open: %d %s", w.Code, w.Body)
+		}
+	}
+	s := h.Guard.Stats()
+	if got := s.Degraded["quota_never_charged"]; got != 2 {
+		t.Fatalf("quota_never_charged = %d, want 2 (b's two requests); limits_fail_open = %d",
+			got, s.Degraded["limits_fail_open"])
+	}
+}

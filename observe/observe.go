@@ -51,7 +51,9 @@ type Stats struct {
 	// counter that was down), "limits_fail_closed" (refused 503 for want of
 	// one, with Config.FailClosed), "throttle_local" (a failure throttle
 	// step counted on this instance alone while the failure counter was
-	// down). Alert on their rate.
+	// down), "quota_never_charged" (let through uncounted by a quota
+	// counter that was down, for a key beyond the ones the guard remembers
+	// to charge when the counter is back). Alert on their rate.
 	Degraded map[string]uint64
 	// Down tells which dependencies are known to be down now, by
 	// Dependencies: "store" (the key store), "rate_limiter",
@@ -62,7 +64,7 @@ type Stats struct {
 
 // DegradedDecisions lists the names Stats.Degraded counts, in a fixed order.
 func DegradedDecisions() []string {
-	return []string{"served_stale", "limits_fail_open", "limits_fail_closed", "throttle_local"}
+	return []string{"served_stale", "limits_fail_open", "limits_fail_closed", "throttle_local", "quota_never_charged"}
 }
 
 // Dependencies lists the names Stats.Down holds, in a fixed order.

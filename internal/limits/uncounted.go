@@ -52,5 +52,6 @@ func (u *Uncounted) Take(id string) (period int64, ok bool) {
 	return period, ok
 }
 
-// Dropped returns how many keys Add had no room for since NewUncounted.
+// Dropped returns how many requests Add had no room for since NewUncounted:
+// let through uncounted, and never to be charged.
 func (u *Uncounted) Dropped() int64 { return u.dropped.Load() }
