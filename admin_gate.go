@@ -120,7 +120,9 @@ func (g *Guard) requireAdmin(c *gin.Context) {
 		refuse(c, err, challenges)
 		return
 	}
-	c.Request = c.Request.WithContext(withPrincipal(c.Request.Context(), principalOf(c, by)))
+	// Who acts, for the audit log: the address and the principal admitted.
+	ctx := WithActor(c.Request.Context(), httpActor(ip))
+	c.Request = c.Request.WithContext(withPrincipal(ctx, principalOf(c, by)))
 	// Admin answers can carry a plaintext key: keep them out of caches.
 	c.Header("Cache-Control", "no-store")
 	c.Next()

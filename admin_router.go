@@ -27,8 +27,8 @@ func (g *Guard) RegisterAdmin(rg *gin.RouterGroup) {
 	dispatch := func(c *gin.Context) {
 		// No deadline here: each call of the management API sets its own
 		// (adminOp), for HTTP and Go callers alike, and it covers the whole
-		// call, audit entry included.
-		c.Request = c.Request.WithContext(WithActor(c.Request.Context(), httpActor(clientAddr(c))))
+		// call, audit entry included. Who acts, requireAdmin has put in the
+		// request's context.
 		routes.serve(c, c.Param(adminPathParam))
 	}
 	a := rg.Group("", g.requireAdmin)
