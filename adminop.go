@@ -7,24 +7,27 @@ import (
 	"time"
 )
 
-// adminOp starts a call of the management API; every method calls it
-// first, whoever called the method (the admin API, the CLI, Go code). The
-// call's store calls, the flush before a usage read and the call's audit
-// entry share one deadline: the admin deadline (adminTimeout) or ctx's own,
-// whichever is sooner. For an action (not "" as for a read), the observers
-// see the call start, and done appends it to the audit log and ends it for
-// them. done must be called once: it releases the deadline.
+// adminOp starts an action of the management API (create, update,
+// revoke...); every such method calls it first, whoever called the method
+// (the admin API, the CLI, Go code). The action's store calls and its audit
+// entry share one deadline, adminRead's. The observers see the action
+// start; done appends it to the audit log and ends it for them. done must be
+// called once: it releases the deadline.
 func (g *Guard) adminOp(ctx context.Context, action string) (context.Context, func(keyID string, fields []string, err error)) {
-	ctx, cancel := context.WithTimeout(ctx, g.adminTimeout())
-	if action == "" {
-		return ctx, func(string, []string, error) { cancel() }
-	}
+	ctx, cancel := g.adminRead(ctx)
 	ctx, end := g.observed(ctx, action, true)
 	return ctx, func(keyID string, fields []string, err error) {
 		g.audit(ctx, action, keyID, fields, err) // timed with the action
 		cancel()
 		end(err)
 	}
+}
+
+// adminRead starts a call of the management API that reads: its store
+// calls and the flush before a usage read share one deadline, the admin
+// deadline (adminTimeout) or ctx's own, whichever is sooner.
+func (g *Guard) adminRead(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, g.adminTimeout())
 }
 
 // lateWork runs, in the background, store calls that a management call

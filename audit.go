@@ -110,8 +110,8 @@ func (g *Guard) Audit(ctx context.Context, q AuditQuery) (AuditList, error) {
 	if g.audits.store == nil {
 		return AuditList{}, ErrUnavailable
 	}
-	ctx, done := g.adminOp(ctx, "")
-	defer done("", nil, nil)
+	ctx, cancel := g.adminRead(ctx)
+	defer cancel()
 	stored, total, err := g.audits.store.Audit(ctx, keystore.AuditQuery{
 		KeyID: q.KeyID, Action: q.Action, Since: q.Since, Limit: q.Limit, Offset: q.Offset,
 	})

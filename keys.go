@@ -150,8 +150,8 @@ func (g *Guard) GetKey(ctx context.Context, id string) (Key, error) {
 	if e := checkID(id); e != nil {
 		return Key{}, e
 	}
-	ctx, done := g.adminOp(ctx, "")
-	defer done("", nil, nil)
+	ctx, cancel := g.adminRead(ctx)
+	defer cancel()
 	rec, err := g.store.ByID(ctx, id)
 	if err != nil {
 		return Key{}, storeError("read key", err)
@@ -190,8 +190,8 @@ func (g *Guard) ListKeys(ctx context.Context, q KeyQuery) (KeyList, error) {
 	if e != nil {
 		return KeyList{}, e
 	}
-	ctx, done := g.adminOp(ctx, "")
-	defer done("", nil, nil)
+	ctx, cancel := g.adminRead(ctx)
+	defer cancel()
 	now := g.now().UTC()
 	recs, total, err := g.store.List(ctx, keystore.ListQuery{
 		Status: q.Status, Owner: q.Owner, Prefix: q.Prefix, Name: q.Name,

@@ -215,8 +215,8 @@ func (g *Guard) KeyUsage(ctx context.Context, id string, days int) (UsageReport,
 	if e != nil {
 		return UsageReport{}, e
 	}
-	ctx, done := g.adminOp(ctx, "")
-	defer done("", nil, nil)
+	ctx, cancel := g.adminRead(ctx)
+	defer cancel()
 	if err := g.flushForRead(ctx); err != nil {
 		return UsageReport{}, err
 	}
@@ -279,8 +279,8 @@ func (g *Guard) UsageSummary(ctx context.Context, limit, offset int) (UsageSumma
 	if offset, e = offsetRange.value(offset); e != nil {
 		return UsageSummaryList{}, e
 	}
-	ctx, done := g.adminOp(ctx, "")
-	defer done("", nil, nil)
+	ctx, cancel := g.adminRead(ctx)
+	defer cancel()
 	if err := g.flushForRead(ctx); err != nil {
 		return UsageSummaryList{}, err
 	}

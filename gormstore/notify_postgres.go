@@ -63,7 +63,7 @@ func (n *pgNotifier) Publish(ctx context.Context, keyHash string) error {
 	// after a lost connection whatever became of the first.
 	return retried(ctx, n.db, func(db *gorm.DB) error {
 		return db.Exec("SELECT pg_notify(?, ?)", n.channel, keyHash).Error
-	}, true)
+	}, nil)
 }
 
 // Listen hears announcements with LISTEN, reconnecting with backoff.

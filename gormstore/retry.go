@@ -32,13 +32,13 @@ import (
 // read runs op, a read, on the store's database, and once more if its
 // connection was lost.
 func (s *Store) read(ctx context.Context, op func(db *gorm.DB) error) error {
-	return retried(ctx, s.db, op, true)
+	return retried(ctx, s.db, op, nil)
 }
 
 // idempotent runs op, a write that changes nothing when repeated, as read
 // does, under write's rules.
 func (s *Store) idempotent(ctx context.Context, op func(db *gorm.DB) error) error {
-	return s.write(func() error { return retried(ctx, s.db, op, true) })
+	return s.write(func() error { return retried(ctx, s.db, op, nil) })
 }
 
 // transaction runs op in one transaction under write's rules, and once
@@ -58,19 +58,16 @@ func (s *Store) transaction(ctx context.Context, once bool, op func(tx *gorm.DB)
 				return nil
 			})
 		}
-		err := run(s.db.WithContext(ctx))
-		if err == nil || !connectionLost(ctx, err) || (committing && !once) {
-			return err
-		}
-		return onLiveConn(ctx, s.db, run)
+		return retried(ctx, s.db, run, func() bool { return once || !committing })
 	})
 }
 
 // retried runs op on db, and once more on a live connection if it failed
-// for a lost connection and again allows it.
-func retried(ctx context.Context, db *gorm.DB, op func(db *gorm.DB) error, again bool) error {
+// for a lost connection and safe (nil: always) allows it, asked after the
+// failure.
+func retried(ctx context.Context, db *gorm.DB, op func(db *gorm.DB) error, safe func() bool) error {
 	err := op(db.WithContext(ctx))
-	if err == nil || !again || !connectionLost(ctx, err) {
+	if err == nil || !connectionLost(ctx, err) || (safe != nil && !safe()) {
 		return err
 	}
 	return onLiveConn(ctx, db, op)
