@@ -95,13 +95,20 @@ func TestAUsageReadBehindAStuckFlushAnswersWithinItsDeadline(t *testing.T) {
 	defer cancel()
 	flushing := make(chan error, 1)
 	go func() { flushing <- h.Guard.Flush(ctx) }() // a flush that waits for the database for 10 s
-	time.Sleep(100 * time.Millisecond)
+	for len(h.Guard.usage.run) == 0 {              // until it holds the way
+		time.Sleep(time.Millisecond)
+	}
 	start := time.Now()
 	testkit.WantError(t, h.Admin(http.MethodGet, "/keys/"+k.ID+"/usage", ""), 503, "unavailable")
 	took := time.Since(start)
 	t.Logf("usage read behind a stuck flush: 503 after %v", took.Round(time.Millisecond))
 	if took > 5*storeTimeout+400*time.Millisecond {
 		t.Fatalf("usage read behind a stuck flush answered after %v; the admin deadline is %v", took, 5*storeTimeout)
+	}
+	select {
+	case err := <-flushing:
+		t.Fatalf("the flush ended (%v) before the usage read: the read was not behind it", err)
+	default:
 	}
 	proxy.heal()
 	t.Logf("the flush that held the way, after the freeze: %v", <-flushing)
