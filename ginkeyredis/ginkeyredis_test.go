@@ -159,29 +159,43 @@ func TestRedisLimiterHeadersMatchTheMemoryLimiters(t *testing.T) {
 // A period's count that Redis lacks starts from the usage table.
 func TestRedisQuotaIsSeededFromTheUsageTable(t *testing.T) {
 	t.Parallel()
-	url := redisURL(t)
-	db := filepath.Join(t.TempDir(), "keys.db")
-	mem := newInstance(t, db, nil, nil)
-	k := guardtest.CreateKey(t, mem.Guard, ginkey.KeySpec{Quota: &ginkey.Quota{Requests: 5, Per: ginkey.PerDay}})
-	for range 3 {
-		if w := mem.Get("", "/secure", k.Secret); w.Code != http.StatusOK {
-			t.Fatalf("in-memory guard: %d %s", w.Code, w.Body)
-		}
-	}
-	if err := mem.Guard.Flush(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	red := newInstance(t, db, newLimits(t, url, testPrefix(t, url)), nil)
-	passed := 0
-	for range 5 {
-		if w := red.Get("", "/secure", k.Secret); w.Code == http.StatusOK {
-			passed++
-		} else {
-			testkit.WantError(t, w, http.StatusTooManyRequests, "quota_exceeded")
-		}
-	}
-	if passed != 2 {
-		t.Fatalf("%d requests passed after 3 recorded, want 2 of the quota of 5", passed)
+	// A key rotated in is seeded with its predecessors' usage too: the
+	// keys of a rotation chain share one quota.
+	for _, rotated := range []bool{false, true} {
+		t.Run(map[bool]string{false: "own_key", true: "rotated_in_key"}[rotated], func(t *testing.T) {
+			t.Parallel()
+			url := redisURL(t)
+			db := filepath.Join(t.TempDir(), "keys.db")
+			mem := newInstance(t, db, nil, nil)
+			k := guardtest.CreateKey(t, mem.Guard, ginkey.KeySpec{Quota: &ginkey.Quota{Requests: 5, Per: ginkey.PerDay}})
+			for range 3 {
+				if w := mem.Get("", "/secure", k.Secret); w.Code != http.StatusOK {
+					t.Fatalf("in-memory guard: %d %s", w.Code, w.Body)
+				}
+			}
+			if rotated {
+				next, err := mem.Guard.RotateKey(context.Background(), k.ID, time.Hour)
+				if err != nil {
+					t.Fatal(err)
+				}
+				k = next
+			}
+			if err := mem.Guard.Flush(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			red := newInstance(t, db, newLimits(t, url, testPrefix(t, url)), nil)
+			passed := 0
+			for range 5 {
+				if w := red.Get("", "/secure", k.Secret); w.Code == http.StatusOK {
+					passed++
+				} else {
+					testkit.WantError(t, w, http.StatusTooManyRequests, "quota_exceeded")
+				}
+			}
+			if passed != 2 {
+				t.Fatalf("%d requests passed after 3 recorded, want 2 of the quota of 5", passed)
+			}
+		})
 	}
 }
 
@@ -316,38 +330,5 @@ func TestTwoGuardsHoldARotationChainToOneRateLimitAndOneQuota(t *testing.T) {
 		if keys, err := c.Keys(ctx, pattern).Result(); err != nil || len(keys) != 0 {
 			t.Errorf("Redis keys of the rotated-in key: %q %v, want none", keys, err)
 		}
-	}
-}
-
-// A chain's count that Redis lacks starts from the usage of all its keys.
-func TestRedisQuotaOfARotatedInKeyIsSeededWithItsPredecessorsUsage(t *testing.T) {
-	t.Parallel()
-	url := redisURL(t)
-	db := filepath.Join(t.TempDir(), "keys.db")
-	mem := newInstance(t, db, nil, nil)
-	old := guardtest.CreateKey(t, mem.Guard, ginkey.KeySpec{Quota: &ginkey.Quota{Requests: 5, Per: ginkey.PerDay}})
-	for range 3 {
-		if w := mem.Get("", "/secure", old.Secret); w.Code != http.StatusOK {
-			t.Fatalf("in-memory guard: %d %s", w.Code, w.Body)
-		}
-	}
-	next, err := mem.Guard.RotateKey(context.Background(), old.ID, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := mem.Guard.Flush(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	red := newInstance(t, db, newLimits(t, url, testPrefix(t, url)), nil)
-	passed := 0
-	for range 5 {
-		if w := red.Get("", "/secure", next.Secret); w.Code == http.StatusOK {
-			passed++
-		} else {
-			testkit.WantError(t, w, http.StatusTooManyRequests, "quota_exceeded")
-		}
-	}
-	if passed != 2 {
-		t.Fatalf("%d requests with the new key passed after 3 with the old one, want 2 of the quota of 5", passed)
 	}
 }
