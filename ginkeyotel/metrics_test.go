@@ -1,10 +1,7 @@
 package ginkeyotel_test
 
 import (
-	"context"
-	"errors"
 	"testing"
-	"time"
 
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
@@ -13,15 +10,8 @@ import (
 	"github.com/ginkey/ginkey/ginkeyotel"
 	"github.com/ginkey/ginkey/internal/testkit"
 	"github.com/ginkey/ginkey/internal/testkit/guardtest"
-	"github.com/ginkey/ginkey/limiter"
 	"github.com/ginkey/ginkey/observe"
 )
-
-type downLimiter struct{}
-
-func (downLimiter) Allow(context.Context, string, int64, time.Duration) (limiter.Decision, error) {
-	return limiter.Decision{}, errors.New("redis: connection refused")
-}
 
 // collect returns the value of each data point of metric name, by the
 // value of its one attribute.
@@ -63,7 +53,7 @@ func collect(t *testing.T, r *sdkmetric.ManualReader, name string) map[string]in
 func TestDecisionsWithoutTheLimiterAreMetrics(t *testing.T) {
 	t.Parallel()
 	clock := testkit.NewClock()
-	h := guardtest.New(t, func(c *ginkey.Config) { c.Limiter, c.Now = downLimiter{}, clock.Now })
+	h := guardtest.New(t, func(c *ginkey.Config) { c.Limiter, c.Now = guardtest.DownLimiter{}, clock.Now })
 	reader := sdkmetric.NewManualReader()
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
 	t.Cleanup(func() { _ = mp.Shutdown(bg) })

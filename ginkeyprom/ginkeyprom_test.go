@@ -23,7 +23,6 @@ import (
 	"github.com/ginkey/ginkey/internal/testkit"
 	"github.com/ginkey/ginkey/internal/testkit/guardtest"
 	"github.com/ginkey/ginkey/internal/testkit/promcheck"
-	"github.com/ginkey/ginkey/limiter"
 	"github.com/ginkey/ginkey/observe"
 )
 
@@ -391,13 +390,6 @@ func TestScrapesDuringTrafficRiseMonotonicallyToTheExactTotal(t *testing.T) {
 	}
 }
 
-// downLimiter is a limiter.Limiter that is down.
-type downLimiter struct{}
-
-func (downLimiter) Allow(context.Context, string, int64, time.Duration) (limiter.Decision, error) {
-	return limiter.Decision{}, errors.New("redis: connection refused")
-}
-
 // What the guard decides without its store or its limiter is scraped on
 // series of its own, not only as "valid": requests served on a stale
 // record, requests let through unchecked by a limiter that is down, and
@@ -405,7 +397,7 @@ func (downLimiter) Allow(context.Context, string, int64, time.Duration) (limiter
 func TestDecisionsWithoutTheStoreOrTheLimiterAreScraped(t *testing.T) {
 	t.Parallel()
 	clock := testkit.NewClock()
-	tg := newTestGuard(t, func(c *ginkey.Config) { c.Limiter, c.Now = downLimiter{}, clock.Now })
+	tg := newTestGuard(t, func(c *ginkey.Config) { c.Limiter, c.Now = guardtest.DownLimiter{}, clock.Now })
 	k := guardtest.CreateKey(t, tg.Guard, ginkey.KeySpec{RateLimit: &ginkey.RateLimit{Requests: 9, Per: ginkey.PerMinute}})
 	fams, _ := tg.scrape(t)
 	for _, d := range observe.DegradedDecisions() {
