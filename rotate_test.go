@@ -100,6 +100,14 @@ func useKey(h *harness, key CreatedKey, n int) {
 	}
 }
 
+// refused checks that each key's next request is refused 429 with code.
+func refused(h *harness, code string, keys ...CreatedKey) {
+	h.T.Helper()
+	for _, k := range keys {
+		testkit.WantError(h.T, h.Secure(k.Secret), http.StatusTooManyRequests, code)
+	}
+}
+
 func TestARotatedInKeyGoesOnFromItsPredecessorsQuotaAndSharesItInTheGrace(t *testing.T) {
 	t.Parallel()
 	for name, mod := range map[string]func(*Config){
@@ -119,8 +127,7 @@ func TestARotatedInKeyGoesOnFromItsPredecessorsQuotaAndSharesItInTheGrace(t *tes
 			spent := h.createKey(`{"quota":{"requests":5,"per":"day"}}`)
 			useKey(h, spent, 5)
 			next := rotate(h, spent.ID, "24h")
-			testkit.WantError(t, h.Secure(next.Secret), http.StatusTooManyRequests, "quota_exceeded")
-			testkit.WantError(t, h.Secure(spent.Secret), http.StatusTooManyRequests, "quota_exceeded")
+			refused(h, "quota_exceeded", next, spent)
 
 			// Part spent: old and new key together get what was left.
 			old := h.createKey(`{"quota":{"requests":5,"per":"day"}}`)
@@ -128,13 +135,12 @@ func TestARotatedInKeyGoesOnFromItsPredecessorsQuotaAndSharesItInTheGrace(t *tes
 			next = rotate(h, old.ID, "24h")
 			useKey(h, next, 1)
 			useKey(h, old, 1) // in its grace
-			testkit.WantError(t, h.Secure(next.Secret), http.StatusTooManyRequests, "quota_exceeded")
-			testkit.WantError(t, h.Secure(old.Secret), http.StatusTooManyRequests, "quota_exceeded")
+			refused(h, "quota_exceeded", next, old)
 
 			// The next day the chain has its whole quota again, once.
 			clock.Advance(24 * time.Hour)
 			useKey(h, next, 5)
-			testkit.WantError(t, h.Secure(next.Secret), http.StatusTooManyRequests, "quota_exceeded")
+			refused(h, "quota_exceeded", next)
 		})
 	}
 }
@@ -146,15 +152,14 @@ func TestARotatedInKeySharesItsPredecessorsRateLimit(t *testing.T) {
 	old := h.createKey(`{"rate_limit":{"requests":3,"per":"1m"}}`)
 	useKey(h, old, 3)
 	next := rotate(h, old.ID, "1h")
-	testkit.WantError(t, h.Secure(next.Secret), http.StatusTooManyRequests, "rate_limited")
-	testkit.WantError(t, h.Secure(old.Secret), http.StatusTooManyRequests, "rate_limited")
+	refused(h, "rate_limited", next, old)
 	// One request back every 20 s, for the two keys together.
 	clock.Advance(20 * time.Second)
 	useKey(h, old, 1)
-	testkit.WantError(t, h.Secure(next.Secret), http.StatusTooManyRequests, "rate_limited")
+	refused(h, "rate_limited", next)
 	clock.Advance(20 * time.Second)
 	useKey(h, next, 1)
-	testkit.WantError(t, h.Secure(old.Secret), http.StatusTooManyRequests, "rate_limited")
+	refused(h, "rate_limited", old)
 }
 
 func TestAfterARestartTheQuotaCountsTheWholeRotationChainsUsage(t *testing.T) {
@@ -175,6 +180,6 @@ func TestAfterARestartTheQuotaCountsTheWholeRotationChainsUsage(t *testing.T) {
 	h.Serve(New(Config{DBPath: h.DBPath, AdminSecret: testSecret, LookupEnv: testkit.NoEnv, Logger: slogDiscard(), Now: clock.Now}))
 	useKey(h, third, 1)
 	for _, k := range []CreatedKey{third, second, first} {
-		testkit.WantError(t, h.Secure(k.Secret), http.StatusTooManyRequests, "quota_exceeded")
+		refused(h, "quota_exceeded", k)
 	}
 }
