@@ -42,7 +42,7 @@ type cookieAdmin struct {
 }
 
 // cookieAdmins returns the two cookie-borne ways into the admin API the
-// README names: the host's session check as AdminAuth, and AdminKeyScope
+// security guide names: the host's session check as AdminAuth, and AdminKeyScope
 // with keys read from a cookie. mod (nil: none) changes the Config first.
 func cookieAdmins(mod func(*Config)) map[string]func(t *testing.T) cookieAdmin {
 	return map[string]func(t *testing.T) cookieAdmin{

@@ -19,7 +19,7 @@ import (
 func TestEveryAdminOperationAnswersWithinTheAdminDeadlineWhileTheDatabaseIsFrozen(t *testing.T) {
 	t.Parallel()
 	const storeTimeout = 500 * time.Millisecond
-	// The README's bound, plus room for the race detector on shared cores;
+	// The bound guides/operations.md states, plus room for the race detector on shared cores;
 	// less than one StoreTimeout, which an audit write of its own would add.
 	const bound = 5*storeTimeout + 400*time.Millisecond
 	h, proxy, _ := outageHarness(t, func(c *Config) {

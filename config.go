@@ -36,7 +36,7 @@ const (
 // Config configures a Guard. The zero value works: keys live in ginkey.db in
 // the working directory, last 15 days, and the admin secret is generated at
 // start-up. Environment variables fill only what the code leaves unset (see
-// the README's table).
+// the table in guides/configuration.md).
 type Config struct {
 	// DB is a database of any GORM dialect to keep keys in. ginkey migrates
 	// its tables there and never closes it. On PostgreSQL through pgx (the
@@ -309,7 +309,7 @@ type Config struct {
 }
 
 // applyEnv fills the fields cfg leaves unset that the environment may give
-// (see the README's table), from Config.LookupEnv, else with their defaults.
+// (see the table in guides/configuration.md), from Config.LookupEnv, else with their defaults.
 // The ginkey command resolves the same fields through the same function, so
 // that it opens the server's database and gives keys the server's TTL.
 func applyEnv(cfg *Config) error {

@@ -1,17 +1,23 @@
 package ginkey
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
 
-// The documents whose example keys must be real keys. The Go files are
+// readmeDocs returns the documents whose example keys must be real keys:
+// the README, the guides and the changelog. readmeSources adds the Go files,
 // scanned whole, doc comments and struct tags (swag's example: values)
 // included; tests are left out, since they hold wrong keys on purpose.
-var readmeDocs = []string{"README.md", "PERFORMANCE.md", "CHANGELOG.md"}
+func readmeDocs(t *testing.T) []string {
+	t.Helper()
+	return append(userDocs(t), "CHANGELOG.md")
+}
 
 var (
 	// keyShaped is a key of any valid prefix with the exact body length.
@@ -21,13 +27,14 @@ var (
 	gkLike = regexp.MustCompile(`gk_[0-9A-Za-z]{20,}`)
 )
 
-// scannerMarker precedes the fenced block in README.md that holds the
-// regular expression secret scanners are told to use.
+// scannerMarker precedes the fenced block in the documentation (the
+// security guide) that holds the regular expression secret scanners are
+// told to use.
 const scannerMarker = "<!-- scanner-regex -->"
 
 func readmeSources(t *testing.T) []string {
 	t.Helper()
-	files := append([]string{}, readmeDocs...)
+	files := readmeDocs(t)
 	goFiles, err := filepath.Glob("*.go")
 	if err != nil {
 		t.Fatal(err)
@@ -87,26 +94,18 @@ func TestReadmeExampleKeysPassTheChecksum(t *testing.T) {
 }
 
 // scannerRegex returns the first line of the fenced block after
-// scannerMarker in README.md.
+// scannerMarker in the README or a guide.
 func scannerRegex(t *testing.T) string {
 	t.Helper()
-	b, err := os.ReadFile("README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	marked, fenced := false, false
-	for _, line := range strings.Split(string(b), "\n") {
-		line = strings.TrimSpace(line)
-		switch {
-		case !marked:
-			marked = line == scannerMarker
-		case !fenced:
-			fenced = strings.HasPrefix(line, "```")
-		case line != "":
-			return line
+	for _, doc := range userDocs(t) {
+		for _, f := range fences(t, doc) {
+			if f.marker == scannerMarker {
+				line, _, _ := strings.Cut(strings.TrimSpace(f.text), "\n")
+				return line
+			}
 		}
 	}
-	t.Fatalf("README.md has no fenced block after the line %s", scannerMarker)
+	t.Fatalf("neither the README nor a guide has a fenced block after the line %s", scannerMarker)
 	return ""
 }
 
@@ -126,7 +125,7 @@ func TestReadmeScannerRegexMatchesRealKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	keys := []string{fresh}
-	for _, file := range readmeDocs {
+	for _, file := range readmeDocs(t) {
 		b, err := os.ReadFile(file)
 		if err != nil {
 			t.Fatal(err)
@@ -162,9 +161,9 @@ func TestTheDocumentationKeepsSecretsOutOfPsAndLocalStorage(t *testing.T) {
 		files   []string
 		snippet *regexp.Regexp
 	}{
-		{"the database URL in --db", []string{"README.md", "cmd/ginkey/main.go", "example/main.go"},
+		{"the database URL in --db", append(userDocs(t), "cmd/ginkey/main.go", "example/main.go"),
 			regexp.MustCompile(`ginkey\b[^\n]*--db[= ]+["']?(\$\{?GINKEY_DB|postgres)`)},
-		{"persisted authorization", []string{"README.md", "openapi.go", "doc.go", "example/main.go"},
+		{"persisted authorization", append(userDocs(t), "openapi.go", "doc.go", "example/main.go"),
 			regexp.MustCompile(`,\s*ginSwagger\.PersistAuthorization\(true\)`)},
 	} {
 		for _, file := range tc.files {
@@ -185,7 +184,8 @@ func TestTheDocumentationKeepsSecretsOutOfPsAndLocalStorage(t *testing.T) {
 func TestTheDocumentationsCurlSendsBodiesAsJSON(t *testing.T) {
 	t.Parallel()
 	sendsBody := regexp.MustCompile(`\s(-d|--data(-raw|-binary)?|--json)\s`)
-	for _, file := range append([]string{"doc.go", "example/main.go"}, readmeDocs...) {
+	inDocs := 0
+	for _, file := range append([]string{"doc.go", "example/main.go"}, readmeDocs(t)...) {
 		b, err := os.ReadFile(file)
 		if err != nil {
 			t.Fatal(err)
@@ -202,8 +202,119 @@ func TestTheDocumentationsCurlSendsBodiesAsJSON(t *testing.T) {
 				t.Errorf("%s: curl sends a body without Content-Type: application/json: curl %s", file, cmd)
 			}
 		}
-		if file == "README.md" && commands < 3 {
-			t.Errorf("README.md: found %d curl commands with a body; the test no longer reads them", commands)
+		if strings.HasSuffix(file, ".md") {
+			inDocs += commands
 		}
+	}
+	if inDocs < 3 {
+		t.Errorf("the README and guides: found %d curl commands with a body; the test no longer reads them", inDocs)
+	}
+}
+
+// readmeMaxBytes is the README's budget: the first screen and one short
+// section per everyday task; the rest is in the guides.
+const readmeMaxBytes = 20_000
+
+func TestTheReadmeIsAtMost20KB(t *testing.T) {
+	t.Parallel()
+	fi, err := os.Stat("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Size() > readmeMaxBytes {
+		t.Errorf("README.md is %d bytes, over its budget of %d: move detail into a guide under guides/", fi.Size(), readmeMaxBytes)
+	}
+}
+
+var (
+	mdLink     = regexp.MustCompile(`!?\[[^\]]*\]\(([^)\s]+)\)`)
+	codeSpan   = regexp.MustCompile("`[^`]*`")
+	mdHeading  = regexp.MustCompile(`^#{1,6}\s+(.*?)\s*#*\s*$`)
+	slugStrip  = regexp.MustCompile(`[^\p{L}\p{N}\s_-]`)
+	fenceStart = regexp.MustCompile("^\\s*```")
+)
+
+// markdownLines returns the lines of a Markdown file outside fenced blocks,
+// each with its 1-based number, so that a "# comment" in a shell block is
+// neither a heading nor a link.
+func markdownLines(t *testing.T, file string) map[int]string {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[int]string{}
+	inFence := false
+	for i, line := range strings.Split(string(b), "\n") {
+		if fenceStart.MatchString(line) {
+			inFence = !inFence
+			continue
+		}
+		if !inFence {
+			out[i+1] = line
+		}
+	}
+	return out
+}
+
+// anchors returns the anchors GitHub makes of a Markdown file's headings:
+// lower case, punctuation dropped, spaces to hyphens, -1, -2... on repeats.
+func anchors(t *testing.T, file string) map[string]bool {
+	t.Helper()
+	lines := markdownLines(t, file)
+	nums := make([]int, 0, len(lines))
+	for n := range lines {
+		nums = append(nums, n)
+	}
+	slices.Sort(nums)
+	out, seen := map[string]bool{}, map[string]int{}
+	for _, n := range nums {
+		m := mdHeading.FindStringSubmatch(lines[n])
+		if m == nil {
+			continue
+		}
+		text := strings.NewReplacer("`", "", "*", "").Replace(m[1])
+		slug := strings.ReplaceAll(slugStrip.ReplaceAllString(strings.ToLower(text), ""), " ", "-")
+		if k := seen[slug]; k > 0 {
+			out[fmt.Sprintf("%s-%d", slug, k)] = true
+		} else {
+			out[slug] = true
+		}
+		seen[slug]++
+	}
+	return out
+}
+
+// TestTheDocumentationsLinksResolve: every relative link of the README and
+// the guides names a file of the repository, and its #anchor a heading of
+// that file, so moving a section cannot leave a link behind.
+func TestTheDocumentationsLinksResolve(t *testing.T) {
+	t.Parallel()
+	links := 0
+	for _, doc := range userDocs(t) {
+		for n, line := range markdownLines(t, doc) {
+			for _, m := range mdLink.FindAllStringSubmatch(codeSpan.ReplaceAllString(line, "code"), -1) {
+				target := m[1]
+				if strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:") {
+					continue
+				}
+				links++
+				path, anchor, _ := strings.Cut(target, "#")
+				file := doc
+				if path != "" {
+					file = filepath.Join(filepath.Dir(doc), filepath.FromSlash(path))
+					if _, err := os.Stat(file); err != nil {
+						t.Errorf("%s:%d: link %q: no file %s", doc, n, target, file)
+						continue
+					}
+				}
+				if anchor != "" && !anchors(t, file)[anchor] {
+					t.Errorf("%s:%d: link %q: %s has no heading with the anchor #%s", doc, n, target, file, anchor)
+				}
+			}
+		}
+	}
+	if links < 20 {
+		t.Errorf("found %d relative links in the README and guides; the test no longer reads them", links)
 	}
 }

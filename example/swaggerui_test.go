@@ -286,7 +286,7 @@ func TestSwaggerUIAuthorizeCreateKeyAndCallSecureRoute(t *testing.T) {
 	u.page("loaded")
 
 	// The Authorize dialog offers all three schemes. This picture, taken in
-	// a viewport tall enough for the whole dialog, is the README's.
+	// a viewport tall enough for the whole dialog, is the one guides/openapi.md shows.
 	u.run("tall viewport", chromedp.EmulateViewport(1280, 1600))
 	u.openAuthorize()
 	for _, scheme := range []string{"APIKeyHeader", "APIKeyQuery", "AdminSecret"} {
