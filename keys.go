@@ -23,7 +23,7 @@ import (
 
 // KeySpec describes a key for CreateKey. Every field is optional.
 type KeySpec struct {
-	// Name is at most 200 bytes of letters, marks, numbers, punctuation,
+	// Name is at most 200 characters of letters, marks, numbers, punctuation,
 	// symbols and the ASCII space.
 	Name string
 	// Owner is the user, team or tenant of the host application the key

@@ -285,11 +285,13 @@ func validateName(name string) *Error { return validateText("name", name) }
 func validateOwner(owner string) *Error { return validateText("owner", owner) }
 
 func validateText(field, s string) *Error {
-	if len(s) > maxNameLen {
-		return badField(field, "must be at most 200 bytes")
-	}
 	if !utf8.ValidString(s) {
 		return badField(field, "must be valid UTF-8")
+	}
+	// Characters, not bytes: what the OpenAPI maxLength and the size:200
+	// columns of PostgreSQL and MySQL count, so "é" costs one, as a user expects.
+	if utf8.RuneCountInString(s) > maxNameLen {
+		return badField(field, "must be at most 200 characters")
 	}
 	if i := strings.IndexFunc(s, notNameRune); i >= 0 {
 		r, _ := utf8.DecodeRuneInString(s[i:])

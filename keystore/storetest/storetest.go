@@ -13,6 +13,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -31,6 +32,7 @@ func Run(t *testing.T, open func(t *testing.T) keystore.Store) {
 		test func(t *testing.T, s keystore.Store)
 	}{
 		{"InsertAndLookup", testInsertAndLookup},
+		{"NamesOf200CharactersInAnyScript", testLongNames},
 		{"List", testList},
 		{"ListFilters", testListFilters},
 		{"Modify", testModify},
@@ -322,5 +324,23 @@ func testDelete(t *testing.T, s keystore.Store) {
 	}
 	if _, err := s.ByID(ctx, "kept"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// testLongNames: a name and an owner may be 200 characters (the admin API's
+// limit counts characters, not bytes), in any script: a store keeps 200
+// two-, three- and four-byte characters whole.
+func testLongNames(t *testing.T, s keystore.Store) {
+	for i, text := range []string{strings.Repeat("é", 200), strings.Repeat("名", 200), strings.Repeat("😀", 200)} {
+		r := NewRecord(t, fmt.Sprintf("long-%d", i), base, nil)
+		r.Name, r.Owner = text, text
+		insert(t, s, r)
+		got, err := s.ByID(context.Background(), r.ID)
+		if err != nil {
+			t.Fatalf("200 × %q: %v", text[:len(text)/200], err)
+		}
+		if got.Name != text || got.Owner != text {
+			t.Fatalf("200 × %q: read back a name of %d bytes and an owner of %d, want %d each", text[:len(text)/200], len(got.Name), len(got.Owner), len(text))
+		}
 	}
 }
