@@ -103,7 +103,7 @@ func sqliteTables(t *testing.T, path, prefix string) []string {
 		t.Fatal(err)
 	}
 	if sqlDB, err := db.DB(); err == nil {
-		defer sqlDB.Close()
+		defer func() { _ = sqlDB.Close() }()
 	}
 	var names []string
 	if err := db.Raw(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).Scan(&names).Error; err != nil {
