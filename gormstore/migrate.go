@@ -98,6 +98,9 @@ func (s *Store) migrateTables(db *gorm.DB) error {
 	if err := db.Table(s.refused).AutoMigrate(&outcomeRow{}); err != nil {
 		return err
 	}
+	if err := db.Table(s.owners).AutoMigrate(&ownerLockRow{}); err != nil {
+		return err
+	}
 	mariaDB := false
 	if db.Name() == "mysql" {
 		var version string

@@ -27,6 +27,7 @@ type Store struct {
 	marks   string        // each instance's last flushed batch (OnceUsageStore)
 	refused string        // refused verifications per key, day and outcome
 	audit   string        // the audit log (AuditStore)
+	owners  string        // one lock row per owner (CappedInserter)
 	sqlite  bool          // writes one at a time (nobody sees "database is locked"); SQLite-only SQL
 	byHash  *hashLookup   // set on a SQLite file Open opened; nil: ByHash goes through GORM
 	writeMu sync.Mutex    // held around writes on SQLite
@@ -43,6 +44,7 @@ var (
 	_ keystore.OutcomeStore   = (*Store)(nil)
 	_ keystore.AuditStore     = (*Store)(nil)
 	_ keystore.NotifierSource = (*Store)(nil)
+	_ keystore.CappedInserter = (*Store)(nil)
 )
 
 // New returns the store on the caller's db, whose tables are named with
@@ -58,6 +60,7 @@ func New(ctx context.Context, db *gorm.DB, tablePrefix string) (*Store, error) {
 		marks:   tablePrefix + "flush_marks",
 		refused: tablePrefix + "outcomes",
 		audit:   tablePrefix + "audit",
+		owners:  tablePrefix + "owner_locks",
 		sqlite:  db.Name() == "sqlite",
 	}
 	if err := s.migrate(ctx); err != nil {

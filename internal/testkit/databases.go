@@ -86,5 +86,5 @@ func DropAndClose(db *gorm.DB, prefix string) {
 
 // DropTables drops every table ginkey keeps under prefix.
 func DropTables(db *gorm.DB, prefix string) {
-	_ = db.Migrator().DropTable(prefix+"keys", prefix+"usage", prefix+"flush_marks", prefix+"outcomes", prefix+"audit")
+	_ = db.Migrator().DropTable(prefix+"keys", prefix+"usage", prefix+"flush_marks", prefix+"outcomes", prefix+"audit", prefix+"owner_locks")
 }

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/ginkey/ginkey/keystore"
 )
@@ -37,6 +38,7 @@ var (
 	_ keystore.OnceUsageStore = (*Store)(nil)
 	_ keystore.OutcomeStore   = (*Store)(nil)
 	_ keystore.AuditStore     = (*Store)(nil)
+	_ keystore.CappedInserter = (*Store)(nil)
 )
 
 // New returns an empty store.
@@ -229,4 +231,25 @@ func ptr[T any](p *T) *T {
 	}
 	v := *p
 	return &v
+}
+
+// InsertCapped inserts a copy of r unless its owner has limit or more
+// keys that count toward the cap at now.
+func (s *Store) InsertCapped(_ context.Context, r *keystore.Record, limit int, now time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, k := range s.byID {
+		if k.Owner == r.Owner && keystore.Capped(k, now) {
+			n++
+		}
+	}
+	if n >= limit {
+		return keystore.ErrOwnerFull
+	}
+	if err := s.free(r); err != nil {
+		return err
+	}
+	s.put(r)
+	return nil
 }

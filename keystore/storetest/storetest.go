@@ -1,7 +1,7 @@
 // Package storetest is the conformance suite of keystore.Store, in the
 // manner of testing/fstest: a store passes Run, and the suite also checks
 // each optional power (Rotator, BulkInserter, UsageStore, OnceUsageStore,
-// OutcomeStore, AuditStore) the store has.
+// OutcomeStore, AuditStore, CappedInserter) the store has.
 //
 //	func TestConformance(t *testing.T) {
 //		storetest.Run(t, func(t *testing.T) keystore.Store { return memstore.New() })
@@ -48,6 +48,7 @@ func Run(t *testing.T, open func(t *testing.T) keystore.Store) {
 		{"OutcomeStore", testOutcomes},
 		{"AuditStore", testAudit},
 		{"AuditPrincipal", testAuditPrincipal},
+		{"CappedInserter", testCappedInserter},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
