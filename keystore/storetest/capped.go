@@ -69,11 +69,11 @@ func testCappedInserter(t *testing.T, s keystore.Store) {
 	}
 	const racers, limit = 20, 5
 	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
+		wg           sync.WaitGroup
+		mu           sync.Mutex
 		stored, full int
-		others   []error
-		start    = make(chan struct{})
+		others       []error
+		start        = make(chan struct{})
 	)
 	for i := range racers {
 		wg.Go(func() {
