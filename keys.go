@@ -88,11 +88,21 @@ type Renewal struct {
 //
 // A field that breaks its rule is a *Error with code bad_request whose
 // message names the field; a store failure is an internal error.
-func (g *Guard) CreateKey(ctx context.Context, spec KeySpec) (out CreatedKey, err error) {
+func (g *Guard) CreateKey(ctx context.Context, spec KeySpec) (CreatedKey, error) {
+	return g.create(ctx, spec, nil, g.store.Insert)
+}
+
+// create is CreateKey with admit, when not nil, judging (and completing)
+// the key spec describes before it is generated, and insert storing it.
+func (g *Guard) create(ctx context.Context, spec KeySpec, admit func(*Key, time.Time) *Error,
+	insert func(context.Context, *keystore.Record) error) (out CreatedKey, err error) {
 	ctx, done := g.adminOp(ctx, actionCreate)
 	defer func() { done(out.ID, spec.given(), err) }()
 	now := g.now().UTC().Truncate(time.Microsecond)
 	k, e := g.checkSpec(&spec, now)
+	if e == nil && admit != nil {
+		e = admit(&k, now)
+	}
 	if e != nil {
 		return CreatedKey{}, e
 	}
@@ -101,7 +111,7 @@ func (g *Guard) CreateKey(ctx context.Context, spec KeySpec) (out CreatedKey, er
 		return CreatedKey{}, err
 	}
 	k.ID, k.Prefix = nk.id, nk.prefix
-	if err := g.store.Insert(ctx, recordOf(&k, nk.hash.String())); err != nil {
+	if err := insert(ctx, recordOf(&k, nk.hash.String())); err != nil {
 		return CreatedKey{}, storeError("insert key", err)
 	}
 	g.drop(&nk.hash) // a new key: other instances have nothing to drop
