@@ -38,7 +38,7 @@ type Guard struct {
 	admin        adminGate      // the ways into the admin API
 	browser      *browserWrites // refuses state changes other sites' pages may have forged
 	audits       auditLog       // the audit log and its writer
-	creates      createThrottle // self-service creates per owner and hour
+	self         selfServe      // self-service creates per owner, the routes' mount
 	notify       *notifyState   // the Notifier's listener; nil without one
 	health       storeHealth    // the store's outages, as the request path sees them
 	storeTimeout time.Duration

@@ -14,7 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-//go:generate swag init --instanceName ginkey -g openapi.go -d . --exclude ./example --outputTypes json -o docs
+//go:generate swag init --instanceName ginkey -g openapi.go -d . --exclude ./example --tags !ginkey-self-service --outputTypes json -o docs
 
 // The general info of ginkey's own OpenAPI document, which swag generates
 // from this file and the admin handlers' annotations:
@@ -91,6 +91,12 @@ type docReader interface {
 // Docs is called. Docs never panics: a document that cannot be read or is
 // not JSON is logged once and answered with 500 on every request.
 func (g *Guard) Docs(doc interface{ ReadDoc() string }, next gin.HandlerFunc) gin.HandlerFunc {
+	return g.serveDoc(next, func() ([]byte, error) { return g.buildDoc(doc) })
+}
+
+// serveDoc serves the document build makes, on its first request, as Docs
+// says; CustomerDocs serves another through it.
+func (g *Guard) serveDoc(next gin.HandlerFunc, build func() ([]byte, error)) gin.HandlerFunc {
 	var (
 		once sync.Once
 		body []byte
@@ -102,7 +108,7 @@ func (g *Guard) Docs(doc interface{ ReadDoc() string }, next gin.HandlerFunc) gi
 		}
 		once.Do(func() {
 			var err error
-			if body, err = g.buildDoc(doc); err != nil {
+			if body, err = build(); err != nil {
 				g.log.Error("ginkey: cannot serve the OpenAPI document", "error", err)
 			}
 		})
@@ -138,7 +144,17 @@ func (g *Guard) buildDoc(doc docReader) (out []byte, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("ginkey's embedded document: %w", err)
 	}
+	// The self-service operations first: the admin part prunes the
+	// definitions no operation left refers to.
+	if err := g.patchSelfServiceDoc(app); err != nil {
+		return nil, fmt.Errorf("ginkey's embedded self-service document: %w", err)
+	}
 	g.patchDoc(app, own)
+	return encodeDoc(app)
+}
+
+// encodeDoc is the document served: app as JSON, unescaped.
+func encodeDoc(app map[string]any) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -230,16 +246,11 @@ func (g *Guard) adminPrefix(app map[string]any) (prefix string, show bool) {
 	if g.admin.hideDocs || mount == nil {
 		return "", false
 	}
-	base, _ := app["basePath"].(string)
-	base = strings.TrimSuffix(base, "/")
-	if base == "" {
-		return *mount, true
-	}
-	if rest, ok := strings.CutPrefix(*mount, base); ok && (rest == "" || rest[0] == '/') {
-		return rest, true
+	if prefix, ok := mountedBelow(app, *mount); ok {
+		return prefix, true
 	}
 	g.log.Warn("ginkey: the admin API is mounted outside the document's basePath; its operations are left out of the OpenAPI document",
-		"mount", *mount, "basePath", base)
+		"mount", *mount, "basePath", app["basePath"])
 	return "", false
 }
 

@@ -23,6 +23,11 @@ type SelfService struct {
 	// 503 unavailable, and is logged. Optional. Default: the zero
 	// OwnerPolicy, for every owner.
 	Policy func(owner string) OwnerPolicy
+	// SecurityScheme names the host's sign-in among the security schemes
+	// of the document Docs and CustomerDocs serve; the self-service
+	// operations require it. Optional. Default: "OwnerSession", which
+	// ginkey declares as the Cookie header the browser sends.
+	SecurityScheme string
 }
 
 // OwnerPolicy is what the host allows one owner's keys: the owner picks a
@@ -96,7 +101,7 @@ func (g *Guard) RegisterSelfService(rg *gin.RouterGroup, s SelfService) error {
 	if _, ok := g.store.(keystore.CappedInserter); !ok {
 		return errNoCap
 	}
-	g.noteSelfServiceMount(rg.BasePath())
+	g.noteSelfServiceMount(rg.BasePath(), s.SecurityScheme)
 	ss := rg.Group("", g.selfServiceGate(s))
 	ss.GET("/keys", g.selfListKeys)
 	ss.POST("/keys", g.selfCreateKey)

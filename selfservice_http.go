@@ -13,14 +13,14 @@ import (
 // selfCreateRequest documents the body of a self-service create; the body
 // is decoded as the admin API's, and OwnerKeys.Create refuses the fields the
 // policy sets, naming them.
-type selfCreateRequest struct {
+type selfCreateRequest struct { //nolint:unused // swag's schema of the body; the handler decodes createKeyRequest so that the API names each refused field
 	Name      string   `json:"name" example:"billing service" maxLength:"200"`
 	Scopes    []string `json:"scopes" example:"items:read"`                                  // some of the plan's; default: all of them
 	ExpiresAt *string  `json:"expires_at" example:"2099-12-31T23:59:59Z" format:"date-time"` // at most the plan's lifetime ahead; default: that
 } //	@name	ginkey.SelfServiceCreateRequest
 
 // selfRenewRequest documents the body of a self-service renew.
-type selfRenewRequest struct {
+type selfRenewRequest struct { //nolint:unused // swag's schema of the body; the handler decodes renewRequest so that the API names never_expires
 	ExpiresAt *string `json:"expires_at" example:"2099-12-31T23:59:59Z" format:"date-time"` // at most the plan's lifetime ahead; default: that
 } //	@name	ginkey.SelfServiceRenewRequest
 

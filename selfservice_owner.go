@@ -118,7 +118,7 @@ func (o *OwnerKeys) Create(ctx context.Context, spec KeySpec) (CreatedKey, error
 			return CreatedKey{}, notChosen(f.name)
 		}
 	}
-	if wait, ok := o.g.creates.take(o.owner, o.policy.CreatesPerHour, o.g.now().UnixNano()); !ok {
+	if wait, ok := o.g.self.creates.take(o.owner, o.policy.CreatesPerHour, o.g.now().UnixNano()); !ok {
 		return CreatedKey{}, retryLater(ErrTooManyCreates, wait)
 	}
 	askedScopes := spec.Scopes != nil

@@ -2,10 +2,18 @@ package ginkey
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ginkey/ginkey/internal/limits"
 )
+
+// selfServe is the guard's self-service component: the creates throttle
+// and where the routes are mounted, for the OpenAPI document.
+type selfServe struct {
+	creates createThrottle
+	mount   atomic.Pointer[selfServiceMount] // the first RegisterSelfService's
+}
 
 // createThrottle counts each owner's key creates on this instance as a
 // GCRA over an hour, so that the allowance comes back gradually (one create

@@ -15,6 +15,615 @@ const docTemplate = `{
     "host": "{{.Host}}",
     "basePath": "{{.BasePath}}",
     "paths": {
+        "/account/keys": {
+            "get": {
+                "security": [
+                    {
+                        "OwnerSession": []
+                    }
+                ],
+                "description": "Lists the signed-in user's keys, newest first, a page at a time; total counts only theirs. The key itself and its hash are never returned.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "ginkey-self-service"
+                ],
+                "summary": "List my API keys",
+                "operationId": "ginkeySelfListKeys",
+                "parameters": [
+                    {
+                        "enum": [
+                            "active",
+                            "expired",
+                            "revoked"
+                        ],
+                        "type": "string",
+                        "description": "Only keys in this state",
+                        "name": "status",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Only keys with this display prefix (exact), e.g. gk_AbC1x",
+                        "name": "prefix",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Only keys whose name contains this (ignoring case)",
+                        "name": "name",
+                        "in": "query"
+                    },
+                    {
+                        "maximum": 500,
+                        "minimum": 1,
+                        "type": "integer",
+                        "default": 50,
+                        "description": "Page size",
+                        "name": "limit",
+                        "in": "query"
+                    },
+                    {
+                        "minimum": 0,
+                        "type": "integer",
+                        "default": 0,
+                        "description": "Keys to skip",
+                        "name": "offset",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "A page of the user's keys and how many they have",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.KeyList"
+                        }
+                    },
+                    "400": {
+                        "description": "bad_request: a filter, limit or offset is out of range, or owner was given",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    },
+                    "401": {
+                        "description": "credentials_missing: nobody is signed in",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    },
+                    "503": {
+                        "description": "unavailable: the key store could not be read",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    }
+                }
+            },
+            "post": {
+                "security": [
+                    {
+                        "OwnerSession": []
+                    }
+                ],
+                "description": "Creates a key for the signed-in user and returns it once, in the \"key\" field; it cannot be shown again. The user names it and picks some of the plan's scopes and an expiry within the plan's lifetime; rate limit, quota and allowed addresses are the plan's.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "ginkey-self-service"
+                ],
+                "summary": "Create an API key",
+                "operationId": "ginkeySelfCreateKey",
+                "parameters": [
+                    {
+                        "description": "Key settings (all optional)",
+                        "name": "body",
+                        "in": "body",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.SelfServiceCreateRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "201": {
+                        "description": "The key's record plus the plaintext key, shown only here",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.CreatedKey"
+                        }
+                    },
+                    "400": {
+                        "description": "bad_request: the body is not one JSON object, a scope is not the plan's, expires_at is past the plan's lifetime, or a field the plan sets (owner, metadata, never_expires, rate_limit, allowed_ips, quota) was given; the message names the field",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    },
+                    "401": {
+                        "description": "credentials_missing: nobody is signed in",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    },
+                    "403": {
+                        "description": "cross_origin_refused: a browser sent the request from a page of another origin",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    },
+                    "409": {
+                        "description": "too_many_keys: the user has as many active keys as the plan allows",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    },
+                    "413": {
+                        "description": "payload_too_large: the body is larger than MaxBodyBytes (default 64 KiB)",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    },
+                    "415": {
+                        "description": "unsupported_media_type: the body is not sent as Content-Type: application/json",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    },
+                    "429": {
+                        "description": "too_many_creates: too many keys created in the last hour; see Retry-After",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    },
+                    "503": {
+                        "description": "unavailable: the key store could not be written",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
+        "/account/keys/{id}": {
+            "get": {
+                "security": [
+                    {
+                        "OwnerSession": []
+                    }
+                ],
+                "description": "Returns one of the signed-in user's keys; another user's key is not found, exactly as an unknown id.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "ginkey-self-service"
+                ],
+                "summary": "Get one of my API keys",
+                "operationId": "ginkeySelfGetKey",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Key id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "The key's record",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.Key"
+                        }
+                    },
+                    "401": {
+                        "description": "credentials_missing: nobody is signed in",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    },
+                    "404": {
+                        "description": "not_found: the user has no key with that id",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    },
+                    "503": {
+                        "description": "unavailable: the key store could not be read",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
+        "/account/keys/{id}/audit": {
+            "get": {
+                "security": [
+                    {
+                        "OwnerSession": []
+                    }
+                ],
+                "description": "What was done to the key, newest first: create, rotate, revoke, renew..., with the outcome. Actions the user took name the actor \"owner:\u003cuser\u003e\"; others \"other\".",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "ginkey-self-service"
+                ],
+                "summary": "History of one of my API keys",
+                "operationId": "ginkeySelfKeyAudit",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Key id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "maximum": 500,
+                        "minimum": 1,
+                        "type": "integer",
+                        "default": 50,
+                        "description": "Page size",
+                        "name": "limit",
+                        "in": "query"
+                    },
+                    {
+                        "minimum": 0,
+                        "type": "integer",
+                        "default": 0,
+                        "description": "Entries to skip",
+                        "name": "offset",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "A page of the key's entries and how many there are",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.AuditList"
+                        }
+                    },
+                    "400": {
+                        "description": "bad_request: limit or offset is out of range",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    },
+                    "401": {
+                        "description": "credentials_missing: nobody is signed in",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    },
+                    "404": {
+                        "description": "not_found: the user has no key with that id",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    },
+                    "503": {
+                        "description": "unavailable: the store could not be read, or it keeps no audit log",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
+        "/account/keys/{id}/renew": {
+            "post": {
+                "security": [
+                    {
+                        "OwnerSession": []
+                    }
+                ],
+                "description": "Sets a new expiry: the given expires_at, at most the plan's lifetime ahead, else that lifetime from now.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "ginkey-self-service"
+                ],
+                "summary": "Renew one of my API keys",
+                "operationId": "ginkeySelfRenewKey",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Key id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "New expiry (optional)",
+                        "name": "body",
+                        "in": "body",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.SelfServiceRenewRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "The key's record with its new expires_at",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.Key"
+                        }
+                    },
+                    "400": {
+                        "description": "bad_request: expires_at is not RFC 3339, in the past or past the plan's lifetime, or never_expires was given",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    },
+                    "401": {
+                        "description": "credentials_missing: nobody is signed in",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    },
+                    "403": {
+                        "description": "cross_origin_refused: a browser sent the request from a page of another origin",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    },
+                    "404": {
+                        "description": "not_found: the user has no key with that id",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    },
+                    "409": {
+                        "description": "key_revoked or key_rotated: the key cannot be renewed",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    },
+                    "415": {
+                        "description": "unsupported_media_type: the body is not sent as Content-Type: application/json",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    },
+                    "503": {
+                        "description": "unavailable: the key store could not be written",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
+        "/account/keys/{id}/revoke": {
+            "post": {
+                "security": [
+                    {
+                        "OwnerSession": []
+                    }
+                ],
+                "description": "Revokes the key for good; it stops working on the next request. Revoking a revoked key answers 200 with its record.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "ginkey-self-service"
+                ],
+                "summary": "Revoke one of my API keys",
+                "operationId": "ginkeySelfRevokeKey",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Key id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "The key's record, status revoked",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.Key"
+                        }
+                    },
+                    "401": {
+                        "description": "credentials_missing: nobody is signed in",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    },
+                    "403": {
+                        "description": "cross_origin_refused: a browser sent the request from a page of another origin",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    },
+                    "404": {
+                        "description": "not_found: the user has no key with that id",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    },
+                    "415": {
+                        "description": "unsupported_media_type: a body was sent, but not as application/json",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    },
+                    "503": {
+                        "description": "unavailable: the key store could not be written",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
+        "/account/keys/{id}/rotate": {
+            "post": {
+                "security": [
+                    {
+                        "OwnerSession": []
+                    }
+                ],
+                "description": "Replaces the key by a new one, returned once as on create; the old key keeps working for the grace period, then stops.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "ginkey-self-service"
+                ],
+                "summary": "Rotate one of my API keys",
+                "operationId": "ginkeySelfRotateKey",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Key id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "Grace period (optional)",
+                        "name": "body",
+                        "in": "body",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.RotateRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "201": {
+                        "description": "The new key's record plus the plaintext key, shown only here",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.CreatedKey"
+                        }
+                    },
+                    "400": {
+                        "description": "bad_request: grace is not a duration from 0s to 720h",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    },
+                    "401": {
+                        "description": "credentials_missing: nobody is signed in",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    },
+                    "403": {
+                        "description": "cross_origin_refused: a browser sent the request from a page of another origin",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    },
+                    "404": {
+                        "description": "not_found: the user has no key with that id",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    },
+                    "409": {
+                        "description": "key_revoked, key_rotated or key_expired: the key cannot be rotated",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    },
+                    "415": {
+                        "description": "unsupported_media_type: the body is not sent as Content-Type: application/json",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    },
+                    "503": {
+                        "description": "unavailable: the key store could not be written",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
+        "/account/keys/{id}/usage": {
+            "get": {
+                "security": [
+                    {
+                        "OwnerSession": []
+                    }
+                ],
+                "description": "Total requests, last use, and daily counts by outcome (UTC) for the last N days.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "ginkey-self-service"
+                ],
+                "summary": "Usage of one of my API keys",
+                "operationId": "ginkeySelfKeyUsage",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Key id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "maximum": 366,
+                        "minimum": 1,
+                        "type": "integer",
+                        "default": 30,
+                        "description": "Days of daily counts",
+                        "name": "days",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "The key's totals and daily counts",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.UsageReport"
+                        }
+                    },
+                    "400": {
+                        "description": "bad_request: days is out of range",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    },
+                    "401": {
+                        "description": "credentials_missing: nobody is signed in",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    },
+                    "404": {
+                        "description": "not_found: the user has no key with that id",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    },
+                    "503": {
+                        "description": "unavailable: the key store could not be read",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
         "/auth/audit": {
             "get": {
                 "security": [
@@ -1525,6 +2134,43 @@ const docTemplate = `{
                     "description": "Grace is how long the old key keeps working, as a Go duration from\n\"0s\" (it stops at once) to \"720h\". Default: \"0s\".",
                     "type": "string",
                     "example": "24h"
+                }
+            }
+        },
+        "ginkey.SelfServiceCreateRequest": {
+            "type": "object",
+            "properties": {
+                "expires_at": {
+                    "description": "at most the plan's lifetime ahead; default: that",
+                    "type": "string",
+                    "format": "date-time",
+                    "example": "2099-12-31T23:59:59Z"
+                },
+                "name": {
+                    "type": "string",
+                    "maxLength": 200,
+                    "example": "billing service"
+                },
+                "scopes": {
+                    "description": "some of the plan's; default: all of them",
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    },
+                    "example": [
+                        "items:read"
+                    ]
+                }
+            }
+        },
+        "ginkey.SelfServiceRenewRequest": {
+            "type": "object",
+            "properties": {
+                "expires_at": {
+                    "description": "at most the plan's lifetime ahead; default: that",
+                    "type": "string",
+                    "format": "date-time",
+                    "example": "2099-12-31T23:59:59Z"
                 }
             }
         },
