@@ -23,7 +23,6 @@ const adminHeader = "X-Admin-Secret"
 
 // Defaults for Config's zero values.
 const (
-	defaultTablePrefix   = "ginkey_"
 	defaultCacheSize     = 100_000
 	defaultCacheTTL      = 2 * time.Second
 	defaultFlushInterval = time.Second
@@ -72,7 +71,8 @@ type Config struct {
 	Notifier keystore.Notifier
 
 	// TablePrefix names ginkey's tables (<prefix>keys, <prefix>usage, <prefix>audit...): lower-case
-	// letters, digits and underscores. Optional. Default: "ginkey_".
+	// letters, digits and underscores. Optional. Default: $GINKEY_TABLE_PREFIX,
+	// else "ginkey_".
 	TablePrefix string
 
 	// AdminSecret authenticates the admin API (header X-Admin-Secret): at
@@ -93,7 +93,7 @@ type Config struct {
 	TTL time.Duration
 
 	// KeyPrefix starts every key, followed by "_": lower-case letters and
-	// digits, at most 16. Optional. Default: "gk".
+	// digits, at most 16. Optional. Default: $GINKEY_KEY_PREFIX, else "gk".
 	KeyPrefix string
 
 	// Sources lists where a request's key is looked for, first match wins.
@@ -316,6 +316,8 @@ func applyEnv(cfg *Config) error {
 	s, err := envconfig.Resolve(envconfig.Settings{
 		AdminSecret:    cfg.AdminSecret,
 		DBPath:         cfg.DBPath,
+		TablePrefix:    cfg.TablePrefix,
+		KeyPrefix:      cfg.KeyPrefix,
 		TTL:            cfg.TTL,
 		AuditRetention: cfg.AuditRetention,
 		HideDocs:       cfg.HideDocs,
@@ -324,13 +326,11 @@ func applyEnv(cfg *Config) error {
 		return err
 	}
 	cfg.AdminSecret, cfg.DBPath, cfg.TTL, cfg.AuditRetention, cfg.HideDocs = s.AdminSecret, s.DBPath, s.TTL, s.AuditRetention, s.HideDocs
+	cfg.TablePrefix, cfg.KeyPrefix = s.TablePrefix, s.KeyPrefix
 	return nil
 }
 
 func applyDefaults(cfg *Config) {
-	if cfg.TablePrefix == "" {
-		cfg.TablePrefix = defaultTablePrefix
-	}
 	if len(cfg.Sources) == 0 {
 		cfg.Sources = DefaultSources()
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"regexp"
 	"sync"
 	"time"
 
@@ -55,8 +54,6 @@ type lifecycle struct {
 	late   lateWork // store calls finishing after their answer
 }
 
-var tablePrefixRE = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,31}$`)
-
 // New validates cfg, opens or migrates the store and starts the usage
 // flusher. It returns an error, never panics, for a bad config or a database
 // that cannot be opened or migrated.
@@ -71,9 +68,6 @@ func New(cfg Config) (*Guard, error) {
 	}
 	if err := validateSources(cfg.Sources); err != nil {
 		return nil, err
-	}
-	if !tablePrefixRE.MatchString(cfg.TablePrefix) {
-		return nil, errors.New("ginkey: TablePrefix must be lower-case letters, digits and underscores")
 	}
 	if cfg.Realm, err = checkRealm("Realm", cfg.Realm); err != nil {
 		return nil, err

@@ -109,7 +109,7 @@ func newFailingStore(t *testing.T) *testkit.FailingStore {
 // newTestGormStore is a GORM store on a fresh SQLite file, for wrapping.
 func newTestGormStore(t *testing.T) *gormstore.Store {
 	t.Helper()
-	s, err := gormstore.Open(context.Background(), t.TempDir()+"/wrapped.db", defaultTablePrefix, slogDiscard())
+	s, err := gormstore.Open(context.Background(), t.TempDir()+"/wrapped.db", gormstore.DefaultTablePrefix, slogDiscard())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
 	"runtime"
 	"strings"
 	"time"
@@ -19,22 +21,50 @@ import (
 // working directory; the ginkey CLI reads the same file by default.
 const DefaultDBPath = "ginkey.db"
 
+// DefaultTablePrefix names the tables of ginkey.New's store when Config
+// gives no TablePrefix (and there is no GINKEY_TABLE_PREFIX): ginkey_keys,
+// ginkey_usage... The ginkey CLI looks for the same tables by default.
+const DefaultTablePrefix = "ginkey_"
+
 // Open opens the database dsn names and returns the store on it, with its
-// tables named with tablePrefix. dsn, read by ParseDSN (which says what it
-// refuses), is a PostgreSQL URL, opened with a bounded pool, or the path of
-// a SQLite file, created readable by its owner alone (0600) and opened in
-// WAL mode. Its password reaches no error and no log. On a SQLite
-// file, the store also refuses writes once the file is deleted or replaced
-// under it, and reads keys by hash around GORM, with a statement prepared
-// once (log, slog.Default() if nil, hears why when that cannot be done).
-// Close closes the database.
+// tables named with tablePrefix, created or brought up to date as New does.
+// dsn, read by ParseDSN (which says what it refuses), is a PostgreSQL URL,
+// opened with a bounded pool, or the path of a SQLite file, created readable
+// by its owner alone (0600) and opened in WAL mode. Its password reaches no
+// error and no log. On a SQLite file, the store also refuses writes once the
+// file is deleted or replaced under it, and reads keys by hash around GORM,
+// with a statement prepared once (log, slog.Default() if nil, hears why when
+// that cannot be done). Close closes the database.
 func Open(ctx context.Context, dsn, tablePrefix string, log *slog.Logger) (*Store, error) {
+	return open(ctx, dsn, tablePrefix, log, false)
+}
+
+// OpenExisting is Open for a program that works on the keys of a database a
+// server has set up, such as the ginkey command: it creates no SQLite file
+// and creates or alters no table. A SQLite file that does not exist is an
+// error wrapping ErrNoDatabase; a database without the tables tablePrefix
+// names, a *MissingTablesError, which lists the prefixes of the ginkey
+// tables the database holds instead.
+func OpenExisting(ctx context.Context, dsn, tablePrefix string, log *slog.Logger) (*Store, error) {
+	return open(ctx, dsn, tablePrefix, log, true)
+}
+
+// open is Open, or with existing OpenExisting.
+func open(ctx context.Context, dsn, tablePrefix string, log *slog.Logger, existing bool) (*Store, error) {
 	if log == nil {
 		log = slog.Default()
+	}
+	if err := checkPrefix(tablePrefix); err != nil {
+		return nil, err
 	}
 	d, err := ParseDSN(dsn)
 	if err != nil {
 		return nil, err
+	}
+	if file := d.File(); existing && file != "" {
+		if _, err := os.Stat(file); errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%w at %s", ErrNoDatabase, file)
+		}
 	}
 	var db *gorm.DB
 	if d.postgres {
@@ -52,7 +82,12 @@ func Open(ctx context.Context, dsn, tablePrefix string, log *slog.Logger) (*Stor
 		}
 		return sqlDB.Close()
 	}
-	s, err := New(ctx, db, tablePrefix)
+	s := newStore(db, tablePrefix)
+	if existing {
+		err = s.requireTables(ctx, d)
+	} else {
+		err = s.migrate(ctx)
+	}
 	if err != nil {
 		_ = closeDB()
 		return nil, err

@@ -3,7 +3,10 @@ package gormstore
 import (
 	"cmp"
 	"context"
+	"errors"
+	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -52,7 +55,37 @@ var (
 // (instances starting together take turns). Every query goes through GORM,
 // so db's plugins, logger and settings see it. Close leaves db open.
 func New(ctx context.Context, db *gorm.DB, tablePrefix string) (*Store, error) {
-	s := &Store{
+	if err := checkPrefix(tablePrefix); err != nil {
+		return nil, err
+	}
+	s := newStore(db, tablePrefix)
+	if err := s.migrate(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// tablePrefixRE is what a table prefix may be: it is spliced into table,
+// index, lock and channel names, quoted or not, in every dialect.
+var tablePrefixRE = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,31}$`)
+
+// ErrBadTablePrefix is wrapped by the error of New, Open and OpenExisting
+// for a table prefix that is not 1 to 32 lower-case letters, digits and
+// underscores, not starting with a digit.
+var ErrBadTablePrefix = errors.New("ginkey: bad table prefix")
+
+// checkPrefix refuses a table prefix that tablePrefixRE does not match.
+func checkPrefix(prefix string) error {
+	if !tablePrefixRE.MatchString(prefix) {
+		return fmt.Errorf("%w %q (Config.TablePrefix, GINKEY_TABLE_PREFIX): want 1 to 32 lower-case letters, digits and underscores, not starting with a digit", ErrBadTablePrefix, prefix)
+	}
+	return nil
+}
+
+// newStore is the store on db's tables named with tablePrefix, which it
+// neither creates nor checks.
+func newStore(db *gorm.DB, tablePrefix string) *Store {
+	return &Store{
 		db:      db,
 		prefix:  tablePrefix,
 		keys:    tablePrefix + "keys",
@@ -63,10 +96,6 @@ func New(ctx context.Context, db *gorm.DB, tablePrefix string) (*Store, error) {
 		owners:  tablePrefix + "owner_locks",
 		sqlite:  db.Name() == "sqlite",
 	}
-	if err := s.migrate(ctx); err != nil {
-		return nil, err
-	}
-	return s, nil
 }
 
 // DB is the database the store works on.

@@ -1,7 +1,7 @@
 // Package envconfig resolves the settings ginkey's environment variables may
 // give: the one place both ginkey.New and the ginkey command learn them, so
-// that the command opens the database the server opens and gives new keys
-// the server's lifetime.
+// that the command opens the database and the tables the server opens, makes
+// keys the server accepts and gives them the server's lifetime.
 //
 // Each variable fills only what the code left unset, and a default fills
 // what neither set:
@@ -9,12 +9,15 @@
 //	Settings field  variable                default
 //	AdminSecret     GINKEY_SECRET           none
 //	DBPath          GINKEY_DB               gormstore.DefaultDBPath ("ginkey.db")
+//	TablePrefix     GINKEY_TABLE_PREFIX     gormstore.DefaultTablePrefix ("ginkey_")
+//	KeyPrefix       GINKEY_KEY_PREFIX       none: ginkey's own, "gk"
 //	TTL             GINKEY_TTL              360h (15 days); "never" is negative
 //	AuditRetention  GINKEY_AUDIT_RETENTION  2160h (90 days); "never" is negative
 //	HideDocs        GINKEY_HIDE_DOCS        false; "1" or "true" is true
 package envconfig
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -39,6 +42,8 @@ const Never time.Duration = -1
 type Settings struct {
 	AdminSecret    string
 	DBPath         string
+	TablePrefix    string
+	KeyPrefix      string
 	TTL            time.Duration
 	AuditRetention time.Duration
 	HideDocs       bool
@@ -69,6 +74,15 @@ func Resolve(s Settings, lookup func(string) (string, bool)) (Settings, error) {
 	if s.DBPath == "" {
 		s.DBPath = gormstore.DefaultDBPath
 	}
+	if s.TablePrefix == "" {
+		s.TablePrefix = get("GINKEY_TABLE_PREFIX")
+	}
+	if s.TablePrefix == "" {
+		s.TablePrefix = gormstore.DefaultTablePrefix
+	}
+	if s.KeyPrefix == "" {
+		s.KeyPrefix = get("GINKEY_KEY_PREFIX")
+	}
 	var err error
 	if s.TTL, err = duration(s.TTL, "GINKEY_TTL", get("GINKEY_TTL"), DefaultTTL); err != nil {
 		return Settings{}, err
@@ -83,20 +97,35 @@ func Resolve(s Settings, lookup func(string) (string, bool)) (Settings, error) {
 	return s, nil
 }
 
-// duration is set if it is not zero, else the variable name's value v (a
-// positive Go duration or "never"), else def.
+// duration is set if it is not zero, else the variable name's value v (see
+// Lifetime), else def.
 func duration(set time.Duration, name, v string, def time.Duration) (time.Duration, error) {
 	switch {
 	case set != 0:
 		return set, nil
 	case v == "":
 		return def, nil
-	case strings.EqualFold(v, "never"):
+	}
+	d, err := Lifetime(v)
+	if err != nil {
+		return 0, fmt.Errorf("ginkey: %s %q is %w", name, v, err)
+	}
+	return d, nil
+}
+
+// errLifetime completes an error that names the value it refuses.
+var errLifetime = errors.New(`neither a positive Go duration nor "never"`)
+
+// Lifetime reads a TTL or a retention as GINKEY_TTL and
+// GINKEY_AUDIT_RETENTION give them: a positive Go duration, or "never" (in
+// any case), which is Never. The ginkey command reads its --ttl with it.
+func Lifetime(v string) (time.Duration, error) {
+	if strings.EqualFold(v, "never") {
 		return Never, nil
 	}
 	d, err := time.ParseDuration(v)
 	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("ginkey: %s %q is neither a positive Go duration nor \"never\"", name, v)
+		return 0, errLifetime
 	}
 	return d, nil
 }

@@ -17,7 +17,7 @@ func env(vars map[string]string) func(string) (string, bool) {
 
 func TestResolveFillsWhatCodeLeftUnsetFromTheEnvironmentThenDefaults(t *testing.T) {
 	t.Parallel()
-	defaults := Settings{DBPath: gormstore.DefaultDBPath, TTL: DefaultTTL, AuditRetention: DefaultAuditRetention}
+	defaults := Settings{DBPath: gormstore.DefaultDBPath, TablePrefix: gormstore.DefaultTablePrefix, TTL: DefaultTTL, AuditRetention: DefaultAuditRetention}
 	for _, tc := range []struct {
 		name string
 		set  Settings
@@ -27,19 +27,28 @@ func TestResolveFillsWhatCodeLeftUnsetFromTheEnvironmentThenDefaults(t *testing.
 		{"nothing", Settings{}, nil, defaults},
 		{"empty variables are unset", Settings{}, map[string]string{
 			"GINKEY_SECRET": "", "GINKEY_DB": "", "GINKEY_TTL": "", "GINKEY_AUDIT_RETENTION": "", "GINKEY_HIDE_DOCS": "",
+			"GINKEY_TABLE_PREFIX": "", "GINKEY_KEY_PREFIX": "",
 		}, defaults},
 		{"every variable", Settings{}, map[string]string{
 			"GINKEY_SECRET": "s3cret-s3cret-s3cret", "GINKEY_DB": "postgres://h/db", "GINKEY_TTL": "48h",
-			"GINKEY_AUDIT_RETENTION": "720h", "GINKEY_HIDE_DOCS": "TRUE",
-		}, Settings{AdminSecret: "s3cret-s3cret-s3cret", DBPath: "postgres://h/db", TTL: 48 * time.Hour, AuditRetention: 720 * time.Hour, HideDocs: true}},
+			"GINKEY_AUDIT_RETENTION": "720h", "GINKEY_HIDE_DOCS": "TRUE", "GINKEY_TABLE_PREFIX": "mysvc_", "GINKEY_KEY_PREFIX": "ms",
+		}, Settings{
+			AdminSecret: "s3cret-s3cret-s3cret", DBPath: "postgres://h/db", TablePrefix: "mysvc_", KeyPrefix: "ms",
+			TTL: 48 * time.Hour, AuditRetention: 720 * time.Hour, HideDocs: true,
+		}},
 		{"never", Settings{}, map[string]string{"GINKEY_TTL": "never", "GINKEY_AUDIT_RETENTION": "Never", "GINKEY_HIDE_DOCS": "1"},
-			Settings{DBPath: gormstore.DefaultDBPath, TTL: Never, AuditRetention: Never, HideDocs: true}},
+			Settings{DBPath: gormstore.DefaultDBPath, TablePrefix: gormstore.DefaultTablePrefix, TTL: Never, AuditRetention: Never, HideDocs: true}},
 		{"hide docs is 1 or true only", Settings{}, map[string]string{"GINKEY_HIDE_DOCS": "yes"}, defaults},
 		{"code wins, and bad variables it overrides are not read", Settings{
-			AdminSecret: "from-code-from-code", DBPath: "code.db", TTL: time.Hour, AuditRetention: -1, HideDocs: true,
+			AdminSecret: "from-code-from-code", DBPath: "code.db", TablePrefix: "code_", KeyPrefix: "code",
+			TTL: time.Hour, AuditRetention: -1, HideDocs: true,
 		}, map[string]string{
 			"GINKEY_SECRET": "env", "GINKEY_DB": "env.db", "GINKEY_TTL": "bogus", "GINKEY_AUDIT_RETENTION": "bogus", "GINKEY_HIDE_DOCS": "0",
-		}, Settings{AdminSecret: "from-code-from-code", DBPath: "code.db", TTL: time.Hour, AuditRetention: -1, HideDocs: true}},
+			"GINKEY_TABLE_PREFIX": "env_", "GINKEY_KEY_PREFIX": "env",
+		}, Settings{
+			AdminSecret: "from-code-from-code", DBPath: "code.db", TablePrefix: "code_", KeyPrefix: "code",
+			TTL: time.Hour, AuditRetention: -1, HideDocs: true,
+		}},
 	} {
 		got, err := Resolve(tc.set, env(tc.vars))
 		if err != nil || got != tc.want {
