@@ -10,7 +10,7 @@ import (
 
 // ErrNoDatabase is wrapped by OpenExisting's error for a SQLite file that
 // does not exist: a mistyped path would otherwise become an empty database.
-var ErrNoDatabase = errors.New("ginkey: no SQLite database")
+var ErrNoDatabase = errors.New("ginkey: no database")
 
 // MissingTablesError is OpenExisting's error for a database that lacks the
 // tables of the prefix it was given, typically because the server names its

@@ -13,7 +13,7 @@ import (
 )
 
 // defaultPrefix is ginkey's default table prefix.
-const defaultPrefix = "ginkey_"
+const defaultPrefix = DefaultTablePrefix
 
 func openPostgres(t *testing.T) (*gorm.DB, string) { return testkit.OpenPostgres(t) }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -57,10 +58,17 @@ func ginkeyCmd(t *testing.T, stdin string, args ...string) result {
 // variables of the binary's environment.
 func ginkeyEnv(t *testing.T, env []string, stdin string, args ...string) result {
 	t.Helper()
+	return ginkeyIn(t, env, strings.NewReader(stdin), args...)
+}
+
+// ginkeyIn is ginkeyEnv reading stdin from in: an *os.File is the
+// binary's own stdin, any other reader reaches it through a pipe.
+func ginkeyIn(t *testing.T, env []string, in io.Reader, args ...string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binary, args...)
-	cmd.Stdin = strings.NewReader(stdin)
+	cmd.Stdin = in
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "GINKEY_") {
 			cmd.Env = append(cmd.Env, kv)

@@ -1,7 +1,7 @@
 // Command ginkey manages ginkey's API keys on the database a server uses,
 // through the same key-management API as the server's admin endpoints.
 //
-//	ginkey [--db PATH|URL] [--json] SUBCOMMAND [flags] [ID]
+//	ginkey [--db PATH|URL] [--table-prefix P] [--key-prefix P] [--json] SUBCOMMAND [flags] [ID]
 //
 // Run "ginkey help" for the subcommands. Exit status: 0 on success, 1 when
 // the operation fails (unknown key id, store error), 2 for a usage error.
@@ -11,10 +11,10 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -27,6 +27,13 @@ func main() {
 
 // run parses args, runs the subcommand and returns the exit status.
 func run(args []string, c *cli) int {
+	// Known before any parse, so that a command line the parse refuses is
+	// reported as asked.
+	if end := slices.Index(args, "--"); end >= 0 {
+		c.json = c.json || slices.Contains(args[:end], "--json") || slices.Contains(args[:end], "-json")
+	} else {
+		c.json = c.json || slices.Contains(args, "--json") || slices.Contains(args, "-json")
+	}
 	global := flag.NewFlagSet("ginkey", flag.ContinueOnError)
 	global.SetOutput(io.Discard)
 	c.globalFlags(global)
@@ -35,7 +42,7 @@ func run(args []string, c *cli) int {
 			_ = writeMainUsage(c.stdout)
 			return exitOK
 		}
-		return c.report("", usagef("%v (see ginkey help)", err))
+		return c.report("", usagef("%s (see ginkey help)", flagError(err)))
 	}
 	if global.NArg() == 0 {
 		_ = writeMainUsage(c.stderr)
@@ -54,7 +61,7 @@ func run(args []string, c *cli) int {
 		_ = commandUsage(c.stdout, cmd, fs)
 		return exitOK
 	case err != nil:
-		return c.report(name, usagef("%v (see ginkey help %s)", err, name))
+		return c.report(name, usagef("%s (see ginkey help %s)", flagError(err), name))
 	case len(pos) < cmd.minArgs || len(pos) > cmd.maxArgs:
 		return c.report(name, usagef("usage: ginkey %s %s (see ginkey help %s)", name, cmd.args, name))
 	}
@@ -73,53 +80,30 @@ func (c *cli) flagSet(cmd command) *flag.FlagSet {
 	return fs
 }
 
-// globalFlags defines --db and --json on fs, defaulting to what an earlier
-// parse has set, so that "ginkey --json list" and "ginkey list --json" agree.
-func (c *cli) globalFlags(fs *flag.FlagSet) {
-	fs.StringVar(&c.db, "db", c.db, "the SQLite `file` or PostgreSQL URL the server uses (default: $GINKEY_DB, else ginkey.db)")
-	fs.BoolVar(&c.json, "json", c.json, "print JSON, in the shapes the HTTP admin API answers with")
-}
-
-func writeMainUsage(w io.Writer) error {
-	_, err := fmt.Fprint(w, `ginkey manages API keys in the database a ginkey server uses.
-
-Usage:
-  ginkey [--db PATH|URL] [--json] SUBCOMMAND [flags] [ID]
-
-Subcommands:
-`)
-	if err != nil {
-		return err
+// flagError is the flag package's error with flags written as the help
+// writes them, --name.
+func flagError(err error) string {
+	msg := err.Error()
+	for _, before := range []string{"flag -", ": -"} {
+		msg = strings.ReplaceAll(msg, before, strings.TrimSuffix(before, "-")+"--")
 	}
-	p := &printer{w: w}
-	for _, cmd := range commands() {
-		p.printf("  %-8s %-14s %s\n", cmd.name, cmd.args, cmd.summary)
-	}
-	if p.err != nil {
-		return p.err
-	}
-	_, err = fmt.Fprint(w, `
-Global flags (before or after the subcommand):
-  --db PATH   the SQLite file or PostgreSQL URL (postgres://...) the server
-              uses (default: $GINKEY_DB, else ginkey.db)
-  --json      print JSON, in the shapes the HTTP admin API answers with
-
-Keys created without --expires last the server's TTL ($GINKEY_TTL, else 15 days).
-A running server sees changes within its CacheTTL (default 2s); on
-PostgreSQL, at once.
-Exit status: 0 ok, 1 the operation failed, 2 usage error.
-Run "ginkey help SUBCOMMAND" or "ginkey SUBCOMMAND -h" for its flags.
-`)
-	return err
+	return msg
 }
 
 func commandUsage(w io.Writer, cmd command, fs *flag.FlagSet) error {
 	synopsis := strings.TrimSpace("ginkey " + cmd.name + " [flags] " + cmd.args)
-	if _, err := fmt.Fprintf(w, "Usage: %s\n\n%s\n\nFlags:\n", synopsis, cmd.summary); err != nil {
-		return err
-	}
-	fs.SetOutput(w)
-	fs.PrintDefaults()
-	fs.SetOutput(io.Discard)
-	return nil
+	p := &printer{w: w}
+	p.printf("Usage: %s\n\n%s\n\nFlags:\n", synopsis, cmd.summary)
+	fs.VisitAll(func(f *flag.Flag) {
+		name, usage := flag.UnquoteUsage(f)
+		if name != "" {
+			name = " " + name
+		}
+		p.printf("  --%s%s\n    \t%s", f.Name, name, strings.ReplaceAll(usage, "\n", "\n    \t"))
+		if def := f.DefValue; def != "" && def != "false" && def != "0" && def != "0s" {
+			p.printf(" (default %s)", def)
+		}
+		p.printf("\n")
+	})
+	return p.err
 }

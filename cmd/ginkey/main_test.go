@@ -3,12 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -53,19 +52,6 @@ func TestCreateJSONRoundTripsThroughShowJSON(t *testing.T) {
 	}
 	if list.Total != 1 || len(list.Keys) != 1 || list.Keys[0].ID != created.ID {
 		t.Errorf("list --json = %+v", list)
-	}
-}
-
-func TestCreateQuietPrintsOnlyTheKey(t *testing.T) {
-	t.Parallel()
-	r := ginkeyCmd(t, "", "--db", tempDB(t), "create", "--quiet", "--expires", "never")
-	out := r.stdout
-	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if r.code != 0 || len(lines) != 1 || !strings.HasPrefix(lines[0], "gk_") || len(lines[0]) != 52 {
-		t.Fatalf("create --quiet printed %q (exit %d), want one key", out, r.code)
-	}
-	if strings.Contains(r.stderr, lines[0]) {
-		t.Error("the plaintext key reached stderr")
 	}
 }
 
@@ -175,6 +161,24 @@ func TestExitCodes(t *testing.T) {
 	}
 }
 
+// TestSubcommandHelpWritesFlagsWithTwoDashes: as the top-level help and
+// the README write them, --name, never -name.
+func TestSubcommandHelpWritesFlagsWithTwoDashes(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{{"help", "create"}, {"create", "-h"}, {"list", "--help"}} {
+		r := ginkeyCmd(t, "", args...)
+		if r.code != 0 || !strings.Contains(r.stdout, "\n  --scope scope\n") && !strings.Contains(r.stdout, "\n  --status ") {
+			t.Errorf("ginkey %q: exit %d, no --scope or --status line:\n%s", args, r.code, r.stdout)
+		}
+		if single := regexp.MustCompile(`(?m)^\s*-[a-z]`).FindString(r.stdout); single != "" {
+			t.Errorf("ginkey %q shows a flag with one dash (%q):\n%s", args, single, r.stdout)
+		}
+	}
+	if r := ginkeyCmd(t, "", "list", "--frob"); !strings.Contains(r.stderr, "--frob") {
+		t.Errorf("an unknown flag's error: %q, want it written --frob", r.stderr)
+	}
+}
+
 func TestHelpPrintsEverySubcommandsFlags(t *testing.T) {
 	t.Parallel()
 	r := ginkeyCmd(t, "", "--help")
@@ -190,29 +194,6 @@ func TestHelpPrintsEverySubcommandsFlags(t *testing.T) {
 				t.Errorf("ginkey %q lacks %q:\n%s", args, want, r.stdout)
 			}
 		}
-	}
-}
-
-func TestDeleteWithoutYesRefusesWhenStdinIsNotATerminal(t *testing.T) {
-	t.Parallel()
-	db := tempDB(t)
-	id := createJSON(t, db).ID
-	r := ginkeyCmd(t, id+"\n", "--db", db, "delete", id)
-	if r.code != 2 || !strings.Contains(r.stderr, "--yes") {
-		t.Fatalf("delete without --yes: exit %d, stderr %q; want 2 naming --yes", r.code, r.stderr)
-	}
-	mustRun(t, db, "show", id) // still there
-}
-
-func TestReadCommandsDoNotCreateAMissingDatabase(t *testing.T) {
-	t.Parallel()
-	db := tempDB(t)
-	r := ginkeyCmd(t, "", "--db", db, "list")
-	if r.code != 1 || !strings.Contains(r.stderr, "no database at") {
-		t.Errorf("list on a missing file: exit %d, stderr %q", r.code, r.stderr)
-	}
-	if _, err := os.Stat(db); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("list created %s", db)
 	}
 }
 
