@@ -168,6 +168,11 @@ func TestCommandsOtherThanCreateNeverCreateOrAlterTables(t *testing.T) {
 	for _, database := range databases {
 		t.Run(database.name, func(t *testing.T) {
 			db := database.make(t)
+			defer func() { // checked even when a check below stops the test
+				if tables := tablesOf(t, db); len(tables) != 0 {
+					t.Errorf("commands that must not create tables created %q", tables)
+				}
+			}()
 			for _, args := range commands {
 				for _, asJSON := range []bool{false, true} {
 					argv := append([]string{"--db", db}, args...)
@@ -193,9 +198,6 @@ func TestCommandsOtherThanCreateNeverCreateOrAlterTables(t *testing.T) {
 						}
 					}
 				}
-			}
-			if tables := tablesOf(t, db); len(tables) != 0 {
-				t.Errorf("commands that must not create tables created %q", tables)
 			}
 		})
 	}
