@@ -45,7 +45,7 @@ type session struct {
 // close closes both: the command's outcome is decided, and closing has
 // nothing left to report.
 func (s *session) close() {
-	_ = s.Guard.Close()
+	_ = s.Close() // the guard's; then the store it does not own
 	_ = s.store.Close()
 }
 
