@@ -18,12 +18,19 @@ import (
 //	@Produce		json
 //	@Param			body	body		createKeyRequest	false	"Key settings (all optional)"
 //	@Success		201		{object}	CreatedKey			"The key's record plus the plaintext key, shown only here"
-//	@Failure		400		{object}	ErrorBody			"bad_request: the body is not one JSON object, a field has the wrong type or is unknown, expires_at is not RFC 3339 or in the past, both expires_at and never_expires are set, or name, scopes or metadata are too long"
-//	@Failure		401		{object}	ErrorBody			"admin_unauthorized: the X-Admin-Secret header is missing or wrong, or a secret was sent in the query string"
-//	@Failure		403		{object}	ErrorBody			"cross_origin_refused: a browser sent the request from a page of another origin (Sec-Fetch-Site, else Origin against Host) that Config.TrustedOrigins does not list"
-//	@Failure		413		{object}	ErrorBody			"payload_too_large: the body is larger than MaxBodyBytes (default 64 KiB)"
-//	@Failure		415		{object}	ErrorBody			"unsupported_media_type: the body is not sent as Content-Type: application/json (a form, multipart or text/plain body, or a body without a Content-Type)"
-//	@Failure		503		{object}	ErrorBody			"unavailable: the key store could not be written"
+//	@Failure		400	{object}	ErrorBody	"bad_request: the body is not one JSON object, a field has the wrong type or is unknown, expires_at is not RFC 3339 or in the past, both expires_at and never_expires are set, or name, scopes or metadata are too long"
+//	@Failure		401	{object}	ErrorBody	"admin_unauthorized: no admin credentials, a wrong X-Admin-Secret header, or a secret in the query string. With Config.AdminAuth or AdminKeyScope also their refusals (key_missing, key_invalid, key_expired, key_revoked, credentials_invalid...), with a WWW-Authenticate challenge"
+//	@Failure		403	{object}	ErrorBody	"cross_origin_refused: a browser sent the request from a page of another origin (Sec-Fetch-Site, else Origin against Host) that Config.TrustedOrigins does not list. insufficient_scope: a key let in through Config.AdminKeyScope lacks the scope. ip_not_allowed: its allow-list does not hold the client's address"
+//	@Failure		413	{object}	ErrorBody	"payload_too_large: the body is larger than MaxBodyBytes (default 64 KiB)"
+//	@Failure		415	{object}	ErrorBody	"unsupported_media_type: the body is not sent as Content-Type: application/json (a form, multipart or text/plain body, or a body without a Content-Type)"
+//	@Failure		429	{object}	ErrorBody	"too_many_failures: this address sent too many wrong admin credentials (Config.AdminFailureLimit). Through Config.AdminKeyScope also rate_limited, quota_exceeded or too_many_lookups. Retry-After says when to retry"
+//	@Failure		503	{object}	ErrorBody	"unavailable: the key store could not be written. lookups_busy: through Config.AdminKeyScope, too many keys are being looked up at once"
+//	@Header		401	{string}	WWW-Authenticate	"The challenges of the ways in other than the X-Admin-Secret header (Config.AdminAuth, AdminKeyScope), when there are any"
+//	@Header		403	{string}	WWW-Authenticate	"For insufficient_scope of a key let in through Config.AdminKeyScope: the scope it lacks"
+//	@Header		429	{integer}	Retry-After	"Seconds to wait before retrying"
+//	@Header		all	{integer}	RateLimit-Limit	"Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+//	@Header		all	{integer}	RateLimit-Remaining	"Requests left in the window (as RateLimit-Limit)"
+//	@Header		all	{integer}	RateLimit-Reset	"Seconds until the window is full again (as RateLimit-Limit)"
 //	@Security		AdminSecret
 //	@Router			/auth/keys [post]
 func (g *Guard) createKey(c *gin.Context) {
@@ -59,9 +66,17 @@ func (g *Guard) createKey(c *gin.Context) {
 //	@Param			limit	query		int			false	"Page size"					minimum(1)	maximum(500)	default(50)
 //	@Param			offset	query		int			false	"Keys to skip"				minimum(0)	default(0)
 //	@Success		200		{object}	KeyList		"A page of keys and the total number matching"
-//	@Failure		400		{object}	ErrorBody	"bad_request: status, owner, prefix, name, limit or offset is out of range"
-//	@Failure		401		{object}	ErrorBody	"admin_unauthorized: the X-Admin-Secret header is missing or wrong, or a secret was sent in the query string"
-//	@Failure		503		{object}	ErrorBody	"unavailable: the key store could not be read"
+//	@Failure		400	{object}	ErrorBody	"bad_request: status, owner, prefix, name, limit or offset is out of range"
+//	@Failure		401	{object}	ErrorBody	"admin_unauthorized: no admin credentials, a wrong X-Admin-Secret header, or a secret in the query string. With Config.AdminAuth or AdminKeyScope also their refusals (key_missing, key_invalid, key_expired, key_revoked, credentials_invalid...), with a WWW-Authenticate challenge"
+//	@Failure		403	{object}	ErrorBody	"insufficient_scope: a key let in through Config.AdminKeyScope lacks the scope. ip_not_allowed: its allow-list does not hold the client's address"
+//	@Failure		429	{object}	ErrorBody	"too_many_failures: this address sent too many wrong admin credentials (Config.AdminFailureLimit). Through Config.AdminKeyScope also rate_limited, quota_exceeded or too_many_lookups. Retry-After says when to retry"
+//	@Failure		503	{object}	ErrorBody	"unavailable: the key store could not be read. lookups_busy: through Config.AdminKeyScope, too many keys are being looked up at once"
+//	@Header		401	{string}	WWW-Authenticate	"The challenges of the ways in other than the X-Admin-Secret header (Config.AdminAuth, AdminKeyScope), when there are any"
+//	@Header		403	{string}	WWW-Authenticate	"For insufficient_scope of a key let in through Config.AdminKeyScope: the scope it lacks"
+//	@Header		429	{integer}	Retry-After	"Seconds to wait before retrying"
+//	@Header		all	{integer}	RateLimit-Limit	"Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+//	@Header		all	{integer}	RateLimit-Remaining	"Requests left in the window (as RateLimit-Limit)"
+//	@Header		all	{integer}	RateLimit-Reset	"Seconds until the window is full again (as RateLimit-Limit)"
 //	@Security		AdminSecret
 //	@Router			/auth/keys [get]
 func (g *Guard) listKeys(c *gin.Context) {
@@ -84,11 +99,19 @@ func (g *Guard) listKeys(c *gin.Context) {
 //	@Description	Returns one key's record: never the key itself nor its hash.
 //	@Tags			ginkey
 //	@Produce		json
-//	@Param			id	path		string		true	"Key id"
+//	@Param			id	path		string		true	"Key id"	extensions(x-example=3uV8rKQ0mZ1bXy7wE2tLp4)
 //	@Success		200	{object}	Key			"The key's record"
-//	@Failure		401	{object}	ErrorBody	"admin_unauthorized: the X-Admin-Secret header is missing or wrong, or a secret was sent in the query string"
+//	@Failure		401	{object}	ErrorBody	"admin_unauthorized: no admin credentials, a wrong X-Admin-Secret header, or a secret in the query string. With Config.AdminAuth or AdminKeyScope also their refusals (key_missing, key_invalid, key_expired, key_revoked, credentials_invalid...), with a WWW-Authenticate challenge"
+//	@Failure		403	{object}	ErrorBody	"insufficient_scope: a key let in through Config.AdminKeyScope lacks the scope. ip_not_allowed: its allow-list does not hold the client's address"
 //	@Failure		404	{object}	ErrorBody	"not_found: no key with that id"
-//	@Failure		503	{object}	ErrorBody	"unavailable: the key store could not be read"
+//	@Failure		429	{object}	ErrorBody	"too_many_failures: this address sent too many wrong admin credentials (Config.AdminFailureLimit). Through Config.AdminKeyScope also rate_limited, quota_exceeded or too_many_lookups. Retry-After says when to retry"
+//	@Failure		503	{object}	ErrorBody	"unavailable: the key store could not be read. lookups_busy: through Config.AdminKeyScope, too many keys are being looked up at once"
+//	@Header		401	{string}	WWW-Authenticate	"The challenges of the ways in other than the X-Admin-Secret header (Config.AdminAuth, AdminKeyScope), when there are any"
+//	@Header		403	{string}	WWW-Authenticate	"For insufficient_scope of a key let in through Config.AdminKeyScope: the scope it lacks"
+//	@Header		429	{integer}	Retry-After	"Seconds to wait before retrying"
+//	@Header		all	{integer}	RateLimit-Limit	"Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+//	@Header		all	{integer}	RateLimit-Remaining	"Requests left in the window (as RateLimit-Limit)"
+//	@Header		all	{integer}	RateLimit-Reset	"Seconds until the window is full again (as RateLimit-Limit)"
 //	@Security		AdminSecret
 //	@Router			/auth/keys/{id} [get]
 func (g *Guard) getKey(c *gin.Context) {
@@ -106,14 +129,20 @@ func (g *Guard) getKey(c *gin.Context) {
 //	@Summary		Delete an API key
 //	@Description	Deletes the key and its usage history. It stops working on the next request.
 //	@Tags			ginkey
-//	@Produce		json
-//	@Param			id	path	string	true	"Key id"
+//	@Param			id	path	string	true	"Key id"	extensions(x-example=3uV8rKQ0mZ1bXy7wE2tLp4)
 //	@Success		204	"Deleted"
-//	@Failure		401	{object}	ErrorBody	"admin_unauthorized: the X-Admin-Secret header is missing or wrong, or a secret was sent in the query string"
-//	@Failure		403	{object}	ErrorBody	"cross_origin_refused: a browser sent the request from a page of another origin (Sec-Fetch-Site, else Origin against Host) that Config.TrustedOrigins does not list"
+//	@Failure		401	{object}	ErrorBody	"admin_unauthorized: no admin credentials, a wrong X-Admin-Secret header, or a secret in the query string. With Config.AdminAuth or AdminKeyScope also their refusals (key_missing, key_invalid, key_expired, key_revoked, credentials_invalid...), with a WWW-Authenticate challenge"
+//	@Failure		403	{object}	ErrorBody	"cross_origin_refused: a browser sent the request from a page of another origin (Sec-Fetch-Site, else Origin against Host) that Config.TrustedOrigins does not list. insufficient_scope: a key let in through Config.AdminKeyScope lacks the scope. ip_not_allowed: its allow-list does not hold the client's address"
 //	@Failure		404	{object}	ErrorBody	"not_found: no key with that id"
 //	@Failure		415	{object}	ErrorBody	"unsupported_media_type: the request has a Content-Type other than application/json, or a body without one (it needs neither)"
-//	@Failure		503	{object}	ErrorBody	"unavailable: the key store could not be written"
+//	@Failure		429	{object}	ErrorBody	"too_many_failures: this address sent too many wrong admin credentials (Config.AdminFailureLimit). Through Config.AdminKeyScope also rate_limited, quota_exceeded or too_many_lookups. Retry-After says when to retry"
+//	@Failure		503	{object}	ErrorBody	"unavailable: the key store could not be written. lookups_busy: through Config.AdminKeyScope, too many keys are being looked up at once"
+//	@Header		401	{string}	WWW-Authenticate	"The challenges of the ways in other than the X-Admin-Secret header (Config.AdminAuth, AdminKeyScope), when there are any"
+//	@Header		403	{string}	WWW-Authenticate	"For insufficient_scope of a key let in through Config.AdminKeyScope: the scope it lacks"
+//	@Header		429	{integer}	Retry-After	"Seconds to wait before retrying"
+//	@Header		all	{integer}	RateLimit-Limit	"Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+//	@Header		all	{integer}	RateLimit-Remaining	"Requests left in the window (as RateLimit-Limit)"
+//	@Header		all	{integer}	RateLimit-Reset	"Seconds until the window is full again (as RateLimit-Limit)"
 //	@Security		AdminSecret
 //	@Router			/auth/keys/{id} [delete]
 func (g *Guard) deleteKey(c *gin.Context) {
@@ -131,13 +160,20 @@ func (g *Guard) deleteKey(c *gin.Context) {
 //	@Description	Revokes the key; it stops working on the next request. Revocation is final and idempotent: revoking a revoked key answers 200 with its record. Revoking a rotated key in its grace period ends the grace now.
 //	@Tags			ginkey
 //	@Produce		json
-//	@Param			id	path		string		true	"Key id"
+//	@Param			id	path		string		true	"Key id"	extensions(x-example=3uV8rKQ0mZ1bXy7wE2tLp4)
 //	@Success		200	{object}	Key			"The key's record, status revoked"
-//	@Failure		401	{object}	ErrorBody	"admin_unauthorized: the X-Admin-Secret header is missing or wrong, or a secret was sent in the query string"
-//	@Failure		403	{object}	ErrorBody	"cross_origin_refused: a browser sent the request from a page of another origin (Sec-Fetch-Site, else Origin against Host) that Config.TrustedOrigins does not list"
+//	@Failure		401	{object}	ErrorBody	"admin_unauthorized: no admin credentials, a wrong X-Admin-Secret header, or a secret in the query string. With Config.AdminAuth or AdminKeyScope also their refusals (key_missing, key_invalid, key_expired, key_revoked, credentials_invalid...), with a WWW-Authenticate challenge"
+//	@Failure		403	{object}	ErrorBody	"cross_origin_refused: a browser sent the request from a page of another origin (Sec-Fetch-Site, else Origin against Host) that Config.TrustedOrigins does not list. insufficient_scope: a key let in through Config.AdminKeyScope lacks the scope. ip_not_allowed: its allow-list does not hold the client's address"
 //	@Failure		404	{object}	ErrorBody	"not_found: no key with that id"
 //	@Failure		415	{object}	ErrorBody	"unsupported_media_type: the request has a Content-Type other than application/json, or a body without one (it needs neither)"
-//	@Failure		503	{object}	ErrorBody	"unavailable: the key store could not be written"
+//	@Failure		429	{object}	ErrorBody	"too_many_failures: this address sent too many wrong admin credentials (Config.AdminFailureLimit). Through Config.AdminKeyScope also rate_limited, quota_exceeded or too_many_lookups. Retry-After says when to retry"
+//	@Failure		503	{object}	ErrorBody	"unavailable: the key store could not be written. lookups_busy: through Config.AdminKeyScope, too many keys are being looked up at once"
+//	@Header		401	{string}	WWW-Authenticate	"The challenges of the ways in other than the X-Admin-Secret header (Config.AdminAuth, AdminKeyScope), when there are any"
+//	@Header		403	{string}	WWW-Authenticate	"For insufficient_scope of a key let in through Config.AdminKeyScope: the scope it lacks"
+//	@Header		429	{integer}	Retry-After	"Seconds to wait before retrying"
+//	@Header		all	{integer}	RateLimit-Limit	"Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+//	@Header		all	{integer}	RateLimit-Remaining	"Requests left in the window (as RateLimit-Limit)"
+//	@Header		all	{integer}	RateLimit-Reset	"Seconds until the window is full again (as RateLimit-Limit)"
 //	@Security		AdminSecret
 //	@Router			/auth/keys/{id}/revoke [post]
 func (g *Guard) revokeKey(c *gin.Context) {
@@ -157,17 +193,24 @@ func (g *Guard) revokeKey(c *gin.Context) {
 //	@Tags			ginkey
 //	@Accept			json
 //	@Produce		json
-//	@Param			id		path		string			true	"Key id"
+//	@Param			id		path		string			true	"Key id"	extensions(x-example=3uV8rKQ0mZ1bXy7wE2tLp4)
 //	@Param			body	body		renewRequest	false	"New expiry (optional)"
 //	@Success		200		{object}	Key				"The key's record with its new expires_at"
-//	@Failure		400		{object}	ErrorBody		"bad_request: the body is not one JSON object, expires_at is not RFC 3339 or in the past, or both expires_at and never_expires are set"
-//	@Failure		401		{object}	ErrorBody		"admin_unauthorized: the X-Admin-Secret header is missing or wrong, or a secret was sent in the query string"
-//	@Failure		403		{object}	ErrorBody		"cross_origin_refused: a browser sent the request from a page of another origin (Sec-Fetch-Site, else Origin against Host) that Config.TrustedOrigins does not list"
-//	@Failure		404		{object}	ErrorBody		"not_found: no key with that id"
-//	@Failure		409		{object}	ErrorBody		"key_revoked: the key is revoked; revocation is final. key_rotated: the key has been rotated"
-//	@Failure		413		{object}	ErrorBody		"payload_too_large: the body is larger than MaxBodyBytes (default 64 KiB)"
-//	@Failure		415		{object}	ErrorBody		"unsupported_media_type: the body is not sent as Content-Type: application/json (a form, multipart or text/plain body, or a body without a Content-Type)"
-//	@Failure		503		{object}	ErrorBody		"unavailable: the key store could not be written"
+//	@Failure		400	{object}	ErrorBody	"bad_request: the body is not one JSON object, expires_at is not RFC 3339 or in the past, or both expires_at and never_expires are set"
+//	@Failure		401	{object}	ErrorBody	"admin_unauthorized: no admin credentials, a wrong X-Admin-Secret header, or a secret in the query string. With Config.AdminAuth or AdminKeyScope also their refusals (key_missing, key_invalid, key_expired, key_revoked, credentials_invalid...), with a WWW-Authenticate challenge"
+//	@Failure		403	{object}	ErrorBody	"cross_origin_refused: a browser sent the request from a page of another origin (Sec-Fetch-Site, else Origin against Host) that Config.TrustedOrigins does not list. insufficient_scope: a key let in through Config.AdminKeyScope lacks the scope. ip_not_allowed: its allow-list does not hold the client's address"
+//	@Failure		404	{object}	ErrorBody	"not_found: no key with that id"
+//	@Failure		409	{object}	ErrorBody	"key_revoked: the key is revoked; revocation is final. key_rotated: the key has been rotated"
+//	@Failure		413	{object}	ErrorBody	"payload_too_large: the body is larger than MaxBodyBytes (default 64 KiB)"
+//	@Failure		415	{object}	ErrorBody	"unsupported_media_type: the body is not sent as Content-Type: application/json (a form, multipart or text/plain body, or a body without a Content-Type)"
+//	@Failure		429	{object}	ErrorBody	"too_many_failures: this address sent too many wrong admin credentials (Config.AdminFailureLimit). Through Config.AdminKeyScope also rate_limited, quota_exceeded or too_many_lookups. Retry-After says when to retry"
+//	@Failure		503	{object}	ErrorBody	"unavailable: the key store could not be written. lookups_busy: through Config.AdminKeyScope, too many keys are being looked up at once"
+//	@Header		401	{string}	WWW-Authenticate	"The challenges of the ways in other than the X-Admin-Secret header (Config.AdminAuth, AdminKeyScope), when there are any"
+//	@Header		403	{string}	WWW-Authenticate	"For insufficient_scope of a key let in through Config.AdminKeyScope: the scope it lacks"
+//	@Header		429	{integer}	Retry-After	"Seconds to wait before retrying"
+//	@Header		all	{integer}	RateLimit-Limit	"Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+//	@Header		all	{integer}	RateLimit-Remaining	"Requests left in the window (as RateLimit-Limit)"
+//	@Header		all	{integer}	RateLimit-Reset	"Seconds until the window is full again (as RateLimit-Limit)"
 //	@Security		AdminSecret
 //	@Router			/auth/keys/{id}/renew [post]
 func (g *Guard) renewKey(c *gin.Context) {
@@ -200,13 +243,21 @@ func (g *Guard) renewKey(c *gin.Context) {
 //	@Description	Total requests, last use and daily counts (UTC) for the last N days. Counts are written in batches about every second; this call flushes the instance's pending counts first, and answers 503 rather than totals that leave them out.
 //	@Tags			ginkey
 //	@Produce		json
-//	@Param			id		path		string		true	"Key id"
+//	@Param			id		path		string		true	"Key id"	extensions(x-example=3uV8rKQ0mZ1bXy7wE2tLp4)
 //	@Param			days	query		int			false	"Days of daily counts"	minimum(1)	maximum(366)	default(30)
 //	@Success		200		{object}	UsageReport	"The key's totals and daily counts"
-//	@Failure		400		{object}	ErrorBody	"bad_request: days is out of range"
-//	@Failure		401		{object}	ErrorBody	"admin_unauthorized: the X-Admin-Secret header is missing or wrong, or a secret was sent in the query string"
-//	@Failure		404		{object}	ErrorBody	"not_found: no key with that id"
-//	@Failure		503		{object}	ErrorBody	"unavailable: the key store could not be read or its pending counts written, or it keeps no usage"
+//	@Failure		400	{object}	ErrorBody	"bad_request: days is out of range"
+//	@Failure		401	{object}	ErrorBody	"admin_unauthorized: no admin credentials, a wrong X-Admin-Secret header, or a secret in the query string. With Config.AdminAuth or AdminKeyScope also their refusals (key_missing, key_invalid, key_expired, key_revoked, credentials_invalid...), with a WWW-Authenticate challenge"
+//	@Failure		403	{object}	ErrorBody	"insufficient_scope: a key let in through Config.AdminKeyScope lacks the scope. ip_not_allowed: its allow-list does not hold the client's address"
+//	@Failure		404	{object}	ErrorBody	"not_found: no key with that id"
+//	@Failure		429	{object}	ErrorBody	"too_many_failures: this address sent too many wrong admin credentials (Config.AdminFailureLimit). Through Config.AdminKeyScope also rate_limited, quota_exceeded or too_many_lookups. Retry-After says when to retry"
+//	@Failure		503	{object}	ErrorBody	"unavailable: the key store could not be read or its pending counts written, or it keeps no usage. lookups_busy: through Config.AdminKeyScope, too many keys are being looked up at once"
+//	@Header		401	{string}	WWW-Authenticate	"The challenges of the ways in other than the X-Admin-Secret header (Config.AdminAuth, AdminKeyScope), when there are any"
+//	@Header		403	{string}	WWW-Authenticate	"For insufficient_scope of a key let in through Config.AdminKeyScope: the scope it lacks"
+//	@Header		429	{integer}	Retry-After	"Seconds to wait before retrying"
+//	@Header		all	{integer}	RateLimit-Limit	"Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+//	@Header		all	{integer}	RateLimit-Remaining	"Requests left in the window (as RateLimit-Limit)"
+//	@Header		all	{integer}	RateLimit-Reset	"Seconds until the window is full again (as RateLimit-Limit)"
 //	@Security		AdminSecret
 //	@Router			/auth/keys/{id}/usage [get]
 func (g *Guard) keyUsage(c *gin.Context) {
@@ -228,9 +279,17 @@ func (g *Guard) keyUsage(c *gin.Context) {
 //	@Param			limit	query		int					false	"Page size"		minimum(1)	maximum(500)	default(50)
 //	@Param			offset	query		int					false	"Rows to skip"	minimum(0)	default(0)
 //	@Success		200		{object}	UsageSummaryList	"A page of usage rows and the total number of keys"
-//	@Failure		400		{object}	ErrorBody			"bad_request: limit or offset is out of range"
-//	@Failure		401		{object}	ErrorBody			"admin_unauthorized: the X-Admin-Secret header is missing or wrong, or a secret was sent in the query string"
-//	@Failure		503		{object}	ErrorBody			"unavailable: the key store could not be read or its pending counts written, or it keeps no usage"
+//	@Failure		400	{object}	ErrorBody	"bad_request: limit or offset is out of range"
+//	@Failure		401	{object}	ErrorBody	"admin_unauthorized: no admin credentials, a wrong X-Admin-Secret header, or a secret in the query string. With Config.AdminAuth or AdminKeyScope also their refusals (key_missing, key_invalid, key_expired, key_revoked, credentials_invalid...), with a WWW-Authenticate challenge"
+//	@Failure		403	{object}	ErrorBody	"insufficient_scope: a key let in through Config.AdminKeyScope lacks the scope. ip_not_allowed: its allow-list does not hold the client's address"
+//	@Failure		429	{object}	ErrorBody	"too_many_failures: this address sent too many wrong admin credentials (Config.AdminFailureLimit). Through Config.AdminKeyScope also rate_limited, quota_exceeded or too_many_lookups. Retry-After says when to retry"
+//	@Failure		503	{object}	ErrorBody	"unavailable: the key store could not be read or its pending counts written, or it keeps no usage. lookups_busy: through Config.AdminKeyScope, too many keys are being looked up at once"
+//	@Header		401	{string}	WWW-Authenticate	"The challenges of the ways in other than the X-Admin-Secret header (Config.AdminAuth, AdminKeyScope), when there are any"
+//	@Header		403	{string}	WWW-Authenticate	"For insufficient_scope of a key let in through Config.AdminKeyScope: the scope it lacks"
+//	@Header		429	{integer}	Retry-After	"Seconds to wait before retrying"
+//	@Header		all	{integer}	RateLimit-Limit	"Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+//	@Header		all	{integer}	RateLimit-Remaining	"Requests left in the window (as RateLimit-Limit)"
+//	@Header		all	{integer}	RateLimit-Reset	"Seconds until the window is full again (as RateLimit-Limit)"
 //	@Security		AdminSecret
 //	@Router			/auth/usage [get]
 func (g *Guard) usageSummary(c *gin.Context) {

@@ -22,9 +22,17 @@ import (
 //	@Param			limit	query		int			false	"Page size"												minimum(1)	maximum(500)	default(50)
 //	@Param			offset	query		int			false	"Entries to skip"										minimum(0)	default(0)
 //	@Success		200		{object}	AuditList	"A page of entries and the total number matching"
-//	@Failure		400		{object}	ErrorBody	"bad_request: key_id is not a key id, action is not one of the actions, since is not RFC 3339, or limit or offset is out of range"
-//	@Failure		401		{object}	ErrorBody	"admin_unauthorized: the X-Admin-Secret header is missing or wrong, or a secret was sent in the query string"
-//	@Failure		503		{object}	ErrorBody	"unavailable: the store could not be read, or it keeps no audit log"
+//	@Failure		400	{object}	ErrorBody	"bad_request: key_id is not a key id, action is not one of the actions, since is not RFC 3339, or limit or offset is out of range"
+//	@Failure		401	{object}	ErrorBody	"admin_unauthorized: no admin credentials, a wrong X-Admin-Secret header, or a secret in the query string. With Config.AdminAuth or AdminKeyScope also their refusals (key_missing, key_invalid, key_expired, key_revoked, credentials_invalid...), with a WWW-Authenticate challenge"
+//	@Failure		403	{object}	ErrorBody	"insufficient_scope: a key let in through Config.AdminKeyScope lacks the scope. ip_not_allowed: its allow-list does not hold the client's address"
+//	@Failure		429	{object}	ErrorBody	"too_many_failures: this address sent too many wrong admin credentials (Config.AdminFailureLimit). Through Config.AdminKeyScope also rate_limited, quota_exceeded or too_many_lookups. Retry-After says when to retry"
+//	@Failure		503	{object}	ErrorBody	"unavailable: the store could not be read, or it keeps no audit log. lookups_busy: through Config.AdminKeyScope, too many keys are being looked up at once"
+//	@Header		401	{string}	WWW-Authenticate	"The challenges of the ways in other than the X-Admin-Secret header (Config.AdminAuth, AdminKeyScope), when there are any"
+//	@Header		403	{string}	WWW-Authenticate	"For insufficient_scope of a key let in through Config.AdminKeyScope: the scope it lacks"
+//	@Header		429	{integer}	Retry-After	"Seconds to wait before retrying"
+//	@Header		all	{integer}	RateLimit-Limit	"Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+//	@Header		all	{integer}	RateLimit-Remaining	"Requests left in the window (as RateLimit-Limit)"
+//	@Header		all	{integer}	RateLimit-Reset	"Seconds until the window is full again (as RateLimit-Limit)"
 //	@Security		AdminSecret
 //	@Router			/auth/audit [get]
 func (g *Guard) listAudit(c *gin.Context) {

@@ -35,17 +35,24 @@ func (r *rotateRequest) grace() (time.Duration, *Error) {
 //	@Tags			ginkey
 //	@Accept			json
 //	@Produce		json
-//	@Param			id		path		string			true	"Key id"
+//	@Param			id		path		string			true	"Key id"	extensions(x-example=3uV8rKQ0mZ1bXy7wE2tLp4)
 //	@Param			body	body		rotateRequest	false	"Grace period (optional)"
 //	@Success		201		{object}	CreatedKey		"The new key's record plus the plaintext key, shown only here"
-//	@Failure		400		{object}	ErrorBody		"bad_request: the body is not one JSON object, or grace is not a Go duration from 0s to 720h"
-//	@Failure		401		{object}	ErrorBody		"admin_unauthorized: the X-Admin-Secret header is missing or wrong, or a secret was sent in the query string"
-//	@Failure		403		{object}	ErrorBody		"cross_origin_refused: a browser sent the request from a page of another origin (Sec-Fetch-Site, else Origin against Host) that Config.TrustedOrigins does not list"
-//	@Failure		404		{object}	ErrorBody		"not_found: no key with that id"
-//	@Failure		409		{object}	ErrorBody		"key_revoked: the key is revoked. key_rotated: the key has already been rotated (rotate the key that replaced it). key_expired: the key has expired (renew it first)"
-//	@Failure		413		{object}	ErrorBody		"payload_too_large: the body is larger than MaxBodyBytes (default 64 KiB)"
-//	@Failure		415		{object}	ErrorBody		"unsupported_media_type: the body is not sent as Content-Type: application/json (a form, multipart or text/plain body, or a body without a Content-Type)"
-//	@Failure		503		{object}	ErrorBody		"unavailable: the key store could not be written"
+//	@Failure		400	{object}	ErrorBody	"bad_request: the body is not one JSON object, or grace is not a Go duration from 0s to 720h"
+//	@Failure		401	{object}	ErrorBody	"admin_unauthorized: no admin credentials, a wrong X-Admin-Secret header, or a secret in the query string. With Config.AdminAuth or AdminKeyScope also their refusals (key_missing, key_invalid, key_expired, key_revoked, credentials_invalid...), with a WWW-Authenticate challenge"
+//	@Failure		403	{object}	ErrorBody	"cross_origin_refused: a browser sent the request from a page of another origin (Sec-Fetch-Site, else Origin against Host) that Config.TrustedOrigins does not list. insufficient_scope: a key let in through Config.AdminKeyScope lacks the scope. ip_not_allowed: its allow-list does not hold the client's address"
+//	@Failure		404	{object}	ErrorBody	"not_found: no key with that id"
+//	@Failure		409	{object}	ErrorBody	"key_revoked: the key is revoked. key_rotated: the key has already been rotated (rotate the key that replaced it). key_expired: the key has expired (renew it first)"
+//	@Failure		413	{object}	ErrorBody	"payload_too_large: the body is larger than MaxBodyBytes (default 64 KiB)"
+//	@Failure		415	{object}	ErrorBody	"unsupported_media_type: the body is not sent as Content-Type: application/json (a form, multipart or text/plain body, or a body without a Content-Type)"
+//	@Failure		429	{object}	ErrorBody	"too_many_failures: this address sent too many wrong admin credentials (Config.AdminFailureLimit). Through Config.AdminKeyScope also rate_limited, quota_exceeded or too_many_lookups. Retry-After says when to retry"
+//	@Failure		503	{object}	ErrorBody	"unavailable: the key store could not be written. lookups_busy: through Config.AdminKeyScope, too many keys are being looked up at once"
+//	@Header		401	{string}	WWW-Authenticate	"The challenges of the ways in other than the X-Admin-Secret header (Config.AdminAuth, AdminKeyScope), when there are any"
+//	@Header		403	{string}	WWW-Authenticate	"For insufficient_scope of a key let in through Config.AdminKeyScope: the scope it lacks"
+//	@Header		429	{integer}	Retry-After	"Seconds to wait before retrying"
+//	@Header		all	{integer}	RateLimit-Limit	"Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+//	@Header		all	{integer}	RateLimit-Remaining	"Requests left in the window (as RateLimit-Limit)"
+//	@Header		all	{integer}	RateLimit-Reset	"Seconds until the window is full again (as RateLimit-Limit)"
 //	@Security		AdminSecret
 //	@Router			/auth/keys/{id}/rotate [post]
 func (g *Guard) rotateKey(c *gin.Context) {

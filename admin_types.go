@@ -19,17 +19,23 @@ func (m *jsonMetadata) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// createKeyRequest is the body of POST /keys; every field is optional.
+// createKeyRequest is the body of POST /keys; every field is optional. A
+// generated client sends the zero values of fields it was not given: see
+// parseExpiresAt and givenLimit for what they mean. Absent or null,
+// rate_limit is the guard's and quota none. Those two carry no comment and
+// no tag, so that swag writes a plain $ref, which go-swagger's clients make
+// a pointer and leave out when unset (an allOf wrapper would be a struct,
+// always sent).
 type createKeyRequest struct {
 	Name         string       `json:"name" example:"billing service" maxLength:"200"`
 	Owner        string       `json:"owner" example:"user_42" maxLength:"200"` // the user, team or tenant it belongs to
 	Scopes       []string     `json:"scopes" example:"items:read"`
 	Metadata     jsonMetadata `json:"metadata" swaggertype:"object"`
-	ExpiresAt    *string      `json:"expires_at" example:"2099-12-31T23:59:59Z" format:"date-time"`
-	NeverExpires bool         `json:"never_expires" example:"false"`
-	RateLimit    *RateLimit   `json:"rate_limit"`                                 // default: the guard's
+	ExpiresAt    *string      `json:"expires_at" example:"2099-12-31T23:59:59Z" format:"date-time" extensions:"x-nullable"` // null or absent: one TTL from now
+	NeverExpires bool         `json:"never_expires" example:"false"`                                                        // true: no expiry; not with expires_at
+	RateLimit    *RateLimit   `json:"rate_limit"`
 	AllowedIPs   []string     `json:"allowed_ips" example:"10.0.0.0/8,127.0.0.1"` // CIDR prefixes or addresses; default: any
-	Quota        *Quota       `json:"quota"`                                      // default: none
+	Quota        *Quota       `json:"quota"`
 } //	@name	ginkey.CreateKeyRequest
 
 // CreatedKey is a new key's record plus the key itself, returned once.
@@ -42,8 +48,8 @@ type CreatedKey struct {
 // renewRequest is the optional body of POST /keys/{id}/renew. With neither
 // field the key expires one TTL from now.
 type renewRequest struct {
-	ExpiresAt    *string `json:"expires_at" example:"2099-12-31T23:59:59Z" format:"date-time"`
-	NeverExpires bool    `json:"never_expires" example:"false"`
+	ExpiresAt    *string `json:"expires_at" example:"2099-12-31T23:59:59Z" format:"date-time" extensions:"x-nullable"` // null or absent: one TTL from now
+	NeverExpires bool    `json:"never_expires" example:"false"`                                                        // true: no expiry; not with expires_at
 } //	@name	ginkey.RenewRequest
 
 // KeyList is a page of keys.
@@ -101,7 +107,7 @@ func (r *createKeyRequest) spec() (KeySpec, *Error) {
 	return KeySpec{
 		Name: r.Name, Owner: r.Owner, Scopes: r.Scopes, Metadata: r.Metadata,
 		ExpiresAt: expires, NeverExpires: r.NeverExpires,
-		RateLimit: r.RateLimit, AllowedIPs: r.AllowedIPs, Quota: r.Quota,
+		RateLimit: givenLimit(r.RateLimit), AllowedIPs: r.AllowedIPs, Quota: givenLimit(r.Quota),
 	}, nil
 }
 
@@ -113,6 +119,8 @@ func (r *renewRequest) renewal() (Renewal, *Error) {
 
 // parseExpiresAt reads a body's expires_at. Whether it may be given at all
 // (not beside never_expires) is the API's rule: the time goes to it as read.
+// The zero instant (0001-01-01T00:00:00Z) is what a generated client sends
+// for a time it was not given, so it counts as absent.
 func parseExpiresAt(s *string) (*time.Time, *Error) {
 	if s == nil {
 		return nil, nil
@@ -121,5 +129,19 @@ func parseExpiresAt(s *string) (*time.Time, *Error) {
 	if err != nil {
 		return nil, badField("expires_at", "must be an RFC 3339 time, e.g. 2030-01-02T15:04:05Z")
 	}
+	if t.IsZero() {
+		return nil, nil
+	}
 	return &t, nil
+}
+
+// givenLimit is a body's rate_limit or quota as the API takes it: an empty
+// object ({}, every field its zero value) is what a generated client sends
+// for a limit it was not given, so it counts as absent; a limit with only
+// some fields set is the API's to refuse.
+func givenLimit[L RateLimit | Quota](l *L) *L {
+	if l == nil || *l == *new(L) {
+		return nil
+	}
+	return l
 }

@@ -49,7 +49,7 @@ const outcomeOK = "ok"
 // AuditEntry is one entry of the audit log.
 type AuditEntry struct {
 	ID   int64     `json:"id" example:"42"`
-	Time time.Time `json:"time"` // for auth_failed, the start of the minute counted
+	Time time.Time `json:"time" format:"date-time"` // for auth_failed, the start of the minute counted
 	// Action is one of create, update, revoke, renew, rotate, delete,
 	// auth_failed.
 	Action string `json:"action" example:"update" enums:"create,update,revoke,renew,rotate,delete,auth_failed"`
@@ -66,9 +66,9 @@ type AuditEntry struct {
 	// "basic:<user>" (BasicAuth), "app:<name>" or "app" (another AdminAuth,
 	// see SetPrincipal). "" for the ginkey command, Go code and auth_failed.
 	Principal string   `json:"principal" example:"key:3uV8rKQ0mZ1bXy7wE2tLp4"`
-	Fields    []string `json:"fields" example:"name,scopes"` // the fields given or changed: names, never values
-	Outcome   string   `json:"outcome" example:"ok"`         // "ok" or the error's code
-	Count     int64    `json:"count" example:"1"`            // failures counted, for auth_failed; else 1
+	Fields    []string `json:"fields" example:"name,scopes"`                                                                                             // the fields given or changed: names, never values
+	Outcome   string   `json:"outcome" example:"ok" enums:"ok,bad_request,not_found,key_revoked,key_rotated,key_expired,unavailable,admin_unauthorized"` // "ok" or the error's code
+	Count     int64    `json:"count" example:"1"`                                                                                                        // failures counted, for auth_failed; else 1
 }
 
 // AuditQuery selects a page of the audit log for Guard.Audit. Every field

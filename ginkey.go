@@ -197,15 +197,15 @@ type Key struct {
 	Prefix     string         `json:"prefix" example:"gk_AbC1x"`
 	Name       string         `json:"name" example:"billing service"`
 	Owner      string         `json:"owner" example:"user_42"` // the user, team or tenant it belongs to; "" for none
-	Scopes     []string       `json:"scopes"`
+	Scopes     []string       `json:"scopes" example:"items:read"`
 	Metadata   map[string]any `json:"metadata" swaggertype:"object"`                  // numbers are json.Number, digit for digit as sent
-	RateLimit  *RateLimit     `json:"rate_limit"`                                     // null: the guard's default
+	RateLimit  *RateLimit     `json:"rate_limit" extensions:"x-nullable"`             // null: the guard's default
 	AllowedIPs []string       `json:"allowed_ips" example:"10.0.0.0/8,2001:db8::/32"` // empty: any address
-	Quota      *Quota         `json:"quota"`                                          // null: none
-	CreatedAt  time.Time      `json:"created_at"`
-	ExpiresAt  *time.Time     `json:"expires_at"`
-	RevokedAt  *time.Time     `json:"revoked_at"`
-	LastUsedAt *time.Time     `json:"last_used_at"`
+	Quota      *Quota         `json:"quota" extensions:"x-nullable"`                  // null: none
+	CreatedAt  time.Time      `json:"created_at" format:"date-time"`
+	ExpiresAt  *time.Time     `json:"expires_at" format:"date-time" extensions:"x-nullable"`   // null: never
+	RevokedAt  *time.Time     `json:"revoked_at" format:"date-time" extensions:"x-nullable"`   // null: not revoked
+	LastUsedAt *time.Time     `json:"last_used_at" format:"date-time" extensions:"x-nullable"` // null: never used
 	Status     Status         `json:"status" enums:"active,expired,revoked" swaggertype:"string"`
 	// RotatedFrom is the key this one replaced; RotatedTo the key that
 	// replaced this one, whose RevokedAt is the end of its grace period.

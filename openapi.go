@@ -34,6 +34,11 @@ import (
 //	@name						api_key
 //	@description				An API key in the api_key query parameter.
 //
+//	@securityDefinitions.apikey	APIKeyBearer
+//	@in							header
+//	@name						Authorization
+//	@description				An API key as a bearer token: the Authorization header's value is "Bearer " and the key.
+//
 //	@securityDefinitions.apikey	AdminSecret
 //	@in							header
 //	@name						X-Admin-Secret
@@ -53,6 +58,7 @@ const (
 	adminScheme   = "AdminSecret"
 	headerScheme  = "APIKeyHeader"
 	queryScheme   = "APIKeyQuery"
+	bearerScheme  = "APIKeyBearer"
 )
 
 // docReader is Docs' doc.
@@ -255,12 +261,14 @@ func (g *Guard) adminPrefix(app map[string]any) (prefix string, show bool) {
 }
 
 // matchKeySchemes makes APIKeyHeader and APIKeyQuery name what the guard
-// reads, so that Swagger UI's Authorize sends the key where it is looked for.
+// reads, so that Swagger UI's Authorize sends the key where it is looked for,
+// and adds APIKeyBearer when the guard reads bearer tokens (Swagger 2.0 has
+// no bearer scheme: an apiKey in the Authorization header stands for it).
 func (g *Guard) matchKeySchemes(schemes, own map[string]any) {
 	for _, s := range []struct {
 		scheme string
 		from   SourceKind
-	}{{headerScheme, FromHeader}, {queryScheme, FromQuery}} {
+	}{{headerScheme, FromHeader}, {queryScheme, FromQuery}, {bearerScheme, FromBearer}} {
 		i := slices.IndexFunc(g.admin.sources, func(src Source) bool { return src.From == s.from })
 		if i < 0 {
 			continue
@@ -270,7 +278,9 @@ func (g *Guard) matchKeySchemes(schemes, own map[string]any) {
 			def = cloneObject(own[s.scheme])
 			schemes[s.scheme] = def
 		}
-		def["name"] = g.admin.sources[i].Name
+		if s.from != FromBearer { // always the Authorization header
+			def["name"] = g.admin.sources[i].Name
+		}
 	}
 }
 

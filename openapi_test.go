@@ -100,7 +100,7 @@ func adminRoutes(t *testing.T, prefix string) []string {
 // adminErrorCodes maps each status to the codes an admin call can answer with.
 func adminErrorCodes() map[string][]string {
 	m := map[string][]string{}
-	for _, e := range []*Error{errAdminUnauthorized, ErrBadRequest, errCrossOrigin, ErrNotFound, ErrRevokedConflict, errPayloadTooLarge, errUnsupportedMediaType, ErrUnavailable} {
+	for _, e := range []*Error{errAdminUnauthorized, ErrBadRequest, errCrossOrigin, ErrInsufficientScope, ErrNotFound, ErrRevokedConflict, errPayloadTooLarge, errUnsupportedMediaType, ErrTooManyFailures, ErrUnavailable} {
 		s := strconv.Itoa(e.Status)
 		m[s] = append(m[s], e.Code)
 	}
@@ -436,6 +436,6 @@ func TestSwagger2SchemaCheckRejectsABrokenDocument(t *testing.T) {
 	}
 }
 
-// wantSchemes are the three security schemes every document must define,
-// as "in name".
-var wantSchemes = map[string]string{"APIKeyHeader": "header X-API-Key", "APIKeyQuery": "query api_key", "AdminSecret": "header X-Admin-Secret"} //nolint:gosec // names of schemes and headers, not credentials
+// wantSchemes are the security schemes every document must define (with
+// the default Sources), as "in name".
+var wantSchemes = map[string]string{"APIKeyHeader": "header X-API-Key", "APIKeyQuery": "query api_key", "APIKeyBearer": "header Authorization", "AdminSecret": "header X-Admin-Secret"} //nolint:gosec // names of schemes and headers, not credentials

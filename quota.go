@@ -31,8 +31,8 @@ const maxQuotaRequests = 1 << 40
 // instances while it answers; requests let through while it was down are
 // counted once it answers again, if it is a limiter.QuotaRaiser.
 type Quota struct {
-	Requests int64  `json:"requests" example:"10000" minimum:"1"`
-	Per      Period `json:"per" enums:"day,month" swaggertype:"string" example:"day"`
+	Requests int64  `json:"requests" example:"10000" minimum:"1" maximum:"1099511627776" validate:"required"`
+	Per      Period `json:"per" enums:"day,month" swaggertype:"string" example:"day" validate:"required"`
 }
 
 func validateQuota(q *Quota) *Error {

@@ -30,8 +30,8 @@ const maxRateRequests = 1_000_000
 // one request back every Per/Requests. A key rotated in (RotateKey) shares
 // its predecessors' state: the keys of a rotation chain are limited as one.
 type RateLimit struct {
-	Requests int64  `json:"requests" example:"100" minimum:"1" maximum:"1000000"`
-	Per      Period `json:"per" enums:"1s,1m,1h" swaggertype:"string" example:"1m"`
+	Requests int64  `json:"requests" example:"100" minimum:"1" maximum:"1000000" validate:"required"`
+	Per      Period `json:"per" enums:"1s,1m,1h" swaggertype:"string" example:"1m" validate:"required"`
 }
 
 // window is the rate's period, or 0 when rl is not a valid rate limit.

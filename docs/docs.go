@@ -692,24 +692,132 @@ const docTemplate = `{
                         "description": "A page of entries and the total number matching",
                         "schema": {
                             "$ref": "#/definitions/ginkey.AuditList"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            }
                         }
                     },
                     "400": {
                         "description": "bad_request: key_id is not a key id, action is not one of the actions, since is not RFC 3339, or limit or offset is out of range",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            }
                         }
                     },
                     "401": {
-                        "description": "admin_unauthorized: the X-Admin-Secret header is missing or wrong, or a secret was sent in the query string",
+                        "description": "admin_unauthorized: no admin credentials, a wrong X-Admin-Secret header, or a secret in the query string. With Config.AdminAuth or AdminKeyScope also their refusals (key_missing, key_invalid, key_expired, key_revoked, credentials_invalid...), with a WWW-Authenticate challenge",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            },
+                            "WWW-Authenticate": {
+                                "type": "string",
+                                "description": "The challenges of the ways in other than the X-Admin-Secret header (Config.AdminAuth, AdminKeyScope), when there are any"
+                            }
+                        }
+                    },
+                    "403": {
+                        "description": "insufficient_scope: a key let in through Config.AdminKeyScope lacks the scope. ip_not_allowed: its allow-list does not hold the client's address",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            },
+                            "WWW-Authenticate": {
+                                "type": "string",
+                                "description": "For insufficient_scope of a key let in through Config.AdminKeyScope: the scope it lacks"
+                            }
+                        }
+                    },
+                    "429": {
+                        "description": "too_many_failures: this address sent too many wrong admin credentials (Config.AdminFailureLimit). Through Config.AdminKeyScope also rate_limited, quota_exceeded or too_many_lookups. Retry-After says when to retry",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            },
+                            "Retry-After": {
+                                "type": "integer",
+                                "description": "Seconds to wait before retrying"
+                            }
                         }
                     },
                     "503": {
-                        "description": "unavailable: the store could not be read, or it keeps no audit log",
+                        "description": "unavailable: the store could not be read, or it keeps no audit log. lookups_busy: through Config.AdminKeyScope, too many keys are being looked up at once",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            }
                         }
                     }
                 }
@@ -784,24 +892,132 @@ const docTemplate = `{
                         "description": "A page of keys and the total number matching",
                         "schema": {
                             "$ref": "#/definitions/ginkey.KeyList"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            }
                         }
                     },
                     "400": {
                         "description": "bad_request: status, owner, prefix, name, limit or offset is out of range",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            }
                         }
                     },
                     "401": {
-                        "description": "admin_unauthorized: the X-Admin-Secret header is missing or wrong, or a secret was sent in the query string",
+                        "description": "admin_unauthorized: no admin credentials, a wrong X-Admin-Secret header, or a secret in the query string. With Config.AdminAuth or AdminKeyScope also their refusals (key_missing, key_invalid, key_expired, key_revoked, credentials_invalid...), with a WWW-Authenticate challenge",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            },
+                            "WWW-Authenticate": {
+                                "type": "string",
+                                "description": "The challenges of the ways in other than the X-Admin-Secret header (Config.AdminAuth, AdminKeyScope), when there are any"
+                            }
+                        }
+                    },
+                    "403": {
+                        "description": "insufficient_scope: a key let in through Config.AdminKeyScope lacks the scope. ip_not_allowed: its allow-list does not hold the client's address",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            },
+                            "WWW-Authenticate": {
+                                "type": "string",
+                                "description": "For insufficient_scope of a key let in through Config.AdminKeyScope: the scope it lacks"
+                            }
+                        }
+                    },
+                    "429": {
+                        "description": "too_many_failures: this address sent too many wrong admin credentials (Config.AdminFailureLimit). Through Config.AdminKeyScope also rate_limited, quota_exceeded or too_many_lookups. Retry-After says when to retry",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            },
+                            "Retry-After": {
+                                "type": "integer",
+                                "description": "Seconds to wait before retrying"
+                            }
                         }
                     },
                     "503": {
-                        "description": "unavailable: the key store could not be read",
+                        "description": "unavailable: the key store could not be read. lookups_busy: through Config.AdminKeyScope, too many keys are being looked up at once",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            }
                         }
                     }
                 }
@@ -839,42 +1055,172 @@ const docTemplate = `{
                         "description": "The key's record plus the plaintext key, shown only here",
                         "schema": {
                             "$ref": "#/definitions/ginkey.CreatedKey"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            }
                         }
                     },
                     "400": {
                         "description": "bad_request: the body is not one JSON object, a field has the wrong type or is unknown, expires_at is not RFC 3339 or in the past, both expires_at and never_expires are set, or name, scopes or metadata are too long",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            }
                         }
                     },
                     "401": {
-                        "description": "admin_unauthorized: the X-Admin-Secret header is missing or wrong, or a secret was sent in the query string",
+                        "description": "admin_unauthorized: no admin credentials, a wrong X-Admin-Secret header, or a secret in the query string. With Config.AdminAuth or AdminKeyScope also their refusals (key_missing, key_invalid, key_expired, key_revoked, credentials_invalid...), with a WWW-Authenticate challenge",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            },
+                            "WWW-Authenticate": {
+                                "type": "string",
+                                "description": "The challenges of the ways in other than the X-Admin-Secret header (Config.AdminAuth, AdminKeyScope), when there are any"
+                            }
                         }
                     },
                     "403": {
-                        "description": "cross_origin_refused: a browser sent the request from a page of another origin (Sec-Fetch-Site, else Origin against Host) that Config.TrustedOrigins does not list",
+                        "description": "cross_origin_refused: a browser sent the request from a page of another origin (Sec-Fetch-Site, else Origin against Host) that Config.TrustedOrigins does not list. insufficient_scope: a key let in through Config.AdminKeyScope lacks the scope. ip_not_allowed: its allow-list does not hold the client's address",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            },
+                            "WWW-Authenticate": {
+                                "type": "string",
+                                "description": "For insufficient_scope of a key let in through Config.AdminKeyScope: the scope it lacks"
+                            }
                         }
                     },
                     "413": {
                         "description": "payload_too_large: the body is larger than MaxBodyBytes (default 64 KiB)",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            }
                         }
                     },
                     "415": {
                         "description": "unsupported_media_type: the body is not sent as Content-Type: application/json (a form, multipart or text/plain body, or a body without a Content-Type)",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            }
+                        }
+                    },
+                    "429": {
+                        "description": "too_many_failures: this address sent too many wrong admin credentials (Config.AdminFailureLimit). Through Config.AdminKeyScope also rate_limited, quota_exceeded or too_many_lookups. Retry-After says when to retry",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            },
+                            "Retry-After": {
+                                "type": "integer",
+                                "description": "Seconds to wait before retrying"
+                            }
                         }
                     },
                     "503": {
-                        "description": "unavailable: the key store could not be written",
+                        "description": "unavailable: the key store could not be written. lookups_busy: through Config.AdminKeyScope, too many keys are being looked up at once",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            }
                         }
                     }
                 }
@@ -899,6 +1245,7 @@ const docTemplate = `{
                 "parameters": [
                     {
                         "type": "string",
+                        "x-example": "3uV8rKQ0mZ1bXy7wE2tLp4",
                         "description": "Key id",
                         "name": "id",
                         "in": "path",
@@ -910,24 +1257,132 @@ const docTemplate = `{
                         "description": "The key's record",
                         "schema": {
                             "$ref": "#/definitions/ginkey.Key"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            }
                         }
                     },
                     "401": {
-                        "description": "admin_unauthorized: the X-Admin-Secret header is missing or wrong, or a secret was sent in the query string",
+                        "description": "admin_unauthorized: no admin credentials, a wrong X-Admin-Secret header, or a secret in the query string. With Config.AdminAuth or AdminKeyScope also their refusals (key_missing, key_invalid, key_expired, key_revoked, credentials_invalid...), with a WWW-Authenticate challenge",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            },
+                            "WWW-Authenticate": {
+                                "type": "string",
+                                "description": "The challenges of the ways in other than the X-Admin-Secret header (Config.AdminAuth, AdminKeyScope), when there are any"
+                            }
+                        }
+                    },
+                    "403": {
+                        "description": "insufficient_scope: a key let in through Config.AdminKeyScope lacks the scope. ip_not_allowed: its allow-list does not hold the client's address",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            },
+                            "WWW-Authenticate": {
+                                "type": "string",
+                                "description": "For insufficient_scope of a key let in through Config.AdminKeyScope: the scope it lacks"
+                            }
                         }
                     },
                     "404": {
                         "description": "not_found: no key with that id",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            }
+                        }
+                    },
+                    "429": {
+                        "description": "too_many_failures: this address sent too many wrong admin credentials (Config.AdminFailureLimit). Through Config.AdminKeyScope also rate_limited, quota_exceeded or too_many_lookups. Retry-After says when to retry",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            },
+                            "Retry-After": {
+                                "type": "integer",
+                                "description": "Seconds to wait before retrying"
+                            }
                         }
                     },
                     "503": {
-                        "description": "unavailable: the key store could not be read",
+                        "description": "unavailable: the key store could not be read. lookups_busy: through Config.AdminKeyScope, too many keys are being looked up at once",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            }
                         }
                     }
                 }
@@ -939,9 +1394,6 @@ const docTemplate = `{
                     }
                 ],
                 "description": "Deletes the key and its usage history. It stops working on the next request.",
-                "produces": [
-                    "application/json"
-                ],
                 "tags": [
                     "ginkey"
                 ],
@@ -950,6 +1402,7 @@ const docTemplate = `{
                 "parameters": [
                     {
                         "type": "string",
+                        "x-example": "3uV8rKQ0mZ1bXy7wE2tLp4",
                         "description": "Key id",
                         "name": "id",
                         "in": "path",
@@ -958,36 +1411,152 @@ const docTemplate = `{
                 ],
                 "responses": {
                     "204": {
-                        "description": "Deleted"
+                        "description": "Deleted",
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            }
+                        }
                     },
                     "401": {
-                        "description": "admin_unauthorized: the X-Admin-Secret header is missing or wrong, or a secret was sent in the query string",
+                        "description": "admin_unauthorized: no admin credentials, a wrong X-Admin-Secret header, or a secret in the query string. With Config.AdminAuth or AdminKeyScope also their refusals (key_missing, key_invalid, key_expired, key_revoked, credentials_invalid...), with a WWW-Authenticate challenge",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            },
+                            "WWW-Authenticate": {
+                                "type": "string",
+                                "description": "The challenges of the ways in other than the X-Admin-Secret header (Config.AdminAuth, AdminKeyScope), when there are any"
+                            }
                         }
                     },
                     "403": {
-                        "description": "cross_origin_refused: a browser sent the request from a page of another origin (Sec-Fetch-Site, else Origin against Host) that Config.TrustedOrigins does not list",
+                        "description": "cross_origin_refused: a browser sent the request from a page of another origin (Sec-Fetch-Site, else Origin against Host) that Config.TrustedOrigins does not list. insufficient_scope: a key let in through Config.AdminKeyScope lacks the scope. ip_not_allowed: its allow-list does not hold the client's address",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            },
+                            "WWW-Authenticate": {
+                                "type": "string",
+                                "description": "For insufficient_scope of a key let in through Config.AdminKeyScope: the scope it lacks"
+                            }
                         }
                     },
                     "404": {
                         "description": "not_found: no key with that id",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            }
                         }
                     },
                     "415": {
                         "description": "unsupported_media_type: the request has a Content-Type other than application/json, or a body without one (it needs neither)",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            }
+                        }
+                    },
+                    "429": {
+                        "description": "too_many_failures: this address sent too many wrong admin credentials (Config.AdminFailureLimit). Through Config.AdminKeyScope also rate_limited, quota_exceeded or too_many_lookups. Retry-After says when to retry",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            },
+                            "Retry-After": {
+                                "type": "integer",
+                                "description": "Seconds to wait before retrying"
+                            }
                         }
                     },
                     "503": {
-                        "description": "unavailable: the key store could not be written",
+                        "description": "unavailable: the key store could not be written. lookups_busy: through Config.AdminKeyScope, too many keys are being looked up at once",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            }
                         }
                     }
                 }
@@ -998,7 +1567,7 @@ const docTemplate = `{
                         "AdminSecret": []
                     }
                 ],
-                "description": "Sets the given fields and leaves the others alone; the change applies from the key's next request. Scopes and allowed_ips are replaced as a whole; \"rate_limit\": null reverts to the guard's default, \"quota\": null removes the quota, \"allowed_ips\": [] allows every address. A revoked key cannot be changed, nor a rotated one (change the key that replaced it).",
+                "description": "Sets the given fields and leaves the others alone; the change applies from the key's next request. Absent and null fields are left alone. Scopes and allowed_ips are replaced as a whole; \"allowed_ips\": [] allows every address. \"clear_rate_limit\": true (or \"rate_limit\": null) reverts to the guard's default rate limit, \"clear_quota\": true (or \"quota\": null) removes the quota; an empty rate_limit or quota object ({}) counts as absent. A revoked key cannot be changed, nor a rotated one (change the key that replaced it).",
                 "consumes": [
                     "application/json"
                 ],
@@ -1013,6 +1582,7 @@ const docTemplate = `{
                 "parameters": [
                     {
                         "type": "string",
+                        "x-example": "3uV8rKQ0mZ1bXy7wE2tLp4",
                         "description": "Key id",
                         "name": "id",
                         "in": "path",
@@ -1033,54 +1603,212 @@ const docTemplate = `{
                         "description": "The key's record after the change",
                         "schema": {
                             "$ref": "#/definitions/ginkey.Key"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            }
                         }
                     },
                     "400": {
                         "description": "bad_request: the body is empty or not one JSON object, a field has the wrong type or is unknown, or a value is invalid (scope, CIDR, rate_limit, quota)",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            }
                         }
                     },
                     "401": {
-                        "description": "admin_unauthorized: the X-Admin-Secret header is missing or wrong, or a secret was sent in the query string",
+                        "description": "admin_unauthorized: no admin credentials, a wrong X-Admin-Secret header, or a secret in the query string. With Config.AdminAuth or AdminKeyScope also their refusals (key_missing, key_invalid, key_expired, key_revoked, credentials_invalid...), with a WWW-Authenticate challenge",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            },
+                            "WWW-Authenticate": {
+                                "type": "string",
+                                "description": "The challenges of the ways in other than the X-Admin-Secret header (Config.AdminAuth, AdminKeyScope), when there are any"
+                            }
                         }
                     },
                     "403": {
-                        "description": "cross_origin_refused: a browser sent the request from a page of another origin (Sec-Fetch-Site, else Origin against Host) that Config.TrustedOrigins does not list",
+                        "description": "cross_origin_refused: a browser sent the request from a page of another origin (Sec-Fetch-Site, else Origin against Host) that Config.TrustedOrigins does not list. insufficient_scope: a key let in through Config.AdminKeyScope lacks the scope. ip_not_allowed: its allow-list does not hold the client's address",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            },
+                            "WWW-Authenticate": {
+                                "type": "string",
+                                "description": "For insufficient_scope of a key let in through Config.AdminKeyScope: the scope it lacks"
+                            }
                         }
                     },
                     "404": {
                         "description": "not_found: no key with that id",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            }
                         }
                     },
                     "409": {
                         "description": "key_revoked: the key is revoked; revocation is final. key_rotated: the key has been rotated",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            }
                         }
                     },
                     "413": {
                         "description": "payload_too_large: the body is larger than MaxBodyBytes (default 64 KiB)",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            }
                         }
                     },
                     "415": {
                         "description": "unsupported_media_type: the body is not sent as Content-Type: application/json (a form, multipart or text/plain body, or a body without a Content-Type)",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            }
+                        }
+                    },
+                    "429": {
+                        "description": "too_many_failures: this address sent too many wrong admin credentials (Config.AdminFailureLimit). Through Config.AdminKeyScope also rate_limited, quota_exceeded or too_many_lookups. Retry-After says when to retry",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            },
+                            "Retry-After": {
+                                "type": "integer",
+                                "description": "Seconds to wait before retrying"
+                            }
                         }
                     },
                     "503": {
-                        "description": "unavailable: the key store could not be written",
+                        "description": "unavailable: the key store could not be written. lookups_busy: through Config.AdminKeyScope, too many keys are being looked up at once",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            }
                         }
                     }
                 }
@@ -1108,6 +1836,7 @@ const docTemplate = `{
                 "parameters": [
                     {
                         "type": "string",
+                        "x-example": "3uV8rKQ0mZ1bXy7wE2tLp4",
                         "description": "Key id",
                         "name": "id",
                         "in": "path",
@@ -1127,54 +1856,212 @@ const docTemplate = `{
                         "description": "The key's record with its new expires_at",
                         "schema": {
                             "$ref": "#/definitions/ginkey.Key"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            }
                         }
                     },
                     "400": {
                         "description": "bad_request: the body is not one JSON object, expires_at is not RFC 3339 or in the past, or both expires_at and never_expires are set",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            }
                         }
                     },
                     "401": {
-                        "description": "admin_unauthorized: the X-Admin-Secret header is missing or wrong, or a secret was sent in the query string",
+                        "description": "admin_unauthorized: no admin credentials, a wrong X-Admin-Secret header, or a secret in the query string. With Config.AdminAuth or AdminKeyScope also their refusals (key_missing, key_invalid, key_expired, key_revoked, credentials_invalid...), with a WWW-Authenticate challenge",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            },
+                            "WWW-Authenticate": {
+                                "type": "string",
+                                "description": "The challenges of the ways in other than the X-Admin-Secret header (Config.AdminAuth, AdminKeyScope), when there are any"
+                            }
                         }
                     },
                     "403": {
-                        "description": "cross_origin_refused: a browser sent the request from a page of another origin (Sec-Fetch-Site, else Origin against Host) that Config.TrustedOrigins does not list",
+                        "description": "cross_origin_refused: a browser sent the request from a page of another origin (Sec-Fetch-Site, else Origin against Host) that Config.TrustedOrigins does not list. insufficient_scope: a key let in through Config.AdminKeyScope lacks the scope. ip_not_allowed: its allow-list does not hold the client's address",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            },
+                            "WWW-Authenticate": {
+                                "type": "string",
+                                "description": "For insufficient_scope of a key let in through Config.AdminKeyScope: the scope it lacks"
+                            }
                         }
                     },
                     "404": {
                         "description": "not_found: no key with that id",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            }
                         }
                     },
                     "409": {
                         "description": "key_revoked: the key is revoked; revocation is final. key_rotated: the key has been rotated",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            }
                         }
                     },
                     "413": {
                         "description": "payload_too_large: the body is larger than MaxBodyBytes (default 64 KiB)",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            }
                         }
                     },
                     "415": {
                         "description": "unsupported_media_type: the body is not sent as Content-Type: application/json (a form, multipart or text/plain body, or a body without a Content-Type)",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            }
+                        }
+                    },
+                    "429": {
+                        "description": "too_many_failures: this address sent too many wrong admin credentials (Config.AdminFailureLimit). Through Config.AdminKeyScope also rate_limited, quota_exceeded or too_many_lookups. Retry-After says when to retry",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            },
+                            "Retry-After": {
+                                "type": "integer",
+                                "description": "Seconds to wait before retrying"
+                            }
                         }
                     },
                     "503": {
-                        "description": "unavailable: the key store could not be written",
+                        "description": "unavailable: the key store could not be written. lookups_busy: through Config.AdminKeyScope, too many keys are being looked up at once",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            }
                         }
                     }
                 }
@@ -1199,6 +2086,7 @@ const docTemplate = `{
                 "parameters": [
                     {
                         "type": "string",
+                        "x-example": "3uV8rKQ0mZ1bXy7wE2tLp4",
                         "description": "Key id",
                         "name": "id",
                         "in": "path",
@@ -1210,36 +2098,152 @@ const docTemplate = `{
                         "description": "The key's record, status revoked",
                         "schema": {
                             "$ref": "#/definitions/ginkey.Key"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            }
                         }
                     },
                     "401": {
-                        "description": "admin_unauthorized: the X-Admin-Secret header is missing or wrong, or a secret was sent in the query string",
+                        "description": "admin_unauthorized: no admin credentials, a wrong X-Admin-Secret header, or a secret in the query string. With Config.AdminAuth or AdminKeyScope also their refusals (key_missing, key_invalid, key_expired, key_revoked, credentials_invalid...), with a WWW-Authenticate challenge",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            },
+                            "WWW-Authenticate": {
+                                "type": "string",
+                                "description": "The challenges of the ways in other than the X-Admin-Secret header (Config.AdminAuth, AdminKeyScope), when there are any"
+                            }
                         }
                     },
                     "403": {
-                        "description": "cross_origin_refused: a browser sent the request from a page of another origin (Sec-Fetch-Site, else Origin against Host) that Config.TrustedOrigins does not list",
+                        "description": "cross_origin_refused: a browser sent the request from a page of another origin (Sec-Fetch-Site, else Origin against Host) that Config.TrustedOrigins does not list. insufficient_scope: a key let in through Config.AdminKeyScope lacks the scope. ip_not_allowed: its allow-list does not hold the client's address",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            },
+                            "WWW-Authenticate": {
+                                "type": "string",
+                                "description": "For insufficient_scope of a key let in through Config.AdminKeyScope: the scope it lacks"
+                            }
                         }
                     },
                     "404": {
                         "description": "not_found: no key with that id",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            }
                         }
                     },
                     "415": {
                         "description": "unsupported_media_type: the request has a Content-Type other than application/json, or a body without one (it needs neither)",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            }
+                        }
+                    },
+                    "429": {
+                        "description": "too_many_failures: this address sent too many wrong admin credentials (Config.AdminFailureLimit). Through Config.AdminKeyScope also rate_limited, quota_exceeded or too_many_lookups. Retry-After says when to retry",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            },
+                            "Retry-After": {
+                                "type": "integer",
+                                "description": "Seconds to wait before retrying"
+                            }
                         }
                     },
                     "503": {
-                        "description": "unavailable: the key store could not be written",
+                        "description": "unavailable: the key store could not be written. lookups_busy: through Config.AdminKeyScope, too many keys are being looked up at once",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            }
                         }
                     }
                 }
@@ -1267,6 +2271,7 @@ const docTemplate = `{
                 "parameters": [
                     {
                         "type": "string",
+                        "x-example": "3uV8rKQ0mZ1bXy7wE2tLp4",
                         "description": "Key id",
                         "name": "id",
                         "in": "path",
@@ -1286,54 +2291,212 @@ const docTemplate = `{
                         "description": "The new key's record plus the plaintext key, shown only here",
                         "schema": {
                             "$ref": "#/definitions/ginkey.CreatedKey"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            }
                         }
                     },
                     "400": {
                         "description": "bad_request: the body is not one JSON object, or grace is not a Go duration from 0s to 720h",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            }
                         }
                     },
                     "401": {
-                        "description": "admin_unauthorized: the X-Admin-Secret header is missing or wrong, or a secret was sent in the query string",
+                        "description": "admin_unauthorized: no admin credentials, a wrong X-Admin-Secret header, or a secret in the query string. With Config.AdminAuth or AdminKeyScope also their refusals (key_missing, key_invalid, key_expired, key_revoked, credentials_invalid...), with a WWW-Authenticate challenge",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            },
+                            "WWW-Authenticate": {
+                                "type": "string",
+                                "description": "The challenges of the ways in other than the X-Admin-Secret header (Config.AdminAuth, AdminKeyScope), when there are any"
+                            }
                         }
                     },
                     "403": {
-                        "description": "cross_origin_refused: a browser sent the request from a page of another origin (Sec-Fetch-Site, else Origin against Host) that Config.TrustedOrigins does not list",
+                        "description": "cross_origin_refused: a browser sent the request from a page of another origin (Sec-Fetch-Site, else Origin against Host) that Config.TrustedOrigins does not list. insufficient_scope: a key let in through Config.AdminKeyScope lacks the scope. ip_not_allowed: its allow-list does not hold the client's address",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            },
+                            "WWW-Authenticate": {
+                                "type": "string",
+                                "description": "For insufficient_scope of a key let in through Config.AdminKeyScope: the scope it lacks"
+                            }
                         }
                     },
                     "404": {
                         "description": "not_found: no key with that id",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            }
                         }
                     },
                     "409": {
                         "description": "key_revoked: the key is revoked. key_rotated: the key has already been rotated (rotate the key that replaced it). key_expired: the key has expired (renew it first)",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            }
                         }
                     },
                     "413": {
                         "description": "payload_too_large: the body is larger than MaxBodyBytes (default 64 KiB)",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            }
                         }
                     },
                     "415": {
                         "description": "unsupported_media_type: the body is not sent as Content-Type: application/json (a form, multipart or text/plain body, or a body without a Content-Type)",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            }
+                        }
+                    },
+                    "429": {
+                        "description": "too_many_failures: this address sent too many wrong admin credentials (Config.AdminFailureLimit). Through Config.AdminKeyScope also rate_limited, quota_exceeded or too_many_lookups. Retry-After says when to retry",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            },
+                            "Retry-After": {
+                                "type": "integer",
+                                "description": "Seconds to wait before retrying"
+                            }
                         }
                     },
                     "503": {
-                        "description": "unavailable: the key store could not be written",
+                        "description": "unavailable: the key store could not be written. lookups_busy: through Config.AdminKeyScope, too many keys are being looked up at once",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            }
                         }
                     }
                 }
@@ -1358,6 +2521,7 @@ const docTemplate = `{
                 "parameters": [
                     {
                         "type": "string",
+                        "x-example": "3uV8rKQ0mZ1bXy7wE2tLp4",
                         "description": "Key id",
                         "name": "id",
                         "in": "path",
@@ -1378,30 +2542,152 @@ const docTemplate = `{
                         "description": "The key's totals and daily counts",
                         "schema": {
                             "$ref": "#/definitions/ginkey.UsageReport"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            }
                         }
                     },
                     "400": {
                         "description": "bad_request: days is out of range",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            }
                         }
                     },
                     "401": {
-                        "description": "admin_unauthorized: the X-Admin-Secret header is missing or wrong, or a secret was sent in the query string",
+                        "description": "admin_unauthorized: no admin credentials, a wrong X-Admin-Secret header, or a secret in the query string. With Config.AdminAuth or AdminKeyScope also their refusals (key_missing, key_invalid, key_expired, key_revoked, credentials_invalid...), with a WWW-Authenticate challenge",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            },
+                            "WWW-Authenticate": {
+                                "type": "string",
+                                "description": "The challenges of the ways in other than the X-Admin-Secret header (Config.AdminAuth, AdminKeyScope), when there are any"
+                            }
+                        }
+                    },
+                    "403": {
+                        "description": "insufficient_scope: a key let in through Config.AdminKeyScope lacks the scope. ip_not_allowed: its allow-list does not hold the client's address",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            },
+                            "WWW-Authenticate": {
+                                "type": "string",
+                                "description": "For insufficient_scope of a key let in through Config.AdminKeyScope: the scope it lacks"
+                            }
                         }
                     },
                     "404": {
                         "description": "not_found: no key with that id",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            }
+                        }
+                    },
+                    "429": {
+                        "description": "too_many_failures: this address sent too many wrong admin credentials (Config.AdminFailureLimit). Through Config.AdminKeyScope also rate_limited, quota_exceeded or too_many_lookups. Retry-After says when to retry",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            },
+                            "Retry-After": {
+                                "type": "integer",
+                                "description": "Seconds to wait before retrying"
+                            }
                         }
                     },
                     "503": {
-                        "description": "unavailable: the key store could not be read or its pending counts written, or it keeps no usage",
+                        "description": "unavailable: the key store could not be read or its pending counts written, or it keeps no usage. lookups_busy: through Config.AdminKeyScope, too many keys are being looked up at once",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            }
                         }
                     }
                 }
@@ -1447,24 +2733,132 @@ const docTemplate = `{
                         "description": "A page of usage rows and the total number of keys",
                         "schema": {
                             "$ref": "#/definitions/ginkey.UsageSummaryList"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            }
                         }
                     },
                     "400": {
                         "description": "bad_request: limit or offset is out of range",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            }
                         }
                     },
                     "401": {
-                        "description": "admin_unauthorized: the X-Admin-Secret header is missing or wrong, or a secret was sent in the query string",
+                        "description": "admin_unauthorized: no admin credentials, a wrong X-Admin-Secret header, or a secret in the query string. With Config.AdminAuth or AdminKeyScope also their refusals (key_missing, key_invalid, key_expired, key_revoked, credentials_invalid...), with a WWW-Authenticate challenge",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            },
+                            "WWW-Authenticate": {
+                                "type": "string",
+                                "description": "The challenges of the ways in other than the X-Admin-Secret header (Config.AdminAuth, AdminKeyScope), when there are any"
+                            }
+                        }
+                    },
+                    "403": {
+                        "description": "insufficient_scope: a key let in through Config.AdminKeyScope lacks the scope. ip_not_allowed: its allow-list does not hold the client's address",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            },
+                            "WWW-Authenticate": {
+                                "type": "string",
+                                "description": "For insufficient_scope of a key let in through Config.AdminKeyScope: the scope it lacks"
+                            }
+                        }
+                    },
+                    "429": {
+                        "description": "too_many_failures: this address sent too many wrong admin credentials (Config.AdminFailureLimit). Through Config.AdminKeyScope also rate_limited, quota_exceeded or too_many_lookups. Retry-After says when to retry",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            },
+                            "Retry-After": {
+                                "type": "integer",
+                                "description": "Seconds to wait before retrying"
+                            }
                         }
                     },
                     "503": {
-                        "description": "unavailable: the key store could not be read or its pending counts written, or it keeps no usage",
+                        "description": "unavailable: the key store could not be read or its pending counts written, or it keeps no usage. lookups_busy: through Config.AdminKeyScope, too many keys are being looked up at once",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key let in through Config.AdminKeyScope that has a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window (as RateLimit-Limit)"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again (as RateLimit-Limit)"
+                            }
                         }
                     }
                 }
@@ -1478,6 +2872,9 @@ const docTemplate = `{
                     },
                     {
                         "APIKeyQuery": []
+                    },
+                    {
+                        "APIKeyBearer": []
                     }
                 ],
                 "description": "Requires the scope items:read.",
@@ -1488,6 +2885,7 @@ const docTemplate = `{
                     "example"
                 ],
                 "summary": "List items",
+                "operationId": "exampleListItems",
                 "responses": {
                     "200": {
                         "description": "OK",
@@ -1496,24 +2894,112 @@ const docTemplate = `{
                             "items": {
                                 "$ref": "#/definitions/main.Item"
                             }
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key with a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again"
+                            }
                         }
                     },
                     "401": {
                         "description": "key_missing, key_invalid, key_expired or key_revoked",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key with a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again"
+                            },
+                            "WWW-Authenticate": {
+                                "type": "string",
+                                "description": "The challenge: Bearer realm=\\\"ginkey\\\" and, for a key that is not valid, its error"
+                            }
                         }
                     },
                     "403": {
                         "description": "insufficient_scope (needs items:read) or ip_not_allowed",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key with a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again"
+                            },
+                            "WWW-Authenticate": {
+                                "type": "string",
+                                "description": "For insufficient_scope: the scope the key lacks"
+                            }
                         }
                     },
                     "429": {
                         "description": "rate_limited, quota_exceeded, too_many_failures or too_many_lookups",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key with a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again"
+                            },
+                            "Retry-After": {
+                                "type": "integer",
+                                "description": "Seconds to wait before retrying"
+                            }
+                        }
+                    },
+                    "503": {
+                        "description": "unavailable: the key store could not be read, or lookups_busy: too many keys being looked up",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key with a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again"
+                            }
                         }
                     }
                 }
@@ -1525,6 +3011,9 @@ const docTemplate = `{
                     },
                     {
                         "APIKeyQuery": []
+                    },
+                    {
+                        "APIKeyBearer": []
                     }
                 ],
                 "description": "Requires the scope items:write.",
@@ -1538,6 +3027,7 @@ const docTemplate = `{
                     "example"
                 ],
                 "summary": "Add an item",
+                "operationId": "exampleCreateItem",
                 "parameters": [
                     {
                         "description": "The item",
@@ -1554,42 +3044,193 @@ const docTemplate = `{
                         "description": "Created",
                         "schema": {
                             "$ref": "#/definitions/main.Item"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key with a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again"
+                            }
                         }
                     },
                     "400": {
-                        "description": "bad_request",
+                        "description": "bad_request: the body is not {\\\"name\\\": 1 to 100 characters}",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key with a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again"
+                            }
                         }
                     },
                     "401": {
                         "description": "key_missing, key_invalid, key_expired or key_revoked",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key with a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again"
+                            },
+                            "WWW-Authenticate": {
+                                "type": "string",
+                                "description": "The challenge: Bearer realm=\\\"ginkey\\\" and, for a key that is not valid, its error"
+                            }
                         }
                     },
                     "403": {
                         "description": "insufficient_scope (needs items:write) or ip_not_allowed",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key with a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again"
+                            },
+                            "WWW-Authenticate": {
+                                "type": "string",
+                                "description": "For insufficient_scope: the scope the key lacks"
+                            }
                         }
                     },
                     "413": {
                         "description": "payload_too_large: the body is over 1 KiB",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key with a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again"
+                            }
                         }
                     },
                     "429": {
                         "description": "rate_limited, quota_exceeded, too_many_failures or too_many_lookups",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key with a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again"
+                            },
+                            "Retry-After": {
+                                "type": "integer",
+                                "description": "Seconds to wait before retrying"
+                            }
+                        }
+                    },
+                    "503": {
+                        "description": "unavailable: the key store could not be read, or lookups_busy: too many keys being looked up",
+                        "schema": {
+                            "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key with a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again"
+                            }
                         }
                     },
                     "507": {
-                        "description": "storage_full",
+                        "description": "storage_full: the example keeps at most 1000 items",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key with a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/public": {
+            "get": {
+                "description": "Answers every request; the guard is not in its way.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "example"
+                ],
+                "summary": "A route without a key",
+                "operationId": "examplePublic",
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/main.PublicResponse"
                         }
                     }
                 }
@@ -1603,9 +3244,12 @@ const docTemplate = `{
                     },
                     {
                         "APIKeyQuery": []
+                    },
+                    {
+                        "APIKeyBearer": []
                     }
                 ],
-                "description": "Answers only requests with a valid key, in the X-API-Key header or the api_key query parameter.",
+                "description": "Answers only requests with a valid key, in the X-API-Key header, the api_key query parameter or an Authorization bearer token.",
                 "produces": [
                     "application/json"
                 ],
@@ -1613,35 +3257,114 @@ const docTemplate = `{
                     "example"
                 ],
                 "summary": "A route that needs an API key",
+                "operationId": "exampleSecure",
                 "responses": {
                     "200": {
                         "description": "OK",
                         "schema": {
                             "$ref": "#/definitions/main.SecureResponse"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key with a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again"
+                            }
                         }
                     },
                     "401": {
                         "description": "key_missing, key_invalid, key_expired or key_revoked (with a WWW-Authenticate header)",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key with a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again"
+                            },
+                            "WWW-Authenticate": {
+                                "type": "string",
+                                "description": "The challenge: Bearer realm=\\\"ginkey\\\" and, for a key that is not valid, its error"
+                            }
                         }
                     },
                     "403": {
                         "description": "ip_not_allowed: the key has an allow-list without the client's address",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key with a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again"
+                            }
                         }
                     },
                     "429": {
                         "description": "rate_limited, quota_exceeded, too_many_failures or too_many_lookups (with Retry-After)",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key with a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again"
+                            },
+                            "Retry-After": {
+                                "type": "integer",
+                                "description": "Seconds to wait before retrying"
+                            }
                         }
                     },
                     "503": {
                         "description": "unavailable: the key store could not be read, or lookups_busy: too many keys being looked up",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
+                        },
+                        "headers": {
+                            "RateLimit-Limit": {
+                                "type": "integer",
+                                "description": "Requests per window of a key with a rate limit"
+                            },
+                            "RateLimit-Remaining": {
+                                "type": "integer",
+                                "description": "Requests left in the window"
+                            },
+                            "RateLimit-Reset": {
+                                "type": "integer",
+                                "description": "Seconds until the window is full again"
+                            }
                         }
                     }
                 }
@@ -1699,6 +3422,16 @@ const docTemplate = `{
                 "outcome": {
                     "description": "\"ok\" or the error's code",
                     "type": "string",
+                    "enum": [
+                        "ok",
+                        "bad_request",
+                        "not_found",
+                        "key_revoked",
+                        "key_rotated",
+                        "key_expired",
+                        "unavailable",
+                        "admin_unauthorized"
+                    ],
                     "example": "ok"
                 },
                 "principal": {
@@ -1708,7 +3441,8 @@ const docTemplate = `{
                 },
                 "time": {
                     "description": "for auth_failed, the start of the minute counted",
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 }
             }
         },
@@ -1742,8 +3476,10 @@ const docTemplate = `{
                     ]
                 },
                 "expires_at": {
+                    "description": "null or absent: one TTL from now",
                     "type": "string",
                     "format": "date-time",
+                    "x-nullable": true,
                     "example": "2099-12-31T23:59:59Z"
                 },
                 "metadata": {
@@ -1755,6 +3491,7 @@ const docTemplate = `{
                     "example": "billing service"
                 },
                 "never_expires": {
+                    "description": "true: no expiry; not with expires_at",
                     "type": "boolean",
                     "example": false
                 },
@@ -1765,20 +3502,10 @@ const docTemplate = `{
                     "example": "user_42"
                 },
                 "quota": {
-                    "description": "default: none",
-                    "allOf": [
-                        {
-                            "$ref": "#/definitions/ginkey.Quota"
-                        }
-                    ]
+                    "$ref": "#/definitions/ginkey.Quota"
                 },
                 "rate_limit": {
-                    "description": "default: the guard's",
-                    "allOf": [
-                        {
-                            "$ref": "#/definitions/ginkey.RateLimit"
-                        }
-                    ]
+                    "$ref": "#/definitions/ginkey.RateLimit"
                 },
                 "scopes": {
                     "type": "array",
@@ -1806,10 +3533,14 @@ const docTemplate = `{
                     ]
                 },
                 "created_at": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "expires_at": {
-                    "type": "string"
+                    "description": "null: never",
+                    "type": "string",
+                    "format": "date-time",
+                    "x-nullable": true
                 },
                 "id": {
                     "type": "string",
@@ -1821,7 +3552,10 @@ const docTemplate = `{
                     "example": "gk_zChrl7bMU1rjrRMS25e9IX1zKzQK7HmbPwyMGzyZo2y2UarF3"
                 },
                 "last_used_at": {
-                    "type": "string"
+                    "description": "null: never used",
+                    "type": "string",
+                    "format": "date-time",
+                    "x-nullable": true
                 },
                 "metadata": {
                     "description": "numbers are json.Number, digit for digit as sent",
@@ -1846,7 +3580,8 @@ const docTemplate = `{
                         {
                             "$ref": "#/definitions/ginkey.Quota"
                         }
-                    ]
+                    ],
+                    "x-nullable": true
                 },
                 "rate_limit": {
                     "description": "null: the guard's default",
@@ -1854,10 +3589,14 @@ const docTemplate = `{
                         {
                             "$ref": "#/definitions/ginkey.RateLimit"
                         }
-                    ]
+                    ],
+                    "x-nullable": true
                 },
                 "revoked_at": {
-                    "type": "string"
+                    "description": "null: not revoked",
+                    "type": "string",
+                    "format": "date-time",
+                    "x-nullable": true
                 },
                 "rotated_from": {
                     "description": "RotatedFrom is the key this one replaced; RotatedTo the key that\nreplaced this one, whose RevokedAt is the end of its grace period.",
@@ -1872,7 +3611,10 @@ const docTemplate = `{
                     "type": "array",
                     "items": {
                         "type": "string"
-                    }
+                    },
+                    "example": [
+                        "items:read"
+                    ]
                 },
                 "status": {
                     "type": "string",
@@ -1943,17 +3685,24 @@ const docTemplate = `{
                     ]
                 },
                 "created_at": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "expires_at": {
-                    "type": "string"
+                    "description": "null: never",
+                    "type": "string",
+                    "format": "date-time",
+                    "x-nullable": true
                 },
                 "id": {
                     "type": "string",
                     "example": "3uV8rKQ0mZ1bXy7wE2tLp4"
                 },
                 "last_used_at": {
-                    "type": "string"
+                    "description": "null: never used",
+                    "type": "string",
+                    "format": "date-time",
+                    "x-nullable": true
                 },
                 "metadata": {
                     "description": "numbers are json.Number, digit for digit as sent",
@@ -1978,7 +3727,8 @@ const docTemplate = `{
                         {
                             "$ref": "#/definitions/ginkey.Quota"
                         }
-                    ]
+                    ],
+                    "x-nullable": true
                 },
                 "rate_limit": {
                     "description": "null: the guard's default",
@@ -1986,10 +3736,14 @@ const docTemplate = `{
                         {
                             "$ref": "#/definitions/ginkey.RateLimit"
                         }
-                    ]
+                    ],
+                    "x-nullable": true
                 },
                 "revoked_at": {
-                    "type": "string"
+                    "description": "null: not revoked",
+                    "type": "string",
+                    "format": "date-time",
+                    "x-nullable": true
                 },
                 "rotated_from": {
                     "description": "RotatedFrom is the key this one replaced; RotatedTo the key that\nreplaced this one, whose RevokedAt is the end of its grace period.",
@@ -2004,7 +3758,10 @@ const docTemplate = `{
                     "type": "array",
                     "items": {
                         "type": "string"
-                    }
+                    },
+                    "example": [
+                        "items:read"
+                    ]
                 },
                 "status": {
                     "type": "string",
@@ -2039,35 +3796,64 @@ const docTemplate = `{
                     "items": {
                         "type": "string"
                     },
+                    "x-nullable": true,
+                    "x-omitempty": false,
                     "example": [
                         "10.0.0.0/8",
                         "2001:db8::/32"
                     ]
                 },
+                "clear_quota": {
+                    "description": "true: no quota; not with quota",
+                    "type": "boolean",
+                    "example": false
+                },
+                "clear_rate_limit": {
+                    "description": "true: back to the guard's default; not with rate_limit",
+                    "type": "boolean",
+                    "example": false
+                },
                 "metadata": {
-                    "type": "object"
+                    "type": "object",
+                    "x-nullable": true
                 },
                 "name": {
                     "type": "string",
                     "maxLength": 200,
+                    "x-nullable": true,
                     "example": "billing service"
                 },
                 "owner": {
                     "type": "string",
                     "maxLength": 200,
+                    "x-nullable": true,
                     "example": "user_42"
                 },
                 "quota": {
-                    "$ref": "#/definitions/ginkey.Quota"
+                    "description": "null: as clear_quota",
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/ginkey.Quota"
+                        }
+                    ],
+                    "x-nullable": true
                 },
                 "rate_limit": {
-                    "$ref": "#/definitions/ginkey.RateLimit"
+                    "description": "null: as clear_rate_limit",
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/ginkey.RateLimit"
+                        }
+                    ],
+                    "x-nullable": true
                 },
                 "scopes": {
                     "type": "array",
                     "items": {
                         "type": "string"
                     },
+                    "x-nullable": true,
+                    "x-omitempty": false,
                     "example": [
                         "items:read",
                         "items:write"
@@ -2077,6 +3863,10 @@ const docTemplate = `{
         },
         "ginkey.Quota": {
             "type": "object",
+            "required": [
+                "per",
+                "requests"
+            ],
             "properties": {
                 "per": {
                     "type": "string",
@@ -2088,6 +3878,7 @@ const docTemplate = `{
                 },
                 "requests": {
                     "type": "integer",
+                    "maximum": 1099511627776,
                     "minimum": 1,
                     "example": 10000
                 }
@@ -2095,6 +3886,10 @@ const docTemplate = `{
         },
         "ginkey.RateLimit": {
             "type": "object",
+            "required": [
+                "per",
+                "requests"
+            ],
             "properties": {
                 "per": {
                     "type": "string",
@@ -2117,11 +3912,14 @@ const docTemplate = `{
             "type": "object",
             "properties": {
                 "expires_at": {
+                    "description": "null or absent: one TTL from now",
                     "type": "string",
                     "format": "date-time",
+                    "x-nullable": true,
                     "example": "2099-12-31T23:59:59Z"
                 },
                 "never_expires": {
+                    "description": "true: no expiry; not with expires_at",
                     "type": "boolean",
                     "example": false
                 }
@@ -2272,7 +4070,17 @@ const docTemplate = `{
                 "name": {
                     "type": "string",
                     "maxLength": 100,
+                    "minLength": 1,
                     "example": "widget"
+                }
+            }
+        },
+        "main.PublicResponse": {
+            "type": "object",
+            "properties": {
+                "message": {
+                    "type": "string",
+                    "example": "This is a public endpoint"
                 }
             }
         },
@@ -2287,6 +4095,12 @@ const docTemplate = `{
         }
     },
     "securityDefinitions": {
+        "APIKeyBearer": {
+            "description": "An API key as a bearer token: the Authorization header's value is \"Bearer \" and the key.",
+            "type": "apiKey",
+            "name": "Authorization",
+            "in": "header"
+        },
         "APIKeyHeader": {
             "description": "An API key in the X-API-Key header.",
             "type": "apiKey",

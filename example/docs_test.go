@@ -73,7 +73,7 @@ func TestServedAndGeneratedDocumentsAreValidSwagger2(t *testing.T) {
 // "@Security A || B").
 func TestSecureAcceptsEitherKeySchemeInTheSpec(t *testing.T) {
 	_, s := docJSON(t, false)
-	want := []map[string][]string{{"APIKeyHeader": {}}, {"APIKeyQuery": {}}}
+	want := []map[string][]string{{"APIKeyHeader": {}}, {"APIKeyQuery": {}}, {"APIKeyBearer": {}}}
 	if got := s.Paths["/secure"]["get"].Security; !reflect.DeepEqual(got, want) {
 		t.Errorf("/secure security = %v, want %v", got, want)
 	}
@@ -123,6 +123,6 @@ func TestSwaggerUIIsServedWithoutPersistentAuthorization(t *testing.T) {
 	}
 }
 
-// wantSchemes are the three security schemes every document must define,
+// wantSchemes are the four security schemes every document must define,
 // as "in name".
-var wantSchemes = map[string]string{"APIKeyHeader": "header X-API-Key", "APIKeyQuery": "query api_key", "AdminSecret": "header X-Admin-Secret"} //nolint:gosec // names of schemes and headers, not credentials
+var wantSchemes = map[string]string{"APIKeyHeader": "header X-API-Key", "APIKeyQuery": "query api_key", "APIKeyBearer": "header Authorization", "AdminSecret": "header X-Admin-Secret"} //nolint:gosec // names of schemes and headers, not credentials

@@ -59,6 +59,11 @@ import (
 //	@name						api_key
 //	@description				An API key in the api_key query parameter.
 //
+//	@securityDefinitions.apikey	APIKeyBearer
+//	@in							header
+//	@name						Authorization
+//	@description				An API key as a bearer token: the Authorization header's value is "Bearer " and the key.
+//
 //	@securityDefinitions.apikey	AdminSecret
 //	@in							header
 //	@name						X-Admin-Secret
@@ -215,15 +220,30 @@ func accessLog(p gin.LogFormatterParams) string {
 		p.TimeStamp.Format(time.RFC3339), p.StatusCode, p.Latency, p.ClientIP, p.Method, path)
 }
 
-func public(c *gin.Context) {
-	c.JSON(http.StatusOK, gin.H{"message": "This is a public endpoint"})
+// PublicResponse is the body of GET /public.
+type PublicResponse struct {
+	Message string `json:"message" example:"This is a public endpoint"`
 }
 
-// secure is a route that needs an API key. The two @Security lines mean
-// either scheme will do; swag reads "A || B" on one line as both at once.
+// public is a route anyone may call.
 //
+//	@ID				examplePublic
+//	@Summary		A route without a key
+//	@Description	Answers every request; the guard is not in its way.
+//	@Tags			example
+//	@Produce		json
+//	@Success		200	{object}	PublicResponse
+//	@Router			/public [get]
+func public(c *gin.Context) {
+	c.JSON(http.StatusOK, PublicResponse{Message: "This is a public endpoint"})
+}
+
+// secure is a route that needs an API key. The @Security lines mean any
+// one scheme will do; swag reads "A || B" on one line as both at once.
+//
+//	@ID				exampleSecure
 //	@Summary		A route that needs an API key
-//	@Description	Answers only requests with a valid key, in the X-API-Key header or the api_key query parameter.
+//	@Description	Answers only requests with a valid key, in the X-API-Key header, the api_key query parameter or an Authorization bearer token.
 //	@Tags			example
 //	@Produce		json
 //	@Success		200	{object}	SecureResponse
@@ -231,8 +251,14 @@ func public(c *gin.Context) {
 //	@Failure		403	{object}	ginkey.ErrorBody	"ip_not_allowed: the key has an allow-list without the client's address"
 //	@Failure		429	{object}	ginkey.ErrorBody	"rate_limited, quota_exceeded, too_many_failures or too_many_lookups (with Retry-After)"
 //	@Failure		503	{object}	ginkey.ErrorBody	"unavailable: the key store could not be read, or lookups_busy: too many keys being looked up"
+//	@Header			401	{string}	WWW-Authenticate	"The challenge: Bearer realm=\"ginkey\" and, for a key that is not valid, its error"
+//	@Header			429	{integer}	Retry-After			"Seconds to wait before retrying"
+//	@Header			all	{integer}	RateLimit-Limit		"Requests per window of a key with a rate limit"
+//	@Header			all	{integer}	RateLimit-Remaining	"Requests left in the window"
+//	@Header			all	{integer}	RateLimit-Reset		"Seconds until the window is full again"
 //	@Security		APIKeyHeader
 //	@Security		APIKeyQuery
+//	@Security		APIKeyBearer
 //	@Router			/secure [get]
 func secure(c *gin.Context) {
 	c.JSON(http.StatusOK, SecureResponse{Message: "This is a secure endpoint"})
@@ -246,7 +272,7 @@ type Item struct {
 
 // NewItem is the body of POST /items.
 type NewItem struct {
-	Name string `json:"name" binding:"required,max=100" example:"widget"`
+	Name string `json:"name" binding:"required,max=100" minLength:"1" example:"widget"`
 }
 
 const maxItems = 1000
@@ -261,6 +287,7 @@ func newItemStore() *itemStore { return &itemStore{items: []Item{}} }
 
 // list returns every item.
 //
+//	@ID				exampleListItems
 //	@Summary		List items
 //	@Description	Requires the scope items:read.
 //	@Tags			example
@@ -269,8 +296,16 @@ func newItemStore() *itemStore { return &itemStore{items: []Item{}} }
 //	@Failure		401	{object}	ginkey.ErrorBody	"key_missing, key_invalid, key_expired or key_revoked"
 //	@Failure		403	{object}	ginkey.ErrorBody	"insufficient_scope (needs items:read) or ip_not_allowed"
 //	@Failure		429	{object}	ginkey.ErrorBody	"rate_limited, quota_exceeded, too_many_failures or too_many_lookups"
+//	@Failure		503	{object}	ginkey.ErrorBody	"unavailable: the key store could not be read, or lookups_busy: too many keys being looked up"
+//	@Header			401	{string}	WWW-Authenticate	"The challenge: Bearer realm=\"ginkey\" and, for a key that is not valid, its error"
+//	@Header			403	{string}	WWW-Authenticate	"For insufficient_scope: the scope the key lacks"
+//	@Header			429	{integer}	Retry-After			"Seconds to wait before retrying"
+//	@Header			all	{integer}	RateLimit-Limit		"Requests per window of a key with a rate limit"
+//	@Header			all	{integer}	RateLimit-Remaining	"Requests left in the window"
+//	@Header			all	{integer}	RateLimit-Reset		"Seconds until the window is full again"
 //	@Security		APIKeyHeader
 //	@Security		APIKeyQuery
+//	@Security		APIKeyBearer
 //	@Router			/items [get]
 func (s *itemStore) list(c *gin.Context) {
 	s.mu.Lock()
@@ -282,6 +317,7 @@ func (s *itemStore) list(c *gin.Context) {
 
 // create adds an item.
 //
+//	@ID				exampleCreateItem
 //	@Summary		Add an item
 //	@Description	Requires the scope items:write.
 //	@Tags			example
@@ -289,14 +325,22 @@ func (s *itemStore) list(c *gin.Context) {
 //	@Produce		json
 //	@Param			body	body		NewItem	true	"The item"
 //	@Success		201		{object}	Item
-//	@Failure		400		{object}	ginkey.ErrorBody	"bad_request"
-//	@Failure		413		{object}	ginkey.ErrorBody	"payload_too_large: the body is over 1 KiB"
+//	@Failure		400		{object}	ginkey.ErrorBody	"bad_request: the body is not {\"name\": 1 to 100 characters}"
 //	@Failure		401		{object}	ginkey.ErrorBody	"key_missing, key_invalid, key_expired or key_revoked"
 //	@Failure		403		{object}	ginkey.ErrorBody	"insufficient_scope (needs items:write) or ip_not_allowed"
+//	@Failure		413		{object}	ginkey.ErrorBody	"payload_too_large: the body is over 1 KiB"
 //	@Failure		429		{object}	ginkey.ErrorBody	"rate_limited, quota_exceeded, too_many_failures or too_many_lookups"
-//	@Failure		507		{object}	ginkey.ErrorBody	"storage_full"
+//	@Failure		503		{object}	ginkey.ErrorBody	"unavailable: the key store could not be read, or lookups_busy: too many keys being looked up"
+//	@Failure		507		{object}	ginkey.ErrorBody	"storage_full: the example keeps at most 1000 items"
+//	@Header			401	{string}	WWW-Authenticate	"The challenge: Bearer realm=\"ginkey\" and, for a key that is not valid, its error"
+//	@Header			403	{string}	WWW-Authenticate	"For insufficient_scope: the scope the key lacks"
+//	@Header			429	{integer}	Retry-After			"Seconds to wait before retrying"
+//	@Header			all	{integer}	RateLimit-Limit		"Requests per window of a key with a rate limit"
+//	@Header			all	{integer}	RateLimit-Remaining	"Requests left in the window"
+//	@Header			all	{integer}	RateLimit-Reset		"Seconds until the window is full again"
 //	@Security		APIKeyHeader
 //	@Security		APIKeyQuery
+//	@Security		APIKeyBearer
 //	@Router			/items [post]
 func (s *itemStore) create(c *gin.Context) {
 	var in NewItem

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // chromium finds a Chromium to drive. Without one the test skips, unless
@@ -285,11 +286,11 @@ func TestSwaggerUIAuthorizeCreateKeyAndCallSecureRoute(t *testing.T) {
 	u.load(srv.URL+"/docs/index.html", opblock("post", "/auth/keys"), opblock("get", "/secure"))
 	u.page("loaded")
 
-	// The Authorize dialog offers all three schemes. This picture, taken in
+	// The Authorize dialog offers all four schemes. This picture, taken in
 	// a viewport tall enough for the whole dialog, is the one guides/openapi.md shows.
 	u.run("tall viewport", chromedp.EmulateViewport(1280, 1600))
 	u.openAuthorize()
-	for _, scheme := range []string{"APIKeyHeader", "APIKeyQuery", "AdminSecret"} {
+	for _, scheme := range []string{"APIKeyHeader", "APIKeyQuery", "APIKeyBearer", "AdminSecret"} {
 		u.run("see scheme "+scheme, chromedp.WaitVisible(chromedp.Search(authContainer(scheme)+`//input`)))
 	}
 	// Swagger UI caps the dialog's height and scrolls it; lift the cap so
@@ -353,7 +354,10 @@ func TestSwaggerUIAuthorizeCreateKeyAndCallSecureRoute(t *testing.T) {
 	// which the admin API takes, Content-Type or not.
 	revoke := opblock("post", "/auth/keys/{id}/revoke")
 	u.tryOut("post", "/auth/keys/{id}/revoke")
-	u.run("fill in the id", chromedp.SendKeys(chromedp.CSS(revoke+` tr[data-param-name="id"] input`), created.ID))
+	// Swagger UI fills the field with the parameter's x-example: erase it
+	// with key events too.
+	erase := kb.End + strings.Repeat(kb.Backspace, 64)
+	u.run("fill in the id", chromedp.SendKeys(chromedp.CSS(revoke+` tr[data-param-name="id"] input`), erase+created.ID))
 	r = u.execute("post", "/auth/keys/{id}/revoke")
 	if r.status != "200" || !strings.Contains(r.body, `"revoked"`) {
 		t.Fatalf("POST /auth/keys/{id}/revoke: status %q, body %s, curl %s", r.status, redact(r.body), redact(r.curl))
@@ -382,9 +386,10 @@ func TestSwaggerUIWithHideDocsShowsNoAdminAPI(t *testing.T) {
 	}
 	u.openAuthorize()
 	u.run("see the key schemes", chromedp.WaitVisible(chromedp.Search(authContainer("APIKeyHeader")+`//input`)),
-		chromedp.WaitVisible(chromedp.Search(authContainer("APIKeyQuery")+`//input`)))
-	if n := u.count(`.dialog-ux .auth-container`); n != 2 {
-		t.Errorf("the Authorize dialog shows %d schemes with HideDocs, want 2 (no AdminSecret)", n)
+		chromedp.WaitVisible(chromedp.Search(authContainer("APIKeyQuery")+`//input`)),
+		chromedp.WaitVisible(chromedp.Search(authContainer("APIKeyBearer")+`//input`)))
+	if n := u.count(`.dialog-ux .auth-container`); n != 3 {
+		t.Errorf("the Authorize dialog shows %d schemes with HideDocs, want 3 (no AdminSecret)", n)
 	}
 	if n, err := chromedp.Run(u.ctx, chromedp.Evaluate[bool](`document.querySelector(".dialog-ux").innerText.includes("AdminSecret")`)); err != nil || n {
 		t.Errorf("the Authorize dialog mentions AdminSecret with HideDocs (%v, %v)", n, err)
