@@ -81,21 +81,26 @@ type docReader interface {
 //   - the APIKeyHeader and APIKeyQuery schemes name the header and query
 //     parameter the guard reads (Config.Sources), and are added if missing.
 //
-// Requests whose path ends in /doc.json get the document; every other
-// request goes to next, typically gin-swagger's handler serving Swagger UI:
+// Requests whose path ends in /doc.json get the document; requests whose
+// path ends in /openapi3.json get the same document converted to OpenAPI
+// 3.0; every other request goes to next, typically
+// gin-swagger's handler serving Swagger UI:
 //
 //	r.GET("/docs/*any", guard.Docs(docs.SwaggerInfo, ginSwagger.WrapHandler(swaggerFiles.Handler)))
 //
 // (without ginSwagger.PersistAuthorization(true), which would keep the admin
-// secret typed into Authorize in the browser's localStorage).
+// secret typed into Authorize in the browser's localStorage). That serves
+// /docs/doc.json (Swagger 2.0) and /docs/openapi3.json (OpenAPI 3.0);
+// ginSwagger.URL("openapi3.json") points Swagger UI at the latter.
 //
-// With a nil next every request gets the document, e.g.
-// r.GET("/openapi.json", guard.Docs(docs.SwaggerInfo, nil)).
+// With a nil next every request gets the Swagger 2.0 document, except those
+// ending in /openapi3.json, e.g. r.GET("/openapi.json", guard.Docs(docs.SwaggerInfo, nil))
+// and r.GET("/openapi3.json", guard.Docs(docs.SwaggerInfo, nil)).
 //
-// The document is read and rewritten once, on the first request, so routes
-// and swag's SwaggerInfo fields (Host, BasePath...) may be set up after
-// Docs is called. Docs never panics: a document that cannot be read or is
-// not JSON is logged once and answered with 500 on every request.
+// Each document is built once, on its first request, so routes and swag's
+// SwaggerInfo fields (Host, BasePath...) may be set up after Docs is
+// called. Docs never panics: a document that cannot be read, is not JSON or
+// cannot be converted is logged once and answered with 500 on every request.
 func (g *Guard) Docs(doc interface{ ReadDoc() string }, next gin.HandlerFunc) gin.HandlerFunc {
 	return g.serveDoc(next, func() ([]byte, error) { return g.buildDoc(doc) })
 }
@@ -106,9 +111,12 @@ func (g *Guard) serveDoc(next gin.HandlerFunc, build func() ([]byte, error)) gin
 	var (
 		once sync.Once
 		body []byte
+		v3   openAPI3Doc
 	)
 	return func(c *gin.Context) {
-		if next != nil && !strings.HasSuffix(c.Request.URL.Path, "/doc.json") {
+		path := c.Request.URL.Path
+		wantV3 := strings.HasSuffix(path, openAPI3Suffix)
+		if next != nil && !wantV3 && !strings.HasSuffix(path, "/doc.json") {
 			next(c)
 			return
 		}
@@ -118,11 +126,15 @@ func (g *Guard) serveDoc(next gin.HandlerFunc, build func() ([]byte, error)) gin
 				g.log.Error("ginkey: cannot serve the OpenAPI document", "error", err)
 			}
 		})
-		if body == nil {
+		out := body
+		if wantV3 && body != nil {
+			out = v3.get(g, body)
+		}
+		if out == nil {
 			c.AbortWithStatus(http.StatusInternalServerError)
 			return
 		}
-		c.Data(http.StatusOK, "application/json; charset=utf-8", body)
+		c.Data(http.StatusOK, "application/json; charset=utf-8", out)
 	}
 }
 
