@@ -14,8 +14,8 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// getDoc answers one GET through r and returns the body of a 200 JSON answer.
-func getDoc(t *testing.T, r http.Handler, path string) []byte {
+// docAt answers one GET through r and returns the body of a 200 JSON answer.
+func docAt(t *testing.T, r http.Handler, path string) []byte {
 	t.Helper()
 	w := httptest.NewRecorder()
 	r.ServeHTTP(w, httptest.NewRequest(http.MethodGet, path, nil))
@@ -65,11 +65,11 @@ func TestDocsServesOpenAPI3BelowTheCustomMount(t *testing.T) {
 	doc := &countingDoc{doc: string(exampleDoc(t))}
 	r.GET("/docs/*any", g.Docs(doc, func(c *gin.Context) { c.String(http.StatusTeapot, "ui") }))
 
-	served := getDoc(t, r, "/docs/openapi3.json")
-	if again := getDoc(t, r, "/docs/openapi3.json"); !bytes.Equal(served, again) {
+	served := docAt(t, r, "/docs/openapi3.json")
+	if again := docAt(t, r, "/docs/openapi3.json"); !bytes.Equal(served, again) {
 		t.Fatal("the OpenAPI 3 document changed between requests")
 	}
-	v2 := parseOpenAPI(t, getDoc(t, r, "/docs/doc.json"))
+	v2 := parseOpenAPI(t, docAt(t, r, "/docs/doc.json"))
 	if n := doc.reads.Load(); n != 1 {
 		t.Errorf("ReadDoc called %d times for both documents, want 1", n)
 	}
@@ -140,8 +140,8 @@ func TestOpenAPI3DocumentFollowsHideDocsAndANilNext(t *testing.T) {
 			g.RegisterAdmin(r.Group("/admin"))
 			r.GET("/openapi3.json", g.Docs(docString(exampleDoc(t)), nil))
 			r.GET("/openapi.json", g.Docs(docString(exampleDoc(t)), nil))
-			d := loadOpenAPI3(t, getDoc(t, r, "/openapi3.json"))
-			if v2 := getDoc(t, r, "/openapi.json"); !bytes.Contains(v2, []byte(`"swagger":"2.0"`)) {
+			d := loadOpenAPI3(t, docAt(t, r, "/openapi3.json"))
+			if v2 := docAt(t, r, "/openapi.json"); !bytes.Contains(v2, []byte(`"swagger":"2.0"`)) {
 				t.Errorf("with a nil next, /openapi.json is not the Swagger 2.0 document: %.80s", v2)
 			}
 			ops := ginkeyOps3(d)
@@ -171,7 +171,7 @@ func TestOpenAPI3AnswersWith500WhenTheConversionFails(t *testing.T) {
 			t.Errorf("got %d %q, want 500 and no body", w.Code, w.Body)
 		}
 	}
-	getDoc(t, r, "/docs/doc.json")
+	docAt(t, r, "/docs/doc.json")
 	if n := strings.Count(logs.String(), "cannot serve the OpenAPI 3 document"); n != 1 {
 		t.Errorf("logged %d times, want once:\n%s", n, logs)
 	}
