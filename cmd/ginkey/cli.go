@@ -9,6 +9,8 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/ginkey/ginkey/gormstore"
+	"github.com/ginkey/ginkey/internal/envconfig"
 	"github.com/mattn/go-isatty"
 )
 
@@ -60,4 +62,29 @@ func printable(s string) string {
 
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
+}
+
+// settings are the server's settings the CLI needs (the database, the table
+// and key prefixes, and the TTL of keys created without --expires): each
+// flag given, else what ginkey.New reads from the same environment, through
+// the same function, else the server's default.
+func (c *cli) settings() (envconfig.Settings, error) {
+	s, err := envconfig.Resolve(envconfig.Settings{
+		DBPath:      c.db,
+		TablePrefix: c.tablePrefix,
+		KeyPrefix:   c.keyPrefix,
+		TTL:         c.ttl,
+		// Pruning is the server's: the CLI cannot know the server's
+		// retention, and what it deleted would be gone.
+		AuditRetention: envconfig.Never,
+	}, c.env)
+	if err != nil {
+		return s, failf(codeBadSetting, "%v", err)
+	}
+	// Read as the server reads it, so that what the server refuses, the
+	// CLI refuses too, before anything is opened.
+	if _, err := gormstore.ParseDSN(s.DBPath); err != nil {
+		return s, failf(codeBadSetting, "%v", err)
+	}
+	return s, nil
 }

@@ -109,8 +109,13 @@ func tempDB(t *testing.T) string {
 
 func createJSON(t *testing.T, db string, args ...string) ginkey.CreatedKey {
 	t.Helper()
+	return decodeCreated(t, mustRun(t, db, append([]string{"create", "--json"}, args...)...))
+}
+
+// decodeCreated reads the key create --json printed.
+func decodeCreated(t *testing.T, out string) ginkey.CreatedKey {
+	t.Helper()
 	var k ginkey.CreatedKey
-	out := mustRun(t, db, append([]string{"create", "--json"}, args...)...)
 	if err := json.Unmarshal([]byte(out), &k); err != nil {
 		t.Fatalf("create --json printed no JSON key: %v\n%s", err, out)
 	}
