@@ -40,6 +40,10 @@ func TestWrongAdminSecretsAreThrottledPerAddress(t *testing.T) {
 	w := adminFrom(h, attacker, "wrong-secret-guess-d")
 	testkit.WantError(t, w, 429, "too_many_failures")
 	wantRetryAfter(t, w, 20*time.Second)
+	// The failures were admin credentials, not keys: the message says so.
+	if b := w.Body.String(); !strings.Contains(b, "admin") || strings.Contains(b, "key checks") {
+		t.Fatalf("the admin throttle's 429 says %s", b)
+	}
 	testkit.WantError(t, adminFrom(h, attacker, testSecret), 429, "too_many_failures")
 	testkit.WantError(t, adminFrom(h, neighbour, testSecret), 429, "too_many_failures")
 	// Other addresses are not affected.

@@ -83,7 +83,7 @@ func (g *Guard) requireAdmin(c *gin.Context) {
 		var wait time.Duration
 		if wait, held = g.limits.admin.acquire(c.Request.Context(), who, now.UnixNano()); wait > 0 {
 			g.adminFailed(ip, now, true)
-			WriteError(c, retryLater(ErrTooManyFailures, wait))
+			WriteError(c, retryLater(errAdminTooManyFailures, wait))
 			return
 		}
 	}

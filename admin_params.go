@@ -28,7 +28,8 @@ func queryInt(c *gin.Context, r intRange) int {
 }
 
 // fail answers with err's client-facing form; internal errors are logged
-// with what was attempted and reach the client only as "unavailable".
+// with what was attempted and reach the client only as their code:
+// "unavailable" for the store's failures, "internal_error" for any other.
 //
 // A client that hung up is not a store failure: it is neither logged nor
 // answered 503.

@@ -24,9 +24,12 @@ type Error struct {
 	// names its flag) without reading Message.
 	Field string
 
-	// body is pre-rendered, so rejecting a request costs no reflection and
-	// no allocation. net/http adds the Content-Length of so short a body.
-	body []byte
+	// body is pre-rendered from rendered's code and message, so rejecting
+	// a request costs no reflection and no allocation. net/http adds the
+	// Content-Length of so short a body. An Error built as a literal, or
+	// whose Code or Message changed since, is rendered when written.
+	body     []byte
+	rendered [2]string
 	// distinct errors match only themselves under errors.Is: they share a
 	// wire code with an error they must not be taken for.
 	distinct bool
@@ -61,10 +64,32 @@ type ErrorDetail struct {
 	Message string `json:"message" example:"the API key is not valid"`
 }
 
-func newError(status int, code, message string) *Error {
+// NewError returns an error of the host application's own, to answer with
+// WriteError in the shape of every ginkey error (ErrorBody): status is the
+// HTTP status (400 to 599), code the stable machine-readable code (e.g.
+// "order_not_found"), message the human-readable text. Its body is rendered
+// once, here; an &Error{...} literal works too, rendered on each write.
+func NewError(status int, code, message string) *Error {
 	e := &Error{Status: status, Code: code, Message: message}
-	e.body = renderBody(code, message)
+	e.body, e.rendered = renderBody(code, message), [2]string{code, message}
 	return e
+}
+
+// newError is NewError for ginkey's own errors.
+func newError(status int, code, message string) *Error { return NewError(status, code, message) }
+
+// wire is e's status and body as written: the pre-rendered body while Code
+// and Message are what it was rendered from, else a fresh one; a status a
+// response error cannot have (a literal without one) is 500.
+func (e *Error) wire() (int, []byte) {
+	status, body := e.Status, e.body
+	if body == nil || e.rendered[0] != e.Code || e.rendered[1] != e.Message {
+		body = renderBody(e.Code, e.Message)
+	}
+	if status < 400 || status > 599 {
+		status = http.StatusInternalServerError
+	}
+	return status, body
 }
 
 // distinct makes e match only itself under errors.Is.
@@ -104,6 +129,13 @@ func BadRequest(message string) *Error {
 	return newError(http.StatusBadRequest, "bad_request", message)
 }
 
+// NotFound returns an ErrNotFound-class error (404, code not_found, and a
+// match for ErrNotFound under errors.Is) with the host's own message, e.g.
+// "no order with that id", in place of ErrNotFound's "no key with that id".
+func NotFound(message string) *Error {
+	return newError(http.StatusNotFound, "not_found", message)
+}
+
 // badField returns the bad_request error of a field that broke a rule: its
 // message is the field's name and then rule ("grace must be ...").
 func badField(field, rule string) *Error {
@@ -112,24 +144,14 @@ func badField(field, rule string) *Error {
 	return e
 }
 
-// asError maps any error to the *Error a client may see. Anything that is not
-// already an *Error is internal: the client gets ErrUnavailable and the detail
-// stays in the log.
-func asError(err error) (*Error, bool) {
-	var e *Error
-	if errors.As(err, &e) {
-		return e, true
-	}
-	return ErrUnavailable, false
-}
-
 // writeError renders e and aborts the chain. It writes what c.Data would,
 // from pre-rendered values.
 func writeError(c *gin.Context, e *Error) {
+	status, body := e.wire()
 	h := c.Writer.Header()
 	h["Content-Type"] = jsonContentType
-	c.Status(e.Status)
-	_, _ = c.Writer.Write(e.body) // a client gone away is not an error worth reporting
+	c.Status(status)
+	_, _ = c.Writer.Write(body) // a client gone away is not an error worth reporting
 	c.Abort()
 }
 
@@ -140,6 +162,9 @@ var (
 	ErrRateLimited        = newError(http.StatusTooManyRequests, "rate_limited", "too many requests with this API key; retry later")
 	ErrQuotaExceeded      = newError(http.StatusTooManyRequests, "quota_exceeded", "the API key's usage quota for this period is used up")
 	ErrTooManyFailures    = newError(http.StatusTooManyRequests, "too_many_failures", "too many failed key checks from this address; retry later")
+	// errAdminTooManyFailures is ErrTooManyFailures of the admin API's
+	// gate, whose failures are wrong admin credentials, not keys.
+	errAdminTooManyFailures = newError(http.StatusTooManyRequests, "too_many_failures", "too many failed admin authentication attempts from this address; retry later")
 	ErrCredentialsMissing = newError(http.StatusUnauthorized, "credentials_missing", "credentials are required")
 	ErrCredentialsInvalid = newError(http.StatusUnauthorized, "credentials_invalid", "the credentials are not valid")
 )
@@ -160,13 +185,24 @@ func retryLater(e *Error, after time.Duration) error {
 }
 
 // WriteError writes err as the response, in the shape of ErrorBody, and
-// aborts the chain. An *Error (also wrapped) is written with its status, code
-// and message, and an error the guard refused a request with keeps its
-// headers (WWW-Authenticate, Retry-After). Anything else, nil included, is
-// written as ErrUnavailable: its text never reaches the client, so log it
-// first. Use it to answer with an error of the key-management methods.
+// aborts the chain. Use it in the host's own handlers as ginkey uses it:
+//
+//   - An *Error (also wrapped) is written with its status, code and message:
+//     ginkey's, or the host's own from NewError, NotFound or BadRequest. An
+//     error the guard refused a request with keeps its headers
+//     (WWW-Authenticate, Retry-After).
+//   - A store failure of a key-management method is 503 unavailable.
+//   - An error of gin's binding (ShouldBind, ShouldBindJSON...) or of
+//     encoding/json reading the body is 400 bad_request; a body over
+//     http.MaxBytesReader's limit is 413 payload_too_large.
+//   - Anything else, nil included, is 500 internal_error with a fixed
+//     message: its text never reaches the client. It is added to c.Errors
+//     (gin's Logger prints it), so log it there or before.
 func WriteError(c *gin.Context, err error) {
-	e, _ := asError(err)
+	e, known := asError(err)
+	if !known && err != nil {
+		_ = c.Error(err) // the detail, for the host's log; returns err's *gin.Error
+	}
 	var r *rejection
 	if errors.As(err, &r) {
 		if r.challenge != "" {

@@ -2,10 +2,16 @@ package ginkey
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gin-gonic/gin"
 )
 
 // A path with no admin operation answers not_found on the wire, as an
@@ -69,5 +75,43 @@ func TestBadRequestNamesTheFieldThatBrokeARule(t *testing.T) {
 		if tc.field != "" && !strings.HasPrefix(e.Message, tc.field+" ") {
 			t.Errorf("%s: message %q does not start with its field", tc.name, e.Message)
 		}
+	}
+}
+
+// A host's own handlers answer with WriteError in ginkey's error shape:
+// an &Error{} literal, NewError and NotFound render their full body, a copy
+// of a sentinel with its own message says that message, and a literal
+// without a valid status is a 500, not a panic.
+func TestWriteErrorServesTheHostsOwnErrors(t *testing.T) {
+	t.Parallel()
+	own := *ErrNotFound
+	own.Message = "no order with that id"
+	cases := map[string]struct {
+		err    error
+		status int
+		code   string
+		msg    string
+	}{
+		"literal":     {&Error{Status: 404, Code: "order_not_found", Message: "no order 7"}, 404, "order_not_found", "no order 7"},
+		"constructor": {NewError(http.StatusConflict, "order_shipped", "the order has shipped"), 409, "order_shipped", "the order has shipped"},
+		"not found":   {NotFound("no order with that id"), 404, "not_found", "no order with that id"},
+		"copy":        {&own, 404, "not_found", "no order with that id"},
+		"no status":   {&Error{Code: "oops", Message: "no status"}, 500, "oops", "no status"},
+	}
+	r := gin.New()
+	r.GET("/orders/:case", func(c *gin.Context) { WriteError(c, cases[c.Param("case")].err) })
+	for name, tc := range cases {
+		w := httptest.NewRecorder()
+		r.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/orders/"+url.PathEscape(name), nil))
+		want, _ := json.Marshal(ErrorBody{Error: ErrorDetail{Code: tc.code, Message: tc.msg}})
+		if w.Code != tc.status || w.Body.String() != string(want) {
+			t.Errorf("%s: %d %q, want %d %s", name, w.Code, w.Body, tc.status, want)
+		}
+	}
+	if !errors.Is(NotFound("no order"), ErrNotFound) {
+		t.Error("NotFound(...) does not match ErrNotFound")
+	}
+	if ErrNotFound.Message != "no key with that id" {
+		t.Errorf("ErrNotFound changed: %q", ErrNotFound.Message)
 	}
 }

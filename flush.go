@@ -2,7 +2,6 @@ package ginkey
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -162,7 +161,7 @@ func (g *Guard) Flush(ctx context.Context) error {
 		select {
 		case g.usage.run <- struct{}{}:
 		case <-ctx.Done():
-			return fmt.Errorf("ginkey: flush usage: waiting for the flush under way: %w", ctx.Err())
+			return &storeFailure{what: "flush usage: waiting for the flush under way", err: ctx.Err()}
 		}
 	}
 	defer func() { <-g.usage.run }()
@@ -183,7 +182,7 @@ func (g *Guard) Flush(ctx context.Context) error {
 		end(err)
 		g.usage.settle(b, err, once != nil)
 		if err != nil {
-			return fmt.Errorf("ginkey: flush usage: %w", err)
+			return &storeFailure{what: "flush usage", err: err}
 		}
 		if !retry {
 			return nil

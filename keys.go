@@ -3,7 +3,6 @@ package ginkey
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -349,14 +348,14 @@ func (g *Guard) public(rec *keystore.Record) Key {
 }
 
 // storeError returns a client-facing *Error (see fromStore) as it is and
-// wraps anything else as an internal error, which a client sees only as
+// wraps anything else as a store failure, which a client sees only as
 // ErrUnavailable.
 func storeError(what string, err error) error {
 	var e *Error
 	if errors.As(fromStore(err), &e) {
 		return e
 	}
-	return fmt.Errorf("ginkey: %s: %w", what, err)
+	return &storeFailure{what: what, err: err}
 }
 
 // fromStore is the one place a store's own errors become the API's:
