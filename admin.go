@@ -240,7 +240,7 @@ func (g *Guard) renewKey(c *gin.Context) {
 //
 //	@ID				ginkeyKeyUsage
 //	@Summary		Usage of one API key
-//	@Description	Total requests, last use and daily counts (UTC) for the last N days. Counts are written in batches about every second; this call flushes the instance's pending counts first, and answers 503 rather than totals that leave them out.
+//	@Description	Total requests, last use, verifications by outcome (valid, expired, revoked, insufficient_scope, ip_not_allowed, rate_limited, quota_exceeded) and daily counts (UTC) for the last N days. Counts are written in batches about every second; this call flushes the instance's pending counts first, and answers 503 rather than totals that leave them out.
 //	@Tags			ginkey
 //	@Produce		json
 //	@Param			id		path		string		true	"Key id"	extensions(x-example=3uV8rKQ0mZ1bXy7wE2tLp4)
@@ -273,7 +273,7 @@ func (g *Guard) keyUsage(c *gin.Context) {
 //
 //	@ID				ginkeyUsageSummary
 //	@Summary		Usage of all API keys
-//	@Description	One row per key, newest key first: total requests and last use. This call flushes the instance's pending counts first, and answers 503 rather than totals that leave them out.
+//	@Description	One row per key, newest key first: total requests, last use and verifications by outcome, in the shape of GET /keys/{id}/usage. This call flushes the instance's pending counts first, and answers 503 rather than totals that leave them out.
 //	@Tags			ginkey
 //	@Produce		json
 //	@Param			limit	query		int					false	"Page size"		minimum(1)	maximum(500)	default(50)

@@ -62,10 +62,9 @@ type KeyList struct {
 type DailyUsage struct {
 	Date     string `json:"date" example:"2026-11-25" format:"date"`
 	Requests int64  `json:"requests" example:"42"` // admitted
-	// Outcomes counts the day's verifications of the key by outcome:
-	// valid (= requests), expired, revoked, insufficient_scope,
-	// ip_not_allowed, rate_limited and quota_exceeded, zeros included.
-	Outcomes map[string]int64 `json:"outcomes"`
+	// Outcomes counts the day's verifications of the key by outcome;
+	// valid equals requests.
+	Outcomes Outcomes `json:"outcomes"`
 }
 
 // UsageReport is GET /keys/{id}/usage.
@@ -73,10 +72,10 @@ type UsageReport struct {
 	ID            string     `json:"id"`
 	TotalRequests int64      `json:"total_requests" example:"1234"`
 	LastUsedAt    *time.Time `json:"last_used_at" format:"date-time"`
-	// Outcomes counts all the key's verifications by outcome, as
-	// DailyUsage's; valid equals total_requests.
-	Outcomes map[string]int64 `json:"outcomes"`
-	Daily    []DailyUsage     `json:"daily"`
+	// Outcomes counts all the key's verifications by outcome; valid
+	// equals total_requests.
+	Outcomes Outcomes     `json:"outcomes"`
+	Daily    []DailyUsage `json:"daily"`
 }
 
 // UsageSummary is one key's line in GET /usage.
@@ -86,10 +85,9 @@ type UsageSummary struct {
 	Name          string     `json:"name"`
 	TotalRequests int64      `json:"total_requests" example:"1234"`
 	LastUsedAt    *time.Time `json:"last_used_at" format:"date-time"`
-	// Refused counts the key's refused verifications in all, by outcome:
-	// expired, revoked, insufficient_scope, ip_not_allowed, rate_limited
-	// and quota_exceeded, zeros included.
-	Refused map[string]int64 `json:"refused"`
+	// Outcomes counts all the key's verifications by outcome, as
+	// UsageReport's; valid equals total_requests.
+	Outcomes Outcomes `json:"outcomes"`
 }
 
 // UsageSummaryList is GET /usage.

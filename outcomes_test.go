@@ -2,6 +2,7 @@ package ginkey
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"net/http"
@@ -101,24 +102,19 @@ func TestEveryOutcomeIsCountedPerKeyAndPerGuard(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, o := range observe.KeyOutcomes() {
-			if u.Outcomes[o] != int64(want[o]) {
-				t.Errorf("KeyUsage.Outcomes[%s] = %d, want %d", o, u.Outcomes[o], want[o])
+			if u.Outcomes.Count(o) != int64(want[o]) {
+				t.Errorf("KeyUsage.Outcomes[%s] = %d, want %d", o, u.Outcomes.Count(o), want[o])
 			}
 		}
-		if u.TotalRequests != 4 || len(u.Daily) != 1 || u.Daily[0].Requests != 4 || !maps.Equal(u.Daily[0].Outcomes, u.Outcomes) {
+		if u.TotalRequests != 4 || len(u.Daily) != 1 || u.Daily[0].Requests != 4 || u.Daily[0].Outcomes != u.Outcomes {
 			t.Errorf("usage report: %+v", u)
 		}
 		sum, err := g.UsageSummary(bg, 10, 0)
 		if err != nil || len(sum.Usage) != 1 {
 			t.Fatalf("UsageSummary: %+v %v", sum, err)
 		}
-		for _, o := range observe.KeyOutcomes()[1:] {
-			if sum.Usage[0].Refused[o] != int64(want[o]) {
-				t.Errorf("UsageSummary.Refused[%s] = %d, want %d", o, sum.Usage[0].Refused[o], want[o])
-			}
-		}
-		if _, ok := sum.Usage[0].Refused[outcomeValid]; ok {
-			t.Error("UsageSummary.Refused holds valid")
+		if sum.Usage[0].Outcomes != u.Outcomes {
+			t.Errorf("UsageSummary.Outcomes %+v, KeyUsage.Outcomes %+v", sum.Usage[0].Outcomes, u.Outcomes)
 		}
 	}, "sqlite", "postgres", "mysql") // the store without transactions keeps no usage: TestOutcomesWithoutAnOutcomeStore
 }
@@ -161,7 +157,7 @@ func TestOutcomesSurviveAFlushAndARestartExactly(t *testing.T) {
 		if other.Load() != 0 || limited.Load() == 0 {
 			t.Fatalf("unexpected answers: %d other, %d limited", other.Load(), limited.Load())
 		}
-		if u.Outcomes[outcomeValid] != admitted.Load() || u.Outcomes[outcomeRateLimited] != limited.Load() || u.TotalRequests != admitted.Load() {
+		if u.Outcomes.Valid != admitted.Load() || u.Outcomes.RateLimited != limited.Load() || u.TotalRequests != admitted.Load() {
 			t.Fatalf("stored %v (total %d), client saw %d admitted and %d rate limited", u.Outcomes, u.TotalRequests, admitted.Load(), limited.Load())
 		}
 	}, "sqlite", "postgres")
@@ -184,7 +180,7 @@ func TestOutcomesWithoutAnOutcomeStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if u.Outcomes[outcomeValid] != 1 || u.Outcomes[outcomeIPNotAllowed] != 0 || !slices.Equal(slices.Sorted(maps.Keys(u.Outcomes)), slices.Sorted(slices.Values(observe.KeyOutcomes()))) {
+	if u.Outcomes != (Outcomes{Valid: 1}) {
 		t.Fatalf("outcomes: %v", u.Outcomes)
 	}
 	if st := g.Stats(); st.Verifications[outcomeIPNotAllowed] != 1 {
@@ -274,5 +270,72 @@ func TestObserversSeeStoreCallsAndAdminActionsWithOutcomes(t *testing.T) {
 	audit, err := h.Guard.Audit(bg, AuditQuery{KeyID: k.ID, Action: actionRotate})
 	if err != nil || audit.Total != 1 || audit.Entries[0].Outcome != outcomeOK {
 		t.Fatalf("the rotation's audit entry: %+v %v", audit, err)
+	}
+}
+
+// GET /usage and GET /keys/{id}/usage report a key's outcomes in one shape:
+// an "outcomes" object holding every outcome code of observe.KeyOutcomes,
+// valid included, with the same counts, beside total_requests.
+func TestUsageSummaryAndKeyUsageReportOutcomesInOneShape(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	k := h.createKey(`{"scopes":["items:read"]}`)
+	testkit.WantOK(t, h.Secure(k.Secret), k.ID)
+	testkit.WantOK(t, h.Secure(k.Secret), k.ID)
+	if _, err := h.Guard.RevokeKey(bg, k.ID); err != nil {
+		t.Fatal(err)
+	}
+	testkit.WantError(t, h.Secure(k.Secret), 401, "key_revoked")
+	var report, summary struct {
+		TotalRequests int64            `json:"total_requests"`
+		Outcomes      map[string]int64 `json:"outcomes"`
+	}
+	testkit.Decode(t, h.Admin(http.MethodGet, "/keys/"+k.ID+"/usage", ""), &report)
+	var list struct {
+		Usage []json.RawMessage `json:"usage"`
+	}
+	testkit.Decode(t, h.Admin(http.MethodGet, "/usage", ""), &list)
+	if len(list.Usage) != 1 {
+		t.Fatalf("GET /usage: %d rows", len(list.Usage))
+	}
+	if err := json.Unmarshal(list.Usage[0], &summary); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int64{}
+	for _, o := range observe.KeyOutcomes() {
+		want[o] = 0
+	}
+	want[outcomeValid], want[outcomeRevoked] = 2, 1
+	if !maps.Equal(report.Outcomes, want) || report.TotalRequests != 2 {
+		t.Errorf("GET /keys/{id}/usage: total %d, outcomes %v, want %v", report.TotalRequests, report.Outcomes, want)
+	}
+	if !maps.Equal(summary.Outcomes, want) || summary.TotalRequests != 2 {
+		t.Errorf("GET /usage: total %d, outcomes %v, want %v (row %s)", summary.TotalRequests, summary.Outcomes, want, list.Usage[0])
+	}
+}
+
+// Outcomes has one JSON field per outcome code, named as observe.KeyOutcomes
+// names them, and Count reads each by that name.
+func TestOutcomesHasOneFieldPerKeyOutcome(t *testing.T) {
+	t.Parallel()
+	o := Outcomes{Valid: 1, Expired: 2, Revoked: 3, InsufficientScope: 4, IPNotAllowed: 5, RateLimited: 6, QuotaExceeded: 7}
+	b, err := json.Marshal(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]int64
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(slices.Sorted(maps.Keys(m)), slices.Sorted(slices.Values(observe.KeyOutcomes()))) {
+		t.Fatalf("JSON fields %s, want observe.KeyOutcomes %v", b, observe.KeyOutcomes())
+	}
+	for _, code := range observe.KeyOutcomes() {
+		if o.Count(code) != m[code] {
+			t.Errorf("Count(%q) = %d, JSON says %d", code, o.Count(code), m[code])
+		}
+	}
+	if o.Count("key_missing") != 0 || o.Refused() != 2+3+4+5+6+7 {
+		t.Errorf("Count(key_missing) %d, Refused %d", o.Count("key_missing"), o.Refused())
 	}
 }

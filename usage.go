@@ -238,7 +238,7 @@ func (g *Guard) KeyUsage(ctx context.Context, id string, days int) (UsageReport,
 			return UsageReport{}, storeError("read outcomes", err)
 		}
 	}
-	out := UsageReport{ID: rec.ID, TotalRequests: total, LastUsedAt: rec.LastUsedAt, Outcomes: keyOutcomeCounts(total, refused)}
+	out := UsageReport{ID: rec.ID, TotalRequests: total, LastUsedAt: rec.LastUsedAt, Outcomes: outcomesOf(total, refused)}
 	// A day with refusals only has no usage row: merge both, in date order.
 	byDay := make(map[string]int64, len(daily))
 	for _, d := range daily {
@@ -250,7 +250,7 @@ func (g *Guard) KeyUsage(ctx context.Context, id string, days int) (UsageReport,
 		}
 	}
 	for _, day := range slices.Sorted(maps.Keys(byDay)) {
-		out.Daily = append(out.Daily, DailyUsage{Date: day, Requests: byDay[day], Outcomes: keyOutcomeCounts(byDay[day], refusedDaily[day])})
+		out.Daily = append(out.Daily, DailyUsage{Date: day, Requests: byDay[day], Outcomes: outcomesOf(byDay[day], refusedDaily[day])})
 	}
 	if out.Daily == nil {
 		out.Daily = []DailyUsage{}
@@ -258,18 +258,8 @@ func (g *Guard) KeyUsage(ctx context.Context, id string, days int) (UsageReport,
 	return out, nil
 }
 
-// keyOutcomeCounts is every outcome of a key, valid first, zeros included.
-func keyOutcomeCounts(valid int64, refused map[string]int64) map[string]int64 {
-	out := make(map[string]int64, keyOutcomes)
-	out[outcomeValid] = valid
-	for _, o := range outcomeNames[1:keyOutcomes] {
-		out[o] = refused[o]
-	}
-	return out
-}
-
-// UsageSummary reports every key's requests in all and last use, newest key
-// first, a page of limit rows (1 to 500; 0 means 50) after offset, and the
+// UsageSummary reports every key's requests in all, last use and
+// verifications by outcome (as KeyUsage's), newest key first, a page of limit rows (1 to 500; 0 means 50) after offset, and the
 // number of keys. Pending counts and errors are as for KeyUsage.
 func (g *Guard) UsageSummary(ctx context.Context, limit, offset int) (UsageSummaryList, error) {
 	limit, e := limitRange.value(limit)
@@ -303,9 +293,7 @@ func (g *Guard) UsageSummary(ctx context.Context, limit, offset int) (UsageSumma
 		}
 	}
 	for i := range rows {
-		r := keyOutcomeCounts(0, refused[rows[i].ID])
-		delete(r, outcomeValid)
-		rows[i].Refused = r
+		rows[i].Outcomes = outcomesOf(rows[i].TotalRequests, refused[rows[i].ID])
 	}
 	return UsageSummaryList{Usage: rows, Total: total}, nil
 }

@@ -2509,7 +2509,7 @@ const docTemplate = `{
                         "AdminSecret": []
                     }
                 ],
-                "description": "Total requests, last use and daily counts (UTC) for the last N days. Counts are written in batches about every second; this call flushes the instance's pending counts first, and answers 503 rather than totals that leave them out.",
+                "description": "Total requests, last use, verifications by outcome (valid, expired, revoked, insufficient_scope, ip_not_allowed, rate_limited, quota_exceeded) and daily counts (UTC) for the last N days. Counts are written in batches about every second; this call flushes the instance's pending counts first, and answers 503 rather than totals that leave them out.",
                 "produces": [
                     "application/json"
                 ],
@@ -2700,7 +2700,7 @@ const docTemplate = `{
                         "AdminSecret": []
                     }
                 ],
-                "description": "One row per key, newest key first: total requests and last use. This call flushes the instance's pending counts first, and answers 503 rather than totals that leave them out.",
+                "description": "One row per key, newest key first: total requests, last use and verifications by outcome, in the shape of GET /keys/{id}/usage. This call flushes the instance's pending counts first, and answers 503 rather than totals that leave them out.",
                 "produces": [
                     "application/json"
                 ],
@@ -3635,12 +3635,12 @@ const docTemplate = `{
                     "example": "2026-11-25"
                 },
                 "outcomes": {
-                    "description": "Outcomes counts the day's verifications of the key by outcome:\nvalid (= requests), expired, revoked, insufficient_scope,\nip_not_allowed, rate_limited and quota_exceeded, zeros included.",
-                    "type": "object",
-                    "additionalProperties": {
-                        "type": "integer",
-                        "format": "int64"
-                    }
+                    "description": "Outcomes counts the day's verifications of the key by outcome;\nvalid equals requests.",
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/ginkey.Outcomes"
+                        }
+                    ]
                 },
                 "requests": {
                     "description": "admitted",
@@ -3785,6 +3785,53 @@ const docTemplate = `{
                 "total": {
                     "type": "integer",
                     "example": 1
+                }
+            }
+        },
+        "ginkey.Outcomes": {
+            "type": "object",
+            "properties": {
+                "expired": {
+                    "description": "refused: key_expired",
+                    "type": "integer",
+                    "minimum": 0,
+                    "example": 0
+                },
+                "insufficient_scope": {
+                    "description": "refused: insufficient_scope",
+                    "type": "integer",
+                    "minimum": 0,
+                    "example": 2
+                },
+                "ip_not_allowed": {
+                    "description": "refused: ip_not_allowed",
+                    "type": "integer",
+                    "minimum": 0,
+                    "example": 0
+                },
+                "quota_exceeded": {
+                    "description": "refused: quota_exceeded",
+                    "type": "integer",
+                    "minimum": 0,
+                    "example": 0
+                },
+                "rate_limited": {
+                    "description": "refused: rate_limited",
+                    "type": "integer",
+                    "minimum": 0,
+                    "example": 1
+                },
+                "revoked": {
+                    "description": "refused: key_revoked",
+                    "type": "integer",
+                    "minimum": 0,
+                    "example": 0
+                },
+                "valid": {
+                    "description": "admitted",
+                    "type": "integer",
+                    "minimum": 0,
+                    "example": 40
                 }
             }
         },
@@ -3989,12 +4036,12 @@ const docTemplate = `{
                     "format": "date-time"
                 },
                 "outcomes": {
-                    "description": "Outcomes counts all the key's verifications by outcome, as\nDailyUsage's; valid equals total_requests.",
-                    "type": "object",
-                    "additionalProperties": {
-                        "type": "integer",
-                        "format": "int64"
-                    }
+                    "description": "Outcomes counts all the key's verifications by outcome; valid\nequals total_requests.",
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/ginkey.Outcomes"
+                        }
+                    ]
                 },
                 "total_requests": {
                     "type": "integer",
@@ -4015,17 +4062,17 @@ const docTemplate = `{
                 "name": {
                     "type": "string"
                 },
+                "outcomes": {
+                    "description": "Outcomes counts all the key's verifications by outcome, as\nUsageReport's; valid equals total_requests.",
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/ginkey.Outcomes"
+                        }
+                    ]
+                },
                 "prefix": {
                     "type": "string",
                     "example": "gk_AbC1x"
-                },
-                "refused": {
-                    "description": "Refused counts the key's refused verifications in all, by outcome:\nexpired, revoked, insufficient_scope, ip_not_allowed, rate_limited\nand quota_exceeded, zeros included.",
-                    "type": "object",
-                    "additionalProperties": {
-                        "type": "integer",
-                        "format": "int64"
-                    }
                 },
                 "total_requests": {
                     "type": "integer",

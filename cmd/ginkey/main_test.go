@@ -252,7 +252,7 @@ func TestCLIKeysWorkOnARunningGuardAndRevocationReachesIt(t *testing.T) {
 	if err := json.Unmarshal([]byte(mustRun(t, db, "usage", created.ID, "--json")), &u); err != nil {
 		t.Fatal(err)
 	}
-	if u.Outcomes["valid"] != admitted || u.Outcomes["revoked"] != revoked || revoked < 2 {
+	if u.Outcomes.Valid != admitted || u.Outcomes.Revoked != revoked || revoked < 2 {
 		t.Fatalf("usage --json outcomes %v, the client saw %d admitted and %d revoked", u.Outcomes, admitted, revoked)
 	}
 	out := mustRun(t, db, "usage", created.ID)

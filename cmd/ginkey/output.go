@@ -135,7 +135,7 @@ func writeUsage(w io.Writer, u *ginkey.UsageReport) error {
 	for _, d := range u.Daily {
 		t.printf("%s\t%d\t", d.Date, d.Requests)
 		for _, o := range outcomes {
-			t.printf("%d\t", d.Outcomes[o])
+			t.printf("%d\t", d.Outcomes.Count(o))
 		}
 		t.printf("\n")
 	}
@@ -143,10 +143,10 @@ func writeUsage(w io.Writer, u *ginkey.UsageReport) error {
 }
 
 // refusedText lists the nonzero refusals among outcomes, "none" without.
-func refusedText(outcomes map[string]int64) string {
+func refusedText(outcomes ginkey.Outcomes) string {
 	var parts []string
 	for _, o := range observe.KeyOutcomes()[1:] {
-		if n := outcomes[o]; n > 0 {
+		if n := outcomes.Count(o); n > 0 {
 			parts = append(parts, fmt.Sprintf("%s %d", o, n))
 		}
 	}
@@ -158,11 +158,7 @@ func writeUsageSummary(w io.Writer, s *ginkey.UsageSummaryList, offset int) erro
 	return writePage(w, len(s.Usage), offset, s.Total, "keys",
 		"ID\tPREFIX\tNAME\tREQUESTS\tREFUSED\tLAST USED\n", func(t *table, i int) {
 			u := &s.Usage[i]
-			var refused int64
-			for _, n := range u.Refused {
-				refused += n
-			}
-			t.printf("%s\t%s\t%s\t%d\t%d\t%s\n", u.ID, u.Prefix, cell(orDash(u.Name)), u.TotalRequests, refused, formatTime(u.LastUsedAt, "never"))
+			t.printf("%s\t%s\t%s\t%d\t%d\t%s\n", u.ID, u.Prefix, cell(orDash(u.Name)), u.TotalRequests, u.Outcomes.Refused(), formatTime(u.LastUsedAt, "never"))
 		})
 }
 
