@@ -5,13 +5,15 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/ginkey/ginkey/internal/envconfig"
 )
 
 // rotateRequest is the optional body of POST /keys/{id}/rotate.
 type rotateRequest struct {
-	// Grace is how long the old key keeps working, as a Go duration from
-	// "0s" (it stops at once) to "720h". Default: "0s".
-	Grace *string `json:"grace" example:"24h"`
+	// Grace is how long the old key keeps working, from "0s" (it stops at
+	// once) to "30d" ("720h"): a number with d, h, m or s, such as "2d",
+	// "1d12h" or "90m". Default: "0s".
+	Grace *string `json:"grace" example:"2d"`
 } //	@name	ginkey.RotateRequest
 
 // grace is the request's grace period.
@@ -19,9 +21,9 @@ func (r *rotateRequest) grace() (time.Duration, *Error) {
 	if r.Grace == nil {
 		return 0, nil
 	}
-	d, err := time.ParseDuration(*r.Grace)
+	d, err := envconfig.ParseDuration(*r.Grace)
 	if err != nil {
-		return 0, badField("grace", `must be a Go duration such as "24h", "90m" or "0s"`)
+		return 0, badField("grace", graceRule)
 	}
 	return d, nil
 }
@@ -31,14 +33,14 @@ func (r *rotateRequest) grace() (time.Duration, *Error) {
 //	@ID				ginkeyRotateKey
 //	@Summary		Rotate an API key
 //	@Description	Creates a key that replaces this one and returns it once, in the "key" field. The new key has the old one's name, owner, scopes, metadata, rate limit, allowed IPs, quota and expiry, and a usage history of its own; rotated_from names the old key. It goes on from the old key's rate limit and quota count, which the two keys share while the old one is in its grace: rotating buys no requests.
-//	@Description	The old key keeps working for the grace period (default 0s: it stops at once; at most 720h), then is refused as key_revoked; its revoked_at is the end of the grace and rotated_to names the new key. Meanwhile it accepts no other change; revoking it ends the grace.
+//	@Description	The old key keeps working for the grace period (default 0s: it stops at once; at most 30d, i.e. 720h), then is refused as key_revoked; its revoked_at is the end of the grace and rotated_to names the new key. Meanwhile it accepts no other change; revoking it ends the grace.
 //	@Tags			ginkey
 //	@Accept			json
 //	@Produce		json
 //	@Param			id		path		string			true	"Key id"	extensions(x-example=3uV8rKQ0mZ1bXy7wE2tLp4)
 //	@Param			body	body		rotateRequest	false	"Grace period (optional)"
 //	@Success		201		{object}	CreatedKey		"The new key's record plus the plaintext key, shown only here"
-//	@Failure		400	{object}	ErrorBody	"bad_request: the body is not one JSON object, or grace is not a Go duration from 0s to 720h"
+//	@Failure		400	{object}	ErrorBody	"bad_request: the body is not one JSON object, or grace is not a duration from 0s to 30d (a number with d, h, m or s, e.g. 2d, 1d12h or 90m)"
 //	@Failure		401	{object}	ErrorBody	"admin_unauthorized: no admin credentials, a wrong X-Admin-Secret header, or a secret in the query string. With Config.AdminAuth or AdminKeyScope also their refusals (key_missing, key_invalid, key_expired, key_revoked, credentials_invalid...), with a WWW-Authenticate challenge"
 //	@Failure		403	{object}	ErrorBody	"cross_origin_refused: a browser sent the request from a page of another origin (Sec-Fetch-Site, else Origin against Host) that Config.TrustedOrigins does not list. insufficient_scope: a key let in through Config.AdminKeyScope lacks the scope. ip_not_allowed: its allow-list does not hold the client's address"
 //	@Failure		404	{object}	ErrorBody	"not_found: no key with that id"

@@ -383,7 +383,8 @@ func TestAuditRetentionDefaultsAndEnvironment(t *testing.T) {
 		{"720h", 720 * time.Hour, false},
 		{"never", -1, false},
 		{"-1h", 0, true},
-		{"90d", 0, true},
+		{"90d", 90 * 24 * time.Hour, false},
+		{"90x", 0, true},
 	} {
 		cfg := Config{LookupEnv: func(name string) (string, bool) {
 			if name == "GINKEY_AUDIT_RETENTION" && c.env != "" {

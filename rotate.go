@@ -6,11 +6,16 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ginkey/ginkey/internal/envconfig"
 	"github.com/ginkey/ginkey/keystore"
 )
 
 // maxRotationGrace is the longest grace period RotateKey accepts.
 const maxRotationGrace = 30 * 24 * time.Hour
+
+// graceRule is the rule of a rotation's grace, wherever a grace comes in:
+// its bound and the syntax of ginkey's durations (envconfig.ParseDuration).
+const graceRule = "must be a duration from 0s to 30d (720h): " + envconfig.DurationForms
 
 // RotateKey replaces the key with id by a new one and returns the new key,
 // its plaintext in Secret as CreateKey does. The new key has the old one's
@@ -18,7 +23,7 @@ const maxRotationGrace = 30 * 24 * time.Hour
 // a usage history of its own, and RotatedFrom set to id. It goes on from the
 // old key's rate-limit state and quota count, which the two share while the
 // old key is in its grace: the keys of a rotation chain are limited as one
-// (see Quota). The old key keeps working for grace (0 to 720h, 30 days; 0
+// (see Quota). The old key keeps working for grace (0 to 30 days; 0
 // stops it at once), then is refused as key_revoked: its RevokedAt is the
 // end of the grace, its RotatedTo the new key's id. Meanwhile it accepts no
 // other change; revoking it ends the grace, and so does revoking the new key
@@ -50,7 +55,7 @@ func (g *Guard) RotateKey(ctx context.Context, id string, grace time.Duration) (
 		}
 	}()
 	if grace < 0 || grace > maxRotationGrace {
-		return CreatedKey{}, badField("grace", `must be from "0s" to "720h" (30 days)`)
+		return CreatedKey{}, badField("grace", graceRule)
 	}
 	nk, err := g.generateKey()
 	if err != nil {

@@ -2256,7 +2256,7 @@ const docTemplate = `{
                         "AdminSecret": []
                     }
                 ],
-                "description": "Creates a key that replaces this one and returns it once, in the \"key\" field. The new key has the old one's name, owner, scopes, metadata, rate limit, allowed IPs, quota and expiry, and a usage history of its own; rotated_from names the old key. It goes on from the old key's rate limit and quota count, which the two keys share while the old one is in its grace: rotating buys no requests.\nThe old key keeps working for the grace period (default 0s: it stops at once; at most 720h), then is refused as key_revoked; its revoked_at is the end of the grace and rotated_to names the new key. Meanwhile it accepts no other change; revoking it ends the grace.",
+                "description": "Creates a key that replaces this one and returns it once, in the \"key\" field. The new key has the old one's name, owner, scopes, metadata, rate limit, allowed IPs, quota and expiry, and a usage history of its own; rotated_from names the old key. It goes on from the old key's rate limit and quota count, which the two keys share while the old one is in its grace: rotating buys no requests.\nThe old key keeps working for the grace period (default 0s: it stops at once; at most 30d, i.e. 720h), then is refused as key_revoked; its revoked_at is the end of the grace and rotated_to names the new key. Meanwhile it accepts no other change; revoking it ends the grace.",
                 "consumes": [
                     "application/json"
                 ],
@@ -2308,7 +2308,7 @@ const docTemplate = `{
                         }
                     },
                     "400": {
-                        "description": "bad_request: the body is not one JSON object, or grace is not a Go duration from 0s to 720h",
+                        "description": "bad_request: the body is not one JSON object, or grace is not a duration from 0s to 30d (a number with d, h, m or s, e.g. 2d, 1d12h or 90m)",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
                         },
@@ -3976,9 +3976,9 @@ const docTemplate = `{
             "type": "object",
             "properties": {
                 "grace": {
-                    "description": "Grace is how long the old key keeps working, as a Go duration from\n\"0s\" (it stops at once) to \"720h\". Default: \"0s\".",
+                    "description": "Grace is how long the old key keeps working, from \"0s\" (it stops at\nonce) to \"30d\" (\"720h\"): a number with d, h, m or s, such as \"2d\",\n\"1d12h\" or \"90m\". Default: \"0s\".",
                     "type": "string",
-                    "example": "24h"
+                    "example": "2d"
                 }
             }
         },

@@ -21,7 +21,7 @@ func setupCreate(fs *flag.FlagSet, c *cli) func(context.Context, []string) error
 	var scopes, ips listFlag
 	fs.Var(&scopes, "scope", "a `scope` the key holds, e.g. items:read (repeatable, or comma-separated)")
 	exp := &expiryFlag{now: time.Now}
-	fs.Var(exp, "expires", "`when` the key expires: a duration (720h, 30d), an RFC 3339 time, or never (default: the server's TTL, --ttl, $GINKEY_TTL or 15 days)")
+	fs.Var(exp, "expires", "`when` the key expires: a duration (30d, 1d12h, 720h), an RFC 3339 time, or never (default: the server's TTL, --ttl, $GINKEY_TTL or 15 days)")
 	rate := &rateFlag{}
 	fs.Var(rate, "rate", "the key's own rate limit, `REQUESTS/UNIT` with UNIT 1s, 1m or 1h, e.g. 100/1m (default: the server's)")
 	quota := &quotaFlag{}
@@ -64,7 +64,8 @@ func setupCreate(fs *flag.FlagSet, c *cli) func(context.Context, []string) error
 }
 
 func setupRotate(fs *flag.FlagSet, c *cli) func(context.Context, []string) error {
-	grace := fs.Duration("grace", 0, "how long the old key keeps working (`DURATION`, 0s to 720h), e.g. 24h; 0s stops it at once")
+	grace := &durationFlag{}
+	fs.Var(grace, "grace", "how long the old key keeps working (`DURATION`, 0s to 30d): a number with d, h, m or s, e.g. 2d or 12h; 0s stops it at once")
 	quiet := fs.Bool("quiet", false, "print only the new key (not with --json)")
 	return func(ctx context.Context, args []string) error {
 		if err := c.checkQuiet(*quiet); err != nil {
@@ -75,14 +76,14 @@ func setupRotate(fs *flag.FlagSet, c *cli) func(context.Context, []string) error
 			return err
 		}
 		defer g.close()
-		created, err := g.RotateKey(ctx, args[0], *grace)
+		created, err := g.RotateKey(ctx, args[0], grace.v)
 		if err != nil {
 			return keyError(args[0], err)
 		}
 		if err := c.writeCreated(&created, *quiet); err != nil || *quiet || c.json {
 			return err
 		}
-		_, err = fmt.Fprintf(c.stdout, "The old key %s works until %s.\n", args[0], created.CreatedAt.Add(*grace).UTC().Format(time.RFC3339))
+		_, err = fmt.Fprintf(c.stdout, "The old key %s works until %s.\n", args[0], created.CreatedAt.Add(grace.v).UTC().Format(time.RFC3339))
 		return err
 	}
 }

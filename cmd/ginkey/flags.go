@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"strconv"
@@ -9,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ginkey/ginkey"
+	"github.com/ginkey/ginkey/internal/envconfig"
 )
 
 // The parsers here read only the shape of a flag's value. The ranges (how
@@ -58,8 +58,8 @@ type expiry struct {
 	never bool
 }
 
-// parseExpiry reads --expires: "never", a positive Go duration from now
-// (720h), a number of days (30d), or an RFC 3339 time.
+// parseExpiry reads --expires: "never", a positive duration from now
+// (30d, 1d12h, 720h), or an RFC 3339 time.
 func parseExpiry(s string, now time.Time) (expiry, error) {
 	if strings.EqualFold(s, "never") {
 		return expiry{never: true}, nil
@@ -67,18 +67,46 @@ func parseExpiry(s string, now time.Time) (expiry, error) {
 	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
 		return expiry{at: &t}, nil
 	}
-	d, err := time.ParseDuration(s)
-	if days, ok := strings.CutSuffix(s, "d"); ok && err != nil {
-		n, convErr := strconv.Atoi(days)
-		if convErr == nil && n > 0 && n <= 100_000 { // time.Duration ends near 106,751 days
-			d, err = time.Duration(n)*24*time.Hour, nil
-		}
-	}
-	if err != nil || d <= 0 {
-		return expiry{}, errors.New(`want "never", a duration such as 720h or 30d, or an RFC 3339 time such as 2030-01-02T15:04:05Z`)
+	d, err := positiveDuration(s)
+	if err != nil {
+		return expiry{}, fmt.Errorf(`%w, an RFC 3339 time such as 2030-01-02T15:04:05Z, or "never"`, err)
 	}
 	t := now.Add(d)
 	return expiry{at: &t}, nil
+}
+
+// positiveDuration reads a duration that must be more than 0s, in the one
+// syntax of ginkey's durations (envconfig.ParseDuration).
+func positiveDuration(s string) (time.Duration, error) {
+	d, err := envconfig.ParseDuration(s)
+	if err != nil {
+		return 0, err
+	}
+	if d <= 0 {
+		return 0, fmt.Errorf("%q is not more than 0s: use a positive duration, e.g. 30d or 12h", s)
+	}
+	return d, nil
+}
+
+// durationFlag is a flag in the syntax of ginkey's durations
+// (envconfig.ParseDuration): 2d, 1d12h, 90m, 0s. Its bounds are the API's
+// to check, and its error names them.
+type durationFlag struct{ v time.Duration }
+
+func (f *durationFlag) String() string {
+	if f == nil {
+		return ""
+	}
+	return f.v.String()
+}
+
+func (f *durationFlag) Set(s string) error {
+	d, err := envconfig.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	f.v = d
+	return nil
 }
 
 // rateFlag is --rate; none clears the key's own limit (update only).
@@ -209,8 +237,8 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-// sinceFlag is --since: an RFC 3339 time, or a duration (24h, 7d) back from
-// now.
+// sinceFlag is --since: an RFC 3339 time, or a positive duration (24h, 7d)
+// back from now.
 type sinceFlag struct {
 	v   time.Time
 	now func() time.Time
@@ -228,15 +256,9 @@ func (f *sinceFlag) Set(s string) error {
 		f.v = t
 		return nil
 	}
-	d, err := time.ParseDuration(s)
-	if days, ok := strings.CutSuffix(s, "d"); ok && err != nil {
-		n, convErr := strconv.Atoi(days)
-		if convErr == nil && n > 0 && n <= 100_000 {
-			d, err = time.Duration(n)*24*time.Hour, nil
-		}
-	}
-	if err != nil || d <= 0 {
-		return errors.New("want an RFC 3339 time such as 2030-01-02T15:04:05Z, or a duration back from now such as 24h or 7d")
+	d, err := positiveDuration(s)
+	if err != nil {
+		return fmt.Errorf("%w (back from now), or an RFC 3339 time such as 2030-01-02T15:04:05Z", err)
 	}
 	f.v = f.now().Add(-d)
 	return nil

@@ -97,7 +97,7 @@ func setupRevoke(_ *flag.FlagSet, c *cli) func(context.Context, []string) error 
 
 func setupRenew(fs *flag.FlagSet, c *cli) func(context.Context, []string) error {
 	exp := &expiryFlag{now: time.Now}
-	fs.Var(exp, "expires", "the new expiry (`when`): a duration from now (720h, 30d), an RFC 3339 time, or never (default: the server's TTL from now)")
+	fs.Var(exp, "expires", "the new expiry (`when`): a duration from now (30d, 1d12h, 720h), an RFC 3339 time, or never (default: the server's TTL from now)")
 	return func(ctx context.Context, args []string) error {
 		return c.withKey(ctx, args[0], func(g *ginkey.Guard, id string) (ginkey.Key, error) {
 			return g.RenewKey(ctx, id, ginkey.Renewal{ExpiresAt: exp.v.at, NeverExpires: exp.v.never})

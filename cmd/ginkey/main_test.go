@@ -305,7 +305,12 @@ func TestOwnerSearchAndRotate(t *testing.T) {
 		t.Errorf("after update --owner \"\": %s", got)
 	}
 
-	out := mustRun(t, db, "rotate", a.ID, "--grace", "24h")
+	out := mustRun(t, db, "rotate", a.ID, "--grace", "2d") // days, as --expires takes them
+	var old ginkey.Key
+	if err := json.Unmarshal([]byte(mustRun(t, db, "show", a.ID, "--json")), &old); err != nil || old.RevokedAt == nil ||
+		time.Until(*old.RevokedAt) < 47*time.Hour || time.Until(*old.RevokedAt) > 48*time.Hour {
+		t.Errorf("rotate --grace 2d: the old key's grace ends at %v (%v)", old.RevokedAt, err)
+	}
 	for _, want := range []string{"rotated from:", a.ID, "key: gk_", "cannot be shown again", "The old key " + a.ID + " works until "} {
 		if !strings.Contains(out, want) {
 			t.Errorf("rotate output lacks %q:\n%s", want, out)
@@ -333,8 +338,9 @@ func TestOwnerSearchAndRotate(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"rotate", b.ID, "--grace", "1000h"}, "--grace: grace must be from"},
-		{[]string{"rotate", b.ID, "--grace", "soon"}, "-grace"},
+		{[]string{"rotate", b.ID, "--grace", "1000h"}, "--grace: grace must be a duration from 0s to 30d"},
+		{[]string{"rotate", b.ID, "--grace", "31d"}, "--grace: grace must be a duration from 0s to 30d"},
+		{[]string{"rotate", b.ID, "--grace", "soon"}, `"soon" is not a duration: use a number with d, h, m or s, e.g. 30d or 12h`},
 		{[]string{"list", "--prefix", "nope"}, "--prefix: prefix must be"},
 		{[]string{"create", "--owner", "a\tb"}, "--owner: owner must not contain"},
 	} {

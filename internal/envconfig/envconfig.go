@@ -11,8 +11,8 @@
 //	DBPath          GINKEY_DB               gormstore.DefaultDBPath ("ginkey.db")
 //	TablePrefix     GINKEY_TABLE_PREFIX     gormstore.DefaultTablePrefix ("ginkey_")
 //	KeyPrefix       GINKEY_KEY_PREFIX       none: ginkey's own, "gk"
-//	TTL             GINKEY_TTL              360h (15 days); "never" is negative
-//	AuditRetention  GINKEY_AUDIT_RETENTION  2160h (90 days); "never" is negative
+//	TTL             GINKEY_TTL              15d (360h); "never" is negative
+//	AuditRetention  GINKEY_AUDIT_RETENTION  90d (2160h); "never" is negative
 //	HideDocs        GINKEY_HIDE_DOCS        false; "1" or "true" is true
 package envconfig
 
@@ -52,8 +52,8 @@ type Settings struct {
 // Resolve returns s with each unset field taken from the environment, as
 // lookup reads it (os.LookupEnv if nil), else given its default. A set but
 // empty variable counts as unset. The error names the variable and its
-// value for a TTL or retention that is neither a positive Go duration nor
-// "never"; no other value, the secret and the database URL least of all,
+// value for a TTL or retention that is neither a positive duration (see
+// ParseDuration: 15d, 36h) nor "never"; no other value, the secret and the database URL least of all,
 // reaches an error.
 func Resolve(s Settings, lookup func(string) (string, bool)) (Settings, error) {
 	if lookup == nil {
@@ -113,19 +113,26 @@ func duration(set time.Duration, name, v string, def time.Duration) (time.Durati
 	return d, nil
 }
 
-// errLifetime completes an error that names the value it refuses.
-var errLifetime = errors.New(`neither a positive Go duration nor "never"`)
+// Lifetime's errors complete one that names the value they refuse.
+var (
+	errNotLifetime   = errors.New(`not a duration: use ` + DurationForms + `; or "never"`)
+	errShortLifetime = errors.New(`not more than 0s: use a positive duration, e.g. 15d; or "never"`)
+)
 
 // Lifetime reads a TTL or a retention as GINKEY_TTL and
-// GINKEY_AUDIT_RETENTION give them: a positive Go duration, or "never" (in
-// any case), which is Never. The ginkey command reads its --ttl with it.
+// GINKEY_AUDIT_RETENTION give them: a positive duration in ParseDuration's
+// syntax (15d, 36h), or "never" (in any case), which is Never. The ginkey
+// command reads its --ttl with it.
 func Lifetime(v string) (time.Duration, error) {
 	if strings.EqualFold(v, "never") {
 		return Never, nil
 	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d <= 0 {
-		return 0, errLifetime
+	d, err := ParseDuration(v)
+	if err != nil {
+		return 0, errNotLifetime
+	}
+	if d <= 0 {
+		return 0, errShortLifetime
 	}
 	return d, nil
 }

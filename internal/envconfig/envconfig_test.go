@@ -38,6 +38,8 @@ func TestResolveFillsWhatCodeLeftUnsetFromTheEnvironmentThenDefaults(t *testing.
 		}},
 		{"never", Settings{}, map[string]string{"GINKEY_TTL": "never", "GINKEY_AUDIT_RETENTION": "Never", "GINKEY_HIDE_DOCS": "1"},
 			Settings{DBPath: gormstore.DefaultDBPath, TablePrefix: gormstore.DefaultTablePrefix, TTL: Never, AuditRetention: Never, HideDocs: true}},
+		{"days, as the ginkey command's flags and the admin API take them", Settings{}, map[string]string{"GINKEY_TTL": "30d", "GINKEY_AUDIT_RETENTION": "1d12h"},
+			Settings{DBPath: gormstore.DefaultDBPath, TablePrefix: gormstore.DefaultTablePrefix, TTL: 30 * 24 * time.Hour, AuditRetention: 36 * time.Hour}},
 		{"hide docs is 1 or true only", Settings{}, map[string]string{"GINKEY_HIDE_DOCS": "yes"}, defaults},
 		{"code wins, and bad variables it overrides are not read", Settings{
 			AdminSecret: "from-code-from-code", DBPath: "code.db", TablePrefix: "code_", KeyPrefix: "code",
@@ -65,7 +67,7 @@ func TestResolveRefusesADurationThatIsNotPositiveNamingOnlyIt(t *testing.T) {
 	t.Parallel()
 	const leak, secret = "hunter2pw", "s3cret-s3cret-s3cret" // neither may reach the error
 	for _, name := range []string{"GINKEY_TTL", "GINKEY_AUDIT_RETENTION"} {
-		for _, v := range []string{"15d", "-1h", "0s", "soon"} {
+		for _, v := range []string{"15x", "-1h", "0s", "soon", "1h2d"} {
 			_, err := Resolve(Settings{}, env(map[string]string{
 				name: v, "GINKEY_DB": "postgres://u:" + leak + "@h/db", "GINKEY_SECRET": secret,
 			}))
