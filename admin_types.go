@@ -71,7 +71,7 @@ type DailyUsage struct {
 type UsageReport struct {
 	ID            string     `json:"id"`
 	TotalRequests int64      `json:"total_requests" example:"1234"`
-	LastUsedAt    *time.Time `json:"last_used_at" format:"date-time"`
+	LastUsedAt    *time.Time `json:"last_used_at" format:"date-time" extensions:"x-nullable"` // null: never used
 	// Outcomes counts all the key's verifications by outcome; valid
 	// equals total_requests.
 	Outcomes Outcomes     `json:"outcomes"`
@@ -84,7 +84,7 @@ type UsageSummary struct {
 	Prefix        string     `json:"prefix" example:"gk_AbC1x"`
 	Name          string     `json:"name"`
 	TotalRequests int64      `json:"total_requests" example:"1234"`
-	LastUsedAt    *time.Time `json:"last_used_at" format:"date-time"`
+	LastUsedAt    *time.Time `json:"last_used_at" format:"date-time" extensions:"x-nullable"` // null: never used
 	// Outcomes counts all the key's verifications by outcome, as
 	// UsageReport's; valid equals total_requests.
 	Outcomes Outcomes `json:"outcomes"`

@@ -4032,8 +4032,10 @@ const docTemplate = `{
                     "type": "string"
                 },
                 "last_used_at": {
+                    "description": "null: never used",
                     "type": "string",
-                    "format": "date-time"
+                    "format": "date-time",
+                    "x-nullable": true
                 },
                 "outcomes": {
                     "description": "Outcomes counts all the key's verifications by outcome; valid\nequals total_requests.",
@@ -4056,8 +4058,10 @@ const docTemplate = `{
                     "type": "string"
                 },
                 "last_used_at": {
+                    "description": "null: never used",
                     "type": "string",
-                    "format": "date-time"
+                    "format": "date-time",
+                    "x-nullable": true
                 },
                 "name": {
                     "type": "string"

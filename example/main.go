@@ -203,9 +203,7 @@ func serveMetrics(r *gin.Engine, metrics *ginkeyprom.Metrics) error {
 func recovered(c *gin.Context, err any) {
 	slog.Error("panic while serving a request", "method", c.Request.Method, "route", c.FullPath(),
 		"error", err, "stack", string(debug.Stack()))
-	c.AbortWithStatusJSON(http.StatusInternalServerError, ginkey.ErrorBody{
-		Error: ginkey.ErrorDetail{Code: "internal_error", Message: "internal error"},
-	})
+	ginkey.WriteError(c, nil) // 500 internal_error: the panic's detail is logged above, never sent
 }
 
 // accessLog writes one line a request. The path is quoted: it is decoded,
@@ -277,6 +275,9 @@ type NewItem struct {
 
 const maxItems = 1000
 
+// errStorageFull is the example's own error, answered in ginkey's error shape.
+var errStorageFull = ginkey.NewError(http.StatusInsufficientStorage, "storage_full", "the example keeps at most 1000 items")
+
 // itemStore keeps items in memory, at most maxItems of them.
 type itemStore struct {
 	mu    sync.Mutex
@@ -347,16 +348,16 @@ func (s *itemStore) create(c *gin.Context) {
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxItemBodyBytes)
 	if err := c.ShouldBindJSON(&in); err != nil {
 		if tooLarge := (*http.MaxBytesError)(nil); errors.As(err, &tooLarge) {
-			c.JSON(http.StatusRequestEntityTooLarge, ginkey.ErrorBody{Error: ginkey.ErrorDetail{Code: "payload_too_large", Message: "the body must be at most 1 KiB"}})
+			ginkey.WriteError(c, ginkey.NewError(http.StatusRequestEntityTooLarge, "payload_too_large", "the body must be at most 1 KiB"))
 			return
 		}
-		c.JSON(http.StatusBadRequest, ginkey.ErrorBody{Error: ginkey.ErrorDetail{Code: "bad_request", Message: `the body must be {"name": "..."} with 1-100 characters`}})
+		ginkey.WriteError(c, ginkey.BadRequest(`the body must be {"name": "..."} with 1-100 characters`))
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.items) >= maxItems {
-		c.JSON(http.StatusInsufficientStorage, ginkey.ErrorBody{Error: ginkey.ErrorDetail{Code: "storage_full", Message: "the example keeps at most 1000 items"}})
+		ginkey.WriteError(c, errStorageFull)
 		return
 	}
 	it := Item{ID: len(s.items) + 1, Name: in.Name}
