@@ -162,12 +162,13 @@ var (
 	ErrRateLimited        = newError(http.StatusTooManyRequests, "rate_limited", "too many requests with this API key; retry later")
 	ErrQuotaExceeded      = newError(http.StatusTooManyRequests, "quota_exceeded", "the API key's usage quota for this period is used up")
 	ErrTooManyFailures    = newError(http.StatusTooManyRequests, "too_many_failures", "too many failed key checks from this address; retry later")
-	// errAdminTooManyFailures is ErrTooManyFailures of the admin API's
-	// gate, whose failures are wrong admin credentials, not keys.
-	errAdminTooManyFailures = newError(http.StatusTooManyRequests, "too_many_failures", "too many failed admin authentication attempts from this address; retry later")
 	ErrCredentialsMissing = newError(http.StatusUnauthorized, "credentials_missing", "credentials are required")
 	ErrCredentialsInvalid = newError(http.StatusUnauthorized, "credentials_invalid", "the credentials are not valid")
 )
+
+// errAdminTooManyFailures is ErrTooManyFailures of the admin API's gate,
+// whose failures are wrong admin credentials, not keys.
+var errAdminTooManyFailures = newError(http.StatusTooManyRequests, "too_many_failures", "too many failed admin authentication attempts from this address; retry later")
 
 // rejection is an *Error plus the headers of one particular refusal: the
 // challenge naming the missing scopes, or when to retry.
