@@ -110,17 +110,17 @@ func TestTheCLIRefusesTheTTLTheServerRefuses(t *testing.T) {
 	db := tempDB(t)
 	mustRun(t, db, "create")
 	const leak = "hunter2pw" // must not reach stderr
-	env := map[string]string{"GINKEY_TTL": "15d", "GINKEY_DB": "postgres://u:" + leak + "@127.0.0.1:1/db"}
+	env := map[string]string{"GINKEY_TTL": "15x", "GINKEY_DB": "postgres://u:" + leak + "@127.0.0.1:1/db"}
 	_, serverErr := ginkey.New(ginkey.Config{
 		Logger:    slog.New(slog.DiscardHandler),
 		LookupEnv: func(name string) (string, bool) { v, ok := env[name]; return v, ok },
 	})
-	if serverErr == nil || !strings.Contains(serverErr.Error(), `GINKEY_TTL "15d"`) {
-		t.Fatalf("the server started on GINKEY_TTL=15d: %v", serverErr)
+	if serverErr == nil || !strings.Contains(serverErr.Error(), `GINKEY_TTL "15x"`) {
+		t.Fatalf("the server started on GINKEY_TTL=15x: %v", serverErr)
 	}
-	r := ginkeyEnv(t, []string{"GINKEY_TTL=15d", "GINKEY_DB=" + env["GINKEY_DB"]}, "", "list")
+	r := ginkeyEnv(t, []string{"GINKEY_TTL=15x", "GINKEY_DB=" + env["GINKEY_DB"]}, "", "list")
 	if r.code != 1 || r.stderr != "ginkey: list: "+strings.TrimPrefix(serverErr.Error(), "ginkey: ")+"\n" {
-		t.Errorf("ginkey list on GINKEY_TTL=15d: exit %d, stderr %q; want 1 and the server's error", r.code, r.stderr)
+		t.Errorf("ginkey list on GINKEY_TTL=15x: exit %d, stderr %q; want 1 and the server's error", r.code, r.stderr)
 	}
 	if strings.Contains(r.stderr, leak) {
 		t.Errorf("stderr shows the database password: %q", r.stderr)

@@ -72,6 +72,7 @@ func TestParseExpiryReadsDurationsDaysTimesAndNever(t *testing.T) {
 		{in: "720h", want: at(now.Add(720 * time.Hour))},
 		{in: "90m", want: at(now.Add(90 * time.Minute))},
 		{in: "30d", want: at(now.AddDate(0, 0, 30))},
+		{in: "1d12h", want: at(now.Add(36 * time.Hour))},
 		{in: "2031-06-01T00:00:00Z", want: at(time.Date(2031, 6, 1, 0, 0, 0, 0, time.UTC))},
 		{in: "2031-06-01T02:00:00+02:00", want: at(time.Date(2031, 6, 1, 0, 0, 0, 0, time.UTC))},
 		{in: "bogus", wantErr: true},
