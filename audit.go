@@ -61,8 +61,8 @@ type AuditEntry struct {
 	// "http:2001:db8:1::/48") when a minute had more than 1,000, or
 	// "http:other" for the failures no entry names.
 	Actor string `json:"actor" example:"http:10.0.0.7"`
-	// Principal is who the admin API admitted: "secret" (the
-	// X-Admin-Secret header), "key:<id>" (a key with the admin scope),
+	// Principal is who the admin API admitted: "secret" (the admin
+	// secret's header), "key:<id>" (a key with the admin scope),
 	// "basic:<user>" (BasicAuth), "app:<name>" or "app" (another AdminAuth,
 	// see SetPrincipal). "" for the ginkey command, Go code and auth_failed.
 	Principal string   `json:"principal" example:"key:3uV8rKQ0mZ1bXy7wE2tLp4"`

@@ -3435,7 +3435,7 @@ const docTemplate = `{
                     "example": "ok"
                 },
                 "principal": {
-                    "description": "Principal is who the admin API admitted: \"secret\" (the\nX-Admin-Secret header), \"key:\u003cid\u003e\" (a key with the admin scope),\n\"basic:\u003cuser\u003e\" (BasicAuth), \"app:\u003cname\u003e\" or \"app\" (another AdminAuth,\nsee SetPrincipal). \"\" for the ginkey command, Go code and auth_failed.",
+                    "description": "Principal is who the admin API admitted: \"secret\" (the admin\nsecret's header), \"key:\u003cid\u003e\" (a key with the admin scope),\n\"basic:\u003cuser\u003e\" (BasicAuth), \"app:\u003cname\u003e\" or \"app\" (another AdminAuth,\nsee SetPrincipal). \"\" for the ginkey command, Go code and auth_failed.",
                     "type": "string",
                     "example": "key:3uV8rKQ0mZ1bXy7wE2tLp4"
                 },

@@ -178,6 +178,12 @@ func newRouter(guard *ginkey.Guard) *gin.Engine {
 	// the admin operations where they are mounted (or hidden, GINKEY_HIDE_DOCS).
 	// No ginSwagger.PersistAuthorization(true): it would keep the admin secret in localStorage (add it to WrapHandler to opt in).
 	r.GET("/docs/*any", guard.Docs(docs.SwaggerInfo, ginSwagger.WrapHandler(swaggerFiles.Handler)))
+	// Customers' keys under /account (see account.go); their document, the
+	// API and /account without the admin API, at /customer-docs/index.html.
+	if err := mountAccount(r, guard); err != nil {
+		slog.Error("the self-service routes are not mounted", "error", err)
+	}
+	r.GET("/customer-docs/*any", guard.CustomerDocs(docs.SwaggerInfo, ginSwagger.WrapHandler(swaggerFiles.Handler)))
 	r.GET("/public", public)
 	r.GET("/secure", guard.Handler(), secure)
 	items := newItemStore()
