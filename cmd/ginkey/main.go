@@ -45,6 +45,9 @@ func run(args []string, c *cli) int {
 		return c.report("", usagef("%s (see ginkey help)", flagError(err)))
 	}
 	if global.NArg() == 0 {
+		if c.json {
+			return c.report("", usagef("no subcommand (see ginkey help)"))
+		}
 		_ = writeMainUsage(c.stderr)
 		return exitUsage
 	}

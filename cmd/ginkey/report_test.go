@@ -54,6 +54,16 @@ func TestJSONErrorsAreObjectsWithAStableCodeAndTheSameExitStatus(t *testing.T) {
 	}
 }
 
+// TestJSONWithoutASubcommandIsAUsageErrorObject: the plain command prints
+// its help there; with --json, the error object.
+func TestJSONWithoutASubcommandIsAUsageErrorObject(t *testing.T) {
+	t.Parallel()
+	r := ginkeyCmd(t, "", "--json")
+	if e := jsonError(t, r); r.code != exitUsage || e.Code != codeUsage {
+		t.Errorf("ginkey --json: exit %d, %+v; want 2 and %s", r.code, e, codeUsage)
+	}
+}
+
 // TestQuietAndJSONTogetherAreRefused: each asks for its own output; the
 // command refuses the pair before it creates or rotates anything.
 func TestQuietAndJSONTogetherAreRefused(t *testing.T) {
