@@ -21,11 +21,11 @@ import (
 type patchKeyRequest struct {
 	Name           *string       `json:"name" example:"billing service" maxLength:"200" extensions:"x-nullable"`
 	Owner          *string       `json:"owner" example:"user_42" maxLength:"200" extensions:"x-nullable"`
-	Scopes         *[]string     `json:"scopes" example:"items:read,items:write" extensions:"x-nullable,!x-omitempty"`
+	Scopes         *[]string     `json:"scopes" example:"items:read,items:write" validate:"max=64" maxLength:"128" extensions:"x-nullable,!x-omitempty"`
 	Metadata       *jsonMetadata `json:"metadata" swaggertype:"object" extensions:"x-nullable"`
 	RateLimit      *RateLimit    `json:"rate_limit" extensions:"x-nullable"` // null: as clear_rate_limit
 	ClearRateLimit bool          `json:"clear_rate_limit" example:"false"`   // true: back to the guard's default; not with rate_limit
-	AllowedIPs     *[]string     `json:"allowed_ips" example:"10.0.0.0/8,2001:db8::/32" extensions:"x-nullable,!x-omitempty"`
+	AllowedIPs     *[]string     `json:"allowed_ips" example:"10.0.0.0/8,2001:db8::/32" validate:"max=64" maxLength:"64" extensions:"x-nullable,!x-omitempty"`
 	Quota          *Quota        `json:"quota" extensions:"x-nullable"` // null: as clear_quota
 	ClearQuota     bool          `json:"clear_quota" example:"false"`   // true: no quota; not with quota
 

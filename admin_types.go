@@ -29,12 +29,12 @@ func (m *jsonMetadata) UnmarshalJSON(b []byte) error {
 type createKeyRequest struct {
 	Name         string       `json:"name" example:"billing service" maxLength:"200"`
 	Owner        string       `json:"owner" example:"user_42" maxLength:"200"` // the user, team or tenant it belongs to
-	Scopes       []string     `json:"scopes" example:"items:read"`
+	Scopes       []string     `json:"scopes" example:"items:read" validate:"max=64" maxLength:"128"`
 	Metadata     jsonMetadata `json:"metadata" swaggertype:"object"`
 	ExpiresAt    *string      `json:"expires_at" example:"2099-12-31T23:59:59Z" format:"date-time" extensions:"x-nullable"` // null or absent: one TTL from now
 	NeverExpires bool         `json:"never_expires" example:"false"`                                                        // true: no expiry; not with expires_at
 	RateLimit    *RateLimit   `json:"rate_limit"`
-	AllowedIPs   []string     `json:"allowed_ips" example:"10.0.0.0/8,127.0.0.1"` // CIDR prefixes or addresses; default: any
+	AllowedIPs   []string     `json:"allowed_ips" example:"10.0.0.0/8,127.0.0.1" validate:"max=64" maxLength:"64"` // CIDR prefixes or addresses; default: any
 	Quota        *Quota       `json:"quota"`
 } //	@name	ginkey.CreateKeyRequest
 

@@ -3467,8 +3467,10 @@ const docTemplate = `{
                 "allowed_ips": {
                     "description": "CIDR prefixes or addresses; default: any",
                     "type": "array",
+                    "maxItems": 64,
                     "items": {
-                        "type": "string"
+                        "type": "string",
+                        "maxLength": 64
                     },
                     "example": [
                         "10.0.0.0/8",
@@ -3509,8 +3511,10 @@ const docTemplate = `{
                 },
                 "scopes": {
                     "type": "array",
+                    "maxItems": 64,
                     "items": {
-                        "type": "string"
+                        "type": "string",
+                        "maxLength": 128
                     },
                     "example": [
                         "items:read"
@@ -3840,8 +3844,10 @@ const docTemplate = `{
             "properties": {
                 "allowed_ips": {
                     "type": "array",
+                    "maxItems": 64,
                     "items": {
-                        "type": "string"
+                        "type": "string",
+                        "maxLength": 64
                     },
                     "x-nullable": true,
                     "x-omitempty": false,
@@ -3896,8 +3902,10 @@ const docTemplate = `{
                 },
                 "scopes": {
                     "type": "array",
+                    "maxItems": 64,
                     "items": {
-                        "type": "string"
+                        "type": "string",
+                        "maxLength": 128
                     },
                     "x-nullable": true,
                     "x-omitempty": false,
