@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ginkey/ginkey"
+	"github.com/ginkey/ginkey/internal/testkit"
 )
 
 // binary is the ginkey command built once for the tests that run it.
@@ -120,4 +121,11 @@ func decodeCreated(t *testing.T, out string) ginkey.CreatedKey {
 		t.Fatalf("create --json printed no JSON key: %v\n%s", err, out)
 	}
 	return k
+}
+
+// postgresSchemaURL is testkit.PostgresSchemaURL with this package's
+// schema prefix.
+func postgresSchemaURL(t *testing.T) string {
+	t.Helper()
+	return testkit.PostgresSchemaURL(t, "gkcli_", "")
 }

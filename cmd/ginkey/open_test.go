@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"gorm.io/driver/postgres"
@@ -244,4 +245,44 @@ func TestReadCommandsDoNotCreateAMissingDatabase(t *testing.T) {
 	if _, err := os.Stat(db); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("list created %s", db)
 	}
+}
+
+// TestTheCLIOnPostgreSQLRevokesAKeyThatARunningServerRejectsAtOnce: the
+// guard open gives the command announces its changes to running servers.
+func TestTheCLIOnPostgreSQLRevokesAKeyThatARunningServerRejectsAtOnce(t *testing.T) {
+	dbURL := postgresSchemaURL(t)
+	server, err := ginkey.New(ginkey.Config{
+		DBPath:    dbURL,
+		CacheTTL:  30 * time.Second, // only the notification can explain a prompt rejection
+		Logger:    slog.New(slog.DiscardHandler),
+		LookupEnv: func(string) (string, bool) { return "", false },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = server.Close() }()
+	gin.SetMode(gin.TestMode)
+	r := gin.New()
+	r.GET("/secure", server.Handler(), func(c *gin.Context) { c.Status(http.StatusOK) })
+	get := func(key string) int {
+		req := httptest.NewRequestWithContext(context.Background(), http.MethodGet, "/secure", nil)
+		req.Header.Set("X-API-Key", key)
+		w := httptest.NewRecorder()
+		r.ServeHTTP(w, req)
+		return w.Code
+	}
+
+	created := createJSON(t, dbURL, "--name", "cli on postgres")
+	if code := get(created.Secret); code != http.StatusOK {
+		t.Fatalf("a key the CLI created: %d", code)
+	}
+	mustRun(t, dbURL, "revoke", created.ID)
+	start := time.Now()
+	for get(created.Secret) != http.StatusUnauthorized {
+		if time.Since(start) > 100*time.Millisecond {
+			t.Fatal("the server still admits the key 100 ms after the CLI revoked it")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	t.Logf("rejected %s after the CLI returned", time.Since(start).Round(10*time.Microsecond))
 }
