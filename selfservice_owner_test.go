@@ -17,26 +17,28 @@ import (
 // its place, and a rotation takes none.
 func TestSelfServiceCapsAnOwnersActiveKeys(t *testing.T) {
 	t.Parallel()
-	h := newSelfHarness(t, func(string) OwnerPolicy { return OwnerPolicy{MaxKeys: 2} }, nil)
-	first := h.mint("alice", "")
-	h.mint("alice", "")
-	testkit.WantError(t, h.as("alice", http.MethodPost, "/keys", ""), http.StatusConflict, "too_many_keys")
-	h.mint("bob", "") // the cap is per owner
-	if w := h.as("alice", http.MethodPost, "/keys/"+first.ID+"/rotate", `{"grace":"1h"}`); w.Code != http.StatusCreated {
-		t.Fatalf("rotating at the cap: %d %s", w.Code, w.Body)
-	}
-	testkit.WantError(t, h.as("alice", http.MethodPost, "/keys", ""), http.StatusConflict, "too_many_keys")
-	if w := h.as("alice", http.MethodPost, "/keys/"+first.ID+"/revoke", ""); w.Code != http.StatusOK {
-		t.Fatalf("revoke: %d %s", w.Code, w.Body)
-	}
-	// Revoking the rotated-out key changed nothing: its successor still counts.
-	testkit.WantError(t, h.as("alice", http.MethodPost, "/keys", ""), http.StatusConflict, "too_many_keys")
-	var list KeyList
-	testkit.Decode(t, h.as("alice", http.MethodGet, "/keys?status=active", ""), &list)
-	if w := h.as("alice", http.MethodPost, "/keys/"+list.Keys[0].ID+"/revoke", ""); w.Code != http.StatusOK {
-		t.Fatalf("revoke: %d %s", w.Code, w.Body)
-	}
-	h.mint("alice", "")
+	onEachDatabase(t, func(t *testing.T, db func(*Config)) {
+		h := newSelfHarness(t, func(string) OwnerPolicy { return OwnerPolicy{MaxKeys: 2} }, db)
+		first := h.mint("alice", "")
+		h.mint("alice", "")
+		testkit.WantError(t, h.as("alice", http.MethodPost, "/keys", ""), http.StatusConflict, "too_many_keys")
+		h.mint("bob", "") // the cap is per owner
+		if w := h.as("alice", http.MethodPost, "/keys/"+first.ID+"/rotate", `{"grace":"1h"}`); w.Code != http.StatusCreated {
+			t.Fatalf("rotating at the cap: %d %s", w.Code, w.Body)
+		}
+		testkit.WantError(t, h.as("alice", http.MethodPost, "/keys", ""), http.StatusConflict, "too_many_keys")
+		if w := h.as("alice", http.MethodPost, "/keys/"+first.ID+"/revoke", ""); w.Code != http.StatusOK {
+			t.Fatalf("revoke: %d %s", w.Code, w.Body)
+		}
+		// Revoking the rotated-out key changed nothing: its successor still counts.
+		testkit.WantError(t, h.as("alice", http.MethodPost, "/keys", ""), http.StatusConflict, "too_many_keys")
+		var list KeyList
+		testkit.Decode(t, h.as("alice", http.MethodGet, "/keys?status=active", ""), &list)
+		if w := h.as("alice", http.MethodPost, "/keys/"+list.Keys[0].ID+"/revoke", ""); w.Code != http.StatusOK {
+			t.Fatalf("revoke: %d %s", w.Code, w.Body)
+		}
+		h.mint("alice", "")
+	})
 }
 
 // Twenty creates at once through two instances on one database leave
@@ -108,21 +110,23 @@ func errorCode(body string) string {
 // allowance comes back a create at a time.
 func TestSelfServiceThrottlesAnOwnersCreates(t *testing.T) {
 	t.Parallel()
-	clock := newFakeClock()
-	h := newSelfHarness(t, func(string) OwnerPolicy { return OwnerPolicy{CreatesPerHour: 2} }, func(c *Config) { c.Now = clock.Now })
-	h.mint("alice", "")
-	h.mint("alice", "")
-	w := h.as("alice", http.MethodPost, "/keys", "")
-	testkit.WantError(t, w, http.StatusTooManyRequests, "too_many_creates")
-	wantRetryAfter(t, w, 30*time.Minute)
-	h.mint("bob", "") // per owner
-	clock.Advance(30 * time.Minute)
-	h.mint("alice", "")
-	testkit.WantError(t, h.as("alice", http.MethodPost, "/keys", ""), http.StatusTooManyRequests, "too_many_creates")
-	var list KeyList
-	if testkit.Decode(t, h.as("alice", http.MethodGet, "/keys", ""), &list); list.Total != 3 {
-		t.Fatalf("alice has %d keys, want 3", list.Total)
-	}
+	onEachDatabase(t, func(t *testing.T, db func(*Config)) {
+		clock := newFakeClock()
+		h := newSelfHarness(t, func(string) OwnerPolicy { return OwnerPolicy{CreatesPerHour: 2} }, both(db, func(c *Config) { c.Now = clock.Now }))
+		h.mint("alice", "")
+		h.mint("alice", "")
+		w := h.as("alice", http.MethodPost, "/keys", "")
+		testkit.WantError(t, w, http.StatusTooManyRequests, "too_many_creates")
+		wantRetryAfter(t, w, 30*time.Minute)
+		h.mint("bob", "") // per owner
+		clock.Advance(30 * time.Minute)
+		h.mint("alice", "")
+		testkit.WantError(t, h.as("alice", http.MethodPost, "/keys", ""), http.StatusTooManyRequests, "too_many_creates")
+		var list KeyList
+		if testkit.Decode(t, h.as("alice", http.MethodGet, "/keys", ""), &list); list.Total != 3 {
+			t.Fatalf("alice has %d keys, want 3", list.Total)
+		}
+	})
 }
 
 // Every self-service action is in the audit log under owner:<id>, for the
@@ -130,28 +134,30 @@ func TestSelfServiceThrottlesAnOwnersCreates(t *testing.T) {
 // history sees who else acted only as "other".
 func TestSelfServiceActionsAreAuditedUnderTheOwner(t *testing.T) {
 	t.Parallel()
-	h := newSelfHarness(t, nil, nil)
-	k := h.mint("alice", `{"name":"audited"}`)
-	h.as("mallory", http.MethodPost, "/keys/"+k.ID+"/revoke", "")
-	h.Admin(http.MethodPost, "/keys/"+k.ID+"/renew", "")
-	h.as("alice", http.MethodPost, "/keys/"+k.ID+"/revoke", "")
+	onEachDatabase(t, func(t *testing.T, db func(*Config)) {
+		h := newSelfHarness(t, nil, db)
+		k := h.mint("alice", `{"name":"audited"}`)
+		h.as("mallory", http.MethodPost, "/keys/"+k.ID+"/revoke", "")
+		h.Admin(http.MethodPost, "/keys/"+k.ID+"/renew", "")
+		h.as("alice", http.MethodPost, "/keys/"+k.ID+"/revoke", "")
 
-	var admin AuditList
-	testkit.Decode(t, h.Admin(http.MethodGet, "/audit?key_id="+k.ID, ""), &admin)
-	got := auditTrail(admin)
-	if want := "revoke owner:alice ok,renew http:192.0.2.1 ok,revoke owner:mallory not_found,create owner:alice ok"; got != want {
-		t.Fatalf("the admin reads %s, want %s", got, want)
-	}
-	var mine AuditList
-	testkit.Decode(t, h.as("alice", http.MethodGet, "/keys/"+k.ID+"/audit", ""), &mine)
-	if got, want := auditTrail(mine), "revoke owner:alice ok,renew other ok,revoke other not_found,create owner:alice ok"; got != want {
-		t.Fatalf("alice reads %s, want %s", got, want)
-	}
-	for _, e := range mine.Entries {
-		if e.Principal != "" {
-			t.Fatalf("alice sees a principal: %+v", e)
+		var admin AuditList
+		testkit.Decode(t, h.Admin(http.MethodGet, "/audit?key_id="+k.ID, ""), &admin)
+		got := auditTrail(admin)
+		if want := "revoke owner:alice ok,renew http:192.0.2.1 ok,revoke owner:mallory not_found,create owner:alice ok"; got != want {
+			t.Fatalf("the admin reads %s, want %s", got, want)
 		}
-	}
+		var mine AuditList
+		testkit.Decode(t, h.as("alice", http.MethodGet, "/keys/"+k.ID+"/audit", ""), &mine)
+		if got, want := auditTrail(mine), "revoke owner:alice ok,renew other ok,revoke other not_found,create owner:alice ok"; got != want {
+			t.Fatalf("alice reads %s, want %s", got, want)
+		}
+		for _, e := range mine.Entries {
+			if e.Principal != "" {
+				t.Fatalf("alice sees a principal: %+v", e)
+			}
+		}
+	})
 }
 
 func auditTrail(l AuditList) string {
@@ -165,47 +171,49 @@ func auditTrail(l AuditList) string {
 // The Go form gives a host's own pages the same checks as the routes.
 func TestForOwnerAppliesTheSameChecksAsTheRoutes(t *testing.T) {
 	t.Parallel()
-	h := newSelfHarness(t, nil, nil)
-	ctx := context.Background()
-	alice, err := h.Guard.ForOwner("alice", OwnerPolicy{Scopes: []string{"items:read"}, MaxKeys: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = alice.Create(ctx, KeySpec{RateLimit: &RateLimit{Requests: 9, Per: "1s"}})
-	if e, ok := errors.AsType[*Error](err); !ok || e.Field != "rate_limit" {
-		t.Fatalf("a rate limit from the owner: %v", err)
-	}
-	if _, err := alice.Create(ctx, KeySpec{Scopes: []string{"items:write"}}); !errors.Is(err, ErrBadRequest) {
-		t.Fatalf("a scope beyond the plan: %v", err)
-	}
-	k, err := alice.Create(ctx, KeySpec{Name: "mine"})
-	if err != nil || k.Owner != "alice" {
-		t.Fatalf("create: %+v %v", k, err)
-	}
-	if _, err := alice.Create(ctx, KeySpec{}); !errors.Is(err, ErrTooManyKeys) {
-		t.Fatalf("past MaxKeys: %v", err)
-	}
-	bob, err := h.Guard.ForOwner("bob", OwnerPolicy{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := bob.Get(ctx, k.ID); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("bob reads alice's key: %v", err)
-	}
-	if _, err := bob.Revoke(ctx, k.ID); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("bob revokes alice's key: %v", err)
-	}
-	if _, err := bob.List(ctx, KeyQuery{Owner: "alice"}); !errors.Is(err, ErrBadRequest) {
-		t.Fatalf("bob lists alice's keys: %v", err)
-	}
-	for _, p := range []OwnerPolicy{{Scopes: []string{"bad scope"}}, {MaxKeys: -1}, {AllowedIPs: []string{"nowhere"}}} {
-		if _, err := h.Guard.ForOwner("alice", p); err == nil {
-			t.Fatalf("policy %+v was accepted", p)
+	onEachDatabase(t, func(t *testing.T, db func(*Config)) {
+		h := newSelfHarness(t, nil, db)
+		ctx := context.Background()
+		alice, err := h.Guard.ForOwner("alice", OwnerPolicy{Scopes: []string{"items:read"}, MaxKeys: 1})
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	for _, owner := range []string{"", "tab\there"} {
-		if _, err := h.Guard.ForOwner(owner, OwnerPolicy{}); err == nil {
-			t.Fatalf("owner %q was accepted", owner)
+		_, err = alice.Create(ctx, KeySpec{RateLimit: &RateLimit{Requests: 9, Per: "1s"}})
+		if e, ok := errors.AsType[*Error](err); !ok || e.Field != "rate_limit" {
+			t.Fatalf("a rate limit from the owner: %v", err)
 		}
-	}
+		if _, err := alice.Create(ctx, KeySpec{Scopes: []string{"items:write"}}); !errors.Is(err, ErrBadRequest) {
+			t.Fatalf("a scope beyond the plan: %v", err)
+		}
+		k, err := alice.Create(ctx, KeySpec{Name: "mine"})
+		if err != nil || k.Owner != "alice" {
+			t.Fatalf("create: %+v %v", k, err)
+		}
+		if _, err := alice.Create(ctx, KeySpec{}); !errors.Is(err, ErrTooManyKeys) {
+			t.Fatalf("past MaxKeys: %v", err)
+		}
+		bob, err := h.Guard.ForOwner("bob", OwnerPolicy{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := bob.Get(ctx, k.ID); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("bob reads alice's key: %v", err)
+		}
+		if _, err := bob.Revoke(ctx, k.ID); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("bob revokes alice's key: %v", err)
+		}
+		if _, err := bob.List(ctx, KeyQuery{Owner: "alice"}); !errors.Is(err, ErrBadRequest) {
+			t.Fatalf("bob lists alice's keys: %v", err)
+		}
+		for _, p := range []OwnerPolicy{{Scopes: []string{"bad scope"}}, {MaxKeys: -1}, {AllowedIPs: []string{"nowhere"}}} {
+			if _, err := h.Guard.ForOwner("alice", p); err == nil {
+				t.Fatalf("policy %+v was accepted", p)
+			}
+		}
+		for _, owner := range []string{"", "tab\there"} {
+			if _, err := h.Guard.ForOwner(owner, OwnerPolicy{}); err == nil {
+				t.Fatalf("owner %q was accepted", owner)
+			}
+		}
+	})
 }

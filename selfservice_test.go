@@ -42,6 +42,34 @@ func newSelfHarness(t testing.TB, policy func(string) OwnerPolicy, mod func(*Con
 	return h
 }
 
+// onEachDatabase runs test on a SQLite file (db nil) and on PostgreSQL (db
+// points the Config at it; skipped loudly without GINKEY_TEST_POSTGRES),
+// in parallel.
+func onEachDatabase(t *testing.T, test func(t *testing.T, db func(*Config))) {
+	t.Helper()
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		test(t, nil)
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		url := postgresURL(t)
+		_, prefix := testkit.OpenPostgres(t) // drops the tables when the test ends, after the guard has closed
+		test(t, func(c *Config) { c.DBPath, c.TablePrefix = url, prefix })
+	})
+}
+
+// both applies a, then b; either may be nil.
+func both(a, b func(*Config)) func(*Config) {
+	return func(c *Config) {
+		for _, f := range []func(*Config){a, b} {
+			if f != nil {
+				f(c)
+			}
+		}
+	}
+}
+
 // as sends a request to /account+path signed in as user ("" for nobody);
 // a body is sent as JSON.
 func (h *harness) as(user, method, path, body string) *httptest.ResponseRecorder {
@@ -67,20 +95,22 @@ func (h *harness) mint(user, body string) CreatedKey {
 
 func TestSelfServiceWithoutASignedInOwnerIs401(t *testing.T) {
 	t.Parallel()
-	h := newSelfHarness(t, nil, nil)
-	for _, r := range []struct{ method, path, body string }{
-		{http.MethodGet, "/keys", ""},
-		{http.MethodPost, "/keys", `{"name":"x"}`},
-		{http.MethodGet, "/keys/abc", ""},
-		{http.MethodPost, "/keys/abc/revoke", ""},
-	} {
-		w := h.as("", r.method, r.path, r.body)
-		testkit.WantError(t, w, http.StatusUnauthorized, "credentials_missing")
-		testkit.WantHeader(t, w, "Cache-Control", "no-store")
-	}
-	// An owner no key could have (a control character) is the host's bug:
-	// refused, not stored.
-	testkit.WantError(t, h.as("bad\x01owner", http.MethodGet, "/keys", ""), http.StatusUnauthorized, "credentials_invalid")
+	onEachDatabase(t, func(t *testing.T, db func(*Config)) {
+		h := newSelfHarness(t, nil, db)
+		for _, r := range []struct{ method, path, body string }{
+			{http.MethodGet, "/keys", ""},
+			{http.MethodPost, "/keys", `{"name":"x"}`},
+			{http.MethodGet, "/keys/abc", ""},
+			{http.MethodPost, "/keys/abc/revoke", ""},
+		} {
+			w := h.as("", r.method, r.path, r.body)
+			testkit.WantError(t, w, http.StatusUnauthorized, "credentials_missing")
+			testkit.WantHeader(t, w, "Cache-Control", "no-store")
+		}
+		// An owner no key could have (a control character) is the host's bug:
+		// refused, not stored.
+		testkit.WantError(t, h.as("bad\x01owner", http.MethodGet, "/keys", ""), http.StatusUnauthorized, "credentials_invalid")
+	})
 }
 
 func TestRegisterSelfServiceRefusesAStoreThatCannotCapAtomically(t *testing.T) {
@@ -111,31 +141,33 @@ func TestRegisterSelfServiceRefusesAStoreThatCannotCapAtomically(t *testing.T) {
 // a browser send is refused before the owner is even asked for.
 func TestSelfServiceRefusesRequestsAnotherSiteCouldForge(t *testing.T) {
 	t.Parallel()
-	h := newSelfHarness(t, nil, nil)
-	send := func(contentType, body string, hdr map[string]string) *httptest.ResponseRecorder {
-		r := httptest.NewRequest(http.MethodPost, "http://app.example/account/keys", strings.NewReader(body))
-		if contentType != "" {
-			r.Header.Set("Content-Type", contentType)
+	onEachDatabase(t, func(t *testing.T, db func(*Config)) {
+		h := newSelfHarness(t, nil, db)
+		send := func(contentType, body string, hdr map[string]string) *httptest.ResponseRecorder {
+			r := httptest.NewRequest(http.MethodPost, "http://app.example/account/keys", strings.NewReader(body))
+			if contentType != "" {
+				r.Header.Set("Content-Type", contentType)
+			}
+			r.Header.Set(testUser, "alice")
+			for k, v := range hdr {
+				r.Header.Set(k, v)
+			}
+			w := httptest.NewRecorder()
+			h.Engine.ServeHTTP(w, r)
+			return w
 		}
-		r.Header.Set(testUser, "alice")
-		for k, v := range hdr {
-			r.Header.Set(k, v)
+		crossSite := map[string]string{"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"}
+		testkit.WantError(t, send("application/x-www-form-urlencoded", "name=x", crossSite), http.StatusForbidden, "cross_origin_refused")
+		testkit.WantError(t, send("text/plain", `{"name":"x"}`, nil), http.StatusUnsupportedMediaType, "unsupported_media_type")
+		testkit.WantError(t, send("text/plain", `{"name":"x"}`, map[string]string{"Origin": "http://app.example", "Sec-Fetch-Site": "same-origin"}),
+			http.StatusUnsupportedMediaType, "unsupported_media_type")
+		testkit.WantError(t, send("application/json", `{"name":"x"}`, map[string]string{"Origin": "https://evil.example"}), http.StatusForbidden, "cross_origin_refused")
+		testkit.WantError(t, send("application/json", `{"name":"x"}`, crossSite), http.StatusForbidden, "cross_origin_refused")
+		if list := h.as("alice", http.MethodGet, "/keys", ""); !strings.Contains(list.Body.String(), `"total":0`) {
+			t.Fatalf("a refused request created a key: %s", list.Body)
 		}
-		w := httptest.NewRecorder()
-		h.Engine.ServeHTTP(w, r)
-		return w
-	}
-	crossSite := map[string]string{"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"}
-	testkit.WantError(t, send("application/x-www-form-urlencoded", "name=x", crossSite), http.StatusForbidden, "cross_origin_refused")
-	testkit.WantError(t, send("text/plain", `{"name":"x"}`, nil), http.StatusUnsupportedMediaType, "unsupported_media_type")
-	testkit.WantError(t, send("text/plain", `{"name":"x"}`, map[string]string{"Origin": "http://app.example", "Sec-Fetch-Site": "same-origin"}),
-		http.StatusUnsupportedMediaType, "unsupported_media_type")
-	testkit.WantError(t, send("application/json", `{"name":"x"}`, map[string]string{"Origin": "https://evil.example"}), http.StatusForbidden, "cross_origin_refused")
-	testkit.WantError(t, send("application/json", `{"name":"x"}`, crossSite), http.StatusForbidden, "cross_origin_refused")
-	if list := h.as("alice", http.MethodGet, "/keys", ""); !strings.Contains(list.Body.String(), `"total":0`) {
-		t.Fatalf("a refused request created a key: %s", list.Body)
-	}
-	if w := send("application/json", `{"name":"x"}`, map[string]string{"Origin": "http://app.example", "Sec-Fetch-Site": "same-origin"}); w.Code != http.StatusCreated {
-		t.Fatalf("the same-origin JSON request: %d %s", w.Code, w.Body)
-	}
+		if w := send("application/json", `{"name":"x"}`, map[string]string{"Origin": "http://app.example", "Sec-Fetch-Site": "same-origin"}); w.Code != http.StatusCreated {
+			t.Fatalf("the same-origin JSON request: %d %s", w.Code, w.Body)
+		}
+	})
 }
