@@ -75,7 +75,7 @@ var adminActions = []string{
 // others once they happen.
 var adminOutcomes = []string{
 	"ok", "bad_request", "not_found", "key_revoked", "key_rotated",
-	"key_expired", "payload_too_large", "unavailable",
+	"key_expired", "payload_too_large", "unavailable", "internal_error",
 }
 
 // defaultBuckets are ginkey_store_seconds' buckets, in seconds: from
