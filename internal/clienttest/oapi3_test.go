@@ -85,8 +85,8 @@ func TestOpenAPI3ClientLifecycle(t *testing.T) {
 			Name: ptr("every field"), Owner: ptr("team-oapi3"), Scopes: &[]string{"items:read", "items:write"},
 			AllowedIps: &[]string{"127.0.0.1", "10.0.0.0/8"}, Metadata: &map[string]any{"env": "test"},
 			ExpiresAt: ptr(time.Date(2099, 12, 31, 23, 59, 59, 0, time.UTC)),
-			RateLimit: &oapi3.GinkeyRateLimit{Requests: ptr(100), Per: ptr(oapi3.GinkeyRateLimitPer("1m"))},
-			Quota:     &oapi3.GinkeyQuota{Requests: ptr(10000), Per: ptr(oapi3.GinkeyQuotaPer("day"))},
+			RateLimit: &oapi3.GinkeyRateLimit{Requests: 100, Per: oapi3.GinkeyRateLimitPer("1m")},
+			Quota:     &oapi3.GinkeyQuota{Requests: 10000, Per: oapi3.GinkeyQuotaPer("day")},
 		}
 		res, err := c.GinkeyCreateKeyWithResponse(ctx, body)
 		if err != nil {
@@ -95,9 +95,9 @@ func TestOpenAPI3ClientLifecycle(t *testing.T) {
 		answered(t, "POST /auth/keys", res, res.Body, http.StatusCreated, res.JSON201 != nil)
 		full = res.JSON201
 		if deref(full.Owner) != "team-oapi3" || !slices.Equal(deref(full.Scopes), *body.Scopes) || len(deref(full.AllowedIps)) != 2 ||
-			full.RateLimit == nil || deref(full.RateLimit.Requests) != 100 || deref(full.RateLimit.Per) != oapi3.GinkeyRateLimitPer("1m") ||
-			full.Quota == nil || deref(full.Quota.Requests) != 10000 || deref(full.Quota.Per) != oapi3.GinkeyQuotaPer("day") ||
-			!strings.HasPrefix(deref(full.ExpiresAt), "2099-12-31T23:59:59") || deref(full.Metadata)["env"] != "test" {
+			full.RateLimit == nil || full.RateLimit.Requests != 100 || full.RateLimit.Per != oapi3.GinkeyRateLimitPer("1m") ||
+			full.Quota == nil || full.Quota.Requests != 10000 || full.Quota.Per != oapi3.GinkeyQuotaPer("day") ||
+			!deref(full.ExpiresAt).Equal(time.Date(2099, 12, 31, 23, 59, 59, 0, time.UTC)) || deref(full.Metadata)["env"] != "test" {
 			t.Errorf("created key does not carry every field: %s", res.Body)
 		}
 	})
@@ -127,14 +127,14 @@ func TestOpenAPI3ClientLifecycle(t *testing.T) {
 			t.Fatal(err)
 		}
 		answered(t, "PATCH /auth/keys/{id}", res, res.Body, http.StatusOK, res.JSON200 != nil)
-		if p := res.JSON200; deref(p.Name) != "patched" || !slices.Equal(deref(p.Scopes), []string{"items:write"}) || p.RateLimit == nil || deref(p.RateLimit.Requests) != 5 {
+		if p := res.JSON200; deref(p.Name) != "patched" || !slices.Equal(deref(p.Scopes), []string{"items:write"}) || p.RateLimit == nil || p.RateLimit.Requests != 5 {
 			t.Errorf("patched key: %s", res.Body)
 		}
 	})
 
 	t.Run("patch resets rate_limit", func(t *testing.T) {
 		k := s.fixture(t, `{"name":"reset me","rate_limit":{"requests":5,"per":"1s"}}`)
-		res, err := c.GinkeyUpdateKeyWithResponse(ctx, k.ID, oapi3.GinkeyPatchKeyRequest{RateLimit: nil})
+		res, err := c.GinkeyUpdateKeyWithResponse(ctx, k.ID, oapi3.GinkeyPatchKeyRequest{ClearRateLimit: ptr(true)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -200,20 +200,20 @@ func TestOpenAPI3ClientLifecycle(t *testing.T) {
 	t.Run("guarded routes, the key in each documented place", func(t *testing.T) {
 		k := s.fixture(t, `{"name":"caller","scopes":["items:read","items:write"]}`)
 		for _, place := range []string{"header", "query", "bearer"} {
-			sec, err := c.GetSecureWithResponse(ctx, withKey(place, k.Key))
+			sec, err := c.ExampleSecureWithResponse(ctx, withKey(place, k.Key))
 			if err != nil || sec.JSON200 == nil || deref(sec.JSON200.Message) != "This is a secure endpoint" {
 				t.Errorf("GET /secure, key in the %s: %v %s", place, err, sec.Body)
 			}
-			item, err := c.PostItemsWithResponse(ctx, oapi3.MainNewItem{Name: "from " + place}, withKey(place, k.Key))
+			item, err := c.ExampleCreateItemWithResponse(ctx, oapi3.MainNewItem{Name: "from " + place}, withKey(place, k.Key))
 			if err != nil || item.JSON201 == nil || deref(item.JSON201.Id) < 1 || deref(item.JSON201.Name) != "from "+place {
 				t.Errorf("POST /items, key in the %s: %v %s", place, err, item.Body)
 			}
 		}
-		items, err := c.GetItemsWithResponse(ctx, withKey("header", k.Key))
+		items, err := c.ExampleListItemsWithResponse(ctx, withKey("header", k.Key))
 		if err != nil || items.JSON200 == nil || len(*items.JSON200) != 3 {
 			t.Errorf("GET /items: %v %s", err, items.Body)
 		}
-		if sec, err := c.GetSecureWithResponse(ctx); err != nil || sec.JSON401 == nil || deref(sec.JSON401.Error.Code) != "key_missing" {
+		if sec, err := c.ExampleSecureWithResponse(ctx); err != nil || sec.JSON401 == nil || deref(sec.JSON401.Error.Code) != "key_missing" {
 			t.Errorf("GET /secure without a key: %v %s, want the documented 401 key_missing", err, sec.Body)
 		}
 

@@ -20,6 +20,14 @@ import (
 	"github.com/ginkey/ginkey/internal/clienttest/swagger2/models"
 )
 
+// timeOf is go-swagger's nullable date-time as a time (zero for null).
+func timeOf(d *strfmt.DateTime) time.Time {
+	if d == nil {
+		return time.Time{}
+	}
+	return time.Time(*d)
+}
+
 func TestSwagger2ClientLifecycle(t *testing.T) {
 	s := startExample(t)
 	c := client.New(httptransport.New(s.host, "/", []string{"http"}), strfmt.Default)
@@ -32,10 +40,13 @@ func TestSwagger2ClientLifecycle(t *testing.T) {
 			t.Fatal(err)
 		}
 		k := res.Payload
-		if !strings.HasPrefix(k.Key, "gk_") || k.ID == "" || k.Name != "only a name" || k.Status != "active" {
+		// rate_limit and quota null (the guard's default, none): go-swagger
+		// decodes them into empty structs whose required fields stay nil.
+		if !strings.HasPrefix(k.Key, "gk_") || k.ID == "" || k.Name != "only a name" || k.Status != "active" ||
+			k.RateLimit.Requests != nil || k.Quota.Requests != nil || k.RevokedAt != nil || k.LastUsedAt != nil || time.Time(k.CreatedAt).IsZero() {
 			t.Errorf("created key: %+v", k)
 		}
-		expectAround(t, "expires_at", k.ExpiresAt, time.Now().Add(ttl))
+		expectAround(t, "expires_at", timeOf(k.ExpiresAt), time.Now().Add(ttl))
 	})
 
 	t.Run("create never expiring", func(t *testing.T) {
@@ -43,8 +54,8 @@ func TestSwagger2ClientLifecycle(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Payload.ExpiresAt != "" || s.stored(t, res.Payload.ID)["expires_at"] != nil {
-			t.Errorf("a never-expiring key expires: %q", res.Payload.ExpiresAt)
+		if res.Payload.ExpiresAt != nil || s.stored(t, res.Payload.ID)["expires_at"] != nil {
+			t.Errorf("a never-expiring key expires: %v", res.Payload.ExpiresAt)
 		}
 	})
 
@@ -53,18 +64,18 @@ func TestSwagger2ClientLifecycle(t *testing.T) {
 		body := &models.GinkeyCreateKeyRequest{
 			Name: "every field", Owner: "team-swagger2", Scopes: []string{"items:read", "items:write"},
 			AllowedIps: []string{"127.0.0.1", "10.0.0.0/8"}, Metadata: map[string]any{"env": "test"},
-			ExpiresAt: strfmt.DateTime(time.Date(2099, 12, 31, 23, 59, 59, 0, time.UTC)),
+			ExpiresAt: ptr(strfmt.DateTime(time.Date(2099, 12, 31, 23, 59, 59, 0, time.UTC))),
+			RateLimit: &models.GinkeyRateLimit{Requests: ptr[int64](100), Per: ptr("1m")},
+			Quota:     &models.GinkeyQuota{Requests: ptr[int64](10000), Per: ptr("day")},
 		}
-		body.RateLimit.Requests, body.RateLimit.Per = 100, "1m"
-		body.Quota.Requests, body.Quota.Per = 10000, "day"
 		res, err := c.Ginkey.GinkeyCreateKey(ginkey.NewGinkeyCreateKeyParams().WithBody(body), admin)
 		if err != nil {
 			t.Fatal(err)
 		}
 		full = res.Payload
 		if full.Owner != "team-swagger2" || !slices.Equal(full.Scopes, body.Scopes) || len(full.AllowedIps) != 2 ||
-			full.RateLimit.Requests != 100 || full.RateLimit.Per != "1m" || full.Quota.Requests != 10000 || full.Quota.Per != "day" ||
-			!strings.HasPrefix(full.ExpiresAt, "2099-12-31T23:59:59") || full.Metadata.(map[string]any)["env"] != "test" {
+			deref(full.RateLimit.Requests) != 100 || deref(full.RateLimit.Per) != "1m" || deref(full.Quota.Requests) != 10000 || deref(full.Quota.Per) != "day" ||
+			!timeOf(full.ExpiresAt).Equal(time.Date(2099, 12, 31, 23, 59, 59, 0, time.UTC)) || full.Metadata.(map[string]any)["env"] != "test" {
 			t.Errorf("created key does not carry every field: %+v", full)
 		}
 	})
@@ -78,7 +89,7 @@ func TestSwagger2ClientLifecycle(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Payload.Total != 1 || len(res.Payload.Keys) != 1 || res.Payload.Keys[0].ID != full.ID || res.Payload.Keys[0].Quota.Per != "day" {
+		if res.Payload.Total != 1 || len(res.Payload.Keys) != 1 || res.Payload.Keys[0].ID != full.ID || deref(res.Payload.Keys[0].Quota.Per) != "day" {
 			t.Errorf("list owner=%s: %+v", owner, res.Payload)
 		}
 		prefix := full.Prefix
@@ -91,11 +102,11 @@ func TestSwagger2ClientLifecycle(t *testing.T) {
 	t.Run("patch", func(t *testing.T) {
 		k := s.fixture(t, `{"name":"to patch","scopes":["items:read"],"rate_limit":{"requests":5,"per":"1s"}}`)
 		res, err := c.Ginkey.GinkeyUpdateKey(ginkey.NewGinkeyUpdateKeyParams().WithID(k.ID).
-			WithBody(&models.GinkeyPatchKeyRequest{Name: "patched", Scopes: []string{"items:write"}}), admin)
+			WithBody(&models.GinkeyPatchKeyRequest{Name: ptr("patched"), Scopes: []string{"items:write"}}), admin)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Payload.Name != "patched" || !slices.Equal(res.Payload.Scopes, []string{"items:write"}) || res.Payload.RateLimit.Requests != 5 {
+		if res.Payload.Name != "patched" || !slices.Equal(res.Payload.Scopes, []string{"items:write"}) || deref(res.Payload.RateLimit.Requests) != 5 {
 			t.Errorf("patched key: %+v", res.Payload)
 		}
 	})
@@ -103,11 +114,11 @@ func TestSwagger2ClientLifecycle(t *testing.T) {
 	t.Run("patch resets rate_limit", func(t *testing.T) {
 		k := s.fixture(t, `{"name":"reset me","rate_limit":{"requests":5,"per":"1s"}}`)
 		res, err := c.Ginkey.GinkeyUpdateKey(ginkey.NewGinkeyUpdateKeyParams().WithID(k.ID).
-			WithBody(&models.GinkeyPatchKeyRequest{RateLimit: nil}), admin)
+			WithBody(&models.GinkeyPatchKeyRequest{ClearRateLimit: true}), admin)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Payload.RateLimit.Requests != 0 || s.stored(t, k.ID)["rate_limit"] != nil {
+		if res.Payload.RateLimit.Requests != nil || s.stored(t, k.ID)["rate_limit"] != nil {
 			t.Errorf("rate_limit not reset: %+v, stored %v", res.Payload.RateLimit, s.stored(t, k.ID)["rate_limit"])
 		}
 	})
@@ -138,7 +149,7 @@ func TestSwagger2ClientLifecycle(t *testing.T) {
 		if res.Payload.Status != "revoked" || res.Payload.ID != k.ID {
 			t.Errorf("revoked key: %+v", res.Payload)
 		}
-		expectAround(t, "revoked_at", res.Payload.RevokedAt, time.Now())
+		expectAround(t, "revoked_at", timeOf(res.Payload.RevokedAt), time.Now())
 	})
 
 	t.Run("renew with the default TTL", func(t *testing.T) {
@@ -147,7 +158,7 @@ func TestSwagger2ClientLifecycle(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		expectAround(t, "expires_at", res.Payload.ExpiresAt, time.Now().Add(ttl))
+		expectAround(t, "expires_at", timeOf(res.Payload.ExpiresAt), time.Now().Add(ttl))
 	})
 
 	t.Run("renew never expiring", func(t *testing.T) {
@@ -156,8 +167,8 @@ func TestSwagger2ClientLifecycle(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Payload.ExpiresAt != "" || s.stored(t, k.ID)["expires_at"] != nil {
-			t.Errorf("renewed for ever but expires: %q", res.Payload.ExpiresAt)
+		if res.Payload.ExpiresAt != nil || s.stored(t, k.ID)["expires_at"] != nil {
+			t.Errorf("renewed for ever but expires: %v", res.Payload.ExpiresAt)
 		}
 	})
 
@@ -166,22 +177,23 @@ func TestSwagger2ClientLifecycle(t *testing.T) {
 		for name, auth := range map[string]runtime.ClientAuthInfoWriter{
 			"header": httptransport.APIKeyAuth("X-API-Key", "header", k.Key),
 			"query":  httptransport.APIKeyAuth("api_key", "query", k.Key),
-			"bearer": httptransport.BearerToken(k.Key),
+			// APIKeyBearer: an apiKey scheme for the Authorization header.
+			"bearer": httptransport.APIKeyAuth("Authorization", "header", "Bearer "+k.Key),
 		} {
-			sec, err := c.Example.GetSecure(example.NewGetSecureParams(), auth)
+			sec, err := c.Example.ExampleSecure(example.NewExampleSecureParams(), auth)
 			if err != nil || sec.Payload.Message != "This is a secure endpoint" {
 				t.Errorf("GET /secure, key in the %s: %v %+v", name, err, sec)
 			}
-			item, err := c.Example.PostItems(example.NewPostItemsParams().WithBody(&models.MainNewItem{Name: ptr("from " + name)}), auth)
+			item, err := c.Example.ExampleCreateItem(example.NewExampleCreateItemParams().WithBody(&models.MainNewItem{Name: ptr("from " + name)}), auth)
 			if err != nil || item.Payload.ID < 1 || item.Payload.Name != "from "+name {
 				t.Errorf("POST /items, key in the %s: %v %+v", name, err, item)
 			}
 		}
-		items, err := c.Example.GetItems(example.NewGetItemsParams(), httptransport.APIKeyAuth("X-API-Key", "header", k.Key))
+		items, err := c.Example.ExampleListItems(example.NewExampleListItemsParams(), httptransport.APIKeyAuth("X-API-Key", "header", k.Key))
 		if err != nil || len(items.Payload) != 3 {
 			t.Errorf("GET /items: %v %+v", err, items)
 		}
-		if _, err := c.Example.GetSecure(example.NewGetSecureParams(), nil); !isStatus(err, http.StatusUnauthorized) {
+		if _, err := c.Example.ExampleSecure(example.NewExampleSecureParams(), nil); !isStatus(err, http.StatusUnauthorized) {
 			t.Errorf("GET /secure without a key: %v, want the documented 401", err)
 		}
 

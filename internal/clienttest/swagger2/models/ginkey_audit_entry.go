@@ -51,6 +51,7 @@ type GinkeyAuditEntry struct {
 
 	// "ok" or the error's code
 	// Example: ok
+	// Enum: ["ok","bad_request","not_found","key_revoked","key_rotated","key_expired","unavailable","admin_unauthorized"]
 	Outcome string `json:"outcome,omitempty"`
 
 	// Principal is who the admin API admitted: "secret" (the
@@ -61,7 +62,8 @@ type GinkeyAuditEntry struct {
 	Principal string `json:"principal,omitempty"`
 
 	// for auth_failed, the start of the minute counted
-	Time string `json:"time,omitempty"`
+	// Format: date-time
+	Time strfmt.DateTime `json:"time,omitempty"`
 }
 
 // Validate validates this ginkey audit entry
@@ -69,6 +71,14 @@ func (m *GinkeyAuditEntry) Validate(formats strfmt.Registry) error {
 	var res []error
 
 	if err := m.validateAction(formats); err != nil {
+		res = append(res, err)
+	}
+
+	if err := m.validateOutcome(formats); err != nil {
+		res = append(res, err)
+	}
+
+	if err := m.validateTime(formats); err != nil {
 		res = append(res, err)
 	}
 
@@ -129,6 +139,78 @@ func (m *GinkeyAuditEntry) validateAction(formats strfmt.Registry) error {
 
 	// value enum
 	if err := m.validateActionEnum("action", "body", m.Action); err != nil {
+		return err
+	}
+
+	return nil
+}
+
+var ginkeyAuditEntryTypeOutcomePropEnum []any
+
+func init() {
+	var res []string
+	if err := json.Unmarshal([]byte(`["ok","bad_request","not_found","key_revoked","key_rotated","key_expired","unavailable","admin_unauthorized"]`), &res); err != nil {
+		panic(err)
+	}
+	for _, v := range res {
+		ginkeyAuditEntryTypeOutcomePropEnum = append(ginkeyAuditEntryTypeOutcomePropEnum, v)
+	}
+}
+
+const (
+
+	// GinkeyAuditEntryOutcomeOk captures enum value "ok"
+	GinkeyAuditEntryOutcomeOk string = "ok"
+
+	// GinkeyAuditEntryOutcomeBadRequest captures enum value "bad_request"
+	GinkeyAuditEntryOutcomeBadRequest string = "bad_request"
+
+	// GinkeyAuditEntryOutcomeNotFound captures enum value "not_found"
+	GinkeyAuditEntryOutcomeNotFound string = "not_found"
+
+	// GinkeyAuditEntryOutcomeKeyRevoked captures enum value "key_revoked"
+	GinkeyAuditEntryOutcomeKeyRevoked string = "key_revoked"
+
+	// GinkeyAuditEntryOutcomeKeyRotated captures enum value "key_rotated"
+	GinkeyAuditEntryOutcomeKeyRotated string = "key_rotated"
+
+	// GinkeyAuditEntryOutcomeKeyExpired captures enum value "key_expired"
+	GinkeyAuditEntryOutcomeKeyExpired string = "key_expired"
+
+	// GinkeyAuditEntryOutcomeUnavailable captures enum value "unavailable"
+	GinkeyAuditEntryOutcomeUnavailable string = "unavailable"
+
+	// GinkeyAuditEntryOutcomeAdminUnauthorized captures enum value "admin_unauthorized"
+	GinkeyAuditEntryOutcomeAdminUnauthorized string = "admin_unauthorized"
+)
+
+// prop value enum
+func (m *GinkeyAuditEntry) validateOutcomeEnum(path, location string, value string) error {
+	if err := validate.EnumCase(path, location, value, ginkeyAuditEntryTypeOutcomePropEnum, true); err != nil {
+		return err
+	}
+	return nil
+}
+
+func (m *GinkeyAuditEntry) validateOutcome(formats strfmt.Registry) error {
+	if typeutils.IsZero(m.Outcome) { // not required
+		return nil
+	}
+
+	// value enum
+	if err := m.validateOutcomeEnum("outcome", "body", m.Outcome); err != nil {
+		return err
+	}
+
+	return nil
+}
+
+func (m *GinkeyAuditEntry) validateTime(formats strfmt.Registry) error {
+	if typeutils.IsZero(m.Time) { // not required
+		return nil
+	}
+
+	if err := validate.FormatOf("time", "body", "date-time", m.Time.String(), formats); err != nil {
 		return err
 	}
 

@@ -4,6 +4,7 @@ package models
 
 import (
 	"context"
+	stderrors "errors"
 
 	"github.com/go-openapi/errors"
 	"github.com/go-openapi/strfmt"
@@ -21,10 +22,10 @@ type GinkeyCreateKeyRequest struct {
 	// Example: ["10.0.0.0/8","127.0.0.1"]
 	AllowedIps []string `json:"allowed_ips"`
 
-	// expires at
+	// null or absent: one TTL from now
 	// Example: 2099-12-31T23:59:59Z
 	// Format: date-time
-	ExpiresAt strfmt.DateTime `json:"expires_at,omitempty"`
+	ExpiresAt *strfmt.DateTime `json:"expires_at,omitempty"`
 
 	// metadata
 	Metadata any `json:"metadata,omitempty"`
@@ -34,7 +35,7 @@ type GinkeyCreateKeyRequest struct {
 	// Max Length: 200
 	Name string `json:"name,omitempty"`
 
-	// never expires
+	// true: no expiry; not with expires_at
 	// Example: false
 	NeverExpires bool `json:"never_expires,omitempty"`
 
@@ -43,15 +44,11 @@ type GinkeyCreateKeyRequest struct {
 	// Max Length: 200
 	Owner string `json:"owner,omitempty"`
 
-	// default: none
-	Quota struct {
-		GinkeyQuota
-	} `json:"quota,omitempty"`
+	// quota
+	Quota *GinkeyQuota `json:"quota,omitempty"`
 
-	// default: the guard's
-	RateLimit struct {
-		GinkeyRateLimit
-	} `json:"rate_limit,omitempty"`
+	// rate limit
+	RateLimit *GinkeyRateLimit `json:"rate_limit,omitempty"`
 
 	// scopes
 	// Example: ["items:read"]
@@ -129,12 +126,42 @@ func (m *GinkeyCreateKeyRequest) validateQuota(formats strfmt.Registry) error {
 		return nil
 	}
 
+	if m.Quota != nil {
+		if err := m.Quota.Validate(formats); err != nil {
+			ve := new(errors.Validation)
+			if stderrors.As(err, &ve) {
+				return ve.ValidateName("quota")
+			}
+			ce := new(errors.CompositeError)
+			if stderrors.As(err, &ce) {
+				return ce.ValidateName("quota")
+			}
+
+			return err
+		}
+	}
+
 	return nil
 }
 
 func (m *GinkeyCreateKeyRequest) validateRateLimit(formats strfmt.Registry) error {
 	if typeutils.IsZero(m.RateLimit) { // not required
 		return nil
+	}
+
+	if m.RateLimit != nil {
+		if err := m.RateLimit.Validate(formats); err != nil {
+			ve := new(errors.Validation)
+			if stderrors.As(err, &ve) {
+				return ve.ValidateName("rate_limit")
+			}
+			ce := new(errors.CompositeError)
+			if stderrors.As(err, &ce) {
+				return ce.ValidateName("rate_limit")
+			}
+
+			return err
+		}
 	}
 
 	return nil
@@ -160,10 +187,50 @@ func (m *GinkeyCreateKeyRequest) ContextValidate(ctx context.Context, formats st
 
 func (m *GinkeyCreateKeyRequest) contextValidateQuota(ctx context.Context, formats strfmt.Registry) error {
 
+	if m.Quota != nil {
+
+		if typeutils.IsZero(m.Quota) { // not required
+			return nil
+		}
+
+		if err := m.Quota.ContextValidate(ctx, formats); err != nil {
+			ve := new(errors.Validation)
+			if stderrors.As(err, &ve) {
+				return ve.ValidateName("quota")
+			}
+			ce := new(errors.CompositeError)
+			if stderrors.As(err, &ce) {
+				return ce.ValidateName("quota")
+			}
+
+			return err
+		}
+	}
+
 	return nil
 }
 
 func (m *GinkeyCreateKeyRequest) contextValidateRateLimit(ctx context.Context, formats strfmt.Registry) error {
+
+	if m.RateLimit != nil {
+
+		if typeutils.IsZero(m.RateLimit) { // not required
+			return nil
+		}
+
+		if err := m.RateLimit.ContextValidate(ctx, formats); err != nil {
+			ve := new(errors.Validation)
+			if stderrors.As(err, &ve) {
+				return ve.ValidateName("rate_limit")
+			}
+			ce := new(errors.CompositeError)
+			if stderrors.As(err, &ce) {
+				return ce.ValidateName("rate_limit")
+			}
+
+			return err
+		}
+	}
 
 	return nil
 }

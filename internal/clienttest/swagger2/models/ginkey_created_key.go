@@ -23,10 +23,12 @@ type GinkeyCreatedKey struct {
 	AllowedIps []string `json:"allowed_ips"`
 
 	// created at
-	CreatedAt string `json:"created_at,omitempty"`
+	// Format: date-time
+	CreatedAt strfmt.DateTime `json:"created_at,omitempty"`
 
-	// expires at
-	ExpiresAt string `json:"expires_at,omitempty"`
+	// null: never
+	// Format: date-time
+	ExpiresAt *strfmt.DateTime `json:"expires_at,omitempty"`
 
 	// id
 	// Example: 3uV8rKQ0mZ1bXy7wE2tLp4
@@ -36,8 +38,9 @@ type GinkeyCreatedKey struct {
 	// Example: gk_zChrl7bMU1rjrRMS25e9IX1zKzQK7HmbPwyMGzyZo2y2UarF3
 	Key string `json:"key,omitempty"`
 
-	// last used at
-	LastUsedAt string `json:"last_used_at,omitempty"`
+	// null: never used
+	// Format: date-time
+	LastUsedAt *strfmt.DateTime `json:"last_used_at,omitempty"`
 
 	// numbers are json.Number, digit for digit as sent
 	Metadata any `json:"metadata,omitempty"`
@@ -64,8 +67,9 @@ type GinkeyCreatedKey struct {
 		GinkeyRateLimit
 	} `json:"rate_limit,omitempty"`
 
-	// revoked at
-	RevokedAt string `json:"revoked_at,omitempty"`
+	// null: not revoked
+	// Format: date-time
+	RevokedAt *strfmt.DateTime `json:"revoked_at,omitempty"`
 
 	// RotatedFrom is the key this one replaced; RotatedTo the key that
 	// replaced this one, whose RevokedAt is the end of its grace period.
@@ -77,6 +81,7 @@ type GinkeyCreatedKey struct {
 	RotatedTo string `json:"rotated_to,omitempty"`
 
 	// scopes
+	// Example: ["items:read"]
 	Scopes []string `json:"scopes"`
 
 	// status
@@ -88,11 +93,27 @@ type GinkeyCreatedKey struct {
 func (m *GinkeyCreatedKey) Validate(formats strfmt.Registry) error {
 	var res []error
 
+	if err := m.validateCreatedAt(formats); err != nil {
+		res = append(res, err)
+	}
+
+	if err := m.validateExpiresAt(formats); err != nil {
+		res = append(res, err)
+	}
+
+	if err := m.validateLastUsedAt(formats); err != nil {
+		res = append(res, err)
+	}
+
 	if err := m.validateQuota(formats); err != nil {
 		res = append(res, err)
 	}
 
 	if err := m.validateRateLimit(formats); err != nil {
+		res = append(res, err)
+	}
+
+	if err := m.validateRevokedAt(formats); err != nil {
 		res = append(res, err)
 	}
 
@@ -103,6 +124,42 @@ func (m *GinkeyCreatedKey) Validate(formats strfmt.Registry) error {
 	if len(res) > 0 {
 		return errors.CompositeValidationError(res...)
 	}
+	return nil
+}
+
+func (m *GinkeyCreatedKey) validateCreatedAt(formats strfmt.Registry) error {
+	if typeutils.IsZero(m.CreatedAt) { // not required
+		return nil
+	}
+
+	if err := validate.FormatOf("created_at", "body", "date-time", m.CreatedAt.String(), formats); err != nil {
+		return err
+	}
+
+	return nil
+}
+
+func (m *GinkeyCreatedKey) validateExpiresAt(formats strfmt.Registry) error {
+	if typeutils.IsZero(m.ExpiresAt) { // not required
+		return nil
+	}
+
+	if err := validate.FormatOf("expires_at", "body", "date-time", m.ExpiresAt.String(), formats); err != nil {
+		return err
+	}
+
+	return nil
+}
+
+func (m *GinkeyCreatedKey) validateLastUsedAt(formats strfmt.Registry) error {
+	if typeutils.IsZero(m.LastUsedAt) { // not required
+		return nil
+	}
+
+	if err := validate.FormatOf("last_used_at", "body", "date-time", m.LastUsedAt.String(), formats); err != nil {
+		return err
+	}
+
 	return nil
 }
 
@@ -117,6 +174,18 @@ func (m *GinkeyCreatedKey) validateQuota(formats strfmt.Registry) error {
 func (m *GinkeyCreatedKey) validateRateLimit(formats strfmt.Registry) error {
 	if typeutils.IsZero(m.RateLimit) { // not required
 		return nil
+	}
+
+	return nil
+}
+
+func (m *GinkeyCreatedKey) validateRevokedAt(formats strfmt.Registry) error {
+	if typeutils.IsZero(m.RevokedAt) { // not required
+		return nil
+	}
+
+	if err := validate.FormatOf("revoked_at", "body", "date-time", m.RevokedAt.String(), formats); err != nil {
+		return err
 	}
 
 	return nil

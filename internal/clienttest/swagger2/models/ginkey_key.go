@@ -23,17 +23,20 @@ type GinkeyKey struct {
 	AllowedIps []string `json:"allowed_ips"`
 
 	// created at
-	CreatedAt string `json:"created_at,omitempty"`
+	// Format: date-time
+	CreatedAt strfmt.DateTime `json:"created_at,omitempty"`
 
-	// expires at
-	ExpiresAt string `json:"expires_at,omitempty"`
+	// null: never
+	// Format: date-time
+	ExpiresAt *strfmt.DateTime `json:"expires_at,omitempty"`
 
 	// id
 	// Example: 3uV8rKQ0mZ1bXy7wE2tLp4
 	ID string `json:"id,omitempty"`
 
-	// last used at
-	LastUsedAt string `json:"last_used_at,omitempty"`
+	// null: never used
+	// Format: date-time
+	LastUsedAt *strfmt.DateTime `json:"last_used_at,omitempty"`
 
 	// numbers are json.Number, digit for digit as sent
 	Metadata any `json:"metadata,omitempty"`
@@ -60,8 +63,9 @@ type GinkeyKey struct {
 		GinkeyRateLimit
 	} `json:"rate_limit,omitempty"`
 
-	// revoked at
-	RevokedAt string `json:"revoked_at,omitempty"`
+	// null: not revoked
+	// Format: date-time
+	RevokedAt *strfmt.DateTime `json:"revoked_at,omitempty"`
 
 	// RotatedFrom is the key this one replaced; RotatedTo the key that
 	// replaced this one, whose RevokedAt is the end of its grace period.
@@ -73,6 +77,7 @@ type GinkeyKey struct {
 	RotatedTo string `json:"rotated_to,omitempty"`
 
 	// scopes
+	// Example: ["items:read"]
 	Scopes []string `json:"scopes"`
 
 	// status
@@ -84,11 +89,27 @@ type GinkeyKey struct {
 func (m *GinkeyKey) Validate(formats strfmt.Registry) error {
 	var res []error
 
+	if err := m.validateCreatedAt(formats); err != nil {
+		res = append(res, err)
+	}
+
+	if err := m.validateExpiresAt(formats); err != nil {
+		res = append(res, err)
+	}
+
+	if err := m.validateLastUsedAt(formats); err != nil {
+		res = append(res, err)
+	}
+
 	if err := m.validateQuota(formats); err != nil {
 		res = append(res, err)
 	}
 
 	if err := m.validateRateLimit(formats); err != nil {
+		res = append(res, err)
+	}
+
+	if err := m.validateRevokedAt(formats); err != nil {
 		res = append(res, err)
 	}
 
@@ -99,6 +120,42 @@ func (m *GinkeyKey) Validate(formats strfmt.Registry) error {
 	if len(res) > 0 {
 		return errors.CompositeValidationError(res...)
 	}
+	return nil
+}
+
+func (m *GinkeyKey) validateCreatedAt(formats strfmt.Registry) error {
+	if typeutils.IsZero(m.CreatedAt) { // not required
+		return nil
+	}
+
+	if err := validate.FormatOf("created_at", "body", "date-time", m.CreatedAt.String(), formats); err != nil {
+		return err
+	}
+
+	return nil
+}
+
+func (m *GinkeyKey) validateExpiresAt(formats strfmt.Registry) error {
+	if typeutils.IsZero(m.ExpiresAt) { // not required
+		return nil
+	}
+
+	if err := validate.FormatOf("expires_at", "body", "date-time", m.ExpiresAt.String(), formats); err != nil {
+		return err
+	}
+
+	return nil
+}
+
+func (m *GinkeyKey) validateLastUsedAt(formats strfmt.Registry) error {
+	if typeutils.IsZero(m.LastUsedAt) { // not required
+		return nil
+	}
+
+	if err := validate.FormatOf("last_used_at", "body", "date-time", m.LastUsedAt.String(), formats); err != nil {
+		return err
+	}
+
 	return nil
 }
 
@@ -113,6 +170,18 @@ func (m *GinkeyKey) validateQuota(formats strfmt.Registry) error {
 func (m *GinkeyKey) validateRateLimit(formats strfmt.Registry) error {
 	if typeutils.IsZero(m.RateLimit) { // not required
 		return nil
+	}
+
+	return nil
+}
+
+func (m *GinkeyKey) validateRevokedAt(formats strfmt.Registry) error {
+	if typeutils.IsZero(m.RevokedAt) { // not required
+		return nil
+	}
+
+	if err := validate.FormatOf("revoked_at", "body", "date-time", m.RevokedAt.String(), formats); err != nil {
+		return err
 	}
 
 	return nil

@@ -4,7 +4,6 @@ package models
 
 import (
 	"context"
-	stderrors "errors"
 
 	"github.com/go-openapi/errors"
 	"github.com/go-openapi/strfmt"
@@ -22,24 +21,36 @@ type GinkeyPatchKeyRequest struct {
 	// Example: ["10.0.0.0/8","2001:db8::/32"]
 	AllowedIps []string `json:"allowed_ips"`
 
+	// true: no quota; not with quota
+	// Example: false
+	ClearQuota bool `json:"clear_quota,omitempty"`
+
+	// true: back to the guard's default; not with rate_limit
+	// Example: false
+	ClearRateLimit bool `json:"clear_rate_limit,omitempty"`
+
 	// metadata
 	Metadata any `json:"metadata,omitempty"`
 
 	// name
 	// Example: billing service
 	// Max Length: 200
-	Name string `json:"name,omitempty"`
+	Name *string `json:"name,omitempty"`
 
 	// owner
 	// Example: user_42
 	// Max Length: 200
-	Owner string `json:"owner,omitempty"`
+	Owner *string `json:"owner,omitempty"`
 
-	// quota
-	Quota *GinkeyQuota `json:"quota,omitempty"`
+	// null: as clear_quota
+	Quota struct {
+		GinkeyQuota
+	} `json:"quota,omitempty"`
 
-	// rate limit
-	RateLimit *GinkeyRateLimit `json:"rate_limit,omitempty"`
+	// null: as clear_rate_limit
+	RateLimit struct {
+		GinkeyRateLimit
+	} `json:"rate_limit,omitempty"`
 
 	// scopes
 	// Example: ["items:read","items:write"]
@@ -77,7 +88,7 @@ func (m *GinkeyPatchKeyRequest) validateName(formats strfmt.Registry) error {
 		return nil
 	}
 
-	if err := validate.MaxLength("name", "body", m.Name, 200); err != nil {
+	if err := validate.MaxLength("name", "body", *m.Name, 200); err != nil {
 		return err
 	}
 
@@ -89,7 +100,7 @@ func (m *GinkeyPatchKeyRequest) validateOwner(formats strfmt.Registry) error {
 		return nil
 	}
 
-	if err := validate.MaxLength("owner", "body", m.Owner, 200); err != nil {
+	if err := validate.MaxLength("owner", "body", *m.Owner, 200); err != nil {
 		return err
 	}
 
@@ -101,42 +112,12 @@ func (m *GinkeyPatchKeyRequest) validateQuota(formats strfmt.Registry) error {
 		return nil
 	}
 
-	if m.Quota != nil {
-		if err := m.Quota.Validate(formats); err != nil {
-			ve := new(errors.Validation)
-			if stderrors.As(err, &ve) {
-				return ve.ValidateName("quota")
-			}
-			ce := new(errors.CompositeError)
-			if stderrors.As(err, &ce) {
-				return ce.ValidateName("quota")
-			}
-
-			return err
-		}
-	}
-
 	return nil
 }
 
 func (m *GinkeyPatchKeyRequest) validateRateLimit(formats strfmt.Registry) error {
 	if typeutils.IsZero(m.RateLimit) { // not required
 		return nil
-	}
-
-	if m.RateLimit != nil {
-		if err := m.RateLimit.Validate(formats); err != nil {
-			ve := new(errors.Validation)
-			if stderrors.As(err, &ve) {
-				return ve.ValidateName("rate_limit")
-			}
-			ce := new(errors.CompositeError)
-			if stderrors.As(err, &ce) {
-				return ce.ValidateName("rate_limit")
-			}
-
-			return err
-		}
 	}
 
 	return nil
@@ -162,50 +143,10 @@ func (m *GinkeyPatchKeyRequest) ContextValidate(ctx context.Context, formats str
 
 func (m *GinkeyPatchKeyRequest) contextValidateQuota(ctx context.Context, formats strfmt.Registry) error {
 
-	if m.Quota != nil {
-
-		if typeutils.IsZero(m.Quota) { // not required
-			return nil
-		}
-
-		if err := m.Quota.ContextValidate(ctx, formats); err != nil {
-			ve := new(errors.Validation)
-			if stderrors.As(err, &ve) {
-				return ve.ValidateName("quota")
-			}
-			ce := new(errors.CompositeError)
-			if stderrors.As(err, &ce) {
-				return ce.ValidateName("quota")
-			}
-
-			return err
-		}
-	}
-
 	return nil
 }
 
 func (m *GinkeyPatchKeyRequest) contextValidateRateLimit(ctx context.Context, formats strfmt.Registry) error {
-
-	if m.RateLimit != nil {
-
-		if typeutils.IsZero(m.RateLimit) { // not required
-			return nil
-		}
-
-		if err := m.RateLimit.ContextValidate(ctx, formats); err != nil {
-			ve := new(errors.Validation)
-			if stderrors.As(err, &ve) {
-				return ve.ValidateName("rate_limit")
-			}
-			ce := new(errors.CompositeError)
-			if stderrors.As(err, &ce) {
-				return ce.ValidateName("rate_limit")
-			}
-
-			return err
-		}
-	}
 
 	return nil
 }

@@ -9,7 +9,6 @@ import (
 	"github.com/go-openapi/errors"
 	"github.com/go-openapi/strfmt"
 	"github.com/go-openapi/swag/jsonutils"
-	"github.com/go-openapi/swag/typeutils"
 	"github.com/go-openapi/validate"
 )
 
@@ -20,13 +19,16 @@ type GinkeyQuota struct {
 
 	// per
 	// Example: day
+	// Required: true
 	// Enum: ["day","month"]
-	Per string `json:"per,omitempty"`
+	Per *string `json:"per"`
 
 	// requests
 	// Example: 10000
+	// Required: true
+	// Maximum: 1.099511627776e+12
 	// Minimum: 1
-	Requests int64 `json:"requests,omitempty"`
+	Requests *int64 `json:"requests"`
 }
 
 // Validate validates this ginkey quota
@@ -77,12 +79,13 @@ func (m *GinkeyQuota) validatePerEnum(path, location string, value string) error
 }
 
 func (m *GinkeyQuota) validatePer(formats strfmt.Registry) error {
-	if typeutils.IsZero(m.Per) { // not required
-		return nil
+
+	if err := validate.Required("per", "body", m.Per); err != nil {
+		return err
 	}
 
 	// value enum
-	if err := m.validatePerEnum("per", "body", m.Per); err != nil {
+	if err := m.validatePerEnum("per", "body", *m.Per); err != nil {
 		return err
 	}
 
@@ -90,11 +93,16 @@ func (m *GinkeyQuota) validatePer(formats strfmt.Registry) error {
 }
 
 func (m *GinkeyQuota) validateRequests(formats strfmt.Registry) error {
-	if typeutils.IsZero(m.Requests) { // not required
-		return nil
+
+	if err := validate.Required("requests", "body", m.Requests); err != nil {
+		return err
 	}
 
-	if err := validate.MinimumInt("requests", "body", m.Requests, 1, false); err != nil {
+	if err := validate.MinimumInt("requests", "body", *m.Requests, 1, false); err != nil {
+		return err
+	}
+
+	if err := validate.MaximumInt("requests", "body", *m.Requests, 1.099511627776e+12, false); err != nil {
 		return err
 	}
 

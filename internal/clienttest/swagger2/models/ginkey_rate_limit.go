@@ -9,7 +9,6 @@ import (
 	"github.com/go-openapi/errors"
 	"github.com/go-openapi/strfmt"
 	"github.com/go-openapi/swag/jsonutils"
-	"github.com/go-openapi/swag/typeutils"
 	"github.com/go-openapi/validate"
 )
 
@@ -20,14 +19,16 @@ type GinkeyRateLimit struct {
 
 	// per
 	// Example: 1m
+	// Required: true
 	// Enum: ["1s","1m","1h"]
-	Per string `json:"per,omitempty"`
+	Per *string `json:"per"`
 
 	// requests
 	// Example: 100
+	// Required: true
 	// Maximum: 1e+06
 	// Minimum: 1
-	Requests int64 `json:"requests,omitempty"`
+	Requests *int64 `json:"requests"`
 }
 
 // Validate validates this ginkey rate limit
@@ -81,12 +82,13 @@ func (m *GinkeyRateLimit) validatePerEnum(path, location string, value string) e
 }
 
 func (m *GinkeyRateLimit) validatePer(formats strfmt.Registry) error {
-	if typeutils.IsZero(m.Per) { // not required
-		return nil
+
+	if err := validate.Required("per", "body", m.Per); err != nil {
+		return err
 	}
 
 	// value enum
-	if err := m.validatePerEnum("per", "body", m.Per); err != nil {
+	if err := m.validatePerEnum("per", "body", *m.Per); err != nil {
 		return err
 	}
 
@@ -94,15 +96,16 @@ func (m *GinkeyRateLimit) validatePer(formats strfmt.Registry) error {
 }
 
 func (m *GinkeyRateLimit) validateRequests(formats strfmt.Registry) error {
-	if typeutils.IsZero(m.Requests) { // not required
-		return nil
-	}
 
-	if err := validate.MinimumInt("requests", "body", m.Requests, 1, false); err != nil {
+	if err := validate.Required("requests", "body", m.Requests); err != nil {
 		return err
 	}
 
-	if err := validate.MaximumInt("requests", "body", m.Requests, 1e+06, false); err != nil {
+	if err := validate.MinimumInt("requests", "body", *m.Requests, 1, false); err != nil {
+		return err
+	}
+
+	if err := validate.MaximumInt("requests", "body", *m.Requests, 1e+06, false); err != nil {
 		return err
 	}
 

@@ -17,12 +17,12 @@ import (
 // swagger:model ginkey.RenewRequest
 type GinkeyRenewRequest struct {
 
-	// expires at
+	// null or absent: one TTL from now
 	// Example: 2099-12-31T23:59:59Z
 	// Format: date-time
-	ExpiresAt strfmt.DateTime `json:"expires_at,omitempty"`
+	ExpiresAt *strfmt.DateTime `json:"expires_at,omitempty"`
 
-	// never expires
+	// true: no expiry; not with expires_at
 	// Example: false
 	NeverExpires bool `json:"never_expires,omitempty"`
 }

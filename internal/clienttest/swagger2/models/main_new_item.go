@@ -20,6 +20,7 @@ type MainNewItem struct {
 	// Example: widget
 	// Required: true
 	// Max Length: 100
+	// Min Length: 1
 	Name *string `json:"name"`
 }
 
@@ -40,6 +41,10 @@ func (m *MainNewItem) Validate(formats strfmt.Registry) error {
 func (m *MainNewItem) validateName(formats strfmt.Registry) error {
 
 	if err := validate.Required("name", "body", m.Name); err != nil {
+		return err
+	}
+
+	if err := validate.MinLength("name", "body", *m.Name, 1); err != nil {
 		return err
 	}
 

@@ -56,170 +56,42 @@ type ClientOption func(*runtime.ClientOperation)
 // ClientService is the interface for Client methods.
 type ClientService interface {
 
-	// GetItems list items.
-	GetItems(params *GetItemsParams, authInfo runtime.ClientAuthInfoWriter, opts ...ClientOption) (*GetItemsOK, error)
+	// ExampleCreateItem add an item.
+	ExampleCreateItem(params *ExampleCreateItemParams, authInfo runtime.ClientAuthInfoWriter, opts ...ClientOption) (*ExampleCreateItemCreated, error)
 
-	// GetItemsContext list items.
-	GetItemsContext(ctx context.Context, params *GetItemsParams, authInfo runtime.ClientAuthInfoWriter, opts ...ClientOption) (*GetItemsOK, error)
+	// ExampleCreateItemContext add an item.
+	ExampleCreateItemContext(ctx context.Context, params *ExampleCreateItemParams, authInfo runtime.ClientAuthInfoWriter, opts ...ClientOption) (*ExampleCreateItemCreated, error)
 
-	// GetSecure a route that needs an API key.
-	GetSecure(params *GetSecureParams, authInfo runtime.ClientAuthInfoWriter, opts ...ClientOption) (*GetSecureOK, error)
+	// ExampleListItems list items.
+	ExampleListItems(params *ExampleListItemsParams, authInfo runtime.ClientAuthInfoWriter, opts ...ClientOption) (*ExampleListItemsOK, error)
 
-	// GetSecureContext a route that needs an API key.
-	GetSecureContext(ctx context.Context, params *GetSecureParams, authInfo runtime.ClientAuthInfoWriter, opts ...ClientOption) (*GetSecureOK, error)
+	// ExampleListItemsContext list items.
+	ExampleListItemsContext(ctx context.Context, params *ExampleListItemsParams, authInfo runtime.ClientAuthInfoWriter, opts ...ClientOption) (*ExampleListItemsOK, error)
 
-	// PostItems add an item.
-	PostItems(params *PostItemsParams, authInfo runtime.ClientAuthInfoWriter, opts ...ClientOption) (*PostItemsCreated, error)
+	// ExamplePublic a route without a key.
+	ExamplePublic(params *ExamplePublicParams, opts ...ClientOption) (*ExamplePublicOK, error)
 
-	// PostItemsContext add an item.
-	PostItemsContext(ctx context.Context, params *PostItemsParams, authInfo runtime.ClientAuthInfoWriter, opts ...ClientOption) (*PostItemsCreated, error)
+	// ExamplePublicContext a route without a key.
+	ExamplePublicContext(ctx context.Context, params *ExamplePublicParams, opts ...ClientOption) (*ExamplePublicOK, error)
+
+	// ExampleSecure a route that needs an API key.
+	ExampleSecure(params *ExampleSecureParams, authInfo runtime.ClientAuthInfoWriter, opts ...ClientOption) (*ExampleSecureOK, error)
+
+	// ExampleSecureContext a route that needs an API key.
+	ExampleSecureContext(ctx context.Context, params *ExampleSecureParams, authInfo runtime.ClientAuthInfoWriter, opts ...ClientOption) (*ExampleSecureOK, error)
 
 	SetTransport(transport runtime.ContextualTransport)
 }
 
-// GetItems lists items.
-//
-// Requires the scope items:read..
-//
-// This method does not support injected context.
-// However, timeout and opentracing contexts are honored whenever enabled.
-//
-// If you need to pass a specific context, use [Client.GetItemsContext] instead.
-func (a *Client) GetItems(params *GetItemsParams, authInfo runtime.ClientAuthInfoWriter, opts ...ClientOption) (*GetItemsOK, error) {
-	var ctx context.Context
-	if params != nil && params.inner.ctx != nil {
-		ctx = params.inner.ctx
-	} else {
-		ctx = context.Background()
-	}
-
-	return a.GetItemsContext(ctx, params, authInfo, opts...)
-}
-
-// GetItemsContext lists items.
-//
-// Requires the scope items:read..
-//
-// Do not use the deprecated [GetItemsParams.Context] with this method: it would be ignored.
-func (a *Client) GetItemsContext(ctx context.Context, params *GetItemsParams, authInfo runtime.ClientAuthInfoWriter, opts ...ClientOption) (*GetItemsOK, error) {
-	// NOTE: parameters are not validated before sending
-	if params == nil {
-		params = NewGetItemsParams()
-	}
-
-	op := &runtime.ClientOperation{
-		ID:                 "GetItems",
-		Method:             "GET",
-		PathPattern:        "/items",
-		ProducesMediaTypes: []string{"application/json"},
-		ConsumesMediaTypes: []string{"application/json"},
-		Schemes:            []string{"http"},
-		Params:             params,
-		Reader:             &GetItemsReader{formats: a.formats},
-		AuthInfo:           authInfo,
-		Client:             params.HTTPClient,
-	}
-
-	for _, opt := range opts {
-		opt(op)
-	}
-
-	result, err := a.transport.SubmitContext(ctx, op)
-	if err != nil {
-		return nil, err
-	}
-
-	// only one success response has to be checked
-	success, ok := result.(*GetItemsOK)
-	if ok {
-		return success, nil
-	}
-
-	// unexpected success response.
-
-	// no default response is defined.
-	//
-	// safeguard: normally, in the absence of a default response, unknown success responses return an error above: so this is a codegen issue
-	msg := fmt.Sprintf("unexpected success response for GetItems: API contract not enforced by server. Client expected to get an error, but got: %T", result)
-	panic(msg)
-}
-
-// GetSecure as route that needs an API key.
-//
-// Answers only requests with a valid key, in the X-API-Key header or the api_key query parameter..
-//
-// This method does not support injected context.
-// However, timeout and opentracing contexts are honored whenever enabled.
-//
-// If you need to pass a specific context, use [Client.GetSecureContext] instead.
-func (a *Client) GetSecure(params *GetSecureParams, authInfo runtime.ClientAuthInfoWriter, opts ...ClientOption) (*GetSecureOK, error) {
-	var ctx context.Context
-	if params != nil && params.inner.ctx != nil {
-		ctx = params.inner.ctx
-	} else {
-		ctx = context.Background()
-	}
-
-	return a.GetSecureContext(ctx, params, authInfo, opts...)
-}
-
-// GetSecureContext as route that needs an API key.
-//
-// Answers only requests with a valid key, in the X-API-Key header or the api_key query parameter..
-//
-// Do not use the deprecated [GetSecureParams.Context] with this method: it would be ignored.
-func (a *Client) GetSecureContext(ctx context.Context, params *GetSecureParams, authInfo runtime.ClientAuthInfoWriter, opts ...ClientOption) (*GetSecureOK, error) {
-	// NOTE: parameters are not validated before sending
-	if params == nil {
-		params = NewGetSecureParams()
-	}
-
-	op := &runtime.ClientOperation{
-		ID:                 "GetSecure",
-		Method:             "GET",
-		PathPattern:        "/secure",
-		ProducesMediaTypes: []string{"application/json"},
-		ConsumesMediaTypes: []string{"application/json"},
-		Schemes:            []string{"http"},
-		Params:             params,
-		Reader:             &GetSecureReader{formats: a.formats},
-		AuthInfo:           authInfo,
-		Client:             params.HTTPClient,
-	}
-
-	for _, opt := range opts {
-		opt(op)
-	}
-
-	result, err := a.transport.SubmitContext(ctx, op)
-	if err != nil {
-		return nil, err
-	}
-
-	// only one success response has to be checked
-	success, ok := result.(*GetSecureOK)
-	if ok {
-		return success, nil
-	}
-
-	// unexpected success response.
-
-	// no default response is defined.
-	//
-	// safeguard: normally, in the absence of a default response, unknown success responses return an error above: so this is a codegen issue
-	msg := fmt.Sprintf("unexpected success response for GetSecure: API contract not enforced by server. Client expected to get an error, but got: %T", result)
-	panic(msg)
-}
-
-// PostItems adds an item.
+// ExampleCreateItem adds an item.
 //
 // Requires the scope items:write..
 //
 // This method does not support injected context.
 // However, timeout and opentracing contexts are honored whenever enabled.
 //
-// If you need to pass a specific context, use [Client.PostItemsContext] instead.
-func (a *Client) PostItems(params *PostItemsParams, authInfo runtime.ClientAuthInfoWriter, opts ...ClientOption) (*PostItemsCreated, error) {
+// If you need to pass a specific context, use [Client.ExampleCreateItemContext] instead.
+func (a *Client) ExampleCreateItem(params *ExampleCreateItemParams, authInfo runtime.ClientAuthInfoWriter, opts ...ClientOption) (*ExampleCreateItemCreated, error) {
 	var ctx context.Context
 	if params != nil && params.inner.ctx != nil {
 		ctx = params.inner.ctx
@@ -227,29 +99,29 @@ func (a *Client) PostItems(params *PostItemsParams, authInfo runtime.ClientAuthI
 		ctx = context.Background()
 	}
 
-	return a.PostItemsContext(ctx, params, authInfo, opts...)
+	return a.ExampleCreateItemContext(ctx, params, authInfo, opts...)
 }
 
-// PostItemsContext adds an item.
+// ExampleCreateItemContext adds an item.
 //
 // Requires the scope items:write..
 //
-// Do not use the deprecated [PostItemsParams.Context] with this method: it would be ignored.
-func (a *Client) PostItemsContext(ctx context.Context, params *PostItemsParams, authInfo runtime.ClientAuthInfoWriter, opts ...ClientOption) (*PostItemsCreated, error) {
+// Do not use the deprecated [ExampleCreateItemParams.Context] with this method: it would be ignored.
+func (a *Client) ExampleCreateItemContext(ctx context.Context, params *ExampleCreateItemParams, authInfo runtime.ClientAuthInfoWriter, opts ...ClientOption) (*ExampleCreateItemCreated, error) {
 	// NOTE: parameters are not validated before sending
 	if params == nil {
-		params = NewPostItemsParams()
+		params = NewExampleCreateItemParams()
 	}
 
 	op := &runtime.ClientOperation{
-		ID:                 "PostItems",
+		ID:                 "exampleCreateItem",
 		Method:             "POST",
 		PathPattern:        "/items",
 		ProducesMediaTypes: []string{"application/json"},
 		ConsumesMediaTypes: []string{"application/json"},
 		Schemes:            []string{"http"},
 		Params:             params,
-		Reader:             &PostItemsReader{formats: a.formats},
+		Reader:             &ExampleCreateItemReader{formats: a.formats},
 		AuthInfo:           authInfo,
 		Client:             params.HTTPClient,
 	}
@@ -264,7 +136,7 @@ func (a *Client) PostItemsContext(ctx context.Context, params *PostItemsParams, 
 	}
 
 	// only one success response has to be checked
-	success, ok := result.(*PostItemsCreated)
+	success, ok := result.(*ExampleCreateItemCreated)
 	if ok {
 		return success, nil
 	}
@@ -274,7 +146,207 @@ func (a *Client) PostItemsContext(ctx context.Context, params *PostItemsParams, 
 	// no default response is defined.
 	//
 	// safeguard: normally, in the absence of a default response, unknown success responses return an error above: so this is a codegen issue
-	msg := fmt.Sprintf("unexpected success response for PostItems: API contract not enforced by server. Client expected to get an error, but got: %T", result)
+	msg := fmt.Sprintf("unexpected success response for exampleCreateItem: API contract not enforced by server. Client expected to get an error, but got: %T", result)
+	panic(msg)
+}
+
+// ExampleListItems lists items.
+//
+// Requires the scope items:read..
+//
+// This method does not support injected context.
+// However, timeout and opentracing contexts are honored whenever enabled.
+//
+// If you need to pass a specific context, use [Client.ExampleListItemsContext] instead.
+func (a *Client) ExampleListItems(params *ExampleListItemsParams, authInfo runtime.ClientAuthInfoWriter, opts ...ClientOption) (*ExampleListItemsOK, error) {
+	var ctx context.Context
+	if params != nil && params.inner.ctx != nil {
+		ctx = params.inner.ctx
+	} else {
+		ctx = context.Background()
+	}
+
+	return a.ExampleListItemsContext(ctx, params, authInfo, opts...)
+}
+
+// ExampleListItemsContext lists items.
+//
+// Requires the scope items:read..
+//
+// Do not use the deprecated [ExampleListItemsParams.Context] with this method: it would be ignored.
+func (a *Client) ExampleListItemsContext(ctx context.Context, params *ExampleListItemsParams, authInfo runtime.ClientAuthInfoWriter, opts ...ClientOption) (*ExampleListItemsOK, error) {
+	// NOTE: parameters are not validated before sending
+	if params == nil {
+		params = NewExampleListItemsParams()
+	}
+
+	op := &runtime.ClientOperation{
+		ID:                 "exampleListItems",
+		Method:             "GET",
+		PathPattern:        "/items",
+		ProducesMediaTypes: []string{"application/json"},
+		ConsumesMediaTypes: []string{"application/json"},
+		Schemes:            []string{"http"},
+		Params:             params,
+		Reader:             &ExampleListItemsReader{formats: a.formats},
+		AuthInfo:           authInfo,
+		Client:             params.HTTPClient,
+	}
+
+	for _, opt := range opts {
+		opt(op)
+	}
+
+	result, err := a.transport.SubmitContext(ctx, op)
+	if err != nil {
+		return nil, err
+	}
+
+	// only one success response has to be checked
+	success, ok := result.(*ExampleListItemsOK)
+	if ok {
+		return success, nil
+	}
+
+	// unexpected success response.
+
+	// no default response is defined.
+	//
+	// safeguard: normally, in the absence of a default response, unknown success responses return an error above: so this is a codegen issue
+	msg := fmt.Sprintf("unexpected success response for exampleListItems: API contract not enforced by server. Client expected to get an error, but got: %T", result)
+	panic(msg)
+}
+
+// ExamplePublic as route without a key.
+//
+// Answers every request; the guard is not in its way..
+//
+// This method does not support injected context.
+// However, timeout and opentracing contexts are honored whenever enabled.
+//
+// If you need to pass a specific context, use [Client.ExamplePublicContext] instead.
+func (a *Client) ExamplePublic(params *ExamplePublicParams, opts ...ClientOption) (*ExamplePublicOK, error) {
+	var ctx context.Context
+	if params != nil && params.inner.ctx != nil {
+		ctx = params.inner.ctx
+	} else {
+		ctx = context.Background()
+	}
+
+	return a.ExamplePublicContext(ctx, params, opts...)
+}
+
+// ExamplePublicContext as route without a key.
+//
+// Answers every request; the guard is not in its way..
+//
+// Do not use the deprecated [ExamplePublicParams.Context] with this method: it would be ignored.
+func (a *Client) ExamplePublicContext(ctx context.Context, params *ExamplePublicParams, opts ...ClientOption) (*ExamplePublicOK, error) {
+	// NOTE: parameters are not validated before sending
+	if params == nil {
+		params = NewExamplePublicParams()
+	}
+
+	op := &runtime.ClientOperation{
+		ID:                 "examplePublic",
+		Method:             "GET",
+		PathPattern:        "/public",
+		ProducesMediaTypes: []string{"application/json"},
+		ConsumesMediaTypes: []string{"application/json"},
+		Schemes:            []string{"http"},
+		Params:             params,
+		Reader:             &ExamplePublicReader{formats: a.formats},
+		Client:             params.HTTPClient,
+	}
+
+	for _, opt := range opts {
+		opt(op)
+	}
+
+	result, err := a.transport.SubmitContext(ctx, op)
+	if err != nil {
+		return nil, err
+	}
+
+	// only one success response has to be checked
+	success, ok := result.(*ExamplePublicOK)
+	if ok {
+		return success, nil
+	}
+
+	// unexpected success response.
+
+	// no default response is defined.
+	//
+	// safeguard: normally, in the absence of a default response, unknown success responses return an error above: so this is a codegen issue
+	msg := fmt.Sprintf("unexpected success response for examplePublic: API contract not enforced by server. Client expected to get an error, but got: %T", result)
+	panic(msg)
+}
+
+// ExampleSecure as route that needs an API key.
+//
+// Answers only requests with a valid key, in the X-API-Key header, the api_key query parameter or an Authorization bearer token..
+//
+// This method does not support injected context.
+// However, timeout and opentracing contexts are honored whenever enabled.
+//
+// If you need to pass a specific context, use [Client.ExampleSecureContext] instead.
+func (a *Client) ExampleSecure(params *ExampleSecureParams, authInfo runtime.ClientAuthInfoWriter, opts ...ClientOption) (*ExampleSecureOK, error) {
+	var ctx context.Context
+	if params != nil && params.inner.ctx != nil {
+		ctx = params.inner.ctx
+	} else {
+		ctx = context.Background()
+	}
+
+	return a.ExampleSecureContext(ctx, params, authInfo, opts...)
+}
+
+// ExampleSecureContext as route that needs an API key.
+//
+// Answers only requests with a valid key, in the X-API-Key header, the api_key query parameter or an Authorization bearer token..
+//
+// Do not use the deprecated [ExampleSecureParams.Context] with this method: it would be ignored.
+func (a *Client) ExampleSecureContext(ctx context.Context, params *ExampleSecureParams, authInfo runtime.ClientAuthInfoWriter, opts ...ClientOption) (*ExampleSecureOK, error) {
+	// NOTE: parameters are not validated before sending
+	if params == nil {
+		params = NewExampleSecureParams()
+	}
+
+	op := &runtime.ClientOperation{
+		ID:                 "exampleSecure",
+		Method:             "GET",
+		PathPattern:        "/secure",
+		ProducesMediaTypes: []string{"application/json"},
+		ConsumesMediaTypes: []string{"application/json"},
+		Schemes:            []string{"http"},
+		Params:             params,
+		Reader:             &ExampleSecureReader{formats: a.formats},
+		AuthInfo:           authInfo,
+		Client:             params.HTTPClient,
+	}
+
+	for _, opt := range opts {
+		opt(op)
+	}
+
+	result, err := a.transport.SubmitContext(ctx, op)
+	if err != nil {
+		return nil, err
+	}
+
+	// only one success response has to be checked
+	success, ok := result.(*ExampleSecureOK)
+	if ok {
+		return success, nil
+	}
+
+	// unexpected success response.
+
+	// no default response is defined.
+	//
+	// safeguard: normally, in the absence of a default response, unknown success responses return an error above: so this is a codegen issue
+	msg := fmt.Sprintf("unexpected success response for exampleSecure: API contract not enforced by server. Client expected to get an error, but got: %T", result)
 	panic(msg)
 }
 

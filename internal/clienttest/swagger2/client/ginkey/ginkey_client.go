@@ -740,7 +740,7 @@ func (a *Client) GinkeyRotateKeyContext(ctx context.Context, params *GinkeyRotat
 
 // GinkeyUpdateKey updates an API key.
 //
-// Sets the given fields and leaves the others alone; the change applies from the key's next request. Scopes and allowed_ips are replaced as a whole; "rate_limit": null reverts to the guard's default, "quota": null removes the quota, "allowed_ips": [] allows every address. A revoked key cannot be changed, nor a rotated one (change the key that replaced it)..
+// Sets the given fields and leaves the others alone; the change applies from the key's next request. Absent and null fields are left alone. Scopes and allowed_ips are replaced as a whole; "allowed_ips": [] allows every address. "clear_rate_limit": true (or "rate_limit": null) reverts to the guard's default rate limit, "clear_quota": true (or "quota": null) removes the quota; an empty rate_limit or quota object ({}) counts as absent. A revoked key cannot be changed, nor a rotated one (change the key that replaced it)..
 //
 // This method does not support injected context.
 // However, timeout and opentracing contexts are honored whenever enabled.
@@ -759,7 +759,7 @@ func (a *Client) GinkeyUpdateKey(params *GinkeyUpdateKeyParams, authInfo runtime
 
 // GinkeyUpdateKeyContext updates an API key.
 //
-// Sets the given fields and leaves the others alone; the change applies from the key's next request. Scopes and allowed_ips are replaced as a whole; "rate_limit": null reverts to the guard's default, "quota": null removes the quota, "allowed_ips": [] allows every address. A revoked key cannot be changed, nor a rotated one (change the key that replaced it)..
+// Sets the given fields and leaves the others alone; the change applies from the key's next request. Absent and null fields are left alone. Scopes and allowed_ips are replaced as a whole; "allowed_ips": [] allows every address. "clear_rate_limit": true (or "rate_limit": null) reverts to the guard's default rate limit, "clear_quota": true (or "quota": null) removes the quota; an empty rate_limit or quota object ({}) counts as absent. A revoked key cannot be changed, nor a rotated one (change the key that replaced it)..
 //
 // Do not use the deprecated [GinkeyUpdateKeyParams.Context] with this method: it would be ignored.
 func (a *Client) GinkeyUpdateKeyContext(ctx context.Context, params *GinkeyUpdateKeyParams, authInfo runtime.ClientAuthInfoWriter, opts ...ClientOption) (*GinkeyUpdateKeyOK, error) {

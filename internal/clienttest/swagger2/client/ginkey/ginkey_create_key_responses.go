@@ -9,8 +9,10 @@ import (
 	"io"
 
 	"github.com/ginkey/ginkey/internal/clienttest/swagger2/models"
+	"github.com/go-openapi/errors"
 	"github.com/go-openapi/runtime"
 	"github.com/go-openapi/strfmt"
+	"github.com/go-openapi/swag/conv"
 )
 
 // GinkeyCreateKeyReader is a Reader for the GinkeyCreateKey structure.
@@ -57,6 +59,12 @@ func (o *GinkeyCreateKeyReader) ReadResponse(response runtime.ClientResponse, co
 			return nil, err
 		}
 		return nil, result
+	case 429:
+		result := NewGinkeyCreateKeyTooManyRequests()
+		if err := result.readResponse(response, consumer, o.formats); err != nil {
+			return nil, err
+		}
+		return nil, result
 	case 503:
 		result := NewGinkeyCreateKeyServiceUnavailable()
 		if err := result.readResponse(response, consumer, o.formats); err != nil {
@@ -77,6 +85,16 @@ func NewGinkeyCreateKeyCreated() *GinkeyCreateKeyCreated {
 //
 // The key's record plus the plaintext key, shown only here
 type GinkeyCreateKeyCreated struct {
+
+	// Requests per window of a key let in through Config.AdminKeyScope that has a rate limit
+	RateLimitLimit int64
+
+	// Requests left in the window (as RateLimit-Limit)
+	RateLimitRemaining int64
+
+	// Seconds until the window is full again (as RateLimit-Limit)
+	RateLimitReset int64
+
 	Payload *models.GinkeyCreatedKey
 }
 
@@ -126,6 +144,39 @@ func (o *GinkeyCreateKeyCreated) GetPayload() *models.GinkeyCreatedKey {
 
 func (o *GinkeyCreateKeyCreated) readResponse(response runtime.ClientResponse, consumer runtime.Consumer, formats strfmt.Registry) error {
 
+	// hydrates response header RateLimit-Limit
+	hdrRateLimitLimit := response.GetHeader("RateLimit-Limit")
+
+	if hdrRateLimitLimit != "" {
+		valrateLimitLimit, err := conv.ConvertInt64(hdrRateLimitLimit)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Limit", "header", "int64", hdrRateLimitLimit)
+		}
+		o.RateLimitLimit = valrateLimitLimit
+	}
+
+	// hydrates response header RateLimit-Remaining
+	hdrRateLimitRemaining := response.GetHeader("RateLimit-Remaining")
+
+	if hdrRateLimitRemaining != "" {
+		valrateLimitRemaining, err := conv.ConvertInt64(hdrRateLimitRemaining)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Remaining", "header", "int64", hdrRateLimitRemaining)
+		}
+		o.RateLimitRemaining = valrateLimitRemaining
+	}
+
+	// hydrates response header RateLimit-Reset
+	hdrRateLimitReset := response.GetHeader("RateLimit-Reset")
+
+	if hdrRateLimitReset != "" {
+		valrateLimitReset, err := conv.ConvertInt64(hdrRateLimitReset)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Reset", "header", "int64", hdrRateLimitReset)
+		}
+		o.RateLimitReset = valrateLimitReset
+	}
+
 	o.Payload = new(models.GinkeyCreatedKey)
 
 	// response payload
@@ -145,6 +196,16 @@ func NewGinkeyCreateKeyBadRequest() *GinkeyCreateKeyBadRequest {
 //
 // bad_request: the body is not one JSON object, a field has the wrong type or is unknown, expires_at is not RFC 3339 or in the past, both expires_at and never_expires are set, or name, scopes or metadata are too long
 type GinkeyCreateKeyBadRequest struct {
+
+	// Requests per window of a key let in through Config.AdminKeyScope that has a rate limit
+	RateLimitLimit int64
+
+	// Requests left in the window (as RateLimit-Limit)
+	RateLimitRemaining int64
+
+	// Seconds until the window is full again (as RateLimit-Limit)
+	RateLimitReset int64
+
 	Payload *models.GinkeyErrorBody
 }
 
@@ -194,6 +255,39 @@ func (o *GinkeyCreateKeyBadRequest) GetPayload() *models.GinkeyErrorBody {
 
 func (o *GinkeyCreateKeyBadRequest) readResponse(response runtime.ClientResponse, consumer runtime.Consumer, formats strfmt.Registry) error {
 
+	// hydrates response header RateLimit-Limit
+	hdrRateLimitLimit := response.GetHeader("RateLimit-Limit")
+
+	if hdrRateLimitLimit != "" {
+		valrateLimitLimit, err := conv.ConvertInt64(hdrRateLimitLimit)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Limit", "header", "int64", hdrRateLimitLimit)
+		}
+		o.RateLimitLimit = valrateLimitLimit
+	}
+
+	// hydrates response header RateLimit-Remaining
+	hdrRateLimitRemaining := response.GetHeader("RateLimit-Remaining")
+
+	if hdrRateLimitRemaining != "" {
+		valrateLimitRemaining, err := conv.ConvertInt64(hdrRateLimitRemaining)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Remaining", "header", "int64", hdrRateLimitRemaining)
+		}
+		o.RateLimitRemaining = valrateLimitRemaining
+	}
+
+	// hydrates response header RateLimit-Reset
+	hdrRateLimitReset := response.GetHeader("RateLimit-Reset")
+
+	if hdrRateLimitReset != "" {
+		valrateLimitReset, err := conv.ConvertInt64(hdrRateLimitReset)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Reset", "header", "int64", hdrRateLimitReset)
+		}
+		o.RateLimitReset = valrateLimitReset
+	}
+
 	o.Payload = new(models.GinkeyErrorBody)
 
 	// response payload
@@ -211,8 +305,21 @@ func NewGinkeyCreateKeyUnauthorized() *GinkeyCreateKeyUnauthorized {
 
 // GinkeyCreateKeyUnauthorized describes a response with status code 401, with default header values.
 //
-// admin_unauthorized: the X-Admin-Secret header is missing or wrong, or a secret was sent in the query string
+// admin_unauthorized: no admin credentials, a wrong X-Admin-Secret header, or a secret in the query string. With Config.AdminAuth or AdminKeyScope also their refusals (key_missing, key_invalid, key_expired, key_revoked, credentials_invalid...), with a WWW-Authenticate challenge
 type GinkeyCreateKeyUnauthorized struct {
+
+	// Requests per window of a key let in through Config.AdminKeyScope that has a rate limit
+	RateLimitLimit int64
+
+	// Requests left in the window (as RateLimit-Limit)
+	RateLimitRemaining int64
+
+	// Seconds until the window is full again (as RateLimit-Limit)
+	RateLimitReset int64
+
+	// The challenges of the ways in other than the X-Admin-Secret header (Config.AdminAuth, AdminKeyScope), when there are any
+	WWWAuthenticate string
+
 	Payload *models.GinkeyErrorBody
 }
 
@@ -262,6 +369,46 @@ func (o *GinkeyCreateKeyUnauthorized) GetPayload() *models.GinkeyErrorBody {
 
 func (o *GinkeyCreateKeyUnauthorized) readResponse(response runtime.ClientResponse, consumer runtime.Consumer, formats strfmt.Registry) error {
 
+	// hydrates response header RateLimit-Limit
+	hdrRateLimitLimit := response.GetHeader("RateLimit-Limit")
+
+	if hdrRateLimitLimit != "" {
+		valrateLimitLimit, err := conv.ConvertInt64(hdrRateLimitLimit)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Limit", "header", "int64", hdrRateLimitLimit)
+		}
+		o.RateLimitLimit = valrateLimitLimit
+	}
+
+	// hydrates response header RateLimit-Remaining
+	hdrRateLimitRemaining := response.GetHeader("RateLimit-Remaining")
+
+	if hdrRateLimitRemaining != "" {
+		valrateLimitRemaining, err := conv.ConvertInt64(hdrRateLimitRemaining)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Remaining", "header", "int64", hdrRateLimitRemaining)
+		}
+		o.RateLimitRemaining = valrateLimitRemaining
+	}
+
+	// hydrates response header RateLimit-Reset
+	hdrRateLimitReset := response.GetHeader("RateLimit-Reset")
+
+	if hdrRateLimitReset != "" {
+		valrateLimitReset, err := conv.ConvertInt64(hdrRateLimitReset)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Reset", "header", "int64", hdrRateLimitReset)
+		}
+		o.RateLimitReset = valrateLimitReset
+	}
+
+	// hydrates response header WWW-Authenticate
+	hdrWWWAuthenticate := response.GetHeader("WWW-Authenticate")
+
+	if hdrWWWAuthenticate != "" {
+		o.WWWAuthenticate = hdrWWWAuthenticate
+	}
+
 	o.Payload = new(models.GinkeyErrorBody)
 
 	// response payload
@@ -279,8 +426,21 @@ func NewGinkeyCreateKeyForbidden() *GinkeyCreateKeyForbidden {
 
 // GinkeyCreateKeyForbidden describes a response with status code 403, with default header values.
 //
-// cross_origin_refused: a browser sent the request from a page of another origin (Sec-Fetch-Site, else Origin against Host) that Config.TrustedOrigins does not list
+// cross_origin_refused: a browser sent the request from a page of another origin (Sec-Fetch-Site, else Origin against Host) that Config.TrustedOrigins does not list. insufficient_scope: a key let in through Config.AdminKeyScope lacks the scope. ip_not_allowed: its allow-list does not hold the client's address
 type GinkeyCreateKeyForbidden struct {
+
+	// Requests per window of a key let in through Config.AdminKeyScope that has a rate limit
+	RateLimitLimit int64
+
+	// Requests left in the window (as RateLimit-Limit)
+	RateLimitRemaining int64
+
+	// Seconds until the window is full again (as RateLimit-Limit)
+	RateLimitReset int64
+
+	// For insufficient_scope of a key let in through Config.AdminKeyScope: the scope it lacks
+	WWWAuthenticate string
+
 	Payload *models.GinkeyErrorBody
 }
 
@@ -330,6 +490,46 @@ func (o *GinkeyCreateKeyForbidden) GetPayload() *models.GinkeyErrorBody {
 
 func (o *GinkeyCreateKeyForbidden) readResponse(response runtime.ClientResponse, consumer runtime.Consumer, formats strfmt.Registry) error {
 
+	// hydrates response header RateLimit-Limit
+	hdrRateLimitLimit := response.GetHeader("RateLimit-Limit")
+
+	if hdrRateLimitLimit != "" {
+		valrateLimitLimit, err := conv.ConvertInt64(hdrRateLimitLimit)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Limit", "header", "int64", hdrRateLimitLimit)
+		}
+		o.RateLimitLimit = valrateLimitLimit
+	}
+
+	// hydrates response header RateLimit-Remaining
+	hdrRateLimitRemaining := response.GetHeader("RateLimit-Remaining")
+
+	if hdrRateLimitRemaining != "" {
+		valrateLimitRemaining, err := conv.ConvertInt64(hdrRateLimitRemaining)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Remaining", "header", "int64", hdrRateLimitRemaining)
+		}
+		o.RateLimitRemaining = valrateLimitRemaining
+	}
+
+	// hydrates response header RateLimit-Reset
+	hdrRateLimitReset := response.GetHeader("RateLimit-Reset")
+
+	if hdrRateLimitReset != "" {
+		valrateLimitReset, err := conv.ConvertInt64(hdrRateLimitReset)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Reset", "header", "int64", hdrRateLimitReset)
+		}
+		o.RateLimitReset = valrateLimitReset
+	}
+
+	// hydrates response header WWW-Authenticate
+	hdrWWWAuthenticate := response.GetHeader("WWW-Authenticate")
+
+	if hdrWWWAuthenticate != "" {
+		o.WWWAuthenticate = hdrWWWAuthenticate
+	}
+
 	o.Payload = new(models.GinkeyErrorBody)
 
 	// response payload
@@ -349,6 +549,16 @@ func NewGinkeyCreateKeyRequestEntityTooLarge() *GinkeyCreateKeyRequestEntityTooL
 //
 // payload_too_large: the body is larger than MaxBodyBytes (default 64 KiB)
 type GinkeyCreateKeyRequestEntityTooLarge struct {
+
+	// Requests per window of a key let in through Config.AdminKeyScope that has a rate limit
+	RateLimitLimit int64
+
+	// Requests left in the window (as RateLimit-Limit)
+	RateLimitRemaining int64
+
+	// Seconds until the window is full again (as RateLimit-Limit)
+	RateLimitReset int64
+
 	Payload *models.GinkeyErrorBody
 }
 
@@ -398,6 +608,39 @@ func (o *GinkeyCreateKeyRequestEntityTooLarge) GetPayload() *models.GinkeyErrorB
 
 func (o *GinkeyCreateKeyRequestEntityTooLarge) readResponse(response runtime.ClientResponse, consumer runtime.Consumer, formats strfmt.Registry) error {
 
+	// hydrates response header RateLimit-Limit
+	hdrRateLimitLimit := response.GetHeader("RateLimit-Limit")
+
+	if hdrRateLimitLimit != "" {
+		valrateLimitLimit, err := conv.ConvertInt64(hdrRateLimitLimit)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Limit", "header", "int64", hdrRateLimitLimit)
+		}
+		o.RateLimitLimit = valrateLimitLimit
+	}
+
+	// hydrates response header RateLimit-Remaining
+	hdrRateLimitRemaining := response.GetHeader("RateLimit-Remaining")
+
+	if hdrRateLimitRemaining != "" {
+		valrateLimitRemaining, err := conv.ConvertInt64(hdrRateLimitRemaining)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Remaining", "header", "int64", hdrRateLimitRemaining)
+		}
+		o.RateLimitRemaining = valrateLimitRemaining
+	}
+
+	// hydrates response header RateLimit-Reset
+	hdrRateLimitReset := response.GetHeader("RateLimit-Reset")
+
+	if hdrRateLimitReset != "" {
+		valrateLimitReset, err := conv.ConvertInt64(hdrRateLimitReset)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Reset", "header", "int64", hdrRateLimitReset)
+		}
+		o.RateLimitReset = valrateLimitReset
+	}
+
 	o.Payload = new(models.GinkeyErrorBody)
 
 	// response payload
@@ -417,6 +660,16 @@ func NewGinkeyCreateKeyUnsupportedMediaType() *GinkeyCreateKeyUnsupportedMediaTy
 //
 // unsupported_media_type: the body is not sent as Content-Type: application/json (a form, multipart or text/plain body, or a body without a Content-Type)
 type GinkeyCreateKeyUnsupportedMediaType struct {
+
+	// Requests per window of a key let in through Config.AdminKeyScope that has a rate limit
+	RateLimitLimit int64
+
+	// Requests left in the window (as RateLimit-Limit)
+	RateLimitRemaining int64
+
+	// Seconds until the window is full again (as RateLimit-Limit)
+	RateLimitReset int64
+
 	Payload *models.GinkeyErrorBody
 }
 
@@ -466,6 +719,164 @@ func (o *GinkeyCreateKeyUnsupportedMediaType) GetPayload() *models.GinkeyErrorBo
 
 func (o *GinkeyCreateKeyUnsupportedMediaType) readResponse(response runtime.ClientResponse, consumer runtime.Consumer, formats strfmt.Registry) error {
 
+	// hydrates response header RateLimit-Limit
+	hdrRateLimitLimit := response.GetHeader("RateLimit-Limit")
+
+	if hdrRateLimitLimit != "" {
+		valrateLimitLimit, err := conv.ConvertInt64(hdrRateLimitLimit)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Limit", "header", "int64", hdrRateLimitLimit)
+		}
+		o.RateLimitLimit = valrateLimitLimit
+	}
+
+	// hydrates response header RateLimit-Remaining
+	hdrRateLimitRemaining := response.GetHeader("RateLimit-Remaining")
+
+	if hdrRateLimitRemaining != "" {
+		valrateLimitRemaining, err := conv.ConvertInt64(hdrRateLimitRemaining)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Remaining", "header", "int64", hdrRateLimitRemaining)
+		}
+		o.RateLimitRemaining = valrateLimitRemaining
+	}
+
+	// hydrates response header RateLimit-Reset
+	hdrRateLimitReset := response.GetHeader("RateLimit-Reset")
+
+	if hdrRateLimitReset != "" {
+		valrateLimitReset, err := conv.ConvertInt64(hdrRateLimitReset)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Reset", "header", "int64", hdrRateLimitReset)
+		}
+		o.RateLimitReset = valrateLimitReset
+	}
+
+	o.Payload = new(models.GinkeyErrorBody)
+
+	// response payload
+	if err := consumer.Consume(response.Body(), o.Payload); err != nil && !stderrors.Is(err, io.EOF) {
+		return err
+	}
+
+	return nil
+}
+
+// NewGinkeyCreateKeyTooManyRequests creates a GinkeyCreateKeyTooManyRequests with default headers values
+func NewGinkeyCreateKeyTooManyRequests() *GinkeyCreateKeyTooManyRequests {
+	return &GinkeyCreateKeyTooManyRequests{}
+}
+
+// GinkeyCreateKeyTooManyRequests describes a response with status code 429, with default header values.
+//
+// too_many_failures: this address sent too many wrong admin credentials (Config.AdminFailureLimit). Through Config.AdminKeyScope also rate_limited, quota_exceeded or too_many_lookups. Retry-After says when to retry
+type GinkeyCreateKeyTooManyRequests struct {
+
+	// Requests per window of a key let in through Config.AdminKeyScope that has a rate limit
+	RateLimitLimit int64
+
+	// Requests left in the window (as RateLimit-Limit)
+	RateLimitRemaining int64
+
+	// Seconds until the window is full again (as RateLimit-Limit)
+	RateLimitReset int64
+
+	// Seconds to wait before retrying
+	RetryAfter int64
+
+	Payload *models.GinkeyErrorBody
+}
+
+// IsSuccess returns true when this ginkey create key too many requests response has a 2xx status code
+func (o *GinkeyCreateKeyTooManyRequests) IsSuccess() bool {
+	return false
+}
+
+// IsRedirect returns true when this ginkey create key too many requests response has a 3xx status code
+func (o *GinkeyCreateKeyTooManyRequests) IsRedirect() bool {
+	return false
+}
+
+// IsClientError returns true when this ginkey create key too many requests response has a 4xx status code
+func (o *GinkeyCreateKeyTooManyRequests) IsClientError() bool {
+	return true
+}
+
+// IsServerError returns true when this ginkey create key too many requests response has a 5xx status code
+func (o *GinkeyCreateKeyTooManyRequests) IsServerError() bool {
+	return false
+}
+
+// IsCode returns true when this ginkey create key too many requests response a status code equal to that given
+func (o *GinkeyCreateKeyTooManyRequests) IsCode(code int) bool {
+	return code == 429
+}
+
+// Code gets the status code for the ginkey create key too many requests response
+func (o *GinkeyCreateKeyTooManyRequests) Code() int {
+	return 429
+}
+
+func (o *GinkeyCreateKeyTooManyRequests) Error() string {
+	payload, _ := json.Marshal(o.Payload)
+	return fmt.Sprintf("[POST /auth/keys][%d] ginkeyCreateKeyTooManyRequests %s", 429, payload)
+}
+
+func (o *GinkeyCreateKeyTooManyRequests) String() string {
+	payload, _ := json.Marshal(o.Payload)
+	return fmt.Sprintf("[POST /auth/keys][%d] ginkeyCreateKeyTooManyRequests %s", 429, payload)
+}
+
+func (o *GinkeyCreateKeyTooManyRequests) GetPayload() *models.GinkeyErrorBody {
+	return o.Payload
+}
+
+func (o *GinkeyCreateKeyTooManyRequests) readResponse(response runtime.ClientResponse, consumer runtime.Consumer, formats strfmt.Registry) error {
+
+	// hydrates response header RateLimit-Limit
+	hdrRateLimitLimit := response.GetHeader("RateLimit-Limit")
+
+	if hdrRateLimitLimit != "" {
+		valrateLimitLimit, err := conv.ConvertInt64(hdrRateLimitLimit)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Limit", "header", "int64", hdrRateLimitLimit)
+		}
+		o.RateLimitLimit = valrateLimitLimit
+	}
+
+	// hydrates response header RateLimit-Remaining
+	hdrRateLimitRemaining := response.GetHeader("RateLimit-Remaining")
+
+	if hdrRateLimitRemaining != "" {
+		valrateLimitRemaining, err := conv.ConvertInt64(hdrRateLimitRemaining)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Remaining", "header", "int64", hdrRateLimitRemaining)
+		}
+		o.RateLimitRemaining = valrateLimitRemaining
+	}
+
+	// hydrates response header RateLimit-Reset
+	hdrRateLimitReset := response.GetHeader("RateLimit-Reset")
+
+	if hdrRateLimitReset != "" {
+		valrateLimitReset, err := conv.ConvertInt64(hdrRateLimitReset)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Reset", "header", "int64", hdrRateLimitReset)
+		}
+		o.RateLimitReset = valrateLimitReset
+	}
+
+	// hydrates response header Retry-After
+	hdrRetryAfter := response.GetHeader("Retry-After")
+
+	if hdrRetryAfter != "" {
+		valretryAfter, err := conv.ConvertInt64(hdrRetryAfter)
+		if err != nil {
+			return errors.InvalidType("Retry-After", "header", "int64", hdrRetryAfter)
+		}
+		o.RetryAfter = valretryAfter
+	}
+
 	o.Payload = new(models.GinkeyErrorBody)
 
 	// response payload
@@ -483,8 +894,18 @@ func NewGinkeyCreateKeyServiceUnavailable() *GinkeyCreateKeyServiceUnavailable {
 
 // GinkeyCreateKeyServiceUnavailable describes a response with status code 503, with default header values.
 //
-// unavailable: the key store could not be written
+// unavailable: the key store could not be written. lookups_busy: through Config.AdminKeyScope, too many keys are being looked up at once
 type GinkeyCreateKeyServiceUnavailable struct {
+
+	// Requests per window of a key let in through Config.AdminKeyScope that has a rate limit
+	RateLimitLimit int64
+
+	// Requests left in the window (as RateLimit-Limit)
+	RateLimitRemaining int64
+
+	// Seconds until the window is full again (as RateLimit-Limit)
+	RateLimitReset int64
+
 	Payload *models.GinkeyErrorBody
 }
 
@@ -533,6 +954,39 @@ func (o *GinkeyCreateKeyServiceUnavailable) GetPayload() *models.GinkeyErrorBody
 }
 
 func (o *GinkeyCreateKeyServiceUnavailable) readResponse(response runtime.ClientResponse, consumer runtime.Consumer, formats strfmt.Registry) error {
+
+	// hydrates response header RateLimit-Limit
+	hdrRateLimitLimit := response.GetHeader("RateLimit-Limit")
+
+	if hdrRateLimitLimit != "" {
+		valrateLimitLimit, err := conv.ConvertInt64(hdrRateLimitLimit)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Limit", "header", "int64", hdrRateLimitLimit)
+		}
+		o.RateLimitLimit = valrateLimitLimit
+	}
+
+	// hydrates response header RateLimit-Remaining
+	hdrRateLimitRemaining := response.GetHeader("RateLimit-Remaining")
+
+	if hdrRateLimitRemaining != "" {
+		valrateLimitRemaining, err := conv.ConvertInt64(hdrRateLimitRemaining)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Remaining", "header", "int64", hdrRateLimitRemaining)
+		}
+		o.RateLimitRemaining = valrateLimitRemaining
+	}
+
+	// hydrates response header RateLimit-Reset
+	hdrRateLimitReset := response.GetHeader("RateLimit-Reset")
+
+	if hdrRateLimitReset != "" {
+		valrateLimitReset, err := conv.ConvertInt64(hdrRateLimitReset)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Reset", "header", "int64", hdrRateLimitReset)
+		}
+		o.RateLimitReset = valrateLimitReset
+	}
 
 	o.Payload = new(models.GinkeyErrorBody)
 

@@ -9,8 +9,10 @@ import (
 	"io"
 
 	"github.com/ginkey/ginkey/internal/clienttest/swagger2/models"
+	"github.com/go-openapi/errors"
 	"github.com/go-openapi/runtime"
 	"github.com/go-openapi/strfmt"
+	"github.com/go-openapi/swag/conv"
 )
 
 // GinkeyDeleteKeyReader is a Reader for the GinkeyDeleteKey structure.
@@ -51,6 +53,12 @@ func (o *GinkeyDeleteKeyReader) ReadResponse(response runtime.ClientResponse, co
 			return nil, err
 		}
 		return nil, result
+	case 429:
+		result := NewGinkeyDeleteKeyTooManyRequests()
+		if err := result.readResponse(response, consumer, o.formats); err != nil {
+			return nil, err
+		}
+		return nil, result
 	case 503:
 		result := NewGinkeyDeleteKeyServiceUnavailable()
 		if err := result.readResponse(response, consumer, o.formats); err != nil {
@@ -71,6 +79,15 @@ func NewGinkeyDeleteKeyNoContent() *GinkeyDeleteKeyNoContent {
 //
 // Deleted
 type GinkeyDeleteKeyNoContent struct {
+
+	// Requests per window of a key let in through Config.AdminKeyScope that has a rate limit
+	RateLimitLimit int64
+
+	// Requests left in the window (as RateLimit-Limit)
+	RateLimitRemaining int64
+
+	// Seconds until the window is full again (as RateLimit-Limit)
+	RateLimitReset int64
 }
 
 // IsSuccess returns true when this ginkey delete key no content response has a 2xx status code
@@ -113,6 +130,39 @@ func (o *GinkeyDeleteKeyNoContent) String() string {
 
 func (o *GinkeyDeleteKeyNoContent) readResponse(response runtime.ClientResponse, consumer runtime.Consumer, formats strfmt.Registry) error {
 
+	// hydrates response header RateLimit-Limit
+	hdrRateLimitLimit := response.GetHeader("RateLimit-Limit")
+
+	if hdrRateLimitLimit != "" {
+		valrateLimitLimit, err := conv.ConvertInt64(hdrRateLimitLimit)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Limit", "header", "int64", hdrRateLimitLimit)
+		}
+		o.RateLimitLimit = valrateLimitLimit
+	}
+
+	// hydrates response header RateLimit-Remaining
+	hdrRateLimitRemaining := response.GetHeader("RateLimit-Remaining")
+
+	if hdrRateLimitRemaining != "" {
+		valrateLimitRemaining, err := conv.ConvertInt64(hdrRateLimitRemaining)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Remaining", "header", "int64", hdrRateLimitRemaining)
+		}
+		o.RateLimitRemaining = valrateLimitRemaining
+	}
+
+	// hydrates response header RateLimit-Reset
+	hdrRateLimitReset := response.GetHeader("RateLimit-Reset")
+
+	if hdrRateLimitReset != "" {
+		valrateLimitReset, err := conv.ConvertInt64(hdrRateLimitReset)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Reset", "header", "int64", hdrRateLimitReset)
+		}
+		o.RateLimitReset = valrateLimitReset
+	}
+
 	return nil
 }
 
@@ -123,8 +173,21 @@ func NewGinkeyDeleteKeyUnauthorized() *GinkeyDeleteKeyUnauthorized {
 
 // GinkeyDeleteKeyUnauthorized describes a response with status code 401, with default header values.
 //
-// admin_unauthorized: the X-Admin-Secret header is missing or wrong, or a secret was sent in the query string
+// admin_unauthorized: no admin credentials, a wrong X-Admin-Secret header, or a secret in the query string. With Config.AdminAuth or AdminKeyScope also their refusals (key_missing, key_invalid, key_expired, key_revoked, credentials_invalid...), with a WWW-Authenticate challenge
 type GinkeyDeleteKeyUnauthorized struct {
+
+	// Requests per window of a key let in through Config.AdminKeyScope that has a rate limit
+	RateLimitLimit int64
+
+	// Requests left in the window (as RateLimit-Limit)
+	RateLimitRemaining int64
+
+	// Seconds until the window is full again (as RateLimit-Limit)
+	RateLimitReset int64
+
+	// The challenges of the ways in other than the X-Admin-Secret header (Config.AdminAuth, AdminKeyScope), when there are any
+	WWWAuthenticate string
+
 	Payload *models.GinkeyErrorBody
 }
 
@@ -174,6 +237,46 @@ func (o *GinkeyDeleteKeyUnauthorized) GetPayload() *models.GinkeyErrorBody {
 
 func (o *GinkeyDeleteKeyUnauthorized) readResponse(response runtime.ClientResponse, consumer runtime.Consumer, formats strfmt.Registry) error {
 
+	// hydrates response header RateLimit-Limit
+	hdrRateLimitLimit := response.GetHeader("RateLimit-Limit")
+
+	if hdrRateLimitLimit != "" {
+		valrateLimitLimit, err := conv.ConvertInt64(hdrRateLimitLimit)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Limit", "header", "int64", hdrRateLimitLimit)
+		}
+		o.RateLimitLimit = valrateLimitLimit
+	}
+
+	// hydrates response header RateLimit-Remaining
+	hdrRateLimitRemaining := response.GetHeader("RateLimit-Remaining")
+
+	if hdrRateLimitRemaining != "" {
+		valrateLimitRemaining, err := conv.ConvertInt64(hdrRateLimitRemaining)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Remaining", "header", "int64", hdrRateLimitRemaining)
+		}
+		o.RateLimitRemaining = valrateLimitRemaining
+	}
+
+	// hydrates response header RateLimit-Reset
+	hdrRateLimitReset := response.GetHeader("RateLimit-Reset")
+
+	if hdrRateLimitReset != "" {
+		valrateLimitReset, err := conv.ConvertInt64(hdrRateLimitReset)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Reset", "header", "int64", hdrRateLimitReset)
+		}
+		o.RateLimitReset = valrateLimitReset
+	}
+
+	// hydrates response header WWW-Authenticate
+	hdrWWWAuthenticate := response.GetHeader("WWW-Authenticate")
+
+	if hdrWWWAuthenticate != "" {
+		o.WWWAuthenticate = hdrWWWAuthenticate
+	}
+
 	o.Payload = new(models.GinkeyErrorBody)
 
 	// response payload
@@ -191,8 +294,21 @@ func NewGinkeyDeleteKeyForbidden() *GinkeyDeleteKeyForbidden {
 
 // GinkeyDeleteKeyForbidden describes a response with status code 403, with default header values.
 //
-// cross_origin_refused: a browser sent the request from a page of another origin (Sec-Fetch-Site, else Origin against Host) that Config.TrustedOrigins does not list
+// cross_origin_refused: a browser sent the request from a page of another origin (Sec-Fetch-Site, else Origin against Host) that Config.TrustedOrigins does not list. insufficient_scope: a key let in through Config.AdminKeyScope lacks the scope. ip_not_allowed: its allow-list does not hold the client's address
 type GinkeyDeleteKeyForbidden struct {
+
+	// Requests per window of a key let in through Config.AdminKeyScope that has a rate limit
+	RateLimitLimit int64
+
+	// Requests left in the window (as RateLimit-Limit)
+	RateLimitRemaining int64
+
+	// Seconds until the window is full again (as RateLimit-Limit)
+	RateLimitReset int64
+
+	// For insufficient_scope of a key let in through Config.AdminKeyScope: the scope it lacks
+	WWWAuthenticate string
+
 	Payload *models.GinkeyErrorBody
 }
 
@@ -242,6 +358,46 @@ func (o *GinkeyDeleteKeyForbidden) GetPayload() *models.GinkeyErrorBody {
 
 func (o *GinkeyDeleteKeyForbidden) readResponse(response runtime.ClientResponse, consumer runtime.Consumer, formats strfmt.Registry) error {
 
+	// hydrates response header RateLimit-Limit
+	hdrRateLimitLimit := response.GetHeader("RateLimit-Limit")
+
+	if hdrRateLimitLimit != "" {
+		valrateLimitLimit, err := conv.ConvertInt64(hdrRateLimitLimit)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Limit", "header", "int64", hdrRateLimitLimit)
+		}
+		o.RateLimitLimit = valrateLimitLimit
+	}
+
+	// hydrates response header RateLimit-Remaining
+	hdrRateLimitRemaining := response.GetHeader("RateLimit-Remaining")
+
+	if hdrRateLimitRemaining != "" {
+		valrateLimitRemaining, err := conv.ConvertInt64(hdrRateLimitRemaining)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Remaining", "header", "int64", hdrRateLimitRemaining)
+		}
+		o.RateLimitRemaining = valrateLimitRemaining
+	}
+
+	// hydrates response header RateLimit-Reset
+	hdrRateLimitReset := response.GetHeader("RateLimit-Reset")
+
+	if hdrRateLimitReset != "" {
+		valrateLimitReset, err := conv.ConvertInt64(hdrRateLimitReset)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Reset", "header", "int64", hdrRateLimitReset)
+		}
+		o.RateLimitReset = valrateLimitReset
+	}
+
+	// hydrates response header WWW-Authenticate
+	hdrWWWAuthenticate := response.GetHeader("WWW-Authenticate")
+
+	if hdrWWWAuthenticate != "" {
+		o.WWWAuthenticate = hdrWWWAuthenticate
+	}
+
 	o.Payload = new(models.GinkeyErrorBody)
 
 	// response payload
@@ -261,6 +417,16 @@ func NewGinkeyDeleteKeyNotFound() *GinkeyDeleteKeyNotFound {
 //
 // not_found: no key with that id
 type GinkeyDeleteKeyNotFound struct {
+
+	// Requests per window of a key let in through Config.AdminKeyScope that has a rate limit
+	RateLimitLimit int64
+
+	// Requests left in the window (as RateLimit-Limit)
+	RateLimitRemaining int64
+
+	// Seconds until the window is full again (as RateLimit-Limit)
+	RateLimitReset int64
+
 	Payload *models.GinkeyErrorBody
 }
 
@@ -310,6 +476,39 @@ func (o *GinkeyDeleteKeyNotFound) GetPayload() *models.GinkeyErrorBody {
 
 func (o *GinkeyDeleteKeyNotFound) readResponse(response runtime.ClientResponse, consumer runtime.Consumer, formats strfmt.Registry) error {
 
+	// hydrates response header RateLimit-Limit
+	hdrRateLimitLimit := response.GetHeader("RateLimit-Limit")
+
+	if hdrRateLimitLimit != "" {
+		valrateLimitLimit, err := conv.ConvertInt64(hdrRateLimitLimit)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Limit", "header", "int64", hdrRateLimitLimit)
+		}
+		o.RateLimitLimit = valrateLimitLimit
+	}
+
+	// hydrates response header RateLimit-Remaining
+	hdrRateLimitRemaining := response.GetHeader("RateLimit-Remaining")
+
+	if hdrRateLimitRemaining != "" {
+		valrateLimitRemaining, err := conv.ConvertInt64(hdrRateLimitRemaining)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Remaining", "header", "int64", hdrRateLimitRemaining)
+		}
+		o.RateLimitRemaining = valrateLimitRemaining
+	}
+
+	// hydrates response header RateLimit-Reset
+	hdrRateLimitReset := response.GetHeader("RateLimit-Reset")
+
+	if hdrRateLimitReset != "" {
+		valrateLimitReset, err := conv.ConvertInt64(hdrRateLimitReset)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Reset", "header", "int64", hdrRateLimitReset)
+		}
+		o.RateLimitReset = valrateLimitReset
+	}
+
 	o.Payload = new(models.GinkeyErrorBody)
 
 	// response payload
@@ -329,6 +528,16 @@ func NewGinkeyDeleteKeyUnsupportedMediaType() *GinkeyDeleteKeyUnsupportedMediaTy
 //
 // unsupported_media_type: the request has a Content-Type other than application/json, or a body without one (it needs neither)
 type GinkeyDeleteKeyUnsupportedMediaType struct {
+
+	// Requests per window of a key let in through Config.AdminKeyScope that has a rate limit
+	RateLimitLimit int64
+
+	// Requests left in the window (as RateLimit-Limit)
+	RateLimitRemaining int64
+
+	// Seconds until the window is full again (as RateLimit-Limit)
+	RateLimitReset int64
+
 	Payload *models.GinkeyErrorBody
 }
 
@@ -378,6 +587,164 @@ func (o *GinkeyDeleteKeyUnsupportedMediaType) GetPayload() *models.GinkeyErrorBo
 
 func (o *GinkeyDeleteKeyUnsupportedMediaType) readResponse(response runtime.ClientResponse, consumer runtime.Consumer, formats strfmt.Registry) error {
 
+	// hydrates response header RateLimit-Limit
+	hdrRateLimitLimit := response.GetHeader("RateLimit-Limit")
+
+	if hdrRateLimitLimit != "" {
+		valrateLimitLimit, err := conv.ConvertInt64(hdrRateLimitLimit)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Limit", "header", "int64", hdrRateLimitLimit)
+		}
+		o.RateLimitLimit = valrateLimitLimit
+	}
+
+	// hydrates response header RateLimit-Remaining
+	hdrRateLimitRemaining := response.GetHeader("RateLimit-Remaining")
+
+	if hdrRateLimitRemaining != "" {
+		valrateLimitRemaining, err := conv.ConvertInt64(hdrRateLimitRemaining)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Remaining", "header", "int64", hdrRateLimitRemaining)
+		}
+		o.RateLimitRemaining = valrateLimitRemaining
+	}
+
+	// hydrates response header RateLimit-Reset
+	hdrRateLimitReset := response.GetHeader("RateLimit-Reset")
+
+	if hdrRateLimitReset != "" {
+		valrateLimitReset, err := conv.ConvertInt64(hdrRateLimitReset)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Reset", "header", "int64", hdrRateLimitReset)
+		}
+		o.RateLimitReset = valrateLimitReset
+	}
+
+	o.Payload = new(models.GinkeyErrorBody)
+
+	// response payload
+	if err := consumer.Consume(response.Body(), o.Payload); err != nil && !stderrors.Is(err, io.EOF) {
+		return err
+	}
+
+	return nil
+}
+
+// NewGinkeyDeleteKeyTooManyRequests creates a GinkeyDeleteKeyTooManyRequests with default headers values
+func NewGinkeyDeleteKeyTooManyRequests() *GinkeyDeleteKeyTooManyRequests {
+	return &GinkeyDeleteKeyTooManyRequests{}
+}
+
+// GinkeyDeleteKeyTooManyRequests describes a response with status code 429, with default header values.
+//
+// too_many_failures: this address sent too many wrong admin credentials (Config.AdminFailureLimit). Through Config.AdminKeyScope also rate_limited, quota_exceeded or too_many_lookups. Retry-After says when to retry
+type GinkeyDeleteKeyTooManyRequests struct {
+
+	// Requests per window of a key let in through Config.AdminKeyScope that has a rate limit
+	RateLimitLimit int64
+
+	// Requests left in the window (as RateLimit-Limit)
+	RateLimitRemaining int64
+
+	// Seconds until the window is full again (as RateLimit-Limit)
+	RateLimitReset int64
+
+	// Seconds to wait before retrying
+	RetryAfter int64
+
+	Payload *models.GinkeyErrorBody
+}
+
+// IsSuccess returns true when this ginkey delete key too many requests response has a 2xx status code
+func (o *GinkeyDeleteKeyTooManyRequests) IsSuccess() bool {
+	return false
+}
+
+// IsRedirect returns true when this ginkey delete key too many requests response has a 3xx status code
+func (o *GinkeyDeleteKeyTooManyRequests) IsRedirect() bool {
+	return false
+}
+
+// IsClientError returns true when this ginkey delete key too many requests response has a 4xx status code
+func (o *GinkeyDeleteKeyTooManyRequests) IsClientError() bool {
+	return true
+}
+
+// IsServerError returns true when this ginkey delete key too many requests response has a 5xx status code
+func (o *GinkeyDeleteKeyTooManyRequests) IsServerError() bool {
+	return false
+}
+
+// IsCode returns true when this ginkey delete key too many requests response a status code equal to that given
+func (o *GinkeyDeleteKeyTooManyRequests) IsCode(code int) bool {
+	return code == 429
+}
+
+// Code gets the status code for the ginkey delete key too many requests response
+func (o *GinkeyDeleteKeyTooManyRequests) Code() int {
+	return 429
+}
+
+func (o *GinkeyDeleteKeyTooManyRequests) Error() string {
+	payload, _ := json.Marshal(o.Payload)
+	return fmt.Sprintf("[DELETE /auth/keys/{id}][%d] ginkeyDeleteKeyTooManyRequests %s", 429, payload)
+}
+
+func (o *GinkeyDeleteKeyTooManyRequests) String() string {
+	payload, _ := json.Marshal(o.Payload)
+	return fmt.Sprintf("[DELETE /auth/keys/{id}][%d] ginkeyDeleteKeyTooManyRequests %s", 429, payload)
+}
+
+func (o *GinkeyDeleteKeyTooManyRequests) GetPayload() *models.GinkeyErrorBody {
+	return o.Payload
+}
+
+func (o *GinkeyDeleteKeyTooManyRequests) readResponse(response runtime.ClientResponse, consumer runtime.Consumer, formats strfmt.Registry) error {
+
+	// hydrates response header RateLimit-Limit
+	hdrRateLimitLimit := response.GetHeader("RateLimit-Limit")
+
+	if hdrRateLimitLimit != "" {
+		valrateLimitLimit, err := conv.ConvertInt64(hdrRateLimitLimit)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Limit", "header", "int64", hdrRateLimitLimit)
+		}
+		o.RateLimitLimit = valrateLimitLimit
+	}
+
+	// hydrates response header RateLimit-Remaining
+	hdrRateLimitRemaining := response.GetHeader("RateLimit-Remaining")
+
+	if hdrRateLimitRemaining != "" {
+		valrateLimitRemaining, err := conv.ConvertInt64(hdrRateLimitRemaining)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Remaining", "header", "int64", hdrRateLimitRemaining)
+		}
+		o.RateLimitRemaining = valrateLimitRemaining
+	}
+
+	// hydrates response header RateLimit-Reset
+	hdrRateLimitReset := response.GetHeader("RateLimit-Reset")
+
+	if hdrRateLimitReset != "" {
+		valrateLimitReset, err := conv.ConvertInt64(hdrRateLimitReset)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Reset", "header", "int64", hdrRateLimitReset)
+		}
+		o.RateLimitReset = valrateLimitReset
+	}
+
+	// hydrates response header Retry-After
+	hdrRetryAfter := response.GetHeader("Retry-After")
+
+	if hdrRetryAfter != "" {
+		valretryAfter, err := conv.ConvertInt64(hdrRetryAfter)
+		if err != nil {
+			return errors.InvalidType("Retry-After", "header", "int64", hdrRetryAfter)
+		}
+		o.RetryAfter = valretryAfter
+	}
+
 	o.Payload = new(models.GinkeyErrorBody)
 
 	// response payload
@@ -395,8 +762,18 @@ func NewGinkeyDeleteKeyServiceUnavailable() *GinkeyDeleteKeyServiceUnavailable {
 
 // GinkeyDeleteKeyServiceUnavailable describes a response with status code 503, with default header values.
 //
-// unavailable: the key store could not be written
+// unavailable: the key store could not be written. lookups_busy: through Config.AdminKeyScope, too many keys are being looked up at once
 type GinkeyDeleteKeyServiceUnavailable struct {
+
+	// Requests per window of a key let in through Config.AdminKeyScope that has a rate limit
+	RateLimitLimit int64
+
+	// Requests left in the window (as RateLimit-Limit)
+	RateLimitRemaining int64
+
+	// Seconds until the window is full again (as RateLimit-Limit)
+	RateLimitReset int64
+
 	Payload *models.GinkeyErrorBody
 }
 
@@ -445,6 +822,39 @@ func (o *GinkeyDeleteKeyServiceUnavailable) GetPayload() *models.GinkeyErrorBody
 }
 
 func (o *GinkeyDeleteKeyServiceUnavailable) readResponse(response runtime.ClientResponse, consumer runtime.Consumer, formats strfmt.Registry) error {
+
+	// hydrates response header RateLimit-Limit
+	hdrRateLimitLimit := response.GetHeader("RateLimit-Limit")
+
+	if hdrRateLimitLimit != "" {
+		valrateLimitLimit, err := conv.ConvertInt64(hdrRateLimitLimit)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Limit", "header", "int64", hdrRateLimitLimit)
+		}
+		o.RateLimitLimit = valrateLimitLimit
+	}
+
+	// hydrates response header RateLimit-Remaining
+	hdrRateLimitRemaining := response.GetHeader("RateLimit-Remaining")
+
+	if hdrRateLimitRemaining != "" {
+		valrateLimitRemaining, err := conv.ConvertInt64(hdrRateLimitRemaining)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Remaining", "header", "int64", hdrRateLimitRemaining)
+		}
+		o.RateLimitRemaining = valrateLimitRemaining
+	}
+
+	// hydrates response header RateLimit-Reset
+	hdrRateLimitReset := response.GetHeader("RateLimit-Reset")
+
+	if hdrRateLimitReset != "" {
+		valrateLimitReset, err := conv.ConvertInt64(hdrRateLimitReset)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Reset", "header", "int64", hdrRateLimitReset)
+		}
+		o.RateLimitReset = valrateLimitReset
+	}
 
 	o.Payload = new(models.GinkeyErrorBody)
 

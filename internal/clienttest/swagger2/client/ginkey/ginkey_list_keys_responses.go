@@ -9,8 +9,10 @@ import (
 	"io"
 
 	"github.com/ginkey/ginkey/internal/clienttest/swagger2/models"
+	"github.com/go-openapi/errors"
 	"github.com/go-openapi/runtime"
 	"github.com/go-openapi/strfmt"
+	"github.com/go-openapi/swag/conv"
 )
 
 // GinkeyListKeysReader is a Reader for the GinkeyListKeys structure.
@@ -39,6 +41,18 @@ func (o *GinkeyListKeysReader) ReadResponse(response runtime.ClientResponse, con
 			return nil, err
 		}
 		return nil, result
+	case 403:
+		result := NewGinkeyListKeysForbidden()
+		if err := result.readResponse(response, consumer, o.formats); err != nil {
+			return nil, err
+		}
+		return nil, result
+	case 429:
+		result := NewGinkeyListKeysTooManyRequests()
+		if err := result.readResponse(response, consumer, o.formats); err != nil {
+			return nil, err
+		}
+		return nil, result
 	case 503:
 		result := NewGinkeyListKeysServiceUnavailable()
 		if err := result.readResponse(response, consumer, o.formats); err != nil {
@@ -59,6 +73,16 @@ func NewGinkeyListKeysOK() *GinkeyListKeysOK {
 //
 // A page of keys and the total number matching
 type GinkeyListKeysOK struct {
+
+	// Requests per window of a key let in through Config.AdminKeyScope that has a rate limit
+	RateLimitLimit int64
+
+	// Requests left in the window (as RateLimit-Limit)
+	RateLimitRemaining int64
+
+	// Seconds until the window is full again (as RateLimit-Limit)
+	RateLimitReset int64
+
 	Payload *models.GinkeyKeyList
 }
 
@@ -108,6 +132,39 @@ func (o *GinkeyListKeysOK) GetPayload() *models.GinkeyKeyList {
 
 func (o *GinkeyListKeysOK) readResponse(response runtime.ClientResponse, consumer runtime.Consumer, formats strfmt.Registry) error {
 
+	// hydrates response header RateLimit-Limit
+	hdrRateLimitLimit := response.GetHeader("RateLimit-Limit")
+
+	if hdrRateLimitLimit != "" {
+		valrateLimitLimit, err := conv.ConvertInt64(hdrRateLimitLimit)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Limit", "header", "int64", hdrRateLimitLimit)
+		}
+		o.RateLimitLimit = valrateLimitLimit
+	}
+
+	// hydrates response header RateLimit-Remaining
+	hdrRateLimitRemaining := response.GetHeader("RateLimit-Remaining")
+
+	if hdrRateLimitRemaining != "" {
+		valrateLimitRemaining, err := conv.ConvertInt64(hdrRateLimitRemaining)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Remaining", "header", "int64", hdrRateLimitRemaining)
+		}
+		o.RateLimitRemaining = valrateLimitRemaining
+	}
+
+	// hydrates response header RateLimit-Reset
+	hdrRateLimitReset := response.GetHeader("RateLimit-Reset")
+
+	if hdrRateLimitReset != "" {
+		valrateLimitReset, err := conv.ConvertInt64(hdrRateLimitReset)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Reset", "header", "int64", hdrRateLimitReset)
+		}
+		o.RateLimitReset = valrateLimitReset
+	}
+
 	o.Payload = new(models.GinkeyKeyList)
 
 	// response payload
@@ -127,6 +184,16 @@ func NewGinkeyListKeysBadRequest() *GinkeyListKeysBadRequest {
 //
 // bad_request: status, owner, prefix, name, limit or offset is out of range
 type GinkeyListKeysBadRequest struct {
+
+	// Requests per window of a key let in through Config.AdminKeyScope that has a rate limit
+	RateLimitLimit int64
+
+	// Requests left in the window (as RateLimit-Limit)
+	RateLimitRemaining int64
+
+	// Seconds until the window is full again (as RateLimit-Limit)
+	RateLimitReset int64
+
 	Payload *models.GinkeyErrorBody
 }
 
@@ -176,6 +243,39 @@ func (o *GinkeyListKeysBadRequest) GetPayload() *models.GinkeyErrorBody {
 
 func (o *GinkeyListKeysBadRequest) readResponse(response runtime.ClientResponse, consumer runtime.Consumer, formats strfmt.Registry) error {
 
+	// hydrates response header RateLimit-Limit
+	hdrRateLimitLimit := response.GetHeader("RateLimit-Limit")
+
+	if hdrRateLimitLimit != "" {
+		valrateLimitLimit, err := conv.ConvertInt64(hdrRateLimitLimit)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Limit", "header", "int64", hdrRateLimitLimit)
+		}
+		o.RateLimitLimit = valrateLimitLimit
+	}
+
+	// hydrates response header RateLimit-Remaining
+	hdrRateLimitRemaining := response.GetHeader("RateLimit-Remaining")
+
+	if hdrRateLimitRemaining != "" {
+		valrateLimitRemaining, err := conv.ConvertInt64(hdrRateLimitRemaining)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Remaining", "header", "int64", hdrRateLimitRemaining)
+		}
+		o.RateLimitRemaining = valrateLimitRemaining
+	}
+
+	// hydrates response header RateLimit-Reset
+	hdrRateLimitReset := response.GetHeader("RateLimit-Reset")
+
+	if hdrRateLimitReset != "" {
+		valrateLimitReset, err := conv.ConvertInt64(hdrRateLimitReset)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Reset", "header", "int64", hdrRateLimitReset)
+		}
+		o.RateLimitReset = valrateLimitReset
+	}
+
 	o.Payload = new(models.GinkeyErrorBody)
 
 	// response payload
@@ -193,8 +293,21 @@ func NewGinkeyListKeysUnauthorized() *GinkeyListKeysUnauthorized {
 
 // GinkeyListKeysUnauthorized describes a response with status code 401, with default header values.
 //
-// admin_unauthorized: the X-Admin-Secret header is missing or wrong, or a secret was sent in the query string
+// admin_unauthorized: no admin credentials, a wrong X-Admin-Secret header, or a secret in the query string. With Config.AdminAuth or AdminKeyScope also their refusals (key_missing, key_invalid, key_expired, key_revoked, credentials_invalid...), with a WWW-Authenticate challenge
 type GinkeyListKeysUnauthorized struct {
+
+	// Requests per window of a key let in through Config.AdminKeyScope that has a rate limit
+	RateLimitLimit int64
+
+	// Requests left in the window (as RateLimit-Limit)
+	RateLimitRemaining int64
+
+	// Seconds until the window is full again (as RateLimit-Limit)
+	RateLimitReset int64
+
+	// The challenges of the ways in other than the X-Admin-Secret header (Config.AdminAuth, AdminKeyScope), when there are any
+	WWWAuthenticate string
+
 	Payload *models.GinkeyErrorBody
 }
 
@@ -244,6 +357,292 @@ func (o *GinkeyListKeysUnauthorized) GetPayload() *models.GinkeyErrorBody {
 
 func (o *GinkeyListKeysUnauthorized) readResponse(response runtime.ClientResponse, consumer runtime.Consumer, formats strfmt.Registry) error {
 
+	// hydrates response header RateLimit-Limit
+	hdrRateLimitLimit := response.GetHeader("RateLimit-Limit")
+
+	if hdrRateLimitLimit != "" {
+		valrateLimitLimit, err := conv.ConvertInt64(hdrRateLimitLimit)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Limit", "header", "int64", hdrRateLimitLimit)
+		}
+		o.RateLimitLimit = valrateLimitLimit
+	}
+
+	// hydrates response header RateLimit-Remaining
+	hdrRateLimitRemaining := response.GetHeader("RateLimit-Remaining")
+
+	if hdrRateLimitRemaining != "" {
+		valrateLimitRemaining, err := conv.ConvertInt64(hdrRateLimitRemaining)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Remaining", "header", "int64", hdrRateLimitRemaining)
+		}
+		o.RateLimitRemaining = valrateLimitRemaining
+	}
+
+	// hydrates response header RateLimit-Reset
+	hdrRateLimitReset := response.GetHeader("RateLimit-Reset")
+
+	if hdrRateLimitReset != "" {
+		valrateLimitReset, err := conv.ConvertInt64(hdrRateLimitReset)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Reset", "header", "int64", hdrRateLimitReset)
+		}
+		o.RateLimitReset = valrateLimitReset
+	}
+
+	// hydrates response header WWW-Authenticate
+	hdrWWWAuthenticate := response.GetHeader("WWW-Authenticate")
+
+	if hdrWWWAuthenticate != "" {
+		o.WWWAuthenticate = hdrWWWAuthenticate
+	}
+
+	o.Payload = new(models.GinkeyErrorBody)
+
+	// response payload
+	if err := consumer.Consume(response.Body(), o.Payload); err != nil && !stderrors.Is(err, io.EOF) {
+		return err
+	}
+
+	return nil
+}
+
+// NewGinkeyListKeysForbidden creates a GinkeyListKeysForbidden with default headers values
+func NewGinkeyListKeysForbidden() *GinkeyListKeysForbidden {
+	return &GinkeyListKeysForbidden{}
+}
+
+// GinkeyListKeysForbidden describes a response with status code 403, with default header values.
+//
+// insufficient_scope: a key let in through Config.AdminKeyScope lacks the scope. ip_not_allowed: its allow-list does not hold the client's address
+type GinkeyListKeysForbidden struct {
+
+	// Requests per window of a key let in through Config.AdminKeyScope that has a rate limit
+	RateLimitLimit int64
+
+	// Requests left in the window (as RateLimit-Limit)
+	RateLimitRemaining int64
+
+	// Seconds until the window is full again (as RateLimit-Limit)
+	RateLimitReset int64
+
+	// For insufficient_scope of a key let in through Config.AdminKeyScope: the scope it lacks
+	WWWAuthenticate string
+
+	Payload *models.GinkeyErrorBody
+}
+
+// IsSuccess returns true when this ginkey list keys forbidden response has a 2xx status code
+func (o *GinkeyListKeysForbidden) IsSuccess() bool {
+	return false
+}
+
+// IsRedirect returns true when this ginkey list keys forbidden response has a 3xx status code
+func (o *GinkeyListKeysForbidden) IsRedirect() bool {
+	return false
+}
+
+// IsClientError returns true when this ginkey list keys forbidden response has a 4xx status code
+func (o *GinkeyListKeysForbidden) IsClientError() bool {
+	return true
+}
+
+// IsServerError returns true when this ginkey list keys forbidden response has a 5xx status code
+func (o *GinkeyListKeysForbidden) IsServerError() bool {
+	return false
+}
+
+// IsCode returns true when this ginkey list keys forbidden response a status code equal to that given
+func (o *GinkeyListKeysForbidden) IsCode(code int) bool {
+	return code == 403
+}
+
+// Code gets the status code for the ginkey list keys forbidden response
+func (o *GinkeyListKeysForbidden) Code() int {
+	return 403
+}
+
+func (o *GinkeyListKeysForbidden) Error() string {
+	payload, _ := json.Marshal(o.Payload)
+	return fmt.Sprintf("[GET /auth/keys][%d] ginkeyListKeysForbidden %s", 403, payload)
+}
+
+func (o *GinkeyListKeysForbidden) String() string {
+	payload, _ := json.Marshal(o.Payload)
+	return fmt.Sprintf("[GET /auth/keys][%d] ginkeyListKeysForbidden %s", 403, payload)
+}
+
+func (o *GinkeyListKeysForbidden) GetPayload() *models.GinkeyErrorBody {
+	return o.Payload
+}
+
+func (o *GinkeyListKeysForbidden) readResponse(response runtime.ClientResponse, consumer runtime.Consumer, formats strfmt.Registry) error {
+
+	// hydrates response header RateLimit-Limit
+	hdrRateLimitLimit := response.GetHeader("RateLimit-Limit")
+
+	if hdrRateLimitLimit != "" {
+		valrateLimitLimit, err := conv.ConvertInt64(hdrRateLimitLimit)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Limit", "header", "int64", hdrRateLimitLimit)
+		}
+		o.RateLimitLimit = valrateLimitLimit
+	}
+
+	// hydrates response header RateLimit-Remaining
+	hdrRateLimitRemaining := response.GetHeader("RateLimit-Remaining")
+
+	if hdrRateLimitRemaining != "" {
+		valrateLimitRemaining, err := conv.ConvertInt64(hdrRateLimitRemaining)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Remaining", "header", "int64", hdrRateLimitRemaining)
+		}
+		o.RateLimitRemaining = valrateLimitRemaining
+	}
+
+	// hydrates response header RateLimit-Reset
+	hdrRateLimitReset := response.GetHeader("RateLimit-Reset")
+
+	if hdrRateLimitReset != "" {
+		valrateLimitReset, err := conv.ConvertInt64(hdrRateLimitReset)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Reset", "header", "int64", hdrRateLimitReset)
+		}
+		o.RateLimitReset = valrateLimitReset
+	}
+
+	// hydrates response header WWW-Authenticate
+	hdrWWWAuthenticate := response.GetHeader("WWW-Authenticate")
+
+	if hdrWWWAuthenticate != "" {
+		o.WWWAuthenticate = hdrWWWAuthenticate
+	}
+
+	o.Payload = new(models.GinkeyErrorBody)
+
+	// response payload
+	if err := consumer.Consume(response.Body(), o.Payload); err != nil && !stderrors.Is(err, io.EOF) {
+		return err
+	}
+
+	return nil
+}
+
+// NewGinkeyListKeysTooManyRequests creates a GinkeyListKeysTooManyRequests with default headers values
+func NewGinkeyListKeysTooManyRequests() *GinkeyListKeysTooManyRequests {
+	return &GinkeyListKeysTooManyRequests{}
+}
+
+// GinkeyListKeysTooManyRequests describes a response with status code 429, with default header values.
+//
+// too_many_failures: this address sent too many wrong admin credentials (Config.AdminFailureLimit). Through Config.AdminKeyScope also rate_limited, quota_exceeded or too_many_lookups. Retry-After says when to retry
+type GinkeyListKeysTooManyRequests struct {
+
+	// Requests per window of a key let in through Config.AdminKeyScope that has a rate limit
+	RateLimitLimit int64
+
+	// Requests left in the window (as RateLimit-Limit)
+	RateLimitRemaining int64
+
+	// Seconds until the window is full again (as RateLimit-Limit)
+	RateLimitReset int64
+
+	// Seconds to wait before retrying
+	RetryAfter int64
+
+	Payload *models.GinkeyErrorBody
+}
+
+// IsSuccess returns true when this ginkey list keys too many requests response has a 2xx status code
+func (o *GinkeyListKeysTooManyRequests) IsSuccess() bool {
+	return false
+}
+
+// IsRedirect returns true when this ginkey list keys too many requests response has a 3xx status code
+func (o *GinkeyListKeysTooManyRequests) IsRedirect() bool {
+	return false
+}
+
+// IsClientError returns true when this ginkey list keys too many requests response has a 4xx status code
+func (o *GinkeyListKeysTooManyRequests) IsClientError() bool {
+	return true
+}
+
+// IsServerError returns true when this ginkey list keys too many requests response has a 5xx status code
+func (o *GinkeyListKeysTooManyRequests) IsServerError() bool {
+	return false
+}
+
+// IsCode returns true when this ginkey list keys too many requests response a status code equal to that given
+func (o *GinkeyListKeysTooManyRequests) IsCode(code int) bool {
+	return code == 429
+}
+
+// Code gets the status code for the ginkey list keys too many requests response
+func (o *GinkeyListKeysTooManyRequests) Code() int {
+	return 429
+}
+
+func (o *GinkeyListKeysTooManyRequests) Error() string {
+	payload, _ := json.Marshal(o.Payload)
+	return fmt.Sprintf("[GET /auth/keys][%d] ginkeyListKeysTooManyRequests %s", 429, payload)
+}
+
+func (o *GinkeyListKeysTooManyRequests) String() string {
+	payload, _ := json.Marshal(o.Payload)
+	return fmt.Sprintf("[GET /auth/keys][%d] ginkeyListKeysTooManyRequests %s", 429, payload)
+}
+
+func (o *GinkeyListKeysTooManyRequests) GetPayload() *models.GinkeyErrorBody {
+	return o.Payload
+}
+
+func (o *GinkeyListKeysTooManyRequests) readResponse(response runtime.ClientResponse, consumer runtime.Consumer, formats strfmt.Registry) error {
+
+	// hydrates response header RateLimit-Limit
+	hdrRateLimitLimit := response.GetHeader("RateLimit-Limit")
+
+	if hdrRateLimitLimit != "" {
+		valrateLimitLimit, err := conv.ConvertInt64(hdrRateLimitLimit)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Limit", "header", "int64", hdrRateLimitLimit)
+		}
+		o.RateLimitLimit = valrateLimitLimit
+	}
+
+	// hydrates response header RateLimit-Remaining
+	hdrRateLimitRemaining := response.GetHeader("RateLimit-Remaining")
+
+	if hdrRateLimitRemaining != "" {
+		valrateLimitRemaining, err := conv.ConvertInt64(hdrRateLimitRemaining)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Remaining", "header", "int64", hdrRateLimitRemaining)
+		}
+		o.RateLimitRemaining = valrateLimitRemaining
+	}
+
+	// hydrates response header RateLimit-Reset
+	hdrRateLimitReset := response.GetHeader("RateLimit-Reset")
+
+	if hdrRateLimitReset != "" {
+		valrateLimitReset, err := conv.ConvertInt64(hdrRateLimitReset)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Reset", "header", "int64", hdrRateLimitReset)
+		}
+		o.RateLimitReset = valrateLimitReset
+	}
+
+	// hydrates response header Retry-After
+	hdrRetryAfter := response.GetHeader("Retry-After")
+
+	if hdrRetryAfter != "" {
+		valretryAfter, err := conv.ConvertInt64(hdrRetryAfter)
+		if err != nil {
+			return errors.InvalidType("Retry-After", "header", "int64", hdrRetryAfter)
+		}
+		o.RetryAfter = valretryAfter
+	}
+
 	o.Payload = new(models.GinkeyErrorBody)
 
 	// response payload
@@ -261,8 +660,18 @@ func NewGinkeyListKeysServiceUnavailable() *GinkeyListKeysServiceUnavailable {
 
 // GinkeyListKeysServiceUnavailable describes a response with status code 503, with default header values.
 //
-// unavailable: the key store could not be read
+// unavailable: the key store could not be read. lookups_busy: through Config.AdminKeyScope, too many keys are being looked up at once
 type GinkeyListKeysServiceUnavailable struct {
+
+	// Requests per window of a key let in through Config.AdminKeyScope that has a rate limit
+	RateLimitLimit int64
+
+	// Requests left in the window (as RateLimit-Limit)
+	RateLimitRemaining int64
+
+	// Seconds until the window is full again (as RateLimit-Limit)
+	RateLimitReset int64
+
 	Payload *models.GinkeyErrorBody
 }
 
@@ -311,6 +720,39 @@ func (o *GinkeyListKeysServiceUnavailable) GetPayload() *models.GinkeyErrorBody 
 }
 
 func (o *GinkeyListKeysServiceUnavailable) readResponse(response runtime.ClientResponse, consumer runtime.Consumer, formats strfmt.Registry) error {
+
+	// hydrates response header RateLimit-Limit
+	hdrRateLimitLimit := response.GetHeader("RateLimit-Limit")
+
+	if hdrRateLimitLimit != "" {
+		valrateLimitLimit, err := conv.ConvertInt64(hdrRateLimitLimit)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Limit", "header", "int64", hdrRateLimitLimit)
+		}
+		o.RateLimitLimit = valrateLimitLimit
+	}
+
+	// hydrates response header RateLimit-Remaining
+	hdrRateLimitRemaining := response.GetHeader("RateLimit-Remaining")
+
+	if hdrRateLimitRemaining != "" {
+		valrateLimitRemaining, err := conv.ConvertInt64(hdrRateLimitRemaining)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Remaining", "header", "int64", hdrRateLimitRemaining)
+		}
+		o.RateLimitRemaining = valrateLimitRemaining
+	}
+
+	// hydrates response header RateLimit-Reset
+	hdrRateLimitReset := response.GetHeader("RateLimit-Reset")
+
+	if hdrRateLimitReset != "" {
+		valrateLimitReset, err := conv.ConvertInt64(hdrRateLimitReset)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Reset", "header", "int64", hdrRateLimitReset)
+		}
+		o.RateLimitReset = valrateLimitReset
+	}
 
 	o.Payload = new(models.GinkeyErrorBody)
 

@@ -9,8 +9,10 @@ import (
 	"io"
 
 	"github.com/ginkey/ginkey/internal/clienttest/swagger2/models"
+	"github.com/go-openapi/errors"
 	"github.com/go-openapi/runtime"
 	"github.com/go-openapi/strfmt"
+	"github.com/go-openapi/swag/conv"
 )
 
 // GinkeyRenewKeyReader is a Reader for the GinkeyRenewKey structure.
@@ -69,6 +71,12 @@ func (o *GinkeyRenewKeyReader) ReadResponse(response runtime.ClientResponse, con
 			return nil, err
 		}
 		return nil, result
+	case 429:
+		result := NewGinkeyRenewKeyTooManyRequests()
+		if err := result.readResponse(response, consumer, o.formats); err != nil {
+			return nil, err
+		}
+		return nil, result
 	case 503:
 		result := NewGinkeyRenewKeyServiceUnavailable()
 		if err := result.readResponse(response, consumer, o.formats); err != nil {
@@ -89,6 +97,16 @@ func NewGinkeyRenewKeyOK() *GinkeyRenewKeyOK {
 //
 // The key's record with its new expires_at
 type GinkeyRenewKeyOK struct {
+
+	// Requests per window of a key let in through Config.AdminKeyScope that has a rate limit
+	RateLimitLimit int64
+
+	// Requests left in the window (as RateLimit-Limit)
+	RateLimitRemaining int64
+
+	// Seconds until the window is full again (as RateLimit-Limit)
+	RateLimitReset int64
+
 	Payload *models.GinkeyKey
 }
 
@@ -138,6 +156,39 @@ func (o *GinkeyRenewKeyOK) GetPayload() *models.GinkeyKey {
 
 func (o *GinkeyRenewKeyOK) readResponse(response runtime.ClientResponse, consumer runtime.Consumer, formats strfmt.Registry) error {
 
+	// hydrates response header RateLimit-Limit
+	hdrRateLimitLimit := response.GetHeader("RateLimit-Limit")
+
+	if hdrRateLimitLimit != "" {
+		valrateLimitLimit, err := conv.ConvertInt64(hdrRateLimitLimit)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Limit", "header", "int64", hdrRateLimitLimit)
+		}
+		o.RateLimitLimit = valrateLimitLimit
+	}
+
+	// hydrates response header RateLimit-Remaining
+	hdrRateLimitRemaining := response.GetHeader("RateLimit-Remaining")
+
+	if hdrRateLimitRemaining != "" {
+		valrateLimitRemaining, err := conv.ConvertInt64(hdrRateLimitRemaining)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Remaining", "header", "int64", hdrRateLimitRemaining)
+		}
+		o.RateLimitRemaining = valrateLimitRemaining
+	}
+
+	// hydrates response header RateLimit-Reset
+	hdrRateLimitReset := response.GetHeader("RateLimit-Reset")
+
+	if hdrRateLimitReset != "" {
+		valrateLimitReset, err := conv.ConvertInt64(hdrRateLimitReset)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Reset", "header", "int64", hdrRateLimitReset)
+		}
+		o.RateLimitReset = valrateLimitReset
+	}
+
 	o.Payload = new(models.GinkeyKey)
 
 	// response payload
@@ -157,6 +208,16 @@ func NewGinkeyRenewKeyBadRequest() *GinkeyRenewKeyBadRequest {
 //
 // bad_request: the body is not one JSON object, expires_at is not RFC 3339 or in the past, or both expires_at and never_expires are set
 type GinkeyRenewKeyBadRequest struct {
+
+	// Requests per window of a key let in through Config.AdminKeyScope that has a rate limit
+	RateLimitLimit int64
+
+	// Requests left in the window (as RateLimit-Limit)
+	RateLimitRemaining int64
+
+	// Seconds until the window is full again (as RateLimit-Limit)
+	RateLimitReset int64
+
 	Payload *models.GinkeyErrorBody
 }
 
@@ -206,6 +267,39 @@ func (o *GinkeyRenewKeyBadRequest) GetPayload() *models.GinkeyErrorBody {
 
 func (o *GinkeyRenewKeyBadRequest) readResponse(response runtime.ClientResponse, consumer runtime.Consumer, formats strfmt.Registry) error {
 
+	// hydrates response header RateLimit-Limit
+	hdrRateLimitLimit := response.GetHeader("RateLimit-Limit")
+
+	if hdrRateLimitLimit != "" {
+		valrateLimitLimit, err := conv.ConvertInt64(hdrRateLimitLimit)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Limit", "header", "int64", hdrRateLimitLimit)
+		}
+		o.RateLimitLimit = valrateLimitLimit
+	}
+
+	// hydrates response header RateLimit-Remaining
+	hdrRateLimitRemaining := response.GetHeader("RateLimit-Remaining")
+
+	if hdrRateLimitRemaining != "" {
+		valrateLimitRemaining, err := conv.ConvertInt64(hdrRateLimitRemaining)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Remaining", "header", "int64", hdrRateLimitRemaining)
+		}
+		o.RateLimitRemaining = valrateLimitRemaining
+	}
+
+	// hydrates response header RateLimit-Reset
+	hdrRateLimitReset := response.GetHeader("RateLimit-Reset")
+
+	if hdrRateLimitReset != "" {
+		valrateLimitReset, err := conv.ConvertInt64(hdrRateLimitReset)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Reset", "header", "int64", hdrRateLimitReset)
+		}
+		o.RateLimitReset = valrateLimitReset
+	}
+
 	o.Payload = new(models.GinkeyErrorBody)
 
 	// response payload
@@ -223,8 +317,21 @@ func NewGinkeyRenewKeyUnauthorized() *GinkeyRenewKeyUnauthorized {
 
 // GinkeyRenewKeyUnauthorized describes a response with status code 401, with default header values.
 //
-// admin_unauthorized: the X-Admin-Secret header is missing or wrong, or a secret was sent in the query string
+// admin_unauthorized: no admin credentials, a wrong X-Admin-Secret header, or a secret in the query string. With Config.AdminAuth or AdminKeyScope also their refusals (key_missing, key_invalid, key_expired, key_revoked, credentials_invalid...), with a WWW-Authenticate challenge
 type GinkeyRenewKeyUnauthorized struct {
+
+	// Requests per window of a key let in through Config.AdminKeyScope that has a rate limit
+	RateLimitLimit int64
+
+	// Requests left in the window (as RateLimit-Limit)
+	RateLimitRemaining int64
+
+	// Seconds until the window is full again (as RateLimit-Limit)
+	RateLimitReset int64
+
+	// The challenges of the ways in other than the X-Admin-Secret header (Config.AdminAuth, AdminKeyScope), when there are any
+	WWWAuthenticate string
+
 	Payload *models.GinkeyErrorBody
 }
 
@@ -274,6 +381,46 @@ func (o *GinkeyRenewKeyUnauthorized) GetPayload() *models.GinkeyErrorBody {
 
 func (o *GinkeyRenewKeyUnauthorized) readResponse(response runtime.ClientResponse, consumer runtime.Consumer, formats strfmt.Registry) error {
 
+	// hydrates response header RateLimit-Limit
+	hdrRateLimitLimit := response.GetHeader("RateLimit-Limit")
+
+	if hdrRateLimitLimit != "" {
+		valrateLimitLimit, err := conv.ConvertInt64(hdrRateLimitLimit)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Limit", "header", "int64", hdrRateLimitLimit)
+		}
+		o.RateLimitLimit = valrateLimitLimit
+	}
+
+	// hydrates response header RateLimit-Remaining
+	hdrRateLimitRemaining := response.GetHeader("RateLimit-Remaining")
+
+	if hdrRateLimitRemaining != "" {
+		valrateLimitRemaining, err := conv.ConvertInt64(hdrRateLimitRemaining)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Remaining", "header", "int64", hdrRateLimitRemaining)
+		}
+		o.RateLimitRemaining = valrateLimitRemaining
+	}
+
+	// hydrates response header RateLimit-Reset
+	hdrRateLimitReset := response.GetHeader("RateLimit-Reset")
+
+	if hdrRateLimitReset != "" {
+		valrateLimitReset, err := conv.ConvertInt64(hdrRateLimitReset)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Reset", "header", "int64", hdrRateLimitReset)
+		}
+		o.RateLimitReset = valrateLimitReset
+	}
+
+	// hydrates response header WWW-Authenticate
+	hdrWWWAuthenticate := response.GetHeader("WWW-Authenticate")
+
+	if hdrWWWAuthenticate != "" {
+		o.WWWAuthenticate = hdrWWWAuthenticate
+	}
+
 	o.Payload = new(models.GinkeyErrorBody)
 
 	// response payload
@@ -291,8 +438,21 @@ func NewGinkeyRenewKeyForbidden() *GinkeyRenewKeyForbidden {
 
 // GinkeyRenewKeyForbidden describes a response with status code 403, with default header values.
 //
-// cross_origin_refused: a browser sent the request from a page of another origin (Sec-Fetch-Site, else Origin against Host) that Config.TrustedOrigins does not list
+// cross_origin_refused: a browser sent the request from a page of another origin (Sec-Fetch-Site, else Origin against Host) that Config.TrustedOrigins does not list. insufficient_scope: a key let in through Config.AdminKeyScope lacks the scope. ip_not_allowed: its allow-list does not hold the client's address
 type GinkeyRenewKeyForbidden struct {
+
+	// Requests per window of a key let in through Config.AdminKeyScope that has a rate limit
+	RateLimitLimit int64
+
+	// Requests left in the window (as RateLimit-Limit)
+	RateLimitRemaining int64
+
+	// Seconds until the window is full again (as RateLimit-Limit)
+	RateLimitReset int64
+
+	// For insufficient_scope of a key let in through Config.AdminKeyScope: the scope it lacks
+	WWWAuthenticate string
+
 	Payload *models.GinkeyErrorBody
 }
 
@@ -342,6 +502,46 @@ func (o *GinkeyRenewKeyForbidden) GetPayload() *models.GinkeyErrorBody {
 
 func (o *GinkeyRenewKeyForbidden) readResponse(response runtime.ClientResponse, consumer runtime.Consumer, formats strfmt.Registry) error {
 
+	// hydrates response header RateLimit-Limit
+	hdrRateLimitLimit := response.GetHeader("RateLimit-Limit")
+
+	if hdrRateLimitLimit != "" {
+		valrateLimitLimit, err := conv.ConvertInt64(hdrRateLimitLimit)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Limit", "header", "int64", hdrRateLimitLimit)
+		}
+		o.RateLimitLimit = valrateLimitLimit
+	}
+
+	// hydrates response header RateLimit-Remaining
+	hdrRateLimitRemaining := response.GetHeader("RateLimit-Remaining")
+
+	if hdrRateLimitRemaining != "" {
+		valrateLimitRemaining, err := conv.ConvertInt64(hdrRateLimitRemaining)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Remaining", "header", "int64", hdrRateLimitRemaining)
+		}
+		o.RateLimitRemaining = valrateLimitRemaining
+	}
+
+	// hydrates response header RateLimit-Reset
+	hdrRateLimitReset := response.GetHeader("RateLimit-Reset")
+
+	if hdrRateLimitReset != "" {
+		valrateLimitReset, err := conv.ConvertInt64(hdrRateLimitReset)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Reset", "header", "int64", hdrRateLimitReset)
+		}
+		o.RateLimitReset = valrateLimitReset
+	}
+
+	// hydrates response header WWW-Authenticate
+	hdrWWWAuthenticate := response.GetHeader("WWW-Authenticate")
+
+	if hdrWWWAuthenticate != "" {
+		o.WWWAuthenticate = hdrWWWAuthenticate
+	}
+
 	o.Payload = new(models.GinkeyErrorBody)
 
 	// response payload
@@ -361,6 +561,16 @@ func NewGinkeyRenewKeyNotFound() *GinkeyRenewKeyNotFound {
 //
 // not_found: no key with that id
 type GinkeyRenewKeyNotFound struct {
+
+	// Requests per window of a key let in through Config.AdminKeyScope that has a rate limit
+	RateLimitLimit int64
+
+	// Requests left in the window (as RateLimit-Limit)
+	RateLimitRemaining int64
+
+	// Seconds until the window is full again (as RateLimit-Limit)
+	RateLimitReset int64
+
 	Payload *models.GinkeyErrorBody
 }
 
@@ -410,6 +620,39 @@ func (o *GinkeyRenewKeyNotFound) GetPayload() *models.GinkeyErrorBody {
 
 func (o *GinkeyRenewKeyNotFound) readResponse(response runtime.ClientResponse, consumer runtime.Consumer, formats strfmt.Registry) error {
 
+	// hydrates response header RateLimit-Limit
+	hdrRateLimitLimit := response.GetHeader("RateLimit-Limit")
+
+	if hdrRateLimitLimit != "" {
+		valrateLimitLimit, err := conv.ConvertInt64(hdrRateLimitLimit)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Limit", "header", "int64", hdrRateLimitLimit)
+		}
+		o.RateLimitLimit = valrateLimitLimit
+	}
+
+	// hydrates response header RateLimit-Remaining
+	hdrRateLimitRemaining := response.GetHeader("RateLimit-Remaining")
+
+	if hdrRateLimitRemaining != "" {
+		valrateLimitRemaining, err := conv.ConvertInt64(hdrRateLimitRemaining)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Remaining", "header", "int64", hdrRateLimitRemaining)
+		}
+		o.RateLimitRemaining = valrateLimitRemaining
+	}
+
+	// hydrates response header RateLimit-Reset
+	hdrRateLimitReset := response.GetHeader("RateLimit-Reset")
+
+	if hdrRateLimitReset != "" {
+		valrateLimitReset, err := conv.ConvertInt64(hdrRateLimitReset)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Reset", "header", "int64", hdrRateLimitReset)
+		}
+		o.RateLimitReset = valrateLimitReset
+	}
+
 	o.Payload = new(models.GinkeyErrorBody)
 
 	// response payload
@@ -429,6 +672,16 @@ func NewGinkeyRenewKeyConflict() *GinkeyRenewKeyConflict {
 //
 // key_revoked: the key is revoked; revocation is final. key_rotated: the key has been rotated
 type GinkeyRenewKeyConflict struct {
+
+	// Requests per window of a key let in through Config.AdminKeyScope that has a rate limit
+	RateLimitLimit int64
+
+	// Requests left in the window (as RateLimit-Limit)
+	RateLimitRemaining int64
+
+	// Seconds until the window is full again (as RateLimit-Limit)
+	RateLimitReset int64
+
 	Payload *models.GinkeyErrorBody
 }
 
@@ -478,6 +731,39 @@ func (o *GinkeyRenewKeyConflict) GetPayload() *models.GinkeyErrorBody {
 
 func (o *GinkeyRenewKeyConflict) readResponse(response runtime.ClientResponse, consumer runtime.Consumer, formats strfmt.Registry) error {
 
+	// hydrates response header RateLimit-Limit
+	hdrRateLimitLimit := response.GetHeader("RateLimit-Limit")
+
+	if hdrRateLimitLimit != "" {
+		valrateLimitLimit, err := conv.ConvertInt64(hdrRateLimitLimit)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Limit", "header", "int64", hdrRateLimitLimit)
+		}
+		o.RateLimitLimit = valrateLimitLimit
+	}
+
+	// hydrates response header RateLimit-Remaining
+	hdrRateLimitRemaining := response.GetHeader("RateLimit-Remaining")
+
+	if hdrRateLimitRemaining != "" {
+		valrateLimitRemaining, err := conv.ConvertInt64(hdrRateLimitRemaining)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Remaining", "header", "int64", hdrRateLimitRemaining)
+		}
+		o.RateLimitRemaining = valrateLimitRemaining
+	}
+
+	// hydrates response header RateLimit-Reset
+	hdrRateLimitReset := response.GetHeader("RateLimit-Reset")
+
+	if hdrRateLimitReset != "" {
+		valrateLimitReset, err := conv.ConvertInt64(hdrRateLimitReset)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Reset", "header", "int64", hdrRateLimitReset)
+		}
+		o.RateLimitReset = valrateLimitReset
+	}
+
 	o.Payload = new(models.GinkeyErrorBody)
 
 	// response payload
@@ -497,6 +783,16 @@ func NewGinkeyRenewKeyRequestEntityTooLarge() *GinkeyRenewKeyRequestEntityTooLar
 //
 // payload_too_large: the body is larger than MaxBodyBytes (default 64 KiB)
 type GinkeyRenewKeyRequestEntityTooLarge struct {
+
+	// Requests per window of a key let in through Config.AdminKeyScope that has a rate limit
+	RateLimitLimit int64
+
+	// Requests left in the window (as RateLimit-Limit)
+	RateLimitRemaining int64
+
+	// Seconds until the window is full again (as RateLimit-Limit)
+	RateLimitReset int64
+
 	Payload *models.GinkeyErrorBody
 }
 
@@ -546,6 +842,39 @@ func (o *GinkeyRenewKeyRequestEntityTooLarge) GetPayload() *models.GinkeyErrorBo
 
 func (o *GinkeyRenewKeyRequestEntityTooLarge) readResponse(response runtime.ClientResponse, consumer runtime.Consumer, formats strfmt.Registry) error {
 
+	// hydrates response header RateLimit-Limit
+	hdrRateLimitLimit := response.GetHeader("RateLimit-Limit")
+
+	if hdrRateLimitLimit != "" {
+		valrateLimitLimit, err := conv.ConvertInt64(hdrRateLimitLimit)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Limit", "header", "int64", hdrRateLimitLimit)
+		}
+		o.RateLimitLimit = valrateLimitLimit
+	}
+
+	// hydrates response header RateLimit-Remaining
+	hdrRateLimitRemaining := response.GetHeader("RateLimit-Remaining")
+
+	if hdrRateLimitRemaining != "" {
+		valrateLimitRemaining, err := conv.ConvertInt64(hdrRateLimitRemaining)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Remaining", "header", "int64", hdrRateLimitRemaining)
+		}
+		o.RateLimitRemaining = valrateLimitRemaining
+	}
+
+	// hydrates response header RateLimit-Reset
+	hdrRateLimitReset := response.GetHeader("RateLimit-Reset")
+
+	if hdrRateLimitReset != "" {
+		valrateLimitReset, err := conv.ConvertInt64(hdrRateLimitReset)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Reset", "header", "int64", hdrRateLimitReset)
+		}
+		o.RateLimitReset = valrateLimitReset
+	}
+
 	o.Payload = new(models.GinkeyErrorBody)
 
 	// response payload
@@ -565,6 +894,16 @@ func NewGinkeyRenewKeyUnsupportedMediaType() *GinkeyRenewKeyUnsupportedMediaType
 //
 // unsupported_media_type: the body is not sent as Content-Type: application/json (a form, multipart or text/plain body, or a body without a Content-Type)
 type GinkeyRenewKeyUnsupportedMediaType struct {
+
+	// Requests per window of a key let in through Config.AdminKeyScope that has a rate limit
+	RateLimitLimit int64
+
+	// Requests left in the window (as RateLimit-Limit)
+	RateLimitRemaining int64
+
+	// Seconds until the window is full again (as RateLimit-Limit)
+	RateLimitReset int64
+
 	Payload *models.GinkeyErrorBody
 }
 
@@ -614,6 +953,164 @@ func (o *GinkeyRenewKeyUnsupportedMediaType) GetPayload() *models.GinkeyErrorBod
 
 func (o *GinkeyRenewKeyUnsupportedMediaType) readResponse(response runtime.ClientResponse, consumer runtime.Consumer, formats strfmt.Registry) error {
 
+	// hydrates response header RateLimit-Limit
+	hdrRateLimitLimit := response.GetHeader("RateLimit-Limit")
+
+	if hdrRateLimitLimit != "" {
+		valrateLimitLimit, err := conv.ConvertInt64(hdrRateLimitLimit)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Limit", "header", "int64", hdrRateLimitLimit)
+		}
+		o.RateLimitLimit = valrateLimitLimit
+	}
+
+	// hydrates response header RateLimit-Remaining
+	hdrRateLimitRemaining := response.GetHeader("RateLimit-Remaining")
+
+	if hdrRateLimitRemaining != "" {
+		valrateLimitRemaining, err := conv.ConvertInt64(hdrRateLimitRemaining)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Remaining", "header", "int64", hdrRateLimitRemaining)
+		}
+		o.RateLimitRemaining = valrateLimitRemaining
+	}
+
+	// hydrates response header RateLimit-Reset
+	hdrRateLimitReset := response.GetHeader("RateLimit-Reset")
+
+	if hdrRateLimitReset != "" {
+		valrateLimitReset, err := conv.ConvertInt64(hdrRateLimitReset)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Reset", "header", "int64", hdrRateLimitReset)
+		}
+		o.RateLimitReset = valrateLimitReset
+	}
+
+	o.Payload = new(models.GinkeyErrorBody)
+
+	// response payload
+	if err := consumer.Consume(response.Body(), o.Payload); err != nil && !stderrors.Is(err, io.EOF) {
+		return err
+	}
+
+	return nil
+}
+
+// NewGinkeyRenewKeyTooManyRequests creates a GinkeyRenewKeyTooManyRequests with default headers values
+func NewGinkeyRenewKeyTooManyRequests() *GinkeyRenewKeyTooManyRequests {
+	return &GinkeyRenewKeyTooManyRequests{}
+}
+
+// GinkeyRenewKeyTooManyRequests describes a response with status code 429, with default header values.
+//
+// too_many_failures: this address sent too many wrong admin credentials (Config.AdminFailureLimit). Through Config.AdminKeyScope also rate_limited, quota_exceeded or too_many_lookups. Retry-After says when to retry
+type GinkeyRenewKeyTooManyRequests struct {
+
+	// Requests per window of a key let in through Config.AdminKeyScope that has a rate limit
+	RateLimitLimit int64
+
+	// Requests left in the window (as RateLimit-Limit)
+	RateLimitRemaining int64
+
+	// Seconds until the window is full again (as RateLimit-Limit)
+	RateLimitReset int64
+
+	// Seconds to wait before retrying
+	RetryAfter int64
+
+	Payload *models.GinkeyErrorBody
+}
+
+// IsSuccess returns true when this ginkey renew key too many requests response has a 2xx status code
+func (o *GinkeyRenewKeyTooManyRequests) IsSuccess() bool {
+	return false
+}
+
+// IsRedirect returns true when this ginkey renew key too many requests response has a 3xx status code
+func (o *GinkeyRenewKeyTooManyRequests) IsRedirect() bool {
+	return false
+}
+
+// IsClientError returns true when this ginkey renew key too many requests response has a 4xx status code
+func (o *GinkeyRenewKeyTooManyRequests) IsClientError() bool {
+	return true
+}
+
+// IsServerError returns true when this ginkey renew key too many requests response has a 5xx status code
+func (o *GinkeyRenewKeyTooManyRequests) IsServerError() bool {
+	return false
+}
+
+// IsCode returns true when this ginkey renew key too many requests response a status code equal to that given
+func (o *GinkeyRenewKeyTooManyRequests) IsCode(code int) bool {
+	return code == 429
+}
+
+// Code gets the status code for the ginkey renew key too many requests response
+func (o *GinkeyRenewKeyTooManyRequests) Code() int {
+	return 429
+}
+
+func (o *GinkeyRenewKeyTooManyRequests) Error() string {
+	payload, _ := json.Marshal(o.Payload)
+	return fmt.Sprintf("[POST /auth/keys/{id}/renew][%d] ginkeyRenewKeyTooManyRequests %s", 429, payload)
+}
+
+func (o *GinkeyRenewKeyTooManyRequests) String() string {
+	payload, _ := json.Marshal(o.Payload)
+	return fmt.Sprintf("[POST /auth/keys/{id}/renew][%d] ginkeyRenewKeyTooManyRequests %s", 429, payload)
+}
+
+func (o *GinkeyRenewKeyTooManyRequests) GetPayload() *models.GinkeyErrorBody {
+	return o.Payload
+}
+
+func (o *GinkeyRenewKeyTooManyRequests) readResponse(response runtime.ClientResponse, consumer runtime.Consumer, formats strfmt.Registry) error {
+
+	// hydrates response header RateLimit-Limit
+	hdrRateLimitLimit := response.GetHeader("RateLimit-Limit")
+
+	if hdrRateLimitLimit != "" {
+		valrateLimitLimit, err := conv.ConvertInt64(hdrRateLimitLimit)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Limit", "header", "int64", hdrRateLimitLimit)
+		}
+		o.RateLimitLimit = valrateLimitLimit
+	}
+
+	// hydrates response header RateLimit-Remaining
+	hdrRateLimitRemaining := response.GetHeader("RateLimit-Remaining")
+
+	if hdrRateLimitRemaining != "" {
+		valrateLimitRemaining, err := conv.ConvertInt64(hdrRateLimitRemaining)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Remaining", "header", "int64", hdrRateLimitRemaining)
+		}
+		o.RateLimitRemaining = valrateLimitRemaining
+	}
+
+	// hydrates response header RateLimit-Reset
+	hdrRateLimitReset := response.GetHeader("RateLimit-Reset")
+
+	if hdrRateLimitReset != "" {
+		valrateLimitReset, err := conv.ConvertInt64(hdrRateLimitReset)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Reset", "header", "int64", hdrRateLimitReset)
+		}
+		o.RateLimitReset = valrateLimitReset
+	}
+
+	// hydrates response header Retry-After
+	hdrRetryAfter := response.GetHeader("Retry-After")
+
+	if hdrRetryAfter != "" {
+		valretryAfter, err := conv.ConvertInt64(hdrRetryAfter)
+		if err != nil {
+			return errors.InvalidType("Retry-After", "header", "int64", hdrRetryAfter)
+		}
+		o.RetryAfter = valretryAfter
+	}
+
 	o.Payload = new(models.GinkeyErrorBody)
 
 	// response payload
@@ -631,8 +1128,18 @@ func NewGinkeyRenewKeyServiceUnavailable() *GinkeyRenewKeyServiceUnavailable {
 
 // GinkeyRenewKeyServiceUnavailable describes a response with status code 503, with default header values.
 //
-// unavailable: the key store could not be written
+// unavailable: the key store could not be written. lookups_busy: through Config.AdminKeyScope, too many keys are being looked up at once
 type GinkeyRenewKeyServiceUnavailable struct {
+
+	// Requests per window of a key let in through Config.AdminKeyScope that has a rate limit
+	RateLimitLimit int64
+
+	// Requests left in the window (as RateLimit-Limit)
+	RateLimitRemaining int64
+
+	// Seconds until the window is full again (as RateLimit-Limit)
+	RateLimitReset int64
+
 	Payload *models.GinkeyErrorBody
 }
 
@@ -681,6 +1188,39 @@ func (o *GinkeyRenewKeyServiceUnavailable) GetPayload() *models.GinkeyErrorBody 
 }
 
 func (o *GinkeyRenewKeyServiceUnavailable) readResponse(response runtime.ClientResponse, consumer runtime.Consumer, formats strfmt.Registry) error {
+
+	// hydrates response header RateLimit-Limit
+	hdrRateLimitLimit := response.GetHeader("RateLimit-Limit")
+
+	if hdrRateLimitLimit != "" {
+		valrateLimitLimit, err := conv.ConvertInt64(hdrRateLimitLimit)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Limit", "header", "int64", hdrRateLimitLimit)
+		}
+		o.RateLimitLimit = valrateLimitLimit
+	}
+
+	// hydrates response header RateLimit-Remaining
+	hdrRateLimitRemaining := response.GetHeader("RateLimit-Remaining")
+
+	if hdrRateLimitRemaining != "" {
+		valrateLimitRemaining, err := conv.ConvertInt64(hdrRateLimitRemaining)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Remaining", "header", "int64", hdrRateLimitRemaining)
+		}
+		o.RateLimitRemaining = valrateLimitRemaining
+	}
+
+	// hydrates response header RateLimit-Reset
+	hdrRateLimitReset := response.GetHeader("RateLimit-Reset")
+
+	if hdrRateLimitReset != "" {
+		valrateLimitReset, err := conv.ConvertInt64(hdrRateLimitReset)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Reset", "header", "int64", hdrRateLimitReset)
+		}
+		o.RateLimitReset = valrateLimitReset
+	}
 
 	o.Payload = new(models.GinkeyErrorBody)
 

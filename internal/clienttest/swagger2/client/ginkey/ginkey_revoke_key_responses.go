@@ -9,8 +9,10 @@ import (
 	"io"
 
 	"github.com/ginkey/ginkey/internal/clienttest/swagger2/models"
+	"github.com/go-openapi/errors"
 	"github.com/go-openapi/runtime"
 	"github.com/go-openapi/strfmt"
+	"github.com/go-openapi/swag/conv"
 )
 
 // GinkeyRevokeKeyReader is a Reader for the GinkeyRevokeKey structure.
@@ -51,6 +53,12 @@ func (o *GinkeyRevokeKeyReader) ReadResponse(response runtime.ClientResponse, co
 			return nil, err
 		}
 		return nil, result
+	case 429:
+		result := NewGinkeyRevokeKeyTooManyRequests()
+		if err := result.readResponse(response, consumer, o.formats); err != nil {
+			return nil, err
+		}
+		return nil, result
 	case 503:
 		result := NewGinkeyRevokeKeyServiceUnavailable()
 		if err := result.readResponse(response, consumer, o.formats); err != nil {
@@ -71,6 +79,16 @@ func NewGinkeyRevokeKeyOK() *GinkeyRevokeKeyOK {
 //
 // The key's record, status revoked
 type GinkeyRevokeKeyOK struct {
+
+	// Requests per window of a key let in through Config.AdminKeyScope that has a rate limit
+	RateLimitLimit int64
+
+	// Requests left in the window (as RateLimit-Limit)
+	RateLimitRemaining int64
+
+	// Seconds until the window is full again (as RateLimit-Limit)
+	RateLimitReset int64
+
 	Payload *models.GinkeyKey
 }
 
@@ -120,6 +138,39 @@ func (o *GinkeyRevokeKeyOK) GetPayload() *models.GinkeyKey {
 
 func (o *GinkeyRevokeKeyOK) readResponse(response runtime.ClientResponse, consumer runtime.Consumer, formats strfmt.Registry) error {
 
+	// hydrates response header RateLimit-Limit
+	hdrRateLimitLimit := response.GetHeader("RateLimit-Limit")
+
+	if hdrRateLimitLimit != "" {
+		valrateLimitLimit, err := conv.ConvertInt64(hdrRateLimitLimit)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Limit", "header", "int64", hdrRateLimitLimit)
+		}
+		o.RateLimitLimit = valrateLimitLimit
+	}
+
+	// hydrates response header RateLimit-Remaining
+	hdrRateLimitRemaining := response.GetHeader("RateLimit-Remaining")
+
+	if hdrRateLimitRemaining != "" {
+		valrateLimitRemaining, err := conv.ConvertInt64(hdrRateLimitRemaining)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Remaining", "header", "int64", hdrRateLimitRemaining)
+		}
+		o.RateLimitRemaining = valrateLimitRemaining
+	}
+
+	// hydrates response header RateLimit-Reset
+	hdrRateLimitReset := response.GetHeader("RateLimit-Reset")
+
+	if hdrRateLimitReset != "" {
+		valrateLimitReset, err := conv.ConvertInt64(hdrRateLimitReset)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Reset", "header", "int64", hdrRateLimitReset)
+		}
+		o.RateLimitReset = valrateLimitReset
+	}
+
 	o.Payload = new(models.GinkeyKey)
 
 	// response payload
@@ -137,8 +188,21 @@ func NewGinkeyRevokeKeyUnauthorized() *GinkeyRevokeKeyUnauthorized {
 
 // GinkeyRevokeKeyUnauthorized describes a response with status code 401, with default header values.
 //
-// admin_unauthorized: the X-Admin-Secret header is missing or wrong, or a secret was sent in the query string
+// admin_unauthorized: no admin credentials, a wrong X-Admin-Secret header, or a secret in the query string. With Config.AdminAuth or AdminKeyScope also their refusals (key_missing, key_invalid, key_expired, key_revoked, credentials_invalid...), with a WWW-Authenticate challenge
 type GinkeyRevokeKeyUnauthorized struct {
+
+	// Requests per window of a key let in through Config.AdminKeyScope that has a rate limit
+	RateLimitLimit int64
+
+	// Requests left in the window (as RateLimit-Limit)
+	RateLimitRemaining int64
+
+	// Seconds until the window is full again (as RateLimit-Limit)
+	RateLimitReset int64
+
+	// The challenges of the ways in other than the X-Admin-Secret header (Config.AdminAuth, AdminKeyScope), when there are any
+	WWWAuthenticate string
+
 	Payload *models.GinkeyErrorBody
 }
 
@@ -188,6 +252,46 @@ func (o *GinkeyRevokeKeyUnauthorized) GetPayload() *models.GinkeyErrorBody {
 
 func (o *GinkeyRevokeKeyUnauthorized) readResponse(response runtime.ClientResponse, consumer runtime.Consumer, formats strfmt.Registry) error {
 
+	// hydrates response header RateLimit-Limit
+	hdrRateLimitLimit := response.GetHeader("RateLimit-Limit")
+
+	if hdrRateLimitLimit != "" {
+		valrateLimitLimit, err := conv.ConvertInt64(hdrRateLimitLimit)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Limit", "header", "int64", hdrRateLimitLimit)
+		}
+		o.RateLimitLimit = valrateLimitLimit
+	}
+
+	// hydrates response header RateLimit-Remaining
+	hdrRateLimitRemaining := response.GetHeader("RateLimit-Remaining")
+
+	if hdrRateLimitRemaining != "" {
+		valrateLimitRemaining, err := conv.ConvertInt64(hdrRateLimitRemaining)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Remaining", "header", "int64", hdrRateLimitRemaining)
+		}
+		o.RateLimitRemaining = valrateLimitRemaining
+	}
+
+	// hydrates response header RateLimit-Reset
+	hdrRateLimitReset := response.GetHeader("RateLimit-Reset")
+
+	if hdrRateLimitReset != "" {
+		valrateLimitReset, err := conv.ConvertInt64(hdrRateLimitReset)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Reset", "header", "int64", hdrRateLimitReset)
+		}
+		o.RateLimitReset = valrateLimitReset
+	}
+
+	// hydrates response header WWW-Authenticate
+	hdrWWWAuthenticate := response.GetHeader("WWW-Authenticate")
+
+	if hdrWWWAuthenticate != "" {
+		o.WWWAuthenticate = hdrWWWAuthenticate
+	}
+
 	o.Payload = new(models.GinkeyErrorBody)
 
 	// response payload
@@ -205,8 +309,21 @@ func NewGinkeyRevokeKeyForbidden() *GinkeyRevokeKeyForbidden {
 
 // GinkeyRevokeKeyForbidden describes a response with status code 403, with default header values.
 //
-// cross_origin_refused: a browser sent the request from a page of another origin (Sec-Fetch-Site, else Origin against Host) that Config.TrustedOrigins does not list
+// cross_origin_refused: a browser sent the request from a page of another origin (Sec-Fetch-Site, else Origin against Host) that Config.TrustedOrigins does not list. insufficient_scope: a key let in through Config.AdminKeyScope lacks the scope. ip_not_allowed: its allow-list does not hold the client's address
 type GinkeyRevokeKeyForbidden struct {
+
+	// Requests per window of a key let in through Config.AdminKeyScope that has a rate limit
+	RateLimitLimit int64
+
+	// Requests left in the window (as RateLimit-Limit)
+	RateLimitRemaining int64
+
+	// Seconds until the window is full again (as RateLimit-Limit)
+	RateLimitReset int64
+
+	// For insufficient_scope of a key let in through Config.AdminKeyScope: the scope it lacks
+	WWWAuthenticate string
+
 	Payload *models.GinkeyErrorBody
 }
 
@@ -256,6 +373,46 @@ func (o *GinkeyRevokeKeyForbidden) GetPayload() *models.GinkeyErrorBody {
 
 func (o *GinkeyRevokeKeyForbidden) readResponse(response runtime.ClientResponse, consumer runtime.Consumer, formats strfmt.Registry) error {
 
+	// hydrates response header RateLimit-Limit
+	hdrRateLimitLimit := response.GetHeader("RateLimit-Limit")
+
+	if hdrRateLimitLimit != "" {
+		valrateLimitLimit, err := conv.ConvertInt64(hdrRateLimitLimit)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Limit", "header", "int64", hdrRateLimitLimit)
+		}
+		o.RateLimitLimit = valrateLimitLimit
+	}
+
+	// hydrates response header RateLimit-Remaining
+	hdrRateLimitRemaining := response.GetHeader("RateLimit-Remaining")
+
+	if hdrRateLimitRemaining != "" {
+		valrateLimitRemaining, err := conv.ConvertInt64(hdrRateLimitRemaining)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Remaining", "header", "int64", hdrRateLimitRemaining)
+		}
+		o.RateLimitRemaining = valrateLimitRemaining
+	}
+
+	// hydrates response header RateLimit-Reset
+	hdrRateLimitReset := response.GetHeader("RateLimit-Reset")
+
+	if hdrRateLimitReset != "" {
+		valrateLimitReset, err := conv.ConvertInt64(hdrRateLimitReset)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Reset", "header", "int64", hdrRateLimitReset)
+		}
+		o.RateLimitReset = valrateLimitReset
+	}
+
+	// hydrates response header WWW-Authenticate
+	hdrWWWAuthenticate := response.GetHeader("WWW-Authenticate")
+
+	if hdrWWWAuthenticate != "" {
+		o.WWWAuthenticate = hdrWWWAuthenticate
+	}
+
 	o.Payload = new(models.GinkeyErrorBody)
 
 	// response payload
@@ -275,6 +432,16 @@ func NewGinkeyRevokeKeyNotFound() *GinkeyRevokeKeyNotFound {
 //
 // not_found: no key with that id
 type GinkeyRevokeKeyNotFound struct {
+
+	// Requests per window of a key let in through Config.AdminKeyScope that has a rate limit
+	RateLimitLimit int64
+
+	// Requests left in the window (as RateLimit-Limit)
+	RateLimitRemaining int64
+
+	// Seconds until the window is full again (as RateLimit-Limit)
+	RateLimitReset int64
+
 	Payload *models.GinkeyErrorBody
 }
 
@@ -324,6 +491,39 @@ func (o *GinkeyRevokeKeyNotFound) GetPayload() *models.GinkeyErrorBody {
 
 func (o *GinkeyRevokeKeyNotFound) readResponse(response runtime.ClientResponse, consumer runtime.Consumer, formats strfmt.Registry) error {
 
+	// hydrates response header RateLimit-Limit
+	hdrRateLimitLimit := response.GetHeader("RateLimit-Limit")
+
+	if hdrRateLimitLimit != "" {
+		valrateLimitLimit, err := conv.ConvertInt64(hdrRateLimitLimit)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Limit", "header", "int64", hdrRateLimitLimit)
+		}
+		o.RateLimitLimit = valrateLimitLimit
+	}
+
+	// hydrates response header RateLimit-Remaining
+	hdrRateLimitRemaining := response.GetHeader("RateLimit-Remaining")
+
+	if hdrRateLimitRemaining != "" {
+		valrateLimitRemaining, err := conv.ConvertInt64(hdrRateLimitRemaining)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Remaining", "header", "int64", hdrRateLimitRemaining)
+		}
+		o.RateLimitRemaining = valrateLimitRemaining
+	}
+
+	// hydrates response header RateLimit-Reset
+	hdrRateLimitReset := response.GetHeader("RateLimit-Reset")
+
+	if hdrRateLimitReset != "" {
+		valrateLimitReset, err := conv.ConvertInt64(hdrRateLimitReset)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Reset", "header", "int64", hdrRateLimitReset)
+		}
+		o.RateLimitReset = valrateLimitReset
+	}
+
 	o.Payload = new(models.GinkeyErrorBody)
 
 	// response payload
@@ -343,6 +543,16 @@ func NewGinkeyRevokeKeyUnsupportedMediaType() *GinkeyRevokeKeyUnsupportedMediaTy
 //
 // unsupported_media_type: the request has a Content-Type other than application/json, or a body without one (it needs neither)
 type GinkeyRevokeKeyUnsupportedMediaType struct {
+
+	// Requests per window of a key let in through Config.AdminKeyScope that has a rate limit
+	RateLimitLimit int64
+
+	// Requests left in the window (as RateLimit-Limit)
+	RateLimitRemaining int64
+
+	// Seconds until the window is full again (as RateLimit-Limit)
+	RateLimitReset int64
+
 	Payload *models.GinkeyErrorBody
 }
 
@@ -392,6 +602,164 @@ func (o *GinkeyRevokeKeyUnsupportedMediaType) GetPayload() *models.GinkeyErrorBo
 
 func (o *GinkeyRevokeKeyUnsupportedMediaType) readResponse(response runtime.ClientResponse, consumer runtime.Consumer, formats strfmt.Registry) error {
 
+	// hydrates response header RateLimit-Limit
+	hdrRateLimitLimit := response.GetHeader("RateLimit-Limit")
+
+	if hdrRateLimitLimit != "" {
+		valrateLimitLimit, err := conv.ConvertInt64(hdrRateLimitLimit)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Limit", "header", "int64", hdrRateLimitLimit)
+		}
+		o.RateLimitLimit = valrateLimitLimit
+	}
+
+	// hydrates response header RateLimit-Remaining
+	hdrRateLimitRemaining := response.GetHeader("RateLimit-Remaining")
+
+	if hdrRateLimitRemaining != "" {
+		valrateLimitRemaining, err := conv.ConvertInt64(hdrRateLimitRemaining)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Remaining", "header", "int64", hdrRateLimitRemaining)
+		}
+		o.RateLimitRemaining = valrateLimitRemaining
+	}
+
+	// hydrates response header RateLimit-Reset
+	hdrRateLimitReset := response.GetHeader("RateLimit-Reset")
+
+	if hdrRateLimitReset != "" {
+		valrateLimitReset, err := conv.ConvertInt64(hdrRateLimitReset)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Reset", "header", "int64", hdrRateLimitReset)
+		}
+		o.RateLimitReset = valrateLimitReset
+	}
+
+	o.Payload = new(models.GinkeyErrorBody)
+
+	// response payload
+	if err := consumer.Consume(response.Body(), o.Payload); err != nil && !stderrors.Is(err, io.EOF) {
+		return err
+	}
+
+	return nil
+}
+
+// NewGinkeyRevokeKeyTooManyRequests creates a GinkeyRevokeKeyTooManyRequests with default headers values
+func NewGinkeyRevokeKeyTooManyRequests() *GinkeyRevokeKeyTooManyRequests {
+	return &GinkeyRevokeKeyTooManyRequests{}
+}
+
+// GinkeyRevokeKeyTooManyRequests describes a response with status code 429, with default header values.
+//
+// too_many_failures: this address sent too many wrong admin credentials (Config.AdminFailureLimit). Through Config.AdminKeyScope also rate_limited, quota_exceeded or too_many_lookups. Retry-After says when to retry
+type GinkeyRevokeKeyTooManyRequests struct {
+
+	// Requests per window of a key let in through Config.AdminKeyScope that has a rate limit
+	RateLimitLimit int64
+
+	// Requests left in the window (as RateLimit-Limit)
+	RateLimitRemaining int64
+
+	// Seconds until the window is full again (as RateLimit-Limit)
+	RateLimitReset int64
+
+	// Seconds to wait before retrying
+	RetryAfter int64
+
+	Payload *models.GinkeyErrorBody
+}
+
+// IsSuccess returns true when this ginkey revoke key too many requests response has a 2xx status code
+func (o *GinkeyRevokeKeyTooManyRequests) IsSuccess() bool {
+	return false
+}
+
+// IsRedirect returns true when this ginkey revoke key too many requests response has a 3xx status code
+func (o *GinkeyRevokeKeyTooManyRequests) IsRedirect() bool {
+	return false
+}
+
+// IsClientError returns true when this ginkey revoke key too many requests response has a 4xx status code
+func (o *GinkeyRevokeKeyTooManyRequests) IsClientError() bool {
+	return true
+}
+
+// IsServerError returns true when this ginkey revoke key too many requests response has a 5xx status code
+func (o *GinkeyRevokeKeyTooManyRequests) IsServerError() bool {
+	return false
+}
+
+// IsCode returns true when this ginkey revoke key too many requests response a status code equal to that given
+func (o *GinkeyRevokeKeyTooManyRequests) IsCode(code int) bool {
+	return code == 429
+}
+
+// Code gets the status code for the ginkey revoke key too many requests response
+func (o *GinkeyRevokeKeyTooManyRequests) Code() int {
+	return 429
+}
+
+func (o *GinkeyRevokeKeyTooManyRequests) Error() string {
+	payload, _ := json.Marshal(o.Payload)
+	return fmt.Sprintf("[POST /auth/keys/{id}/revoke][%d] ginkeyRevokeKeyTooManyRequests %s", 429, payload)
+}
+
+func (o *GinkeyRevokeKeyTooManyRequests) String() string {
+	payload, _ := json.Marshal(o.Payload)
+	return fmt.Sprintf("[POST /auth/keys/{id}/revoke][%d] ginkeyRevokeKeyTooManyRequests %s", 429, payload)
+}
+
+func (o *GinkeyRevokeKeyTooManyRequests) GetPayload() *models.GinkeyErrorBody {
+	return o.Payload
+}
+
+func (o *GinkeyRevokeKeyTooManyRequests) readResponse(response runtime.ClientResponse, consumer runtime.Consumer, formats strfmt.Registry) error {
+
+	// hydrates response header RateLimit-Limit
+	hdrRateLimitLimit := response.GetHeader("RateLimit-Limit")
+
+	if hdrRateLimitLimit != "" {
+		valrateLimitLimit, err := conv.ConvertInt64(hdrRateLimitLimit)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Limit", "header", "int64", hdrRateLimitLimit)
+		}
+		o.RateLimitLimit = valrateLimitLimit
+	}
+
+	// hydrates response header RateLimit-Remaining
+	hdrRateLimitRemaining := response.GetHeader("RateLimit-Remaining")
+
+	if hdrRateLimitRemaining != "" {
+		valrateLimitRemaining, err := conv.ConvertInt64(hdrRateLimitRemaining)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Remaining", "header", "int64", hdrRateLimitRemaining)
+		}
+		o.RateLimitRemaining = valrateLimitRemaining
+	}
+
+	// hydrates response header RateLimit-Reset
+	hdrRateLimitReset := response.GetHeader("RateLimit-Reset")
+
+	if hdrRateLimitReset != "" {
+		valrateLimitReset, err := conv.ConvertInt64(hdrRateLimitReset)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Reset", "header", "int64", hdrRateLimitReset)
+		}
+		o.RateLimitReset = valrateLimitReset
+	}
+
+	// hydrates response header Retry-After
+	hdrRetryAfter := response.GetHeader("Retry-After")
+
+	if hdrRetryAfter != "" {
+		valretryAfter, err := conv.ConvertInt64(hdrRetryAfter)
+		if err != nil {
+			return errors.InvalidType("Retry-After", "header", "int64", hdrRetryAfter)
+		}
+		o.RetryAfter = valretryAfter
+	}
+
 	o.Payload = new(models.GinkeyErrorBody)
 
 	// response payload
@@ -409,8 +777,18 @@ func NewGinkeyRevokeKeyServiceUnavailable() *GinkeyRevokeKeyServiceUnavailable {
 
 // GinkeyRevokeKeyServiceUnavailable describes a response with status code 503, with default header values.
 //
-// unavailable: the key store could not be written
+// unavailable: the key store could not be written. lookups_busy: through Config.AdminKeyScope, too many keys are being looked up at once
 type GinkeyRevokeKeyServiceUnavailable struct {
+
+	// Requests per window of a key let in through Config.AdminKeyScope that has a rate limit
+	RateLimitLimit int64
+
+	// Requests left in the window (as RateLimit-Limit)
+	RateLimitRemaining int64
+
+	// Seconds until the window is full again (as RateLimit-Limit)
+	RateLimitReset int64
+
 	Payload *models.GinkeyErrorBody
 }
 
@@ -459,6 +837,39 @@ func (o *GinkeyRevokeKeyServiceUnavailable) GetPayload() *models.GinkeyErrorBody
 }
 
 func (o *GinkeyRevokeKeyServiceUnavailable) readResponse(response runtime.ClientResponse, consumer runtime.Consumer, formats strfmt.Registry) error {
+
+	// hydrates response header RateLimit-Limit
+	hdrRateLimitLimit := response.GetHeader("RateLimit-Limit")
+
+	if hdrRateLimitLimit != "" {
+		valrateLimitLimit, err := conv.ConvertInt64(hdrRateLimitLimit)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Limit", "header", "int64", hdrRateLimitLimit)
+		}
+		o.RateLimitLimit = valrateLimitLimit
+	}
+
+	// hydrates response header RateLimit-Remaining
+	hdrRateLimitRemaining := response.GetHeader("RateLimit-Remaining")
+
+	if hdrRateLimitRemaining != "" {
+		valrateLimitRemaining, err := conv.ConvertInt64(hdrRateLimitRemaining)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Remaining", "header", "int64", hdrRateLimitRemaining)
+		}
+		o.RateLimitRemaining = valrateLimitRemaining
+	}
+
+	// hydrates response header RateLimit-Reset
+	hdrRateLimitReset := response.GetHeader("RateLimit-Reset")
+
+	if hdrRateLimitReset != "" {
+		valrateLimitReset, err := conv.ConvertInt64(hdrRateLimitReset)
+		if err != nil {
+			return errors.InvalidType("RateLimit-Reset", "header", "int64", hdrRateLimitReset)
+		}
+		o.RateLimitReset = valrateLimitReset
+	}
 
 	o.Payload = new(models.GinkeyErrorBody)
 
