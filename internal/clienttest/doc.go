@@ -1,6 +1,7 @@
 // Package clienttest holds Go clients generated from the example's two
-// OpenAPI documents, as guard.Docs serves them, and the tests that drive the
-// example server through the whole key lifecycle with each:
+// OpenAPI documents, as the running example serves them through guard.Docs
+// (docsgen fetches them), and the tests that drive the example server
+// through the whole key lifecycle with each:
 //
 //   - swagger2/: go-swagger's client, from swagger.json (Swagger 2.0, /docs/doc.json);
 //   - oapi3/: oapi-codegen's client, from openapi3.json (OpenAPI 3.0, /docs/openapi3.json).

@@ -222,7 +222,8 @@ func TestOpenAPI3ClientLifecycle(t *testing.T) {
 			t.Fatal(err)
 		}
 		answered(t, "GET /auth/keys/{id}/usage", usage, usage.Body, http.StatusOK, usage.JSON200 != nil)
-		if u := usage.JSON200; deref(u.Id) != k.ID || deref(u.TotalRequests) != 7 || len(deref(u.Daily)) == 0 || u.LastUsedAt == nil {
+		if u := usage.JSON200; deref(u.Id) != k.ID || deref(u.TotalRequests) != 7 || u.Outcomes == nil || deref(u.Outcomes.Valid) != 7 ||
+			len(deref(u.Daily)) == 0 || u.LastUsedAt == nil {
 			t.Errorf("usage of the caller key: %s", usage.Body)
 		}
 		summary, err := c.GinkeyUsageSummaryWithResponse(ctx, &oapi3.GinkeyUsageSummaryParams{})
@@ -232,7 +233,7 @@ func TestOpenAPI3ClientLifecycle(t *testing.T) {
 		answered(t, "GET /auth/usage", summary, summary.Body, http.StatusOK, summary.JSON200 != nil)
 		list := deref(summary.JSON200.Usage)
 		i := slices.IndexFunc(list, func(u oapi3.GinkeyUsageSummary) bool { return deref(u.Id) == k.ID })
-		if i < 0 || deref(list[i].TotalRequests) != 7 || deref(list[i].Name) != "caller" {
+		if i < 0 || deref(list[i].TotalRequests) != 7 || list[i].Outcomes == nil || deref(list[i].Outcomes.Valid) != 7 || deref(list[i].Name) != "caller" {
 			t.Errorf("usage summary: %s", summary.Body)
 		}
 	})

@@ -202,7 +202,8 @@ func TestSwagger2ClientLifecycle(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if usage.Payload.ID != k.ID || usage.Payload.TotalRequests != 7 || len(usage.Payload.Daily) == 0 || time.Time(usage.Payload.LastUsedAt).IsZero() {
+		if u := usage.Payload; u.ID != k.ID || u.TotalRequests != 7 || deref(u.Outcomes.Valid) != 7 || deref(u.Outcomes.RateLimited) != 0 ||
+			len(u.Daily) == 0 || u.LastUsedAt == nil || time.Time(*u.LastUsedAt).IsZero() {
 			t.Errorf("usage of the caller key: %+v", usage.Payload)
 		}
 		summary, err := c.Ginkey.GinkeyUsageSummary(ginkey.NewGinkeyUsageSummaryParams(), admin)
@@ -210,7 +211,7 @@ func TestSwagger2ClientLifecycle(t *testing.T) {
 			t.Fatal(err)
 		}
 		i := slices.IndexFunc(summary.Payload.Usage, func(u *models.GinkeyUsageSummary) bool { return u.ID == k.ID })
-		if i < 0 || summary.Payload.Usage[i].TotalRequests != 7 || summary.Payload.Usage[i].Name != "caller" {
+		if i < 0 || summary.Payload.Usage[i].TotalRequests != 7 || deref(summary.Payload.Usage[i].Outcomes.Valid) != 7 || summary.Payload.Usage[i].Name != "caller" {
 			t.Errorf("usage summary: %+v", summary.Payload)
 		}
 	})

@@ -168,6 +168,27 @@ func (e GinkeyRateLimitPer) Valid() bool {
 	}
 }
 
+// Defines values for GinkeySelfListKeysParamsStatus.
+const (
+	GinkeySelfListKeysParamsStatusActive  GinkeySelfListKeysParamsStatus = "active"
+	GinkeySelfListKeysParamsStatusExpired GinkeySelfListKeysParamsStatus = "expired"
+	GinkeySelfListKeysParamsStatusRevoked GinkeySelfListKeysParamsStatus = "revoked"
+)
+
+// Valid indicates whether the value is a known member of the GinkeySelfListKeysParamsStatus enum.
+func (e GinkeySelfListKeysParamsStatus) Valid() bool {
+	switch e {
+	case GinkeySelfListKeysParamsStatusActive:
+		return true
+	case GinkeySelfListKeysParamsStatusExpired:
+		return true
+	case GinkeySelfListKeysParamsStatusRevoked:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for GinkeyAuditLogParamsAction.
 const (
 	GinkeyAuditLogParamsActionAuthFailed GinkeyAuditLogParamsAction = "auth_failed"
@@ -263,8 +284,8 @@ type GinkeyAuditEntry struct {
 	// Example: ok
 	Outcome *GinkeyAuditEntryOutcome `json:"outcome,omitempty"`
 
-	// Principal Principal is who the admin API admitted: "secret" (the
-	// X-Admin-Secret header), "key:<id>" (a key with the admin scope),
+	// Principal Principal is who the admin API admitted: "secret" (the admin
+	// secret's header), "key:<id>" (a key with the admin scope),
 	// "basic:<user>" (BasicAuth), "app:<name>" or "app" (another AdminAuth,
 	// see SetPrincipal). "" for the ginkey command, Go code and auth_failed.
 	//
@@ -393,10 +414,9 @@ type GinkeyDailyUsage struct {
 	// Date Example: 2026-11-25
 	Date *openapi_types.Date `json:"date,omitempty"`
 
-	// Outcomes Outcomes counts the day's verifications of the key by outcome:
-	// valid (= requests), expired, revoked, insufficient_scope,
-	// ip_not_allowed, rate_limited and quota_exceeded, zeros included.
-	Outcomes *map[string]int64 `json:"outcomes,omitempty"`
+	// Outcomes Outcomes counts the day's verifications of the key by outcome;
+	// valid equals requests.
+	Outcomes *GinkeyOutcomes `json:"outcomes,omitempty"`
 
 	// Requests admitted
 	//
@@ -483,6 +503,44 @@ type GinkeyKeyList struct {
 	Total *int `json:"total,omitempty"`
 }
 
+// GinkeyOutcomes defines model for ginkey.Outcomes.
+type GinkeyOutcomes struct {
+	// Expired refused: key_expired
+	//
+	// Example: 0
+	Expired *int `json:"expired,omitempty"`
+
+	// InsufficientScope refused: insufficient_scope
+	//
+	// Example: 2
+	InsufficientScope *int `json:"insufficient_scope,omitempty"`
+
+	// IpNotAllowed refused: ip_not_allowed
+	//
+	// Example: 0
+	IpNotAllowed *int `json:"ip_not_allowed,omitempty"`
+
+	// QuotaExceeded refused: quota_exceeded
+	//
+	// Example: 0
+	QuotaExceeded *int `json:"quota_exceeded,omitempty"`
+
+	// RateLimited refused: rate_limited
+	//
+	// Example: 1
+	RateLimited *int `json:"rate_limited,omitempty"`
+
+	// Revoked refused: key_revoked
+	//
+	// Example: 0
+	Revoked *int `json:"revoked,omitempty"`
+
+	// Valid admitted
+	//
+	// Example: 40
+	Valid *int `json:"valid,omitempty"`
+}
+
 // GinkeyPatchKeyRequest defines model for ginkey.PatchKeyRequest.
 type GinkeyPatchKeyRequest struct {
 	// AllowedIps Example: ["10.0.0.0/8","2001:db8::/32"]
@@ -554,22 +612,49 @@ type GinkeyRenewRequest struct {
 
 // GinkeyRotateRequest defines model for ginkey.RotateRequest.
 type GinkeyRotateRequest struct {
-	// Grace Grace is how long the old key keeps working, as a Go duration from
-	// "0s" (it stops at once) to "720h". Default: "0s".
+	// Grace Grace is how long the old key keeps working, from "0s" (it stops at
+	// once) to "30d" ("720h"): a number with d, h, m or s, such as "2d",
+	// "1d12h" or "90m". Default: "0s".
 	//
-	// Example: 24h
+	// Example: 2d
 	Grace *string `json:"grace,omitempty"`
+}
+
+// GinkeySelfServiceCreateRequest defines model for ginkey.SelfServiceCreateRequest.
+type GinkeySelfServiceCreateRequest struct {
+	// ExpiresAt at most the plan's lifetime ahead; default: that
+	//
+	// Example: 2099-12-31T23:59:59Z
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+
+	// Name Example: billing service
+	Name *string `json:"name,omitempty"`
+
+	// Scopes some of the plan's; default: all of them
+	//
+	// Example: ["items:read"]
+	Scopes *[]string `json:"scopes,omitempty"`
+}
+
+// GinkeySelfServiceRenewRequest defines model for ginkey.SelfServiceRenewRequest.
+type GinkeySelfServiceRenewRequest struct {
+	// ExpiresAt at most the plan's lifetime ahead; default: that
+	//
+	// Example: 2099-12-31T23:59:59Z
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 }
 
 // GinkeyUsageReport defines model for ginkey.UsageReport.
 type GinkeyUsageReport struct {
-	Daily      *[]GinkeyDailyUsage `json:"daily,omitempty"`
-	Id         *string             `json:"id,omitempty"`
-	LastUsedAt *time.Time          `json:"last_used_at,omitempty"`
+	Daily *[]GinkeyDailyUsage `json:"daily,omitempty"`
+	Id    *string             `json:"id,omitempty"`
 
-	// Outcomes Outcomes counts all the key's verifications by outcome, as
-	// DailyUsage's; valid equals total_requests.
-	Outcomes *map[string]int64 `json:"outcomes,omitempty"`
+	// LastUsedAt null: never used
+	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
+
+	// Outcomes Outcomes counts all the key's verifications by outcome; valid
+	// equals total_requests.
+	Outcomes *GinkeyOutcomes `json:"outcomes,omitempty"`
 
 	// TotalRequests Example: 1234
 	TotalRequests *int `json:"total_requests,omitempty"`
@@ -577,17 +662,18 @@ type GinkeyUsageReport struct {
 
 // GinkeyUsageSummary defines model for ginkey.UsageSummary.
 type GinkeyUsageSummary struct {
-	Id         *string    `json:"id,omitempty"`
+	Id *string `json:"id,omitempty"`
+
+	// LastUsedAt null: never used
 	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
 	Name       *string    `json:"name,omitempty"`
 
+	// Outcomes Outcomes counts all the key's verifications by outcome, as
+	// UsageReport's; valid equals total_requests.
+	Outcomes *GinkeyOutcomes `json:"outcomes,omitempty"`
+
 	// Prefix Example: gk_AbC1x
 	Prefix *string `json:"prefix,omitempty"`
-
-	// Refused Refused counts the key's refused verifications in all, by outcome:
-	// expired, revoked, insufficient_scope, ip_not_allowed, rate_limited
-	// and quota_exceeded, zeros included.
-	Refused *map[string]int64 `json:"refused,omitempty"`
 
 	// TotalRequests Example: 1234
 	TotalRequests *int `json:"total_requests,omitempty"`
@@ -625,6 +711,42 @@ type MainPublicResponse struct {
 type MainSecureResponse struct {
 	// Message Example: This is a secure endpoint
 	Message *string `json:"message,omitempty"`
+}
+
+// GinkeySelfListKeysParams defines parameters for GinkeySelfListKeys.
+type GinkeySelfListKeysParams struct {
+	// Status Only keys in this state
+	Status *GinkeySelfListKeysParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Prefix Only keys with this display prefix (exact), e.g. gk_AbC1x
+	Prefix *string `form:"prefix,omitempty" json:"prefix,omitempty"`
+
+	// Name Only keys whose name contains this (ignoring case)
+	Name *string `form:"name,omitempty" json:"name,omitempty"`
+
+	// Limit Page size
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Offset Keys to skip
+	Offset *int `form:"offset,omitempty" json:"offset,omitempty"`
+}
+
+// GinkeySelfListKeysParamsStatus defines parameters for GinkeySelfListKeys.
+type GinkeySelfListKeysParamsStatus string
+
+// GinkeySelfKeyAuditParams defines parameters for GinkeySelfKeyAudit.
+type GinkeySelfKeyAuditParams struct {
+	// Limit Page size
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Offset Entries to skip
+	Offset *int `form:"offset,omitempty" json:"offset,omitempty"`
+}
+
+// GinkeySelfKeyUsageParams defines parameters for GinkeySelfKeyUsage.
+type GinkeySelfKeyUsageParams struct {
+	// Days Days of daily counts
+	Days *int `form:"days,omitempty" json:"days,omitempty"`
 }
 
 // GinkeyAuditLogParams defines parameters for GinkeyAuditLog.
@@ -686,6 +808,15 @@ type GinkeyUsageSummaryParams struct {
 	// Offset Rows to skip
 	Offset *int `form:"offset,omitempty" json:"offset,omitempty"`
 }
+
+// GinkeySelfCreateKeyJSONRequestBody defines body for GinkeySelfCreateKey for application/json ContentType.
+type GinkeySelfCreateKeyJSONRequestBody = GinkeySelfServiceCreateRequest
+
+// GinkeySelfRenewKeyJSONRequestBody defines body for GinkeySelfRenewKey for application/json ContentType.
+type GinkeySelfRenewKeyJSONRequestBody = GinkeySelfServiceRenewRequest
+
+// GinkeySelfRotateKeyJSONRequestBody defines body for GinkeySelfRotateKey for application/json ContentType.
+type GinkeySelfRotateKeyJSONRequestBody = GinkeyRotateRequest
 
 // GinkeyCreateKeyJSONRequestBody defines body for GinkeyCreateKey for application/json ContentType.
 type GinkeyCreateKeyJSONRequestBody = GinkeyCreateKeyRequest
@@ -775,6 +906,95 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 
 // The interface specification for the client above.
 type ClientInterface interface {
+
+	// GinkeySelfListKeys List my API keys
+	//
+	// Lists the signed-in user's keys, newest first, a page at a time; total counts only theirs. The key itself and its hash are never returned.
+	//
+	// Corresponds with GET /account/keys (the `GinkeySelfListKeys` operationId).
+	GinkeySelfListKeys(ctx context.Context, params *GinkeySelfListKeysParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GinkeySelfCreateKeyWithBody Create an API key
+	//
+	// Creates a key for the signed-in user and returns it once, in the "key" field; it cannot be shown again. The user names it and picks some of the plan's scopes and an expiry within the plan's lifetime; rate limit, quota and allowed addresses are the plan's.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /account/keys (the `GinkeySelfCreateKey` operationId).
+	GinkeySelfCreateKeyWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GinkeySelfCreateKey Create an API key
+	//
+	// Creates a key for the signed-in user and returns it once, in the "key" field; it cannot be shown again. The user names it and picks some of the plan's scopes and an expiry within the plan's lifetime; rate limit, quota and allowed addresses are the plan's.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /account/keys (the `GinkeySelfCreateKey` operationId).
+	GinkeySelfCreateKey(ctx context.Context, body GinkeySelfCreateKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GinkeySelfGetKey Get one of my API keys
+	//
+	// Returns one of the signed-in user's keys; another user's key is not found, exactly as an unknown id.
+	//
+	// Corresponds with GET /account/keys/{id} (the `GinkeySelfGetKey` operationId).
+	GinkeySelfGetKey(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GinkeySelfKeyAudit History of one of my API keys
+	//
+	// What was done to the key, newest first: create, rotate, revoke, renew..., with the outcome. Actions the user took name the actor "owner:<user>"; others "other".
+	//
+	// Corresponds with GET /account/keys/{id}/audit (the `GinkeySelfKeyAudit` operationId).
+	GinkeySelfKeyAudit(ctx context.Context, id string, params *GinkeySelfKeyAuditParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GinkeySelfRenewKeyWithBody Renew one of my API keys
+	//
+	// Sets a new expiry: the given expires_at, at most the plan's lifetime ahead, else that lifetime from now.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /account/keys/{id}/renew (the `GinkeySelfRenewKey` operationId).
+	GinkeySelfRenewKeyWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GinkeySelfRenewKey Renew one of my API keys
+	//
+	// Sets a new expiry: the given expires_at, at most the plan's lifetime ahead, else that lifetime from now.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /account/keys/{id}/renew (the `GinkeySelfRenewKey` operationId).
+	GinkeySelfRenewKey(ctx context.Context, id string, body GinkeySelfRenewKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GinkeySelfRevokeKey Revoke one of my API keys
+	//
+	// Revokes the key for good; it stops working on the next request. Revoking a revoked key answers 200 with its record.
+	//
+	// Corresponds with POST /account/keys/{id}/revoke (the `GinkeySelfRevokeKey` operationId).
+	GinkeySelfRevokeKey(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GinkeySelfRotateKeyWithBody Rotate one of my API keys
+	//
+	// Replaces the key by a new one, returned once as on create; the old key keeps working for the grace period, then stops.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /account/keys/{id}/rotate (the `GinkeySelfRotateKey` operationId).
+	GinkeySelfRotateKeyWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GinkeySelfRotateKey Rotate one of my API keys
+	//
+	// Replaces the key by a new one, returned once as on create; the old key keeps working for the grace period, then stops.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /account/keys/{id}/rotate (the `GinkeySelfRotateKey` operationId).
+	GinkeySelfRotateKey(ctx context.Context, id string, body GinkeySelfRotateKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GinkeySelfKeyUsage Usage of one of my API keys
+	//
+	// Total requests, last use, and daily counts by outcome (UTC) for the last N days.
+	//
+	// Corresponds with GET /account/keys/{id}/usage (the `GinkeySelfKeyUsage` operationId).
+	GinkeySelfKeyUsage(ctx context.Context, id string, params *GinkeySelfKeyUsageParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GinkeyAuditLog List the audit log
 	//
@@ -874,7 +1094,7 @@ type ClientInterface interface {
 	// GinkeyRotateKeyWithBody Rotate an API key
 	//
 	// Creates a key that replaces this one and returns it once, in the "key" field. The new key has the old one's name, owner, scopes, metadata, rate limit, allowed IPs, quota and expiry, and a usage history of its own; rotated_from names the old key. It goes on from the old key's rate limit and quota count, which the two keys share while the old one is in its grace: rotating buys no requests.
-	// The old key keeps working for the grace period (default 0s: it stops at once; at most 720h), then is refused as key_revoked; its revoked_at is the end of the grace and rotated_to names the new key. Meanwhile it accepts no other change; revoking it ends the grace.
+	// The old key keeps working for the grace period (default 0s: it stops at once; at most 30d, i.e. 720h), then is refused as key_revoked; its revoked_at is the end of the grace and rotated_to names the new key. Meanwhile it accepts no other change; revoking it ends the grace.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -884,7 +1104,7 @@ type ClientInterface interface {
 	// GinkeyRotateKey Rotate an API key
 	//
 	// Creates a key that replaces this one and returns it once, in the "key" field. The new key has the old one's name, owner, scopes, metadata, rate limit, allowed IPs, quota and expiry, and a usage history of its own; rotated_from names the old key. It goes on from the old key's rate limit and quota count, which the two keys share while the old one is in its grace: rotating buys no requests.
-	// The old key keeps working for the grace period (default 0s: it stops at once; at most 720h), then is refused as key_revoked; its revoked_at is the end of the grace and rotated_to names the new key. Meanwhile it accepts no other change; revoking it ends the grace.
+	// The old key keeps working for the grace period (default 0s: it stops at once; at most 30d, i.e. 720h), then is refused as key_revoked; its revoked_at is the end of the grace and rotated_to names the new key. Meanwhile it accepts no other change; revoking it ends the grace.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -893,14 +1113,14 @@ type ClientInterface interface {
 
 	// GinkeyKeyUsage Usage of one API key
 	//
-	// Total requests, last use and daily counts (UTC) for the last N days. Counts are written in batches about every second; this call flushes the instance's pending counts first, and answers 503 rather than totals that leave them out.
+	// Total requests, last use, verifications by outcome (valid, expired, revoked, insufficient_scope, ip_not_allowed, rate_limited, quota_exceeded) and daily counts (UTC) for the last N days. Counts are written in batches about every second; this call flushes the instance's pending counts first, and answers 503 rather than totals that leave them out.
 	//
 	// Corresponds with GET /auth/keys/{id}/usage (the `GinkeyKeyUsage` operationId).
 	GinkeyKeyUsage(ctx context.Context, id string, params *GinkeyKeyUsageParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GinkeyUsageSummary Usage of all API keys
 	//
-	// One row per key, newest key first: total requests and last use. This call flushes the instance's pending counts first, and answers 503 rather than totals that leave them out.
+	// One row per key, newest key first: total requests, last use and verifications by outcome, in the shape of GET /keys/{id}/usage. This call flushes the instance's pending counts first, and answers 503 rather than totals that leave them out.
 	//
 	// Corresponds with GET /auth/usage (the `GinkeyUsageSummary` operationId).
 	GinkeyUsageSummary(ctx context.Context, params *GinkeyUsageSummaryParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -943,6 +1163,205 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /secure (the `ExampleSecure` operationId).
 	ExampleSecure(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+}
+
+// GinkeySelfListKeys List my API keys
+//
+// Lists the signed-in user's keys, newest first, a page at a time; total counts only theirs. The key itself and its hash are never returned.
+//
+// Corresponds with GET /account/keys (the `GinkeySelfListKeys` operationId).
+func (c *Client) GinkeySelfListKeys(ctx context.Context, params *GinkeySelfListKeysParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGinkeySelfListKeysRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GinkeySelfCreateKeyWithBody Create an API key
+//
+// Creates a key for the signed-in user and returns it once, in the "key" field; it cannot be shown again. The user names it and picks some of the plan's scopes and an expiry within the plan's lifetime; rate limit, quota and allowed addresses are the plan's.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /account/keys (the `GinkeySelfCreateKey` operationId).
+func (c *Client) GinkeySelfCreateKeyWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGinkeySelfCreateKeyRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GinkeySelfCreateKey Create an API key
+//
+// Creates a key for the signed-in user and returns it once, in the "key" field; it cannot be shown again. The user names it and picks some of the plan's scopes and an expiry within the plan's lifetime; rate limit, quota and allowed addresses are the plan's.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /account/keys (the `GinkeySelfCreateKey` operationId).
+func (c *Client) GinkeySelfCreateKey(ctx context.Context, body GinkeySelfCreateKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGinkeySelfCreateKeyRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GinkeySelfGetKey Get one of my API keys
+//
+// Returns one of the signed-in user's keys; another user's key is not found, exactly as an unknown id.
+//
+// Corresponds with GET /account/keys/{id} (the `GinkeySelfGetKey` operationId).
+func (c *Client) GinkeySelfGetKey(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGinkeySelfGetKeyRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GinkeySelfKeyAudit History of one of my API keys
+//
+// What was done to the key, newest first: create, rotate, revoke, renew..., with the outcome. Actions the user took name the actor "owner:<user>"; others "other".
+//
+// Corresponds with GET /account/keys/{id}/audit (the `GinkeySelfKeyAudit` operationId).
+func (c *Client) GinkeySelfKeyAudit(ctx context.Context, id string, params *GinkeySelfKeyAuditParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGinkeySelfKeyAuditRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GinkeySelfRenewKeyWithBody Renew one of my API keys
+//
+// Sets a new expiry: the given expires_at, at most the plan's lifetime ahead, else that lifetime from now.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /account/keys/{id}/renew (the `GinkeySelfRenewKey` operationId).
+func (c *Client) GinkeySelfRenewKeyWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGinkeySelfRenewKeyRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GinkeySelfRenewKey Renew one of my API keys
+//
+// Sets a new expiry: the given expires_at, at most the plan's lifetime ahead, else that lifetime from now.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /account/keys/{id}/renew (the `GinkeySelfRenewKey` operationId).
+func (c *Client) GinkeySelfRenewKey(ctx context.Context, id string, body GinkeySelfRenewKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGinkeySelfRenewKeyRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GinkeySelfRevokeKey Revoke one of my API keys
+//
+// Revokes the key for good; it stops working on the next request. Revoking a revoked key answers 200 with its record.
+//
+// Corresponds with POST /account/keys/{id}/revoke (the `GinkeySelfRevokeKey` operationId).
+func (c *Client) GinkeySelfRevokeKey(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGinkeySelfRevokeKeyRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GinkeySelfRotateKeyWithBody Rotate one of my API keys
+//
+// Replaces the key by a new one, returned once as on create; the old key keeps working for the grace period, then stops.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /account/keys/{id}/rotate (the `GinkeySelfRotateKey` operationId).
+func (c *Client) GinkeySelfRotateKeyWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGinkeySelfRotateKeyRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GinkeySelfRotateKey Rotate one of my API keys
+//
+// Replaces the key by a new one, returned once as on create; the old key keeps working for the grace period, then stops.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /account/keys/{id}/rotate (the `GinkeySelfRotateKey` operationId).
+func (c *Client) GinkeySelfRotateKey(ctx context.Context, id string, body GinkeySelfRotateKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGinkeySelfRotateKeyRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GinkeySelfKeyUsage Usage of one of my API keys
+//
+// Total requests, last use, and daily counts by outcome (UTC) for the last N days.
+//
+// Corresponds with GET /account/keys/{id}/usage (the `GinkeySelfKeyUsage` operationId).
+func (c *Client) GinkeySelfKeyUsage(ctx context.Context, id string, params *GinkeySelfKeyUsageParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGinkeySelfKeyUsageRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
 }
 
 // GinkeyAuditLog List the audit log
@@ -1153,7 +1572,7 @@ func (c *Client) GinkeyRevokeKey(ctx context.Context, id string, reqEditors ...R
 // GinkeyRotateKeyWithBody Rotate an API key
 //
 // Creates a key that replaces this one and returns it once, in the "key" field. The new key has the old one's name, owner, scopes, metadata, rate limit, allowed IPs, quota and expiry, and a usage history of its own; rotated_from names the old key. It goes on from the old key's rate limit and quota count, which the two keys share while the old one is in its grace: rotating buys no requests.
-// The old key keeps working for the grace period (default 0s: it stops at once; at most 720h), then is refused as key_revoked; its revoked_at is the end of the grace and rotated_to names the new key. Meanwhile it accepts no other change; revoking it ends the grace.
+// The old key keeps working for the grace period (default 0s: it stops at once; at most 30d, i.e. 720h), then is refused as key_revoked; its revoked_at is the end of the grace and rotated_to names the new key. Meanwhile it accepts no other change; revoking it ends the grace.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1173,7 +1592,7 @@ func (c *Client) GinkeyRotateKeyWithBody(ctx context.Context, id string, content
 // GinkeyRotateKey Rotate an API key
 //
 // Creates a key that replaces this one and returns it once, in the "key" field. The new key has the old one's name, owner, scopes, metadata, rate limit, allowed IPs, quota and expiry, and a usage history of its own; rotated_from names the old key. It goes on from the old key's rate limit and quota count, which the two keys share while the old one is in its grace: rotating buys no requests.
-// The old key keeps working for the grace period (default 0s: it stops at once; at most 720h), then is refused as key_revoked; its revoked_at is the end of the grace and rotated_to names the new key. Meanwhile it accepts no other change; revoking it ends the grace.
+// The old key keeps working for the grace period (default 0s: it stops at once; at most 30d, i.e. 720h), then is refused as key_revoked; its revoked_at is the end of the grace and rotated_to names the new key. Meanwhile it accepts no other change; revoking it ends the grace.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1192,7 +1611,7 @@ func (c *Client) GinkeyRotateKey(ctx context.Context, id string, body GinkeyRota
 
 // GinkeyKeyUsage Usage of one API key
 //
-// Total requests, last use and daily counts (UTC) for the last N days. Counts are written in batches about every second; this call flushes the instance's pending counts first, and answers 503 rather than totals that leave them out.
+// Total requests, last use, verifications by outcome (valid, expired, revoked, insufficient_scope, ip_not_allowed, rate_limited, quota_exceeded) and daily counts (UTC) for the last N days. Counts are written in batches about every second; this call flushes the instance's pending counts first, and answers 503 rather than totals that leave them out.
 //
 // Corresponds with GET /auth/keys/{id}/usage (the `GinkeyKeyUsage` operationId).
 func (c *Client) GinkeyKeyUsage(ctx context.Context, id string, params *GinkeyKeyUsageParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -1209,7 +1628,7 @@ func (c *Client) GinkeyKeyUsage(ctx context.Context, id string, params *GinkeyKe
 
 // GinkeyUsageSummary Usage of all API keys
 //
-// One row per key, newest key first: total requests and last use. This call flushes the instance's pending counts first, and answers 503 rather than totals that leave them out.
+// One row per key, newest key first: total requests, last use and verifications by outcome, in the shape of GET /keys/{id}/usage. This call flushes the instance's pending counts first, and answers 503 rather than totals that leave them out.
 //
 // Corresponds with GET /auth/usage (the `GinkeyUsageSummary` operationId).
 func (c *Client) GinkeyUsageSummary(ctx context.Context, params *GinkeyUsageSummaryParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -1311,6 +1730,444 @@ func (c *Client) ExampleSecure(ctx context.Context, reqEditors ...RequestEditorF
 		return nil, err
 	}
 	return c.Client.Do(req)
+}
+
+// NewGinkeySelfListKeysRequest constructs an http.Request for the GinkeySelfListKeys method
+func NewGinkeySelfListKeysRequest(server string, params *GinkeySelfListKeysParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/account/keys")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Prefix != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "prefix", *params.Prefix, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Name != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "name", *params.Name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Offset != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "offset", *params.Offset, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGinkeySelfCreateKeyRequest calls the generic GinkeySelfCreateKey builder with application/json body
+func NewGinkeySelfCreateKeyRequest(server string, body GinkeySelfCreateKeyJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewGinkeySelfCreateKeyRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewGinkeySelfCreateKeyRequestWithBody constructs an http.Request for the GinkeySelfCreateKey method, with any body, and a specified content type
+func NewGinkeySelfCreateKeyRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/account/keys")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGinkeySelfGetKeyRequest constructs an http.Request for the GinkeySelfGetKey method
+func NewGinkeySelfGetKeyRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/account/keys/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGinkeySelfKeyAuditRequest constructs an http.Request for the GinkeySelfKeyAudit method
+func NewGinkeySelfKeyAuditRequest(server string, id string, params *GinkeySelfKeyAuditParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/account/keys/%s/audit", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Offset != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "offset", *params.Offset, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGinkeySelfRenewKeyRequest calls the generic GinkeySelfRenewKey builder with application/json body
+func NewGinkeySelfRenewKeyRequest(server string, id string, body GinkeySelfRenewKeyJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewGinkeySelfRenewKeyRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewGinkeySelfRenewKeyRequestWithBody constructs an http.Request for the GinkeySelfRenewKey method, with any body, and a specified content type
+func NewGinkeySelfRenewKeyRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/account/keys/%s/renew", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGinkeySelfRevokeKeyRequest constructs an http.Request for the GinkeySelfRevokeKey method
+func NewGinkeySelfRevokeKeyRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/account/keys/%s/revoke", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGinkeySelfRotateKeyRequest calls the generic GinkeySelfRotateKey builder with application/json body
+func NewGinkeySelfRotateKeyRequest(server string, id string, body GinkeySelfRotateKeyJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewGinkeySelfRotateKeyRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewGinkeySelfRotateKeyRequestWithBody constructs an http.Request for the GinkeySelfRotateKey method, with any body, and a specified content type
+func NewGinkeySelfRotateKeyRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/account/keys/%s/rotate", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGinkeySelfKeyUsageRequest constructs an http.Request for the GinkeySelfKeyUsage method
+func NewGinkeySelfKeyUsageRequest(server string, id string, params *GinkeySelfKeyUsageParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/account/keys/%s/usage", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Days != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "days", *params.Days, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
 }
 
 // NewGinkeyAuditLogRequest constructs an http.Request for the GinkeyAuditLog method
@@ -2104,6 +2961,105 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
+	// GinkeySelfListKeysWithResponse List my API keys
+	//
+	// Lists the signed-in user's keys, newest first, a page at a time; total counts only theirs. The key itself and its hash are never returned.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /account/keys (the `GinkeySelfListKeys` operationId).
+	GinkeySelfListKeysWithResponse(ctx context.Context, params *GinkeySelfListKeysParams, reqEditors ...RequestEditorFn) (*GinkeySelfListKeysResponse, error)
+
+	// GinkeySelfCreateKeyWithBodyWithResponse Create an API key
+	//
+	// Creates a key for the signed-in user and returns it once, in the "key" field; it cannot be shown again. The user names it and picks some of the plan's scopes and an expiry within the plan's lifetime; rate limit, quota and allowed addresses are the plan's.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /account/keys (the `GinkeySelfCreateKey` operationId).
+	GinkeySelfCreateKeyWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*GinkeySelfCreateKeyResponse, error)
+
+	// GinkeySelfCreateKeyWithResponse Create an API key
+	//
+	// Creates a key for the signed-in user and returns it once, in the "key" field; it cannot be shown again. The user names it and picks some of the plan's scopes and an expiry within the plan's lifetime; rate limit, quota and allowed addresses are the plan's.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /account/keys (the `GinkeySelfCreateKey` operationId).
+	GinkeySelfCreateKeyWithResponse(ctx context.Context, body GinkeySelfCreateKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*GinkeySelfCreateKeyResponse, error)
+
+	// GinkeySelfGetKeyWithResponse Get one of my API keys
+	//
+	// Returns one of the signed-in user's keys; another user's key is not found, exactly as an unknown id.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /account/keys/{id} (the `GinkeySelfGetKey` operationId).
+	GinkeySelfGetKeyWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GinkeySelfGetKeyResponse, error)
+
+	// GinkeySelfKeyAuditWithResponse History of one of my API keys
+	//
+	// What was done to the key, newest first: create, rotate, revoke, renew..., with the outcome. Actions the user took name the actor "owner:<user>"; others "other".
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /account/keys/{id}/audit (the `GinkeySelfKeyAudit` operationId).
+	GinkeySelfKeyAuditWithResponse(ctx context.Context, id string, params *GinkeySelfKeyAuditParams, reqEditors ...RequestEditorFn) (*GinkeySelfKeyAuditResponse, error)
+
+	// GinkeySelfRenewKeyWithBodyWithResponse Renew one of my API keys
+	//
+	// Sets a new expiry: the given expires_at, at most the plan's lifetime ahead, else that lifetime from now.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /account/keys/{id}/renew (the `GinkeySelfRenewKey` operationId).
+	GinkeySelfRenewKeyWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*GinkeySelfRenewKeyResponse, error)
+
+	// GinkeySelfRenewKeyWithResponse Renew one of my API keys
+	//
+	// Sets a new expiry: the given expires_at, at most the plan's lifetime ahead, else that lifetime from now.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /account/keys/{id}/renew (the `GinkeySelfRenewKey` operationId).
+	GinkeySelfRenewKeyWithResponse(ctx context.Context, id string, body GinkeySelfRenewKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*GinkeySelfRenewKeyResponse, error)
+
+	// GinkeySelfRevokeKeyWithResponse Revoke one of my API keys
+	//
+	// Revokes the key for good; it stops working on the next request. Revoking a revoked key answers 200 with its record.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /account/keys/{id}/revoke (the `GinkeySelfRevokeKey` operationId).
+	GinkeySelfRevokeKeyWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GinkeySelfRevokeKeyResponse, error)
+
+	// GinkeySelfRotateKeyWithBodyWithResponse Rotate one of my API keys
+	//
+	// Replaces the key by a new one, returned once as on create; the old key keeps working for the grace period, then stops.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /account/keys/{id}/rotate (the `GinkeySelfRotateKey` operationId).
+	GinkeySelfRotateKeyWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*GinkeySelfRotateKeyResponse, error)
+
+	// GinkeySelfRotateKeyWithResponse Rotate one of my API keys
+	//
+	// Replaces the key by a new one, returned once as on create; the old key keeps working for the grace period, then stops.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /account/keys/{id}/rotate (the `GinkeySelfRotateKey` operationId).
+	GinkeySelfRotateKeyWithResponse(ctx context.Context, id string, body GinkeySelfRotateKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*GinkeySelfRotateKeyResponse, error)
+
+	// GinkeySelfKeyUsageWithResponse Usage of one of my API keys
+	//
+	// Total requests, last use, and daily counts by outcome (UTC) for the last N days.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /account/keys/{id}/usage (the `GinkeySelfKeyUsage` operationId).
+	GinkeySelfKeyUsageWithResponse(ctx context.Context, id string, params *GinkeySelfKeyUsageParams, reqEditors ...RequestEditorFn) (*GinkeySelfKeyUsageResponse, error)
+
 	// GinkeyAuditLogWithResponse List the audit log
 	//
 	// Lists what was done to keys, newest first, a page at a time: every create, update, revoke, renew, rotate and delete, from the admin API, the ginkey command or Go code, whether it succeeded or not (outcome "ok" or the error's code), and who did it (actor "http:<client address>", "cli:<OS user>", or what the Go caller gave; for the admin API also the principal it admitted: "secret", "key:<id>", "basic:<user>", "app:<name>" or "app").
@@ -2212,7 +3168,7 @@ type ClientWithResponsesInterface interface {
 	// GinkeyRotateKeyWithBodyWithResponse Rotate an API key
 	//
 	// Creates a key that replaces this one and returns it once, in the "key" field. The new key has the old one's name, owner, scopes, metadata, rate limit, allowed IPs, quota and expiry, and a usage history of its own; rotated_from names the old key. It goes on from the old key's rate limit and quota count, which the two keys share while the old one is in its grace: rotating buys no requests.
-	// The old key keeps working for the grace period (default 0s: it stops at once; at most 720h), then is refused as key_revoked; its revoked_at is the end of the grace and rotated_to names the new key. Meanwhile it accepts no other change; revoking it ends the grace.
+	// The old key keeps working for the grace period (default 0s: it stops at once; at most 30d, i.e. 720h), then is refused as key_revoked; its revoked_at is the end of the grace and rotated_to names the new key. Meanwhile it accepts no other change; revoking it ends the grace.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2222,7 +3178,7 @@ type ClientWithResponsesInterface interface {
 	// GinkeyRotateKeyWithResponse Rotate an API key
 	//
 	// Creates a key that replaces this one and returns it once, in the "key" field. The new key has the old one's name, owner, scopes, metadata, rate limit, allowed IPs, quota and expiry, and a usage history of its own; rotated_from names the old key. It goes on from the old key's rate limit and quota count, which the two keys share while the old one is in its grace: rotating buys no requests.
-	// The old key keeps working for the grace period (default 0s: it stops at once; at most 720h), then is refused as key_revoked; its revoked_at is the end of the grace and rotated_to names the new key. Meanwhile it accepts no other change; revoking it ends the grace.
+	// The old key keeps working for the grace period (default 0s: it stops at once; at most 30d, i.e. 720h), then is refused as key_revoked; its revoked_at is the end of the grace and rotated_to names the new key. Meanwhile it accepts no other change; revoking it ends the grace.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2231,7 +3187,7 @@ type ClientWithResponsesInterface interface {
 
 	// GinkeyKeyUsageWithResponse Usage of one API key
 	//
-	// Total requests, last use and daily counts (UTC) for the last N days. Counts are written in batches about every second; this call flushes the instance's pending counts first, and answers 503 rather than totals that leave them out.
+	// Total requests, last use, verifications by outcome (valid, expired, revoked, insufficient_scope, ip_not_allowed, rate_limited, quota_exceeded) and daily counts (UTC) for the last N days. Counts are written in batches about every second; this call flushes the instance's pending counts first, and answers 503 rather than totals that leave them out.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -2240,7 +3196,7 @@ type ClientWithResponsesInterface interface {
 
 	// GinkeyUsageSummaryWithResponse Usage of all API keys
 	//
-	// One row per key, newest key first: total requests and last use. This call flushes the instance's pending counts first, and answers 503 rather than totals that leave them out.
+	// One row per key, newest key first: total requests, last use and verifications by outcome, in the shape of GET /keys/{id}/usage. This call flushes the instance's pending counts first, and answers 503 rather than totals that leave them out.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -2291,6 +3247,621 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /secure (the `ExampleSecure` operationId).
 	ExampleSecureWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ExampleSecureResponse, error)
+}
+
+type GinkeySelfListKeysResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *GinkeyKeyList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *GinkeyErrorBody
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *GinkeyErrorBody
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *GinkeyErrorBody
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GinkeySelfListKeysResponse) GetJSON200() *GinkeyKeyList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GinkeySelfListKeysResponse) GetJSON400() *GinkeyErrorBody {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GinkeySelfListKeysResponse) GetJSON401() *GinkeyErrorBody {
+	return r.JSON401
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GinkeySelfListKeysResponse) GetJSON503() *GinkeyErrorBody {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GinkeySelfListKeysResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GinkeySelfListKeysResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GinkeySelfListKeysResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GinkeySelfListKeysResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GinkeySelfCreateKeyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *GinkeyCreatedKey
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *GinkeyErrorBody
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *GinkeyErrorBody
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *GinkeyErrorBody
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *GinkeyErrorBody
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *GinkeyErrorBody
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *GinkeyErrorBody
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *GinkeyErrorBody
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *GinkeyErrorBody
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r GinkeySelfCreateKeyResponse) GetJSON201() *GinkeyCreatedKey {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GinkeySelfCreateKeyResponse) GetJSON400() *GinkeyErrorBody {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GinkeySelfCreateKeyResponse) GetJSON401() *GinkeyErrorBody {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GinkeySelfCreateKeyResponse) GetJSON403() *GinkeyErrorBody {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r GinkeySelfCreateKeyResponse) GetJSON409() *GinkeyErrorBody {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r GinkeySelfCreateKeyResponse) GetJSON413() *GinkeyErrorBody {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r GinkeySelfCreateKeyResponse) GetJSON415() *GinkeyErrorBody {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GinkeySelfCreateKeyResponse) GetJSON429() *GinkeyErrorBody {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GinkeySelfCreateKeyResponse) GetJSON503() *GinkeyErrorBody {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GinkeySelfCreateKeyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GinkeySelfCreateKeyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GinkeySelfCreateKeyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GinkeySelfCreateKeyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GinkeySelfGetKeyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *GinkeyKey
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *GinkeyErrorBody
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *GinkeyErrorBody
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *GinkeyErrorBody
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GinkeySelfGetKeyResponse) GetJSON200() *GinkeyKey {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GinkeySelfGetKeyResponse) GetJSON401() *GinkeyErrorBody {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GinkeySelfGetKeyResponse) GetJSON404() *GinkeyErrorBody {
+	return r.JSON404
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GinkeySelfGetKeyResponse) GetJSON503() *GinkeyErrorBody {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GinkeySelfGetKeyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GinkeySelfGetKeyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GinkeySelfGetKeyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GinkeySelfGetKeyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GinkeySelfKeyAuditResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *GinkeyAuditList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *GinkeyErrorBody
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *GinkeyErrorBody
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *GinkeyErrorBody
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *GinkeyErrorBody
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GinkeySelfKeyAuditResponse) GetJSON200() *GinkeyAuditList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GinkeySelfKeyAuditResponse) GetJSON400() *GinkeyErrorBody {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GinkeySelfKeyAuditResponse) GetJSON401() *GinkeyErrorBody {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GinkeySelfKeyAuditResponse) GetJSON404() *GinkeyErrorBody {
+	return r.JSON404
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GinkeySelfKeyAuditResponse) GetJSON503() *GinkeyErrorBody {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GinkeySelfKeyAuditResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GinkeySelfKeyAuditResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GinkeySelfKeyAuditResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GinkeySelfKeyAuditResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GinkeySelfRenewKeyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *GinkeyKey
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *GinkeyErrorBody
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *GinkeyErrorBody
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *GinkeyErrorBody
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *GinkeyErrorBody
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *GinkeyErrorBody
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *GinkeyErrorBody
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *GinkeyErrorBody
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GinkeySelfRenewKeyResponse) GetJSON200() *GinkeyKey {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GinkeySelfRenewKeyResponse) GetJSON400() *GinkeyErrorBody {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GinkeySelfRenewKeyResponse) GetJSON401() *GinkeyErrorBody {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GinkeySelfRenewKeyResponse) GetJSON403() *GinkeyErrorBody {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GinkeySelfRenewKeyResponse) GetJSON404() *GinkeyErrorBody {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r GinkeySelfRenewKeyResponse) GetJSON409() *GinkeyErrorBody {
+	return r.JSON409
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r GinkeySelfRenewKeyResponse) GetJSON415() *GinkeyErrorBody {
+	return r.JSON415
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GinkeySelfRenewKeyResponse) GetJSON503() *GinkeyErrorBody {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GinkeySelfRenewKeyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GinkeySelfRenewKeyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GinkeySelfRenewKeyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GinkeySelfRenewKeyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GinkeySelfRevokeKeyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *GinkeyKey
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *GinkeyErrorBody
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *GinkeyErrorBody
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *GinkeyErrorBody
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *GinkeyErrorBody
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *GinkeyErrorBody
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GinkeySelfRevokeKeyResponse) GetJSON200() *GinkeyKey {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GinkeySelfRevokeKeyResponse) GetJSON401() *GinkeyErrorBody {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GinkeySelfRevokeKeyResponse) GetJSON403() *GinkeyErrorBody {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GinkeySelfRevokeKeyResponse) GetJSON404() *GinkeyErrorBody {
+	return r.JSON404
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r GinkeySelfRevokeKeyResponse) GetJSON415() *GinkeyErrorBody {
+	return r.JSON415
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GinkeySelfRevokeKeyResponse) GetJSON503() *GinkeyErrorBody {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GinkeySelfRevokeKeyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GinkeySelfRevokeKeyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GinkeySelfRevokeKeyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GinkeySelfRevokeKeyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GinkeySelfRotateKeyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *GinkeyCreatedKey
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *GinkeyErrorBody
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *GinkeyErrorBody
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *GinkeyErrorBody
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *GinkeyErrorBody
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *GinkeyErrorBody
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *GinkeyErrorBody
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *GinkeyErrorBody
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r GinkeySelfRotateKeyResponse) GetJSON201() *GinkeyCreatedKey {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GinkeySelfRotateKeyResponse) GetJSON400() *GinkeyErrorBody {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GinkeySelfRotateKeyResponse) GetJSON401() *GinkeyErrorBody {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GinkeySelfRotateKeyResponse) GetJSON403() *GinkeyErrorBody {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GinkeySelfRotateKeyResponse) GetJSON404() *GinkeyErrorBody {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r GinkeySelfRotateKeyResponse) GetJSON409() *GinkeyErrorBody {
+	return r.JSON409
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r GinkeySelfRotateKeyResponse) GetJSON415() *GinkeyErrorBody {
+	return r.JSON415
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GinkeySelfRotateKeyResponse) GetJSON503() *GinkeyErrorBody {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GinkeySelfRotateKeyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GinkeySelfRotateKeyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GinkeySelfRotateKeyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GinkeySelfRotateKeyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GinkeySelfKeyUsageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *GinkeyUsageReport
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *GinkeyErrorBody
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *GinkeyErrorBody
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *GinkeyErrorBody
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *GinkeyErrorBody
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GinkeySelfKeyUsageResponse) GetJSON200() *GinkeyUsageReport {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GinkeySelfKeyUsageResponse) GetJSON400() *GinkeyErrorBody {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GinkeySelfKeyUsageResponse) GetJSON401() *GinkeyErrorBody {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GinkeySelfKeyUsageResponse) GetJSON404() *GinkeyErrorBody {
+	return r.JSON404
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GinkeySelfKeyUsageResponse) GetJSON503() *GinkeyErrorBody {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GinkeySelfKeyUsageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GinkeySelfKeyUsageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GinkeySelfKeyUsageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GinkeySelfKeyUsageResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
 }
 
 // GinkeyAuditLogResponse200Headers the declared response headers of an HTTP 200 response for GinkeyAuditLog
@@ -4460,6 +6031,171 @@ func (r ExampleSecureResponse) ContentType() string {
 	return ""
 }
 
+// GinkeySelfListKeysWithResponse List my API keys
+//
+// Lists the signed-in user's keys, newest first, a page at a time; total counts only theirs. The key itself and its hash are never returned.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /account/keys (the `GinkeySelfListKeys` operationId).
+func (c *ClientWithResponses) GinkeySelfListKeysWithResponse(ctx context.Context, params *GinkeySelfListKeysParams, reqEditors ...RequestEditorFn) (*GinkeySelfListKeysResponse, error) {
+	rsp, err := c.GinkeySelfListKeys(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGinkeySelfListKeysResponse(rsp)
+}
+
+// GinkeySelfCreateKeyWithBodyWithResponse Create an API key
+//
+// Creates a key for the signed-in user and returns it once, in the "key" field; it cannot be shown again. The user names it and picks some of the plan's scopes and an expiry within the plan's lifetime; rate limit, quota and allowed addresses are the plan's.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /account/keys (the `GinkeySelfCreateKey` operationId).
+func (c *ClientWithResponses) GinkeySelfCreateKeyWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*GinkeySelfCreateKeyResponse, error) {
+	rsp, err := c.GinkeySelfCreateKeyWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGinkeySelfCreateKeyResponse(rsp)
+}
+
+// GinkeySelfCreateKeyWithResponse Create an API key
+//
+// Creates a key for the signed-in user and returns it once, in the "key" field; it cannot be shown again. The user names it and picks some of the plan's scopes and an expiry within the plan's lifetime; rate limit, quota and allowed addresses are the plan's.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /account/keys (the `GinkeySelfCreateKey` operationId).
+func (c *ClientWithResponses) GinkeySelfCreateKeyWithResponse(ctx context.Context, body GinkeySelfCreateKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*GinkeySelfCreateKeyResponse, error) {
+	rsp, err := c.GinkeySelfCreateKey(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGinkeySelfCreateKeyResponse(rsp)
+}
+
+// GinkeySelfGetKeyWithResponse Get one of my API keys
+//
+// Returns one of the signed-in user's keys; another user's key is not found, exactly as an unknown id.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /account/keys/{id} (the `GinkeySelfGetKey` operationId).
+func (c *ClientWithResponses) GinkeySelfGetKeyWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GinkeySelfGetKeyResponse, error) {
+	rsp, err := c.GinkeySelfGetKey(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGinkeySelfGetKeyResponse(rsp)
+}
+
+// GinkeySelfKeyAuditWithResponse History of one of my API keys
+//
+// What was done to the key, newest first: create, rotate, revoke, renew..., with the outcome. Actions the user took name the actor "owner:<user>"; others "other".
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /account/keys/{id}/audit (the `GinkeySelfKeyAudit` operationId).
+func (c *ClientWithResponses) GinkeySelfKeyAuditWithResponse(ctx context.Context, id string, params *GinkeySelfKeyAuditParams, reqEditors ...RequestEditorFn) (*GinkeySelfKeyAuditResponse, error) {
+	rsp, err := c.GinkeySelfKeyAudit(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGinkeySelfKeyAuditResponse(rsp)
+}
+
+// GinkeySelfRenewKeyWithBodyWithResponse Renew one of my API keys
+//
+// Sets a new expiry: the given expires_at, at most the plan's lifetime ahead, else that lifetime from now.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /account/keys/{id}/renew (the `GinkeySelfRenewKey` operationId).
+func (c *ClientWithResponses) GinkeySelfRenewKeyWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*GinkeySelfRenewKeyResponse, error) {
+	rsp, err := c.GinkeySelfRenewKeyWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGinkeySelfRenewKeyResponse(rsp)
+}
+
+// GinkeySelfRenewKeyWithResponse Renew one of my API keys
+//
+// Sets a new expiry: the given expires_at, at most the plan's lifetime ahead, else that lifetime from now.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /account/keys/{id}/renew (the `GinkeySelfRenewKey` operationId).
+func (c *ClientWithResponses) GinkeySelfRenewKeyWithResponse(ctx context.Context, id string, body GinkeySelfRenewKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*GinkeySelfRenewKeyResponse, error) {
+	rsp, err := c.GinkeySelfRenewKey(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGinkeySelfRenewKeyResponse(rsp)
+}
+
+// GinkeySelfRevokeKeyWithResponse Revoke one of my API keys
+//
+// Revokes the key for good; it stops working on the next request. Revoking a revoked key answers 200 with its record.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /account/keys/{id}/revoke (the `GinkeySelfRevokeKey` operationId).
+func (c *ClientWithResponses) GinkeySelfRevokeKeyWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GinkeySelfRevokeKeyResponse, error) {
+	rsp, err := c.GinkeySelfRevokeKey(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGinkeySelfRevokeKeyResponse(rsp)
+}
+
+// GinkeySelfRotateKeyWithBodyWithResponse Rotate one of my API keys
+//
+// Replaces the key by a new one, returned once as on create; the old key keeps working for the grace period, then stops.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /account/keys/{id}/rotate (the `GinkeySelfRotateKey` operationId).
+func (c *ClientWithResponses) GinkeySelfRotateKeyWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*GinkeySelfRotateKeyResponse, error) {
+	rsp, err := c.GinkeySelfRotateKeyWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGinkeySelfRotateKeyResponse(rsp)
+}
+
+// GinkeySelfRotateKeyWithResponse Rotate one of my API keys
+//
+// Replaces the key by a new one, returned once as on create; the old key keeps working for the grace period, then stops.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /account/keys/{id}/rotate (the `GinkeySelfRotateKey` operationId).
+func (c *ClientWithResponses) GinkeySelfRotateKeyWithResponse(ctx context.Context, id string, body GinkeySelfRotateKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*GinkeySelfRotateKeyResponse, error) {
+	rsp, err := c.GinkeySelfRotateKey(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGinkeySelfRotateKeyResponse(rsp)
+}
+
+// GinkeySelfKeyUsageWithResponse Usage of one of my API keys
+//
+// Total requests, last use, and daily counts by outcome (UTC) for the last N days.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /account/keys/{id}/usage (the `GinkeySelfKeyUsage` operationId).
+func (c *ClientWithResponses) GinkeySelfKeyUsageWithResponse(ctx context.Context, id string, params *GinkeySelfKeyUsageParams, reqEditors ...RequestEditorFn) (*GinkeySelfKeyUsageResponse, error) {
+	rsp, err := c.GinkeySelfKeyUsage(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGinkeySelfKeyUsageResponse(rsp)
+}
+
 // GinkeyAuditLogWithResponse List the audit log
 //
 // Lists what was done to keys, newest first, a page at a time: every create, update, revoke, renew, rotate and delete, from the admin API, the ginkey command or Go code, whether it succeeded or not (outcome "ok" or the error's code), and who did it (actor "http:<client address>", "cli:<OS user>", or what the Go caller gave; for the admin API also the principal it admitted: "secret", "key:<id>", "basic:<user>", "app:<name>" or "app").
@@ -4634,7 +6370,7 @@ func (c *ClientWithResponses) GinkeyRevokeKeyWithResponse(ctx context.Context, i
 // GinkeyRotateKeyWithBodyWithResponse Rotate an API key
 //
 // Creates a key that replaces this one and returns it once, in the "key" field. The new key has the old one's name, owner, scopes, metadata, rate limit, allowed IPs, quota and expiry, and a usage history of its own; rotated_from names the old key. It goes on from the old key's rate limit and quota count, which the two keys share while the old one is in its grace: rotating buys no requests.
-// The old key keeps working for the grace period (default 0s: it stops at once; at most 720h), then is refused as key_revoked; its revoked_at is the end of the grace and rotated_to names the new key. Meanwhile it accepts no other change; revoking it ends the grace.
+// The old key keeps working for the grace period (default 0s: it stops at once; at most 30d, i.e. 720h), then is refused as key_revoked; its revoked_at is the end of the grace and rotated_to names the new key. Meanwhile it accepts no other change; revoking it ends the grace.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -4650,7 +6386,7 @@ func (c *ClientWithResponses) GinkeyRotateKeyWithBodyWithResponse(ctx context.Co
 // GinkeyRotateKeyWithResponse Rotate an API key
 //
 // Creates a key that replaces this one and returns it once, in the "key" field. The new key has the old one's name, owner, scopes, metadata, rate limit, allowed IPs, quota and expiry, and a usage history of its own; rotated_from names the old key. It goes on from the old key's rate limit and quota count, which the two keys share while the old one is in its grace: rotating buys no requests.
-// The old key keeps working for the grace period (default 0s: it stops at once; at most 720h), then is refused as key_revoked; its revoked_at is the end of the grace and rotated_to names the new key. Meanwhile it accepts no other change; revoking it ends the grace.
+// The old key keeps working for the grace period (default 0s: it stops at once; at most 30d, i.e. 720h), then is refused as key_revoked; its revoked_at is the end of the grace and rotated_to names the new key. Meanwhile it accepts no other change; revoking it ends the grace.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -4665,7 +6401,7 @@ func (c *ClientWithResponses) GinkeyRotateKeyWithResponse(ctx context.Context, i
 
 // GinkeyKeyUsageWithResponse Usage of one API key
 //
-// Total requests, last use and daily counts (UTC) for the last N days. Counts are written in batches about every second; this call flushes the instance's pending counts first, and answers 503 rather than totals that leave them out.
+// Total requests, last use, verifications by outcome (valid, expired, revoked, insufficient_scope, ip_not_allowed, rate_limited, quota_exceeded) and daily counts (UTC) for the last N days. Counts are written in batches about every second; this call flushes the instance's pending counts first, and answers 503 rather than totals that leave them out.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -4680,7 +6416,7 @@ func (c *ClientWithResponses) GinkeyKeyUsageWithResponse(ctx context.Context, id
 
 // GinkeyUsageSummaryWithResponse Usage of all API keys
 //
-// One row per key, newest key first: total requests and last use. This call flushes the instance's pending counts first, and answers 503 rather than totals that leave them out.
+// One row per key, newest key first: total requests, last use and verifications by outcome, in the shape of GET /keys/{id}/usage. This call flushes the instance's pending counts first, and answers 503 rather than totals that leave them out.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -4766,6 +6502,501 @@ func (c *ClientWithResponses) ExampleSecureWithResponse(ctx context.Context, req
 		return nil, err
 	}
 	return ParseExampleSecureResponse(rsp)
+}
+
+// ParseGinkeySelfListKeysResponse parses an HTTP response from a GinkeySelfListKeysWithResponse call
+func ParseGinkeySelfListKeysResponse(rsp *http.Response) (*GinkeySelfListKeysResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GinkeySelfListKeysResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest GinkeyKeyList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest GinkeyErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest GinkeyErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest GinkeyErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGinkeySelfCreateKeyResponse parses an HTTP response from a GinkeySelfCreateKeyWithResponse call
+func ParseGinkeySelfCreateKeyResponse(rsp *http.Response) (*GinkeySelfCreateKeyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GinkeySelfCreateKeyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest GinkeyCreatedKey
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest GinkeyErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest GinkeyErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest GinkeyErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest GinkeyErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest GinkeyErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest GinkeyErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest GinkeyErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest GinkeyErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGinkeySelfGetKeyResponse parses an HTTP response from a GinkeySelfGetKeyWithResponse call
+func ParseGinkeySelfGetKeyResponse(rsp *http.Response) (*GinkeySelfGetKeyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GinkeySelfGetKeyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest GinkeyKey
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest GinkeyErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest GinkeyErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest GinkeyErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGinkeySelfKeyAuditResponse parses an HTTP response from a GinkeySelfKeyAuditWithResponse call
+func ParseGinkeySelfKeyAuditResponse(rsp *http.Response) (*GinkeySelfKeyAuditResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GinkeySelfKeyAuditResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest GinkeyAuditList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest GinkeyErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest GinkeyErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest GinkeyErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest GinkeyErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGinkeySelfRenewKeyResponse parses an HTTP response from a GinkeySelfRenewKeyWithResponse call
+func ParseGinkeySelfRenewKeyResponse(rsp *http.Response) (*GinkeySelfRenewKeyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GinkeySelfRenewKeyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest GinkeyKey
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest GinkeyErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest GinkeyErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest GinkeyErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest GinkeyErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest GinkeyErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest GinkeyErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest GinkeyErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGinkeySelfRevokeKeyResponse parses an HTTP response from a GinkeySelfRevokeKeyWithResponse call
+func ParseGinkeySelfRevokeKeyResponse(rsp *http.Response) (*GinkeySelfRevokeKeyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GinkeySelfRevokeKeyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest GinkeyKey
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest GinkeyErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest GinkeyErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest GinkeyErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest GinkeyErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest GinkeyErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGinkeySelfRotateKeyResponse parses an HTTP response from a GinkeySelfRotateKeyWithResponse call
+func ParseGinkeySelfRotateKeyResponse(rsp *http.Response) (*GinkeySelfRotateKeyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GinkeySelfRotateKeyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest GinkeyCreatedKey
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest GinkeyErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest GinkeyErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest GinkeyErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest GinkeyErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest GinkeyErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest GinkeyErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest GinkeyErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGinkeySelfKeyUsageResponse parses an HTTP response from a GinkeySelfKeyUsageWithResponse call
+func ParseGinkeySelfKeyUsageResponse(rsp *http.Response) (*GinkeySelfKeyUsageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GinkeySelfKeyUsageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest GinkeyUsageReport
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest GinkeyErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest GinkeyErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest GinkeyErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest GinkeyErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
 }
 
 // ParseGinkeyAuditLogResponse parses an HTTP response from a GinkeyAuditLogWithResponse call

@@ -7,6 +7,7 @@ import (
 
 	"github.com/ginkey/ginkey/internal/clienttest/swagger2/client/example"
 	"github.com/ginkey/ginkey/internal/clienttest/swagger2/client/ginkey"
+	"github.com/ginkey/ginkey/internal/clienttest/swagger2/client/ginkey_self_service"
 	"github.com/go-openapi/runtime"
 	httptransport "github.com/go-openapi/runtime/client"
 	"github.com/go-openapi/strfmt"
@@ -57,6 +58,7 @@ func New(transport runtime.ContextualTransport, formats strfmt.Registry) *Ginkey
 	cli.Transport = transport
 	cli.Example = example.New(transport, formats)
 	cli.Ginkey = ginkey.New(transport, formats)
+	cli.GinkeySelfService = ginkey_self_service.New(transport, formats)
 
 	return cli
 }
@@ -120,6 +122,8 @@ type Ginkey struct {
 
 	Ginkey ginkey.ClientService
 
+	GinkeySelfService ginkey_self_service.ClientService
+
 	Transport runtime.ContextualTransport
 }
 
@@ -128,4 +132,5 @@ func (c *Ginkey) SetTransport(transport runtime.ContextualTransport) {
 	c.Transport = transport
 	c.Example.SetTransport(transport)
 	c.Ginkey.SetTransport(transport)
+	c.GinkeySelfService.SetTransport(transport)
 }

@@ -54,8 +54,8 @@ type GinkeyAuditEntry struct {
 	// Enum: ["ok","bad_request","not_found","key_revoked","key_rotated","key_expired","unavailable","admin_unauthorized"]
 	Outcome string `json:"outcome,omitempty"`
 
-	// Principal is who the admin API admitted: "secret" (the
-	// X-Admin-Secret header), "key:<id>" (a key with the admin scope),
+	// Principal is who the admin API admitted: "secret" (the admin
+	// secret's header), "key:<id>" (a key with the admin scope),
 	// "basic:<user>" (BasicAuth), "app:<name>" or "app" (another AdminAuth,
 	// see SetPrincipal). "" for the ginkey command, Go code and auth_failed.
 	// Example: key:3uV8rKQ0mZ1bXy7wE2tLp4

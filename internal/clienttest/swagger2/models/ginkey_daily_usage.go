@@ -22,10 +22,11 @@ type GinkeyDailyUsage struct {
 	// Format: date
 	Date strfmt.Date `json:"date,omitempty"`
 
-	// Outcomes counts the day's verifications of the key by outcome:
-	// valid (= requests), expired, revoked, insufficient_scope,
-	// ip_not_allowed, rate_limited and quota_exceeded, zeros included.
-	Outcomes map[string]int64 `json:"outcomes,omitempty"`
+	// Outcomes counts the day's verifications of the key by outcome;
+	// valid equals requests.
+	Outcomes struct {
+		GinkeyOutcomes
+	} `json:"outcomes,omitempty"`
 
 	// admitted
 	// Example: 42
@@ -37,6 +38,10 @@ func (m *GinkeyDailyUsage) Validate(formats strfmt.Registry) error {
 	var res []error
 
 	if err := m.validateDate(formats); err != nil {
+		res = append(res, err)
+	}
+
+	if err := m.validateOutcomes(formats); err != nil {
 		res = append(res, err)
 	}
 
@@ -58,8 +63,30 @@ func (m *GinkeyDailyUsage) validateDate(formats strfmt.Registry) error {
 	return nil
 }
 
-// ContextValidate validates this ginkey daily usage based on context it is used
-func (m *GinkeyDailyUsage) ContextValidate(_ context.Context, _ strfmt.Registry) error {
+func (m *GinkeyDailyUsage) validateOutcomes(formats strfmt.Registry) error {
+	if typeutils.IsZero(m.Outcomes) { // not required
+		return nil
+	}
+
+	return nil
+}
+
+// ContextValidate validate this ginkey daily usage based on the context it is used
+func (m *GinkeyDailyUsage) ContextValidate(ctx context.Context, formats strfmt.Registry) error {
+	var res []error
+
+	if err := m.contextValidateOutcomes(ctx, formats); err != nil {
+		res = append(res, err)
+	}
+
+	if len(res) > 0 {
+		return errors.CompositeValidationError(res...)
+	}
+	return nil
+}
+
+func (m *GinkeyDailyUsage) contextValidateOutcomes(ctx context.Context, formats strfmt.Registry) error {
+
 	return nil
 }
 

@@ -14,9 +14,10 @@ import (
 // swagger:model ginkey.RotateRequest
 type GinkeyRotateRequest struct {
 
-	// Grace is how long the old key keeps working, as a Go duration from
-	// "0s" (it stops at once) to "720h". Default: "0s".
-	// Example: 24h
+	// Grace is how long the old key keeps working, from "0s" (it stops at
+	// once) to "30d" ("720h"): a number with d, h, m or s, such as "2d",
+	// "1d12h" or "90m". Default: "0s".
+	// Example: 2d
 	Grace string `json:"grace,omitempty"`
 }
 

@@ -25,13 +25,15 @@ type GinkeyUsageReport struct {
 	// id
 	ID string `json:"id,omitempty"`
 
-	// last used at
+	// null: never used
 	// Format: date-time
-	LastUsedAt strfmt.DateTime `json:"last_used_at,omitempty"`
+	LastUsedAt *strfmt.DateTime `json:"last_used_at,omitempty"`
 
-	// Outcomes counts all the key's verifications by outcome, as
-	// DailyUsage's; valid equals total_requests.
-	Outcomes map[string]int64 `json:"outcomes,omitempty"`
+	// Outcomes counts all the key's verifications by outcome; valid
+	// equals total_requests.
+	Outcomes struct {
+		GinkeyOutcomes
+	} `json:"outcomes,omitempty"`
 
 	// total requests
 	// Example: 1234
@@ -47,6 +49,10 @@ func (m *GinkeyUsageReport) Validate(formats strfmt.Registry) error {
 	}
 
 	if err := m.validateLastUsedAt(formats); err != nil {
+		res = append(res, err)
+	}
+
+	if err := m.validateOutcomes(formats); err != nil {
 		res = append(res, err)
 	}
 
@@ -98,11 +104,23 @@ func (m *GinkeyUsageReport) validateLastUsedAt(formats strfmt.Registry) error {
 	return nil
 }
 
+func (m *GinkeyUsageReport) validateOutcomes(formats strfmt.Registry) error {
+	if typeutils.IsZero(m.Outcomes) { // not required
+		return nil
+	}
+
+	return nil
+}
+
 // ContextValidate validate this ginkey usage report based on the context it is used
 func (m *GinkeyUsageReport) ContextValidate(ctx context.Context, formats strfmt.Registry) error {
 	var res []error
 
 	if err := m.contextValidateDaily(ctx, formats); err != nil {
+		res = append(res, err)
+	}
+
+	if err := m.contextValidateOutcomes(ctx, formats); err != nil {
 		res = append(res, err)
 	}
 
@@ -137,6 +155,11 @@ func (m *GinkeyUsageReport) contextValidateDaily(ctx context.Context, formats st
 		}
 
 	}
+
+	return nil
+}
+
+func (m *GinkeyUsageReport) contextValidateOutcomes(ctx context.Context, formats strfmt.Registry) error {
 
 	return nil
 }

@@ -20,21 +20,22 @@ type GinkeyUsageSummary struct {
 	// id
 	ID string `json:"id,omitempty"`
 
-	// last used at
+	// null: never used
 	// Format: date-time
-	LastUsedAt strfmt.DateTime `json:"last_used_at,omitempty"`
+	LastUsedAt *strfmt.DateTime `json:"last_used_at,omitempty"`
 
 	// name
 	Name string `json:"name,omitempty"`
 
+	// Outcomes counts all the key's verifications by outcome, as
+	// UsageReport's; valid equals total_requests.
+	Outcomes struct {
+		GinkeyOutcomes
+	} `json:"outcomes,omitempty"`
+
 	// prefix
 	// Example: gk_AbC1x
 	Prefix string `json:"prefix,omitempty"`
-
-	// Refused counts the key's refused verifications in all, by outcome:
-	// expired, revoked, insufficient_scope, ip_not_allowed, rate_limited
-	// and quota_exceeded, zeros included.
-	Refused map[string]int64 `json:"refused,omitempty"`
 
 	// total requests
 	// Example: 1234
@@ -46,6 +47,10 @@ func (m *GinkeyUsageSummary) Validate(formats strfmt.Registry) error {
 	var res []error
 
 	if err := m.validateLastUsedAt(formats); err != nil {
+		res = append(res, err)
+	}
+
+	if err := m.validateOutcomes(formats); err != nil {
 		res = append(res, err)
 	}
 
@@ -67,8 +72,30 @@ func (m *GinkeyUsageSummary) validateLastUsedAt(formats strfmt.Registry) error {
 	return nil
 }
 
-// ContextValidate validates this ginkey usage summary based on context it is used
-func (m *GinkeyUsageSummary) ContextValidate(_ context.Context, _ strfmt.Registry) error {
+func (m *GinkeyUsageSummary) validateOutcomes(formats strfmt.Registry) error {
+	if typeutils.IsZero(m.Outcomes) { // not required
+		return nil
+	}
+
+	return nil
+}
+
+// ContextValidate validate this ginkey usage summary based on the context it is used
+func (m *GinkeyUsageSummary) ContextValidate(ctx context.Context, formats strfmt.Registry) error {
+	var res []error
+
+	if err := m.contextValidateOutcomes(ctx, formats); err != nil {
+		res = append(res, err)
+	}
+
+	if len(res) > 0 {
+		return errors.CompositeValidationError(res...)
+	}
+	return nil
+}
+
+func (m *GinkeyUsageSummary) contextValidateOutcomes(ctx context.Context, formats strfmt.Registry) error {
+
 	return nil
 }
 

@@ -403,7 +403,7 @@ func (a *Client) GinkeyGetKeyContext(ctx context.Context, params *GinkeyGetKeyPa
 
 // GinkeyKeyUsage usages of one API key.
 //
-// Total requests, last use and daily counts (UTC) for the last N days. Counts are written in batches about every second; this call flushes the instance's pending counts first, and answers 503 rather than totals that leave them out..
+// Total requests, last use, verifications by outcome (valid, expired, revoked, insufficient_scope, ip_not_allowed, rate_limited, quota_exceeded) and daily counts (UTC) for the last N days. Counts are written in batches about every second; this call flushes the instance's pending counts first, and answers 503 rather than totals that leave them out..
 //
 // This method does not support injected context.
 // However, timeout and opentracing contexts are honored whenever enabled.
@@ -422,7 +422,7 @@ func (a *Client) GinkeyKeyUsage(params *GinkeyKeyUsageParams, authInfo runtime.C
 
 // GinkeyKeyUsageContext usages of one API key.
 //
-// Total requests, last use and daily counts (UTC) for the last N days. Counts are written in batches about every second; this call flushes the instance's pending counts first, and answers 503 rather than totals that leave them out..
+// Total requests, last use, verifications by outcome (valid, expired, revoked, insufficient_scope, ip_not_allowed, rate_limited, quota_exceeded) and daily counts (UTC) for the last N days. Counts are written in batches about every second; this call flushes the instance's pending counts first, and answers 503 rather than totals that leave them out..
 //
 // Do not use the deprecated [GinkeyKeyUsageParams.Context] with this method: it would be ignored.
 func (a *Client) GinkeyKeyUsageContext(ctx context.Context, params *GinkeyKeyUsageParams, authInfo runtime.ClientAuthInfoWriter, opts ...ClientOption) (*GinkeyKeyUsageOK, error) {
@@ -672,7 +672,7 @@ func (a *Client) GinkeyRevokeKeyContext(ctx context.Context, params *GinkeyRevok
 // GinkeyRotateKey rotates an API key.
 //
 // Creates a key that replaces this one and returns it once, in the "key" field. The new key has the old one's name, owner, scopes, metadata, rate limit, allowed IPs, quota and expiry, and a usage history of its own; rotated_from names the old key. It goes on from the old key's rate limit and quota count, which the two keys share while the old one is in its grace: rotating buys no requests.
-// The old key keeps working for the grace period (default 0s: it stops at once; at most 720h), then is refused as key_revoked; its revoked_at is the end of the grace and rotated_to names the new key. Meanwhile it accepts no other change; revoking it ends the grace..
+// The old key keeps working for the grace period (default 0s: it stops at once; at most 30d, i.e. 720h), then is refused as key_revoked; its revoked_at is the end of the grace and rotated_to names the new key. Meanwhile it accepts no other change; revoking it ends the grace..
 //
 // This method does not support injected context.
 // However, timeout and opentracing contexts are honored whenever enabled.
@@ -692,7 +692,7 @@ func (a *Client) GinkeyRotateKey(params *GinkeyRotateKeyParams, authInfo runtime
 // GinkeyRotateKeyContext rotates an API key.
 //
 // Creates a key that replaces this one and returns it once, in the "key" field. The new key has the old one's name, owner, scopes, metadata, rate limit, allowed IPs, quota and expiry, and a usage history of its own; rotated_from names the old key. It goes on from the old key's rate limit and quota count, which the two keys share while the old one is in its grace: rotating buys no requests.
-// The old key keeps working for the grace period (default 0s: it stops at once; at most 720h), then is refused as key_revoked; its revoked_at is the end of the grace and rotated_to names the new key. Meanwhile it accepts no other change; revoking it ends the grace..
+// The old key keeps working for the grace period (default 0s: it stops at once; at most 30d, i.e. 720h), then is refused as key_revoked; its revoked_at is the end of the grace and rotated_to names the new key. Meanwhile it accepts no other change; revoking it ends the grace..
 //
 // Do not use the deprecated [GinkeyRotateKeyParams.Context] with this method: it would be ignored.
 func (a *Client) GinkeyRotateKeyContext(ctx context.Context, params *GinkeyRotateKeyParams, authInfo runtime.ClientAuthInfoWriter, opts ...ClientOption) (*GinkeyRotateKeyCreated, error) {
@@ -807,7 +807,7 @@ func (a *Client) GinkeyUpdateKeyContext(ctx context.Context, params *GinkeyUpdat
 
 // GinkeyUsageSummary usages of all API keys.
 //
-// One row per key, newest key first: total requests and last use. This call flushes the instance's pending counts first, and answers 503 rather than totals that leave them out..
+// One row per key, newest key first: total requests, last use and verifications by outcome, in the shape of GET /keys/{id}/usage. This call flushes the instance's pending counts first, and answers 503 rather than totals that leave them out..
 //
 // This method does not support injected context.
 // However, timeout and opentracing contexts are honored whenever enabled.
@@ -826,7 +826,7 @@ func (a *Client) GinkeyUsageSummary(params *GinkeyUsageSummaryParams, authInfo r
 
 // GinkeyUsageSummaryContext usages of all API keys.
 //
-// One row per key, newest key first: total requests and last use. This call flushes the instance's pending counts first, and answers 503 rather than totals that leave them out..
+// One row per key, newest key first: total requests, last use and verifications by outcome, in the shape of GET /keys/{id}/usage. This call flushes the instance's pending counts first, and answers 503 rather than totals that leave them out..
 //
 // Do not use the deprecated [GinkeyUsageSummaryParams.Context] with this method: it would be ignored.
 func (a *Client) GinkeyUsageSummaryContext(ctx context.Context, params *GinkeyUsageSummaryParams, authInfo runtime.ClientAuthInfoWriter, opts ...ClientOption) (*GinkeyUsageSummaryOK, error) {

@@ -206,7 +206,7 @@ func NewGinkeyRotateKeyBadRequest() *GinkeyRotateKeyBadRequest {
 
 // GinkeyRotateKeyBadRequest describes a response with status code 400, with default header values.
 //
-// bad_request: the body is not one JSON object, or grace is not a Go duration from 0s to 720h
+// bad_request: the body is not one JSON object, or grace is not a duration from 0s to 30d (a number with d, h, m or s, e.g. 2d, 1d12h or 90m)
 type GinkeyRotateKeyBadRequest struct {
 
 	// Requests per window of a key let in through Config.AdminKeyScope that has a rate limit
