@@ -5,6 +5,7 @@ package models
 import (
 	"context"
 	stderrors "errors"
+	"strconv"
 
 	"github.com/go-openapi/errors"
 	"github.com/go-openapi/strfmt"
@@ -20,6 +21,7 @@ type GinkeyCreateKeyRequest struct {
 
 	// CIDR prefixes or addresses; default: any
 	// Example: ["10.0.0.0/8","127.0.0.1"]
+	// Max Items: 64
 	AllowedIps []string `json:"allowed_ips"`
 
 	// null or absent: one TTL from now
@@ -52,12 +54,17 @@ type GinkeyCreateKeyRequest struct {
 
 	// scopes
 	// Example: ["items:read"]
+	// Max Items: 64
 	Scopes []string `json:"scopes"`
 }
 
 // Validate validates this ginkey create key request
 func (m *GinkeyCreateKeyRequest) Validate(formats strfmt.Registry) error {
 	var res []error
+
+	if err := m.validateAllowedIps(formats); err != nil {
+		res = append(res, err)
+	}
 
 	if err := m.validateExpiresAt(formats); err != nil {
 		res = append(res, err)
@@ -79,9 +86,35 @@ func (m *GinkeyCreateKeyRequest) Validate(formats strfmt.Registry) error {
 		res = append(res, err)
 	}
 
+	if err := m.validateScopes(formats); err != nil {
+		res = append(res, err)
+	}
+
 	if len(res) > 0 {
 		return errors.CompositeValidationError(res...)
 	}
+	return nil
+}
+
+func (m *GinkeyCreateKeyRequest) validateAllowedIps(formats strfmt.Registry) error {
+	if typeutils.IsZero(m.AllowedIps) { // not required
+		return nil
+	}
+
+	iAllowedIpsSize := int64(len(m.AllowedIps))
+
+	if err := validate.MaxItems("allowed_ips", "body", iAllowedIpsSize, 64); err != nil {
+		return err
+	}
+
+	for i := 0; i < len(m.AllowedIps); i++ {
+
+		if err := validate.MaxLength("allowed_ips"+"."+strconv.Itoa(i), "body", m.AllowedIps[i], 64); err != nil {
+			return err
+		}
+
+	}
+
 	return nil
 }
 
@@ -162,6 +195,28 @@ func (m *GinkeyCreateKeyRequest) validateRateLimit(formats strfmt.Registry) erro
 
 			return err
 		}
+	}
+
+	return nil
+}
+
+func (m *GinkeyCreateKeyRequest) validateScopes(formats strfmt.Registry) error {
+	if typeutils.IsZero(m.Scopes) { // not required
+		return nil
+	}
+
+	iScopesSize := int64(len(m.Scopes))
+
+	if err := validate.MaxItems("scopes", "body", iScopesSize, 64); err != nil {
+		return err
+	}
+
+	for i := 0; i < len(m.Scopes); i++ {
+
+		if err := validate.MaxLength("scopes"+"."+strconv.Itoa(i), "body", m.Scopes[i], 128); err != nil {
+			return err
+		}
+
 	}
 
 	return nil

@@ -4,6 +4,7 @@ package models
 
 import (
 	"context"
+	"strconv"
 
 	"github.com/go-openapi/errors"
 	"github.com/go-openapi/strfmt"
@@ -19,6 +20,7 @@ type GinkeyPatchKeyRequest struct {
 
 	// allowed ips
 	// Example: ["10.0.0.0/8","2001:db8::/32"]
+	// Max Items: 64
 	AllowedIps []string `json:"allowed_ips"`
 
 	// true: no quota; not with quota
@@ -54,12 +56,17 @@ type GinkeyPatchKeyRequest struct {
 
 	// scopes
 	// Example: ["items:read","items:write"]
+	// Max Items: 64
 	Scopes []string `json:"scopes"`
 }
 
 // Validate validates this ginkey patch key request
 func (m *GinkeyPatchKeyRequest) Validate(formats strfmt.Registry) error {
 	var res []error
+
+	if err := m.validateAllowedIps(formats); err != nil {
+		res = append(res, err)
+	}
 
 	if err := m.validateName(formats); err != nil {
 		res = append(res, err)
@@ -77,9 +84,35 @@ func (m *GinkeyPatchKeyRequest) Validate(formats strfmt.Registry) error {
 		res = append(res, err)
 	}
 
+	if err := m.validateScopes(formats); err != nil {
+		res = append(res, err)
+	}
+
 	if len(res) > 0 {
 		return errors.CompositeValidationError(res...)
 	}
+	return nil
+}
+
+func (m *GinkeyPatchKeyRequest) validateAllowedIps(formats strfmt.Registry) error {
+	if typeutils.IsZero(m.AllowedIps) { // not required
+		return nil
+	}
+
+	iAllowedIpsSize := int64(len(m.AllowedIps))
+
+	if err := validate.MaxItems("allowed_ips", "body", iAllowedIpsSize, 64); err != nil {
+		return err
+	}
+
+	for i := 0; i < len(m.AllowedIps); i++ {
+
+		if err := validate.MaxLength("allowed_ips"+"."+strconv.Itoa(i), "body", m.AllowedIps[i], 64); err != nil {
+			return err
+		}
+
+	}
+
 	return nil
 }
 
@@ -118,6 +151,28 @@ func (m *GinkeyPatchKeyRequest) validateQuota(formats strfmt.Registry) error {
 func (m *GinkeyPatchKeyRequest) validateRateLimit(formats strfmt.Registry) error {
 	if typeutils.IsZero(m.RateLimit) { // not required
 		return nil
+	}
+
+	return nil
+}
+
+func (m *GinkeyPatchKeyRequest) validateScopes(formats strfmt.Registry) error {
+	if typeutils.IsZero(m.Scopes) { // not required
+		return nil
+	}
+
+	iScopesSize := int64(len(m.Scopes))
+
+	if err := validate.MaxItems("scopes", "body", iScopesSize, 64); err != nil {
+		return err
+	}
+
+	for i := 0; i < len(m.Scopes); i++ {
+
+		if err := validate.MaxLength("scopes"+"."+strconv.Itoa(i), "body", m.Scopes[i], 128); err != nil {
+			return err
+		}
+
 	}
 
 	return nil
