@@ -15,7 +15,7 @@ import (
 	"github.com/ginkey/ginkey/internal/testkit/swaggercheck"
 )
 
-// userMain is a user's main.go: the general info the README tells users to
+// userMain is a user's main.go: the general info the OpenAPI guide tells users to
 // paste, the admin API at /admin (not the annotated /auth) and one route
 // protected by either key scheme.
 const userMain = `// Command shop is a user's API.
@@ -27,6 +27,8 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/ginkey/ginkey"
+
+	"example.com/shop/docs"
 )
 
 // General info of the API document:
@@ -53,6 +55,7 @@ func main() {
 	r := gin.New()
 	guard.RegisterAdmin(r.Group("/admin"))
 	r.GET("/orders", guard.Handler(), orders)
+	r.GET("/openapi.json", guard.Docs(docs.SwaggerInfo, nil))
 	_ = r.Run()
 }
 
@@ -144,9 +147,16 @@ func TestSwagInitInAUsersModuleDocumentsGinkey(t *testing.T) {
 		t.Logf("%s %s: %s", filepath.Base(name), strings.Join(args, " "), time.Since(start).Round(time.Millisecond))
 		return strings.TrimSpace(string(out))
 	}
-	// go mod tidy would fetch the test dependencies of every dependency;
-	// resolving the build graph is all swag needs.
-	_ = run("go", "list", "-deps", ".")
+	// The order the OpenAPI guide gives: main.go imports the docs package
+	// swag writes, so nothing that loads main's imports (go mod tidy, go
+	// build, go list) works before swag init; go get of ginkey is all swag
+	// needs.
+	_ = run("go", "get", "github.com/ginkey/ginkey@v0.0.0")
+	early := exec.CommandContext(ctx, "go", "build", "-o", os.DevNull, ".")
+	early.Dir, early.Env = dir, append(os.Environ(), "GOWORK=off")
+	if out, err := early.CombinedOutput(); err == nil || !strings.Contains(string(out), "example.com/shop/docs") {
+		t.Errorf("go build before swag init: %v, want a failure naming the missing docs package (why the guide says swag init first):\n%s", err, out)
+	}
 	if v := run("go", "version", "-m", swag); !strings.Contains(v, "github.com/swaggo/swag\tv1.16.6") {
 		if os.Getenv("GINKEY_REQUIRE_TOOLS") == "1" {
 			t.Fatalf("swag is not v1.16.6, the version docs/ is generated with:\n%s", v)
@@ -158,6 +168,9 @@ func TestSwagInitInAUsersModuleDocumentsGinkey(t *testing.T) {
 	module := run("go", "list", "-m")
 	run(swag, "init", "-g", "main.go", "--parseDependencyLevel", "2",
 		"--packagePrefix", "github.com/ginkey/ginkey,"+module)
+
+	// Now the module builds: swag's docs package exists.
+	_ = run("go", "build", "-o", os.DevNull, ".")
 
 	generated, err := os.ReadFile(filepath.Join(dir, "docs", "swagger.json"))
 	if err != nil {
