@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"github.com/ginkey/ginkey/internal/testkit"
+	"gorm.io/driver/mysql"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
 )
 
 // The N+1th active key is refused with a stable code; a revoked key frees
@@ -41,8 +44,9 @@ func TestSelfServiceCapsAnOwnersActiveKeys(t *testing.T) {
 	})
 }
 
-// Twenty creates at once through two instances on one database leave
-// exactly MaxKeys keys: the cap is the store's, not an instance's.
+// Twenty creates at once through two instances on one database (SQLite,
+// PostgreSQL, MariaDB; each instance its own connection pool) leave exactly
+// MaxKeys keys: the cap is the store's, not an instance's.
 func TestSelfServiceCapHoldsUnderConcurrentCreatesOnTwoInstances(t *testing.T) {
 	t.Parallel()
 	policy := func(string) OwnerPolicy { return OwnerPolicy{CreatesPerHour: 100} }
@@ -58,6 +62,23 @@ func TestSelfServiceCapHoldsUnderConcurrentCreatesOnTwoInstances(t *testing.T) {
 		_, prefix := testkit.OpenPostgres(t) // drops the tables when the test ends
 		on := func(c *Config) { c.DBPath, c.TablePrefix = url, prefix }
 		raceCreates(t, newSelfHarness(t, policy, on), newSelfHarness(t, policy, on))
+	})
+	t.Run("mariadb", func(t *testing.T) {
+		t.Parallel()
+		first, prefix := testkit.OpenMySQL(t) // drops the tables when the test ends
+		second, err := gorm.Open(mysql.Open(testkit.MySQLDSN(t)), &gorm.Config{Logger: logger.Discard})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			if sqlDB, err := second.DB(); err == nil {
+				_ = sqlDB.Close()
+			}
+		})
+		on := func(db *gorm.DB) func(*Config) {
+			return func(c *Config) { c.DB, c.TablePrefix = db, prefix }
+		}
+		raceCreates(t, newSelfHarness(t, policy, on(first)), newSelfHarness(t, policy, on(second)))
 	})
 }
 
