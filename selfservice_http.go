@@ -120,7 +120,7 @@ func (g *Guard) selfGetKey(c *gin.Context) {
 //	@Param			id		path		string			true	"Key id"
 //	@Param			body	body		rotateRequest	false	"Grace period (optional)"
 //	@Success		201		{object}	CreatedKey		"The new key's record plus the plaintext key, shown only here"
-//	@Failure		400		{object}	ErrorBody		"bad_request: grace is not a duration from 0s to 720h"
+//	@Failure		400		{object}	ErrorBody		"bad_request: grace is not a duration from 0s to 30d (a number with d, h, m or s, e.g. 2d, 1d12h or 90m)"
 //	@Failure		401		{object}	ErrorBody		"credentials_missing: nobody is signed in"
 //	@Failure		403		{object}	ErrorBody		"cross_origin_refused: a browser sent the request from a page of another origin"
 //	@Failure		404		{object}	ErrorBody		"not_found: the user has no key with that id"

@@ -512,7 +512,7 @@ const docTemplate = `{
                         }
                     },
                     "400": {
-                        "description": "bad_request: grace is not a duration from 0s to 720h",
+                        "description": "bad_request: grace is not a duration from 0s to 30d (a number with d, h, m or s, e.g. 2d, 1d12h or 90m)",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
                         }

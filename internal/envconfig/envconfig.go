@@ -53,8 +53,8 @@ type Settings struct {
 // lookup reads it (os.LookupEnv if nil), else given its default. A set but
 // empty variable counts as unset. The error names the variable and its
 // value for a TTL or retention that is neither a positive duration (see
-// ParseDuration: 15d, 36h) nor "never"; no other value, the secret and the database URL least of all,
-// reaches an error.
+// ParseDuration: 15d, 36h) nor "never"; no other value, the secret and the
+// database URL least of all, reaches an error.
 func Resolve(s Settings, lookup func(string) (string, bool)) (Settings, error) {
 	if lookup == nil {
 		lookup = os.LookupEnv
