@@ -8,6 +8,7 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi2"
 	"github.com/getkin/kin-openapi/openapi2conv"
+	"github.com/getkin/kin-openapi/openapi3"
 )
 
 // openAPI3Suffix ends the paths at which Docs serves the OpenAPI 3.0
@@ -56,6 +57,7 @@ func toOpenAPI3(v2 []byte) (out []byte, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("converting to OpenAPI 3: %w", err)
 	}
+	promoteParameterExamples(doc3)
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -63,4 +65,31 @@ func toOpenAPI3(v2 []byte) (out []byte, err error) {
 		return nil, err
 	}
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// promoteParameterExamples turns a parameter's x-example into its example.
+// Swagger 2.0 has no example for a path or query parameter, so the document
+// carries one as x-example (which openapi2conv keeps as an extension);
+// OpenAPI 3 has the field, and contract-testing tools read only the field.
+func promoteParameterExamples(doc *openapi3.T) {
+	promote := func(params openapi3.Parameters) {
+		for _, p := range params {
+			if p == nil || p.Value == nil || p.Value.Example != nil {
+				continue
+			}
+			if ex, ok := p.Value.Extensions["x-example"]; ok {
+				p.Value.Example = ex
+				delete(p.Value.Extensions, "x-example")
+			}
+		}
+	}
+	if doc.Paths == nil {
+		return
+	}
+	for _, item := range doc.Paths.Map() {
+		promote(item.Parameters)
+		for _, op := range item.Operations() {
+			promote(op.Parameters)
+		}
+	}
 }

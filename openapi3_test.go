@@ -123,6 +123,26 @@ func TestDocsServesOpenAPI3BelowTheCustomMount(t *testing.T) {
 			}
 		}
 	}
+	// Every path parameter has an example (Swagger 2.0's x-example made
+	// OpenAPI 3's example), which contract-testing tools need.
+	withExample := 0
+	for p, item := range d.Paths.Map() {
+		for m, op := range item.Operations() {
+			for _, prm := range op.Parameters {
+				if prm.Value.In != "path" {
+					continue
+				}
+				if _, left := prm.Value.Extensions["x-example"]; prm.Value.Example == nil || left {
+					t.Errorf("%s %s: path parameter %s has no OpenAPI 3 example (extensions %v)", m, p, prm.Value.Name, prm.Value.Extensions)
+				} else {
+					withExample++
+				}
+			}
+		}
+	}
+	if withExample == 0 {
+		t.Error("no path parameter with an example: the check above proved nothing")
+	}
 	w := httptest.NewRecorder()
 	r.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/docs/index.html", nil))
 	if w.Code != http.StatusTeapot {
