@@ -149,7 +149,7 @@ func NewGinkeySelfRotateKeyBadRequest() *GinkeySelfRotateKeyBadRequest {
 
 // GinkeySelfRotateKeyBadRequest describes a response with status code 400, with default header values.
 //
-// bad_request: grace is not a duration from 0s to 720h
+// bad_request: grace is not a duration from 0s to 30d (a number with d, h, m or s, e.g. 2d, 1d12h or 90m)
 type GinkeySelfRotateKeyBadRequest struct {
 	Payload *models.GinkeyErrorBody
 }
