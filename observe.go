@@ -186,7 +186,12 @@ func (g *Guard) observed(ctx context.Context, op string, admin bool) (context.Co
 		}
 	}
 	return ctx, func(err error) {
-		out := outcome(err)
+		var out string
+		if admin {
+			out = outcome(err)
+		} else {
+			out = storeOutcome(err)
+		}
 		for _, end := range ends {
 			if end != nil {
 				end(out)
@@ -196,3 +201,13 @@ func (g *Guard) observed(ctx context.Context, op string, admin bool) (context.Co
 }
 
 func noEnd(error) {}
+
+// storeOutcome is a store operation's outcome: an error that is not one of
+// ginkey's own is the store failing, whatever its type.
+func storeOutcome(err error) string {
+	var e *Error
+	if err != nil && !errors.As(err, &e) {
+		return ErrUnavailable.Code
+	}
+	return outcome(err)
+}

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -194,5 +196,30 @@ func TestOpenAPI3AnswersWith500WhenTheConversionFails(t *testing.T) {
 	docAt(t, r, "/docs/doc.json")
 	if n := strings.Count(logs.String(), "cannot serve the OpenAPI 3 document"); n != 1 {
 		t.Errorf("logged %d times, want once:\n%s", n, logs)
+	}
+}
+
+// TestTheCommittedDocumentsAreValidOpenAPI3 converts every committed swag
+// output (the example's docs/swagger.json, which generators are pointed at,
+// and ginkey's own instances) and validates the result: a security
+// requirement naming an undefined scheme, an example against its schema or
+// a broken reference fails it.
+func TestTheCommittedDocumentsAreValidOpenAPI3(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("docs", "*.json"))
+	if err != nil || len(files) < 3 {
+		t.Fatalf("docs/*.json: %v %v, want the example's and ginkey's documents", files, err)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			v2, err := os.ReadFile(f) //nolint:gosec // a file of this repository
+			if err != nil {
+				t.Fatal(err)
+			}
+			v3, err := toOpenAPI3(v2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			loadOpenAPI3(t, v3)
+		})
 	}
 }

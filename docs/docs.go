@@ -4177,6 +4177,12 @@ const docTemplate = `{
             "type": "apiKey",
             "name": "X-Admin-Secret",
             "in": "header"
+        },
+        "OwnerSession": {
+            "description": "The demo sign-in's session cookie (POST /demo/signin): the /account operations act for that user.",
+            "type": "apiKey",
+            "name": "Cookie",
+            "in": "header"
         }
     }
 }`

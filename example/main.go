@@ -68,6 +68,11 @@ import (
 //	@in							header
 //	@name						X-Admin-Secret
 //	@description				The admin secret (GINKEY_SECRET), needed by every ginkey admin operation.
+//
+//	@securityDefinitions.apikey	OwnerSession
+//	@in							header
+//	@name						Cookie
+//	@description				The demo sign-in's session cookie (POST /demo/signin): the /account operations act for that user.
 
 func main() {
 	if err := run(); err != nil {
