@@ -190,7 +190,7 @@ func (g *Guard) observed(ctx context.Context, op string, admin bool) (context.Co
 		if admin {
 			out = outcome(err)
 		} else {
-			out = storeOutcome(err)
+			out = storeOutcome(op, err)
 		}
 		for _, end := range ends {
 			if end != nil {
@@ -202,12 +202,11 @@ func (g *Guard) observed(ctx context.Context, op string, admin bool) (context.Co
 
 func noEnd(error) {}
 
-// storeOutcome is a store operation's outcome: an error that is not one of
-// ginkey's own is the store failing, whatever its type.
-func storeOutcome(err error) string {
-	var e *Error
-	if err != nil && !errors.As(err, &e) {
-		return ErrUnavailable.Code
+// storeOutcome is a store operation's outcome: whatever the store failed
+// with is the store's failure (storeError), whatever its type.
+func storeOutcome(op string, err error) string {
+	if err == nil {
+		return outcomeOK
 	}
-	return outcome(err)
+	return outcome(storeError(op, err))
 }
