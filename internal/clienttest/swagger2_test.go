@@ -123,6 +123,23 @@ func TestSwagger2ClientLifecycle(t *testing.T) {
 		}
 	})
 
+	// go-swagger's clients send a nil slice as null (left alone): the
+	// document's x-omitempty false on allowed_ips is what lets an empty
+	// one go out as [], which lifts the allow-list.
+	t.Run("patch lifts allowed_ips and clears quota", func(t *testing.T) {
+		k := s.fixture(t, `{"name":"fenced","allowed_ips":["10.0.0.0/8"],"quota":{"requests":9,"per":"day"}}`)
+		res, err := c.Ginkey.GinkeyUpdateKey(ginkey.NewGinkeyUpdateKeyParams().WithID(k.ID).
+			WithBody(&models.GinkeyPatchKeyRequest{AllowedIps: []string{}, ClearQuota: true}), admin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored := s.stored(t, k.ID)
+		ips, _ := stored["allowed_ips"].([]any) // [] or null
+		if len(res.Payload.AllowedIps) != 0 || res.Payload.Quota.Requests != nil || len(ips) != 0 || stored["quota"] != nil {
+			t.Errorf("allow-list or quota left: %+v, stored %v", res.Payload, stored)
+		}
+	})
+
 	t.Run("rotate with grace", func(t *testing.T) {
 		k := s.fixture(t, `{"name":"to rotate"}`)
 		res, err := c.Ginkey.GinkeyRotateKey(ginkey.NewGinkeyRotateKeyParams().WithID(k.ID).WithBody(&models.GinkeyRotateRequest{Grace: "1h"}), admin)
