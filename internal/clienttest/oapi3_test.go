@@ -144,6 +144,20 @@ func TestOpenAPI3ClientLifecycle(t *testing.T) {
 		}
 	})
 
+	t.Run("patch lifts allowed_ips and clears quota", func(t *testing.T) {
+		k := s.fixture(t, `{"name":"fenced","allowed_ips":["10.0.0.0/8"],"quota":{"requests":9,"per":"day"}}`)
+		res, err := c.GinkeyUpdateKeyWithResponse(ctx, k.ID, oapi3.GinkeyPatchKeyRequest{AllowedIps: &[]string{}, ClearQuota: ptr(true)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		answered(t, "PATCH /auth/keys/{id}", res, res.Body, http.StatusOK, res.JSON200 != nil)
+		stored := s.stored(t, k.ID)
+		ips, _ := stored["allowed_ips"].([]any) // [] or null
+		if len(deref(res.JSON200.AllowedIps)) != 0 || res.JSON200.Quota != nil || len(ips) != 0 || stored["quota"] != nil {
+			t.Errorf("allow-list or quota left: %s, stored %v", res.Body, stored)
+		}
+	})
+
 	t.Run("rotate with grace", func(t *testing.T) {
 		k := s.fixture(t, `{"name":"to rotate"}`)
 		res, err := c.GinkeyRotateKeyWithResponse(ctx, k.ID, oapi3.GinkeyRotateRequest{Grace: ptr("1h")})
