@@ -15,6 +15,10 @@ const DurationForms = "a number with d, h, m or s, e.g. 30d or 12h"
 // errDurationRange is a duration past time.Duration's range (292 years).
 var errDurationRange = errors.New("out of range")
 
+// longest names the longest duration ParseDuration reads, for the errors of
+// one past time.Duration's range.
+const longest = "at most 106751d"
+
 // ParseDuration reads a duration in ginkey's one syntax, used by the ginkey
 // command's flags, the admin API's JSON bodies and the environment: Go's
 // (time.ParseDuration: "90m", "1h30m", "1.5h", "0s") plus days, "d", as the
@@ -104,7 +108,7 @@ func (e *DurationError) Error() string {
 		v = v[:40] + "..."
 	}
 	if e.outOfRange {
-		return strconv.Quote(v) + " is too long a duration: at most 106751d"
+		return strconv.Quote(v) + " is too long a duration: " + longest
 	}
 	return strconv.Quote(v) + " is not a duration: use " + DurationForms
 }

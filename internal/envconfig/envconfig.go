@@ -117,6 +117,7 @@ func duration(set time.Duration, name, v string, def time.Duration) (time.Durati
 var (
 	errNotLifetime   = errors.New(`not a duration: use ` + DurationForms + `; or "never"`)
 	errShortLifetime = errors.New(`not more than 0s: use a positive duration, e.g. 15d; or "never"`)
+	errLongLifetime  = errors.New(`too long a duration: ` + longest + `; or "never"`)
 )
 
 // Lifetime reads a TTL or a retention as GINKEY_TTL and
@@ -128,10 +129,13 @@ func Lifetime(v string) (time.Duration, error) {
 		return Never, nil
 	}
 	d, err := ParseDuration(v)
-	if err != nil {
+	var de *DurationError
+	switch {
+	case errors.As(err, &de) && de.outOfRange:
+		return 0, errLongLifetime
+	case err != nil:
 		return 0, errNotLifetime
-	}
-	if d <= 0 {
+	case d <= 0:
 		return 0, errShortLifetime
 	}
 	return d, nil

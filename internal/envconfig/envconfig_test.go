@@ -79,5 +79,11 @@ func TestResolveRefusesADurationThatIsNotPositiveNamingOnlyIt(t *testing.T) {
 				t.Errorf("%s=%s: the error shows a secret: %q", name, v, msg)
 			}
 		}
+		// A duration past time.Duration's range is one, only too long:
+		// the error says so rather than that it is no duration.
+		_, err := Resolve(Settings{}, env(map[string]string{name: "200000d"}))
+		if err == nil || !strings.Contains(err.Error(), "too long a duration: at most 106751d") {
+			t.Errorf("%s=200000d: error %v, want one naming the longest duration", name, err)
+		}
 	}
 }
