@@ -33,9 +33,6 @@ func expectAround(t *testing.T, what string, v any, want time.Time) {
 	}
 }
 
-// asError is errors.As with a result that reads in a condition.
-func asError[T error](err error, target *T) bool { return errors.As(err, target) }
-
 // isStatus reports whether err is a generated client's error for an answer
 // with the given status (go-swagger's errors have an IsCode method).
 func isStatus(err error, status int) bool {

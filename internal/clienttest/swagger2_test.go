@@ -4,6 +4,7 @@ package clienttest
 // Swagger 2.0 document (swagger2/).
 
 import (
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -257,7 +258,7 @@ func TestSwagger2ClientLifecycle(t *testing.T) {
 		}
 		_, err := c.Ginkey.GinkeyGetKey(ginkey.NewGinkeyGetKeyParams().WithID(k.ID), admin)
 		var nf *ginkey.GinkeyGetKeyNotFound
-		if !asError(err, &nf) || nf.Payload.Error.Code != "not_found" {
+		if !errors.As(err, &nf) || nf.Payload.Error.Code != "not_found" {
 			t.Errorf("GET a deleted key: %v, want the documented 404 not_found", err)
 		}
 	})
