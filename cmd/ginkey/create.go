@@ -21,7 +21,7 @@ func setupCreate(fs *flag.FlagSet, c *cli) func(context.Context, []string) error
 	var scopes, ips listFlag
 	fs.Var(&scopes, "scope", "a `scope` the key holds, e.g. items:read (repeatable, or comma-separated)")
 	exp := &expiryFlag{now: time.Now}
-	fs.Var(exp, "expires", "`when` the key expires: a duration (30d, 1d12h, 720h), an RFC 3339 time, or never (default: the server's TTL, --ttl, $GINKEY_TTL or 15 days)")
+	fs.Var(exp, "expires", "`when` the key expires: a duration (30d, 1d12h, 720h), an RFC 3339 time, or never (default: the server's TTL, --ttl, $GINKEY_TTL or 15d)")
 	rate := &rateFlag{}
 	fs.Var(rate, "rate", "the key's own rate limit, `REQUESTS/UNIT` with UNIT 1s, 1m or 1h, e.g. 100/1m (default: the server's)")
 	quota := &quotaFlag{}

@@ -17,7 +17,7 @@ func (c *cli) globalFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.db, "db", c.db, "the SQLite file or PostgreSQL URL (`PATH|URL`) the server uses (default: $GINKEY_DB, else ginkey.db)")
 	fs.StringVar(&c.tablePrefix, "table-prefix", c.tablePrefix, "the server's Config.TablePrefix (`PREFIX` of its tables; default: $GINKEY_TABLE_PREFIX, else ginkey_)")
 	fs.StringVar(&c.keyPrefix, "key-prefix", c.keyPrefix, "the server's Config.KeyPrefix (`PREFIX` of new keys; default: $GINKEY_KEY_PREFIX, else gk)")
-	fs.Var((*ttlFlag)(&c.ttl), "ttl", "the server's Config.TTL: how long keys created without --expires last (`DURATION` or never; default: $GINKEY_TTL, else 360h)")
+	fs.Var((*ttlFlag)(&c.ttl), "ttl", "the server's Config.TTL: how long keys created without --expires last (`DURATION` or never; default: $GINKEY_TTL, else 15d)")
 	fs.BoolVar(&c.json, "json", c.json, "print JSON, in the shapes the HTTP admin API answers with, errors included")
 }
 
@@ -68,7 +68,7 @@ setting from the same variable the server reads:
   --key-prefix P        the server's KeyPrefix (default: $GINKEY_KEY_PREFIX,
                         else gk)
   --ttl DURATION        the server's TTL, the lifetime of keys created without
-                        --expires (default: $GINKEY_TTL, else 15 days)
+                        --expires (default: $GINKEY_TTL, else 15d)
   --json                print JSON, in the shapes the HTTP admin API answers
                         with; errors too, on stderr: {"error":{"code","message"}}
 
