@@ -32,14 +32,17 @@ func queryInt(c *gin.Context, r intRange) int {
 // "unavailable" for the store's failures, "internal_error" for any other.
 //
 // A client that hung up is not a store failure: it is neither logged nor
-// answered 503.
+// answered 503. A refusal keeps its headers (Retry-After), as WriteError
+// writes them.
 func (g *Guard) fail(c *gin.Context, what string, err error) {
 	e, known := asError(err)
-	if !known {
-		if errors.Is(c.Request.Context().Err(), context.Canceled) {
-			writeError(c, errClientGone)
-			return
-		}
+	switch {
+	case known:
+		WriteError(c, err)
+		return
+	case errors.Is(c.Request.Context().Err(), context.Canceled):
+		e = errClientGone
+	default:
 		g.log.Error("ginkey: "+what+" failed", "error", err)
 	}
 	writeError(c, e)

@@ -255,10 +255,6 @@ func (g *Guard) selfKeyAudit(c *gin.Context) {
 // answer writes out with status, or err as fail does.
 func (g *Guard) answer(c *gin.Context, what string, status int, out any, err error) {
 	if err != nil {
-		if _, ok := asError(err); ok {
-			WriteError(c, err) // keeps Retry-After of a throttled create
-			return
-		}
 		g.fail(c, what, err)
 		return
 	}
