@@ -159,30 +159,12 @@ func (o *OwnerKeys) expiry(at **time.Time, asked bool, now time.Time) *Error {
 	return nil
 }
 
-// mine reads the key with id, or fails with ErrNotFound when it is not the
-// owner's: the one check of ownership every method makes first.
-func (o *OwnerKeys) mine(ctx context.Context, id string) (*keystore.Record, error) {
-	if e := checkID(id); e != nil {
-		return nil, e
-	}
-	ctx, cancel := o.g.adminRead(ctx)
-	defer cancel()
-	rec, err := o.g.store.ByID(ctx, id)
-	if err != nil {
-		return nil, storeError("read key", err)
-	}
-	if rec.Owner != o.owner {
-		return nil, ErrNotFound
-	}
-	return rec, nil
-}
-
-// mineFor is mine before action: a refusal is audited (and observed) as
+// mineFor is Get before action: a refusal is audited (and observed) as
 // the Guard's method would have audited an unknown id, so that a probe of
 // another owner's key leaves its trace. The owner is checked again by
 // nothing after this read: only the admin can change a key's owner.
 func (o *OwnerKeys) mineFor(ctx context.Context, action, id string) error {
-	_, err := o.mine(ctx, id)
+	_, err := o.Get(ctx, id)
 	if err != nil && checkID(id) == nil {
 		_, done := o.g.adminOp(ctx, action)
 		done(id, nil, err)
@@ -201,13 +183,15 @@ func (o *OwnerKeys) List(ctx context.Context, q KeyQuery) (KeyList, error) {
 	return o.g.ListKeys(o.as(ctx), q)
 }
 
-// Get returns the owner's key with id, or ErrNotFound.
+// Get returns the owner's key with id, as GetKey does, or ErrNotFound when
+// it is not the owner's: the one check of ownership every method makes
+// first.
 func (o *OwnerKeys) Get(ctx context.Context, id string) (Key, error) {
-	rec, err := o.mine(ctx, id)
-	if err != nil {
-		return Key{}, err
+	k, err := o.g.GetKey(ctx, id)
+	if err == nil && k.Owner != o.owner {
+		return Key{}, ErrNotFound
 	}
-	return o.g.public(rec), nil
+	return k, err
 }
 
 // Rotate rotates the owner's key with id, as RotateKey does; the successor
@@ -248,7 +232,7 @@ func (o *OwnerKeys) Renew(ctx context.Context, id string, r Renewal) (Key, error
 
 // Usage reports the owner's key's usage, as KeyUsage does.
 func (o *OwnerKeys) Usage(ctx context.Context, id string, days int) (UsageReport, error) {
-	if _, err := o.mine(ctx, id); err != nil {
+	if _, err := o.Get(ctx, id); err != nil {
 		return UsageReport{}, err
 	}
 	return o.g.KeyUsage(ctx, id, days)
@@ -259,7 +243,7 @@ func (o *OwnerKeys) Usage(ctx context.Context, id string, days int) (UsageReport
 // actions the owner did not take name the actor "other" and no
 // principal: the owner sees what was done to the key, not by whom.
 func (o *OwnerKeys) Audit(ctx context.Context, id string, q AuditQuery) (AuditList, error) {
-	if _, err := o.mine(ctx, id); err != nil {
+	if _, err := o.Get(ctx, id); err != nil {
 		return AuditList{}, err
 	}
 	q.KeyID = id
