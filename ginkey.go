@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/ginkey/ginkey/internal/limits"
 	"github.com/ginkey/ginkey/keystore"
 	"github.com/ginkey/ginkey/observe"
 )
@@ -88,6 +89,7 @@ func New(cfg Config) (*Guard, error) {
 	}
 	g.life.ctx, g.life.cancel = context.WithCancel(context.Background())
 	g.life.late.slots = make(chan struct{}, maxLate)
+	g.self.creates = limits.NewMemoryLimiter(maxThrottledOwners, cfg.Now)
 	g.admin.sources, g.admin.maxBody, g.admin.hideDocs = cfg.Sources, cfg.MaxBodyBytes, cfg.HideDocs
 	for _, o := range cfg.Observers {
 		if o != nil {

@@ -3,9 +3,11 @@ package ginkey
 import (
 	"fmt"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/ginkey/ginkey/internal/limits"
 	"github.com/ginkey/ginkey/keystore"
 )
 
@@ -72,6 +74,18 @@ var (
 	ErrTooManyKeys    = newError(http.StatusConflict, "too_many_keys", "you have the most active keys your plan allows; revoke one first")
 	ErrTooManyCreates = newError(http.StatusTooManyRequests, "too_many_creates", "too many keys created in the last hour; retry later")
 )
+
+// selfServe is the guard's self-service component: each owner's creates
+// on this instance, as a GCRA over an hour (the allowance comes back one
+// create every hour/CreatesPerHour, not all at once on the hour), for at
+// most maxThrottledOwners owners; and where the routes are mounted, for
+// the OpenAPI document.
+type selfServe struct {
+	creates *limits.MemoryLimiter
+	mount   atomic.Pointer[selfServiceMount] // the first RegisterSelfService's
+}
+
+const maxThrottledOwners = 100_000
 
 // ownerKeysKey is where the self-service gate puts the request's OwnerKeys.
 const ownerKeysKey = "ginkey.owner_keys"

@@ -118,8 +118,8 @@ func (o *OwnerKeys) Create(ctx context.Context, spec KeySpec) (CreatedKey, error
 			return CreatedKey{}, notChosen(f.name)
 		}
 	}
-	if wait, ok := o.g.self.creates.take(o.owner, o.policy.CreatesPerHour, o.g.now().UnixNano()); !ok {
-		return CreatedKey{}, retryLater(ErrTooManyCreates, wait)
+	if d, _ := o.g.self.creates.Allow(ctx, o.owner, int64(o.policy.CreatesPerHour), time.Hour); !d.Allowed {
+		return CreatedKey{}, retryLater(ErrTooManyCreates, d.RetryAfter)
 	}
 	askedScopes := spec.Scopes != nil
 	spec.Owner, spec.RateLimit, spec.Quota, spec.AllowedIPs = o.owner, o.policy.RateLimit, o.policy.Quota, o.policy.AllowedIPs
