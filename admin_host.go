@@ -43,6 +43,8 @@ func (g *Guard) setAdminAuth(cfg *Config) error {
 				g.admin.schemes = appendNew(g.admin.schemes, headerScheme)
 			case FromQuery:
 				g.admin.schemes = appendNew(g.admin.schemes, queryScheme)
+			case FromBearer:
+				g.admin.schemes = appendNew(g.admin.schemes, bearerScheme)
 			}
 		}
 	}

@@ -127,7 +127,9 @@ func TestDocsListAdminAuthSchemesBesideTheSecret(t *testing.T) {
 		_, r, _ := hostAdminGuard(t, secret)
 		w := adminWith(r, http.MethodGet, "/docs/doc.json", nil)
 		d := parseOpenAPI(t, w.Body.Bytes())
-		want := "APIKeyHeader APIKeyQuery BasicAuth"
+		// AdminKeyScope takes an admin key from every source the guard
+		// reads (DefaultSources: header, query, bearer token).
+		want := "APIKeyHeader APIKeyQuery APIKeyBearer BasicAuth"
 		if secret {
 			want = "AdminSecret " + want
 		}
@@ -146,6 +148,9 @@ func TestDocsListAdminAuthSchemesBesideTheSecret(t *testing.T) {
 					t.Errorf("secret %v: %s %s security %v, want %s", secret, m, path, got, want)
 				}
 			}
+		}
+		if _, ok := d.SecurityDefinitions[bearerScheme]; !ok {
+			t.Errorf("secret %v: the admin operations name %s, which the document does not define", secret, bearerScheme)
 		}
 		if _, ok := d.SecurityDefinitions[adminScheme]; ok != secret {
 			t.Errorf("secret %v: AdminSecret scheme defined: %v", secret, ok)
