@@ -65,7 +65,7 @@ func (g *Guard) createKey(c *gin.Context) {
 //	@Param			name	query		string		false	"Only keys whose name contains this (ignoring case)"
 //	@Param			limit	query		int			false	"Page size"					minimum(1)	maximum(500)	default(50)
 //	@Param			offset	query		int			false	"Keys to skip"				minimum(0)	default(0)
-//	@Success		200		{object}	KeyList		"A page of keys and the total number matching"
+//	@Success		200		{object}	keyList		"A page of keys and the total number matching"
 //	@Failure		400	{object}	ErrorBody	"bad_request: status, owner, prefix, name, limit or offset is out of range"
 //	@Failure		401	{object}	ErrorBody	"admin_unauthorized: no admin credentials, a wrong X-Admin-Secret header, or a secret in the query string. With Config.AdminAuth or AdminKeyScope also their refusals (key_missing, key_invalid, key_expired, key_revoked, credentials_invalid...), with a WWW-Authenticate challenge"
 //	@Failure		403	{object}	ErrorBody	"insufficient_scope: a key let in through Config.AdminKeyScope lacks the scope. ip_not_allowed: its allow-list does not hold the client's address"
@@ -84,12 +84,12 @@ func (g *Guard) listKeys(c *gin.Context) {
 		Status: Status(c.Query("status")), Owner: c.Query("owner"), Prefix: c.Query("prefix"), Name: c.Query("name"),
 		Limit: queryInt(c, limitRange), Offset: queryInt(c, offsetRange),
 	}
-	out, err := g.ListKeys(c.Request.Context(), q)
+	keys, total, err := g.ListKeys(c.Request.Context(), q)
 	if err != nil {
 		g.fail(c, "list keys", err)
 		return
 	}
-	c.JSON(http.StatusOK, out)
+	c.JSON(http.StatusOK, keyList{Keys: keys, Total: total})
 }
 
 // getKey returns one key.
@@ -278,7 +278,7 @@ func (g *Guard) keyUsage(c *gin.Context) {
 //	@Produce		json
 //	@Param			limit	query		int					false	"Page size"		minimum(1)	maximum(500)	default(50)
 //	@Param			offset	query		int					false	"Rows to skip"	minimum(0)	default(0)
-//	@Success		200		{object}	UsageSummaryList	"A page of usage rows and the total number of keys"
+//	@Success		200		{object}	usageSummaryList	"A page of usage rows and the total number of keys"
 //	@Failure		400	{object}	ErrorBody	"bad_request: limit or offset is out of range"
 //	@Failure		401	{object}	ErrorBody	"admin_unauthorized: no admin credentials, a wrong X-Admin-Secret header, or a secret in the query string. With Config.AdminAuth or AdminKeyScope also their refusals (key_missing, key_invalid, key_expired, key_revoked, credentials_invalid...), with a WWW-Authenticate challenge"
 //	@Failure		403	{object}	ErrorBody	"insufficient_scope: a key let in through Config.AdminKeyScope lacks the scope. ip_not_allowed: its allow-list does not hold the client's address"
@@ -293,10 +293,10 @@ func (g *Guard) keyUsage(c *gin.Context) {
 //	@Security		AdminSecret
 //	@Router			/auth/usage [get]
 func (g *Guard) usageSummary(c *gin.Context) {
-	out, err := g.UsageSummary(c.Request.Context(), queryInt(c, limitRange), queryInt(c, offsetRange))
+	rows, total, err := g.UsageSummary(c.Request.Context(), queryInt(c, limitRange), queryInt(c, offsetRange))
 	if err != nil {
 		g.fail(c, "usage summary", err)
 		return
 	}
-	c.JSON(http.StatusOK, out)
+	c.JSON(http.StatusOK, usageSummaryList{Usage: rows, Total: total})
 }

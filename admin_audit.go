@@ -21,7 +21,7 @@ import (
 //	@Param			since	query		string		false	"Only entries at or after this time (RFC 3339)"		format(date-time)
 //	@Param			limit	query		int			false	"Page size"												minimum(1)	maximum(500)	default(50)
 //	@Param			offset	query		int			false	"Entries to skip"										minimum(0)	default(0)
-//	@Success		200		{object}	AuditList	"A page of entries and the total number matching"
+//	@Success		200		{object}	auditList	"A page of entries and the total number matching"
 //	@Failure		400	{object}	ErrorBody	"bad_request: key_id is not a key id, action is not one of the actions, since is not RFC 3339, or limit or offset is out of range"
 //	@Failure		401	{object}	ErrorBody	"admin_unauthorized: no admin credentials, a wrong X-Admin-Secret header, or a secret in the query string. With Config.AdminAuth or AdminKeyScope also their refusals (key_missing, key_invalid, key_expired, key_revoked, credentials_invalid...), with a WWW-Authenticate challenge"
 //	@Failure		403	{object}	ErrorBody	"insufficient_scope: a key let in through Config.AdminKeyScope lacks the scope. ip_not_allowed: its allow-list does not hold the client's address"
@@ -48,10 +48,10 @@ func (g *Guard) listAudit(c *gin.Context) {
 		}
 		q.Since = t
 	}
-	out, err := g.Audit(c.Request.Context(), q)
+	entries, total, err := g.Audit(c.Request.Context(), q)
 	if err != nil {
 		g.fail(c, "read audit log", err)
 		return
 	}
-	c.JSON(http.StatusOK, out)
+	c.JSON(http.StatusOK, auditList{Entries: entries, Total: total})
 }

@@ -99,7 +99,7 @@ func (a cookieAdmin) browserRequest(method, path, contentType, body string, head
 // refused request must leave as it was.
 func (a cookieAdmin) keysState() string {
 	a.T.Helper()
-	list, err := a.Guard.ListKeys(context.Background(), KeyQuery{Limit: 500})
+	list, err := keysPage(a.Guard.ListKeys(context.Background(), KeyQuery{Limit: 500}))
 	if err != nil {
 		a.T.Fatal(err)
 	}

@@ -52,11 +52,11 @@ type renewRequest struct {
 	NeverExpires bool    `json:"never_expires" example:"false"`                                                        // true: no expiry; not with expires_at
 } //	@name	ginkey.RenewRequest
 
-// KeyList is a page of keys.
-type KeyList struct {
+// keyList is GET /keys: a page of keys and the number matching the query.
+type keyList struct {
 	Keys  []Key `json:"keys"`
 	Total int64 `json:"total" example:"1"`
-}
+} //	@name	ginkey.KeyList
 
 // DailyUsage is one UTC day's request count.
 type DailyUsage struct {
@@ -90,11 +90,11 @@ type UsageSummary struct {
 	Outcomes Outcomes `json:"outcomes"`
 }
 
-// UsageSummaryList is GET /usage.
-type UsageSummaryList struct {
+// usageSummaryList is GET /usage.
+type usageSummaryList struct {
 	Usage []UsageSummary `json:"usage"`
 	Total int64          `json:"total" example:"1"`
-}
+} //	@name	ginkey.UsageSummaryList
 
 // spec is the request as a KeySpec.
 func (r *createKeyRequest) spec() (KeySpec, *Error) {

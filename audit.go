@@ -81,34 +81,34 @@ type AuditQuery struct {
 	Offset int       // entries to skip, 0 to 1073741824
 }
 
-// AuditList is a page of the audit log, newest first, and the number of
-// entries matching the query.
-type AuditList struct {
+// auditList is GET /audit: a page of the audit log, newest first, and the
+// number of entries matching the query.
+type auditList struct {
 	Entries []AuditEntry `json:"entries"`
 	Total   int64        `json:"total" example:"1"`
-}
+} //	@name	ginkey.AuditList
 
 // Audit returns a page of the audit log, newest first. A KeyID that is not
 // a key id, an Action not among the Action constants, or a Limit or Offset
 // out of range is a bad_request naming it; a store that keeps no audit log,
 // or cannot be read, is ErrUnavailable (the latter wrapped as an internal
 // error). Failed admin authentications appear once their minute is over.
-func (g *Guard) Audit(ctx context.Context, q AuditQuery) (AuditList, error) {
+func (g *Guard) Audit(ctx context.Context, q AuditQuery) ([]AuditEntry, int64, error) {
 	if q.KeyID != "" && checkID(q.KeyID) != nil {
-		return AuditList{}, badField("key_id", "must be a key id: 1 to 32 letters and digits")
+		return nil, 0, badField("key_id", "must be a key id: 1 to 32 letters and digits")
 	}
 	if q.Action != "" && !slices.Contains(auditActions, q.Action) {
-		return AuditList{}, badField("action", "must be one of "+strings.Join(auditActions, ", "))
+		return nil, 0, badField("action", "must be one of "+strings.Join(auditActions, ", "))
 	}
 	var e *Error
 	if q.Limit, e = limitRange.value(q.Limit); e != nil {
-		return AuditList{}, e
+		return nil, 0, e
 	}
 	if q.Offset, e = offsetRange.value(q.Offset); e != nil {
-		return AuditList{}, e
+		return nil, 0, e
 	}
 	if g.audits.store == nil {
-		return AuditList{}, ErrUnavailable
+		return nil, 0, ErrUnavailable
 	}
 	ctx, cancel := g.adminRead(ctx)
 	defer cancel()
@@ -116,7 +116,7 @@ func (g *Guard) Audit(ctx context.Context, q AuditQuery) (AuditList, error) {
 		KeyID: q.KeyID, Action: q.Action, Since: q.Since, Limit: q.Limit, Offset: q.Offset,
 	})
 	if err != nil {
-		return AuditList{}, storeError("read audit log", err)
+		return nil, 0, storeError("read audit log", err)
 	}
 	entries := make([]AuditEntry, len(stored))
 	for i := range stored {
@@ -126,7 +126,7 @@ func (g *Guard) Audit(ctx context.Context, q AuditQuery) (AuditList, error) {
 			Fields: e.Fields, Outcome: e.Outcome, Count: e.Count,
 		}
 	}
-	return AuditList{Entries: entries, Total: total}, nil
+	return entries, total, nil
 }
 
 // auditLog is the guard's part of the audit log.

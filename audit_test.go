@@ -20,7 +20,7 @@ import (
 func (h *harness) auditAll(q AuditQuery) []AuditEntry {
 	h.T.Helper()
 	q.Limit = 500
-	l, err := h.Guard.Audit(context.Background(), q)
+	l, err := auditPage(h.Guard.Audit(context.Background(), q))
 	if err != nil {
 		h.T.Fatalf("Audit: %v", err)
 	}
@@ -108,7 +108,7 @@ func TestEveryKeyOperationFromGoWritesOneAuditEntry(t *testing.T) {
 		t.Fatal("a malformed id was revoked")
 	}
 	// Reading is not an admin action.
-	if _, err := g.ListKeys(ctx, KeyQuery{}); err != nil {
+	if _, _, err := g.ListKeys(ctx, KeyQuery{}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -272,7 +272,7 @@ func TestAdminAPIListsTheAuditLogWithFilters(t *testing.T) {
 	b := h.createKey(`{"name":"b"}`)
 	h.Admin(http.MethodPost, "/keys/"+a.ID+"/revoke", "")
 
-	list := func(query string) AuditList {
+	list := func(query string) auditList {
 		t.Helper()
 		w := h.Admin(http.MethodGet, "/audit"+query, "")
 		if w.Code != http.StatusOK {
@@ -281,7 +281,7 @@ func TestAdminAPIListsTheAuditLogWithFilters(t *testing.T) {
 		if cc := w.Header().Get("Cache-Control"); cc != "no-store" {
 			t.Errorf("Cache-Control %q", cc)
 		}
-		var l AuditList
+		var l auditList
 		testkit.Decode(t, w, &l)
 		return l
 	}

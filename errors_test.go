@@ -44,6 +44,7 @@ func TestBadRequestNamesTheFieldThatBrokeARule(t *testing.T) {
 	past := time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
 	tab := "a\tb"
 	call := func(_ any, err error) error { return err }
+	call3 := func(_ any, _ int64, err error) error { return err }
 	for _, tc := range []struct {
 		name  string
 		err   error
@@ -55,12 +56,12 @@ func TestBadRequestNamesTheFieldThatBrokeARule(t *testing.T) {
 		{"expires_at", call(g.CreateKey(ctx, KeySpec{ExpiresAt: &past})), "expires_at"},
 		{"rate_limit", call(g.CreateKey(ctx, KeySpec{RateLimit: &RateLimit{Requests: 2_000_000, Per: PerSecond}})), "rate_limit"},
 		{"allowed_ips", call(g.CreateKey(ctx, KeySpec{AllowedIPs: []string{"nope"}})), "allowed_ips"},
-		{"status", call(g.ListKeys(ctx, KeyQuery{Status: "gone"})), "status"},
-		{"prefix", call(g.ListKeys(ctx, KeyQuery{Prefix: "nope"})), "prefix"},
-		{"limit", call(g.ListKeys(ctx, KeyQuery{Limit: 501})), "limit"},
+		{"status", call3(g.ListKeys(ctx, KeyQuery{Status: "gone"})), "status"},
+		{"prefix", call3(g.ListKeys(ctx, KeyQuery{Prefix: "nope"})), "prefix"},
+		{"limit", call3(g.ListKeys(ctx, KeyQuery{Limit: 501})), "limit"},
 		{"grace", call(g.RotateKey(ctx, id, 1000*time.Hour)), "grace"},
 		{"days", call(g.KeyUsage(ctx, id, 999)), "days"},
-		{"action", call(g.Audit(ctx, AuditQuery{Action: "frob"})), "action"},
+		{"action", call3(g.Audit(ctx, AuditQuery{Action: "frob"})), "action"},
 		{"no field", call(g.UpdateKey(ctx, id, KeyUpdate{})), ""},
 		{"two fields", call(g.CreateKey(ctx, KeySpec{ExpiresAt: &past, NeverExpires: true})), ""},
 	} {

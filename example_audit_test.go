@@ -37,12 +37,12 @@ func ExampleGuard_Audit() {
 	_, err = guard.RenewKey(ctx, created.ID, ginkey.Renewal{}) // revocation is final
 	fmt.Println("renew:", err)
 
-	log, err := guard.Audit(context.Background(), ginkey.AuditQuery{KeyID: created.ID})
+	entries, _, err := guard.Audit(context.Background(), ginkey.AuditQuery{KeyID: created.ID})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	for _, e := range log.Entries { // newest first
+	for _, e := range entries { // newest first
 		fmt.Println(e.Action, e.Actor, e.Fields, e.Outcome)
 	}
 	// Output:
@@ -85,12 +85,12 @@ func ExampleSetPrincipal() {
 	r.ServeHTTP(w, req)
 	fmt.Println(w.Code)
 
-	log, err := guard.Audit(context.Background(), ginkey.AuditQuery{})
+	entries, _, err := guard.Audit(context.Background(), ginkey.AuditQuery{})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	e := log.Entries[0]
+	e := entries[0]
 	fmt.Println(e.Action, e.Actor, e.Principal, e.Outcome)
 	// Output:
 	// 201

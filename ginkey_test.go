@@ -258,7 +258,7 @@ func TestListFiltersByStatusAndPages(t *testing.T) {
 
 	count := func(query string) (int, int64) {
 		t.Helper()
-		var l KeyList
+		var l keyList
 		w := h.Admin("GET", "/keys"+query, "")
 		if w.Code != 200 {
 			t.Fatalf("list %s: %d %s", query, w.Code, w.Body)
@@ -379,7 +379,7 @@ func TestUsageIsCountedInBatches(t *testing.T) {
 	if rep.LastUsedAt == nil || !rep.LastUsedAt.Equal(clock.Now()) {
 		t.Fatalf("last_used_at = %v, want %v", rep.LastUsedAt, clock.Now())
 	}
-	var sum UsageSummaryList
+	var sum usageSummaryList
 	testkit.Decode(t, h.Admin("GET", "/usage", ""), &sum)
 	got := map[string]int64{}
 	for _, r := range sum.Usage {
@@ -504,7 +504,7 @@ func TestBadAdminInputGetsAClearError(t *testing.T) {
 			t.Fatalf("%s: message does not mention %q: %s", tc.name, tc.mention, w.Body)
 		}
 	}
-	var l KeyList
+	var l keyList
 	testkit.Decode(t, h.Admin("GET", "/keys", ""), &l)
 	if l.Total != 1 {
 		t.Fatalf("bad requests created keys: total %d", l.Total)
@@ -526,7 +526,7 @@ func TestSQLLookingInputIsStoredVerbatim(t *testing.T) {
 			t.Fatalf("key named %q: %d", n, w.Code)
 		}
 	}
-	var l KeyList
+	var l keyList
 	testkit.Decode(t, h.Admin("GET", "/keys", ""), &l)
 	if l.Total != int64(len(names)) {
 		t.Fatalf("total = %d", l.Total)
@@ -612,7 +612,7 @@ func TestConcurrentCreateVerifyRevokeLosesNothing(t *testing.T) {
 	if created.Load() < workers {
 		t.Fatalf("only %d keys created", created.Load())
 	}
-	var l KeyList
+	var l keyList
 	testkit.Decode(t, h.Admin("GET", "/keys?limit=1", ""), &l)
 	if l.Total != created.Load() {
 		t.Fatalf("store holds %d keys, %d were created", l.Total, created.Load())
@@ -634,7 +634,7 @@ func TestConcurrentCreateVerifyRevokeLosesNothing(t *testing.T) {
 		rows    int64
 	)
 	for offset := 0; ; offset += 500 {
-		var sum UsageSummaryList
+		var sum usageSummaryList
 		testkit.Decode(t, h.Admin("GET", fmt.Sprintf("/usage?limit=500&offset=%d", offset), ""), &sum)
 		for _, r := range sum.Usage {
 			counted += r.TotalRequests

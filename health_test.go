@@ -241,7 +241,7 @@ func TestAWriteWhoseCommitReplyIsLostIsNotMadeTwice(t *testing.T) {
 	if proxy.cuts.Load() == 0 {
 		t.Fatal("the proxy never saw the create's COMMIT")
 	}
-	list, err := h.Guard.ListKeys(context.Background(), KeyQuery{Name: "once"})
+	list, err := keysPage(h.Guard.ListKeys(context.Background(), KeyQuery{Name: "once"}))
 	if err != nil {
 		t.Fatal(err)
 	}

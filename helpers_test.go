@@ -116,3 +116,17 @@ func newTestGormStore(t *testing.T) *gormstore.Store {
 	t.Cleanup(func() { _ = s.Close() })
 	return s
 }
+
+// keysPage, auditPage and usagePage put a management method's page back
+// together as the admin API's body, for tests that compare both.
+func keysPage(keys []Key, total int64, err error) (keyList, error) {
+	return keyList{Keys: keys, Total: total}, err
+}
+
+func auditPage(entries []AuditEntry, total int64, err error) (auditList, error) {
+	return auditList{Entries: entries, Total: total}, err
+}
+
+func usagePage(rows []UsageSummary, total int64, err error) (usageSummaryList, error) {
+	return usageSummaryList{Usage: rows, Total: total}, err
+}

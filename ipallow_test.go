@@ -122,7 +122,7 @@ func TestInvalidAllowedIPsAreRejected(t *testing.T) {
 	}
 	many := strings.Repeat(`"10.0.0.1",`, 64) + `"10.0.0.2"`
 	testkit.WantError(t, h.Admin("POST", "/keys", `{"allowed_ips":[`+many+`]}`), 400, "bad_request")
-	var l KeyList
+	var l keyList
 	testkit.Decode(t, h.Admin("GET", "/keys", ""), &l)
 	if l.Total != 0 {
 		t.Fatalf("bad requests created %d keys", l.Total)

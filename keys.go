@@ -176,28 +176,28 @@ func (g *Guard) GetKey(ctx context.Context, id string) (Key, error) {
 // An owner's keys and a prefix's are read off an index: listing one owner's
 // among a million keys takes a few milliseconds. A name alone is searched
 // for in every key.
-func (g *Guard) ListKeys(ctx context.Context, q KeyQuery) (KeyList, error) {
+func (g *Guard) ListKeys(ctx context.Context, q KeyQuery) ([]Key, int64, error) {
 	switch q.Status {
 	case "", StatusActive, StatusExpired, StatusRevoked:
 	default:
-		return KeyList{}, badField("status", "must be active, expired or revoked")
+		return nil, 0, badField("status", "must be active, expired or revoked")
 	}
 	if e := validateOwner(q.Owner); e != nil {
-		return KeyList{}, e
+		return nil, 0, e
 	}
 	if e := validateName(q.Name); e != nil {
-		return KeyList{}, e
+		return nil, 0, e
 	}
 	if e := checkDisplayPrefix(q.Prefix); e != nil {
-		return KeyList{}, e
+		return nil, 0, e
 	}
 	limit, e := limitRange.value(q.Limit)
 	if e != nil {
-		return KeyList{}, e
+		return nil, 0, e
 	}
 	offset, e := offsetRange.value(q.Offset)
 	if e != nil {
-		return KeyList{}, e
+		return nil, 0, e
 	}
 	ctx, cancel := g.adminRead(ctx)
 	defer cancel()
@@ -207,14 +207,14 @@ func (g *Guard) ListKeys(ctx context.Context, q KeyQuery) (KeyList, error) {
 		Now: now, Limit: limit, Offset: offset,
 	})
 	if err != nil {
-		return KeyList{}, storeError("list keys", err)
+		return nil, 0, storeError("list keys", err)
 	}
-	out := KeyList{Keys: make([]Key, len(recs)), Total: total}
+	keys := make([]Key, len(recs))
 	for i := range recs {
-		out.Keys[i] = keyOf(&recs[i])
-		out.Keys[i].Status = statusAt(&out.Keys[i], now)
+		keys[i] = keyOf(&recs[i])
+		keys[i].Status = statusAt(&keys[i], now)
 	}
-	return out, nil
+	return keys, total, nil
 }
 
 // UpdateKey applies u to the key with id and returns the key as changed;

@@ -165,7 +165,7 @@ func TestListKeysFiltersByOwnerPrefixNameAndStatusTogether(t *testing.T) {
 			{KeyQuery{Prefix: strings.ToUpper(made["b2"].Prefix[:3]) + made["b2"].Prefix[3:]}, ""},
 			{KeyQuery{Owner: "user_42", Limit: 1, Offset: 1}, "a2"},
 		} {
-			list, err := g.ListKeys(bg, tc.q)
+			list, err := keysPage(g.ListKeys(bg, tc.q))
 			if err != nil {
 				t.Fatalf("%+v: %v", tc.q, err)
 			}
@@ -191,7 +191,7 @@ func TestListKeysFiltersByOwnerPrefixNameAndStatusTogether(t *testing.T) {
 		if k, err := g.UpdateKey(bg, made["n1"].ID, KeyUpdate{Owner: &owner}); err != nil || k.Owner != owner {
 			t.Fatalf("UpdateKey(owner): %+v %v", k, err)
 		}
-		if list, _ := g.ListKeys(bg, KeyQuery{Owner: owner}); list.Total != 1 || list.Keys[0].ID != made["n1"].ID {
+		if list, _ := keysPage(g.ListKeys(bg, KeyQuery{Owner: owner})); list.Total != 1 || list.Keys[0].ID != made["n1"].ID {
 			t.Fatalf("after the owner changed: %+v", list)
 		}
 	})
@@ -236,7 +236,7 @@ func TestOwnerTravelsThroughHTTPAndKeyFrom(t *testing.T) {
 		t.Fatalf("PATCH owner: %d %s", w.Code, w.Body)
 	}
 	w = h.Admin(http.MethodGet, "/keys?owner=tenant-10&status=active", "")
-	var list KeyList
+	var list keyList
 	testkit.Decode(t, w, &list)
 	if list.Total != 1 || list.Keys[0].ID != k.ID {
 		t.Fatalf("GET /keys?owner=: %s", w.Body)
@@ -319,7 +319,7 @@ func TestRotateKeyKeepsTheOldKeyForItsGraceOnEveryInstance(t *testing.T) {
 		if was, _ := a.GetKey(bg, old.ID); was.Status != StatusRevoked {
 			t.Fatalf("old key's status after the grace: %s", was.Status)
 		}
-		list, err := a.ListKeys(bg, KeyQuery{Owner: "user_42", Status: StatusActive})
+		list, err := keysPage(a.ListKeys(bg, KeyQuery{Owner: "user_42", Status: StatusActive}))
 		if err != nil || list.Total != 1 || list.Keys[0].ID != next.ID {
 			t.Fatalf("active keys of the owner after the grace: %+v %v", list, err)
 		}
@@ -400,7 +400,7 @@ func TestARevocationHoldsAtOnceWhateverTheClocks(t *testing.T) {
 			t.Fatalf("B's view of the key: %s %v", got.Status, err)
 		}
 		for st, want := range map[Status]int64{StatusRevoked: 1, StatusActive: 0} {
-			if list, err := b.ListKeys(bg, KeyQuery{Status: st}); err != nil || list.Total != want {
+			if list, err := keysPage(b.ListKeys(bg, KeyQuery{Status: st})); err != nil || list.Total != want {
 				t.Errorf("B lists %d %s keys, want %d (%v)", list.Total, st, want, err)
 			}
 		}
@@ -437,7 +437,7 @@ func TestRotateKeyRefusesWhatCannotBeRotated(t *testing.T) {
 			}
 		}
 		// Nothing was half done: the refused rotations left no key behind.
-		list, err := g.ListKeys(bg, KeyQuery{})
+		list, err := keysPage(g.ListKeys(bg, KeyQuery{}))
 		if err != nil || list.Total != 3 {
 			t.Fatalf("keys after refused rotations: %d %v", list.Total, err)
 		}
@@ -517,7 +517,7 @@ func TestConcurrentRotationsOfOneKeyMakeOneSuccessor(t *testing.T) {
 				t.Errorf("rotation: %v", err)
 			}
 		}
-		list, err := a.ListKeys(bg, KeyQuery{})
+		list, err := keysPage(a.ListKeys(bg, KeyQuery{}))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -93,7 +93,7 @@ func TestCreateKeyRefusesBadFieldsNamingThem(t *testing.T) {
 			t.Fatalf("%s: message %q does not name the field", tc.field, msg)
 		}
 	}
-	if list, err := h.Guard.ListKeys(bg, KeyQuery{}); err != nil || list.Total != 0 {
+	if list, err := keysPage(h.Guard.ListKeys(bg, KeyQuery{})); err != nil || list.Total != 0 {
 		t.Fatalf("refused keys were stored: %v %+v", err, list)
 	}
 }
@@ -124,20 +124,20 @@ func TestListKeysPagesAndFiltersByStatus(t *testing.T) {
 	if _, err := h.Guard.RevokeKey(bg, ids[0]); err != nil {
 		t.Fatal(err)
 	}
-	all, err := h.Guard.ListKeys(bg, KeyQuery{})
+	all, err := keysPage(h.Guard.ListKeys(bg, KeyQuery{}))
 	if err != nil || all.Total != 3 || len(all.Keys) != 3 || all.Keys[0].ID != ids[2] {
 		t.Fatalf("ListKeys{} = %+v, %v; want all 3, newest first", all, err)
 	}
-	page, err := h.Guard.ListKeys(bg, KeyQuery{Limit: 1, Offset: 1})
+	page, err := keysPage(h.Guard.ListKeys(bg, KeyQuery{Limit: 1, Offset: 1}))
 	if err != nil || page.Total != 3 || len(page.Keys) != 1 || page.Keys[0].ID != ids[1] {
 		t.Fatalf("second page = %+v, %v", page, err)
 	}
-	revoked, err := h.Guard.ListKeys(bg, KeyQuery{Status: StatusRevoked})
+	revoked, err := keysPage(h.Guard.ListKeys(bg, KeyQuery{Status: StatusRevoked}))
 	if err != nil || revoked.Total != 1 || revoked.Keys[0].ID != ids[0] || revoked.Keys[0].Status != StatusRevoked {
 		t.Fatalf("revoked = %+v, %v", revoked, err)
 	}
 	for _, q := range []KeyQuery{{Status: "gone"}, {Limit: 501}, {Limit: -1}, {Offset: -1}, {Offset: 1<<30 + 1}} {
-		_, err := h.Guard.ListKeys(bg, q)
+		_, _, err := h.Guard.ListKeys(bg, q)
 		wantAPIError(t, err, ErrBadRequest)
 	}
 }
@@ -283,7 +283,7 @@ func TestKeyUsageAndUsageSummaryIncludePendingCounts(t *testing.T) {
 	if err != nil || rep.TotalRequests != 3 || rep.LastUsedAt == nil || len(rep.Daily) != 1 {
 		t.Fatalf("KeyUsage = %+v, %v", rep, err)
 	}
-	sum, err := g.UsageSummary(bg, 0, 0)
+	sum, err := usagePage(g.UsageSummary(bg, 0, 0))
 	if err != nil || sum.Total != 1 || sum.Usage[0].TotalRequests != 3 || sum.Usage[0].Name != "acme" {
 		t.Fatalf("UsageSummary = %+v, %v", sum, err)
 	}
@@ -293,9 +293,9 @@ func TestKeyUsageAndUsageSummaryIncludePendingCounts(t *testing.T) {
 	}
 	_, err = g.KeyUsage(bg, "0123456789abcdefABCDEF", 1)
 	wantAPIError(t, err, ErrNotFound)
-	_, err = g.UsageSummary(bg, 501, 0)
+	_, _, err = g.UsageSummary(bg, 501, 0)
 	wantAPIError(t, err, ErrBadRequest)
-	_, err = g.UsageSummary(bg, 1, -1)
+	_, _, err = g.UsageSummary(bg, 1, -1)
 	wantAPIError(t, err, ErrBadRequest)
 }
 
@@ -389,12 +389,12 @@ func TestHTTPAdminErrorsAreTheGoAPIErrors(t *testing.T) {
 			return err
 		}},
 		{"POST", "/keys", `{"allowed_ips":["nope"]}`, func() error { _, err := g.CreateKey(bg, KeySpec{AllowedIPs: []string{"nope"}}); return err }},
-		{"GET", "/keys?status=gone", "", func() error { _, err := g.ListKeys(bg, KeyQuery{Status: "gone"}); return err }},
-		{"GET", "/keys?limit=501", "", func() error { _, err := g.ListKeys(bg, KeyQuery{Limit: 501}); return err }},
-		{"GET", "/keys?limit=ten", "", func() error { _, err := g.ListKeys(bg, KeyQuery{Limit: -1}); return err }},
-		{"GET", "/keys?offset=-1", "", func() error { _, err := g.ListKeys(bg, KeyQuery{Offset: -1}); return err }},
-		{"GET", "/keys?limit=0", "", func() error { _, err := g.ListKeys(bg, KeyQuery{Limit: 501}); return err }},
-		{"GET", "/keys?status=gone&limit=ten", "", func() error { _, err := g.ListKeys(bg, KeyQuery{Status: "gone", Limit: -1}); return err }},
+		{"GET", "/keys?status=gone", "", func() error { _, _, err := g.ListKeys(bg, KeyQuery{Status: "gone"}); return err }},
+		{"GET", "/keys?limit=501", "", func() error { _, _, err := g.ListKeys(bg, KeyQuery{Limit: 501}); return err }},
+		{"GET", "/keys?limit=ten", "", func() error { _, _, err := g.ListKeys(bg, KeyQuery{Limit: -1}); return err }},
+		{"GET", "/keys?offset=-1", "", func() error { _, _, err := g.ListKeys(bg, KeyQuery{Offset: -1}); return err }},
+		{"GET", "/keys?limit=0", "", func() error { _, _, err := g.ListKeys(bg, KeyQuery{Limit: 501}); return err }},
+		{"GET", "/keys?status=gone&limit=ten", "", func() error { _, _, err := g.ListKeys(bg, KeyQuery{Status: "gone", Limit: -1}); return err }},
 		{"GET", "/keys/" + unknown, "", func() error { _, err := g.GetKey(bg, unknown); return err }},
 		{"GET", "/keys/not_base62", "", func() error { _, err := g.GetKey(bg, "not_base62"); return err }},
 		{"PATCH", "/keys/" + live, `{}`, func() error { _, err := g.UpdateKey(bg, live, KeyUpdate{}); return err }},
@@ -412,11 +412,11 @@ func TestHTTPAdminErrorsAreTheGoAPIErrors(t *testing.T) {
 		{"GET", "/keys/" + live + "/usage?days=367", "", func() error { _, err := g.KeyUsage(bg, live, 367); return err }},
 		{"GET", "/keys/" + live + "/usage?days=0", "", func() error { _, err := g.KeyUsage(bg, live, -1); return err }},
 		{"GET", "/keys/" + unknown + "/usage", "", func() error { _, err := g.KeyUsage(bg, unknown, 0); return err }},
-		{"GET", "/usage?limit=501", "", func() error { _, err := g.UsageSummary(bg, 501, 0); return err }},
-		{"GET", "/usage?offset=-1", "", func() error { _, err := g.UsageSummary(bg, 0, -1); return err }},
-		{"GET", "/keys?owner=a%E2%80%8Bb", "", func() error { _, err := g.ListKeys(bg, KeyQuery{Owner: "a\u200bb"}); return err }},
-		{"GET", "/keys?prefix=nope", "", func() error { _, err := g.ListKeys(bg, KeyQuery{Prefix: "nope"}); return err }},
-		{"GET", "/keys?name=" + strings.Repeat("n", 201), "", func() error { _, err := g.ListKeys(bg, KeyQuery{Name: strings.Repeat("n", 201)}); return err }},
+		{"GET", "/usage?limit=501", "", func() error { _, _, err := g.UsageSummary(bg, 501, 0); return err }},
+		{"GET", "/usage?offset=-1", "", func() error { _, _, err := g.UsageSummary(bg, 0, -1); return err }},
+		{"GET", "/keys?owner=a%E2%80%8Bb", "", func() error { _, _, err := g.ListKeys(bg, KeyQuery{Owner: "a\u200bb"}); return err }},
+		{"GET", "/keys?prefix=nope", "", func() error { _, _, err := g.ListKeys(bg, KeyQuery{Prefix: "nope"}); return err }},
+		{"GET", "/keys?name=" + strings.Repeat("n", 201), "", func() error { _, _, err := g.ListKeys(bg, KeyQuery{Name: strings.Repeat("n", 201)}); return err }},
 		{"POST", "/keys", `{"owner":"` + strings.Repeat("o", 201) + `"}`, func() error { _, err := g.CreateKey(bg, KeySpec{Owner: strings.Repeat("o", 201)}); return err }},
 		{"PATCH", "/keys/" + live, `{"owner":"a\tb"}`, func() error { o := "a\tb"; _, err := g.UpdateKey(bg, live, KeyUpdate{Owner: &o}); return err }},
 		{"POST", "/keys/" + live + "/rotate", `{"grace":"721h"}`, func() error { _, err := g.RotateKey(bg, live, 721*time.Hour); return err }},

@@ -55,7 +55,7 @@ func TestRevokingASuccessorEndsItsPredecessorsGraceOnEveryInstance(t *testing.T)
 			if err != nil || was.Status != StatusRevoked || was.RevokedAt == nil || !was.RevokedAt.Equal(now) || was.RotatedTo != next.ID {
 				t.Fatalf("the old key after its successor's revocation: %+v %v", was, err)
 			}
-			list, err := a.Guard.Audit(bg, AuditQuery{KeyID: old.ID, Action: actionRevoke})
+			list, err := auditPage(a.Guard.Audit(bg, AuditQuery{KeyID: old.ID, Action: actionRevoke}))
 			if err != nil || list.Total != 1 || list.Entries[0].Outcome != outcomeOK {
 				t.Fatalf("the old key's revoke entry: %+v %v", list, err)
 			}

@@ -109,7 +109,7 @@ func TestEveryOutcomeIsCountedPerKeyAndPerGuard(t *testing.T) {
 		if u.TotalRequests != 4 || len(u.Daily) != 1 || u.Daily[0].Requests != 4 || u.Daily[0].Outcomes != u.Outcomes {
 			t.Errorf("usage report: %+v", u)
 		}
-		sum, err := g.UsageSummary(bg, 10, 0)
+		sum, err := usagePage(g.UsageSummary(bg, 10, 0))
 		if err != nil || len(sum.Usage) != 1 {
 			t.Fatalf("UsageSummary: %+v %v", sum, err)
 		}
@@ -267,7 +267,7 @@ func TestObserversSeeStoreCallsAndAdminActionsWithOutcomes(t *testing.T) {
 			t.Errorf("no %q among %q", want, rec.events)
 		}
 	}
-	audit, err := h.Guard.Audit(bg, AuditQuery{KeyID: k.ID, Action: actionRotate})
+	audit, err := auditPage(h.Guard.Audit(bg, AuditQuery{KeyID: k.ID, Action: actionRotate}))
 	if err != nil || audit.Total != 1 || audit.Entries[0].Outcome != outcomeOK {
 		t.Fatalf("the rotation's audit entry: %+v %v", audit, err)
 	}

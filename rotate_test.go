@@ -11,13 +11,13 @@ import (
 )
 
 // auditOf reads the audit log of one key through the admin API.
-func auditOf(h *harness, keyID string) AuditList {
+func auditOf(h *harness, keyID string) auditList {
 	h.T.Helper()
 	w := h.Admin(http.MethodGet, "/audit?key_id="+keyID, "")
 	if w.Code != http.StatusOK {
 		h.T.Fatalf("audit of %s: %d %s", keyID, w.Code, w.Body)
 	}
-	var out AuditList
+	var out auditList
 	testkit.Decode(h.T, w, &out)
 	return out
 }
@@ -73,7 +73,7 @@ func TestAFailedRotationWritesNoEntryForASuccessor(t *testing.T) {
 		t.Fatalf("revoke: %d %s", w.Code, w.Body)
 	}
 	testkit.WantError(t, h.Admin(http.MethodPost, "/keys/"+old.ID+"/rotate", `{}`), http.StatusConflict, "key_revoked")
-	list, err := h.Guard.Audit(bg, AuditQuery{Action: actionCreate})
+	list, err := auditPage(h.Guard.Audit(bg, AuditQuery{Action: actionCreate}))
 	if err != nil || list.Total != 1 || list.Entries[0].KeyID != old.ID {
 		t.Fatalf("create entries after a refused rotation: %+v %v", list, err)
 	}

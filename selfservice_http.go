@@ -36,7 +36,7 @@ type selfRenewRequest struct { //nolint:unused // swag's schema of the body; the
 //	@Param			name	query		string		false	"Only keys whose name contains this (ignoring case)"
 //	@Param			limit	query		int			false	"Page size"		minimum(1)	maximum(500)	default(50)
 //	@Param			offset	query		int			false	"Keys to skip"	minimum(0)	default(0)
-//	@Success		200		{object}	KeyList		"A page of the user's keys and how many they have"
+//	@Success		200		{object}	keyList		"A page of the user's keys and how many they have"
 //	@Failure		400		{object}	ErrorBody	"bad_request: a filter, limit or offset is out of range, or owner was given"
 //	@Failure		401		{object}	ErrorBody	"credentials_missing: nobody is signed in"
 //	@Failure		503		{object}	ErrorBody	"unavailable: the key store could not be read"
@@ -51,8 +51,8 @@ func (g *Guard) selfListKeys(c *gin.Context) {
 		Status: Status(c.Query("status")), Prefix: c.Query("prefix"), Name: c.Query("name"),
 		Limit: queryInt(c, limitRange), Offset: queryInt(c, offsetRange),
 	}
-	out, err := ownerKeys(c).List(c.Request.Context(), q)
-	g.answer(c, "list my keys", http.StatusOK, out, err)
+	keys, total, err := ownerKeys(c).List(c.Request.Context(), q)
+	g.answer(c, "list my keys", http.StatusOK, keyList{Keys: keys, Total: total}, err)
 }
 
 // selfCreateKey creates a key for the signed-in owner.
@@ -239,7 +239,7 @@ func (g *Guard) selfKeyUsage(c *gin.Context) {
 //	@Param			id		path		string		true	"Key id"
 //	@Param			limit	query		int			false	"Page size"			minimum(1)	maximum(500)	default(50)
 //	@Param			offset	query		int			false	"Entries to skip"	minimum(0)	default(0)
-//	@Success		200		{object}	AuditList	"A page of the key's entries and how many there are"
+//	@Success		200		{object}	auditList	"A page of the key's entries and how many there are"
 //	@Failure		400		{object}	ErrorBody	"bad_request: limit or offset is out of range"
 //	@Failure		401		{object}	ErrorBody	"credentials_missing: nobody is signed in"
 //	@Failure		404		{object}	ErrorBody	"not_found: the user has no key with that id"
@@ -248,8 +248,8 @@ func (g *Guard) selfKeyUsage(c *gin.Context) {
 //	@Router			/account/keys/{id}/audit [get]
 func (g *Guard) selfKeyAudit(c *gin.Context) {
 	q := AuditQuery{Limit: queryInt(c, limitRange), Offset: queryInt(c, offsetRange)}
-	out, err := ownerKeys(c).Audit(c.Request.Context(), c.Param("id"), q)
-	g.answer(c, "my key's audit log", http.StatusOK, out, err)
+	entries, total, err := ownerKeys(c).Audit(c.Request.Context(), c.Param("id"), q)
+	g.answer(c, "my key's audit log", http.StatusOK, auditList{Entries: entries, Total: total}, err)
 }
 
 // answer writes out with status, or err as fail does.

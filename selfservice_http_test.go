@@ -60,7 +60,7 @@ func TestSelfServiceListingCannotReachAnotherOwnersKeys(t *testing.T) {
 		theirs := h.mint("bob", `{"name":"theirs"}`)
 		h.mint("bob", `{"name":"mine too"}`)
 		for _, q := range []string{"", "?offset=1", "?name=mine", "?prefix=" + theirs.Prefix, "?status=active&limit=500"} {
-			var list KeyList
+			var list keyList
 			w := h.as("alice", http.MethodGet, "/keys"+q, "")
 			testkit.Decode(t, w, &list)
 			for _, k := range list.Keys {
@@ -72,7 +72,7 @@ func TestSelfServiceListingCannotReachAnotherOwnersKeys(t *testing.T) {
 				t.Fatalf("GET /keys%s counts %d keys; alice has one: %s", q, list.Total, w.Body)
 			}
 		}
-		var list KeyList
+		var list keyList
 		testkit.Decode(t, h.as("alice", http.MethodGet, "/keys", ""), &list)
 		if list.Total != 1 || list.Keys[0].ID != mine.ID {
 			t.Fatalf("alice's list: %+v", list)
@@ -114,7 +114,7 @@ func TestSelfServicePolicyDecidesWhatTheOwnerCannot(t *testing.T) {
 				t.Fatalf("%s: the message does not name %s: %s", c.body, c.field, w.Body)
 			}
 		}
-		var list KeyList
+		var list keyList
 		if testkit.Decode(t, h.as("alice", http.MethodGet, "/keys", ""), &list); list.Total != 0 {
 			t.Fatalf("refused creates stored keys: %+v", list)
 		}
@@ -176,7 +176,7 @@ func TestSelfServiceKeyLifecycle(t *testing.T) {
 		} else if testkit.Decode(t, w, &usage); usage.TotalRequests != 2 {
 			t.Fatalf("usage of the first key: %+v", usage)
 		}
-		var history AuditList
+		var history auditList
 		testkit.Decode(t, h.as("alice", http.MethodGet, "/keys/"+next.ID+"/audit", ""), &history)
 		var actions []string
 		for _, e := range history.Entries {

@@ -175,9 +175,9 @@ func (o *OwnerKeys) mineFor(ctx context.Context, action, id string) error {
 // List returns a page of the owner's keys, as ListKeys does; q.Owner, if
 // set, must be the owner's (else a bad_request naming owner). Paging and
 // filters see only the owner's keys, and Total counts only them.
-func (o *OwnerKeys) List(ctx context.Context, q KeyQuery) (KeyList, error) {
+func (o *OwnerKeys) List(ctx context.Context, q KeyQuery) ([]Key, int64, error) {
 	if q.Owner != "" && q.Owner != o.owner {
-		return KeyList{}, notChosen("owner")
+		return nil, 0, notChosen("owner")
 	}
 	q.Owner = o.owner
 	return o.g.ListKeys(o.as(ctx), q)
@@ -242,17 +242,17 @@ func (o *OwnerKeys) Usage(ctx context.Context, id string, days int) (UsageReport
 // Audit does with q.KeyID set to id (q's KeyID is ignored). Entries of
 // actions the owner did not take name the actor "other" and no
 // principal: the owner sees what was done to the key, not by whom.
-func (o *OwnerKeys) Audit(ctx context.Context, id string, q AuditQuery) (AuditList, error) {
+func (o *OwnerKeys) Audit(ctx context.Context, id string, q AuditQuery) ([]AuditEntry, int64, error) {
 	if _, err := o.Get(ctx, id); err != nil {
-		return AuditList{}, err
+		return nil, 0, err
 	}
 	q.KeyID = id
-	out, err := o.g.Audit(ctx, q)
+	entries, total, err := o.g.Audit(ctx, q)
 	self := cleanActor("owner:" + o.owner)
-	for i := range out.Entries {
-		if e := &out.Entries[i]; e.Actor != self {
+	for i := range entries {
+		if e := &entries[i]; e.Actor != self {
 			e.Actor, e.Principal = "other", ""
 		}
 	}
-	return out, err
+	return entries, total, err
 }

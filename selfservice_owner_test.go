@@ -35,7 +35,7 @@ func TestSelfServiceCapsAnOwnersActiveKeys(t *testing.T) {
 		}
 		// Revoking the rotated-out key changed nothing: its successor still counts.
 		testkit.WantError(t, h.as("alice", http.MethodPost, "/keys", ""), http.StatusConflict, "too_many_keys")
-		var list KeyList
+		var list keyList
 		testkit.Decode(t, h.as("alice", http.MethodGet, "/keys?status=active", ""), &list)
 		if w := h.as("alice", http.MethodPost, "/keys/"+list.Keys[0].ID+"/revoke", ""); w.Code != http.StatusOK {
 			t.Fatalf("revoke: %d %s", w.Code, w.Body)
@@ -110,7 +110,7 @@ func raceCreates(t *testing.T, a, b *harness) {
 		t.Fatalf("%d concurrent creates on two instances: %v, want %d created and the rest too_many_keys", racers, codes, defaultMaxKeys)
 	}
 	for _, h := range []*harness{a, b} {
-		var list KeyList
+		var list keyList
 		testkit.Decode(t, h.Admin(http.MethodGet, "/keys?owner=alice", ""), &list)
 		if list.Total != defaultMaxKeys {
 			t.Fatalf("alice has %d keys, want %d", list.Total, defaultMaxKeys)
@@ -143,7 +143,7 @@ func TestSelfServiceThrottlesAnOwnersCreates(t *testing.T) {
 		clock.Advance(30 * time.Minute)
 		h.mint("alice", "")
 		testkit.WantError(t, h.as("alice", http.MethodPost, "/keys", ""), http.StatusTooManyRequests, "too_many_creates")
-		var list KeyList
+		var list keyList
 		if testkit.Decode(t, h.as("alice", http.MethodGet, "/keys", ""), &list); list.Total != 3 {
 			t.Fatalf("alice has %d keys, want 3", list.Total)
 		}
@@ -162,13 +162,13 @@ func TestSelfServiceActionsAreAuditedUnderTheOwner(t *testing.T) {
 		h.Admin(http.MethodPost, "/keys/"+k.ID+"/renew", "")
 		h.as("alice", http.MethodPost, "/keys/"+k.ID+"/revoke", "")
 
-		var admin AuditList
+		var admin auditList
 		testkit.Decode(t, h.Admin(http.MethodGet, "/audit?key_id="+k.ID, ""), &admin)
 		got := auditTrail(admin)
 		if want := "revoke owner:alice ok,renew http:192.0.2.1 ok,revoke owner:mallory not_found,create owner:alice ok"; got != want {
 			t.Fatalf("the admin reads %s, want %s", got, want)
 		}
-		var mine AuditList
+		var mine auditList
 		testkit.Decode(t, h.as("alice", http.MethodGet, "/keys/"+k.ID+"/audit", ""), &mine)
 		if got, want := auditTrail(mine), "revoke owner:alice ok,renew other ok,revoke other not_found,create owner:alice ok"; got != want {
 			t.Fatalf("alice reads %s, want %s", got, want)
@@ -181,7 +181,7 @@ func TestSelfServiceActionsAreAuditedUnderTheOwner(t *testing.T) {
 	})
 }
 
-func auditTrail(l AuditList) string {
+func auditTrail(l auditList) string {
 	out := make([]string, len(l.Entries))
 	for i, e := range l.Entries {
 		out[i] = e.Action + " " + e.Actor + " " + e.Outcome
@@ -223,7 +223,7 @@ func TestForOwnerAppliesTheSameChecksAsTheRoutes(t *testing.T) {
 		if _, err := bob.Revoke(ctx, k.ID); !errors.Is(err, ErrNotFound) {
 			t.Fatalf("bob revokes alice's key: %v", err)
 		}
-		if _, err := bob.List(ctx, KeyQuery{Owner: "alice"}); !errors.Is(err, ErrBadRequest) {
+		if _, _, err := bob.List(ctx, KeyQuery{Owner: "alice"}); !errors.Is(err, ErrBadRequest) {
 			t.Fatalf("bob lists alice's keys: %v", err)
 		}
 		for _, p := range []OwnerPolicy{{Scopes: []string{"bad scope"}}, {MaxKeys: -1}, {AllowedIPs: []string{"nowhere"}}} {

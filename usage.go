@@ -261,22 +261,22 @@ func (g *Guard) KeyUsage(ctx context.Context, id string, days int) (UsageReport,
 // UsageSummary reports every key's requests in all, last use and
 // verifications by outcome (as KeyUsage's), newest key first, a page of limit rows (1 to 500; 0 means 50) after offset, and the
 // number of keys. Pending counts and errors are as for KeyUsage.
-func (g *Guard) UsageSummary(ctx context.Context, limit, offset int) (UsageSummaryList, error) {
+func (g *Guard) UsageSummary(ctx context.Context, limit, offset int) ([]UsageSummary, int64, error) {
 	limit, e := limitRange.value(limit)
 	if e != nil {
-		return UsageSummaryList{}, e
+		return nil, 0, e
 	}
 	if offset, e = offsetRange.value(offset); e != nil {
-		return UsageSummaryList{}, e
+		return nil, 0, e
 	}
 	ctx, cancel := g.adminRead(ctx)
 	defer cancel()
 	if err := g.flushForRead(ctx); err != nil {
-		return UsageSummaryList{}, err
+		return nil, 0, err
 	}
 	stored, total, err := g.usageStore.UsageSummaries(ctx, limit, offset)
 	if err != nil {
-		return UsageSummaryList{}, storeError("read usage", err)
+		return nil, 0, storeError("read usage", err)
 	}
 	rows := make([]UsageSummary, len(stored))
 	for i, u := range stored {
@@ -289,13 +289,13 @@ func (g *Guard) UsageSummary(ctx context.Context, limit, offset int) (UsageSumma
 			ids[i] = rows[i].ID
 		}
 		if refused, err = ost.RefusalTotals(ctx, ids); err != nil {
-			return UsageSummaryList{}, storeError("read outcomes", err)
+			return nil, 0, storeError("read outcomes", err)
 		}
 	}
 	for i := range rows {
 		rows[i].Outcomes = outcomesOf(rows[i].TotalRequests, refused[rows[i].ID])
 	}
-	return UsageSummaryList{Usage: rows, Total: total}, nil
+	return rows, total, nil
 }
 
 // flushForRead makes this instance's pending counts visible before a usage

@@ -58,7 +58,7 @@ func TestAdminBodyFieldNamesAreExact(t *testing.T) {
 	if got.Name != "before" || got.RateLimit != nil || got.Quota != nil || got.ExpiresAt == nil {
 		t.Fatalf("a refused body changed the key: %+v", got)
 	}
-	var l KeyList
+	var l keyList
 	testkit.Decode(t, h.Admin("GET", "/keys", ""), &l)
 	if l.Total != 1 {
 		t.Fatalf("refused bodies created keys: total %d", l.Total)

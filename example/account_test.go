@@ -161,10 +161,14 @@ func TestABrowserSignedInAsTwoUsersSeesOnlyTheirOwnKeys(t *testing.T) {
 		}
 		return n, text
 	}
-	keysOf := func(user string) ginkey.KeyList {
+	type keyList struct {
+		Keys  []ginkey.Key `json:"keys"`
+		Total int64        `json:"total"`
+	}
+	keysOf := func(user string) keyList {
 		t.Helper()
 		status, body := call(user+" lists keys", "GET", "/account/keys", "")
-		var l ginkey.KeyList
+		var l keyList
 		if err := json.Unmarshal([]byte(body), &l); status != http.StatusOK || err != nil {
 			t.Fatalf("%s's list: %d %s", user, status, body)
 		}

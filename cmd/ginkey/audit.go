@@ -21,10 +21,11 @@ func setupAudit(fs *flag.FlagSet, c *cli) func(context.Context, []string) error 
 			return err
 		}
 		defer g.close()
-		l, err := g.Audit(ctx, ginkey.AuditQuery{KeyID: *key, Action: *action, Since: since.v, Limit: *limit, Offset: *offset})
+		entries, total, err := g.Audit(ctx, ginkey.AuditQuery{KeyID: *key, Action: *action, Since: since.v, Limit: *limit, Offset: *offset})
 		if err != nil {
 			return err
 		}
+		l := auditPage{Entries: entries, Total: total}
 		if c.json {
 			return writeJSON(c.stdout, l)
 		}

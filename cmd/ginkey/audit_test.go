@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ginkey/ginkey"
 	"github.com/ginkey/ginkey/gormstore"
 	"github.com/ginkey/ginkey/keystore"
 )
@@ -27,9 +26,9 @@ func osUser(t *testing.T) string {
 	return "unknown"
 }
 
-func auditJSON(t *testing.T, db string, args ...string) ginkey.AuditList {
+func auditJSON(t *testing.T, db string, args ...string) auditPage {
 	t.Helper()
-	var l ginkey.AuditList
+	var l auditPage
 	out := mustRun(t, db, append([]string{"audit", "--json"}, args...)...)
 	if err := json.Unmarshal([]byte(out), &l); err != nil {
 		t.Fatalf("audit --json printed no audit list: %v\n%s", err, out)

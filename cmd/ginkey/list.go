@@ -20,13 +20,14 @@ func setupList(fs *flag.FlagSet, c *cli) func(context.Context, []string) error {
 			return err
 		}
 		defer g.close()
-		l, err := g.ListKeys(ctx, ginkey.KeyQuery{
+		keys, total, err := g.ListKeys(ctx, ginkey.KeyQuery{
 			Status: ginkey.Status(*status), Owner: *owner, Prefix: *prefix, Name: *name,
 			Limit: *limit, Offset: *offset,
 		})
 		if err != nil {
 			return err
 		}
+		l := keyPage{Keys: keys, Total: total}
 		if c.json {
 			return writeJSON(c.stdout, l)
 		}

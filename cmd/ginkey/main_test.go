@@ -46,7 +46,7 @@ func TestCreateJSONRoundTripsThroughShowJSON(t *testing.T) {
 		t.Errorf("metadata number lost digits:\n%s", out)
 	}
 
-	var list ginkey.KeyList
+	var list keyPage
 	if err := json.Unmarshal([]byte(mustRun(t, db, "--json", "list")), &list); err != nil {
 		t.Fatal(err)
 	}
@@ -274,7 +274,7 @@ func TestOwnerSearchAndRotate(t *testing.T) {
 		t.Fatalf("create --owner: %+v", a.Key)
 	}
 	ids := func(args ...string) string {
-		var l ginkey.KeyList
+		var l keyPage
 		if err := json.Unmarshal([]byte(mustRun(t, db, append([]string{"list", "--json"}, args...)...)), &l); err != nil {
 			t.Fatal(err)
 		}

@@ -121,7 +121,7 @@ func TestTheCLIWorksOnAServerWithItsOwnPrefixes(t *testing.T) {
 					}
 					return res.stdout
 				}
-				var l ginkey.KeyList
+				var l keyPage
 				if err := json.Unmarshal([]byte(cli("list", "--json")), &l); err != nil || !slices.ContainsFunc(l.Keys, func(k ginkey.Key) bool { return k.ID == byServer.ID }) {
 					t.Errorf("%s: the CLI's list does not show the server's key %s: %+v %v", via.name, byServer.ID, l, err)
 				}

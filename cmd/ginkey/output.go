@@ -83,8 +83,25 @@ func writeKey(w io.Writer, k *ginkey.Key) error {
 	return t.done()
 }
 
+// keyPage, usagePage and auditPage are pages as --json writes them: the
+// bodies of the admin API's GET /keys, /usage and /audit.
+type (
+	keyPage struct {
+		Keys  []ginkey.Key `json:"keys"`
+		Total int64        `json:"total"`
+	}
+	usagePage struct {
+		Usage []ginkey.UsageSummary `json:"usage"`
+		Total int64                 `json:"total"`
+	}
+	auditPage struct {
+		Entries []ginkey.AuditEntry `json:"entries"`
+		Total   int64               `json:"total"`
+	}
+)
+
 // writeKeyList writes a page of keys as a table.
-func writeKeyList(w io.Writer, l *ginkey.KeyList, offset int) error {
+func writeKeyList(w io.Writer, l *keyPage, offset int) error {
 	return writePage(w, len(l.Keys), offset, l.Total, "keys",
 		"ID\tPREFIX\tNAME\tOWNER\tSTATUS\tSCOPES\tEXPIRES\tLAST USED\n", func(t *table, i int) {
 			k := &l.Keys[i]
@@ -154,7 +171,7 @@ func refusedText(outcomes ginkey.Outcomes) string {
 }
 
 // writeUsageSummary writes every key's usage as a table.
-func writeUsageSummary(w io.Writer, s *ginkey.UsageSummaryList, offset int) error {
+func writeUsageSummary(w io.Writer, s *usagePage, offset int) error {
 	return writePage(w, len(s.Usage), offset, s.Total, "keys",
 		"ID\tPREFIX\tNAME\tREQUESTS\tREFUSED\tLAST USED\n", func(t *table, i int) {
 			u := &s.Usage[i]
@@ -259,7 +276,7 @@ func cell(s string) string {
 }
 
 // writeAudit writes a page of the audit log as a table.
-func writeAudit(w io.Writer, l *ginkey.AuditList, offset int) error {
+func writeAudit(w io.Writer, l *auditPage, offset int) error {
 	return writePage(w, len(l.Entries), offset, l.Total, "entries",
 		"TIME\tACTION\tKEY\tACTOR\tPRINCIPAL\tFIELDS\tOUTCOME\tCOUNT\n", func(t *table, i int) {
 			e := &l.Entries[i]

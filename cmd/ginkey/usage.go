@@ -24,10 +24,11 @@ func setupUsage(fs *flag.FlagSet, c *cli) func(context.Context, []string) error 
 		}
 		defer g.close()
 		if len(args) == 0 {
-			s, err := g.UsageSummary(ctx, *limit, *offset)
+			rows, total, err := g.UsageSummary(ctx, *limit, *offset)
 			if err != nil {
 				return err
 			}
+			s := usagePage{Usage: rows, Total: total}
 			if c.json {
 				return writeJSON(c.stdout, s)
 			}
