@@ -65,10 +65,24 @@ func (g *Guard) requireAdmin(c *gin.Context) {
 		writeError(c, e)
 		return
 	}
-	given := c.GetHeader(adminHeader)
-	if given == "" && len(g.admin.auths) == 0 { // no guess made: nothing to throttle
-		writeError(c, errAdminUnauthorized)
+	if challenges, err := g.admitAdmin(c, c.GetHeader(adminHeader)); err != nil {
+		refuse(c, err, challenges)
 		return
+	}
+	// Admin answers can carry a plaintext key: keep them out of caches.
+	c.Header("Cache-Control", "no-store")
+	c.Next()
+}
+
+// admitAdmin judges c's admin credentials: given, the admin secret, when
+// it is not ""; else AdminAuth and AdminKeyScope's keys. It alone
+// throttles wrong credentials per client address, logs them and counts
+// them for the audit log. On success c's request context names the actor
+// and the principal; on failure it returns the error and, for a 401, the
+// challenges to send with it.
+func (g *Guard) admitAdmin(c *gin.Context, given string) ([]string, error) {
+	if given == "" && len(g.admin.auths) == 0 { // no guess made: nothing to throttle
+		return nil, errAdminUnauthorized
 	}
 	c.Set(adminGateKey, true)
 	who := requesterOf(c)
@@ -83,15 +97,14 @@ func (g *Guard) requireAdmin(c *gin.Context) {
 		var wait time.Duration
 		if wait, held = g.limits.admin.acquire(c.Request.Context(), who, now.UnixNano()); wait > 0 {
 			g.adminFailed(ip, now, true)
-			WriteError(c, retryLater(errAdminTooManyFailures, wait))
-			return
+			return nil, retryLater(errAdminTooManyFailures, wait)
 		}
 	}
 	var (
 		err error
 		by  Authenticator // the way in that accepted the request
 	)
-	if given != "" { // the secret header is judged by the secret alone
+	if given != "" { // the secret is judged by the secret alone
 		if !g.adminAuthorized(given) {
 			err = errAdminUnauthorized
 		}
@@ -117,15 +130,12 @@ func (g *Guard) requireAdmin(c *gin.Context) {
 				err = errAdminCredentialsMissing
 			}
 		}
-		refuse(c, err, challenges)
-		return
+		return challenges, err
 	}
 	// Who acts, for the audit log: the address and the principal admitted.
 	ctx := WithActor(c.Request.Context(), httpActor(ip))
 	c.Request = c.Request.WithContext(withPrincipal(ctx, principalOf(c, by)))
-	// Admin answers can carry a plaintext key: keep them out of caches.
-	c.Header("Cache-Control", "no-store")
-	c.Next()
+	return nil, nil
 }
 
 // adminQueryCredential refuses a request whose query string holds a

@@ -1,0 +1,27 @@
+// ginkey console: progressive enhancement only; every page works without it.
+(function () {
+  "use strict";
+  document.addEventListener("click", function (ev) {
+    var copy = ev.target.closest("[data-copy]");
+    if (copy) {
+      var src = document.getElementById(copy.getAttribute("data-copy"));
+      if (src && navigator.clipboard) {
+        navigator.clipboard.writeText(src.textContent).then(function () {
+          copy.textContent = "Copied";
+        }, function () {
+          copy.textContent = "Copy failed: select the key and copy it";
+        });
+      }
+    }
+  });
+  document.addEventListener("submit", function (ev) {
+    var msg = ev.target.getAttribute("data-confirm");
+    if (msg && !window.confirm(msg)) {
+      ev.preventDefault();
+    }
+  });
+  var btn = document.getElementById("copy");
+  if (btn && navigator.clipboard) {
+    btn.hidden = false;
+  }
+})();

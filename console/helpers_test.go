@@ -1,0 +1,126 @@
+package console_test
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/gin-gonic/gin"
+	"github.com/ginkey/ginkey"
+	"github.com/ginkey/ginkey/console"
+)
+
+const testSecret = "console-test-secret-0123456789"
+
+// env is a console mounted at /console on a real gin engine, over a guard
+// with a real SQLite file, and a browser's cookie jar.
+type env struct {
+	t       *testing.T
+	guard   *ginkey.Guard
+	r       *gin.Engine
+	cookies map[string]*http.Cookie
+}
+
+func newEnv(t *testing.T, cfg ginkey.Config, opts console.Options) *env {
+	t.Helper()
+	gin.SetMode(gin.TestMode)
+	cfg.DBPath = filepath.Join(t.TempDir(), "keys.db")
+	if cfg.AdminSecret == "" {
+		cfg.AdminSecret = testSecret
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	g, err := ginkey.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = g.Close() })
+	con, err := console.New(g, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := gin.New()
+	mount := r.Group("/console")
+	if opts.Owner != nil {
+		mount = r.Group("/account/console")
+	}
+	con.Register(mount)
+	api := r.Group("/api", g.Handler())
+	api.GET("/items", g.Require("items:read"), func(c *gin.Context) { c.String(http.StatusOK, "ok") })
+	api.GET("/open", func(c *gin.Context) { c.String(http.StatusOK, "ok") })
+	g.RegisterAdmin(r.Group("/admin"))
+	return &env{t: t, guard: g, r: r, cookies: map[string]*http.Cookie{}}
+}
+
+// do sends a request with the jar's cookies and keeps the answer's.
+func (e *env) do(method, path string, form url.Values, header map[string]string) *httptest.ResponseRecorder {
+	e.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req := httptest.NewRequest(method, path, body)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	for _, c := range e.cookies {
+		req.AddCookie(c)
+	}
+	w := httptest.NewRecorder()
+	e.r.ServeHTTP(w, req)
+	for _, c := range w.Result().Cookies() {
+		if c.MaxAge < 0 {
+			delete(e.cookies, c.Name)
+		} else {
+			e.cookies[c.Name] = c
+		}
+	}
+	return w
+}
+
+func (e *env) get(path string) *httptest.ResponseRecorder {
+	return e.do(http.MethodGet, path, nil, nil)
+}
+
+// post sends a same-origin form, as the console's own pages do.
+func (e *env) post(path string, form url.Values) *httptest.ResponseRecorder {
+	return e.do(http.MethodPost, path, form, map[string]string{"Sec-Fetch-Site": "same-origin"})
+}
+
+// signIn signs in with the admin secret through the form.
+func (e *env) signIn() {
+	e.t.Helper()
+	w := e.post("/console/signin", url.Values{"secret": {testSecret}})
+	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/console/keys" {
+		e.t.Fatalf("sign-in: %d %q %s", w.Code, w.Header().Get("Location"), w.Body)
+	}
+}
+
+var csrfInput = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// token is the CSRF token of the page at path.
+func (e *env) token(path string) string {
+	e.t.Helper()
+	w := e.get(path)
+	m := csrfInput.FindStringSubmatch(w.Body.String())
+	if m == nil {
+		e.t.Fatalf("GET %s: no csrf input in %d %s", path, w.Code, w.Body)
+	}
+	return m[1]
+}
+
+// mustStatus fails unless w answered want.
+func mustStatus(t *testing.T, w *httptest.ResponseRecorder, want int) {
+	t.Helper()
+	if w.Code != want {
+		t.Fatalf("status %d, want %d; body: %s", w.Code, want, w.Body)
+	}
+}

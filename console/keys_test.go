@@ -1,0 +1,113 @@
+package console_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/ginkey/ginkey"
+	"github.com/ginkey/ginkey/console"
+)
+
+var secretCode = regexp.MustCompile(`<code id="secret">([^<]+)</code>`)
+
+func TestCreateShowsTheKeyOnceAndItWorks(t *testing.T) {
+	e := newEnv(t, ginkey.Config{}, console.Options{})
+	e.signIn()
+	tok := e.token("/console/keys/new")
+	w := e.post("/console/keys", url.Values{"csrf": {tok}, "name": {"billing"}, "owner": {"acme"}, "scopes": {"items:read items:write"}, "ttl": {"15d"}, "rate_requests": {"100"}, "rate_per": {"1m"}})
+	mustStatus(t, w, http.StatusOK)
+	if cc := w.Header().Get("Cache-Control"); cc != "no-store" {
+		t.Errorf("Cache-Control %q", cc)
+	}
+	m := secretCode.FindStringSubmatch(w.Body.String())
+	if m == nil || !strings.Contains(w.Body.String(), `id="shown-once"`) || !strings.Contains(w.Body.String(), `id="copy"`) {
+		t.Fatalf("no secret, warning or copy button: %s", w.Body)
+	}
+	req := e.do(http.MethodGet, "/api/items", nil, map[string]string{"X-API-Key": m[1]})
+	mustStatus(t, req, http.StatusOK)
+
+	list, _ := e.guard.ListKeys(context.Background(), ginkey.KeyQuery{})
+	if len(list.Keys) != 1 {
+		t.Fatalf("keys: %+v", list)
+	}
+	k := list.Keys[0]
+	if k.Owner != "acme" || strings.Join(k.Scopes, " ") != "items:read items:write" || k.RateLimit == nil || k.RateLimit.Requests != 100 || k.ExpiresAt == nil {
+		t.Errorf("created %+v", k)
+	}
+	detail := e.get("/console/keys/" + k.ID)
+	mustStatus(t, detail, http.StatusOK)
+	if strings.Contains(detail.Body.String(), m[1]) {
+		t.Error("the detail page shows the plaintext key")
+	}
+	for _, want := range []string{`id="key-fields"`, `id="usage-chart"`, `id="usage-table"`, `id="rotate"`, `id="revoke"`, `id="renew"`, `id="edit-link"`} {
+		if !strings.Contains(detail.Body.String(), want) {
+			t.Errorf("detail lacks %s", want)
+		}
+	}
+}
+
+func TestCreateShowsTheAPIsMessage(t *testing.T) {
+	e := newEnv(t, ginkey.Config{}, console.Options{})
+	e.signIn()
+	tok := e.token("/console/keys/new")
+	w := e.post("/console/keys", url.Values{"csrf": {tok}, "name": {"x"}, "scopes": {"bad scope!"}})
+	mustStatus(t, w, http.StatusBadRequest)
+	if !strings.Contains(w.Body.String(), `id="error" role="alert"`) || !strings.Contains(w.Body.String(), "scopes") {
+		t.Errorf("no error naming scopes: %s", w.Body)
+	}
+}
+
+// createKey creates a key through the management API.
+func createKey(t *testing.T, e *env, spec ginkey.KeySpec) ginkey.CreatedKey {
+	t.Helper()
+	k, err := e.guard.CreateKey(context.Background(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// TestUserStringsRenderAsText puts markup in every user string and looks
+// for it, raw, on every page that shows it.
+func TestUserStringsRenderAsText(t *testing.T) {
+	e := newEnv(t, ginkey.Config{}, console.Options{})
+	e.signIn()
+	raws := []string{`<img src=x onerror=alert(1)>`, `"><script>alert(1)</script>`}
+	var ids []string
+	for i, name := range raws {
+		k := createKey(t, e, ginkey.KeySpec{Name: name, Owner: "o</script><b>" + string(rune('a'+i)),
+			Metadata: map[string]any{"</script><script>x": "</script><img src=y>"}})
+		ids = append(ids, k.ID)
+	}
+	// An update puts the field names in the audit log too.
+	if _, err := e.guard.UpdateKey(context.Background(), ids[0], ginkey.KeyUpdate{Owner: &raws[0]}); err != nil {
+		t.Fatal(err)
+	}
+	forbidden := []string{"<img src=x", "<script>alert", "</script><b>", "<img src=y", "items:</script>", "</script><script>x"}
+	pages := []string{"/console/keys", "/console/keys?q=o%3C%2Fscript%3E%3Cb%3Ea", "/console/audit", "/console/usage"}
+	for _, id := range ids {
+		pages = append(pages, "/console/keys/"+id, "/console/keys/"+id+"/edit", "/console/audit?key="+id)
+	}
+	for _, path := range pages {
+		body := e.get(path).Body.String()
+		for _, f := range forbidden {
+			if strings.Contains(body, f) {
+				t.Errorf("%s: raw %q", path, f)
+			}
+		}
+	}
+	detail := e.get("/console/keys/"+ids[0]).Body.String() + e.get("/console/keys/"+ids[1]).Body.String()
+	for _, escaped := range []string{"&lt;img src=x onerror=alert(1)&gt;", "o&lt;/script&gt;&lt;b&gt;b", "&lt;/script&gt;&lt;script&gt;x", "&lt;/script&gt;&lt;img src=y&gt;"} {
+		if !strings.Contains(detail, escaped) {
+			t.Errorf("detail lacks the escaped text %q", escaped)
+		}
+	}
+	list := e.get("/console/keys").Body.String()
+	if !strings.Contains(list, "&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;") {
+		t.Errorf("list lacks the escaped name")
+	}
+}

@@ -1,0 +1,174 @@
+package console_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/ginkey/ginkey"
+	"github.com/ginkey/ginkey/console"
+)
+
+func TestSignInSetsAStrictSessionCookieAndSignOutEndsIt(t *testing.T) {
+	e := newEnv(t, ginkey.Config{}, console.Options{})
+	w := e.get("/console/keys")
+	mustStatus(t, w, http.StatusSeeOther)
+	if loc := w.Header().Get("Location"); loc != "/console/signin" {
+		t.Fatalf("not signed in: Location %q", loc)
+	}
+	form := e.get("/console/signin").Body.String()
+	for _, want := range []string{`<form id="signin"`, `<label for="secret">Admin secret</label>`, `id="secret" name="secret" type="password"`, `id="signin-submit"`} {
+		if !strings.Contains(form, want) {
+			t.Errorf("sign-in form lacks %s", want)
+		}
+	}
+	e.signIn()
+	c := e.cookies["ginkey_console"]
+	if c == nil {
+		t.Fatal("no session cookie")
+	}
+	if !c.HttpOnly || c.SameSite != http.SameSiteStrictMode || c.Path != "/console" || c.Secure || len(c.Value) != 43 || strings.Contains(c.Value, testSecret) {
+		t.Errorf("session cookie %+v", c)
+	}
+	old := *c
+	mustStatus(t, e.get("/console/keys"), http.StatusOK)
+	tok := e.token("/console/keys")
+	w = e.post("/console/signout", url.Values{"csrf": {tok}})
+	mustStatus(t, w, http.StatusSeeOther)
+	if w.Header().Get("Location") != "/console/signin" || e.cookies["ginkey_console"] != nil {
+		t.Fatalf("sign-out: %q, cookie %v", w.Header().Get("Location"), e.cookies["ginkey_console"])
+	}
+	// The old cookie, replayed, opens nothing: the session is gone on the server.
+	e.cookies["ginkey_console"] = &old
+	w = e.get("/console/keys")
+	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/console/signin" {
+		t.Errorf("old cookie after sign-out: %d %q", w.Code, w.Header().Get("Location"))
+	}
+}
+
+func TestSessionCookieIsSecureOverTLS(t *testing.T) {
+	e := newEnv(t, ginkey.Config{}, console.Options{})
+	req := url.Values{"secret": {testSecret}}
+	w := e.do(http.MethodPost, "https://example.com/console/signin", req, map[string]string{"Sec-Fetch-Site": "same-origin"})
+	mustStatus(t, w, http.StatusSeeOther)
+	if c := e.cookies["ginkey_console"]; c == nil || !c.Secure {
+		t.Errorf("cookie over TLS: %+v", c)
+	}
+}
+
+func TestWrongSecretShowsTheErrorAndIsThrottledWithTheHeader(t *testing.T) {
+	e := newEnv(t, ginkey.Config{AdminFailureLimit: 3}, console.Options{})
+	w := e.post("/console/signin", url.Values{"secret": {"wrong-secret-0123456789"}})
+	mustStatus(t, w, http.StatusUnauthorized)
+	if !strings.Contains(w.Body.String(), `<div id="error" role="alert"`) || !strings.Contains(w.Body.String(), "admin_unauthorized") {
+		t.Errorf("no error: %s", w.Body)
+	}
+	if e.cookies["ginkey_console"] != nil {
+		t.Error("a wrong secret got a session")
+	}
+	// The header and the form draw on one allowance per address.
+	mustStatus(t, e.do(http.MethodGet, "/admin/keys", nil, map[string]string{"X-Admin-Secret": "wrong-secret-0123456789"}), http.StatusUnauthorized)
+	mustStatus(t, e.post("/console/signin", url.Values{"secret": {"wrong-secret-0123456789"}}), http.StatusUnauthorized)
+	w = e.post("/console/signin", url.Values{"secret": {testSecret}})
+	mustStatus(t, w, http.StatusTooManyRequests)
+	if w.Header().Get("Retry-After") == "" || !strings.Contains(w.Body.String(), "too_many_failures") {
+		t.Errorf("throttled sign-in: Retry-After %q, body %s", w.Header().Get("Retry-After"), w.Body)
+	}
+	mustStatus(t, e.do(http.MethodGet, "/admin/keys", nil, map[string]string{"X-Admin-Secret": testSecret}), http.StatusTooManyRequests)
+}
+
+func TestAdminAuthBasicWorksWithoutTheForm(t *testing.T) {
+	basic, err := ginkey.BasicAuth("ops", map[string]string{"ops": "ops-password-123"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, ginkey.Config{AdminAuth: basic}, console.Options{})
+	auth := map[string]string{"Authorization": "Basic b3BzOm9wcy1wYXNzd29yZC0xMjM="} // ops:ops-password-123
+	w := e.do(http.MethodGet, "/console/keys", nil, auth)
+	mustStatus(t, w, http.StatusOK)
+	tok := csrfInput.FindStringSubmatch(w.Body.String())
+	if tok == nil || e.cookies["ginkey_console_csrf"] == nil || !e.cookies["ginkey_console_csrf"].HttpOnly {
+		t.Fatalf("no token cookie: %v", e.cookies)
+	}
+	h := map[string]string{"Authorization": auth["Authorization"], "Sec-Fetch-Site": "same-origin"}
+	mustStatus(t, e.do(http.MethodPost, "/console/keys", url.Values{"csrf": {tok[1]}, "name": {"b"}}, h), http.StatusOK)
+	mustStatus(t, e.do(http.MethodPost, "/console/keys", url.Values{"csrf": {"x" + tok[1][1:]}, "name": {"b"}}, h), http.StatusForbidden)
+	// Wrong Basic credentials are the gate's refusal, with its challenge.
+	w = e.do(http.MethodGet, "/console/keys", nil, map[string]string{"Authorization": "Basic b3BzOndyb25n"})
+	mustStatus(t, w, http.StatusUnauthorized)
+	// The sign-in link asks the browser for Basic credentials, then keeps a session.
+	w = e.get("/console/signin/basic")
+	if w.Code != http.StatusUnauthorized || !strings.HasPrefix(w.Header().Get("WWW-Authenticate"), "Basic") {
+		t.Errorf("signin/basic without credentials: %d %q", w.Code, w.Header().Get("WWW-Authenticate"))
+	}
+	w = e.do(http.MethodGet, "/console/signin/basic", nil, auth)
+	mustStatus(t, w, http.StatusSeeOther)
+	mustStatus(t, e.get("/console/keys"), http.StatusOK)
+}
+
+// TestEveryStateChangeNeedsItsTokenAndSameOrigin posts to every
+// state-changing route without the token, with a wrong one, and from
+// another site with the right one: 403 csrf_failed each time, the key
+// untouched; then with the right token, accepted.
+func TestEveryStateChangeNeedsItsTokenAndSameOrigin(t *testing.T) {
+	e := newEnv(t, ginkey.Config{}, console.Options{})
+	e.signIn()
+	k := createKey(t, e, ginkey.KeySpec{Name: "target"})
+	tok := e.token("/console/keys")
+	routes := map[string]url.Values{
+		"/console/keys":                     {"name": {"new"}},
+		"/console/keys/" + k.ID + "/edit":   {"name": {"renamed"}},
+		"/console/keys/" + k.ID + "/rotate": {"grace": {"1h"}},
+		"/console/keys/" + k.ID + "/renew":  {"renew_ttl": {"30d"}},
+		"/console/keys/" + k.ID + "/revoke": {},
+		"/console/keys/" + k.ID + "/delete": {},
+		"/console/signout":                  {},
+	}
+	refusals := []struct {
+		name   string
+		token  string
+		header map[string]string
+	}{
+		{"no token", "", map[string]string{"Sec-Fetch-Site": "same-origin"}},
+		{"wrong token", strings.Repeat("A", 43), map[string]string{"Sec-Fetch-Site": "same-origin"}},
+		{"cross-site", tok, map[string]string{"Sec-Fetch-Site": "cross-site"}},
+		{"foreign origin", tok, map[string]string{"Origin": "https://evil.example"}},
+	}
+	for path, form := range routes {
+		for _, r := range refusals {
+			f := url.Values{}
+			for k, v := range form {
+				f[k] = v
+			}
+			if r.token != "" {
+				f.Set("csrf", r.token)
+			}
+			w := e.do(http.MethodPost, path, f, r.header)
+			if w.Code != http.StatusForbidden || !strings.Contains(w.Body.String(), "csrf_failed") || !strings.Contains(w.Body.String(), `id="error"`) {
+				t.Errorf("%s %s: %d %s", r.name, path, w.Code, w.Body)
+			}
+		}
+	}
+	if got, err := e.guard.GetKey(t.Context(), k.ID); err != nil || got.Name != "target" || got.Status != ginkey.StatusActive {
+		t.Fatalf("a refused post changed the key: %+v %v", got, err)
+	}
+	if l, _ := e.guard.ListKeys(t.Context(), ginkey.KeyQuery{}); l.Total != 1 {
+		t.Fatalf("a refused post created a key: %d", l.Total)
+	}
+	// Accepted with the token, in an order that leaves each route its key.
+	for _, path := range []string{"/console/keys", "/console/keys/" + k.ID + "/edit", "/console/keys/" + k.ID + "/renew",
+		"/console/keys/" + k.ID + "/rotate", "/console/keys/" + k.ID + "/revoke", "/console/keys/" + k.ID + "/delete", "/console/signout"} {
+		f := url.Values{"csrf": {tok}}
+		for k, v := range routes[path] {
+			f[k] = v
+		}
+		w := e.post(path, f)
+		if w.Code != http.StatusOK && w.Code != http.StatusSeeOther {
+			t.Errorf("with the token, %s: %d %s", path, w.Code, w.Body)
+		}
+	}
+	// Sign-in has no session yet: it is guarded by the origin checks.
+	w := e.do(http.MethodPost, "/console/signin", url.Values{"secret": {testSecret}}, map[string]string{"Sec-Fetch-Site": "cross-site"})
+	mustStatus(t, w, http.StatusForbidden)
+}
