@@ -30,11 +30,11 @@ func TestCreateShowsTheKeyOnceAndItWorks(t *testing.T) {
 	req := e.do(http.MethodGet, "/api/items", nil, map[string]string{"X-API-Key": m[1]})
 	mustStatus(t, req, http.StatusOK)
 
-	list, _ := e.guard.ListKeys(context.Background(), ginkey.KeyQuery{})
-	if len(list.Keys) != 1 {
-		t.Fatalf("keys: %+v", list)
+	keys, _, err := e.guard.ListKeys(context.Background(), ginkey.KeyQuery{})
+	if err != nil || len(keys) != 1 {
+		t.Fatalf("keys: %+v %v", keys, err)
 	}
-	k := list.Keys[0]
+	k := keys[0]
 	if k.Owner != "acme" || strings.Join(k.Scopes, " ") != "items:read items:write" || k.RateLimit == nil || k.RateLimit.Requests != 100 || k.ExpiresAt == nil {
 		t.Errorf("created %+v", k)
 	}

@@ -27,8 +27,7 @@ type adminKeys struct{ g *ginkey.Guard }
 var _ keyManager = adminKeys{}
 
 func (a adminKeys) list(ctx context.Context, q ginkey.KeyQuery) ([]ginkey.Key, int64, error) {
-	l, err := a.g.ListKeys(ctx, q)
-	return l.Keys, l.Total, err
+	return a.g.ListKeys(ctx, q)
 }
 
 func (a adminKeys) get(ctx context.Context, id string) (ginkey.Key, error) {
@@ -56,13 +55,11 @@ func (a adminKeys) usage(ctx context.Context, id string, days int) (ginkey.Usage
 }
 
 func (a adminKeys) audit(ctx context.Context, q ginkey.AuditQuery) ([]ginkey.AuditEntry, int64, error) {
-	l, err := a.g.Audit(ctx, q)
-	return l.Entries, l.Total, err
+	return a.g.Audit(ctx, q)
 }
 
 func (a adminKeys) summary(ctx context.Context, limit, offset int) ([]ginkey.UsageSummary, int64, error) {
-	l, err := a.g.UsageSummary(ctx, limit, offset)
-	return l.Usage, l.Total, err
+	return a.g.UsageSummary(ctx, limit, offset)
 }
 
 // ownerKeys is one owner's keyManager.
@@ -71,8 +68,7 @@ type ownerKeys struct{ o *ginkey.OwnerKeys }
 var _ keyManager = ownerKeys{}
 
 func (o ownerKeys) list(ctx context.Context, q ginkey.KeyQuery) ([]ginkey.Key, int64, error) {
-	l, err := o.o.List(ctx, q)
-	return l.Keys, l.Total, err
+	return o.o.List(ctx, q)
 }
 
 func (o ownerKeys) get(ctx context.Context, id string) (ginkey.Key, error) {
