@@ -54,9 +54,15 @@ func formError(field, rule string) error {
 	return ginkey.NewError(http.StatusBadRequest, "bad_request", field+" "+rule)
 }
 
-// words splits a space- or comma-separated field.
+// words splits a space- or comma-separated field; an empty field is nil,
+// which the API reads as "not given" (an owner's key then gets all of the
+// policy's scopes).
 func words(s string) []string {
-	return strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == ',' || r == '\n' || r == '\t' || r == '\r' })
+	w := strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == ',' || r == '\n' || r == '\t' || r == '\r' })
+	if len(w) == 0 {
+		return nil
+	}
+	return w
 }
 
 func (f keyForm) rateLimit() (*ginkey.RateLimit, error) {

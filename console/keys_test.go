@@ -111,3 +111,55 @@ func TestUserStringsRenderAsText(t *testing.T) {
 		t.Errorf("list lacks the escaped name")
 	}
 }
+
+func TestRotateWithGraceRevokeAndRenew(t *testing.T) {
+	e := newEnv(t, ginkey.Config{}, console.Options{})
+	e.signIn()
+	old := createKey(t, e, ginkey.KeySpec{Name: "r", Scopes: []string{"items:read"}})
+	tok := e.token("/console/keys/" + old.ID)
+	w := e.post("/console/keys/"+old.ID+"/rotate", url.Values{"csrf": {tok}, "grace": {"1h"}})
+	mustStatus(t, w, http.StatusOK)
+	m := secretCode.FindStringSubmatch(w.Body.String())
+	if m == nil {
+		t.Fatalf("rotate shows no key: %s", w.Body)
+	}
+	for _, secret := range []string{old.Secret, m[1]} {
+		mustStatus(t, e.do(http.MethodGet, "/api/items", nil, map[string]string{"X-API-Key": secret}), http.StatusOK)
+	}
+	// Rotating the rotated key again is the API's conflict, shown.
+	w = e.post("/console/keys/"+old.ID+"/rotate", url.Values{"csrf": {tok}})
+	mustStatus(t, w, http.StatusConflict)
+	if !strings.Contains(w.Body.String(), `data-code="key_rotated"`) {
+		t.Errorf("second rotate: %s", w.Body)
+	}
+	w = e.post("/console/keys/"+old.ID+"/renew", url.Values{"csrf": {tok}, "renew_ttl": {"not a duration"}})
+	mustStatus(t, w, http.StatusBadRequest)
+	if !strings.Contains(w.Body.String(), "renew_ttl") {
+		t.Errorf("bad renew: %s", w.Body)
+	}
+	w = e.post("/console/keys/"+old.ID+"/revoke", url.Values{"csrf": {tok}})
+	mustStatus(t, w, http.StatusSeeOther)
+	mustStatus(t, e.do(http.MethodGet, "/api/items", nil, map[string]string{"X-API-Key": old.Secret}), http.StatusUnauthorized)
+	w = e.post("/console/keys/"+old.ID+"/renew", url.Values{"csrf": {tok}, "renew_ttl": {"30d"}})
+	mustStatus(t, w, http.StatusConflict)
+	k := createKey(t, e, ginkey.KeySpec{Name: "renew-me"})
+	w = e.post("/console/keys/"+k.ID+"/renew", url.Values{"csrf": {tok}, "renew_ttl": {"never"}})
+	mustStatus(t, w, http.StatusSeeOther)
+	if got, _ := e.guard.GetKey(t.Context(), k.ID); got.ExpiresAt != nil {
+		t.Errorf("renewed for ever: expires %v", got.ExpiresAt)
+	}
+}
+
+func TestAStoreFailureShowsTheFixedMessage(t *testing.T) {
+	e := newEnv(t, ginkey.Config{}, console.Options{})
+	e.signIn()
+	createKey(t, e, ginkey.KeySpec{Name: "k"})
+	if err := e.guard.Close(); err != nil {
+		t.Fatal(err)
+	}
+	w := e.get("/console/keys")
+	body := w.Body.String()
+	if w.Code != http.StatusServiceUnavailable || !strings.Contains(body, ginkey.ErrUnavailable.Message) || strings.Contains(strings.ToLower(body), "sql") {
+		t.Errorf("store failure: %d %s", w.Code, body)
+	}
+}
