@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -90,5 +91,71 @@ func TestChartSegmentsEqualKeyUsage(t *testing.T) {
 		if !regexp.MustCompile(regexp.QuoteMeta(want)).MatchString(top) {
 			t.Errorf("usage page lacks %s", want)
 		}
+	}
+}
+
+// TestChartOverThirtyDaysAndFirstLoadSize fills every day of the chart
+// with four outcomes (on a clock moved a day at a time), checks every
+// segment against KeyUsage, and measures the detail page's first load:
+// the page, the stylesheet and the script.
+func TestChartOverThirtyDaysAndFirstLoadSize(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Now().UTC().Add(-29 * 24 * time.Hour)
+	clock := func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		return now
+	}
+	e := newEnv(t, ginkey.Config{Now: clock}, console.Options{Now: clock})
+	e.signIn()
+	k := createKey(t, e, ginkey.KeySpec{Name: "daily", Scopes: []string{"items:read"}, NeverExpires: true,
+		RateLimit: &ginkey.RateLimit{Requests: 3, Per: ginkey.PerHour}})
+	key := map[string]string{"X-API-Key": k.Secret}
+	for day := range 30 {
+		for range 2 + day%3 { // 2-4 admitted, the rest rate limited
+			e.do(http.MethodGet, "/api/items", nil, key)
+		}
+		e.do(http.MethodGet, "/api/write", nil, key) // insufficient_scope, or rate_limited when the allowance is spent
+		e.do(http.MethodGet, "/api/open", nil, key)
+		mu.Lock()
+		now = now.Add(24 * time.Hour)
+		mu.Unlock()
+	}
+	mu.Lock()
+	now = now.Add(-24 * time.Hour) // back to the last day made
+	mu.Unlock()
+	if err := e.guard.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := e.guard.KeyUsage(context.Background(), k.ID, 30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.signIn() // a month later: the first session is over
+	page := e.get("/console/keys/" + k.ID)
+	mustStatus(t, page, http.StatusOK)
+	got := map[string]string{}
+	for _, m := range segRect.FindAllStringSubmatch(page.Body.String(), -1) {
+		got[m[1]+" "+m[2]] = m[3]
+	}
+	want := 0
+	for _, d := range rep.Daily {
+		for _, code := range []string{"valid", "insufficient_scope", "rate_limited"} {
+			if n := d.Outcomes.Count(code); n > 0 {
+				want++
+				if got[d.Date+" "+code] != strconv.FormatInt(n, 10) {
+					t.Errorf("%s %s: drawn %q, KeyUsage %d", d.Date, code, got[d.Date+" "+code], n)
+				}
+			}
+		}
+	}
+	if len(rep.Daily) != 30 || len(got) != want {
+		t.Errorf("%d days in KeyUsage, %d segments drawn, %d non-zero counts", len(rep.Daily), len(got), want)
+	}
+	css, js := e.get("/console/assets/console.css"), e.get("/console/assets/console.js")
+	total := page.Body.Len() + css.Body.Len() + js.Body.Len()
+	t.Logf("first load of a key with 30 days of usage: page %d B, css %d B, js %d B, total %d B", page.Body.Len(), css.Body.Len(), js.Body.Len(), total)
+	if total > 150_000 {
+		t.Errorf("first load %d B, over 150 KB", total)
 	}
 }

@@ -52,6 +52,7 @@ func newEnv(t *testing.T, cfg ginkey.Config, opts console.Options) *env {
 	con.Register(mount)
 	api := r.Group("/api", g.Handler())
 	api.GET("/items", g.Require("items:read"), func(c *gin.Context) { c.String(http.StatusOK, "ok") })
+	api.GET("/write", g.Require("items:write"), func(c *gin.Context) { c.String(http.StatusOK, "ok") })
 	api.GET("/open", func(c *gin.Context) { c.String(http.StatusOK, "ok") })
 	g.RegisterAdmin(r.Group("/admin"))
 	return &env{t: t, guard: g, r: r, cookies: map[string]*http.Cookie{}}

@@ -163,3 +163,28 @@ func TestAStoreFailureShowsTheFixedMessage(t *testing.T) {
 		t.Errorf("store failure: %d %s", w.Code, body)
 	}
 }
+
+func TestSearchByNameOwnerOrPrefix(t *testing.T) {
+	e := newEnv(t, ginkey.Config{}, console.Options{})
+	e.signIn()
+	alpha := createKey(t, e, ginkey.KeySpec{Name: "Alpha service", Owner: "acme"})
+	beta := createKey(t, e, ginkey.KeySpec{Name: "beta", Owner: "zeta"})
+	if _, err := e.guard.RevokeKey(t.Context(), beta.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		query     string
+		want, not string
+	}{
+		{"q=alpha", alpha.ID, beta.ID},
+		{"q=zeta", beta.ID, alpha.ID},
+		{"q=" + url.QueryEscape(beta.Prefix), beta.ID, alpha.ID},
+		{"q=acme&status=revoked", "No keys.", alpha.ID},
+		{"status=active", alpha.ID, beta.ID},
+	} {
+		body := e.get("/console/keys?" + c.query).Body.String()
+		if !strings.Contains(body, c.want) || strings.Contains(body, `data-key-id="`+c.not+`"`) {
+			t.Errorf("%s: want %s, not %s", c.query, c.want, c.not)
+		}
+	}
+}

@@ -4,7 +4,9 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/ginkey/ginkey"
 	"github.com/ginkey/ginkey/console"
@@ -171,4 +173,29 @@ func TestEveryStateChangeNeedsItsTokenAndSameOrigin(t *testing.T) {
 	// Sign-in has no session yet: it is guarded by the origin checks.
 	w := e.do(http.MethodPost, "/console/signin", url.Values{"secret": {testSecret}}, map[string]string{"Sec-Fetch-Site": "cross-site"})
 	mustStatus(t, w, http.StatusForbidden)
+}
+
+func TestSessionsEndWhenIdleOrTooOldAndAreBounded(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	e := newEnv(t, ginkey.Config{}, console.Options{Now: clock, SessionIdle: 10 * time.Minute, SessionMax: time.Hour, MaxSessions: 2})
+	e.signIn()
+	for range 6 { // used every 9 minutes: alive for 54 minutes
+		advance(9 * time.Minute)
+		mustStatus(t, e.get("/console/keys"), http.StatusOK)
+	}
+	advance(9 * time.Minute) // 63 minutes after the sign-in: over
+	mustStatus(t, e.get("/console/keys"), http.StatusSeeOther)
+	e.signIn()
+	advance(11 * time.Minute)
+	mustStatus(t, e.get("/console/keys"), http.StatusSeeOther)
+	// A third sign-in ends the session used longest ago.
+	e.signIn()
+	first := *e.cookies["ginkey_console"]
+	e.signIn()
+	e.signIn()
+	e.cookies["ginkey_console"] = &first
+	mustStatus(t, e.get("/console/keys"), http.StatusSeeOther)
 }
