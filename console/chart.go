@@ -104,7 +104,8 @@ func newChart(rep ginkey.UsageReport, now time.Time) chart {
 			h := max(y0-y1, 1)
 			ch.Segments = append(ch.Segments, segment{Day: day, Outcome: code, Count: n, X: x, Y: y0 - h, W: chartBar, H: h})
 		}
-		if i%7 == 0 || i == chartDays-1 {
+		// A label a week, and the last day's, not crowding the one before.
+		if (i%7 == 0 && i < chartDays-3) || i == chartDays-1 {
 			ch.Labels = append(ch.Labels, axisLabel{X: x + chartBar/2, Y: chartBottom + 16, Text: day[5:]})
 		}
 	}

@@ -30,7 +30,7 @@ import (
 	"github.com/ginkey/ginkey"
 )
 
-//go:embed assets/console.css assets/console.js templates/*.html
+//go:embed assets/console.css assets/console.js assets/favicon.svg templates/*.html
 var files embed.FS
 
 // Options configures a Console. The zero value is the admin console.
@@ -119,12 +119,16 @@ func New(g *ginkey.Guard, opts Options) (*Console, error) {
 		assets:   map[string]asset{},
 	}
 	h := sha256.New()
-	for name, typ := range map[string]string{"console.css": "text/css; charset=utf-8", "console.js": "text/javascript; charset=utf-8"} {
-		b, err := files.ReadFile("assets/" + name)
+	for _, a := range []struct{ name, typ string }{
+		{"console.css", "text/css; charset=utf-8"},
+		{"console.js", "text/javascript; charset=utf-8"},
+		{"favicon.svg", "image/svg+xml"},
+	} {
+		b, err := files.ReadFile("assets/" + a.name)
 		if err != nil {
 			return nil, err
 		}
-		con.assets[name] = asset{body: b, contentType: typ}
+		con.assets[a.name] = asset{body: b, contentType: a.typ}
 		h.Write(b)
 	}
 	con.version = hex.EncodeToString(h.Sum(nil))[:12]

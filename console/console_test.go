@@ -50,7 +50,7 @@ func TestEveryPageHasTheHeadersAndNoInlineScript(t *testing.T) {
 		w := e.get(path)
 		checkHeaders(t, path, w.Header(), true)
 		body := w.Body.String()
-		if !strings.Contains(body, "<html") {
+		if !strings.Contains(body, "<html") || !strings.Contains(body, `<link rel="icon" href="/console/assets/favicon.svg?v=`) {
 			t.Errorf("%s: not a page: %d", path, w.Code)
 		}
 		for _, tag := range scriptTag.FindAllString(body, -1) {
@@ -62,7 +62,7 @@ func TestEveryPageHasTheHeadersAndNoInlineScript(t *testing.T) {
 			t.Errorf("%s: inline style or event handler", path)
 		}
 	}
-	for _, a := range []struct{ path, typ string }{{"/console/assets/console.css", "text/css"}, {"/console/assets/console.js", "text/javascript"}} {
+	for _, a := range []struct{ path, typ string }{{"/console/assets/console.css", "text/css"}, {"/console/assets/console.js", "text/javascript"}, {"/console/assets/favicon.svg", "image/svg+xml"}} {
 		w := e.get(a.path)
 		mustStatus(t, w, http.StatusOK)
 		checkHeaders(t, a.path, w.Header(), false)

@@ -133,15 +133,18 @@ type detailData struct {
 func (con *Console) detailPage(c *gin.Context) {
 	m := keysOf(c)
 	id := c.Param("id")
-	k, err := m.get(c.Request.Context(), id)
+	ctx := c.Request.Context()
+	// Usage first: it writes the pending counts, and with them the key's
+	// last use, which the key read after it then shows.
+	rep, uerr := m.usage(ctx, id, chartDays)
+	k, err := m.get(ctx, id)
 	if err != nil {
 		con.failErr(c, err)
 		return
 	}
 	d := detailData{Key: k}
-	rep, err := m.usage(c.Request.Context(), id, chartDays)
-	if err != nil {
-		con.renderPageError(c, "detail", k.Name, d, err)
+	if uerr != nil {
+		con.renderPageError(c, "detail", k.Name, d, uerr)
 		return
 	}
 	d.Usage, d.Chart = rep, newChart(rep, con.opts.Now())

@@ -40,6 +40,10 @@ func TestCreateShowsTheKeyOnceAndItWorks(t *testing.T) {
 	}
 	detail := e.get("/console/keys/" + k.ID)
 	mustStatus(t, detail, http.StatusOK)
+	// The key was used (not yet flushed): the page reads it after the usage.
+	if strings.Contains(detail.Body.String(), "<dt>Last used</dt><dd>never</dd>") {
+		t.Error("the used key's last use reads never")
+	}
 	if strings.Contains(detail.Body.String(), m[1]) {
 		t.Error("the detail page shows the plaintext key")
 	}
