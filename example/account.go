@@ -94,8 +94,9 @@ func demoPlan(string) ginkey.OwnerPolicy {
 	}
 }
 
-// mountAccount serves the demo sign-in under /demo and the self-service
-// routes under /account.
+// mountAccount serves the demo sign-in under /demo, the self-service
+// routes under /account and the demo user's key console under
+// /account/console.
 func mountAccount(r *gin.Engine, guard *ginkey.Guard) error {
 	sessions, err := newDemoSessions()
 	if err != nil {
@@ -103,5 +104,8 @@ func mountAccount(r *gin.Engine, guard *ginkey.Guard) error {
 	}
 	r.POST("/demo/signin", sessions.signIn)
 	r.POST("/demo/signout", sessions.signOut)
-	return guard.RegisterSelfService(r.Group("/account"), ginkey.SelfService{Owner: sessions.owner, Policy: demoPlan})
+	if err := guard.RegisterSelfService(r.Group("/account"), ginkey.SelfService{Owner: sessions.owner, Policy: demoPlan}); err != nil {
+		return err
+	}
+	return mountOwnerConsole(r, guard, sessions.owner)
 }

@@ -1,7 +1,7 @@
 // Command example is a gin API protected by ginkey with zero configuration:
 // keys live in ginkey.db, the admin API is under /auth, the admin secret is
-// printed at start-up unless GINKEY_SECRET is set, and Swagger UI is at
-// /docs/index.html. With GINKEY_DB=postgres://user:password@host/dbname
+// printed at start-up unless GINKEY_SECRET is set, Swagger UI is at
+// /docs/index.html and the key console at /console/ (console.go). With GINKEY_DB=postgres://user:password@host/dbname
 // the keys live in PostgreSQL instead, and several instances of the example
 // share them: a key revoked through one is refused by all at once. With
 // GINKEY_REDIS set (redis://host:6379/0), rate limits, quotas and the
@@ -187,6 +187,9 @@ func newRouter(guard *ginkey.Guard) *gin.Engine {
 	// API and /account without the admin API, at /customer-docs/index.html.
 	if err := mountAccount(r, guard); err != nil {
 		slog.Error("the self-service routes are not mounted", "error", err)
+	}
+	if err := mountConsole(r, guard); err != nil {
+		slog.Error("the key console is not mounted", "error", err)
 	}
 	r.GET("/customer-docs/*any", guard.CustomerDocs(docs.SwaggerInfo, ginSwagger.WrapHandler(swaggerFiles.Handler)))
 	r.GET("/public", public)

@@ -8,15 +8,10 @@ package main
 //	GINKEY_SCREENSHOTS=/tmp/shots go test ./example -run TestSwaggerUI  # keep copies
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -24,23 +19,6 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 )
-
-// chromium finds a Chromium to drive. Without one the test skips, unless
-// GINKEY_REQUIRE_BROWSER=1 (set by .ci/run) makes that a failure.
-func chromium(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	const msg = "no Chromium (chromium, chromium-browser or google-chrome) on PATH; apt-get install chromium"
-	if os.Getenv("GINKEY_REQUIRE_BROWSER") == "1" {
-		t.Fatal(msg + ", and GINKEY_REQUIRE_BROWSER=1")
-	}
-	t.Skip("SKIPPING the Swagger UI browser test: " + msg)
-	return ""
-}
 
 // opblock selects one operation's block. Swagger UI renders the path in
 // <span class="opblock-summary-path" data-path="...">; element ids depend on
@@ -55,53 +33,6 @@ func opblock(method, path string) string {
 func authContainer(scheme string) string {
 	return fmt.Sprintf(`//div[contains(concat(" ",normalize-space(@class)," ")," auth-container ")][.//h4/code[normalize-space()=%q]]`, scheme)
 }
-
-// ui drives one browser tab and keeps numbered screenshots.
-type ui struct {
-	t     *testing.T
-	ctx   context.Context
-	dirs  []string // the test's temp dir, and GINKEY_SCREENSHOTS if set
-	step  int
-	shots []string
-}
-
-const stepTimeout = 20 * time.Second
-
-func (u *ui) run(what string, steps ...chromedp.Action[chromedp.Void]) {
-	u.t.Helper()
-	start := time.Now()
-	ctx, cancel := context.WithTimeout(u.ctx, stepTimeout)
-	defer cancel()
-	if err := chromedp.Do(ctx, steps...); err != nil {
-		u.shot("FAILED-"+what, chromedp.FullScreenshot(100))
-		u.t.Fatalf("%s: %v", what, err)
-	}
-	u.t.Logf("step %-40s %6.0fms", what, float64(time.Since(start).Microseconds())/1000)
-}
-
-// shot saves a PNG (quality 100 means PNG) in every screenshot directory.
-func (u *ui) shot(name string, capture chromedp.Action[[]byte]) {
-	u.t.Helper()
-	u.step++
-	ctx, cancel := context.WithTimeout(u.ctx, stepTimeout)
-	defer cancel()
-	buf, err := chromedp.Run(ctx, capture)
-	if err != nil {
-		u.t.Errorf("screenshot %s: %v", name, err)
-		return
-	}
-	file := fmt.Sprintf("%02d-%s.png", u.step, strings.NewReplacer("/", "_", " ", "_", "{", "", "}", "").Replace(name))
-	for _, dir := range u.dirs {
-		p := filepath.Join(dir, file)
-		if err := os.WriteFile(p, buf, 0o600); err != nil {
-			u.t.Fatal(err)
-		}
-		u.t.Logf("screenshot: %s", p)
-	}
-	u.shots = append(u.shots, file)
-}
-
-func (u *ui) page(name string) { u.shot(name, chromedp.FullScreenshot(100)) }
 
 func (u *ui) openAuthorize() {
 	u.run("open Authorize dialog",
@@ -152,15 +83,6 @@ func (u *ui) tryOut(method, path string) {
 	)
 }
 
-// into stores a value-returning action's result, as a step.
-func into[T any](a chromedp.Action[T], dst *T) chromedp.Action[chromedp.Void] {
-	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
-		v, err := a(ctx, t)
-		*dst = v
-		return chromedp.Void{}, err
-	}
-}
-
 type liveResponse struct{ status, body, requestURL, curl string }
 
 // execute presses Execute (clearing an earlier response first) and reads the
@@ -192,15 +114,6 @@ func (u *ui) execute(method, path string) liveResponse {
 	return r
 }
 
-func (u *ui) count(css string) int {
-	u.t.Helper()
-	n, err := chromedp.Run(u.ctx, chromedp.Evaluate[int](fmt.Sprintf(`document.querySelectorAll(%q).length`, css)))
-	if err != nil {
-		u.t.Fatal(err)
-	}
-	return n
-}
-
 func (u *ui) load(url string, visible ...string) {
 	steps := []chromedp.Action[chromedp.Void]{
 		chromedp.Navigate(url),
@@ -210,66 +123,6 @@ func (u *ui) load(url string, visible ...string) {
 		steps = append(steps, chromedp.WaitVisible(chromedp.CSS(sel)))
 	}
 	u.run("load "+url, steps...)
-}
-
-// browser starts headless Chromium with a fresh profile (so nothing an
-// earlier run left in localStorage counts) and returns a tab. Cleanup closes the
-// browser and waits for it to exit.
-func browser(t *testing.T, execPath string) *ui {
-	t.Helper()
-	u := &ui{t: t, dirs: []string{t.TempDir()}}
-	if d := os.Getenv("GINKEY_SCREENSHOTS"); d != "" {
-		d = filepath.Join(d, t.Name())
-		if err := os.MkdirAll(d, 0o750); err != nil { //nolint:gosec // a directory the developer names for screenshots
-			t.Fatal(err)
-		}
-		u.dirs = append(u.dirs, d)
-	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(execPath),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true), // CI runs as root
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 1000),
-	}
-	// The whole browser session is bounded; each step has its own timeout too.
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	tab, cancelTab := chromedp.NewContext(allocCtx)
-	u.ctx = tab
-	consoleDone := make(chan struct{})
-	t.Cleanup(func() {
-		cancelTab()
-		<-consoleDone // no t.Log after the test ends
-		cancelAlloc() // waits for Chromium to exit before t.TempDir is removed
-		cancel()
-	})
-	start := time.Now()
-	if err := chromedp.Do(tab); err != nil { // the first Do launches Chromium
-		close(consoleDone)
-		t.Fatalf("start %s: %v", execPath, err)
-	}
-	t.Logf("Chromium started in %s", time.Since(start).Round(time.Millisecond))
-	msgs := chromedp.Console(tab)
-	go func() {
-		defer close(consoleDone)
-		for m, err := range msgs {
-			if err != nil {
-				return
-			}
-			if m.Type == chromedp.ConsoleException || m.Type == chromedp.ConsoleError {
-				t.Logf("browser console %s: %s", m.Type, m.Text)
-			}
-		}
-	}()
-	return u
 }
 
 // TestSwaggerUIAuthorizeCreateKeyAndCallSecureRoute is the seed flow: open
@@ -412,14 +265,4 @@ func TestSwaggerUIWithHideDocsShowsNoAdminAPI(t *testing.T) {
 	if resp.StatusCode != http.StatusCreated {
 		t.Errorf("POST /auth/keys with HideDocs: %d, want 201", resp.StatusCode)
 	}
-}
-
-// keyShape matches an API key as ginkey makes them.
-var keyShape = regexp.MustCompile(`gk_[0-9A-Za-z]{49}`)
-
-// redact blanks keys and the admin secret out of what the browser showed
-// before it reaches a test log or a failure message. (Screenshots do show
-// them; they outlive the test only in a GINKEY_SCREENSHOTS directory.)
-func redact(s string) string {
-	return strings.ReplaceAll(keyShape.ReplaceAllString(s, "gk_[redacted]"), testSecret, "[admin secret]")
 }
