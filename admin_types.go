@@ -58,16 +58,18 @@ type keyList struct {
 	Total int64 `json:"total" example:"1"`
 } //	@name	ginkey.KeyList
 
-// DailyUsage is one UTC day's request count.
-type DailyUsage struct {
+// dailyUsage is one UTC day of a UsageReport.
+type dailyUsage struct {
 	Date     string `json:"date" example:"2026-11-25" format:"date"`
 	Requests int64  `json:"requests" example:"42"` // admitted
 	// Outcomes counts the day's verifications of the key by outcome;
 	// valid equals requests.
 	Outcomes Outcomes `json:"outcomes"`
-}
+} //	@name	ginkey.DailyUsage
 
-// UsageReport is GET /keys/{id}/usage.
+// UsageReport is GET /keys/{id}/usage. Daily holds one row per UTC day with
+// requests: its Date (YYYY-MM-DD), Requests (admitted) and Outcomes (the
+// day's verifications by outcome; Valid equals Requests).
 type UsageReport struct {
 	ID            string     `json:"id"`
 	TotalRequests int64      `json:"total_requests" example:"1234"`
@@ -75,7 +77,7 @@ type UsageReport struct {
 	// Outcomes counts all the key's verifications by outcome; valid
 	// equals total_requests.
 	Outcomes Outcomes     `json:"outcomes"`
-	Daily    []DailyUsage `json:"daily"`
+	Daily    []dailyUsage `json:"daily"`
 }
 
 // UsageSummary is one key's line in GET /usage.

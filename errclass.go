@@ -18,7 +18,7 @@ import (
 var errInternal = newError(http.StatusInternalServerError, "internal_error", "the server could not complete the request")
 
 // errBodyNotJSON is the bad_request of a body encoding/json could not read.
-var errBodyNotJSON = BadRequest("the request body is not valid JSON")
+var errBodyNotJSON = badRequest("the request body is not valid JSON")
 
 // storeFailure is a key-management method's failure of the store: the one
 // kind of unclassified error a client sees as ErrUnavailable.
@@ -71,7 +71,7 @@ func requestError(err error) *Error {
 		return errPayloadTooLarge
 	case errors.As(err, &typ):
 		if typ.Field == "" {
-			return BadRequest("a value in the request body has the wrong type")
+			return badRequest("a value in the request body has the wrong type")
 		}
 		return badField(typ.Field, "has the wrong type")
 	case errors.As(err, &invalid) && len(invalid) > 0:
@@ -86,7 +86,7 @@ func requestError(err error) *Error {
 	// encoding/json's error for a field DisallowUnknownFields refuses has
 	// no type of its own; its text has been this since Go 1.10.
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		return BadRequest("the request body has an unknown field")
+		return badRequest("the request body has an unknown field")
 	case errors.As(err, &ge) && ge.IsType(gin.ErrorTypeBind):
 		return ErrBadRequest
 	}

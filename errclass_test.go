@@ -32,8 +32,8 @@ func TestWriteErrorRendersAnyErrorInTheDocumentedShape(t *testing.T) {
 		logged bool // in c.Errors
 	}{
 		{"sentinel", ErrNotFound, 404, "not_found", ErrNotFound.Message, false},
-		{"bad request", BadRequest("name must be short"), 400, "bad_request", "name must be short", false},
-		{"wrapped", errors.Join(errors.New("context"), ErrRevokedConflict), 409, "key_revoked", ErrRevokedConflict.Message, false},
+		{"bad request", badRequest("name must be short"), 400, "bad_request", "name must be short", false},
+		{"wrapped", errors.Join(errors.New("context"), errRevokedConflict), 409, "key_revoked", errRevokedConflict.Message, false},
 		{"host's own failure", internal, 500, "internal_error", errInternal.Message, true},
 		{"store failure", storeError("insert key", internal), 503, "unavailable", ErrUnavailable.Message, true},
 		{"nil", nil, 500, "internal_error", errInternal.Message, false},

@@ -33,6 +33,9 @@ type Error struct {
 	// distinct errors match only themselves under errors.Is: they share a
 	// wire code with an error they must not be taken for.
 	distinct bool
+	// class, when not nil, is a broader error this one also matches under
+	// errors.Is: ErrConflict for each state conflict.
+	class *Error
 }
 
 // jsonContentType is shared by every error response, as gin's renderers
@@ -42,10 +45,14 @@ var jsonContentType = []string{"application/json; charset=utf-8"}
 // Error implements error.
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
 
-// Is reports whether target is an *Error with the same code, so that an error
-// built by BadRequest still matches ErrBadRequest under errors.Is.
+// Is reports whether target is an *Error with the same status and code, so
+// that NewError(404, "not_found", "no order with that id") matches
+// ErrNotFound under errors.Is.
 func (e *Error) Is(target error) bool {
 	t, ok := target.(*Error)
+	if ok && e.class != nil && t == e.class {
+		return true
+	}
 	if !ok || e.distinct || t.distinct {
 		return ok && e == t
 	}
@@ -53,21 +60,24 @@ func (e *Error) Is(target error) bool {
 }
 
 // ErrorBody is the JSON shape of every error response:
-// {"error": {"code": "...", "message": "..."}}.
+// {"error": {"code": "...", "message": "..."}}. Error.Code is the stable
+// code, Error.Message the human-readable text.
 type ErrorBody struct {
-	Error ErrorDetail `json:"error"`
+	Error errorDetail `json:"error"`
 }
 
-// ErrorDetail is the inner object of ErrorBody.
-type ErrorDetail struct {
+// errorDetail is the inner object of ErrorBody.
+type errorDetail struct {
 	Code    string `json:"code" example:"key_invalid"`
 	Message string `json:"message" example:"the API key is not valid"`
-}
+} //	@name	ginkey.ErrorDetail
 
 // NewError returns an error of the host application's own, to answer with
 // WriteError in the shape of every ginkey error (ErrorBody): status is the
 // HTTP status (400 to 599), code the stable machine-readable code (e.g.
-// "order_not_found"), message the human-readable text. Its body is rendered
+// "order_not_found"), message the human-readable text. With ginkey's status
+// and code, e.g. NewError(404, "not_found", "no order with that id"), it
+// matches ginkey's error (ErrNotFound) under errors.Is. Its body is rendered
 // once, here; an &Error{...} literal works too, rendered on each write.
 func NewError(status int, code, message string) *Error {
 	e := &Error{Status: status, Code: code, Message: message}
@@ -99,7 +109,7 @@ func distinct(e *Error) *Error {
 }
 
 func renderBody(code, message string) []byte {
-	b, err := json.Marshal(ErrorBody{Error: ErrorDetail{Code: code, Message: message}})
+	b, err := json.Marshal(ErrorBody{Error: errorDetail{Code: code, Message: message}})
 	if err != nil { // cannot happen for two strings; keep a valid body regardless
 		return []byte(`{"error":{"code":"internal_error","message":"internal error"}}`)
 	}
@@ -116,30 +126,41 @@ var (
 	errAdminCredentialsInQuery = newError(http.StatusUnauthorized, "admin_unauthorized", "admin credentials are never accepted in the query string: send the admin secret in the X-Admin-Secret header, a key in a header")
 	ErrBadRequest              = newError(http.StatusBadRequest, "bad_request", "the request is not valid")
 	ErrNotFound                = newError(http.StatusNotFound, "not_found", "no key with that id")
-	ErrRevokedConflict         = newError(http.StatusConflict, "key_revoked", "the key is revoked; revocation is final")
-	ErrRotatedConflict         = newError(http.StatusConflict, "key_rotated", "the key has been rotated and is in (or past) its grace period; change or rotate the key that replaced it")
-	ErrExpiredConflict         = newError(http.StatusConflict, "key_expired", "the key has expired; renew it first")
 	errPayloadTooLarge         = newError(http.StatusRequestEntityTooLarge, "payload_too_large", "the request body is too large")
 	ErrUnavailable             = newError(http.StatusServiceUnavailable, "unavailable", "the key store is unavailable; try again")
 )
 
-// BadRequest returns an ErrBadRequest-class error whose message names what is
-// wrong with the request, typically a field.
-func BadRequest(message string) *Error {
-	return newError(http.StatusBadRequest, "bad_request", message)
+// ErrConflict is what a key-management method returns when the key's state
+// forbids the change: every such error matches it under errors.Is, and is
+// answered 409 with a code naming the state: key_revoked (revocation is
+// final), key_rotated (the key was rotated: change the one that replaced
+// it) or key_expired (renew it first). Compare Error.Code to tell them
+// apart.
+var ErrConflict = newError(http.StatusConflict, "conflict", "the key's state does not allow this change")
+
+// The state conflicts, each matching ErrConflict.
+var (
+	errRevokedConflict = conflict("key_revoked", "the key is revoked; revocation is final")
+	errRotatedConflict = conflict("key_rotated", "the key has been rotated and is in (or past) its grace period; change or rotate the key that replaced it")
+	errExpiredConflict = conflict("key_expired", "the key has expired; renew it first")
+)
+
+func conflict(code, message string) *Error {
+	e := newError(http.StatusConflict, code, message)
+	e.class = ErrConflict
+	return e
 }
 
-// NotFound returns an ErrNotFound-class error (404, code not_found, and a
-// match for ErrNotFound under errors.Is) with the host's own message, e.g.
-// "no order with that id", in place of ErrNotFound's "no key with that id".
-func NotFound(message string) *Error {
-	return newError(http.StatusNotFound, "not_found", message)
+// badRequest returns an ErrBadRequest-class error whose message names what
+// is wrong with the request, typically a field.
+func badRequest(message string) *Error {
+	return newError(http.StatusBadRequest, "bad_request", message)
 }
 
 // badField returns the bad_request error of a field that broke a rule: its
 // message is the field's name and then rule ("grace must be ...").
 func badField(field, rule string) *Error {
-	e := BadRequest(field + " " + rule)
+	e := badRequest(field + " " + rule)
 	e.Field = field
 	return e
 }
@@ -189,7 +210,7 @@ func retryLater(e *Error, after time.Duration) error {
 // aborts the chain. Use it in the host's own handlers as ginkey uses it:
 //
 //   - An *Error (also wrapped) is written with its status, code and message:
-//     ginkey's, or the host's own from NewError, NotFound or BadRequest. An
+//     ginkey's, or the host's own from NewError. An
 //     error the guard refused a request with keeps its headers
 //     (WWW-Authenticate, Retry-After).
 //   - A store failure of a key-management method is 503 unavailable.

@@ -16,7 +16,7 @@ import (
 
 // A path with no admin operation answers not_found on the wire, as an
 // unknown key does, but a caller comparing errors must not take one for the
-// other; errors built by BadRequest still match ErrBadRequest.
+// other; errors built by badRequest still match ErrBadRequest.
 func TestRouteNotFoundIsNotTheKeyNotFoundError(t *testing.T) {
 	t.Parallel()
 	if errors.Is(errRouteNotFound, ErrNotFound) || errors.Is(ErrNotFound, errRouteNotFound) {
@@ -28,8 +28,8 @@ func TestRouteNotFoundIsNotTheKeyNotFoundError(t *testing.T) {
 	if errRouteNotFound.Code != ErrNotFound.Code || errRouteNotFound.Status != ErrNotFound.Status {
 		t.Fatalf("route 404 is %d %s on the wire, want %d %s", errRouteNotFound.Status, errRouteNotFound.Code, ErrNotFound.Status, ErrNotFound.Code)
 	}
-	if !errors.Is(BadRequest("name is too long"), ErrBadRequest) {
-		t.Fatal("BadRequest(...) does not match ErrBadRequest")
+	if !errors.Is(badRequest("name is too long"), ErrBadRequest) {
+		t.Fatal("badRequest(...) does not match ErrBadRequest")
 	}
 }
 
@@ -80,7 +80,7 @@ func TestBadRequestNamesTheFieldThatBrokeARule(t *testing.T) {
 }
 
 // A host's own handlers answer with WriteError in ginkey's error shape:
-// an &Error{} literal, NewError and NotFound render their full body, a copy
+// an &Error{} literal and NewError render their full body, a copy
 // of a sentinel with its own message says that message, and a literal
 // without a valid status is a 500, not a panic.
 func TestWriteErrorServesTheHostsOwnErrors(t *testing.T) {
@@ -95,7 +95,7 @@ func TestWriteErrorServesTheHostsOwnErrors(t *testing.T) {
 	}{
 		"literal":     {&Error{Status: 404, Code: "order_not_found", Message: "no order 7"}, 404, "order_not_found", "no order 7"},
 		"constructor": {NewError(http.StatusConflict, "order_shipped", "the order has shipped"), 409, "order_shipped", "the order has shipped"},
-		"not found":   {NotFound("no order with that id"), 404, "not_found", "no order with that id"},
+		"not found":   {NewError(http.StatusNotFound, "not_found", "no order with that id"), 404, "not_found", "no order with that id"},
 		"copy":        {&own, 404, "not_found", "no order with that id"},
 		"no status":   {&Error{Code: "oops", Message: "no status"}, 500, "oops", "no status"},
 	}
@@ -104,15 +104,46 @@ func TestWriteErrorServesTheHostsOwnErrors(t *testing.T) {
 	for name, tc := range cases {
 		w := httptest.NewRecorder()
 		r.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/orders/"+url.PathEscape(name), nil))
-		want, _ := json.Marshal(ErrorBody{Error: ErrorDetail{Code: tc.code, Message: tc.msg}})
+		want, _ := json.Marshal(ErrorBody{Error: errorDetail{Code: tc.code, Message: tc.msg}})
 		if w.Code != tc.status || w.Body.String() != string(want) {
 			t.Errorf("%s: %d %q, want %d %s", name, w.Code, w.Body, tc.status, want)
 		}
 	}
-	if !errors.Is(NotFound("no order"), ErrNotFound) {
-		t.Error("NotFound(...) does not match ErrNotFound")
+	if !errors.Is(NewError(http.StatusNotFound, "not_found", "no order"), ErrNotFound) {
+		t.Error("NewError(404, not_found, ...) does not match ErrNotFound")
 	}
 	if ErrNotFound.Message != "no key with that id" {
 		t.Errorf("ErrNotFound changed: %q", ErrNotFound.Message)
+	}
+}
+
+// Each state conflict matches ErrConflict and keeps its own wire status,
+// code and message; no other error matches ErrConflict, a 409 included.
+func TestStateConflictsMatchErrConflict(t *testing.T) {
+	for _, c := range []struct {
+		err           *Error
+		code, message string
+	}{
+		{errRevokedConflict, "key_revoked", "the key is revoked; revocation is final"},
+		{errRotatedConflict, "key_rotated", "the key has been rotated and is in (or past) its grace period; change or rotate the key that replaced it"},
+		{errExpiredConflict, "key_expired", "the key has expired; renew it first"},
+	} {
+		if !errors.Is(c.err, ErrConflict) || !errors.Is(errors.Join(errors.New("context"), c.err), ErrConflict) {
+			t.Errorf("%s does not match ErrConflict", c.code)
+		}
+		if c.err.Status != http.StatusConflict || c.err.Code != c.code || c.err.Message != c.message {
+			t.Errorf("%s is %d %s %q", c.code, c.err.Status, c.err.Code, c.err.Message)
+		}
+		if errors.Is(ErrConflict, c.err) {
+			t.Errorf("ErrConflict matches %s", c.code)
+		}
+	}
+	for _, other := range []*Error{ErrKeyRevoked, ErrKeyExpired, ErrTooManyKeys, ErrBadRequest, ErrNotFound} {
+		if errors.Is(other, ErrConflict) {
+			t.Errorf("%s matches ErrConflict", other.Code)
+		}
+	}
+	if errors.Is(errRevokedConflict, ErrKeyRevoked) || errors.Is(errExpiredConflict, ErrKeyExpired) {
+		t.Error("a state conflict matches the 401 of the same code")
 	}
 }

@@ -140,16 +140,6 @@ func New(cfg Config) (*Guard, error) {
 	return g, nil
 }
 
-// MustNew is New for programs that cannot go on without a guard: it panics
-// on error.
-func MustNew(cfg Config) *Guard {
-	g, err := New(cfg)
-	if err != nil {
-		panic(err)
-	}
-	return g
-}
-
 // Close stops the usage flusher and the audit log's goroutine, writes
 // pending usage and the counted admin authentication failures, and closes
 // the database if the guard opened it. While the store fails, it retries the

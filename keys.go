@@ -15,7 +15,7 @@ import (
 // its answer.
 //
 // Every method returns a *Error a client may see (ErrNotFound, a bad_request
-// naming the field, ErrRevokedConflict, ErrUnavailable) as it is, and wraps
+// naming the field, ErrConflict, ErrUnavailable) as it is, and wraps
 // any other failure of the store as an internal error; WriteError renders
 // both. Each call, its audit entry included, runs under the guard's admin
 // deadline (five StoreTimeouts) or ctx's own, whichever is sooner (adminOp).
@@ -220,7 +220,7 @@ func (g *Guard) ListKeys(ctx context.Context, q KeyQuery) ([]Key, int64, error) 
 // UpdateKey applies u to the key with id and returns the key as changed;
 // the change applies from the key's next request. An update that changes
 // nothing, or a field that breaks its rule, is a bad_request; an unknown id
-// is ErrNotFound; a revoked key is ErrRevokedConflict.
+// is ErrNotFound; a revoked or rotated key is ErrConflict.
 func (g *Guard) UpdateKey(ctx context.Context, id string, u KeyUpdate) (_ Key, err error) {
 	if e := checkID(id); e != nil {
 		return Key{}, e
@@ -292,8 +292,9 @@ func (g *Guard) RevokeKey(ctx context.Context, id string) (_ Key, err error) {
 }
 
 // RenewKey sets the expiry of the key with id to r's. A bad expiry is a
-// bad_request; an unknown id is ErrNotFound; a revoked key is
-// ErrRevokedConflict, since revocation is final.
+// bad_request; an unknown id is ErrNotFound; a revoked key is ErrConflict
+// (code key_revoked), since revocation is final, as is a rotated one
+// (key_rotated).
 func (g *Guard) RenewKey(ctx context.Context, id string, r Renewal) (_ Key, err error) {
 	if e := checkID(id); e != nil {
 		return Key{}, e

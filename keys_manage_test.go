@@ -300,14 +300,14 @@ func TestRotateKeyKeepsTheOldKeyForItsGraceOnEveryInstance(t *testing.T) {
 
 		// Meanwhile the old key is frozen, and cannot be rotated again.
 		name := "x"
-		if _, err := a.UpdateKey(bg, old.ID, KeyUpdate{Name: &name}); !errors.Is(err, ErrRotatedConflict) {
-			t.Fatalf("UpdateKey in the grace: %v, want ErrRotatedConflict", err)
+		if _, err := a.UpdateKey(bg, old.ID, KeyUpdate{Name: &name}); !errors.Is(err, errRotatedConflict) {
+			t.Fatalf("UpdateKey in the grace: %v, want errRotatedConflict", err)
 		}
-		if _, err := a.RenewKey(bg, old.ID, Renewal{}); !errors.Is(err, ErrRotatedConflict) {
-			t.Fatalf("RenewKey in the grace: %v, want ErrRotatedConflict", err)
+		if _, err := a.RenewKey(bg, old.ID, Renewal{}); !errors.Is(err, errRotatedConflict) {
+			t.Fatalf("RenewKey in the grace: %v, want errRotatedConflict", err)
 		}
-		if _, err := b.RotateKey(bg, old.ID, 0); !errors.Is(err, ErrRotatedConflict) {
-			t.Fatalf("rotating a rotated key: %v, want ErrRotatedConflict", err)
+		if _, err := b.RotateKey(bg, old.ID, 0); !errors.Is(err, errRotatedConflict) {
+			t.Fatalf("rotating a rotated key: %v, want errRotatedConflict", err)
 		}
 
 		// After the grace: only the new key, on both instances at once.
@@ -323,7 +323,7 @@ func TestRotateKeyKeepsTheOldKeyForItsGraceOnEveryInstance(t *testing.T) {
 		if err != nil || list.Total != 1 || list.Keys[0].ID != next.ID {
 			t.Fatalf("active keys of the owner after the grace: %+v %v", list, err)
 		}
-		if _, err := a.RotateKey(bg, old.ID, 0); !errors.Is(err, ErrRotatedConflict) {
+		if _, err := a.RotateKey(bg, old.ID, 0); !errors.Is(err, errRotatedConflict) {
 			t.Fatalf("rotating a rotated key after its grace: %v", err)
 		}
 	})
@@ -425,8 +425,8 @@ func TestRotateKeyRefusesWhatCannotBeRotated(t *testing.T) {
 			grace time.Duration
 			want  error
 		}{
-			{revoked.ID, 0, ErrRevokedConflict},
-			{expired.ID, 0, ErrExpiredConflict},
+			{revoked.ID, 0, errRevokedConflict},
+			{expired.ID, 0, errExpiredConflict},
 			{"nosuchkey", 0, ErrNotFound},
 			{"not/an/id", 0, ErrNotFound},
 			{live.ID, -time.Second, ErrBadRequest},
@@ -511,7 +511,7 @@ func TestConcurrentRotationsOfOneKeyMakeOneSuccessor(t *testing.T) {
 			switch err := <-errs; {
 			case err == nil:
 				won++
-			case errors.Is(err, ErrRotatedConflict), errors.Is(err, ErrRevokedConflict):
+			case errors.Is(err, errRotatedConflict), errors.Is(err, errRevokedConflict):
 				conflicts++
 			default:
 				t.Errorf("rotation: %v", err)

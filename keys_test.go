@@ -201,7 +201,7 @@ func TestUpdateKeySetsAndClearsEachField(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = g.UpdateKey(bg, k.ID, KeyUpdate{Name: &name})
-	wantAPIError(t, err, ErrRevokedConflict)
+	wantAPIError(t, err, errRevokedConflict)
 }
 
 func TestRevokedKeyFailsOnTheNextRequest(t *testing.T) {
@@ -255,7 +255,7 @@ func TestRenewKeySetsTheExpiry(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = g.RenewKey(bg, k.ID, Renewal{})
-	wantAPIError(t, err, ErrRevokedConflict)
+	wantAPIError(t, err, errRevokedConflict)
 }
 
 func TestDeleteKeyFailsItOnTheNextRequest(t *testing.T) {

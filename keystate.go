@@ -21,9 +21,9 @@ func changeable(r *keystore.Record) error {
 	case r.RevokedAt == nil:
 		return nil
 	case r.RotatedTo != "":
-		return ErrRotatedConflict
+		return errRotatedConflict
 	}
-	return ErrRevokedConflict
+	return errRevokedConflict
 }
 
 // revocable reports whether revoking r at now changes it: a key not revoked
@@ -38,11 +38,11 @@ func revocable(r *keystore.Record, now time.Time) bool {
 func rotatable(r *keystore.Record, now time.Time) error {
 	switch {
 	case r.RotatedTo != "":
-		return ErrRotatedConflict
+		return errRotatedConflict
 	case r.RevokedAt != nil:
-		return ErrRevokedConflict
+		return errRevokedConflict
 	case keystore.Expired(r.ExpiresAt, now):
-		return ErrExpiredConflict
+		return errExpiredConflict
 	}
 	return nil
 }

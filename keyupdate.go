@@ -98,7 +98,7 @@ func (u *KeyUpdate) changes() (keyChanges, []string, *Error) {
 		ch.SetQuota, ch.Quota, fields = true, clone(u.Quota), append(fields, "quota")
 	}
 	if len(fields) == 0 {
-		return ch, nil, BadRequest("give at least one of name, owner, scopes, metadata, rate_limit, allowed_ips, quota")
+		return ch, nil, badRequest("give at least one of name, owner, scopes, metadata, rate_limit, allowed_ips, quota")
 	}
 	return ch, fields, nil
 }

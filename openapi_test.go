@@ -86,7 +86,10 @@ func (d openapi) ginkeyOps() []string {
 // below one catch-all, so the list is its route table's.
 func adminRoutes(t *testing.T, prefix string) []string {
 	t.Helper()
-	g := MustNew(Config{DBPath: t.TempDir() + "/k.db", AdminSecret: testSecret, LookupEnv: testkit.NoEnv})
+	g, err := New(Config{DBPath: t.TempDir() + "/k.db", AdminSecret: testSecret, LookupEnv: testkit.NoEnv})
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() { _ = g.Close() })
 	param := regexp.MustCompile(`:([a-z]+)`)
 	var out []string
@@ -100,7 +103,7 @@ func adminRoutes(t *testing.T, prefix string) []string {
 // adminErrorCodes maps each status to the codes an admin call can answer with.
 func adminErrorCodes() map[string][]string {
 	m := map[string][]string{}
-	for _, e := range []*Error{errAdminUnauthorized, ErrBadRequest, errCrossOrigin, ErrInsufficientScope, ErrNotFound, ErrRevokedConflict, errPayloadTooLarge, errUnsupportedMediaType, ErrTooManyFailures, ErrUnavailable} {
+	for _, e := range []*Error{errAdminUnauthorized, ErrBadRequest, errCrossOrigin, ErrInsufficientScope, ErrNotFound, errRevokedConflict, errPayloadTooLarge, errUnsupportedMediaType, ErrTooManyFailures, ErrUnavailable} {
 		s := strconv.Itoa(e.Status)
 		m[s] = append(m[s], e.Code)
 	}

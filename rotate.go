@@ -40,8 +40,8 @@ const graceRule = "must be a duration from 0s to 30d (720h): " + envconfig.Durat
 // their CacheTTL.
 //
 // A grace out of range is a bad_request; an unknown id is ErrNotFound; a
-// revoked key is ErrRevokedConflict, a key already rotated (in its grace or
-// past it) ErrRotatedConflict, an expired one ErrExpiredConflict.
+// revoked key, a key already rotated (in its grace or past it) or an
+// expired one is ErrConflict (codes key_revoked, key_rotated, key_expired).
 func (g *Guard) RotateKey(ctx context.Context, id string, grace time.Duration) (_ CreatedKey, err error) {
 	if e := checkID(id); e != nil {
 		return CreatedKey{}, e

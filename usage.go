@@ -250,10 +250,10 @@ func (g *Guard) KeyUsage(ctx context.Context, id string, days int) (UsageReport,
 		}
 	}
 	for _, day := range slices.Sorted(maps.Keys(byDay)) {
-		out.Daily = append(out.Daily, DailyUsage{Date: day, Requests: byDay[day], Outcomes: outcomesOf(byDay[day], refusedDaily[day])})
+		out.Daily = append(out.Daily, dailyUsage{Date: day, Requests: byDay[day], Outcomes: outcomesOf(byDay[day], refusedDaily[day])})
 	}
 	if out.Daily == nil {
-		out.Daily = []DailyUsage{}
+		out.Daily = []dailyUsage{}
 	}
 	return out, nil
 }

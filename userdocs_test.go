@@ -22,6 +22,7 @@ const userMain = `// Command shop is a user's API.
 package main
 
 import (
+	"log"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -50,7 +51,10 @@ import (
 //	@name						X-Admin-Secret
 
 func main() {
-	guard := ginkey.MustNew(ginkey.Config{})
+	guard, err := ginkey.New(ginkey.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
 	defer guard.Close()
 	r := gin.New()
 	guard.RegisterAdmin(r.Group("/admin"))

@@ -40,7 +40,7 @@ func (g *Guard) decodeBody(c *gin.Context, dst any) *Error {
 		if errors.As(err, &tooLarge) {
 			return errPayloadTooLarge
 		}
-		return BadRequest("the body could not be read")
+		return badRequest("the body could not be read")
 	}
 	if len(bytes.Trim(body, " \t\r\n")) == 0 { // JSON's whitespace only
 		return nil
@@ -65,7 +65,7 @@ func decodeJSON(b []byte, dst any) *Error {
 		return decodeError(err, root)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return BadRequest("the body must hold exactly one JSON object")
+		return badRequest("the body must hold exactly one JSON object")
 	}
 	return nil
 }
@@ -87,7 +87,7 @@ func exactFields(b []byte, t reflect.Type, path string) *Error {
 	for _, name := range slices.Sorted(maps.Keys(obj)) {
 		f, ok := jsonField(t, name)
 		if !ok {
-			return BadRequest(fmt.Sprintf("unknown field %.100q", path+name)) // a bounded echo of what the client sent
+			return badRequest(fmt.Sprintf("unknown field %.100q", path+name)) // a bounded echo of what the client sent
 		}
 		if e := exactFields(obj[name], f.Type, path+name+"."); e != nil {
 			return e
@@ -131,11 +131,11 @@ func decodeError(err error, root reflect.Type) *Error {
 		return own
 	case errors.As(err, &typeErr):
 		if typeErr.Field == "" {
-			return BadRequest("the body must be a JSON object")
+			return badRequest("the body must be a JSON object")
 		}
 		return badField(typeErr.Field, "must be "+fieldRule(root, typeErr.Field, typeErr.Type))
 	}
-	return BadRequest("the body is not valid JSON")
+	return badRequest("the body is not valid JSON")
 }
 
 // fieldRule says what the field at path must hold. encoding/json names a
@@ -188,7 +188,7 @@ func typeRule(t reflect.Type) string {
 func (g *Guard) expiry(at *time.Time, never bool, now time.Time) (*time.Time, *Error) {
 	switch {
 	case at != nil && never:
-		return nil, BadRequest("give expires_at or never_expires, not both")
+		return nil, badRequest("give expires_at or never_expires, not both")
 	case never:
 		return nil, nil
 	case at != nil:

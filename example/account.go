@@ -64,7 +64,7 @@ func (s *demoSessions) signIn(c *gin.Context) {
 		User string `json:"user"`
 	}
 	if c.ContentType() != "application/json" || c.ShouldBindJSON(&in) != nil || !demoUser.MatchString(in.User) {
-		ginkey.WriteError(c, ginkey.BadRequest(`send {"user": "alice"}: a lower-case name of at most 32 letters, digits and _`))
+		ginkey.WriteError(c, ginkey.NewError(http.StatusBadRequest, "bad_request", `send {"user": "alice"}: a lower-case name of at most 32 letters, digits and _`))
 		return
 	}
 	s.setCookie(c, s.sign(in.User), int((8 * time.Hour).Seconds()))

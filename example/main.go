@@ -365,7 +365,7 @@ func (s *itemStore) create(c *gin.Context) {
 			ginkey.WriteError(c, ginkey.NewError(http.StatusRequestEntityTooLarge, "payload_too_large", "the body must be at most 1 KiB"))
 			return
 		}
-		ginkey.WriteError(c, ginkey.BadRequest(`the body must be {"name": "..."} with 1-100 characters`))
+		ginkey.WriteError(c, ginkey.NewError(http.StatusBadRequest, "bad_request", `the body must be {"name": "..."} with 1-100 characters`))
 		return
 	}
 	s.mu.Lock()

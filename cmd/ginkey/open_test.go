@@ -69,14 +69,17 @@ func tablesOf(t *testing.T, setting string) []string {
 }
 
 // jsonError is what --json prints on stderr for a failure.
-func jsonError(t *testing.T, r result) ginkey.ErrorDetail {
+func jsonError(t *testing.T, r result) errorDetail {
 	t.Helper()
 	var body ginkey.ErrorBody
 	if err := json.Unmarshal([]byte(r.stderr), &body); err != nil || body.Error.Code == "" {
 		t.Fatalf("stderr is not one JSON error object: %v\n%s", err, r.stderr)
 	}
-	return body.Error
+	return errorDetail(body.Error)
 }
+
+// errorDetail is ginkey.ErrorBody's Error.
+type errorDetail struct{ Code, Message string }
 
 // TestTheCLIWorksOnAServerWithItsOwnPrefixes runs a server guard with
 // KeyPrefix "ms" and TablePrefix "mysvc_", and the CLI given those settings

@@ -82,7 +82,9 @@ func (c *cli) report(cmd string, err error) int {
 	// stderr is the last place to report to: its errors go unreported.
 	if c.json {
 		enc := json.NewEncoder(c.stderr)
-		_ = enc.Encode(ginkey.ErrorBody{Error: ginkey.ErrorDetail{Code: code, Message: msg}})
+		var body ginkey.ErrorBody
+		body.Error.Code, body.Error.Message = code, msg
+		_ = enc.Encode(body)
 		return exit
 	}
 	_, _ = fmt.Fprintln(c.stderr, "ginkey: "+msg)
@@ -95,17 +97,27 @@ func keyError(id string, err error) error {
 	switch {
 	case errors.Is(err, ginkey.ErrNotFound):
 		msg = fmt.Sprintf("no key with id %s", printable(id))
-	case errors.Is(err, ginkey.ErrRevokedConflict):
+	case conflictCode(err) == "key_revoked":
 		msg = fmt.Sprintf("key %s is revoked; revocation is final", printable(id))
-	case errors.Is(err, ginkey.ErrRotatedConflict):
+	case conflictCode(err) == "key_rotated":
 		msg = fmt.Sprintf("key %s has been rotated; change or rotate the key that replaced it (see: ginkey show %s)", printable(id), printable(id))
-	case errors.Is(err, ginkey.ErrExpiredConflict):
+	case conflictCode(err) == "key_expired":
 		msg = fmt.Sprintf("key %s has expired; renew it first", printable(id))
 	default:
 		return err
 	}
 	code, exit, _ := classify(err)
 	return &cliError{code: code, exit: exit, msg: msg}
+}
+
+// conflictCode is the code of err when it is a ginkey.ErrConflict (the
+// key's state), else "".
+func conflictCode(err error) string {
+	var e *ginkey.Error
+	if !errors.Is(err, ginkey.ErrConflict) || !errors.As(err, &e) {
+		return ""
+	}
+	return e.Code
 }
 
 // flagFor names the flag that gave the API field that broke a rule (an
