@@ -33,8 +33,12 @@ func TestEditChangesOnlyWhatTheFormChanged(t *testing.T) {
 	if got.Name != "new" || strings.Join(got.Scopes, " ") != "a b" || got.Quota != nil || got.Metadata["tier"] != "gold" || got.Owner != "acme" {
 		t.Errorf("after edit: %+v", got)
 	}
-	if !strings.Contains(e.get(w.Header().Get("Location")).Body.String(), `<div id="notice" role="status">`) {
+	after := e.get(w.Header().Get("Location")).Body.String()
+	if !strings.Contains(after, `<div id="notice" role="status">`) {
 		t.Error("no notice after the edit")
+	}
+	if !strings.Contains(after, `<td>update</td><td>http:192.0.2.1 (secret)</td><td>name, scopes, quota</td>`) {
+		t.Errorf("the key's audit entries lack the edit: %s", after)
 	}
 	entries, _, err := e.guard.Audit(t.Context(), ginkey.AuditQuery{KeyID: k.ID, Action: "update"})
 	if err != nil || len(entries) != 1 || entries[0].Principal != "secret" || !strings.HasPrefix(entries[0].Actor, "http:") {

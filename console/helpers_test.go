@@ -14,6 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/ginkey/ginkey"
 	"github.com/ginkey/ginkey/console"
+	"github.com/ginkey/ginkey/internal/testkit"
 )
 
 const testSecret = "console-test-secret-0123456789"
@@ -35,6 +36,7 @@ func newEnv(t *testing.T, cfg ginkey.Config, opts console.Options) *env {
 		cfg.AdminSecret = testSecret
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	cfg.LookupEnv = testkit.NoEnv
 	g, err := ginkey.New(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -125,10 +125,15 @@ func (con *Console) create(c *gin.Context) {
 
 // detailData is a key's page.
 type detailData struct {
-	Key   ginkey.Key
-	Usage ginkey.UsageReport
-	Chart chart
+	Key        ginkey.Key
+	Usage      ginkey.UsageReport
+	Chart      chart
+	Audit      []ginkey.AuditEntry
+	AuditError string // why the key's audit entries cannot be shown
 }
+
+// keyAuditRows is how many of a key's latest audit entries its page shows.
+const keyAuditRows = 10
 
 func (con *Console) detailPage(c *gin.Context) {
 	m := keysOf(c)
@@ -148,6 +153,9 @@ func (con *Console) detailPage(c *gin.Context) {
 		return
 	}
 	d.Usage, d.Chart = rep, newChart(rep, con.opts.Now())
+	if d.Audit, err = m.keyAudit(ctx, id, keyAuditRows); err != nil {
+		_, _, d.AuditError = errorText(c, err)
+	}
 	con.render(c, http.StatusOK, "detail", k.Name, d)
 }
 

@@ -19,6 +19,7 @@ type keyManager interface {
 	revoke(ctx context.Context, id string) (ginkey.Key, error)
 	renew(ctx context.Context, id string, r ginkey.Renewal) (ginkey.Key, error)
 	usage(ctx context.Context, id string, days int) (ginkey.UsageReport, error)
+	keyAudit(ctx context.Context, id string, limit int) ([]ginkey.AuditEntry, error)
 }
 
 // adminKeys is the admin's keyManager, with the admin's extra powers.
@@ -52,6 +53,11 @@ func (a adminKeys) renew(ctx context.Context, id string, r ginkey.Renewal) (gink
 
 func (a adminKeys) usage(ctx context.Context, id string, days int) (ginkey.UsageReport, error) {
 	return a.g.KeyUsage(ctx, id, days)
+}
+
+func (a adminKeys) keyAudit(ctx context.Context, id string, limit int) ([]ginkey.AuditEntry, error) {
+	entries, _, err := a.g.Audit(ctx, ginkey.AuditQuery{KeyID: id, Limit: limit})
+	return entries, err
 }
 
 func (a adminKeys) audit(ctx context.Context, q ginkey.AuditQuery) ([]ginkey.AuditEntry, int64, error) {
@@ -93,4 +99,11 @@ func (o ownerKeys) renew(ctx context.Context, id string, r ginkey.Renewal) (gink
 
 func (o ownerKeys) usage(ctx context.Context, id string, days int) (ginkey.UsageReport, error) {
 	return o.o.Usage(ctx, id, days)
+}
+
+// keyAudit is what was done to the owner's key; of actions the owner did
+// not take, ginkey names neither actor nor principal.
+func (o ownerKeys) keyAudit(ctx context.Context, id string, limit int) ([]ginkey.AuditEntry, error) {
+	entries, _, err := o.o.Audit(ctx, id, ginkey.AuditQuery{Limit: limit})
+	return entries, err
 }

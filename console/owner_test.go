@@ -86,6 +86,10 @@ func TestOwnerSeesAndActsOnlyOnOwnKeys(t *testing.T) {
 	if k, _ := e.guard.GetKey(t.Context(), alice.ID); k.Status != ginkey.StatusRevoked {
 		t.Errorf("alice's key not revoked: %s", k.Status)
 	}
+	detail := e.do(http.MethodGet, base+"/keys/"+alice.ID, nil, as("alice")).Body.String()
+	if !regexp.MustCompile(`<table id="key-audit">[\s\S]*<td>revoke</td><td>owner:alice</td>`).MatchString(detail) {
+		t.Errorf("alice's key's audit entries lack her revoke: %s", detail)
+	}
 	// Her token cookie is no good without the token, nor from another site.
 	mustStatus(t, e.do(http.MethodPost, base+"/keys", url.Values{"name": {"x"}}, as("alice")), http.StatusForbidden)
 	h := as("alice")

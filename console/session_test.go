@@ -194,7 +194,9 @@ func TestSessionsEndWhenIdleOrTooOldAndAreBounded(t *testing.T) {
 	// A third sign-in ends the session used longest ago.
 	e.signIn()
 	first := *e.cookies["ginkey_console"]
+	advance(time.Minute)
 	e.signIn()
+	advance(time.Minute)
 	e.signIn()
 	e.cookies["ginkey_console"] = &first
 	mustStatus(t, e.get("/console/keys"), http.StatusSeeOther)
