@@ -125,6 +125,9 @@ func (con *Console) setCookie(c *gin.Context, name, value string, maxAge int) {
 	})
 }
 
+// maxFormBytes bounds a form's body: metadata is the largest field.
+const maxFormBytes = 64 << 10
+
 // Keys of the gin context the console's middleware fills.
 const (
 	sessionKey = "ginkey.console.session" // *session, when signed in by the form
@@ -189,6 +192,8 @@ func (con *Console) sameOrigin(c *gin.Context) {
 	if c.Request.Method == http.MethodGet || c.Request.Method == http.MethodHead {
 		return
 	}
+	// The console's forms are small; a body past this reads as no fields.
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxFormBytes)
 	if con.cop.Check(c.Request) != nil {
 		con.fail(c, http.StatusForbidden, "csrf_failed", "a request from another site was refused")
 	}

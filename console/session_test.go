@@ -201,3 +201,16 @@ func TestSessionsEndWhenIdleOrTooOldAndAreBounded(t *testing.T) {
 	e.cookies["ginkey_console"] = &first
 	mustStatus(t, e.get("/console/keys"), http.StatusSeeOther)
 }
+
+func TestAnOversizedFormIsRefused(t *testing.T) {
+	e := newEnv(t, ginkey.Config{}, console.Options{})
+	e.signIn()
+	tok := e.token("/console/keys/new")
+	w := e.post("/console/keys", url.Values{"csrf": {tok}, "name": {"big"}, "metadata": {strings.Repeat("x", 70<<10)}})
+	if w.Code != http.StatusForbidden {
+		t.Errorf("oversized form: %d", w.Code)
+	}
+	if _, total, _ := e.guard.ListKeys(t.Context(), ginkey.KeyQuery{}); total != 0 {
+		t.Error("an oversized form created a key")
+	}
+}
