@@ -31,6 +31,10 @@ func (g *Guard) AdmitAdmin(c *gin.Context, secret string) (principal string, err
 	}
 	challenges, err := g.admitAdmin(c, secret)
 	if err != nil {
+		var e *Error
+		if !errors.As(err, &e) { // a host Authenticator's own error, as refuse reads it
+			err = ErrCredentialsInvalid
+		}
 		var r *rejection
 		if errors.As(err, &r) && r.retryAfter > 0 {
 			c.Header("Retry-After", strconv.FormatInt(ceilSeconds(r.retryAfter), 10))

@@ -1,6 +1,7 @@
 package ginkey
 
 import (
+	"errors"
 	"net/http"
 	"testing"
 
@@ -75,4 +76,22 @@ func TestResumeAdminAuditsThePrincipal(t *testing.T) {
 	if err != nil || len(entries) != 1 || entries[0].Principal != "basic:ops" || entries[0].Actor != "http:198.51.100.4" {
 		t.Fatalf("audit: %+v %v", entries, err)
 	}
+}
+
+// hostAuth is an AdminAuth refusing with an error of its own.
+type hostAuth struct{}
+
+func (hostAuth) Authenticate(*gin.Context) error { return errors.New("host says no: internal detail") }
+
+func TestAdmitAdminAnswersAHostErrorAsInvalidCredentials(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.AdminAuth = hostAuth{} })
+	h.Engine.GET("/page", func(c *gin.Context) {
+		if _, err := h.Guard.AdmitAdmin(c, ""); err != nil {
+			WriteError(c, err)
+			return
+		}
+		c.Status(http.StatusNoContent)
+	})
+	w := h.Do(testkit.Request{Method: http.MethodGet, Path: "/page"})
+	testkit.WantError(t, w, http.StatusUnauthorized, "credentials_invalid")
 }

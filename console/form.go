@@ -18,6 +18,7 @@ type keyForm struct {
 	ID, Name, Owner, Scopes, TTL, AllowedIPs, Metadata string
 	RateRequests, RatePer, QuotaRequests, QuotaPer     string
 	Edit                                               bool
+	Allowed                                            string // an owner's: the policy's scopes
 }
 
 // formOf reads the form's fields from c's POST body.

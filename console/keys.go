@@ -101,7 +101,15 @@ func (con *Console) renderPageError(c *gin.Context, page, title string, data any
 }
 
 func (con *Console) newPage(c *gin.Context) {
-	con.render(c, http.StatusOK, "new", "New key", keyForm{RatePer: "1m", QuotaPer: "day"})
+	con.render(c, http.StatusOK, "new", "New key", con.allowed(c, keyForm{RatePer: "1m", QuotaPer: "day"}))
+}
+
+// allowed adds to an owner's form the scopes their policy allows.
+func (con *Console) allowed(c *gin.Context, f keyForm) keyForm {
+	if con.ownerMode() && con.opts.Policy != nil {
+		f.Allowed = strings.Join(con.opts.Policy(c.GetString(whoKey)).Scopes, " ")
+	}
+	return f
 }
 
 // create creates a key and shows it, once: the answer is the only place
@@ -117,7 +125,7 @@ func (con *Console) create(c *gin.Context) {
 		k, err = keysOf(c).create(c.Request.Context(), spec)
 	}
 	if err != nil {
-		con.renderPageError(c, "new", "New key", f, err)
+		con.renderPageError(c, "new", "New key", con.allowed(c, f), err)
 		return
 	}
 	con.render(c, http.StatusOK, "created", "Key created", k)

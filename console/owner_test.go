@@ -51,7 +51,11 @@ func TestOwnerSeesAndActsOnlyOnOwnKeys(t *testing.T) {
 			t.Errorf("search %q shows bob's key", q)
 		}
 	}
-	tok := csrfInput.FindStringSubmatch(e.do(http.MethodGet, base+"/keys/new", nil, as("alice")).Body.String())
+	newPage := e.do(http.MethodGet, base+"/keys/new", nil, as("alice")).Body.String()
+	if !strings.Contains(newPage, "some of: items:read") || strings.Contains(newPage, `id="owner"`) || strings.Contains(newPage, `id="rate-requests"`) {
+		t.Errorf("owner's create form: %s", newPage)
+	}
+	tok := csrfInput.FindStringSubmatch(newPage)
 	if tok == nil {
 		t.Fatal("no token on the owner's create form")
 	}
