@@ -30,7 +30,7 @@ type adminGate struct {
 	// "http:other"), and the throttle holds GCRA times, may be off, and may
 	// count in Redis; each keeps the bound its own loss allows.
 	failures *failureLog
-	sources  []Source // as configured, for the OpenAPI document
+	sources  []sourceSpec // as configured, for the OpenAPI document
 	maxBody  int64
 	hideDocs bool
 }

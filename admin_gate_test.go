@@ -155,7 +155,7 @@ func TestTheSkipperNeverAppliesToTheAdminAPI(t *testing.T) {
 
 func TestAdminCredentialsInTheQueryStringAreRefused(t *testing.T) {
 	t.Parallel()
-	other := otherGuard(t, func(c *Config) { c.Sources = []Source{{From: FromQuery, Name: "token"}} })
+	other := otherGuard(t, func(c *Config) { c.Sources = []string{"query:token"} })
 	h := newHarness(t, func(c *Config) {
 		c.AdminKeyScope = "ginkey:admin"
 		c.AdminAuth = other.WithScopes("ginkey:admin")

@@ -38,12 +38,12 @@ func (g *Guard) setAdminAuth(cfg *Config) error {
 		// Held literally, as every scope on the way in is (requirement.checkIn).
 		g.admin.auths = append(g.admin.auths, g.WithScopes(cfg.AdminKeyScope))
 		for _, src := range g.admin.sources {
-			switch src.From {
-			case FromHeader:
+			switch src.from {
+			case fromHeader:
 				g.admin.schemes = appendNew(g.admin.schemes, headerScheme)
-			case FromQuery:
+			case fromQuery:
 				g.admin.schemes = appendNew(g.admin.schemes, queryScheme)
-			case FromBearer:
+			case fromBearer:
 				g.admin.schemes = appendNew(g.admin.schemes, bearerScheme)
 			}
 		}
@@ -91,7 +91,7 @@ var (
 func (g *Guard) queryNames() []string {
 	var names []string
 	for _, s := range g.lookups {
-		if s.from == FromQuery {
+		if s.from == fromQuery {
 			names = append(names, s.name)
 		}
 	}

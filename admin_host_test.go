@@ -128,7 +128,7 @@ func TestDocsListAdminAuthSchemesBesideTheSecret(t *testing.T) {
 		w := adminWith(r, http.MethodGet, "/docs/doc.json", nil)
 		d := parseOpenAPI(t, w.Body.Bytes())
 		// AdminKeyScope takes an admin key from every source the guard
-		// reads (DefaultSources: header, query, bearer token).
+		// reads (the default Sources: header, query, bearer token).
 		want := "APIKeyHeader APIKeyQuery APIKeyBearer BasicAuth"
 		if secret {
 			want = "AdminSecret " + want

@@ -58,7 +58,7 @@ func cookieAdmins(mod func(*Config)) map[string]func(t *testing.T) cookieAdmin {
 		"AdminKeyScope with a key from a cookie": func(t *testing.T) cookieAdmin {
 			h := newHarness(t, func(c *Config) {
 				c.AdminKeyScope = "ginkey:admin"
-				c.Sources = []Source{{From: FromHeader, Name: "X-API-Key"}, {From: FromCookie, Name: "ginkey_admin"}}
+				c.Sources = []string{"header:X-API-Key", "cookie:ginkey_admin"}
 				if mod != nil {
 					mod(c)
 				}

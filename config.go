@@ -96,10 +96,12 @@ type Config struct {
 	// digits, at most 16. Optional. Default: $GINKEY_KEY_PREFIX, else "gk".
 	KeyPrefix string
 
-	// Sources lists where a request's key is looked for, first match wins.
-	// Optional. Default: DefaultSources() (X-API-Key header, api_key query
-	// parameter, Authorization bearer token).
-	Sources []Source
+	// Sources lists where a request's key is looked for, first match wins:
+	// "header:<name>" (a request header), "query:<name>" (a query
+	// parameter), "cookie:<name>" (a cookie) or "bearer" (Authorization:
+	// Bearer <key>); New refuses any other entry. Optional. Default:
+	// "header:X-API-Key", "query:api_key", "bearer".
+	Sources []string
 
 	// Realm is sent in WWW-Authenticate headers. Optional. Default: "ginkey".
 	Realm string
@@ -332,7 +334,7 @@ func applyEnv(cfg *Config) error {
 
 func applyDefaults(cfg *Config) {
 	if len(cfg.Sources) == 0 {
-		cfg.Sources = DefaultSources()
+		cfg.Sources = defaultSources()
 	}
 	if cfg.CacheSize == 0 {
 		cfg.CacheSize = defaultCacheSize

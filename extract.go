@@ -1,70 +1,71 @@
 package ginkey
 
 import (
-	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 )
 
-// SourceKind says where in a request a key may be found.
-type SourceKind int
+// sourceKind says where in a request a key may be found.
+type sourceKind int
 
 // The places a key may come from.
 const (
-	FromHeader SourceKind = iota + 1 // a request header, e.g. X-API-Key
-	FromQuery                        // a query parameter, e.g. api_key
-	FromBearer                       // Authorization: Bearer <key>
-	FromCookie                       // a cookie
+	fromHeader sourceKind = iota + 1 // "header:<name>", e.g. X-API-Key
+	fromQuery                        // "query:<name>", e.g. api_key
+	fromBearer                       // "bearer": Authorization: Bearer <key>
+	fromCookie                       // "cookie:<name>"
 )
 
-// Source is one place a key may come from. Name is the header, parameter or
-// cookie name; FromBearer ignores it.
-type Source struct {
-	From SourceKind
-	Name string
-}
-
-// DefaultSources are used when Config.Sources is empty: the X-API-Key header,
-// the api_key query parameter and an Authorization bearer token, in that order.
-func DefaultSources() []Source {
-	return []Source{
-		{From: FromHeader, Name: "X-API-Key"},
-		{From: FromQuery, Name: "api_key"},
-		{From: FromBearer},
-	}
-}
-
-func validateSources(sources []Source) error {
-	for _, s := range sources {
-		switch s.From {
-		case FromHeader, FromQuery, FromCookie:
-			if strings.TrimSpace(s.Name) == "" {
-				return errors.New("ginkey: a header, query or cookie Source needs a Name")
-			}
-		case FromBearer:
-		default:
-			return errors.New("ginkey: unknown Source kind")
-		}
-	}
-	return nil
-}
-
-// source is a Source prepared for the request path: a header name is
-// canonicalized once, so reading it costs a map lookup and no allocation.
-type source struct {
-	from SourceKind
+// sourceSpec is one entry of Config.Sources as read: the header, parameter
+// or cookie name as the host wrote it ("" for a bearer token).
+type sourceSpec struct {
+	from sourceKind
 	name string
 }
 
-func compileSources(sources []Source) []source {
-	out := make([]source, len(sources))
-	for i, s := range sources {
-		out[i] = source{from: s.From, name: s.Name}
-		switch s.From {
-		case FromHeader:
-			out[i].name = http.CanonicalHeaderKey(s.Name)
-		case FromBearer:
+// defaultSources is Config.Sources' default.
+func defaultSources() []string {
+	return []string{"header:X-API-Key", "query:api_key", "bearer"}
+}
+
+// parseSources reads Config.Sources.
+func parseSources(specs []string) ([]sourceSpec, error) {
+	out := make([]sourceSpec, len(specs))
+	for i, s := range specs {
+		if s == "bearer" {
+			out[i] = sourceSpec{from: fromBearer}
+			continue
+		}
+		kind, name, _ := strings.Cut(s, ":")
+		from := map[string]sourceKind{"header": fromHeader, "query": fromQuery, "cookie": fromCookie}[kind]
+		if from == 0 {
+			return nil, fmt.Errorf(`ginkey: Sources: %q is none of "header:<name>", "query:<name>", "cookie:<name>", "bearer"`, s)
+		}
+		if strings.TrimSpace(name) == "" {
+			return nil, fmt.Errorf(`ginkey: Sources: %q needs a Name: "%s:<name>"`, s, kind)
+		}
+		out[i] = sourceSpec{from: from, name: name}
+	}
+	return out, nil
+}
+
+// source is a sourceSpec prepared for the request path: a header name is
+// canonicalized once, so reading it costs a map lookup and no allocation.
+type source struct {
+	from sourceKind
+	name string
+}
+
+func compileSources(specs []sourceSpec) []source {
+	out := make([]source, len(specs))
+	for i, s := range specs {
+		out[i] = source(s)
+		switch s.from {
+		case fromHeader:
+			out[i].name = http.CanonicalHeaderKey(s.name)
+		case fromBearer:
 			out[i].name = "Authorization"
 		}
 	}
@@ -78,13 +79,13 @@ func extractKey(r *http.Request, sources []source) string {
 	for _, s := range sources {
 		var v string
 		switch s.from {
-		case FromHeader:
+		case fromHeader:
 			v = headerValue(r.Header, s.name)
-		case FromQuery:
+		case fromQuery:
 			v = queryValue(r.URL.RawQuery, s.name)
-		case FromBearer:
+		case fromBearer:
 			v = bearerToken(headerValue(r.Header, s.name))
-		case FromCookie:
+		case fromCookie:
 			if ck, err := r.Cookie(s.name); err == nil {
 				v, _ = unescapeQuery(ck.Value) // as gin's Context.Cookie reads it
 			}

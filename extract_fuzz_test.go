@@ -23,8 +23,8 @@ import (
 // are compared with a pair-by-pair reading of the same rules instead.
 func FuzzExtractKey(f *testing.F) {
 	f.Fuzz(func(t *testing.T, order uint16, name, header, rawQuery, authorization, cookie string) {
-		sources := sourcesFromOrder(order, name)
-		if validateSources(sources) != nil {
+		sources, err := parseSources(sourcesFromOrder(order, name))
+		if err != nil {
 			return
 		}
 		r := &http.Request{
@@ -53,43 +53,43 @@ func FuzzExtractKey(f *testing.F) {
 // sourcesFromOrder reads the low byte of order as four 2-bit source kinds
 // and the next two bits as how many of them to use, so that the fuzzer
 // explores the kinds, their order and repeats.
-func sourcesFromOrder(order uint16, name string) []Source {
-	kinds := [4]SourceKind{FromHeader, FromQuery, FromBearer, FromCookie}
+func sourcesFromOrder(order uint16, name string) []string {
+	kinds := [4]string{"header:" + name, "query:" + name, "bearer", "cookie:" + name}
 	n := 1 + int(order>>8)&3
-	out := make([]Source, n)
+	out := make([]string, n)
 	for i := range out {
-		out[i] = Source{From: kinds[(order>>(2*i))&3], Name: name}
+		out[i] = kinds[(order>>(2*i))&3]
 	}
 	return out
 }
 
 // expectedFrom reads s from r with the standard library and gin, not with
 // the code under test.
-func expectedFrom(t *testing.T, r *http.Request, s Source) string {
+func expectedFrom(t *testing.T, r *http.Request, s sourceSpec) string {
 	t.Helper()
-	switch s.From {
-	case FromHeader:
-		return r.Header.Get(s.Name)
-	case FromQuery:
+	switch s.from {
+	case fromHeader:
+		return r.Header.Get(s.name)
+	case fromQuery:
 		vals, err := url.ParseQuery(r.URL.RawQuery)
 		if err != nil && strings.Contains(err.Error(), "exceeded limit") {
-			return firstQueryValue(r.URL.RawQuery, s.Name)
+			return firstQueryValue(r.URL.RawQuery, s.name)
 		}
-		return vals.Get(s.Name)
-	case FromBearer:
+		return vals.Get(s.name)
+	case fromBearer:
 		h := r.Header.Get("Authorization")
 		if len(h) > len("Bearer ") && strings.EqualFold(h[:len("Bearer ")], "Bearer ") {
 			return strings.TrimSpace(h[len("Bearer "):])
 		}
 		return ""
-	case FromCookie:
-		v, err := (&gin.Context{Request: r}).Cookie(s.Name)
+	case fromCookie:
+		v, err := (&gin.Context{Request: r}).Cookie(s.name)
 		if err != nil {
 			return ""
 		}
 		return v
 	}
-	t.Fatalf("unknown source kind %d", s.From)
+	t.Fatalf("unknown source kind %d", s.from)
 	return ""
 }
 

@@ -2,6 +2,9 @@ package ginkey
 
 import (
 	"net/url"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -21,4 +24,19 @@ func FuzzQueryValueMatchesParseQuery(f *testing.F) {
 			t.Fatalf("queryValue(%q, %q) = %q, url.ParseQuery gives %q", raw, name, got, want)
 		}
 	})
+}
+
+// Config.Sources entries are read as "header:<name>", "query:<name>",
+// "cookie:<name>" or "bearer"; anything else is refused by name.
+func TestParseSourcesReadsEachFormAndRefusesOthers(t *testing.T) {
+	got, err := parseSources([]string{"header:X-Key", "query:key", "cookie:c", "bearer"})
+	want := []sourceSpec{{fromHeader, "X-Key"}, {fromQuery, "key"}, {fromCookie, "c"}, {fromBearer, ""}}
+	if err != nil || !slices.Equal(got, want) {
+		t.Fatalf("parseSources = %v, %v; want %v", got, err, want)
+	}
+	for _, bad := range []string{"", "header", "header:", "query: ", "Header:X", "bearer:x", "form:x"} {
+		if _, err := parseSources([]string{"bearer", bad}); err == nil || !strings.Contains(err.Error(), strconv.Quote(bad)) {
+			t.Errorf("parseSources(%q) = %v, want an error naming it", bad, err)
+		}
+	}
 }

@@ -67,7 +67,8 @@ func New(cfg Config) (*Guard, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := validateSources(cfg.Sources); err != nil {
+	sources, err := parseSources(cfg.Sources)
+	if err != nil {
 		return nil, err
 	}
 	if cfg.Realm, err = checkRealm("Realm", cfg.Realm); err != nil {
@@ -82,7 +83,7 @@ func New(cfg Config) (*Guard, error) {
 
 	g := &Guard{
 		format:  format,
-		lookups: compileSources(cfg.Sources),
+		lookups: compileSources(sources),
 		ttl:     cfg.TTL,
 		log:     cfg.Logger,
 		now:     cfg.Now,
@@ -90,7 +91,7 @@ func New(cfg Config) (*Guard, error) {
 	g.life.ctx, g.life.cancel = context.WithCancel(context.Background())
 	g.life.late.slots = make(chan struct{}, maxLate)
 	g.self.creates = limits.NewMemoryLimiter(maxThrottledOwners, cfg.Now)
-	g.admin.sources, g.admin.maxBody, g.admin.hideDocs = cfg.Sources, cfg.MaxBodyBytes, cfg.HideDocs
+	g.admin.sources, g.admin.maxBody, g.admin.hideDocs = sources, cfg.MaxBodyBytes, cfg.HideDocs
 	for _, o := range cfg.Observers {
 		if o != nil {
 			g.observers = append(g.observers, o)

@@ -50,7 +50,7 @@ func TestKeyIsAcceptedFromHeaderQueryAndBearer(t *testing.T) {
 func TestConfiguredSourcesReplaceTheDefaults(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, func(c *Config) {
-		c.Sources = []Source{{From: FromHeader, Name: "X-Token"}, {From: FromCookie, Name: "tok"}}
+		c.Sources = []string{"header:X-Token", "cookie:tok"}
 	})
 	k := h.createKey(`{}`)
 	if w := h.Do(testkit.Request{Method: "GET", Path: "/secure", Header: map[string]string{"X-Token": k.Secret}}); w.Code != 200 {
@@ -675,7 +675,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		{"negative TTL env", Config{LookupEnv: env("GINKEY_TTL", "-5h")}, "GINKEY_TTL"},
 		{"bad key prefix", Config{KeyPrefix: "Bad_"}, "KeyPrefix"},
 		{"bad table prefix", Config{TablePrefix: "x; DROP"}, "TablePrefix"},
-		{"bad source", Config{Sources: []Source{{From: FromHeader}}}, "Name"},
+		{"bad source", Config{Sources: []string{"header:"}}, "Name"},
 		{"bad realm", Config{Realm: `a"b`}, "Realm"},
 		{"unopenable db", Config{DBPath: dir + "/no/such/dir/x.db"}, "SQLite"},
 	}

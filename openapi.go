@@ -279,9 +279,9 @@ func (g *Guard) adminPrefix(app map[string]any) (prefix string, show bool) {
 func (g *Guard) matchKeySchemes(schemes, own map[string]any) {
 	for _, s := range []struct {
 		scheme string
-		from   SourceKind
-	}{{headerScheme, FromHeader}, {queryScheme, FromQuery}, {bearerScheme, FromBearer}} {
-		i := slices.IndexFunc(g.admin.sources, func(src Source) bool { return src.From == s.from })
+		from   sourceKind
+	}{{headerScheme, fromHeader}, {queryScheme, fromQuery}, {bearerScheme, fromBearer}} {
+		i := slices.IndexFunc(g.admin.sources, func(src sourceSpec) bool { return src.from == s.from })
 		if i < 0 {
 			continue
 		}
@@ -290,8 +290,8 @@ func (g *Guard) matchKeySchemes(schemes, own map[string]any) {
 			def = cloneObject(own[s.scheme])
 			schemes[s.scheme] = def
 		}
-		if s.from != FromBearer { // always the Authorization header
-			def["name"] = g.admin.sources[i].Name
+		if s.from != fromBearer { // always the Authorization header
+			def["name"] = g.admin.sources[i].name
 		}
 	}
 }

@@ -339,14 +339,14 @@ func TestDocsLeavesAdminOperationsOutWhenTheAdminAPIIsNotMounted(t *testing.T) {
 
 func TestDocsNamesKeySchemesAfterTheGuardsSources(t *testing.T) {
 	t.Parallel()
-	_, served := serveDoc(t, Config{Sources: []Source{{From: FromHeader, Name: "X-Key"}, {From: FromQuery, Name: "key"}}},
+	_, served := serveDoc(t, Config{Sources: []string{"header:X-Key", "query:key"}},
 		"/auth", docString(exampleDoc(t)))
 	d := parseOpenAPI(t, served)
 	if h, q := d.SecurityDefinitions["APIKeyHeader"], d.SecurityDefinitions["APIKeyQuery"]; h.Name != "X-Key" || h.In != "header" || q.Name != "key" || q.In != "query" {
 		t.Errorf("key schemes do not match the sources: header %+v, query %+v", h, q)
 	}
 	// A guard that reads no query parameter leaves the document's scheme alone.
-	_, served = serveDoc(t, Config{Sources: []Source{{From: FromBearer}}}, "/auth", docString(exampleDoc(t)))
+	_, served = serveDoc(t, Config{Sources: []string{"bearer"}}, "/auth", docString(exampleDoc(t)))
 	if q := parseOpenAPI(t, served).SecurityDefinitions["APIKeyQuery"]; q.Name != "api_key" {
 		t.Errorf("APIKeyQuery changed without a query source: %+v", q)
 	}

@@ -8,7 +8,7 @@ import (
 
 // browserWrites keeps other sites' pages from changing state through a
 // browser that holds a cookie-borne credential (a host session admitted by
-// AdminAuth, a key read by FromCookie): the CSRF defence of every ginkey
+// AdminAuth, a key read from a cookie): the CSRF defence of every ginkey
 // route that changes state, written once.
 //
 // A page on another site can make a browser send a "simple" request with

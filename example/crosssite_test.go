@@ -17,7 +17,7 @@ import (
 )
 
 // TestABrowserPageOfAnotherOriginCannotChangeKeys: a real Chromium holds an
-// admin key in a cookie (AdminKeyScope reading FromCookie) for the example's
+// admin key in a cookie (AdminKeyScope reading a cookie source) for the example's
 // server. A page of another origin, another port of 127.0.0.1 (so the same
 // site, and the cookie goes along even with SameSite=Lax), submits a form
 // that would rotate a key: the admin API answers 403 cross_origin_refused and
@@ -27,7 +27,7 @@ func TestABrowserPageOfAnotherOriginCannotChangeKeys(t *testing.T) {
 	execPath := chromium(t)
 	h := guardtest.NewRouted(t, func(c *ginkey.Config) {
 		c.AdminKeyScope = "ginkey:admin"
-		c.Sources = []ginkey.Source{{From: ginkey.FromHeader, Name: "X-API-Key"}, {From: ginkey.FromCookie, Name: "ginkey_admin"}}
+		c.Sources = []string{"header:X-API-Key", "cookie:ginkey_admin"}
 	}, newRouter)
 	srv := httptest.NewServer(h.Engine)
 	t.Cleanup(srv.Close)
