@@ -187,7 +187,7 @@ func TestAuditLogAndLogsNeverHoldTheKeyItsHashOrTheAdminSecret(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	st, err := gormstore.Open(context.Background(), h.DBPath, gormstore.DefaultTablePrefix, slogDiscard())
+	st, err := gormstore.Open(context.Background(), h.DBPath, gormstore.DefaultTablePrefix, slogDiscard(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/ginkey/ginkey/gormstore"
 	"github.com/ginkey/ginkey/internal/envconfig"
 	"github.com/ginkey/ginkey/keystore"
 	"github.com/ginkey/ginkey/limiter"
@@ -41,9 +42,18 @@ type Config struct {
 	// its tables there and never closes it. On PostgreSQL through pgx (the
 	// driver of gorm.io/driver/postgres), the guard also listens for key
 	// changes made by other instances, on a connection of its own opened
-	// with the same settings (see Notifier). Optional. Default: the database
+	// with the same settings (see Notifier); New refuses a PostgreSQL DB
+	// unless Postgres or Notifier is set. Optional. Default: the database
 	// DBPath names, opened and closed by the guard.
 	DB *gorm.DB
+
+	// Postgres is PostgreSQL's driver, which a program compiles only when
+	// it names it: set pgstore.Driver{} (import
+	// github.com/ginkey/ginkey/gormstore/pgstore) to keep keys in
+	// PostgreSQL, through a postgres:// DBPath or a PostgreSQL DB. Without
+	// it New refuses both with an error wrapping gormstore.ErrNoPostgres.
+	// Optional. Default: nil (no PostgreSQL).
+	Postgres gormstore.Postgres
 
 	// Store replaces the GORM store entirely: any keystore.Store, such as
 	// memstore.New() in tests. Optional. Default: nil (use DB).
@@ -52,7 +62,8 @@ type Config struct {
 	// DBPath is the database used when DB and Store are nil: a PostgreSQL
 	// URL (postgres://user:password@host:5432/dbname?sslmode=require, or
 	// postgresql://...) or else the path of a SQLite file (WAL, busy
-	// timeout, one writer). PostgreSQL gets a pool of 4 connections a CPU
+	// timeout, one writer). A PostgreSQL URL needs Postgres set, and gets,
+	// from pgstore.Driver{}, a pool of 4 connections a CPU
 	// (at least 8), each closed after 5 minutes idle and replaced after 30,
 	// a connect_timeout of 5 s unless the URL gives one, and the
 	// notification of changes between instances (see Notifier). The
@@ -65,7 +76,7 @@ type Config struct {
 	// Notifier tells the other instances sharing the store which keys
 	// changed (revoked, deleted, renewed, updated), and hears what they
 	// change, so that every cache drops a changed key at once. Optional.
-	// Default: on PostgreSQL, LISTEN/NOTIFY on the channel
+	// Default: on PostgreSQL (see Postgres), LISTEN/NOTIFY on the channel
 	// <TablePrefix>keys_changed; elsewhere none (CacheTTL bounds how long a
 	// change goes unseen).
 	Notifier keystore.Notifier

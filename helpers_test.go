@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ginkey/ginkey/gormstore"
+	"github.com/ginkey/ginkey/gormstore/pgstore"
 	"github.com/ginkey/ginkey/internal/testkit"
 
 	"github.com/gin-gonic/gin"
@@ -34,11 +35,12 @@ type harness struct {
 
 // newHarness serves a guard on the harness's SQLite file, with testSecret,
 // the harness's logger and no environment; mod (nil: none) changes that
-// Config first. guardtest.New does the same for other packages' tests.
+// Config first; a PostgreSQL database set there is opened with pgstore.
+// guardtest.New does the same for other packages' tests.
 func newHarness(t testing.TB, mod func(*Config)) *harness {
 	t.Helper()
 	h := &harness{testkit.NewHarness[*Guard](t, keyID)}
-	cfg := Config{DBPath: h.DBPath, AdminSecret: testSecret, Logger: h.Logger, LookupEnv: testkit.NoEnv}
+	cfg := Config{DBPath: h.DBPath, AdminSecret: testSecret, Logger: h.Logger, LookupEnv: testkit.NoEnv, Postgres: pgstore.Driver{}}
 	if mod != nil {
 		mod(&cfg)
 	}
@@ -109,7 +111,7 @@ func newFailingStore(t *testing.T) *testkit.FailingStore {
 // newTestGormStore is a GORM store on a fresh SQLite file, for wrapping.
 func newTestGormStore(t *testing.T) *gormstore.Store {
 	t.Helper()
-	s, err := gormstore.Open(context.Background(), t.TempDir()+"/wrapped.db", gormstore.DefaultTablePrefix, slogDiscard())
+	s, err := gormstore.Open(context.Background(), t.TempDir()+"/wrapped.db", gormstore.DefaultTablePrefix, slogDiscard(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

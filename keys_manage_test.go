@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/ginkey/ginkey/gormstore/pgstore"
 	"github.com/ginkey/ginkey/internal/testkit"
 	"github.com/ginkey/ginkey/keystore"
 )
@@ -59,7 +60,7 @@ func guardSetups(t *testing.T) []guardSetup {
 		}),
 		onDB("postgres", func(t *testing.T) (Config, bool) {
 			db, prefix := testkit.OpenPostgres(t)
-			return Config{DB: db, TablePrefix: prefix}, true
+			return Config{DB: db, TablePrefix: prefix, Postgres: pgstore.Driver{}}, true
 		}),
 		onDB("mysql", func(t *testing.T) (Config, bool) {
 			db, prefix := testkit.OpenMySQL(t)

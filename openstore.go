@@ -2,6 +2,7 @@ package ginkey
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/ginkey/ginkey/gormstore"
 	"github.com/ginkey/ginkey/keystore"
@@ -18,13 +19,19 @@ func (g *Guard) openStore(cfg *Config) error {
 		g.usageStore, _ = cfg.Store.(keystore.UsageStore)
 		return nil
 	case cfg.DB != nil:
-		opened, err := gormstore.New(context.Background(), cfg.DB, cfg.TablePrefix)
+		// Refused here rather than found out by the notifier, which would
+		// only log it: the other instances' revocations would go unseen
+		// for CacheTTL.
+		if cfg.DB.Name() == "postgres" && cfg.Postgres == nil && cfg.Notifier == nil {
+			return fmt.Errorf("%w (Config.DB is a PostgreSQL database; a Config.Notifier of your own would do as well)", gormstore.ErrNoPostgres)
+		}
+		opened, err := gormstore.New(context.Background(), cfg.DB, cfg.TablePrefix, cfg.Postgres)
 		if err != nil {
 			return err
 		}
 		s = opened
 	default:
-		opened, err := gormstore.Open(context.Background(), cfg.DBPath, cfg.TablePrefix, g.log)
+		opened, err := gormstore.Open(context.Background(), cfg.DBPath, cfg.TablePrefix, g.log, cfg.Postgres)
 		if err != nil {
 			return err
 		}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ginkey/ginkey/gormstore"
+	"github.com/ginkey/ginkey/gormstore/pgstore"
 	"github.com/ginkey/ginkey/internal/testkit"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
@@ -177,7 +179,7 @@ func TestADatabaseSettingNeverShowsItsPasswordNorFallsBackToSQLite(t *testing.T)
 				dir := t.TempDir()
 				t.Chdir(dir)
 				logs := &testkit.Buffer{}
-				cfg := Config{AdminSecret: testSecret, Logger: slog.New(slog.NewTextHandler(logs, nil)), LookupEnv: testkit.NoEnv}
+				cfg := Config{AdminSecret: testSecret, Postgres: pgstore.Driver{}, Logger: slog.New(slog.NewTextHandler(logs, nil)), LookupEnv: testkit.NoEnv}
 				if via == "GINKEY_DB" {
 					cfg.LookupEnv = func(name string) (string, bool) {
 						if name == "GINKEY_DB" {
@@ -210,5 +212,79 @@ func TestADatabaseSettingNeverShowsItsPasswordNorFallsBackToSQLite(t *testing.T)
 				}
 			})
 		}
+	}
+}
+
+// TestWithoutPostgresNewRefusesPostgreSQL: a program that does not set
+// Config.Postgres has not compiled pgx, so New refuses a PostgreSQL URL
+// (from Config.DBPath or GINKEY_DB) and a PostgreSQL Config.DB, saying what
+// to import, rather than opening it without hearing the other instances.
+func TestWithoutPostgresNewRefusesPostgreSQL(t *testing.T) {
+	t.Parallel()
+	const url = "postgres://app:" + dbSettingPassword + "@127.0.0.1:1/app?sslmode=disable"
+	wantRefusal := func(t *testing.T, err error) {
+		t.Helper()
+		if !errors.Is(err, gormstore.ErrNoPostgres) {
+			t.Fatalf("New: %v, want ErrNoPostgres", err)
+		}
+		for _, want := range []string{"github.com/ginkey/ginkey/gormstore/pgstore", "Config.Postgres", "pgstore.Driver{}"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("the error does not name %s: %v", want, err)
+			}
+		}
+		if strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("the password is in the error: %v", err)
+		}
+	}
+	t.Run("Config.DBPath", func(t *testing.T) {
+		t.Parallel()
+		_, err := New(Config{DBPath: url, AdminSecret: testSecret, Logger: slogDiscard(), LookupEnv: testkit.NoEnv})
+		wantRefusal(t, err)
+	})
+	t.Run("GINKEY_DB", func(t *testing.T) {
+		t.Parallel()
+		env := func(name string) (string, bool) { return url, name == "GINKEY_DB" }
+		_, err := New(Config{AdminSecret: testSecret, Logger: slogDiscard(), LookupEnv: env})
+		wantRefusal(t, err)
+	})
+	t.Run("Config.DB", func(t *testing.T) {
+		t.Parallel()
+		db, prefix := testkit.OpenPostgres(t)
+		_, err := New(Config{DB: db, TablePrefix: prefix, AdminSecret: testSecret, Logger: slogDiscard(), LookupEnv: testkit.NoEnv})
+		wantRefusal(t, err)
+		// A Notifier of the caller's own carries the changes instead.
+		g, err := New(Config{DB: db, TablePrefix: prefix, Notifier: &hub{}, AdminSecret: testSecret, Logger: slogDiscard(), LookupEnv: testkit.NoEnv})
+		if err != nil {
+			t.Fatalf("New with a Notifier: %v", err)
+		}
+		_ = g.Close()
+	})
+}
+
+// TestTheRootCompilesNoPostgreSQLDriver: a program that imports ginkey (and
+// gormstore) without naming pgstore links neither pgx nor GORM's PostgreSQL
+// dialect.
+func TestTheRootCompilesNoPostgreSQLDriver(t *testing.T) {
+	t.Parallel()
+	goCmd, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("SKIPPING: no go command to list the dependencies with")
+	}
+	deps := func(pkgs ...string) string {
+		out, err := exec.Command(goCmd, append([]string{"list", "-deps"}, pkgs...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("go list -deps %s: %v\n%s", pkgs, err, out)
+		}
+		return string(out)
+	}
+	const pgx, dialect = "github.com/jackc/pgx/", "gorm.io/driver/postgres"
+	root := deps("github.com/ginkey/ginkey", "github.com/ginkey/ginkey/gormstore")
+	for _, pkg := range []string{pgx, dialect} {
+		if strings.Contains(root, pkg) {
+			t.Errorf("ginkey and gormstore depend on %s", pkg)
+		}
+	}
+	if pg := deps("github.com/ginkey/ginkey/gormstore/pgstore"); !strings.Contains(pg, pgx) || !strings.Contains(pg, dialect) {
+		t.Errorf("pgstore's dependencies lack %s or %s:\n%s", pgx, dialect, pg)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ginkey/ginkey/gormstore"
+	"github.com/ginkey/ginkey/gormstore/pgstore"
 	"github.com/ginkey/ginkey/internal/testkit"
 	"github.com/ginkey/ginkey/keystore"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -447,7 +448,7 @@ func TestNewRefusesABadPostgreSQLURLWithoutShowingItsPassword(t *testing.T) {
 		"postgres://user:s3cr3t-pw@127.0.0.1:1,127.0.0.1:2/db?sslmode=disable&connect_timeout=1", // several hosts: pgx's syntax, not Go's
 		"postgres://user:s3cr3t@pw@127.0.0.1:1/db?sslmode=disable&connect_timeout=1",             // an "@" left unescaped
 	} {
-		_, err := New(Config{DBPath: dsn, LookupEnv: testkit.NoEnv, Logger: slogDiscard()})
+		_, err := New(Config{DBPath: dsn, Postgres: pgstore.Driver{}, LookupEnv: testkit.NoEnv, Logger: slogDiscard()})
 		if err == nil {
 			d, _ := gormstore.ParseDSN(dsn)
 			t.Fatalf("%s: New succeeded", d)
@@ -509,12 +510,12 @@ func BenchmarkLookupMissPostgres(b *testing.B) {
 			b.Fatal(err)
 		}
 		prefix := "gkb_" + strings.ToLower(suffix) + "_"
-		st, err := gormstore.Open(context.Background(), dbURL, prefix, nil)
+		st, err := gormstore.Open(context.Background(), dbURL, prefix, nil, pgstore.Driver{})
 		if err != nil {
 			b.Fatal(err)
 		}
 		b.Cleanup(func() { testkit.DropTables(st.DB(), prefix); _ = st.Close() }) // after the guard has closed
-		g, key := newBenchGuard(b, -1, keys, func(cfg *Config) { cfg.DBPath, cfg.TablePrefix = dbURL, prefix })
+		g, key := newBenchGuard(b, -1, keys, func(cfg *Config) { cfg.DBPath, cfg.TablePrefix, cfg.Postgres = dbURL, prefix, pgstore.Driver{} })
 		missLatencies(b, g, key)
 	})
 }
@@ -545,7 +546,7 @@ func missLatencies(b *testing.B, g *Guard, key string) {
 func TestTheListenerPingsWhileIdleAndKeepsHearing(t *testing.T) {
 	dbURL := postgresURL(t)
 	db, prefix := testkit.OpenPostgres(t)
-	st, err := gormstore.New(context.Background(), db, prefix)
+	st, err := gormstore.New(context.Background(), db, prefix, pgstore.Driver{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -604,7 +605,7 @@ func TestAListenerWhoseConnectionGoesSilentNoticesItAndReconnects(t *testing.T) 
 func proxiedNotifier(t *testing.T, prefix string, timeout, ping time.Duration) (keystore.Notifier, *faultProxy) {
 	t.Helper()
 	db, _, proxy := proxiedPostgres(t)
-	st, err := gormstore.New(context.Background(), db, prefix)
+	st, err := gormstore.New(context.Background(), db, prefix, pgstore.Driver{})
 	if err != nil {
 		t.Fatal(err)
 	}

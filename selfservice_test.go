@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/gin-gonic/gin"
+	"github.com/ginkey/ginkey/gormstore/pgstore"
 	"github.com/ginkey/ginkey/internal/testkit"
 )
 
@@ -34,7 +35,7 @@ func newSelfHarness(t testing.TB, policy func(string) OwnerPolicy, mod func(*Con
 		r.GET("/secure", g.Handler(), testkit.Echo(keyID))
 		return r
 	}
-	cfg := Config{DBPath: h.DBPath, AdminSecret: testSecret, Logger: h.Logger, LookupEnv: testkit.NoEnv}
+	cfg := Config{DBPath: h.DBPath, AdminSecret: testSecret, Logger: h.Logger, LookupEnv: testkit.NoEnv, Postgres: pgstore.Driver{}}
 	if mod != nil {
 		mod(&cfg)
 	}

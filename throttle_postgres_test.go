@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ginkey/ginkey/gormstore"
+	"github.com/ginkey/ginkey/gormstore/pgstore"
 	"github.com/ginkey/ginkey/internal/testkit"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
@@ -74,7 +75,7 @@ func TestABurstOfUnknownKeysOnPostgreSQLLeavesThePoolToOthers(t *testing.T) {
 	// usage flush's connections fit.
 	db := pgRoleDB(t, 15, 20)
 	prefix := testkit.UniquePrefix(t)
-	gs, err := gormstore.New(context.Background(), db, prefix)
+	gs, err := gormstore.New(context.Background(), db, prefix, pgstore.Driver{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,6 +34,7 @@ import (
 	"github.com/ginkey/ginkey/docs"
 	"github.com/ginkey/ginkey/ginkeyprom"
 	"github.com/ginkey/ginkey/ginkeyredis"
+	"github.com/ginkey/ginkey/gormstore/pgstore"
 	"github.com/ginkey/ginkey/observe"
 )
 
@@ -85,7 +86,9 @@ func run() error {
 	// The metrics observe the guard's store calls and admin actions from
 	// the start, so they go into its Config.
 	metrics := ginkeyprom.New()
-	cfg := ginkey.Config{Observers: []observe.Observer{metrics}}
+	// Postgres: GINKEY_DB=postgres://... needs no code, as in a service
+	// that names PostgreSQL; one on SQLite alone leaves it out.
+	cfg := ginkey.Config{Observers: []observe.Observer{metrics}, Postgres: pgstore.Driver{}}
 	// GINKEY_REDIS (redis://host:6379/0) shares rate limits, quotas and the
 	// failure throttles between instances.
 	if url := os.Getenv(ginkeyredis.EnvVar); url != "" {

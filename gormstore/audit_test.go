@@ -38,7 +38,7 @@ func TestStartFailsOnAnAuditTableGinkeyCouldNotWriteTo(t *testing.T) {
 		if err := db.Table(prefix + "audit").AutoMigrate(&tenantAuditRow{}); err != nil {
 			t.Fatal(err)
 		}
-		_, err := New(context.Background(), db, prefix)
+		_, err := New(context.Background(), db, prefix, nil)
 		want := `ginkey: table ` + prefix + `audit: column "tenant" is NOT NULL without a default`
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Fatalf("start: %v, want an error with %q", err, want)
@@ -74,7 +74,7 @@ func TestStartAddsThePrincipalColumnToAPopulatedAuditTable(t *testing.T) {
 		if err := db.Table(table).Create(&old).Error; err != nil {
 			t.Fatal(err)
 		}
-		s, err := New(ctx, db, prefix)
+		s, err := New(ctx, db, prefix, nil)
 		if err != nil {
 			t.Fatalf("start on an audit table without the principal column: %v", err)
 		}
@@ -86,7 +86,7 @@ func TestStartAddsThePrincipalColumnToAPopulatedAuditTable(t *testing.T) {
 		if err != nil || len(got) != 2 || got[0].Principal != "basic:alice" || got[1].Principal != "" || got[1].Action != "revoke" {
 			t.Fatalf("entries after the migration: %+v, %v", got, err)
 		}
-		if _, err := New(ctx, db, prefix); err != nil { // and again: nothing left to do
+		if _, err := New(ctx, db, prefix, nil); err != nil { // and again: nothing left to do
 			t.Fatalf("second start: %v", err)
 		}
 	})

@@ -27,7 +27,7 @@ func TestConformance(t *testing.T) {
 	t.Run("sqlite-file", func(t *testing.T) {
 		t.Parallel()
 		storetest.Run(t, func(t *testing.T) keystore.Store {
-			s, err := Open(context.Background(), filepath.Join(t.TempDir(), "own.db"), defaultPrefix, nil)
+			s, err := Open(context.Background(), filepath.Join(t.TempDir(), "own.db"), defaultPrefix, nil, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

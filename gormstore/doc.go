@@ -6,5 +6,8 @@
 // PostgreSQL, LISTEN/NOTIFY between instances.
 //
 // ginkey.New opens it by itself: on Config.DB with New, else on the
-// database Config.DBPath names with Open.
+// database Config.DBPath names with Open. PostgreSQL's driver, pgx, is not
+// imported here but by package gormstore/pgstore, which a program passes
+// (as ginkey's Config.Postgres) to use PostgreSQL: the others never compile
+// it.
 package gormstore

@@ -40,7 +40,7 @@ func TestOpenExistingCreatesAndAltersNothing(t *testing.T) {
 		return all
 	}
 
-	if _, err := OpenExisting(ctx, file, "svc_", nil); !errors.Is(err, ErrNoDatabase) || !strings.Contains(err.Error(), file) {
+	if _, err := OpenExisting(ctx, file, "svc_", nil, nil); !errors.Is(err, ErrNoDatabase) || !strings.Contains(err.Error(), file) {
 		t.Fatalf("a missing file: %v, want ErrNoDatabase naming it", err)
 	}
 	if _, err := os.Stat(file); !errors.Is(err, os.ErrNotExist) {
@@ -50,12 +50,12 @@ func TestOpenExistingCreatesAndAltersNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	var missing *MissingTablesError
-	if _, err := OpenExisting(ctx, file, "svc_", nil); !errors.As(err, &missing) || len(missing.Missing) != 5 || missing.Others != nil ||
+	if _, err := OpenExisting(ctx, file, "svc_", nil, nil); !errors.As(err, &missing) || len(missing.Missing) != 5 || missing.Others != nil ||
 		!strings.Contains(err.Error(), `prefix "svc_"`) {
 		t.Fatalf("an empty database: %v", err)
 	}
 
-	s, err := Open(ctx, file, "other_", nil)
+	s, err := Open(ctx, file, "other_", nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,21 +63,21 @@ func TestOpenExistingCreatesAndAltersNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = s.Close()
-	s, err = Open(ctx, file, "mine_", nil)
+	s, err = Open(ctx, file, "mine_", nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	_ = s.Close()
 	before := tables()
-	if _, err := OpenExisting(ctx, file, "svc_", nil); !errors.As(err, &missing) || !slices.Equal(missing.Others, []string{"mine_"}) ||
+	if _, err := OpenExisting(ctx, file, "svc_", nil, nil); !errors.As(err, &missing) || !slices.Equal(missing.Others, []string{"mine_"}) ||
 		!strings.Contains(err.Error(), `it holds ginkey tables with the prefix "mine_"`) {
 		t.Errorf("another prefix's tables (and an incomplete set): %v, want mine_ named, other_ not", err)
 	}
-	if _, err := OpenExisting(ctx, file, "other_", nil); !errors.As(err, &missing) || !slices.Equal(missing.Missing, []string{"other_audit"}) ||
+	if _, err := OpenExisting(ctx, file, "other_", nil, nil); !errors.As(err, &missing) || !slices.Equal(missing.Missing, []string{"other_audit"}) ||
 		!strings.Contains(err.Error(), "older ginkey") {
 		t.Errorf("an incomplete set: %v, want other_audit missing", err)
 	}
-	s, err = OpenExisting(ctx, file, "mine_", nil)
+	s, err = OpenExisting(ctx, file, "mine_", nil, nil)
 	if err != nil {
 		t.Fatalf("the complete set: %v", err)
 	}
@@ -85,7 +85,7 @@ func TestOpenExistingCreatesAndAltersNothing(t *testing.T) {
 	if after := tables(); !slices.Equal(before, after) {
 		t.Errorf("tables before OpenExisting: %q; after: %q", before, after)
 	}
-	if _, err := OpenExisting(ctx, file, "Bad Prefix", nil); !errors.Is(err, ErrBadTablePrefix) {
+	if _, err := OpenExisting(ctx, file, "Bad Prefix", nil, nil); !errors.Is(err, ErrBadTablePrefix) {
 		t.Errorf("a bad prefix: %v", err)
 	}
 }

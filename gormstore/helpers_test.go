@@ -37,7 +37,7 @@ func storeFactories() map[string]func(t *testing.T) *Store {
 
 func onDB(t *testing.T, db *gorm.DB, prefix string) *Store {
 	t.Helper()
-	s, err := New(context.Background(), db, prefix)
+	s, err := New(context.Background(), db, prefix, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

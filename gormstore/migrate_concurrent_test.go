@@ -46,7 +46,7 @@ func startTogether(dbs []*gorm.DB, prefix string) []error {
 	for i, db := range dbs {
 		wg.Go(func() {
 			<-start
-			_, errs[i] = New(context.Background(), db, prefix)
+			_, errs[i] = New(context.Background(), db, prefix, nil)
 		})
 	}
 	close(start)
@@ -204,7 +204,7 @@ func TestConcurrentStartsOnOneSQLiteFileAllSucceed(t *testing.T) {
 func TestMigrationRebuildsAnInvalidPostgresIndex(t *testing.T) {
 	t.Parallel()
 	db, prefix := openPostgres(t)
-	s, err := New(context.Background(), db, prefix)
+	s, err := New(context.Background(), db, prefix, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +215,7 @@ func TestMigrationRebuildsAnInvalidPostgresIndex(t *testing.T) {
 	if err := db.Exec("UPDATE pg_index SET indisvalid = false WHERE indexrelid = to_regclass(?)", name).Error; err != nil {
 		t.Fatal(err)
 	}
-	if _, err := New(context.Background(), db, prefix); err != nil {
+	if _, err := New(context.Background(), db, prefix, nil); err != nil {
 		t.Fatal(err)
 	}
 	var valid []bool
@@ -237,7 +237,7 @@ func TestAFailedConcurrentBuildSaysWhyAndLeavesNoInvalidIndex(t *testing.T) {
 		SELECT 'k' || g, 'same', 'gk', 'n', '[]', '{}', now() FROM generate_series(1, 2) AS g`, prefix)).Error; err != nil {
 		t.Fatal(err)
 	}
-	_, err := New(context.Background(), db, prefix)
+	_, err := New(context.Background(), db, prefix, nil)
 	name := prefix + "keys_" + hashIndex
 	if err == nil || !strings.Contains(err.Error(), "create index "+name) || !strings.Contains(err.Error(), "23505") {
 		t.Fatalf("start: %v, want the failed build of %s", err, name)
@@ -274,7 +274,7 @@ func TestTheWaitForAnotherInstancesMigrationIsBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := New(context.Background(), dbs[0], prefix); err != nil {
+	if _, err := New(context.Background(), dbs[0], prefix, nil); err != nil {
 		t.Fatalf("start once the lock is free: %v", err)
 	}
 }

@@ -29,14 +29,15 @@ const DefaultTablePrefix = "ginkey_"
 // Open opens the database dsn names and returns the store on it, with its
 // tables named with tablePrefix, created or brought up to date as New does.
 // dsn, read by ParseDSN (which says what it refuses), is a PostgreSQL URL,
-// opened with a bounded pool, or the path of a SQLite file, created readable
-// by its owner alone (0600) and opened in WAL mode. Its password reaches no
-// error and no log. On a SQLite file, the store also refuses writes once the
+// opened by pg (pgstore.Driver{}; nil: the URL is an error wrapping
+// ErrNoPostgres), or the path of a SQLite file, created readable by its
+// owner alone (0600) and opened in WAL mode. Its password reaches no error
+// and no log. On a SQLite file, the store also refuses writes once the
 // file is deleted or replaced under it, and reads keys by hash around GORM,
 // with a statement prepared once (log, slog.Default() if nil, hears why when
 // that cannot be done). Close closes the database.
-func Open(ctx context.Context, dsn, tablePrefix string, log *slog.Logger) (*Store, error) {
-	return open(ctx, dsn, tablePrefix, log, false)
+func Open(ctx context.Context, dsn, tablePrefix string, log *slog.Logger, pg Postgres) (*Store, error) {
+	return open(ctx, dsn, tablePrefix, log, pg, false)
 }
 
 // OpenExisting is Open for a program that works on the keys of a database a
@@ -45,12 +46,12 @@ func Open(ctx context.Context, dsn, tablePrefix string, log *slog.Logger) (*Stor
 // error wrapping ErrNoDatabase; a database without the tables tablePrefix
 // names, a *MissingTablesError, which lists the prefixes of the ginkey
 // tables the database holds instead.
-func OpenExisting(ctx context.Context, dsn, tablePrefix string, log *slog.Logger) (*Store, error) {
-	return open(ctx, dsn, tablePrefix, log, true)
+func OpenExisting(ctx context.Context, dsn, tablePrefix string, log *slog.Logger, pg Postgres) (*Store, error) {
+	return open(ctx, dsn, tablePrefix, log, pg, true)
 }
 
 // open is Open, or with existing OpenExisting.
-func open(ctx context.Context, dsn, tablePrefix string, log *slog.Logger, existing bool) (*Store, error) {
+func open(ctx context.Context, dsn, tablePrefix string, log *slog.Logger, pg Postgres, existing bool) (*Store, error) {
 	if log == nil {
 		log = slog.Default()
 	}
@@ -67,9 +68,12 @@ func open(ctx context.Context, dsn, tablePrefix string, log *slog.Logger, existi
 		}
 	}
 	var db *gorm.DB
-	if d.postgres {
-		db, err = openPostgresURL(d)
-	} else {
+	switch {
+	case d.postgres && pg == nil:
+		return nil, fmt.Errorf("%w (the database setting is the PostgreSQL URL %s)", ErrNoPostgres, d)
+	case d.postgres:
+		db, err = pg.OpenURL(d.value, d.shown)
+	default:
 		db, err = openSQLite(d.value)
 	}
 	if err != nil {
@@ -82,7 +86,7 @@ func open(ctx context.Context, dsn, tablePrefix string, log *slog.Logger, existi
 		}
 		return sqlDB.Close()
 	}
-	s := newStore(db, tablePrefix)
+	s := newStore(db, tablePrefix, pg)
 	if existing {
 		err = s.requireTables(ctx, d)
 	} else {

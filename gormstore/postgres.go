@@ -3,100 +3,92 @@ package gormstore
 import (
 	"context"
 	"errors"
-	"fmt"
-	"runtime"
-	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
-	"gorm.io/driver/postgres"
+	"github.com/ginkey/ginkey/keystore"
 	"gorm.io/gorm"
-	"gorm.io/gorm/logger"
 )
 
-// The pool of a PostgreSQL database the guard opens from a URL. A cache miss
-// holds a connection for one query, a flush for one transaction, so a few
-// connections a core serve a busy instance; several instances share the
-// server's max_connections (100 by default). Idle connections are let go
-// after a while, and every connection is replaced now and then, so that a
-// failover or a DNS change is followed without a restart.
-const (
-	pgMaxConnsPerCPU    = 4
-	pgMinConns          = 8
-	pgConnMaxIdleTime   = 5 * time.Minute
-	pgConnMaxLifetime   = 30 * time.Minute
-	pgConnectTimeoutSec = "5"
-)
+// Postgres is PostgreSQL's driver as the store uses it: it opens a
+// postgres:// URL and hears the notifications of other instances. Package
+// github.com/ginkey/ginkey/gormstore/pgstore provides it (pgstore.Driver{}),
+// apart, so that only the programs that name PostgreSQL compile pgx.
+type Postgres interface {
+	// OpenURL opens the database at the PostgreSQL URL url. Its errors
+	// name the database as shown, url without its password.
+	OpenURL(url, shown string) (*gorm.DB, error)
 
-// openPostgresURL opens the PostgreSQL database at the URL d with a bounded
-// pool. A connect_timeout of its own (5 s unless the URL says otherwise)
-// keeps New from hanging on an unreachable host.
-func openPostgresURL(d DSN) (*gorm.DB, error) {
-	dsn := d.value
-	if !strings.Contains(dsn, "connect_timeout=") {
-		sep := "?"
-		if strings.Contains(dsn, "?") {
-			sep = "&"
-		}
-		dsn += sep + "connect_timeout=" + pgConnectTimeoutSec
-	}
-	// pgx checks what url.Parse does not: each port of several hosts,
-	// sslmode and the other parameters.
-	if _, err := pgx.ParseConfig(dsn); err != nil {
-		// pgx's error shows the URL with the user info's password
-		// redacted, not the query's: it shows ours instead. So does the
-		// error for whoever unwraps it.
-		if pce := (*pgconn.ParseConfigError)(nil); errors.As(err, &pce) {
-			pce.ConnString = d.shown
-		}
-		return nil, fmt.Errorf("ginkey: %s is not a valid PostgreSQL URL (postgres://user:password@host:port/dbname?sslmode=...): %w", d, err)
-	}
-	db, err := gorm.Open(postgres.Open(dsn), &gorm.Config{
-		Logger:                 logger.Discard,
-		SkipDefaultTransaction: true,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("ginkey: open PostgreSQL %s: %w", d, err)
-	}
-	sqlDB, err := db.DB()
-	if err != nil {
-		return nil, fmt.Errorf("ginkey: open PostgreSQL %s: %w", d, err)
-	}
-	conns := max(pgMinConns, pgMaxConnsPerCPU*runtime.GOMAXPROCS(0))
-	sqlDB.SetMaxOpenConns(conns)
-	sqlDB.SetMaxIdleConns(conns)
-	sqlDB.SetConnMaxIdleTime(pgConnMaxIdleTime)
-	sqlDB.SetConnMaxLifetime(pgConnMaxLifetime)
-	return db, nil
+	// Listener returns what hears the notifications sent on channel, on a
+	// connection of its own opened with the settings of db's; timeout
+	// bounds each connection attempt and ping, and ping is how long it
+	// waits in silence before it checks its connection.
+	Listener(ctx context.Context, db *gorm.DB, channel string, timeout, ping time.Duration) (Listener, error)
 }
 
-// errNotPgx: the *gorm.DB's connections are not pgx's, whose settings the
-// listener copies.
-var errNotPgx = errors.New("the database's driver is not pgx (gorm.io/driver/postgres's default)")
+// Listener hears the notifications of a PostgreSQL channel: the Listen half
+// of a keystore.Notifier, whose Publish the store does itself.
+type Listener interface {
+	Listen(ctx context.Context, s keystore.Subscriber) error
+}
 
-// pgxConfig returns a copy of the settings of db's connections, for the
-// listener's own connection: host, credentials, TLS and runtime parameters
-// as the caller configured them, whether db was opened from a URL, a
-// key=value DSN or an existing *sql.DB on pgx's stdlib driver.
-func pgxConfig(ctx context.Context, db *gorm.DB) (*pgx.ConnConfig, error) {
-	sqlDB, err := db.DB()
+// ErrNoPostgres is the error of Open and OpenExisting for a PostgreSQL URL,
+// and of Store.Notifier for a store on PostgreSQL, when they were given no
+// Postgres: a guard would otherwise miss the key changes other instances
+// make until CacheTTL has passed.
+var ErrNoPostgres = errors.New("ginkey: PostgreSQL support is not enabled: import github.com/ginkey/ginkey/gormstore/pgstore " +
+	"and set ginkey's Config.Postgres to pgstore.Driver{} (gormstore's Open, OpenExisting and New take it as their last argument)")
+
+// pgListenPing is how long the listener waits for a notification before it
+// checks its connection is alive: a peer gone without a word (a failover, a
+// dropped route) would otherwise leave it waiting for ever.
+const pgListenPing = 15 * time.Second
+
+// pgNotifier announces key changes with NOTIFY on the store's own
+// connections, and hears them through the Postgres driver's Listener.
+type pgNotifier struct {
+	Listener
+	db      *gorm.DB
+	channel string
+}
+
+var _ keystore.Notifier = (*pgNotifier)(nil)
+
+// pgChannel names the notification channel of the tables under prefix, so
+// that two sets of tables in one database do not hear each other.
+func pgChannel(prefix string) string { return prefix + "keys_changed" }
+
+// Publish announces keyHash with NOTIFY.
+func (n *pgNotifier) Publish(ctx context.Context, keyHash string) error {
+	// A notification heard twice drops a cache entry twice: made again
+	// after a lost connection whatever became of the first.
+	return retried(ctx, n.db, func(db *gorm.DB) error {
+		return db.Exec("SELECT pg_notify(?, ?)", n.channel, keyHash).Error
+	}, nil)
+}
+
+// Notifier is the PostgreSQL store's LISTEN/NOTIFY channel, named for its
+// table prefix, on a connection opened with the settings of the store's; nil
+// on other dialects. timeout bounds each connection attempt and ping. On
+// PostgreSQL without a Postgres (see New) it is an error wrapping
+// ErrNoPostgres.
+func (s *Store) Notifier(ctx context.Context, timeout time.Duration) (keystore.Notifier, error) {
+	return s.PostgresNotifier(ctx, timeout, pgListenPing)
+}
+
+// PostgresNotifier is Notifier with the time the listener waits in silence
+// before it pings its connection (Notifier's: 15 s): a peer gone without a
+// word is noticed within ping plus timeout.
+func (s *Store) PostgresNotifier(ctx context.Context, timeout, ping time.Duration) (keystore.Notifier, error) {
+	if s.db.Name() != "postgres" {
+		return nil, nil
+	}
+	if s.pg == nil {
+		return nil, ErrNoPostgres
+	}
+	channel := pgChannel(s.prefix)
+	l, err := s.pg.Listener(ctx, s.db, channel, timeout, ping)
 	if err != nil {
 		return nil, err
 	}
-	conn, err := sqlDB.Conn(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = conn.Close() }()
-	var cfg *pgx.ConnConfig
-	err = conn.Raw(func(driverConn any) error {
-		c, ok := driverConn.(interface{ Conn() *pgx.Conn })
-		if !ok {
-			return errNotPgx
-		}
-		cfg = c.Conn().Config().Copy()
-		return nil
-	})
-	return cfg, err
+	return &pgNotifier{Listener: l, db: s.db, channel: channel}, nil
 }

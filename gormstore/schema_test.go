@@ -93,7 +93,7 @@ func TestStartFailsOnASchemaGinkeyCouldNotWriteTo(t *testing.T) {
 				if err := tc.prepare(db, prefix); err != nil {
 					t.Fatal(err)
 				}
-				s, err := New(context.Background(), db, prefix)
+				s, err := New(context.Background(), db, prefix, nil)
 				if tc.want == "" || tc.repairedOnMySQL && db.Name() == "mysql" {
 					if err != nil {
 						t.Fatalf("start: %v", err)
@@ -125,7 +125,7 @@ func usageAs(model any) func(db *gorm.DB, prefix string) error {
 // column under the same name.
 func hashIndexAs(sql, column string) func(db *gorm.DB, prefix string) error {
 	return func(db *gorm.DB, prefix string) error {
-		if _, err := New(context.Background(), db, prefix); err != nil {
+		if _, err := New(context.Background(), db, prefix, nil); err != nil {
 			return err
 		}
 		name := prefix + "keys_" + hashIndex
@@ -156,11 +156,11 @@ func (r *statements) Trace(_ context.Context, _ time.Time, fc func() (string, in
 func TestASecondMigrationLeavesTheHashIndexAlone(t *testing.T) {
 	t.Parallel()
 	forEachDatabase(t, func(t *testing.T, db *gorm.DB, prefix string) {
-		if _, err := New(context.Background(), db, prefix); err != nil {
+		if _, err := New(context.Background(), db, prefix, nil); err != nil {
 			t.Fatal(err)
 		}
 		rec := &statements{Interface: logger.Discard}
-		if _, err := New(context.Background(), db.Session(&gorm.Session{Logger: rec}), prefix); err != nil {
+		if _, err := New(context.Background(), db.Session(&gorm.Session{Logger: rec}), prefix, nil); err != nil {
 			t.Fatal(err)
 		}
 		for _, sql := range rec.sql {

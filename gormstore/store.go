@@ -36,6 +36,7 @@ type Store struct {
 	writeMu sync.Mutex    // held around writes on SQLite
 	file    *fileIdentity // the SQLite file Open opened, checked before each write; nil otherwise
 	closeDB func() error  // set by Open: the database is the store's own
+	pg      Postgres      // PostgreSQL's driver; nil: none compiled in
 }
 
 var (
@@ -53,12 +54,14 @@ var (
 // New returns the store on the caller's db, whose tables are named with
 // tablePrefix, after bringing them up to date and checking their shape
 // (instances starting together take turns). Every query goes through GORM,
-// so db's plugins, logger and settings see it. Close leaves db open.
-func New(ctx context.Context, db *gorm.DB, tablePrefix string) (*Store, error) {
+// so db's plugins, logger and settings see it. Close leaves db open. pg
+// (pgstore.Driver{}) lets the store's Notifier listen on PostgreSQL; nil
+// does for the other dialects, and on PostgreSQL makes Notifier an error.
+func New(ctx context.Context, db *gorm.DB, tablePrefix string, pg Postgres) (*Store, error) {
 	if err := checkPrefix(tablePrefix); err != nil {
 		return nil, err
 	}
-	s := newStore(db, tablePrefix)
+	s := newStore(db, tablePrefix, pg)
 	if err := s.migrate(ctx); err != nil {
 		return nil, err
 	}
@@ -84,9 +87,10 @@ func checkPrefix(prefix string) error {
 
 // newStore is the store on db's tables named with tablePrefix, which it
 // neither creates nor checks.
-func newStore(db *gorm.DB, tablePrefix string) *Store {
+func newStore(db *gorm.DB, tablePrefix string, pg Postgres) *Store {
 	return &Store{
 		db:      db,
+		pg:      pg,
 		prefix:  tablePrefix,
 		keys:    tablePrefix + "keys",
 		usage:   tablePrefix + "usage",

@@ -48,7 +48,7 @@ func TestUsageOfADeletedKeyIsDropped(t *testing.T) {
 // GORM's path, so its plugins see the query.
 func TestHashLookupReadsWhatGORMReads(t *testing.T) {
 	t.Parallel()
-	own, err := Open(context.Background(), filepath.Join(t.TempDir(), "own.db"), defaultPrefix, nil)
+	own, err := Open(context.Background(), filepath.Join(t.TempDir(), "own.db"), defaultPrefix, nil, nil)
 	if err != nil || own.byHash == nil {
 		t.Fatalf("no plain lookup on the store's own SQLite file (%v)", err)
 	}

@@ -166,7 +166,7 @@ func TestAuditShowsThePrincipal(t *testing.T) {
 	t.Parallel()
 	db := tempDB(t)
 	id := createJSON(t, db, "--name", "a").ID
-	s, err := gormstore.Open(context.Background(), db, "ginkey_", nil)
+	s, err := gormstore.Open(context.Background(), db, "ginkey_", nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

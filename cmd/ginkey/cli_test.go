@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ginkey/ginkey"
+	"github.com/ginkey/ginkey/gormstore/pgstore"
 )
 
 // lifetime is how long k was created to last; 0 for a key that never
@@ -52,8 +53,9 @@ func TestTheCLIAndTheServerResolveTheSameDatabaseAndTTL(t *testing.T) {
 				tc.env["GINKEY_DB"] = postgresSchemaURL(t) // skips without GINKEY_TEST_POSTGRES
 			}
 			server, err := ginkey.New(ginkey.Config{
-				DBPath: tc.db,
-				Logger: slog.New(slog.DiscardHandler),
+				Postgres: pgstore.Driver{}, // as the server is built, for GINKEY_DB=postgres://...
+				DBPath:   tc.db,
+				Logger:   slog.New(slog.DiscardHandler),
 				LookupEnv: func(name string) (string, bool) {
 					v, ok := tc.env[name]
 					return v, ok
@@ -112,6 +114,7 @@ func TestTheCLIRefusesTheTTLTheServerRefuses(t *testing.T) {
 	const leak = "hunter2pw" // must not reach stderr
 	env := map[string]string{"GINKEY_TTL": "15x", "GINKEY_DB": "postgres://u:" + leak + "@127.0.0.1:1/db"}
 	_, serverErr := ginkey.New(ginkey.Config{
+		Postgres:  pgstore.Driver{}, // as the server is built, for GINKEY_DB=postgres://...
 		Logger:    slog.New(slog.DiscardHandler),
 		LookupEnv: func(name string) (string, bool) { v, ok := env[name]; return v, ok },
 	})

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ginkey/ginkey"
 	"github.com/ginkey/ginkey/gormstore"
+	"github.com/ginkey/ginkey/gormstore/pgstore"
 )
 
 // session is a guard on the server's database, and the store it works on.
@@ -29,21 +30,22 @@ func (s *session) close() {
 // with setUp, makes the tables of a database that holds no ginkey tables at
 // all (a SQLite file that does not exist yet, an empty PostgreSQL database),
 // as the server would when it starts; a database that holds another
-// prefix's is refused, never given a second set. On PostgreSQL, the guard
-// announces each change it makes to the running servers, which drop the key
-// from their caches at once.
+// prefix's is refused, never given a second set. PostgreSQL needs no
+// setting: the command is built with pgstore, and its guard announces each
+// change it makes to the running servers, which drop the key from their
+// caches at once.
 func (c *cli) open(ctx context.Context, setUp bool) (*session, error) {
 	s, err := c.settings()
 	if err != nil {
 		return nil, err
 	}
 	log := slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	store, err := gormstore.OpenExisting(ctx, s.DBPath, s.TablePrefix, log)
+	store, err := gormstore.OpenExisting(ctx, s.DBPath, s.TablePrefix, log, pgstore.Driver{})
 	var missing *gormstore.MissingTablesError
 	fresh := errors.Is(err, gormstore.ErrNoDatabase) ||
 		errors.As(err, &missing) && len(missing.Others) == 0 && len(missing.Missing) > 0
 	if setUp && fresh {
-		store, err = gormstore.Open(ctx, s.DBPath, s.TablePrefix, log)
+		store, err = gormstore.Open(ctx, s.DBPath, s.TablePrefix, log, pgstore.Driver{})
 	}
 	if err != nil {
 		return nil, openError(err)

@@ -21,6 +21,7 @@ import (
 	"gorm.io/gorm/logger"
 
 	"github.com/ginkey/ginkey"
+	"github.com/ginkey/ginkey/gormstore/pgstore"
 	"github.com/ginkey/ginkey/internal/testkit"
 )
 
@@ -92,7 +93,8 @@ func TestTheCLIWorksOnAServerWithItsOwnPrefixes(t *testing.T) {
 		t.Run(database.name, func(t *testing.T) {
 			db := database.make(t)
 			server, err := ginkey.New(ginkey.Config{
-				DBPath: db, KeyPrefix: "ms", TablePrefix: "mysvc_",
+				Postgres: pgstore.Driver{}, // as the server is built, for GINKEY_DB=postgres://...
+				DBPath:   db, KeyPrefix: "ms", TablePrefix: "mysvc_",
 				Logger: slog.New(slog.DiscardHandler), LookupEnv: testkit.NoEnv,
 			})
 			if err != nil {
@@ -255,6 +257,7 @@ func TestReadCommandsDoNotCreateAMissingDatabase(t *testing.T) {
 func TestTheCLIOnPostgreSQLRevokesAKeyThatARunningServerRejectsAtOnce(t *testing.T) {
 	dbURL := postgresSchemaURL(t)
 	server, err := ginkey.New(ginkey.Config{
+		Postgres:  pgstore.Driver{}, // as the server is built, for GINKEY_DB=postgres://...
 		DBPath:    dbURL,
 		CacheTTL:  30 * time.Second, // only the notification can explain a prompt rejection
 		Logger:    slog.New(slog.DiscardHandler),

@@ -59,7 +59,7 @@ func CreateKey(t testing.TB, g *ginkey.Guard, spec ginkey.KeySpec) ginkey.Create
 // file of the test's own, closed when the test ends: for Config.Store.
 func FailingStore(t testing.TB) *testkit.FailingStore {
 	t.Helper()
-	s, err := gormstore.Open(context.Background(), filepath.Join(t.TempDir(), "failing.db"), "ginkey_", slog.New(slog.DiscardHandler))
+	s, err := gormstore.Open(context.Background(), filepath.Join(t.TempDir(), "failing.db"), "ginkey_", slog.New(slog.DiscardHandler), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
