@@ -472,7 +472,7 @@ func TestGINKEY_DBAcceptsAPostgreSQLURL(t *testing.T) {
 		}
 		return "", false
 	}
-	g, err := New(Config{TablePrefix: prefix, LookupEnv: env, Logger: slogDiscard()})
+	g, err := New(Config{TablePrefix: prefix, Postgres: pgstore.Driver{}, LookupEnv: env, Logger: slogDiscard()})
 	if err != nil {
 		t.Fatal(err)
 	}
