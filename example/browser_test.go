@@ -176,6 +176,27 @@ func browser(t *testing.T, execPath string) *ui {
 	return u
 }
 
+// consoleProblems returns the console errors and uncaught exceptions seen
+// so far.
+func (u *ui) consoleProblems() []string {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return slices.Clone(u.problems)
+}
+
+// forgiveProblem takes the first console problem holding text, one the
+// test caused on purpose, out of the list, and reports whether it was there.
+func (u *ui) forgiveProblem(text string) bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	i := slices.IndexFunc(u.problems, func(p string) bool { return strings.Contains(p, text) })
+	if i < 0 {
+		return false
+	}
+	u.problems = slices.Delete(u.problems, i, i+1)
+	return true
+}
+
 // netLog is what blockForeign saw of the tab's network traffic.
 type netLog struct {
 	origin string
@@ -236,6 +257,19 @@ func (u *ui) blockForeign(origin string) *netLog {
 func (l *netLog) sameOrigin(raw string) bool {
 	u, err := url.Parse(raw)
 	return err == nil && u.Scheme+"://"+u.Host == l.origin
+}
+
+// forgive takes one failed request the test caused on purpose out of the
+// log, and reports whether it was there.
+func (l *netLog) forgive(entry string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	i := slices.Index(l.failed, entry)
+	if i < 0 {
+		return false
+	}
+	l.failed = slices.Delete(l.failed, i, i+1)
+	return true
 }
 
 // snapshot returns the foreign and the failed requests so far, and the

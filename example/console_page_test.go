@@ -134,6 +134,9 @@ func TestConsoleFirstLoadIsUnder150KBAndPaintsFast(t *testing.T) {
 	k := usedKey(t, h, srv)
 	u := browser(t, execPath)
 
+	// The floor: the same browser's first paint of a bare text answer
+	// (the example's GET /public), logged to compare with.
+	u.measureLoad("a bare text answer (GET /public)", srv+"/public", `body`)
 	loads := map[string]pageLoad{"sign-in page": u.measureLoad("the sign-in page", base+"/signin", `form#signin`)}
 	u.run("sign in",
 		chromedp.SendKeys(chromedp.CSS(`input#secret`), testSecret),
