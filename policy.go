@@ -25,7 +25,7 @@ type keyPolicy struct {
 	rateLimitHeader          string       // RateLimit-Limit value
 
 	quota    int64 // requests per quotaPer; 0: no quota
-	quotaPer Period
+	quotaPer string
 
 	// limitID names the key's rate-limit state and quota count: its rotation
 	// chain's, so that a rotated-in key goes on from its predecessor's

@@ -13,7 +13,7 @@ import (
 const maxQuotaRequests = 1 << 40
 
 // Quota caps how many requests one key may make per UTC day or calendar
-// month. Requests refused for any reason do not count. A key rotated in
+// month (Per: PerDay or PerMonth). Requests refused for any reason do not count. A key rotated in
 // (RotateKey) shares its predecessors' count: the keys of a rotation chain
 // are counted as one, as they are for a RateLimit.
 //
@@ -32,7 +32,7 @@ const maxQuotaRequests = 1 << 40
 // counted once it answers again, if it is a limiter.QuotaRaiser.
 type Quota struct {
 	Requests int64  `json:"requests" example:"10000" minimum:"1" maximum:"1099511627776" validate:"required"`
-	Per      Period `json:"per" enums:"day,month" swaggertype:"string" example:"day" validate:"required"`
+	Per      string `json:"per" enums:"day,month" swaggertype:"string" example:"day" validate:"required"`
 }
 
 func validateQuota(q *Quota) *Error {
@@ -46,7 +46,7 @@ func validateQuota(q *Quota) *Error {
 }
 
 // quotaPeriod returns the UTC period containing now.
-func quotaPeriod(per Period, now time.Time) (start, end time.Time) {
+func quotaPeriod(per string, now time.Time) (start, end time.Time) {
 	return limits.Period(per == PerMonth, now)
 }
 

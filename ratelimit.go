@@ -10,28 +10,25 @@ import (
 	"github.com/ginkey/ginkey/limiter"
 )
 
-// Period names a rate-limit window ("1s", "1m", "1h") or a quota period
-// ("day", "month").
-type Period string
-
-// The periods a RateLimit or a Quota may use.
+// The periods a RateLimit's or a Quota's Per may name: a rate-limit window
+// ("1s", "1m", "1h") or a quota period ("day", "month").
 const (
-	PerSecond Period = "1s"
-	PerMinute Period = "1m"
-	PerHour   Period = "1h"
-	PerDay    Period = "day"   // a UTC calendar day (quotas only)
-	PerMonth  Period = "month" // a UTC calendar month (quotas only)
+	PerSecond = "1s"
+	PerMinute = "1m"
+	PerHour   = "1h"
+	PerDay    = "day"   // a UTC calendar day (quotas only)
+	PerMonth  = "month" // a UTC calendar month (quotas only)
 )
 
 const maxRateRequests = 1_000_000
 
-// RateLimit caps how fast one key may be used: Requests per Per, spread
-// evenly (GCRA). A key may spend its whole allowance at once and then gets
-// one request back every Per/Requests. A key rotated in (RotateKey) shares
+// RateLimit caps how fast one key may be used: Requests per Per (PerSecond,
+// PerMinute or PerHour), spread evenly (GCRA). A key may spend its whole
+// allowance at once and then gets one request back every Per/Requests. A key rotated in (RotateKey) shares
 // its predecessors' state: the keys of a rotation chain are limited as one.
 type RateLimit struct {
 	Requests int64  `json:"requests" example:"100" minimum:"1" maximum:"1000000" validate:"required"`
-	Per      Period `json:"per" enums:"1s,1m,1h" swaggertype:"string" example:"1m" validate:"required"`
+	Per      string `json:"per" enums:"1s,1m,1h" swaggertype:"string" example:"1m" validate:"required"`
 }
 
 // window is the rate's period, or 0 when rl is not a valid rate limit.

@@ -54,19 +54,19 @@ func rateLimitOf(l *keystore.Limit) *RateLimit {
 	if l == nil {
 		return nil
 	}
-	return &RateLimit{Requests: l.Requests, Per: Period(l.Per)}
+	return &RateLimit{Requests: l.Requests, Per: l.Per}
 }
 
 func quotaOf(l *keystore.Limit) *Quota {
 	if l == nil {
 		return nil
 	}
-	return &Quota{Requests: l.Requests, Per: Period(l.Per)}
+	return &Quota{Requests: l.Requests, Per: l.Per}
 }
 
 // storedLimit is a rate limit or a quota as a store keeps it.
-func storedLimit(requests int64, per Period) *keystore.Limit {
-	return &keystore.Limit{Requests: requests, Per: string(per)}
+func storedLimit(requests int64, per string) *keystore.Limit {
+	return &keystore.Limit{Requests: requests, Per: per}
 }
 
 func storedRateLimit(rl *RateLimit) *keystore.Limit {

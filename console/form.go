@@ -74,7 +74,7 @@ func (f keyForm) rateLimit() (*ginkey.RateLimit, error) {
 	if err != nil {
 		return nil, formError("rate_limit.requests", "must be a whole number")
 	}
-	return &ginkey.RateLimit{Requests: n, Per: ginkey.Period(f.RatePer)}, nil
+	return &ginkey.RateLimit{Requests: n, Per: f.RatePer}, nil
 }
 
 func (f keyForm) quota() (*ginkey.Quota, error) {
@@ -85,7 +85,7 @@ func (f keyForm) quota() (*ginkey.Quota, error) {
 	if err != nil {
 		return nil, formError("quota.requests", "must be a whole number")
 	}
-	return &ginkey.Quota{Requests: n, Per: ginkey.Period(f.QuotaPer)}, nil
+	return &ginkey.Quota{Requests: n, Per: f.QuotaPer}, nil
 }
 
 func (f keyForm) metadata() (map[string]any, error) {

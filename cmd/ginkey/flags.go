@@ -17,7 +17,7 @@ import (
 
 // parseRate reads a rate limit written N/UNIT, e.g. 100/1m.
 func parseRate(s string) (ginkey.RateLimit, error) {
-	units := map[string]ginkey.Period{
+	units := map[string]string{
 		"s": ginkey.PerSecond, "1s": ginkey.PerSecond, "sec": ginkey.PerSecond, "second": ginkey.PerSecond,
 		"m": ginkey.PerMinute, "1m": ginkey.PerMinute, "min": ginkey.PerMinute, "minute": ginkey.PerMinute,
 		"h": ginkey.PerHour, "1h": ginkey.PerHour, "hour": ginkey.PerHour,
@@ -28,7 +28,7 @@ func parseRate(s string) (ginkey.RateLimit, error) {
 
 // parseQuota reads a quota written N/PERIOD, e.g. 10000/day.
 func parseQuota(s string) (ginkey.Quota, error) {
-	units := map[string]ginkey.Period{
+	units := map[string]string{
 		"d": ginkey.PerDay, "day": ginkey.PerDay,
 		"mo": ginkey.PerMonth, "month": ginkey.PerMonth,
 	}
@@ -36,7 +36,7 @@ func parseQuota(s string) (ginkey.Quota, error) {
 	return ginkey.Quota{Requests: n, Per: per}, err
 }
 
-func parseCount(s string, units map[string]ginkey.Period, example, accepted string) (int64, ginkey.Period, error) {
+func parseCount(s string, units map[string]string, example, accepted string) (int64, string, error) {
 	num, unit, ok := strings.Cut(s, "/")
 	if !ok {
 		return 0, "", fmt.Errorf("want REQUESTS/UNIT, e.g. %s; UNIT is %s", example, accepted)
