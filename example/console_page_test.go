@@ -158,7 +158,8 @@ func TestConsoleFirstLoadIsUnder150KBAndPaintsFast(t *testing.T) {
 }
 
 // TestConsoleFitsA360PxScreenAndWorksByKeyboard: at 360 px wide the list,
-// a key's page and the create form scroll only downwards; with the keyboard
+// a key's page, the create form, the audit log and the top keys scroll only
+// downwards; with the keyboard
 // alone one signs in (the secret field has the focus), reaches the name
 // field with Tab and creates a key with Enter.
 func TestConsoleFitsA360PxScreenAndWorksByKeyboard(t *testing.T) {
@@ -185,6 +186,8 @@ func TestConsoleFitsA360PxScreenAndWorksByKeyboard(t *testing.T) {
 		{"keys", "/keys", `table#keys`},
 		{"key", "/keys/" + k.ID, `figure#usage-chart svg`},
 		{"create", "/keys/new", `form#create`},
+		{"audit", "/audit", `table#audit`},
+		{"top keys", "/usage", `table#top-refusals`},
 	} {
 		var width int
 		u.run("open "+p.name+" at 360 px", chromedp.Navigate(base+p.path), chromedp.WaitVisible(chromedp.CSS(p.visible)),

@@ -109,7 +109,8 @@ func (u *ui) consoleCookie(origin string) *network.Cookie {
 // (a wrong one first); create a key, shown once and copied with the Copy
 // button; use it on the guarded routes for three outcomes; the chart's
 // segments equal the usage endpoint's counts; rotate with a grace period
-// (both keys work); revoke the old key (refused: key_revoked); sign out
+// (both keys work); revoke the old key (refused: key_revoked), which the
+// audit log's filter finds and the top keys by refusals list first; sign out
 // (the console is closed, the old cookie too). No request failed or left
 // for another origin, and the page logged no error (a CSP violation is one).
 func TestConsoleWalkSignInCreateUseChartRotateRevokeSignOut(t *testing.T) {
@@ -271,7 +272,30 @@ func TestConsoleWalkSignInCreateUseChartRotateRevokeSignOut(t *testing.T) {
 		t.Errorf("the new key after the old one's revocation: %s, want valid", got)
 	}
 
-	// 7. Sign out: the console is closed, and the old cookie opens nothing.
+	// 7. The audit log, filtered by the old key and the action revoke,
+	// shows the revocation; the top keys by refusals start with the old key.
+	var actions []string
+	var topRefused string
+	u.run("filter the audit log",
+		chromedp.Click(chromedp.CSS(`nav a[href$="/audit"]`)), chromedp.WaitVisible(chromedp.CSS(`form#audit-filter`)),
+		chromedp.SendKeys(chromedp.CSS(`input#audit-key`), oldID),
+		chromedp.SetValue(chromedp.CSS(`select#audit-action`), "revoke"),
+		chromedp.Click(chromedp.CSS(`button#audit-submit`)),
+		chromedp.WaitVisible(chromedp.CSS(`table#audit`)),
+		into(chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("table#audit tr[data-audit-id]")).map(tr => tr.cells[1].textContent + " " + tr.cells[2].textContent)`), &actions),
+	)
+	if len(actions) != 1 || actions[0] != "revoke "+oldID {
+		t.Errorf("the audit log filtered by key %s and revoke shows %q, want the one revocation", oldID, actions)
+	}
+	u.run("open the top keys",
+		chromedp.Click(chromedp.CSS(`nav a[href$="/usage"]`)), chromedp.WaitVisible(chromedp.CSS(`table#top-refusals`)),
+		into(chromedp.Evaluate[string](`(document.querySelector("table#top-refusals tr[data-key-id]") || {dataset: {}}).dataset.keyId || ""`), &topRefused),
+	)
+	if topRefused != oldID || u.count(`table#top-requests tr[data-key-id="`+oldID+`"]`) != 1 {
+		t.Errorf("the top keys: first by refusals %q, want the old key %s (the only one refused), listed by requests too", topRefused, oldID)
+	}
+
+	// 8. Sign out: the console is closed, and the old cookie opens nothing.
 	u.run("sign out", chromedp.Click(chromedp.CSS(`button#signout`)), chromedp.WaitVisible(chromedp.CSS(`form#signin`)))
 	u.run("open the keys signed out", chromedp.Navigate(base+"/keys"), chromedp.WaitVisible(chromedp.CSS(`form#signin`)))
 	if loc := u.location(); loc != base+"/signin" {
