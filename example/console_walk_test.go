@@ -280,7 +280,11 @@ func TestConsoleWalkSignInCreateUseChartRotateRevokeSignOut(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`nav a[href$="/audit"]`)), chromedp.WaitVisible(chromedp.CSS(`form#audit-filter`)),
 		chromedp.SendKeys(chromedp.CSS(`input#audit-key`), oldID),
 		chromedp.SetValue(chromedp.CSS(`select#audit-action`), "revoke"),
+		// The unfiltered page has a table#audit too: mark it, so that the
+		// wait below finds the filtered page's table, not this one.
+		chromedp.Evaluate[chromedp.Void](`document.body.dataset.stale = "1"`),
 		chromedp.Click(chromedp.CSS(`button#audit-submit`)),
+		chromedp.WaitNotPresent(chromedp.CSS(`body[data-stale]`)),
 		chromedp.WaitVisible(chromedp.CSS(`table#audit`)),
 		into(chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("table#audit tr[data-audit-id]")).map(tr => tr.cells[1].textContent + " " + tr.cells[2].textContent)`), &actions),
 	)
