@@ -67,12 +67,17 @@ const (
 	defaultMaxSessions = 1000
 )
 
+// maxOnceTokens bounds the one-time form tokens remembered (about 150 bytes
+// each): past it, the oldest is forgotten.
+const maxOnceTokens = 10_000
+
 // Console serves the console's pages for one Guard. Make it with New.
 type Console struct {
 	guard    *ginkey.Guard
 	opts     Options
 	pages    map[string]*template.Template
 	sessions *sessionStore
+	once     *onceStore
 	cop      *http.CrossOriginProtection
 	assets   map[string]asset
 	version  string // of the assets, for their long-cached URLs
@@ -115,6 +120,7 @@ func New(g *ginkey.Guard, opts Options) (*Console, error) {
 		opts:     opts,
 		pages:    pages,
 		sessions: newSessionStore(opts.SessionIdle, opts.SessionMax, opts.MaxSessions),
+		once:     newOnceStore(opts.SessionMax, maxOnceTokens),
 		cop:      http.NewCrossOriginProtection(),
 		assets:   map[string]asset{},
 	}

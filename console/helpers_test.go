@@ -1,6 +1,8 @@
 package console_test
 
 import (
+	"crypto/rand"
+	"encoding/base64"
 	"io"
 	"log/slog"
 	"net/http"
@@ -107,7 +109,30 @@ func (e *env) signIn() {
 	}
 }
 
-var csrfInput = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+var (
+	csrfInput = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+	onceInput = regexp.MustCompile(`name="once" value="([^"]+)"`)
+)
+
+// newOnce is a one-time form token, as a page's create or rotate form
+// carries (the console takes any it has not seen).
+func newOnce() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// once is the one-time token of the create or rotate form on the page at
+// path.
+func (e *env) once(path string) string {
+	e.t.Helper()
+	w := e.get(path)
+	m := onceInput.FindStringSubmatch(w.Body.String())
+	if m == nil {
+		e.t.Fatalf("GET %s: no one-time token in %d %s", path, w.Code, w.Body)
+	}
+	return m[1]
+}
 
 // token is the CSRF token of the page at path.
 func (e *env) token(path string) string {

@@ -115,6 +115,10 @@ func (con *Console) allowed(c *gin.Context, f keyForm) keyForm {
 // create creates a key and shows it, once: the answer is the only place
 // the plaintext key ever is.
 func (con *Console) create(c *gin.Context) {
+	token, ok := con.claimOnce(c)
+	if !ok {
+		return
+	}
 	f := formOf(c)
 	spec, err := f.spec(con.opts.Now())
 	if err == nil && con.ownerMode() {
@@ -125,9 +129,11 @@ func (con *Console) create(c *gin.Context) {
 		k, err = keysOf(c).create(c.Request.Context(), spec)
 	}
 	if err != nil {
+		con.once.release(token)
 		con.renderPageError(c, "new", "New key", con.allowed(c, f), err)
 		return
 	}
+	con.once.done(token, k.ID)
 	con.render(c, http.StatusOK, "created", "Key created", k)
 }
 
@@ -170,19 +176,26 @@ func (con *Console) detailPage(c *gin.Context) {
 // rotate replaces the key with a new one, the old one working for the
 // grace period, and shows the new key once.
 func (con *Console) rotate(c *gin.Context) {
+	token, ok := con.claimOnce(c)
+	if !ok {
+		return
+	}
 	var grace time.Duration
 	if s := strings.TrimSpace(c.PostForm("grace")); s != "" {
 		var err error
 		if grace, err = envconfig.ParseDuration(s); err != nil {
+			con.once.release(token)
 			con.failErr(c, formError("grace", "must be "+envconfig.DurationForms))
 			return
 		}
 	}
 	k, err := keysOf(c).rotate(c.Request.Context(), c.Param("id"), grace)
 	if err != nil {
+		con.once.release(token)
 		con.failErr(c, err)
 		return
 	}
+	con.once.done(token, k.ID)
 	con.render(c, http.StatusOK, "created", "Key rotated", k)
 }
 

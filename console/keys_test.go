@@ -3,9 +3,12 @@ package console_test
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/ginkey/ginkey"
@@ -18,7 +21,7 @@ func TestCreateShowsTheKeyOnceAndItWorks(t *testing.T) {
 	e := newEnv(t, ginkey.Config{}, console.Options{})
 	e.signIn()
 	tok := e.token("/console/keys/new")
-	w := e.post("/console/keys", url.Values{"csrf": {tok}, "name": {"billing"}, "owner": {"acme"}, "scopes": {"items:read items:write"}, "ttl": {"15d"}, "rate_requests": {"100"}, "rate_per": {"1m"}})
+	w := e.post("/console/keys", url.Values{"csrf": {tok}, "once": {e.once("/console/keys/new")}, "name": {"billing"}, "owner": {"acme"}, "scopes": {"items:read items:write"}, "ttl": {"15d"}, "rate_requests": {"100"}, "rate_per": {"1m"}})
 	mustStatus(t, w, http.StatusOK)
 	if cc := w.Header().Get("Cache-Control"); cc != "no-store" {
 		t.Errorf("Cache-Control %q", cc)
@@ -58,7 +61,7 @@ func TestCreateShowsTheAPIsMessage(t *testing.T) {
 	e := newEnv(t, ginkey.Config{}, console.Options{})
 	e.signIn()
 	tok := e.token("/console/keys/new")
-	w := e.post("/console/keys", url.Values{"csrf": {tok}, "name": {"x"}, "scopes": {"bad scope!"}})
+	w := e.post("/console/keys", url.Values{"csrf": {tok}, "once": {newOnce()}, "name": {"x"}, "scopes": {"bad scope!"}})
 	mustStatus(t, w, http.StatusBadRequest)
 	if !strings.Contains(w.Body.String(), `id="error" role="alert"`) || !strings.Contains(w.Body.String(), "scopes") {
 		t.Errorf("no error naming scopes: %s", w.Body)
@@ -121,7 +124,7 @@ func TestRotateWithGraceRevokeAndRenew(t *testing.T) {
 	e.signIn()
 	old := createKey(t, e, ginkey.KeySpec{Name: "r", Scopes: []string{"items:read"}})
 	tok := e.token("/console/keys/" + old.ID)
-	w := e.post("/console/keys/"+old.ID+"/rotate", url.Values{"csrf": {tok}, "grace": {"1h"}})
+	w := e.post("/console/keys/"+old.ID+"/rotate", url.Values{"csrf": {tok}, "once": {e.once("/console/keys/" + old.ID)}, "grace": {"1h"}})
 	mustStatus(t, w, http.StatusOK)
 	m := secretCode.FindStringSubmatch(w.Body.String())
 	if m == nil {
@@ -131,7 +134,7 @@ func TestRotateWithGraceRevokeAndRenew(t *testing.T) {
 		mustStatus(t, e.do(http.MethodGet, "/api/items", nil, map[string]string{"X-API-Key": secret}), http.StatusOK)
 	}
 	// Rotating the rotated key again is the API's conflict, shown.
-	w = e.post("/console/keys/"+old.ID+"/rotate", url.Values{"csrf": {tok}})
+	w = e.post("/console/keys/"+old.ID+"/rotate", url.Values{"csrf": {tok}, "once": {newOnce()}})
 	mustStatus(t, w, http.StatusConflict)
 	if !strings.Contains(w.Body.String(), `data-code="key_rotated"`) {
 		t.Errorf("second rotate: %s", w.Body)
@@ -190,5 +193,96 @@ func TestSearchByNameOwnerOrPrefix(t *testing.T) {
 		if !strings.Contains(body, c.want) || strings.Contains(body, `data-key-id="`+c.not+`"`) {
 			t.Errorf("%s: want %s, not %s", c.query, c.want, c.not)
 		}
+	}
+}
+
+// TestSendingAKeyFormTwiceMintsOneKey sends a create form, and a rotate
+// form, again (as reloading the "Key created" page does) and at once from
+// many tabs: one key each time, its plaintext never shown again, and the
+// repeat lands on the key's page.
+func TestSendingAKeyFormTwiceMintsOneKey(t *testing.T) {
+	e := newEnv(t, ginkey.Config{}, console.Options{})
+	e.signIn()
+	tok := e.token("/console/keys/new")
+	form := url.Values{"csrf": {tok}, "once": {e.once("/console/keys/new")}, "name": {"twice"}}
+	first := e.post("/console/keys", form)
+	mustStatus(t, first, http.StatusOK)
+	secret := secretCode.FindStringSubmatch(first.Body.String())[1]
+	keys, total, err := e.guard.ListKeys(t.Context(), ginkey.KeyQuery{})
+	if err != nil || total != 1 {
+		t.Fatalf("after one create: %d keys, %v", total, err)
+	}
+	again := e.post("/console/keys", form)
+	mustStatus(t, again, http.StatusSeeOther)
+	if loc := again.Header().Get("Location"); loc != "/console/keys/"+keys[0].ID+"?done=sent" {
+		t.Errorf("the repeat goes to %q", loc)
+	}
+	if _, total, _ := e.guard.ListKeys(t.Context(), ginkey.KeyQuery{}); total != 1 {
+		t.Fatalf("sending the create form twice made %d keys", total)
+	}
+	landing := e.get(again.Header().Get("Location"))
+	mustStatus(t, landing, http.StatusOK)
+	if strings.Contains(landing.Body.String(), secret) || strings.Contains(again.Body.String(), secret) {
+		t.Error("the repeat shows the plaintext key again")
+	}
+	if !strings.Contains(landing.Body.String(), "That form was sent before") {
+		t.Errorf("the key's page does not say the form was sent before: %s", landing.Body)
+	}
+
+	// A form the API refused may be corrected and sent with its token.
+	bad := url.Values{"csrf": {tok}, "once": {newOnce()}, "name": {"fixed"}, "scopes": {"bad scope!"}}
+	mustStatus(t, e.post("/console/keys", bad), http.StatusBadRequest)
+	bad.Set("scopes", "items:read")
+	mustStatus(t, e.post("/console/keys", bad), http.StatusOK)
+	// A form without its token mints nothing.
+	w := e.post("/console/keys", url.Values{"csrf": {tok}, "name": {"tokenless"}})
+	mustStatus(t, w, http.StatusBadRequest)
+	if _, total, _ := e.guard.ListKeys(t.Context(), ginkey.KeyQuery{}); total != 2 {
+		t.Fatalf("keys: %d, want 2", total)
+	}
+
+	// Eight tabs send one form at once: one key.
+	form.Set("once", newOnce())
+	form.Set("name", "tabs")
+	var wg sync.WaitGroup
+	codes := make([]int, 8)
+	for i := range codes {
+		wg.Go(func() {
+			req := httptest.NewRequest(http.MethodPost, "/console/keys", strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("Sec-Fetch-Site", "same-origin")
+			for _, c := range e.cookies {
+				req.AddCookie(c)
+			}
+			rec := httptest.NewRecorder()
+			e.r.ServeHTTP(rec, req)
+			codes[i] = rec.Code
+		})
+	}
+	wg.Wait()
+	if n := slices.Index(codes, http.StatusOK); n < 0 || slices.Index(codes[n+1:], http.StatusOK) >= 0 {
+		t.Errorf("answers of eight sendings of one form: %v, want one 200", codes)
+	}
+	for _, code := range codes {
+		if code != http.StatusOK && code != http.StatusSeeOther && code != http.StatusConflict {
+			t.Errorf("answers of eight sendings of one form: %v", codes)
+		}
+	}
+	if tabs, total, _ := e.guard.ListKeys(t.Context(), ginkey.KeyQuery{Name: "tabs"}); total != 1 {
+		t.Fatalf("eight sendings of one form made %d keys: %+v", total, tabs)
+	}
+
+	// A rotate form sent twice rotates once, and lands on the new key.
+	old := createKey(t, e, ginkey.KeySpec{Name: "rotated"})
+	rot := url.Values{"csrf": {tok}, "once": {e.once("/console/keys/" + old.ID)}, "grace": {"1h"}}
+	mustStatus(t, e.post("/console/keys/"+old.ID+"/rotate", rot), http.StatusOK)
+	k, err := e.guard.GetKey(t.Context(), old.ID)
+	if err != nil || k.RotatedTo == "" {
+		t.Fatalf("not rotated: %+v %v", k, err)
+	}
+	again = e.post("/console/keys/"+old.ID+"/rotate", rot)
+	mustStatus(t, again, http.StatusSeeOther)
+	if loc := again.Header().Get("Location"); loc != "/console/keys/"+k.RotatedTo+"?done=sent" {
+		t.Errorf("the repeated rotate goes to %q, want the new key %s", loc, k.RotatedTo)
 	}
 }

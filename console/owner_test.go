@@ -62,7 +62,7 @@ func TestOwnerSeesAndActsOnlyOnOwnKeys(t *testing.T) {
 	// Bob's key: 404 on every page and action, and untouched.
 	mustStatus(t, e.do(http.MethodGet, base+"/keys/"+bob.ID, nil, as("alice")), http.StatusNotFound)
 	for _, action := range []string{"revoke", "renew", "rotate"} {
-		w = e.do(http.MethodPost, base+"/keys/"+bob.ID+"/"+action, url.Values{"csrf": {tok[1]}}, as("alice"))
+		w = e.do(http.MethodPost, base+"/keys/"+bob.ID+"/"+action, url.Values{"csrf": {tok[1]}, "once": {newOnce()}}, as("alice"))
 		mustStatus(t, w, http.StatusNotFound)
 	}
 	if k, err := e.guard.GetKey(t.Context(), bob.ID); err != nil || k.Status != ginkey.StatusActive || k.RotatedTo != "" {
@@ -74,7 +74,7 @@ func TestOwnerSeesAndActsOnlyOnOwnKeys(t *testing.T) {
 	}
 	mustStatus(t, e.do(http.MethodPost, base+"/keys/"+alice.ID+"/delete", url.Values{"csrf": {tok[1]}}, as("alice")), http.StatusNotFound)
 	// Alice creates a key: hers whatever the form says, under her policy.
-	w = e.do(http.MethodPost, base+"/keys", url.Values{"csrf": {tok[1]}, "name": {"made"}, "owner": {"bob"}, "rate_requests": {"1000000"}}, as("alice"))
+	w = e.do(http.MethodPost, base+"/keys", url.Values{"csrf": {tok[1]}, "once": {onceInput.FindStringSubmatch(newPage)[1]}, "name": {"made"}, "owner": {"bob"}, "rate_requests": {"1000000"}}, as("alice"))
 	mustStatus(t, w, http.StatusOK)
 	if secretCode.FindStringSubmatch(w.Body.String()) == nil {
 		t.Fatalf("no key shown: %s", w.Body)
@@ -101,7 +101,7 @@ func TestOwnerSeesAndActsOnlyOnOwnKeys(t *testing.T) {
 	mustStatus(t, e.do(http.MethodPost, base+"/keys", url.Values{"csrf": {tok[1]}, "name": {"x"}}, h), http.StatusForbidden)
 	// The policy's cap is the API's message.
 	for range 3 {
-		w = e.do(http.MethodPost, base+"/keys", url.Values{"csrf": {tok[1]}, "name": {"more"}}, as("alice"))
+		w = e.do(http.MethodPost, base+"/keys", url.Values{"csrf": {tok[1]}, "once": {newOnce()}, "name": {"more"}}, as("alice"))
 	}
 	if w.Code != http.StatusConflict || !regexp.MustCompile(`id="error" role="alert" data-code="too_many_keys"`).MatchString(w.Body.String()) {
 		t.Errorf("past MaxKeys: %d %s", w.Code, w.Body)

@@ -73,6 +73,7 @@ func parsePages() (map[string]*template.Template, error) {
 // view is what every page gets: the layout's fields and the page's Data.
 type view struct {
 	Base, Version, CSRF, Title, Who string
+	Once                            string // a one-time token for a form that mints a key (see once.go)
 	Signed, OwnerMode               bool
 	Error, Code, Notice             string
 	Data                            any
@@ -81,16 +82,17 @@ type view struct {
 // notices are the flash messages a redirect after a change names by code
 // (?done=...): fixed texts, so that no URL can put words on a page.
 var notices = map[string]string{
-	"revoked": "The key was revoked: it is refused from its next request.",
-	"renewed": "The key was renewed.",
-	"updated": "The key was updated.",
-	"deleted": "The key and its usage were deleted.",
+	"revoked":  "The key was revoked: it is refused from its next request.",
+	"renewed":  "The key was renewed.",
+	"updated":  "The key was updated.",
+	"deleted":  "The key and its usage were deleted.",
+	onceNotice: "That form was sent before, and this is the key it made. A key is shown only once: if its value was not copied, rotate it.",
 }
 
 func (con *Console) view(c *gin.Context, title string, data any) view {
 	_, signed := c.Get(keysKey)
 	return view{
-		Base: con.base(c), Version: con.version, CSRF: c.GetString(csrfKey), Title: title,
+		Base: con.base(c), Version: con.version, CSRF: c.GetString(csrfKey), Once: randomToken(), Title: title,
 		Who: c.GetString(whoKey), Signed: signed, OwnerMode: con.ownerMode(),
 		Notice: notices[c.Query("done")], Data: data,
 	}

@@ -40,7 +40,10 @@ func newSessionStore(idle, max time.Duration, limit int) *sessionStore {
 	return &sessionStore{m: map[[sha256.Size]byte]*session{}, idle: idle, max: max, limit: limit}
 }
 
-// randomToken is 256 random bits, URL-safe.
+// tokenLen is the length of randomToken's tokens.
+const tokenLen = 43
+
+// randomToken is 256 random bits, URL-safe (tokenLen characters).
 func randomToken() string {
 	b := make([]byte, 32)
 	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)
@@ -177,7 +180,7 @@ func presented(c *gin.Context) bool {
 // cookieToken returns the CSRF token of a request without a session: the
 // one in its token cookie, or a new one set in that cookie.
 func (con *Console) cookieToken(c *gin.Context) string {
-	if v, err := c.Cookie(tokenCookie); err == nil && len(v) == 43 {
+	if v, err := c.Cookie(tokenCookie); err == nil && len(v) == tokenLen {
 		return v
 	}
 	v := randomToken()

@@ -94,7 +94,7 @@ func TestAdminAuthBasicWorksWithoutTheForm(t *testing.T) {
 		t.Fatalf("no token cookie: %v", e.cookies)
 	}
 	h := map[string]string{"Authorization": auth["Authorization"], "Sec-Fetch-Site": "same-origin"}
-	mustStatus(t, e.do(http.MethodPost, "/console/keys", url.Values{"csrf": {tok[1]}, "name": {"b"}}, h), http.StatusOK)
+	mustStatus(t, e.do(http.MethodPost, "/console/keys", url.Values{"csrf": {tok[1]}, "once": {newOnce()}, "name": {"b"}}, h), http.StatusOK)
 	mustStatus(t, e.do(http.MethodPost, "/console/keys", url.Values{"csrf": {"x" + tok[1][1:]}, "name": {"b"}}, h), http.StatusForbidden)
 	// Wrong Basic credentials are the gate's refusal, with its challenge.
 	w = e.do(http.MethodGet, "/console/keys", nil, map[string]string{"Authorization": "Basic b3BzOndyb25n"})
@@ -119,9 +119,9 @@ func TestEveryStateChangeNeedsItsTokenAndSameOrigin(t *testing.T) {
 	k := createKey(t, e, ginkey.KeySpec{Name: "target"})
 	tok := e.token("/console/keys")
 	routes := map[string]url.Values{
-		"/console/keys":                     {"name": {"new"}},
+		"/console/keys":                     {"name": {"new"}, "once": {newOnce()}},
 		"/console/keys/" + k.ID + "/edit":   {"name": {"renamed"}},
-		"/console/keys/" + k.ID + "/rotate": {"grace": {"1h"}},
+		"/console/keys/" + k.ID + "/rotate": {"grace": {"1h"}, "once": {newOnce()}},
 		"/console/keys/" + k.ID + "/renew":  {"renew_ttl": {"30d"}},
 		"/console/keys/" + k.ID + "/revoke": {},
 		"/console/keys/" + k.ID + "/delete": {},
