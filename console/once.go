@@ -29,7 +29,7 @@ const onceNotice = "sent"
 type onceStore struct {
 	mu    sync.Mutex
 	seen  map[string]*onceUse
-	order []string // tokens, oldest first; may hold forgotten ones
+	order []string // the tokens of seen, oldest first
 	ttl   time.Duration
 	limit int
 }
@@ -51,26 +51,25 @@ func newOnceStore(ttl time.Duration, limit int) *onceStore {
 func (s *onceStore) claim(token, who string, now time.Time) (prev onceUse, fresh bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.forget(func(u *onceUse) bool { return now.Sub(u.at) >= s.ttl })
-	if u, ok := s.seen[token]; ok {
+	n := 0
+	for n < len(s.order) && now.Sub(s.seen[s.order[n]].at) >= s.ttl {
+		n++
+	}
+	if u, ok := s.seen[token]; ok && now.Sub(u.at) < s.ttl {
+		s.drop(n)
 		return *u, false
 	}
-	s.forget(func(*onceUse) bool { return len(s.seen) >= s.limit })
+	n = max(n, len(s.order)-s.limit+1)
+	s.drop(n)
 	s.seen[token] = &onceUse{who: who, at: now}
 	s.order = append(s.order, token)
 	return onceUse{}, true
 }
 
-// forget drops the oldest tokens while over says so, and released ones on
-// the way. The caller holds mu.
-func (s *onceStore) forget(over func(*onceUse) bool) {
-	n := 0
-	for ; n < len(s.order); n++ {
-		u, ok := s.seen[s.order[n]]
-		if ok && !over(u) {
-			break
-		}
-		delete(s.seen, s.order[n])
+// drop forgets the n oldest tokens. The caller holds mu.
+func (s *onceStore) drop(n int) {
+	for _, t := range s.order[:n] {
+		delete(s.seen, t)
 	}
 	s.order = s.order[n:]
 }
@@ -85,11 +84,22 @@ func (s *onceStore) done(token, keyID string) {
 }
 
 // release gives back a token whose request minted nothing (the form had an
-// error), so that the corrected form can be sent with it again.
+// error), so that the corrected form can be sent with it again. Each token
+// is in order once: a form's failures cannot grow it.
 func (s *onceStore) release(token string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.seen, token) // its place in order is skipped by forget
+	if _, ok := s.seen[token]; !ok {
+		return
+	}
+	delete(s.seen, token)
+	// The newest first: a failed form is released right after its claim.
+	for i := len(s.order) - 1; i >= 0; i-- {
+		if s.order[i] == token {
+			s.order = append(s.order[:i], s.order[i+1:]...)
+			return
+		}
+	}
 }
 
 // claimOnce takes the request's one-time token. When the form was sent
