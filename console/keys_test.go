@@ -2,6 +2,8 @@ package console_test
 
 import (
 	"context"
+	"fmt"
+	"html"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -284,5 +286,33 @@ func TestSendingAKeyFormTwiceMintsOneKey(t *testing.T) {
 	mustStatus(t, again, http.StatusSeeOther)
 	if loc := again.Header().Get("Location"); loc != "/console/keys/"+k.RotatedTo+"?done=sent" {
 		t.Errorf("the repeated rotate goes to %q, want the new key %s", loc, k.RotatedTo)
+	}
+}
+
+var olderLink = regexp.MustCompile(`<a href="([^"]+)">Older</a>`)
+
+// TestOlderLinksReachThePagesPastTheFirst follows the keys list's and the
+// audit log's Older links: each leads past the first 50 rows, to the rest.
+func TestOlderLinksReachThePagesPastTheFirst(t *testing.T) {
+	e := newEnv(t, ginkey.Config{}, console.Options{})
+	e.signIn()
+	for i := range 60 {
+		createKey(t, e, ginkey.KeySpec{Name: fmt.Sprintf("paged-%02d", i)})
+	}
+	for _, page := range []struct{ path, row string }{
+		{"/console/keys", `<tr data-key-id="`},
+		{"/console/audit", `<tr data-audit-id="`},
+	} {
+		first := e.get(page.path)
+		mustStatus(t, first, http.StatusOK)
+		m := olderLink.FindStringSubmatch(first.Body.String())
+		if m == nil {
+			t.Fatalf("%s: no Older link with 60 rows", page.path)
+		}
+		next := e.get(html.UnescapeString(m[1]))
+		mustStatus(t, next, http.StatusOK)
+		if rows := strings.Count(next.Body.String(), page.row); rows != 10 {
+			t.Errorf("%s's Older link %s shows %d rows, want the last 10 of 60", page.path, m[1], rows)
+		}
 	}
 }
