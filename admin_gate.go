@@ -61,10 +61,6 @@ func (g *Guard) requireAdmin(c *gin.Context) {
 		writeError(c, e)
 		return
 	}
-	if e := g.adminQueryCredential(c); e != nil {
-		writeError(c, e)
-		return
-	}
 	if challenges, err := g.admitAdmin(c, c.GetHeader(adminHeader)); err != nil {
 		refuse(c, err, challenges)
 		return
@@ -75,12 +71,18 @@ func (g *Guard) requireAdmin(c *gin.Context) {
 }
 
 // admitAdmin judges c's admin credentials: given, the admin secret, when
-// it is not ""; else AdminAuth and AdminKeyScope's keys. It alone
+// it is not ""; else AdminAuth and AdminKeyScope's keys. A request with a
+// credential in its query string is refused whatever it holds. It alone
 // throttles wrong credentials per client address, logs them and counts
 // them for the audit log. On success c's request context names the actor
 // and the principal; on failure it returns the error and, for a 401, the
 // challenges to send with it.
 func (g *Guard) admitAdmin(c *gin.Context, given string) ([]string, error) {
+	// Credentials in the URL end up in logs and histories: refused on every
+	// way in (the admin API and AdmitAdmin), before any is judged.
+	if e := g.adminQueryCredential(c); e != nil {
+		return nil, e
+	}
 	if given == "" && len(g.admin.auths) == 0 { // no guess made: nothing to throttle
 		return nil, errAdminUnauthorized
 	}

@@ -20,7 +20,8 @@ import (
 // CSRF checks first. On success c's request context names the actor (the
 // client address) and the returned principal for the audit log, as the
 // admin API's do. A refusal is the admin API's error: 401
-// admin_unauthorized (or the refusal of AdminAuth), 429 too_many_failures
+// admin_unauthorized (or the refusal of AdminAuth; also, unjudged, for a
+// request with a credential in its query string), 429 too_many_failures
 // with its Retry-After. The refusal's headers are set on c's response (a
 // page of the host's own renders the error itself): Retry-After, and on a
 // 401 refusing the request's own credentials AdminAuth's WWW-Authenticate

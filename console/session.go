@@ -240,7 +240,17 @@ func (con *Console) signin(c *gin.Context) {
 
 // signinBasic exchanges credentials AdminAuth accepts (HTTP Basic: the
 // browser asks for them on the 401) for a session.
+//
+// Though a GET, it makes a session: another site's page (an image, a
+// link) could otherwise have a browser that holds Basic credentials make
+// sessions until they evict everyone else's. So only a navigation of the
+// user's own (typed, a bookmark: Sec-Fetch-Site none) or from the
+// console's pages is taken.
 func (con *Console) signinBasic(c *gin.Context) {
+	if site := c.GetHeader("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
+		con.fail(c, http.StatusForbidden, "csrf_failed", "a sign-in from another site was refused; open the console's sign-in page")
+		return
+	}
 	principal, err := con.guard.AdmitAdmin(c, "")
 	if err != nil {
 		status, code, msg := errorText(c, err)

@@ -104,6 +104,15 @@ func TestAdminAuthBasicWorksWithoutTheForm(t *testing.T) {
 	if w.Code != http.StatusUnauthorized || !strings.HasPrefix(w.Header().Get("WWW-Authenticate"), "Basic") {
 		t.Errorf("signin/basic without credentials: %d %q", w.Code, w.Header().Get("WWW-Authenticate"))
 	}
+	// Another site's page (an image, a link) makes no session, even when the
+	// browser attaches the credentials.
+	for _, site := range []string{"cross-site", "same-site"} {
+		w = e.do(http.MethodGet, "/console/signin/basic", nil, map[string]string{"Authorization": auth["Authorization"], "Sec-Fetch-Site": site})
+		mustStatus(t, w, http.StatusForbidden)
+		if e.cookies["ginkey_console"] != nil {
+			t.Fatalf("a %s request to signin/basic started a session", site)
+		}
+	}
 	w = e.do(http.MethodGet, "/console/signin/basic", nil, auth)
 	mustStatus(t, w, http.StatusSeeOther)
 	mustStatus(t, e.get("/console/keys"), http.StatusOK)
@@ -213,4 +222,21 @@ func TestAnOversizedFormIsRefused(t *testing.T) {
 	if _, total, _ := e.guard.ListKeys(t.Context(), ginkey.KeyQuery{}); total != 0 {
 		t.Error("an oversized form created a key")
 	}
+}
+
+// TestTheConsoleRefusesAdminKeysInTheQueryString: an admin-scoped key in
+// the URL (where logs and histories keep it) opens no console page and
+// starts no session, as the admin API refuses it; in its header it does.
+func TestTheConsoleRefusesAdminKeysInTheQueryString(t *testing.T) {
+	e := newEnv(t, ginkey.Config{AdminKeyScope: "ginkey:admin"}, console.Options{})
+	admin := createKey(t, e, ginkey.KeySpec{Name: "admin", Scopes: []string{"ginkey:admin"}})
+	w := e.get("/console/keys?api_key=" + admin.Secret)
+	if w.Code == http.StatusOK {
+		t.Errorf("an admin key in the query string opened the keys page")
+	}
+	w = e.get("/console/signin/basic?api_key=" + admin.Secret)
+	if w.Code == http.StatusSeeOther || e.cookies["ginkey_console"] != nil {
+		t.Errorf("an admin key in the query string started a session: %d %v", w.Code, e.cookies)
+	}
+	mustStatus(t, e.do(http.MethodGet, "/console/keys", nil, map[string]string{"X-API-Key": admin.Secret}), http.StatusOK)
 }
