@@ -26,7 +26,9 @@ func (con *Console) editPage(c *gin.Context) {
 		con.failErr(c, err)
 		return
 	}
-	con.render(c, http.StatusOK, "edit", "Edit "+k.Name, formFromKey(k))
+	f := formFromKey(k)
+	f.Version = f.version()
+	con.render(c, http.StatusOK, "edit", "Edit "+k.Name, f)
 }
 
 // edit changes the fields of the form that differ from the key's.
@@ -41,6 +43,14 @@ func (con *Console) edit(c *gin.Context) {
 	}
 	f := formOf(c)
 	f.ID, f.Edit = id, true
+	// The key changed since the form was shown (another admin, the API):
+	// saving it would undo that change. Show the key as it is now.
+	if now := formFromKey(k); f.Version != now.version() {
+		now.Version = now.version()
+		con.renderError(c, http.StatusConflict, "edit", "Edit "+k.Name, now, "conflict",
+			"the key was changed since this form was shown; here it is as it is now: make your changes again")
+		return
+	}
 	u, changed, err := f.update(k)
 	if err == nil && changed {
 		_, err = a.g.UpdateKey(ctx, id, u)

@@ -22,8 +22,9 @@ func TestEditChangesOnlyWhatTheFormChanged(t *testing.T) {
 		}
 	}
 	tok := e.token("/console/keys/" + k.ID + "/edit")
-	form := url.Values{"csrf": {tok}, "name": {"new"}, "owner": {"acme"}, "scopes": {"a b"}, "quota_requests": {""}, "quota_per": {"day"},
-		"rate_per": {"1m"}, "metadata": {"{\n  \"tier\": \"gold\"\n}"}}
+	// The metadata untouched, as a browser sends a textarea: CRLF line breaks.
+	form := url.Values{"csrf": {tok}, "version": {e.version("/console/keys/" + k.ID + "/edit")}, "name": {"new"}, "owner": {"acme"}, "scopes": {"a b"},
+		"quota_requests": {""}, "quota_per": {"day"}, "rate_per": {"1m"}, "metadata": {"{\r\n  \"tier\": \"gold\"\r\n}"}}
 	w := e.post("/console/keys/"+k.ID+"/edit", form)
 	mustStatus(t, w, http.StatusSeeOther)
 	if loc := w.Header().Get("Location"); loc != "/console/keys/"+k.ID+"?done=updated" {
@@ -45,7 +46,8 @@ func TestEditChangesOnlyWhatTheFormChanged(t *testing.T) {
 		t.Errorf("the edit's audit entry: %+v %v", entries, err)
 	}
 	// A rule the API enforces comes back as its message, the form kept.
-	w = e.post("/console/keys/"+k.ID+"/edit", url.Values{"csrf": {tok}, "name": {"new"}, "rate_requests": {"0"}, "rate_per": {"1m"}})
+	w = e.post("/console/keys/"+k.ID+"/edit", url.Values{"csrf": {tok}, "version": {e.version("/console/keys/" + k.ID + "/edit")}, "name": {"new"},
+		"owner": {"acme"}, "scopes": {"a b"}, "metadata": {`{"tier": "gold"}`}, "rate_requests": {"0"}, "rate_per": {"1m"}})
 	mustStatus(t, w, http.StatusBadRequest)
 	if !strings.Contains(w.Body.String(), `id="error" role="alert" data-code="bad_request"`) || !strings.Contains(w.Body.String(), "rate_limit") {
 		t.Errorf("bad rate limit: %s", w.Body)
@@ -87,4 +89,36 @@ func TestDeleteAndAuditFilters(t *testing.T) {
 	if !strings.Contains(w.Body.String(), `id="error" role="alert"`) {
 		t.Error("a bad filter is not shown")
 	}
+}
+
+// TestSavingAnOldEditFormUndoesNoChange: a key narrowed through the API
+// while an admin had its edit form open is not widened again by saving
+// that form; the console answers 409 with the key as it is now, whose form
+// then saves.
+func TestSavingAnOldEditFormUndoesNoChange(t *testing.T) {
+	e := newEnv(t, ginkey.Config{}, console.Options{})
+	e.signIn()
+	k := createKey(t, e, ginkey.KeySpec{Name: "k", Scopes: []string{"read", "write"}})
+	edit := "/console/keys/" + k.ID + "/edit"
+	tok, shown := e.token(edit), e.version(edit)
+	narrowed := []string{"read"}
+	if _, err := e.guard.UpdateKey(t.Context(), k.ID, ginkey.KeyUpdate{Scopes: &narrowed}); err != nil {
+		t.Fatal(err)
+	}
+	w := e.post(edit, url.Values{"csrf": {tok}, "version": {shown}, "name": {"renamed"}, "scopes": {"read write"}})
+	mustStatus(t, w, http.StatusConflict)
+	if !strings.Contains(w.Body.String(), `data-code="conflict"`) || !strings.Contains(w.Body.String(), `id="scopes" name="scopes" value="read"`) {
+		t.Errorf("the conflict does not show the key as it is now: %s", w.Body)
+	}
+	got, _ := e.guard.GetKey(t.Context(), k.ID)
+	if got.Name != "k" || strings.Join(got.Scopes, " ") != "read" {
+		t.Fatalf("an old form changed the key: %+v", got)
+	}
+	now := versionInput.FindStringSubmatch(w.Body.String())[1]
+	mustStatus(t, e.post(edit, url.Values{"csrf": {tok}, "version": {now}, "name": {"renamed"}, "scopes": {"read"}}), http.StatusSeeOther)
+	if got, _ := e.guard.GetKey(t.Context(), k.ID); got.Name != "renamed" || strings.Join(got.Scopes, " ") != "read" {
+		t.Fatalf("after the second save: %+v", got)
+	}
+	// A form without its version is refused as well.
+	mustStatus(t, e.post(edit, url.Values{"csrf": {tok}, "name": {"again"}}), http.StatusConflict)
 }

@@ -2,8 +2,11 @@ package console
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +20,7 @@ import (
 type keyForm struct {
 	ID, Name, Owner, Scopes, TTL, AllowedIPs, Metadata string
 	RateRequests, RatePer, QuotaRequests, QuotaPer     string
+	Version                                            string // the edit form's: version of the key it was shown for
 	Edit                                               bool
 	Allowed                                            string // an owner's: the policy's scopes
 }
@@ -28,7 +32,21 @@ func formOf(c *gin.Context) keyForm {
 		TTL: c.PostForm("ttl"), AllowedIPs: c.PostForm("allowed_ips"), Metadata: c.PostForm("metadata"),
 		RateRequests: c.PostForm("rate_requests"), RatePer: c.PostForm("rate_per"),
 		QuotaRequests: c.PostForm("quota_requests"), QuotaPer: c.PostForm("quota_per"),
+		Version: c.PostForm("version"),
 	}
+}
+
+// version is a digest of the edit form's fields as formFromKey fills them
+// for a key: equal versions, equal editable fields. The edit form carries
+// the version of the key it was shown for, so that saving it cannot undo
+// a change made to the key since (see edit).
+func (f keyForm) version() string {
+	h := sha256.New()
+	for _, v := range []string{f.Name, f.Owner, f.Scopes, f.AllowedIPs, f.Metadata, f.RateRequests, f.RatePer, f.QuotaRequests, f.QuotaPer} {
+		h.Write([]byte(v))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
 // formFromKey is the edit form of k.
@@ -164,11 +182,13 @@ func (f keyForm) update(k ginkey.Key) (u ginkey.KeyUpdate, ok bool, err error) {
 		}
 		u.ClearQuota, ok = u.Quota == nil, true
 	}
-	if strings.TrimSpace(f.Metadata) != strings.TrimSpace(was.Metadata) {
-		m, err := f.metadata()
-		if err != nil {
-			return u, false, err
-		}
+	// Compared as JSON, not as text: a browser sends a textarea's line
+	// breaks as CRLF, and a reformatted object is the same object.
+	m, err := f.metadata()
+	if err != nil {
+		return u, false, err
+	}
+	if old, _ := was.metadata(); !reflect.DeepEqual(m, old) {
 		if m == nil {
 			m = map[string]any{}
 		}

@@ -110,9 +110,21 @@ func (e *env) signIn() {
 }
 
 var (
-	csrfInput = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
-	onceInput = regexp.MustCompile(`name="once" value="([^"]+)"`)
+	csrfInput    = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+	onceInput    = regexp.MustCompile(`name="once" value="([^"]+)"`)
+	versionInput = regexp.MustCompile(`name="version" value="([^"]+)"`)
 )
+
+// version is the version of the key the edit form at path was shown for.
+func (e *env) version(path string) string {
+	e.t.Helper()
+	w := e.get(path)
+	m := versionInput.FindStringSubmatch(w.Body.String())
+	if m == nil {
+		e.t.Fatalf("GET %s: no version in %d %s", path, w.Code, w.Body)
+	}
+	return m[1]
+}
 
 // newOnce is a one-time form token, as a page's create or rotate form
 // carries (the console takes any it has not seen).

@@ -129,7 +129,7 @@ func TestEveryStateChangeNeedsItsTokenAndSameOrigin(t *testing.T) {
 	tok := e.token("/console/keys")
 	routes := map[string]url.Values{
 		"/console/keys":                     {"name": {"new"}, "once": {newOnce()}},
-		"/console/keys/" + k.ID + "/edit":   {"name": {"renamed"}},
+		"/console/keys/" + k.ID + "/edit":   {"name": {"renamed"}, "version": {e.version("/console/keys/" + k.ID + "/edit")}},
 		"/console/keys/" + k.ID + "/rotate": {"grace": {"1h"}, "once": {newOnce()}},
 		"/console/keys/" + k.ID + "/renew":  {"renew_ttl": {"30d"}},
 		"/console/keys/" + k.ID + "/revoke": {},
