@@ -55,6 +55,12 @@ type Options struct {
 	// MaxSessions bounds the sessions kept in memory; a sign-in past it
 	// ends the session used longest ago. Optional. Default: 1000.
 	MaxSessions int
+	// SecureCookies marks the console's cookies Secure on every answer, so
+	// that a browser never sends them over plain HTTP. Without it they are
+	// Secure only on a request that came over TLS to this process: set it
+	// when a proxy or load balancer terminates TLS in front of the host.
+	// Optional. Default: false.
+	SecureCookies bool
 	// Now is the console's clock, for sessions and the chart's days.
 	// Optional. Default: time.Now.
 	Now func() time.Time

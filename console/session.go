@@ -121,10 +121,11 @@ func (con *Console) setCookie(c *gin.Context, name, value string, maxAge int) {
 	if path == "" {
 		path = "/"
 	}
-	// Secure only over TLS: a plain-HTTP development server must still work.
+	// Secure over TLS or when the host says TLS ends in front of it: a
+	// plain-HTTP development server must still work.
 	http.SetCookie(c.Writer, &http.Cookie{ //nolint:gosec // HttpOnly and SameSite=Strict always; Secure over TLS
 		Name: name, Value: value, Path: path, MaxAge: maxAge,
-		HttpOnly: true, Secure: c.Request.TLS != nil, SameSite: http.SameSiteStrictMode,
+		HttpOnly: true, Secure: con.opts.SecureCookies || c.Request.TLS != nil, SameSite: http.SameSiteStrictMode,
 	})
 }
 

@@ -57,6 +57,12 @@ func TestSessionCookieIsSecureOverTLS(t *testing.T) {
 	if c := e.cookies["ginkey_console"]; c == nil || !c.Secure {
 		t.Errorf("cookie over TLS: %+v", c)
 	}
+	// Behind a proxy that ends TLS the request is plain HTTP: SecureCookies.
+	e = newEnv(t, ginkey.Config{}, console.Options{SecureCookies: true})
+	e.signIn()
+	if c := e.cookies["ginkey_console"]; c == nil || !c.Secure {
+		t.Errorf("cookie with SecureCookies, over plain HTTP: %+v", c)
+	}
 }
 
 func TestWrongSecretShowsTheErrorAndIsThrottledWithTheHeader(t *testing.T) {
