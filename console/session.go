@@ -5,11 +5,14 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"errors"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/ginkey/ginkey"
 )
 
 // Cookies of the console, each limited to its mount path.
@@ -145,7 +148,7 @@ const (
 // either, a page sends the browser to the sign-in form.
 func (con *Console) adminAuth(c *gin.Context) {
 	if ck, err := c.Cookie(sessionCookie); err == nil {
-		if sess := con.sessions.find(ck, con.opts.Now()); sess != nil {
+		if sess := con.sessions.find(ck, con.opts.Now()); sess != nil && !con.keyEnded(c, ck, sess.principal) {
 			con.guard.ResumeAdmin(c, sess.principal)
 			c.Set(sessionKey, sess)
 			c.Set(csrfKey, sess.csrf)
@@ -170,6 +173,28 @@ func (con *Console) adminAuth(c *gin.Context) {
 	c.Set(csrfKey, con.cookieToken(c))
 	c.Set(keysKey, adminKeys{con.guard})
 	c.Set(whoKey, principal)
+}
+
+// keyEnded reports whether a session signed in with an admin key
+// (principal "key:<id>") outlived that key: revoked, expired, rotated past
+// its grace or deleted. Such a session ends with it; revoking a leaked
+// admin key closes the console to it too. (A session of AdminAuth's
+// accounts lasts its SessionIdle/SessionMax: the host's authentication
+// cannot be asked again without its credentials.)
+func (con *Console) keyEnded(c *gin.Context, id, principal string) bool {
+	keyID, ok := strings.CutPrefix(principal, "key:")
+	if !ok {
+		return false
+	}
+	k, err := con.guard.GetKey(c.Request.Context(), keyID)
+	if err == nil && k.Status == ginkey.StatusActive {
+		return false
+	}
+	if err != nil && !errors.Is(err, ginkey.ErrNotFound) {
+		return false // the store is down: the page shows that, not the sign-in
+	}
+	con.sessions.remove(id)
+	return true
 }
 
 // presented reports whether c carries credentials of its own, which the

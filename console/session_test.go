@@ -246,3 +246,20 @@ func TestTheConsoleRefusesAdminKeysInTheQueryString(t *testing.T) {
 	}
 	mustStatus(t, e.do(http.MethodGet, "/console/keys", nil, map[string]string{"X-API-Key": admin.Secret}), http.StatusOK)
 }
+
+// TestASessionOfAnAdminKeyEndsWithTheKey: a console session signed in with
+// an admin-scoped key is closed once that key is revoked.
+func TestASessionOfAnAdminKeyEndsWithTheKey(t *testing.T) {
+	e := newEnv(t, ginkey.Config{AdminKeyScope: "ginkey:admin"}, console.Options{})
+	admin := createKey(t, e, ginkey.KeySpec{Name: "admin", Scopes: []string{"ginkey:admin"}})
+	w := e.do(http.MethodGet, "/console/signin/basic", nil, map[string]string{"X-API-Key": admin.Secret})
+	mustStatus(t, w, http.StatusSeeOther)
+	mustStatus(t, e.get("/console/keys"), http.StatusOK)
+	if _, err := e.guard.RevokeKey(t.Context(), admin.ID); err != nil {
+		t.Fatal(err)
+	}
+	w = e.get("/console/keys")
+	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/console/signin" {
+		t.Fatalf("the revoked admin key's session: %d %q", w.Code, w.Header().Get("Location"))
+	}
+}
