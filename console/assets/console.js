@@ -15,9 +15,20 @@
     }
   });
   document.addEventListener("submit", function (ev) {
-    var msg = ev.target.getAttribute("data-confirm");
+    var form = ev.target;
+    var msg = form.getAttribute("data-confirm");
     if (msg && !window.confirm(msg)) {
       ev.preventDefault();
+      return;
+    }
+    // A form that mints a key goes once: a second click would replace the
+    // page that shows the key with the server's "sent already".
+    if (form.querySelector("input[name=once]")) {
+      if (form.hasAttribute("data-sent")) {
+        ev.preventDefault();
+        return;
+      }
+      form.setAttribute("data-sent", "");
     }
   });
   var btn = document.getElementById("copy");
