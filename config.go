@@ -110,7 +110,8 @@ type Config struct {
 	// Sources lists where a request's key is looked for, first match wins:
 	// "header:<name>" (a request header), "query:<name>" (a query
 	// parameter), "cookie:<name>" (a cookie) or "bearer" (Authorization:
-	// Bearer <key>); New refuses any other entry. Optional. Default:
+	// Bearer <key>); New refuses any other entry, and a name with spaces.
+	// Optional. Default:
 	// "header:X-API-Key", "query:api_key", "bearer".
 	Sources []string
 

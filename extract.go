@@ -46,6 +46,12 @@ func parseSources(specs []string) ([]sourceSpec, error) {
 		if strings.TrimSpace(name) == "" {
 			return nil, fmt.Errorf(`ginkey: Sources: %q needs a Name: "%s:<name>"`, s, kind)
 		}
+		// A name with spaces (" X-API-Key", from a list split on commas)
+		// would never match a request: every request would read as
+		// key_missing.
+		if strings.ContainsAny(name, " \t\r\n") {
+			return nil, fmt.Errorf(`ginkey: Sources: %q: the name may not hold spaces`, s)
+		}
 		out[i] = sourceSpec{from: from, name: name}
 	}
 	return out, nil

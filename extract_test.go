@@ -34,7 +34,7 @@ func TestParseSourcesReadsEachFormAndRefusesOthers(t *testing.T) {
 	if err != nil || !slices.Equal(got, want) {
 		t.Fatalf("parseSources = %v, %v; want %v", got, err, want)
 	}
-	for _, bad := range []string{"", "header", "header:", "query: ", "Header:X", "bearer:x", "form:x"} {
+	for _, bad := range []string{"", "header", "header:", "query: ", "Header:X", "bearer:x", "form:x", "header: X-API-Key", "cookie:a b", "query:key\t"} {
 		if _, err := parseSources([]string{"bearer", bad}); err == nil || !strings.Contains(err.Error(), strconv.Quote(bad)) {
 			t.Errorf("parseSources(%q) = %v, want an error naming it", bad, err)
 		}
