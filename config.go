@@ -111,8 +111,7 @@ type Config struct {
 	// "header:<name>" (a request header), "query:<name>" (a query
 	// parameter), "cookie:<name>" (a cookie) or "bearer" (Authorization:
 	// Bearer <key>); New refuses any other entry, and a name with spaces.
-	// Optional. Default:
-	// "header:X-API-Key", "query:api_key", "bearer".
+	// Optional. Default: "header:X-API-Key", "query:api_key", "bearer".
 	Sources []string
 
 	// Realm is sent in WWW-Authenticate headers. Optional. Default: "ginkey".
