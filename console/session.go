@@ -234,6 +234,11 @@ func (con *Console) checkToken(c *gin.Context) {
 	if c.Request.Method == http.MethodGet || c.Request.Method == http.MethodHead {
 		return
 	}
+	var tooLarge *http.MaxBytesError
+	if err := c.Request.ParseForm(); errors.As(err, &tooLarge) {
+		con.fail(c, http.StatusRequestEntityTooLarge, "payload_too_large", "the form is larger than the console takes (64 KB); shorten the metadata")
+		return
+	}
 	want := c.GetString(csrfKey)
 	got := c.PostForm("csrf")
 	if want == "" || subtle.ConstantTimeCompare([]byte(want), []byte(got)) != 1 {
