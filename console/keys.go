@@ -142,7 +142,7 @@ func (con *Console) create(c *gin.Context) {
 type detailData struct {
 	Key        ginkey.Key
 	Usage      ginkey.UsageReport
-	Chart      chart
+	Chart      *chart // nil when the usage could not be read
 	Audit      []ginkey.AuditEntry
 	AuditError string // why the key's audit entries cannot be shown
 }
@@ -167,7 +167,8 @@ func (con *Console) detailPage(c *gin.Context) {
 		con.renderPageError(c, "detail", k.Name, d, uerr)
 		return
 	}
-	d.Usage, d.Chart = rep, newChart(rep, con.opts.Now())
+	ch := newChart(rep, con.opts.Now())
+	d.Usage, d.Chart = rep, &ch
 	if d.Audit, err = m.keyAudit(ctx, id, keyAuditRows); err != nil {
 		_, _, d.AuditError = errorText(c, err)
 	}

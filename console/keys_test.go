@@ -15,6 +15,8 @@ import (
 
 	"github.com/ginkey/ginkey"
 	"github.com/ginkey/ginkey/console"
+	"github.com/ginkey/ginkey/internal/testkit"
+	"github.com/ginkey/ginkey/keystore/memstore"
 )
 
 var secretCode = regexp.MustCompile(`<code id="secret">([^<]+)</code>`)
@@ -313,6 +315,27 @@ func TestOlderLinksReachThePagesPastTheFirst(t *testing.T) {
 		mustStatus(t, next, http.StatusOK)
 		if rows := strings.Count(next.Body.String(), page.row); rows != 10 {
 			t.Errorf("%s's Older link %s shows %d rows, want the last 10 of 60", page.path, m[1], rows)
+		}
+	}
+}
+
+// TestAKeyPageWhoseUsageCannotBeReadSaysSoAndDrawsNoChart: with the usage
+// store down, the key's page shows the error and no empty chart ("No
+// requests in the last 30 days" would be a claim nobody checked).
+func TestAKeyPageWhoseUsageCannotBeReadSaysSoAndDrawsNoChart(t *testing.T) {
+	fs := testkit.NewFailingStore(memstore.New())
+	e := newEnv(t, ginkey.Config{Store: fs}, console.Options{})
+	e.signIn()
+	k := createKey(t, e, ginkey.KeySpec{Name: "k"})
+	fs.Fail(testkit.OpUsage, testkit.OpOutcomes)
+	w := e.get("/console/keys/" + k.ID)
+	page := w.Body.String()
+	if !strings.Contains(page, `id="error" role="alert"`) {
+		t.Fatalf("no error shown: %d %s", w.Code, page)
+	}
+	for _, claim := range []string{`id="usage-chart"`, "No requests in the last 30 days", "admitted in all"} {
+		if strings.Contains(page, claim) {
+			t.Errorf("the page shows %q with the usage unread", claim)
 		}
 	}
 }
