@@ -17,6 +17,10 @@ import (
 
 const pageSize = 50
 
+// searchLimit is how many matches of each search field (name, owner,
+// prefix) the keys page shows; the page says when there were more.
+const searchLimit = 200
+
 // keysOf is the keyManager the request acts through.
 func keysOf(c *gin.Context) keyManager {
 	m, _ := c.MustGet(keysKey).(keyManager)
@@ -30,6 +34,7 @@ type listData struct {
 	Total         int64
 	Prev, Next    template.URL // query strings of the neighbouring pages (url.Values.Encode), "" for none
 	Searched      bool
+	Cut           bool // a search field matched more keys than searchLimit
 	Offset, Shown int
 }
 
@@ -67,8 +72,8 @@ func (con *Console) listPage(c *gin.Context) {
 		seen := map[string]bool{}
 		var firstErr error
 		for _, q := range []ginkey.KeyQuery{{Name: d.Q}, {Owner: d.Q}, {Prefix: d.Q}} {
-			q.Status, q.Limit = status, 200
-			keys, _, err := m.list(ctx, q)
+			q.Status, q.Limit = status, searchLimit
+			keys, total, err := m.list(ctx, q)
 			if err != nil {
 				// A search term that cannot be an owner or a prefix is
 				// simply no match as one; any other failure is shown.
@@ -77,6 +82,7 @@ func (con *Console) listPage(c *gin.Context) {
 				}
 				continue
 			}
+			d.Cut = d.Cut || total > int64(len(keys))
 			for _, k := range keys {
 				if !seen[k.ID] {
 					seen[k.ID] = true

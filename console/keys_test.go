@@ -339,3 +339,28 @@ func TestAKeyPageWhoseUsageCannotBeReadSaysSoAndDrawsNoChart(t *testing.T) {
 		}
 	}
 }
+
+// TestASearchWithMoreMatchesThanShownSaysSo: 210 keys owned by one owner,
+// searched by that owner: 200 are shown, and the page says more match.
+func TestASearchWithMoreMatchesThanShownSaysSo(t *testing.T) {
+	e := newEnv(t, ginkey.Config{}, console.Options{})
+	e.signIn()
+	specs := make([]ginkey.KeySpec, 0, 210)
+	for i := range 210 {
+		specs = append(specs, ginkey.KeySpec{Name: fmt.Sprintf("k%03d", i), Owner: "bulk"})
+	}
+	for _, s := range specs {
+		createKey(t, e, s)
+	}
+	w := e.get("/console/keys?q=bulk")
+	mustStatus(t, w, http.StatusOK)
+	if rows := strings.Count(w.Body.String(), `<tr data-key-id="`); rows != 200 {
+		t.Errorf("%d rows, want 200", rows)
+	}
+	if !strings.Contains(w.Body.String(), `id="search-cut"`) {
+		t.Error("the page does not say that more keys match")
+	}
+	if w := e.get("/console/keys?q=k001"); strings.Contains(w.Body.String(), `id="search-cut"`) {
+		t.Error("a search with one match says more keys match")
+	}
+}
