@@ -107,3 +107,23 @@ func TestOwnerSeesAndActsOnlyOnOwnKeys(t *testing.T) {
 		t.Errorf("past MaxKeys: %d %s", w.Code, w.Body)
 	}
 }
+
+// TestAnOwnerConsoleSetUpWrongSaysSo: a policy that breaks its rules is the
+// host's set-up, answered 500 console_misconfigured (not a passing 503
+// outage); an owner no key may have is 401 credentials_invalid.
+func TestAnOwnerConsoleSetUpWrongSaysSo(t *testing.T) {
+	opts := ownerOptions()
+	opts.Policy = func(string) ginkey.OwnerPolicy { return ginkey.OwnerPolicy{MaxKeys: -1} }
+	e := newEnv(t, ginkey.Config{}, opts)
+	w := e.do(http.MethodGet, "/account/console/keys", nil, map[string]string{"X-Test-Owner": "alice"})
+	mustStatus(t, w, http.StatusInternalServerError)
+	if !strings.Contains(w.Body.String(), `data-code="console_misconfigured"`) {
+		t.Errorf("bad policy: %s", w.Body)
+	}
+	e = newEnv(t, ginkey.Config{}, ownerOptions())
+	w = e.do(http.MethodGet, "/account/console/keys", nil, map[string]string{"X-Test-Owner": strings.Repeat("o", 201)})
+	mustStatus(t, w, http.StatusUnauthorized)
+	if !strings.Contains(w.Body.String(), `data-code="credentials_invalid"`) {
+		t.Errorf("bad owner: %s", w.Body)
+	}
+}
