@@ -56,7 +56,10 @@ type Config struct {
 	Postgres gormstore.Postgres
 
 	// Store replaces the GORM store entirely: any keystore.Store, such as
-	// memstore.New() in tests. Optional. Default: nil (use DB).
+	// memstore.New() in tests. A GORM store on PostgreSQL must have been
+	// made with pgstore.Driver{} (gormstore.New's last argument), or New
+	// refuses it as it refuses DB without Postgres, unless Notifier is set.
+	// Optional. Default: nil (use DB).
 	Store keystore.Store
 
 	// DBPath is the database used when DB and Store are nil: a PostgreSQL

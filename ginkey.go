@@ -135,7 +135,12 @@ func New(cfg Config) (*Guard, error) {
 		go g.flushLoop(cfg.FlushInterval)
 	}
 	g.startAudit(cfg.AuditRetention)
-	if n := g.notifierFor(&cfg); n != nil {
+	n, err := g.notifierFor(&cfg)
+	if err != nil {
+		_ = g.Close()
+		return nil, err
+	}
+	if n != nil {
 		g.startNotify(n)
 	}
 	return g, nil

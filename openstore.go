@@ -2,6 +2,7 @@ package ginkey
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/ginkey/ginkey/gormstore"
@@ -42,24 +43,31 @@ func (g *Guard) openStore(cfg *Config) error {
 }
 
 // notifierFor returns Config.Notifier, else the store's own (the GORM
-// store's on PostgreSQL), else nil.
-func (g *Guard) notifierFor(cfg *Config) keystore.Notifier {
+// store's on PostgreSQL), else nil. A store that cannot listen for want of
+// its PostgreSQL driver (a Config.Store from gormstore.New(..., nil) on
+// PostgreSQL) is an error, as Config.DB without Config.Postgres is: other
+// instances' revocations would go unseen for CacheTTL. Any other failure
+// to listen is logged, and the guard runs without.
+func (g *Guard) notifierFor(cfg *Config) (keystore.Notifier, error) {
 	if cfg.Notifier != nil {
-		return cfg.Notifier
+		return cfg.Notifier, nil
 	}
 	src, ok := g.store.(keystore.NotifierSource)
 	if !ok {
-		return nil
+		return nil, nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.StoreTimeout)
 	defer cancel()
 	n, err := src.Notifier(ctx, cfg.StoreTimeout)
+	if errors.Is(err, gormstore.ErrNoPostgres) {
+		return nil, fmt.Errorf("%w (Config.Store is a GORM store on PostgreSQL made without pgstore.Driver{}; a Config.Notifier of your own would do as well)", err)
+	}
 	if err != nil {
 		g.log.Warn("ginkey: key changes made by other instances are seen within CacheTTL only: cannot listen for them (set Config.Notifier)",
 			"error", err)
-		return nil
+		return nil, nil
 	}
-	return n
+	return n, nil
 }
 
 func (g *Guard) closeStore() error {

@@ -217,8 +217,9 @@ func TestADatabaseSettingNeverShowsItsPasswordNorFallsBackToSQLite(t *testing.T)
 
 // TestWithoutPostgresNewRefusesPostgreSQL: a program that does not set
 // Config.Postgres has not compiled pgx, so New refuses a PostgreSQL URL
-// (from Config.DBPath or GINKEY_DB) and a PostgreSQL Config.DB, saying what
-// to import, rather than opening it without hearing the other instances.
+// (from Config.DBPath or GINKEY_DB), a PostgreSQL Config.DB and a GORM
+// Config.Store on PostgreSQL made without pgstore.Driver{}, saying what to
+// import, rather than opening it without hearing the other instances.
 func TestWithoutPostgresNewRefusesPostgreSQL(t *testing.T) {
 	t.Parallel()
 	const url = "postgres://app:" + dbSettingPassword + "@127.0.0.1:1/app?sslmode=disable"
@@ -258,6 +259,16 @@ func TestWithoutPostgresNewRefusesPostgreSQL(t *testing.T) {
 			t.Fatalf("New with a Notifier: %v", err)
 		}
 		_ = g.Close()
+	})
+	t.Run("Config.Store", func(t *testing.T) {
+		t.Parallel()
+		db, prefix := testkit.OpenPostgres(t)
+		s, err := gormstore.New(t.Context(), db, prefix, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = New(Config{Store: s, AdminSecret: testSecret, Logger: slogDiscard(), LookupEnv: testkit.NoEnv})
+		wantRefusal(t, err)
 	})
 }
 
