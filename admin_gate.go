@@ -22,6 +22,7 @@ type adminGate struct {
 	checks       []string               // their WWW-Authenticate challenges
 	schemes      []string               // their schemes in the OpenAPI document
 	queryNames   []string               // query parameters the auths read keys from
+	keyScope     string                 // AdminKeyScope: only a literal grant gives it (see OwnerKeys.Create)
 	base         atomic.Pointer[string] // the first group given to RegisterAdmin, for Docs
 	// failures writes the failed-authentication log lines. Why it is not
 	// one counter with the audit's per-minute counts (authFailures) and the

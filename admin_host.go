@@ -37,6 +37,7 @@ func (g *Guard) setAdminAuth(cfg *Config) error {
 		}
 		// Held literally, as every scope on the way in is (requirement.checkIn).
 		g.admin.auths = append(g.admin.auths, g.WithScopes(cfg.AdminKeyScope))
+		g.admin.keyScope = cfg.AdminKeyScope
 		for _, src := range g.admin.sources {
 			switch src.from {
 			case fromHeader:

@@ -352,6 +352,10 @@ func (g *Guard) public(rec *keystore.Record) Key {
 // wraps anything else as a store failure, which a client sees only as
 // ErrUnavailable.
 func storeError(what string, err error) error {
+	var r *rejection // an answer with when to retry (Retry-After), kept whole
+	if errors.As(err, &r) {
+		return r
+	}
 	var e *Error
 	if errors.As(fromStore(err), &e) {
 		return e

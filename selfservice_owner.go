@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -118,9 +119,6 @@ func (o *OwnerKeys) Create(ctx context.Context, spec KeySpec) (CreatedKey, error
 			return CreatedKey{}, notChosen(f.name)
 		}
 	}
-	if d, _ := o.g.self.creates.Allow(ctx, o.owner, int64(o.policy.CreatesPerHour), time.Hour); !d.Allowed {
-		return CreatedKey{}, retryLater(ErrTooManyCreates, d.RetryAfter)
-	}
 	askedScopes := spec.Scopes != nil
 	spec.Owner, spec.RateLimit, spec.Quota, spec.AllowedIPs = o.owner, o.policy.RateLimit, o.policy.Quota, o.policy.AllowedIPs
 	admit := func(k *Key, now time.Time) *Error {
@@ -128,13 +126,21 @@ func (o *OwnerKeys) Create(ctx context.Context, spec KeySpec) (CreatedKey, error
 			k.Scopes = o.policy.Scopes
 		}
 		for _, s := range k.Scopes {
-			if !o.scopes.grants(s) {
+			if !o.scopes.grants(s) || (s == o.g.admin.keyScope && !slices.Contains(o.policy.Scopes, s)) {
+				// The admin scope is held literally on the way in, so a
+				// plan's "*" or "ginkey:*" does not grant it either: only
+				// the plan naming it does.
 				return badField("scopes", "may hold only scopes your plan grants: "+strings.Join(o.policy.Scopes, ", "))
 			}
 		}
 		return o.expiry(&k.ExpiresAt, spec.ExpiresAt != nil, now)
 	}
 	insert := func(ctx context.Context, r *keystore.Record) error {
+		// Here, once the request is valid: a create the request itself
+		// dooms (a scope, an expiry) costs none of the hour's allowance.
+		if d, _ := o.g.self.creates.Allow(ctx, o.owner, int64(o.policy.CreatesPerHour), time.Hour); !d.Allowed {
+			return retryLater(ErrTooManyCreates, d.RetryAfter)
+		}
 		if err := o.cap.InsertCapped(ctx, r, o.policy.MaxKeys, r.CreatedAt); err != nil {
 			if errors.Is(err, keystore.ErrOwnerFull) {
 				return ErrTooManyKeys

@@ -238,3 +238,45 @@ func TestForOwnerAppliesTheSameChecksAsTheRoutes(t *testing.T) {
 		}
 	})
 }
+
+// TestAPlanWildcardDoesNotGrantTheAdminScope: the admin gate holds
+// AdminKeyScope literally, so a plan granting "*" or "ginkey:*" must not
+// let an owner mint a key scoped "ginkey:admin", which would administer
+// every key; a plan naming it does (the host's own choice).
+func TestAPlanWildcardDoesNotGrantTheAdminScope(t *testing.T) {
+	t.Parallel()
+	plans := map[string][]string{"alice": {"*"}, "bob": {"ginkey:*", "items:read"}, "carol": {"ginkey:admin"}}
+	h := newSelfHarness(t, func(owner string) OwnerPolicy { return OwnerPolicy{Scopes: plans[owner]} },
+		func(c *Config) { c.AdminKeyScope = "ginkey:admin" })
+	for _, owner := range []string{"alice", "bob"} {
+		w := h.as(owner, http.MethodPost, "/keys", `{"scopes":["ginkey:admin"]}`)
+		testkit.WantError(t, w, http.StatusBadRequest, "bad_request")
+		if w := h.as(owner, http.MethodPost, "/keys", `{"scopes":["ginkey:reports"]}`); w.Code != http.StatusCreated {
+			t.Errorf("%s: another scope the wildcard grants: %d %s", owner, w.Code, w.Body)
+		}
+	}
+	if w := h.as("carol", http.MethodPost, "/keys", `{"scopes":["ginkey:admin"]}`); w.Code != http.StatusCreated {
+		t.Errorf("a plan naming the admin scope: %d %s", w.Code, w.Body)
+	}
+}
+
+// TestACreateTheRequestDoomsCostsNoneOfTheHourlyAllowance: creates refused
+// for a scope beyond the plan or a too long expiry do not count against
+// CreatesPerHour.
+func TestACreateTheRequestDoomsCostsNoneOfTheHourlyAllowance(t *testing.T) {
+	t.Parallel()
+	h := newSelfHarness(t, func(string) OwnerPolicy {
+		return OwnerPolicy{Scopes: []string{"items:read"}, CreatesPerHour: 2, MaxLifetime: time.Hour}
+	}, nil)
+	for range 3 {
+		testkit.WantError(t, h.as("alice", http.MethodPost, "/keys", `{"scopes":["items:write"]}`), http.StatusBadRequest, "bad_request")
+		testkit.WantError(t, h.as("alice", http.MethodPost, "/keys", `{"expires_at":"2999-01-01T00:00:00Z"}`), http.StatusBadRequest, "bad_request")
+	}
+	h.mint("alice", "")
+	h.mint("alice", "")
+	w := h.as("alice", http.MethodPost, "/keys", "")
+	testkit.WantError(t, w, http.StatusTooManyRequests, "too_many_creates")
+	if w.Header().Get("Retry-After") == "" {
+		t.Error("too_many_creates without Retry-After")
+	}
+}
