@@ -113,7 +113,7 @@ func (g *Guard) selfGetKey(c *gin.Context) {
 //
 //	@ID				ginkeySelfRotateKey
 //	@Summary		Rotate one of my API keys
-//	@Description	Replaces the key by a new one, returned once as on create; the old key keeps working for the grace period, then stops.
+//	@Description	Replaces the key by a new one, returned once as on create; the old key keeps working for the grace period, then stops. Rotating a key that replaced another ends that one's grace: a rotation chain has at most two working keys.
 //	@Tags			ginkey-self-service
 //	@Accept			json
 //	@Produce		json
@@ -184,7 +184,7 @@ func (g *Guard) selfRevokeKey(c *gin.Context) {
 //	@Failure		401		{object}	ErrorBody			"credentials_missing: nobody is signed in"
 //	@Failure		403		{object}	ErrorBody			"cross_origin_refused: a browser sent the request from a page of another origin"
 //	@Failure		404		{object}	ErrorBody			"not_found: the user has no key with that id"
-//	@Failure		409		{object}	ErrorBody			"key_revoked or key_rotated: the key cannot be renewed"
+//	@Failure		409		{object}	ErrorBody			"key_revoked or key_rotated: the key cannot be renewed. key_expired: an expired key is not renewed here (it would escape the plan's cap); create a new one"
 //	@Failure		415		{object}	ErrorBody			"unsupported_media_type: the body is not sent as Content-Type: application/json"
 //	@Failure		503		{object}	ErrorBody			"unavailable: the key store could not be written"
 //	@Security		OwnerSession

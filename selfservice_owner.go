@@ -90,6 +90,9 @@ func (o *OwnerKeys) as(ctx context.Context) context.Context {
 	return WithActor(ctx, "owner:"+o.owner)
 }
 
+// errOwnerExpired refuses an owner's renewal of an expired key.
+var errOwnerExpired = conflict("key_expired", "the key has expired and cannot be renewed here; create a new key")
+
 // notChosen is the error of a field the policy sets, not the owner.
 func notChosen(field string) *Error {
 	return badField(field, "is set by the service for every key of yours; leave it out")
@@ -169,13 +172,13 @@ func (o *OwnerKeys) expiry(at **time.Time, asked bool, now time.Time) *Error {
 // the Guard's method would have audited an unknown id, so that a probe of
 // another owner's key leaves its trace. The owner is checked again by
 // nothing after this read: only the admin can change a key's owner.
-func (o *OwnerKeys) mineFor(ctx context.Context, action, id string) error {
-	_, err := o.Get(ctx, id)
+func (o *OwnerKeys) mineFor(ctx context.Context, action, id string) (Key, error) {
+	k, err := o.Get(ctx, id)
 	if err != nil && checkID(id) == nil {
 		_, done := o.g.adminOp(ctx, action)
 		done(id, nil, err)
 	}
-	return err
+	return k, err
 }
 
 // List returns a page of the owner's keys, as ListKeys does; q.Owner, if
@@ -201,19 +204,34 @@ func (o *OwnerKeys) Get(ctx context.Context, id string) (Key, error) {
 }
 
 // Rotate rotates the owner's key with id, as RotateKey does; the successor
-// takes the key's place under MaxKeys.
+// takes the key's place under MaxKeys. A key that is itself a rotation's
+// successor ends its predecessor's grace (revoking it, as RevokeKey does):
+// a chain holds at most two working keys, else rotating again and again,
+// each with a grace, would give an owner any number of working keys past
+// MaxKeys.
 func (o *OwnerKeys) Rotate(ctx context.Context, id string, grace time.Duration) (CreatedKey, error) {
 	ctx = o.as(ctx)
-	if err := o.mineFor(ctx, actionRotate, id); err != nil {
+	k, err := o.mineFor(ctx, actionRotate, id)
+	if err != nil {
 		return CreatedKey{}, err
 	}
-	return o.g.RotateKey(ctx, id, grace)
+	out, err := o.g.RotateKey(ctx, id, grace)
+	if err != nil || k.RotatedFrom == "" {
+		return out, err
+	}
+	// After the rotation, so that a refused one ends no grace. A failure
+	// here leaves the predecessor its grace (at most MaxRotationGrace): the
+	// new key is made, and is answered.
+	if _, err := o.g.RevokeKey(ctx, k.RotatedFrom); err != nil && !errors.Is(err, ErrConflict) && !errors.Is(err, ErrNotFound) {
+		o.g.log.Warn("ginkey: self-service rotation: the predecessor's grace was not ended", "key_id", k.RotatedFrom, "error", err)
+	}
+	return out, nil
 }
 
 // Revoke revokes the owner's key with id, as RevokeKey does.
 func (o *OwnerKeys) Revoke(ctx context.Context, id string) (Key, error) {
 	ctx = o.as(ctx)
-	if err := o.mineFor(ctx, actionRevoke, id); err != nil {
+	if _, err := o.mineFor(ctx, actionRevoke, id); err != nil {
 		return Key{}, err
 	}
 	return o.g.RevokeKey(ctx, id)
@@ -221,14 +239,22 @@ func (o *OwnerKeys) Revoke(ctx context.Context, id string) (Key, error) {
 
 // Renew renews the owner's key with id, as RenewKey does, to r.ExpiresAt
 // (at most MaxLifetime ahead; none: MaxLifetime ahead). NeverExpires is a
-// bad_request naming never_expires.
+// bad_request naming never_expires. An expired key is not renewed (409
+// key_expired, matching ErrConflict): it would escape MaxKeys; the owner
+// creates a new one.
 func (o *OwnerKeys) Renew(ctx context.Context, id string, r Renewal) (Key, error) {
 	if r.NeverExpires {
 		return Key{}, notChosen("never_expires")
 	}
 	ctx = o.as(ctx)
-	if err := o.mineFor(ctx, actionRenew, id); err != nil {
+	k, err := o.mineFor(ctx, actionRenew, id)
+	if err != nil {
 		return Key{}, err
+	}
+	// Renewing an expired key would make it count toward MaxKeys again
+	// without the cap's atomic check: the owner creates a new key instead.
+	if k.Status == StatusExpired {
+		return Key{}, errOwnerExpired
 	}
 	if e := o.expiry(&r.ExpiresAt, r.ExpiresAt != nil, o.g.now().UTC().Truncate(time.Microsecond)); e != nil {
 		return Key{}, e

@@ -280,3 +280,60 @@ func TestACreateTheRequestDoomsCostsNoneOfTheHourlyAllowance(t *testing.T) {
 		t.Error("too_many_creates without Retry-After")
 	}
 }
+
+// TestRenewingExpiredKeysDoesNotEscapeTheCap: an owner at MaxKeys whose
+// keys expired creates new ones; renewing the expired ones as well would
+// bring them back past the cap, so it is refused (409 key_expired).
+func TestRenewingExpiredKeysDoesNotEscapeTheCap(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	h := newSelfHarness(t, func(string) OwnerPolicy { return OwnerPolicy{MaxKeys: 2, MaxLifetime: time.Hour} },
+		func(c *Config) { c.Now = clock.Now })
+	old := []CreatedKey{h.mint("alice", ""), h.mint("alice", "")}
+	clock.Advance(2 * time.Hour)
+	h.mint("alice", "")
+	h.mint("alice", "")
+	for _, k := range old {
+		testkit.WantError(t, h.as("alice", http.MethodPost, "/keys/"+k.ID+"/renew", ""), http.StatusConflict, "key_expired")
+	}
+	var list keyList
+	if testkit.Decode(t, h.as("alice", http.MethodGet, "/keys?status=active", ""), &list); list.Total != 2 {
+		t.Fatalf("alice has %d active keys, cap 2", list.Total)
+	}
+	// An active key is renewed as before.
+	var active keyList
+	testkit.Decode(t, h.as("alice", http.MethodGet, "/keys?status=active", ""), &active)
+	if w := h.as("alice", http.MethodPost, "/keys/"+active.Keys[0].ID+"/renew", ""); w.Code != http.StatusOK {
+		t.Fatalf("renewing an active key: %d %s", w.Code, w.Body)
+	}
+}
+
+// TestRotatingAgainAndAgainGivesAtMostTwoWorkingKeys: each rotation of a
+// successor ends its predecessor's grace, so an owner with MaxKeys 1 who
+// rotates five times with 30-day graces holds two working keys, not six.
+func TestRotatingAgainAndAgainGivesAtMostTwoWorkingKeys(t *testing.T) {
+	t.Parallel()
+	h := newSelfHarness(t, func(string) OwnerPolicy { return OwnerPolicy{MaxKeys: 1} }, nil)
+	chain := []CreatedKey{h.mint("alice", "")}
+	for range 5 {
+		w := h.as("alice", http.MethodPost, "/keys/"+chain[len(chain)-1].ID+"/rotate", `{"grace":"720h"}`)
+		if w.Code != http.StatusCreated {
+			t.Fatalf("rotate: %d %s", w.Code, w.Body)
+		}
+		var next CreatedKey
+		testkit.Decode(t, w, &next)
+		chain = append(chain, next)
+	}
+	working := 0
+	for i, k := range chain {
+		w := h.Secure(k.Secret)
+		if w.Code == http.StatusOK {
+			working++
+		} else if i >= len(chain)-2 {
+			t.Errorf("key %d of the chain (the newest two work) refused: %d %s", i, w.Code, w.Body)
+		}
+	}
+	if working != 2 {
+		t.Fatalf("%d working keys in a chain of %d rotations, want 2", working, len(chain)-1)
+	}
+}

@@ -383,7 +383,7 @@ const docTemplate = `{
                         }
                     },
                     "409": {
-                        "description": "key_revoked or key_rotated: the key cannot be renewed",
+                        "description": "key_revoked or key_rotated: the key cannot be renewed. key_expired: an expired key is not renewed here (it would escape the plan's cap); create a new one",
                         "schema": {
                             "$ref": "#/definitions/ginkey.ErrorBody"
                         }
@@ -475,7 +475,7 @@ const docTemplate = `{
                         "OwnerSession": []
                     }
                 ],
-                "description": "Replaces the key by a new one, returned once as on create; the old key keeps working for the grace period, then stops.",
+                "description": "Replaces the key by a new one, returned once as on create; the old key keeps working for the grace period, then stops. Rotating a key that replaced another ends that one's grace: a rotation chain has at most two working keys.",
                 "consumes": [
                     "application/json"
                 ],

@@ -973,7 +973,7 @@ type ClientInterface interface {
 
 	// GinkeySelfRotateKeyWithBody Rotate one of my API keys
 	//
-	// Replaces the key by a new one, returned once as on create; the old key keeps working for the grace period, then stops.
+	// Replaces the key by a new one, returned once as on create; the old key keeps working for the grace period, then stops. Rotating a key that replaced another ends that one's grace: a rotation chain has at most two working keys.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -982,7 +982,7 @@ type ClientInterface interface {
 
 	// GinkeySelfRotateKey Rotate one of my API keys
 	//
-	// Replaces the key by a new one, returned once as on create; the old key keeps working for the grace period, then stops.
+	// Replaces the key by a new one, returned once as on create; the old key keeps working for the grace period, then stops. Rotating a key that replaced another ends that one's grace: a rotation chain has at most two working keys.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1311,7 +1311,7 @@ func (c *Client) GinkeySelfRevokeKey(ctx context.Context, id string, reqEditors 
 
 // GinkeySelfRotateKeyWithBody Rotate one of my API keys
 //
-// Replaces the key by a new one, returned once as on create; the old key keeps working for the grace period, then stops.
+// Replaces the key by a new one, returned once as on create; the old key keeps working for the grace period, then stops. Rotating a key that replaced another ends that one's grace: a rotation chain has at most two working keys.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1330,7 +1330,7 @@ func (c *Client) GinkeySelfRotateKeyWithBody(ctx context.Context, id string, con
 
 // GinkeySelfRotateKey Rotate one of my API keys
 //
-// Replaces the key by a new one, returned once as on create; the old key keeps working for the grace period, then stops.
+// Replaces the key by a new one, returned once as on create; the old key keeps working for the grace period, then stops. Rotating a key that replaced another ends that one's grace: a rotation chain has at most two working keys.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3035,7 +3035,7 @@ type ClientWithResponsesInterface interface {
 
 	// GinkeySelfRotateKeyWithBodyWithResponse Rotate one of my API keys
 	//
-	// Replaces the key by a new one, returned once as on create; the old key keeps working for the grace period, then stops.
+	// Replaces the key by a new one, returned once as on create; the old key keeps working for the grace period, then stops. Rotating a key that replaced another ends that one's grace: a rotation chain has at most two working keys.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3044,7 +3044,7 @@ type ClientWithResponsesInterface interface {
 
 	// GinkeySelfRotateKeyWithResponse Rotate one of my API keys
 	//
-	// Replaces the key by a new one, returned once as on create; the old key keeps working for the grace period, then stops.
+	// Replaces the key by a new one, returned once as on create; the old key keeps working for the grace period, then stops. Rotating a key that replaced another ends that one's grace: a rotation chain has at most two working keys.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6153,7 +6153,7 @@ func (c *ClientWithResponses) GinkeySelfRevokeKeyWithResponse(ctx context.Contex
 
 // GinkeySelfRotateKeyWithBodyWithResponse Rotate one of my API keys
 //
-// Replaces the key by a new one, returned once as on create; the old key keeps working for the grace period, then stops.
+// Replaces the key by a new one, returned once as on create; the old key keeps working for the grace period, then stops. Rotating a key that replaced another ends that one's grace: a rotation chain has at most two working keys.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -6168,7 +6168,7 @@ func (c *ClientWithResponses) GinkeySelfRotateKeyWithBodyWithResponse(ctx contex
 
 // GinkeySelfRotateKeyWithResponse Rotate one of my API keys
 //
-// Replaces the key by a new one, returned once as on create; the old key keeps working for the grace period, then stops.
+// Replaces the key by a new one, returned once as on create; the old key keeps working for the grace period, then stops. Rotating a key that replaced another ends that one's grace: a rotation chain has at most two working keys.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

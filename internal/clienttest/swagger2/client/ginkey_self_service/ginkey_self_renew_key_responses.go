@@ -421,7 +421,7 @@ func NewGinkeySelfRenewKeyConflict() *GinkeySelfRenewKeyConflict {
 
 // GinkeySelfRenewKeyConflict describes a response with status code 409, with default header values.
 //
-// key_revoked or key_rotated: the key cannot be renewed
+// key_revoked or key_rotated: the key cannot be renewed. key_expired: an expired key is not renewed here (it would escape the plan's cap); create a new one
 type GinkeySelfRenewKeyConflict struct {
 	Payload *models.GinkeyErrorBody
 }

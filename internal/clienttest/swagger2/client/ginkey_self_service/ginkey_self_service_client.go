@@ -578,7 +578,7 @@ func (a *Client) GinkeySelfRevokeKeyContext(ctx context.Context, params *GinkeyS
 
 // GinkeySelfRotateKey rotates one of my API keys.
 //
-// Replaces the key by a new one, returned once as on create; the old key keeps working for the grace period, then stops..
+// Replaces the key by a new one, returned once as on create; the old key keeps working for the grace period, then stops. Rotating a key that replaced another ends that one's grace: a rotation chain has at most two working keys..
 //
 // This method does not support injected context.
 // However, timeout and opentracing contexts are honored whenever enabled.
@@ -597,7 +597,7 @@ func (a *Client) GinkeySelfRotateKey(params *GinkeySelfRotateKeyParams, authInfo
 
 // GinkeySelfRotateKeyContext rotates one of my API keys.
 //
-// Replaces the key by a new one, returned once as on create; the old key keeps working for the grace period, then stops..
+// Replaces the key by a new one, returned once as on create; the old key keeps working for the grace period, then stops. Rotating a key that replaced another ends that one's grace: a rotation chain has at most two working keys..
 //
 // Do not use the deprecated [GinkeySelfRotateKeyParams.Context] with this method: it would be ignored.
 func (a *Client) GinkeySelfRotateKeyContext(ctx context.Context, params *GinkeySelfRotateKeyParams, authInfo runtime.ClientAuthInfoWriter, opts ...ClientOption) (*GinkeySelfRotateKeyCreated, error) {
