@@ -123,8 +123,11 @@ func (o *OwnerKeys) Create(ctx context.Context, spec KeySpec) (CreatedKey, error
 		}
 	}
 	askedScopes := spec.Scopes != nil
-	spec.Owner, spec.RateLimit, spec.Quota, spec.AllowedIPs = o.owner, o.policy.RateLimit, o.policy.Quota, o.policy.AllowedIPs
 	admit := func(k *Key, now time.Time) *Error {
+		// The policy's fields go on the key, not the spec: the audit entry
+		// lists the fields the owner gave. ForOwner checked them.
+		k.Owner, k.RateLimit, k.Quota = o.owner, clone(o.policy.RateLimit), clone(o.policy.Quota)
+		k.AllowedIPs = slices.Clone(o.policy.AllowedIPs)
 		if !askedScopes {
 			k.Scopes = o.policy.Scopes
 		}

@@ -337,3 +337,30 @@ func TestRotatingAgainAndAgainGivesAtMostTwoWorkingKeys(t *testing.T) {
 		t.Fatalf("%d working keys in a chain of %d rotations, want 2", working, len(chain)-1)
 	}
 }
+
+// TestAnOwnersCreateIsAuditedWithTheFieldsTheOwnerGave: the plan's rate
+// limit, quota and addresses, and the owner, are not the owner's fields.
+func TestAnOwnersCreateIsAuditedWithTheFieldsTheOwnerGave(t *testing.T) {
+	t.Parallel()
+	h := newSelfHarness(t, nil, nil)
+	ctx := context.Background()
+	alice, err := h.Guard.ForOwner("alice", OwnerPolicy{Scopes: []string{"items:read"}, RateLimit: &RateLimit{Requests: 5, Per: "1s"},
+		Quota: &Quota{Requests: 100, Per: "day"}, AllowedIPs: []string{"10.0.0.0/8"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := alice.Create(ctx, KeySpec{Name: "mine"})
+	if err != nil || k.Owner != "alice" || k.RateLimit == nil || k.Quota == nil || len(k.AllowedIPs) != 1 {
+		t.Fatalf("create: %+v %v", k, err)
+	}
+	if err := h.Guard.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	entries, _, err := h.Guard.Audit(ctx, AuditQuery{KeyID: k.ID, Action: actionCreate})
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("audit: %+v %v", entries, err)
+	}
+	if got := strings.Join(entries[0].Fields, ","); got != "name" {
+		t.Errorf("the create's audited fields are %q, want the owner's own: name", got)
+	}
+}
