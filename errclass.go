@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/gin-gonic/gin/binding"
+	"github.com/ginkey/ginkey/keystore"
 	"github.com/go-playground/validator/v10"
 )
 
@@ -91,4 +92,28 @@ func requestError(err error) *Error {
 		return ErrBadRequest
 	}
 	return nil
+}
+
+// storeError returns a client-facing *Error (see fromStore) as it is and
+// wraps anything else as a store failure, which a client sees only as
+// ErrUnavailable.
+func storeError(what string, err error) error {
+	var r *rejection // an answer with when to retry (Retry-After), kept whole
+	if errors.As(err, &r) {
+		return r
+	}
+	var e *Error
+	if errors.As(fromStore(err), &e) {
+		return e
+	}
+	return &storeFailure{what: what, err: err}
+}
+
+// fromStore is the one place a store's own errors become the API's:
+// keystore.ErrNotFound is ErrNotFound; anything else stays as it is.
+func fromStore(err error) error {
+	if errors.Is(err, keystore.ErrNotFound) {
+		return ErrNotFound
+	}
+	return err
 }

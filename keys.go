@@ -348,30 +348,6 @@ func (g *Guard) public(rec *keystore.Record) Key {
 	return k
 }
 
-// storeError returns a client-facing *Error (see fromStore) as it is and
-// wraps anything else as a store failure, which a client sees only as
-// ErrUnavailable.
-func storeError(what string, err error) error {
-	var r *rejection // an answer with when to retry (Retry-After), kept whole
-	if errors.As(err, &r) {
-		return r
-	}
-	var e *Error
-	if errors.As(fromStore(err), &e) {
-		return e
-	}
-	return &storeFailure{what: what, err: err}
-}
-
-// fromStore is the one place a store's own errors become the API's:
-// keystore.ErrNotFound is ErrNotFound; anything else stays as it is.
-func fromStore(err error) error {
-	if errors.Is(err, keystore.ErrNotFound) {
-		return ErrNotFound
-	}
-	return err
-}
-
 // checkDisplayPrefix refuses a prefix filter no key's display prefix could
 // equal: a key prefix, "_", and base62 characters, at most 32 bytes.
 func checkDisplayPrefix(p string) *Error {
