@@ -2,6 +2,7 @@ package ginkey
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -174,10 +175,14 @@ func (g *Guard) Flush(ctx context.Context) error {
 		}
 		var err error
 		octx, end := g.observed(ctx, "flush", false)
+		// The store gets a copy: b.deltas is read under u.mu while the write
+		// runs (quota reads, Stats), and a store may reorder its batch (the
+		// GORM store sorts it, so that writers lock rows in one order).
+		deltas := slices.Clone(b.deltas)
 		if once != nil {
-			err = once.AddUsageOnce(octx, g.usage.instance, b.seq, b.deltas)
+			err = once.AddUsageOnce(octx, g.usage.instance, b.seq, deltas)
 		} else {
-			err = g.usageStore.AddUsage(octx, b.deltas)
+			err = g.usageStore.AddUsage(octx, deltas)
 		}
 		end(err)
 		g.usage.settle(b, err, once != nil)
