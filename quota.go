@@ -110,7 +110,9 @@ func (g *Guard) takeShared(ctx context.Context, rec *keyRecord, now time.Time) e
 		n, seedErr = g.quotaSeed(ctx, rec, start, now) // of this call: a counter may retry a failed seed
 		return n, seedErr
 	}
-	taken, err := g.limits.shared.Take(ctx, p.limitID, start, end, p.quota, seed)
+	// Not cancelled with the request, as in checkRate: a client gone is not
+	// the counter failing.
+	taken, err := g.limits.shared.Take(context.WithoutCancel(ctx), p.limitID, start, end, p.quota, seed)
 	switch {
 	case seedErr != nil: // the usage store failed, not the counter: as for the in-memory count
 		if seedErr != ErrUnavailable { //nolint:errorlint // quotaSeed's own sentinel
@@ -156,7 +158,7 @@ func (g *Guard) catchUp(ctx context.Context, rec *keyRecord, start, end, now tim
 		l.uncounted.Add(id, period)
 		return true
 	}
-	if err := l.raiser.Raise(ctx, id, start, end, used); err != nil {
+	if err := l.raiser.Raise(context.WithoutCancel(ctx), id, start, end, used); err != nil {
 		l.quotasDown.Failed(err, true)
 		return false
 	}

@@ -1,6 +1,7 @@
 package ginkey
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"time"
@@ -97,7 +98,10 @@ func (l *limiting) checkRate(c *gin.Context, rec *keyRecord, now int64) error {
 			return l.skipped(l.limiterDown)
 		}
 		var err error
-		d, err = l.limiter.Allow(c.Request.Context(), p.limitID, p.rateLimit, p.ratePer)
+		// Not cancelled with the request: a client that hung up must not
+		// read as the limiter failing, which would open its breaker (and
+		// switch the shared limits off, or fail closed) for everyone.
+		d, err = l.limiter.Allow(context.WithoutCancel(c.Request.Context()), p.limitID, p.rateLimit, p.ratePer)
 		if err != nil {
 			return l.failed(l.limiterDown, err)
 		}

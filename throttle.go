@@ -153,7 +153,9 @@ func (t *throttle) charge(ctx context.Context, r requester, now int64) {
 // answers, the shared counter, and reports which.
 func (t *throttle) take(ctx context.Context, mem *limits.Failures, spec *limiter.Throttle, a netip.Addr, now int64) (wait time.Duration, shared bool) {
 	if t.useShared(true) {
-		wait, err := t.shared.Acquire(ctx, *spec, limits.AddrKey(a))
+		// Not cancelled with the request: a client gone is not the counter
+		// failing (its breaker would switch every instance's share off).
+		wait, err := t.shared.Acquire(context.WithoutCancel(ctx), *spec, limits.AddrKey(a))
 		if t.settle(err, true) {
 			return wait, true
 		}
@@ -177,7 +179,7 @@ func (t *throttle) give(ctx context.Context, mem *limits.Failures, spec *limiter
 }
 
 func (t *throttle) count(ctx context.Context, mem *limits.Failures, spec *limiter.Throttle, a netip.Addr, now int64) {
-	if !t.useShared(false) || !t.settle(t.shared.Charge(ctx, *spec, limits.AddrKey(a)), false) {
+	if !t.useShared(false) || !t.settle(t.shared.Charge(context.WithoutCancel(ctx), *spec, limits.AddrKey(a)), false) {
 		mem.Charge(a, now)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -416,5 +417,46 @@ func TestAFloodOfOneGoRedisLineDoesNotHideAnother(t *testing.T) {
 	l.Printf(ctx, "redis: failed to dial after %d attempts: %v", 1, "connection refused")
 	if got := logs.Lines("failed to dial", "suppressed=29"); len(got) != 1 {
 		t.Fatalf("want the next dial line to count the 29 left out:\n%s", logs.String())
+	}
+}
+
+// TestAClientThatHangsUpDoesNotSwitchTheSharedLimitsOff: a request whose
+// client has gone (its context cancelled) reached go-redis, which failed
+// at once; the guard took that for a Redis outage and, for ProbeEvery,
+// decided without Redis: a key at its limit got 20 of 20 requests through.
+// Each case runs on a redis-server of the test's own.
+func TestAClientThatHangsUpDoesNotSwitchTheSharedLimitsOff(t *testing.T) {
+	rd := startOwnRedis(t)
+	l := newLimits(t, rd.url(), "gone:", WithAutoPipeline(false))
+	in := newInstance(t, filepath.Join(t.TempDir(), "k.db"), l, nil)
+	spent := guardtest.CreateKey(t, in.Guard, ginkey.KeySpec{RateLimit: &ginkey.RateLimit{Requests: 1, Per: ginkey.PerHour}})
+	other := guardtest.CreateKey(t, in.Guard, ginkey.KeySpec{RateLimit: &ginkey.RateLimit{Requests: 1000, Per: ginkey.PerHour}})
+	do := func(key string, ctx context.Context) int {
+		r := httptest.NewRequest(http.MethodGet, "/secure", nil).WithContext(ctx)
+		r.RemoteAddr = "192.0.2.7:1234"
+		r.Header.Set("X-API-Key", key)
+		w := httptest.NewRecorder()
+		in.Engine.ServeHTTP(w, r)
+		return w.Code
+	}
+	bg := context.Background()
+	if code := do(spent.Secret, bg); code != http.StatusOK {
+		t.Fatalf("first request: %d", code)
+	}
+	if code := do(spent.Secret, bg); code != http.StatusTooManyRequests {
+		t.Fatalf("second request: %d, want 429", code)
+	}
+	do(other.Secret, bg) // cached, so that the gone client's request reaches the limiter
+	gone, cancel := context.WithCancel(bg)
+	cancel()
+	do(other.Secret, gone)
+	admitted := 0
+	for range 20 {
+		if do(spent.Secret, bg) == http.StatusOK {
+			admitted++
+		}
+	}
+	if admitted > 0 {
+		t.Fatalf("after a client hung up, %d of 20 requests of a key past its limit were admitted", admitted)
 	}
 }
