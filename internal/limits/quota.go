@@ -81,11 +81,20 @@ func (q *Quotas) Take(id, per string, limit, now int64) (v Verdict, refresh bool
 	return Taken, refresh, st.end
 }
 
-// Set records a count read at now for the period [start, end).
+// Set records a count read at now for the period [start, end). A count
+// already held for that period is raised to it, never lowered: it holds
+// the takes made while the read was under way (by this request's peers,
+// which also found the count unread, or since a re-read began), which the
+// read may not see; replacing it would let a burst at a period's start
+// through whole.
 func (q *Quotas) Set(id, per string, start, end, count, now int64) {
 	s := &q.shards[shardOf(id)%mapShards]
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if st := s.m[id]; st != nil && st.per == per && st.start == start && st.end == end {
+		st.count, st.read, st.reading = max(st.count, count), now, false
+		return
+	}
 	if _, ok := s.m[id]; !ok && len(s.m) >= q.perShard {
 		for k := range s.m {
 			delete(s.m, k)
