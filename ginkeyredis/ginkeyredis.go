@@ -102,7 +102,10 @@ func WithClock(now func() time.Time) Option { return func(l *Limits) { l.now = n
 // (closing it also stops the client's autopipeliner, see WithAutoPipeline).
 // Give the client short timeouts (go-redis's default is seconds): a request
 // waits for Redis about that long before the guard decides without it, and
-// while Redis is down the guard probes it with one request a second.
+// while Redis is down the guard probes it with one request a second. Set
+// its MaxRetries to -1, as FromURL does: go-redis retries a command whose
+// reply was lost (a read timeout), and a retried script counts the request
+// twice (two rate-limit steps, two quota increments).
 func New(client redis.UniversalClient, opts ...Option) *Limits {
 	l := &Limits{prefix: DefaultPrefix, timeout: DefaultTimeout, batch: true}
 	for _, o := range opts {
