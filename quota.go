@@ -13,7 +13,10 @@ import (
 const maxQuotaRequests = 1 << 40
 
 // Quota caps how many requests one key may make per UTC day or calendar
-// month (Per: PerDay or PerMonth). Requests refused for any reason do not count. A key rotated in
+// month (Per: PerDay or PerMonth). Requests refused for any reason do not count, with one
+// exception: behind a Handler on the group, a route's Require checks only its scopes, and a
+// request it refuses was counted by the Handler (quota, rate limit and usage); put the scopes
+// on the Handler's group, or Require without a Handler, for such refusals to cost nothing. A key rotated in
 // (RotateKey) shares its predecessors' count: the keys of a rotation chain
 // are counted as one, as they are for a RateLimit.
 //

@@ -11,7 +11,9 @@ import (
 // every one of scopes. It authenticates the request like Handler (and so
 // replaces it on the route); behind a Handler of the same guard, e.g. one on
 // the router group, or an AnyOf/AllOf in which the guard admitted the
-// request, it only checks the scopes.
+// request, it only checks the scopes: the request has then already been
+// counted (rate limit, quota, usage) by the Handler, and a refusal here is
+// counted as refused as well.
 //
 // A key scope "*" grants every scope, and a key scope ending in ":*" grants
 // every scope that starts with what comes before the "*": "items:*" grants
