@@ -55,11 +55,8 @@ type Config struct {
 	// Optional. Default: nil (no PostgreSQL).
 	Postgres gormstore.Postgres
 
-	// Store replaces the GORM store entirely: any keystore.Store, such as
-	// memstore.New() in tests. A GORM store on PostgreSQL must have been
-	// made with pgstore.Driver{} (gormstore.New's last argument), or New
-	// refuses it as it refuses DB without Postgres, unless Notifier is set.
-	// Optional. Default: nil (use DB).
+	// Store replaces the GORM store (memstore.New() in tests); a GORM store on
+	// PostgreSQL needs pgstore.Driver{} or a Notifier, as DB does. Optional.
 	Store keystore.Store
 
 	// DBPath is the database used when DB and Store are nil: a PostgreSQL
