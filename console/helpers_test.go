@@ -115,17 +115,6 @@ var (
 	versionInput = regexp.MustCompile(`name="version" value="([^"]+)"`)
 )
 
-// version is the version of the key the edit form at path was shown for.
-func (e *env) version(path string) string {
-	e.t.Helper()
-	w := e.get(path)
-	m := versionInput.FindStringSubmatch(w.Body.String())
-	if m == nil {
-		e.t.Fatalf("GET %s: no version in %d %s", path, w.Code, w.Body)
-	}
-	return m[1]
-}
-
 // newOnce is a one-time form token, as a page's create or rotate form
 // carries (the console takes any it has not seen).
 func newOnce() string {
@@ -134,28 +123,25 @@ func newOnce() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// once is the one-time token of the create or rotate form on the page at
-// path.
-func (e *env) once(path string) string {
+// hidden is the value of the hidden input re finds on the page at path.
+func (e *env) hidden(path string, re *regexp.Regexp) string {
 	e.t.Helper()
 	w := e.get(path)
-	m := onceInput.FindStringSubmatch(w.Body.String())
+	m := re.FindStringSubmatch(w.Body.String())
 	if m == nil {
-		e.t.Fatalf("GET %s: no one-time token in %d %s", path, w.Code, w.Body)
+		e.t.Fatalf("GET %s: no %s in %d %s", path, re, w.Code, w.Body)
 	}
 	return m[1]
 }
 
 // token is the CSRF token of the page at path.
-func (e *env) token(path string) string {
-	e.t.Helper()
-	w := e.get(path)
-	m := csrfInput.FindStringSubmatch(w.Body.String())
-	if m == nil {
-		e.t.Fatalf("GET %s: no csrf input in %d %s", path, w.Code, w.Body)
-	}
-	return m[1]
-}
+func (e *env) token(path string) string { e.t.Helper(); return e.hidden(path, csrfInput) }
+
+// once is the one-time token of the create or rotate form at path.
+func (e *env) once(path string) string { e.t.Helper(); return e.hidden(path, onceInput) }
+
+// version is the version of the key the edit form at path was shown for.
+func (e *env) version(path string) string { e.t.Helper(); return e.hidden(path, versionInput) }
 
 // mustStatus fails unless w answered want.
 func mustStatus(t *testing.T, w *httptest.ResponseRecorder, want int) {
