@@ -5,7 +5,6 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -87,49 +86,33 @@ func TestConsoleChartOfFourWeeksEqualsTheUsageEndpointDayByDay(t *testing.T) {
 // error's code.
 func callItems(t *testing.T, srv *httptest.Server, method, key string) string {
 	t.Helper()
-	req, err := http.NewRequest(method, srv.URL+"/items", strings.NewReader(`{"name":"walk"}`))
+	code, body, err := call(srv.Client(), method, srv.URL+"/items", "X-API-Key", key, `{"name":"walk"}`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("X-API-Key", key)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := srv.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = resp.Body.Close() }()
-	if resp.StatusCode < 300 {
+	if code < 300 {
 		return "valid"
 	}
-	var body struct{ Error struct{ Code string } }
-	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || body.Error.Code == "" {
-		t.Fatalf("%s /items: %d without an error code (%v)", method, resp.StatusCode, err)
+	if c := errorCode(body); c != "" {
+		return c
 	}
-	return body.Error.Code
+	t.Fatalf("%s /items: %d without an error code: %s", method, code, body)
+	return ""
 }
 
 // usageByDay is the admin API's count of the key's verifications per UTC
 // day of the last 30, by outcome, the zero ones left out.
 func usageByDay(t *testing.T, srv *httptest.Server, id string) map[string]map[string]int64 {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, srv.URL+"/auth/keys/"+id+"/usage?days=30", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("X-Admin-Secret", testSecret)
-	resp, err := srv.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = resp.Body.Close() }()
+	code, body, err := call(srv.Client(), http.MethodGet, srv.URL+"/auth/keys/"+id+"/usage?days=30", "X-Admin-Secret", testSecret, "")
 	var r struct {
 		Daily []struct {
 			Date     string           `json:"date"`
 			Outcomes map[string]int64 `json:"outcomes"`
 		} `json:"daily"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET /auth/keys/%s/usage: %d %v", id, resp.StatusCode, err)
+	if err != nil || code != http.StatusOK || json.Unmarshal(body, &r) != nil {
+		t.Fatalf("GET /auth/keys/%s/usage: %d %v %s", id, code, err, body)
 	}
 	out := map[string]map[string]int64{}
 	for _, d := range r.Daily {

@@ -19,19 +19,10 @@ import (
 // keyCount is the number of keys, from the admin API.
 func keyCount(t *testing.T, srv string) int64 {
 	t.Helper()
-	req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, srv+"/auth/keys", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("X-Admin-Secret", testSecret)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = resp.Body.Close() }()
+	code, body, err := call(http.DefaultClient, http.MethodGet, srv+"/auth/keys", "X-Admin-Secret", testSecret, "")
 	var l struct{ Total int64 }
-	if err := json.NewDecoder(resp.Body).Decode(&l); err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET /auth/keys: %d %v", resp.StatusCode, err)
+	if err != nil || code != http.StatusOK || json.Unmarshal(body, &l) != nil {
+		t.Fatalf("GET /auth/keys: %d %v %s", code, err, body)
 	}
 	return l.Total
 }
