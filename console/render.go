@@ -73,7 +73,6 @@ func parsePages() (map[string]*template.Template, error) {
 // view is what every page gets: the layout's fields and the page's Data.
 type view struct {
 	Base, Version, CSRF, Title, Who string
-	Once                            string // a one-time token for a form that mints a key (see once.go)
 	Signed, OwnerMode               bool
 	Error, Code, Notice             string
 	Data                            any
@@ -92,11 +91,16 @@ var notices = map[string]string{
 func (con *Console) view(c *gin.Context, title string, data any) view {
 	_, signed := c.Get(keysKey)
 	return view{
-		Base: con.base(c), Version: con.version, CSRF: c.GetString(csrfKey), Once: randomToken(), Title: title,
+		Base: con.base(c), Version: con.version, CSRF: c.GetString(csrfKey), Title: title,
 		Who: c.GetString(whoKey), Signed: signed, OwnerMode: con.ownerMode(),
 		Notice: notices[c.Query("done")], Data: data,
 	}
 }
+
+// Once is a new one-time token, for a form that mints a key (see once.go):
+// made when a page's template asks for it, so pages without such a form
+// draw no random bytes.
+func (view) Once() string { return randomToken() }
 
 func (con *Console) render(c *gin.Context, status int, page, title string, data any) {
 	con.write(c, status, page, con.view(c, title, data))
