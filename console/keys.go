@@ -126,6 +126,8 @@ func (con *Console) create(c *gin.Context) {
 	if !ok {
 		return
 	}
+	var minted string
+	defer func() { con.once.settle(token, minted) }()
 	f := formOf(c)
 	spec, err := f.spec(con.opts.Now())
 	if err == nil && con.ownerMode() {
@@ -136,11 +138,10 @@ func (con *Console) create(c *gin.Context) {
 		k, err = keysOf(c).create(c.Request.Context(), spec)
 	}
 	if err != nil {
-		con.once.release(token)
 		con.renderPageError(c, "new", "New key", con.allowed(c, f), err)
 		return
 	}
-	con.once.done(token, k.ID)
+	minted = k.ID
 	con.render(c, http.StatusOK, "created", "Key created", k)
 }
 
@@ -188,22 +189,22 @@ func (con *Console) rotate(c *gin.Context) {
 	if !ok {
 		return
 	}
+	var minted string
+	defer func() { con.once.settle(token, minted) }()
 	var grace time.Duration
 	if s := strings.TrimSpace(c.PostForm("grace")); s != "" {
 		var err error
 		if grace, err = envconfig.ParseDuration(s); err != nil {
-			con.once.release(token)
 			con.failErr(c, formError("grace", "must be "+envconfig.DurationForms))
 			return
 		}
 	}
 	k, err := keysOf(c).rotate(c.Request.Context(), c.Param("id"), grace)
 	if err != nil {
-		con.once.release(token)
 		con.failErr(c, err)
 		return
 	}
-	con.once.done(token, k.ID)
+	minted = k.ID
 	con.render(c, http.StatusOK, "created", "Key rotated", k)
 }
 

@@ -74,22 +74,19 @@ func (s *onceStore) drop(n int) {
 	s.order = s.order[n:]
 }
 
-// done records the key token minted.
-func (s *onceStore) done(token, keyID string) {
+// settle ends token's request: it records the key the request minted, or,
+// with keyID "", gives the token back (the form had an error), so that the
+// corrected form can be sent with it again. Each token is in order once: a
+// form's failures cannot grow it.
+func (s *onceStore) settle(token, keyID string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if u, ok := s.seen[token]; ok {
+	u, ok := s.seen[token]
+	switch {
+	case !ok:
+		return
+	case keyID != "":
 		u.keyID = keyID
-	}
-}
-
-// release gives back a token whose request minted nothing (the form had an
-// error), so that the corrected form can be sent with it again. Each token
-// is in order once: a form's failures cannot grow it.
-func (s *onceStore) release(token string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.seen[token]; !ok {
 		return
 	}
 	delete(s.seen, token)

@@ -14,7 +14,7 @@ func TestOnceTokensAreForgottenWhenOldOrPastTheBound(t *testing.T) {
 			t.Fatalf("%s: not fresh", tok)
 		}
 	}
-	s.done("a", "key-a")
+	s.settle("a", "key-a")
 	if prev, fresh := s.claim("a", "w", now); fresh || prev.keyID != "key-a" {
 		t.Fatalf("a again: %+v %v", prev, fresh)
 	}
@@ -27,7 +27,7 @@ func TestOnceTokensAreForgottenWhenOldOrPastTheBound(t *testing.T) {
 		t.Error("the oldest token was not forgotten past the bound")
 	}
 	// A released token is taken again; an hour later, all are forgotten.
-	s.release("c")
+	s.settle("c", "")
 	if _, fresh := s.claim("c", "w", now); !fresh {
 		t.Error("a released token is not taken again")
 	}
@@ -47,7 +47,7 @@ func TestFailedFormsDoNotGrowTheOnceTokens(t *testing.T) {
 	for i := range 10_000 {
 		tok := strconv.Itoa(i)
 		s.claim(tok, "w", now)
-		s.release(tok)
+		s.settle(tok, "")
 	}
 	if len(s.seen) != 1 || len(s.order) != 1 {
 		t.Fatalf("after 10,000 failed forms: %d tokens, %d in order; want 1", len(s.seen), len(s.order))
@@ -57,7 +57,7 @@ func TestFailedFormsDoNotGrowTheOnceTokens(t *testing.T) {
 		tok := strconv.Itoa(i % 150)
 		s.claim(tok, "w", now)
 		if i%2 == 0 {
-			s.release(tok)
+			s.settle(tok, "")
 		}
 	}
 	if len(s.order) > 100 || len(s.seen) != len(s.order) {
