@@ -1,6 +1,7 @@
 package console_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -31,7 +32,7 @@ func TestSignInSetsAStrictSessionCookieAndSignOutEndsIt(t *testing.T) {
 		t.Fatal("no session cookie")
 	}
 	if !c.HttpOnly || c.SameSite != http.SameSiteStrictMode || c.Path != "/console" || c.Secure || len(c.Value) != 43 || strings.Contains(c.Value, testSecret) {
-		t.Errorf("session cookie %+v", c)
+		t.Errorf("session cookie: %s", attrs(c))
 	}
 	old := *c
 	mustStatus(t, e.get("/console/keys"), http.StatusOK)
@@ -55,13 +56,13 @@ func TestSessionCookieIsSecureOverTLS(t *testing.T) {
 	w := e.do(http.MethodPost, "https://example.com/console/signin", req, map[string]string{"Sec-Fetch-Site": "same-origin"})
 	mustStatus(t, w, http.StatusSeeOther)
 	if c := e.cookies["ginkey_console"]; c == nil || !c.Secure {
-		t.Errorf("cookie over TLS: %+v", c)
+		t.Errorf("cookie over TLS: %s", attrs(c))
 	}
 	// Behind a proxy that ends TLS the request is plain HTTP: SecureCookies.
 	e = newEnv(t, ginkey.Config{}, console.Options{SecureCookies: true})
 	e.signIn()
 	if c := e.cookies["ginkey_console"]; c == nil || !c.Secure {
-		t.Errorf("cookie with SecureCookies, over plain HTTP: %+v", c)
+		t.Errorf("cookie with SecureCookies, over plain HTTP: %s", attrs(c))
 	}
 }
 
@@ -97,7 +98,7 @@ func TestAdminAuthBasicWorksWithoutTheForm(t *testing.T) {
 	mustStatus(t, w, http.StatusOK)
 	tok := csrfInput.FindStringSubmatch(w.Body.String())
 	if tok == nil || e.cookies["ginkey_console_csrf"] == nil || !e.cookies["ginkey_console_csrf"].HttpOnly {
-		t.Fatalf("no token cookie: %v", e.cookies)
+		t.Fatalf("no HttpOnly token cookie: %s", attrs(e.cookies["ginkey_console_csrf"]))
 	}
 	h := map[string]string{"Authorization": auth["Authorization"], "Sec-Fetch-Site": "same-origin"}
 	mustStatus(t, e.do(http.MethodPost, "/console/keys", url.Values{"csrf": {tok[1]}, "once": {newOnce()}, "name": {"b"}}, h), http.StatusOK)
@@ -242,7 +243,7 @@ func TestTheConsoleRefusesAdminKeysInTheQueryString(t *testing.T) {
 	}
 	w = e.get("/console/signin/basic?api_key=" + admin.Secret)
 	if w.Code == http.StatusSeeOther || e.cookies["ginkey_console"] != nil {
-		t.Errorf("an admin key in the query string started a session: %d %v", w.Code, e.cookies)
+		t.Errorf("an admin key in the query string started a session: %d %s", w.Code, attrs(e.cookies["ginkey_console"]))
 	}
 	mustStatus(t, e.do(http.MethodGet, "/console/keys", nil, map[string]string{"X-API-Key": admin.Secret}), http.StatusOK)
 }
@@ -262,4 +263,14 @@ func TestASessionOfAnAdminKeyEndsWithTheKey(t *testing.T) {
 	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/console/signin" {
 		t.Fatalf("the revoked admin key's session: %d %q", w.Code, w.Header().Get("Location"))
 	}
+}
+
+// attrs describes a cookie for a failure message without its value (a
+// session id or a CSRF token).
+func attrs(c *http.Cookie) string {
+	if c == nil {
+		return "no cookie"
+	}
+	return fmt.Sprintf("%s: Path=%s MaxAge=%d HttpOnly=%t Secure=%t SameSite=%v, value of %d bytes",
+		c.Name, c.Path, c.MaxAge, c.HttpOnly, c.Secure, c.SameSite, len(c.Value))
 }
